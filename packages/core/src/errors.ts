@@ -1,0 +1,146 @@
+/**
+ * @module
+ * The one error type of edgelog. Every failure a user can act on is an `EdgeLogError` whose `code` comes from
+ * Kafka's vocabulary (`UNKNOWN_TOPIC_OR_PARTITION`, `OFFSET_OUT_OF_RANGE`, …), says whether a retry can help,
+ * and carries the topic / partition / offset it concerns. One table (`http-status.ts`) maps codes to statuses.
+ */
+
+/** Every error code edgelog raises. Kafka's names where Kafka has one (see `K: Errors.java`). */
+export type ErrorCode =
+  | "INVALID_REQUEST"
+  | "INVALID_TOPIC"
+  | "INVALID_PARTITIONS"
+  | "INVALID_RECORD"
+  | "INVALID_CONFIG"
+  | "INVALID_TIMESTAMP"
+  | "CORRUPT_MESSAGE"
+  | "UNSUPPORTED_VERSION"
+  | "MESSAGE_TOO_LARGE"
+  | "UNKNOWN_TOPIC_OR_PARTITION"
+  | "OFFSET_OUT_OF_RANGE"
+  | "TOPIC_ALREADY_EXISTS"
+  | "OUT_OF_ORDER_SEQUENCE_NUMBER"
+  | "INVALID_PRODUCER_EPOCH"
+  | "UNKNOWN_PRODUCER_ID"
+  | "FENCED_MEMBER_EPOCH"
+  | "STALE_MEMBER_EPOCH"
+  | "UNKNOWN_MEMBER_ID"
+  | "GROUP_ID_NOT_FOUND"
+  | "NON_EMPTY_GROUP"
+  | "CONCURRENT_TRANSACTIONS"
+  | "UNAUTHORIZED"
+  | "FORBIDDEN"
+  | "THROTTLED"
+  | "NOT_LEADER"
+  | "REQUEST_TIMED_OUT"
+  | "NOT_FOUND"
+  | "STORE_CLOSED"
+  | "UNKNOWN_SERVER_ERROR";
+
+/**
+ * Whether a retry of the same request can succeed. Kafka's protocol table, with one deliberate change:
+ * `UNKNOWN_TOPIC_OR_PARTITION` is final here, because edgelog creates topics explicitly and its metadata is read
+ * from the store, not from an eventually consistent broker cache — retrying would only delay the error.
+ */
+const RETRIABLE: Readonly<Record<ErrorCode, boolean>> = {
+  INVALID_REQUEST: false,
+  INVALID_TOPIC: false,
+  INVALID_PARTITIONS: false,
+  INVALID_RECORD: false,
+  INVALID_CONFIG: false,
+  INVALID_TIMESTAMP: false,
+  CORRUPT_MESSAGE: true,
+  UNSUPPORTED_VERSION: false,
+  MESSAGE_TOO_LARGE: false,
+  UNKNOWN_TOPIC_OR_PARTITION: false,
+  OFFSET_OUT_OF_RANGE: false,
+  TOPIC_ALREADY_EXISTS: false,
+  OUT_OF_ORDER_SEQUENCE_NUMBER: false,
+  INVALID_PRODUCER_EPOCH: false,
+  UNKNOWN_PRODUCER_ID: false,
+  FENCED_MEMBER_EPOCH: false,
+  STALE_MEMBER_EPOCH: false,
+  UNKNOWN_MEMBER_ID: false,
+  GROUP_ID_NOT_FOUND: false,
+  NON_EMPTY_GROUP: false,
+  CONCURRENT_TRANSACTIONS: true,
+  UNAUTHORIZED: false,
+  FORBIDDEN: false,
+  THROTTLED: true,
+  NOT_LEADER: true,
+  REQUEST_TIMED_OUT: true,
+  NOT_FOUND: false,
+  STORE_CLOSED: false,
+  UNKNOWN_SERVER_ERROR: false,
+};
+
+/** Facts about where an error happened; all optional, all serialisable to JSON. */
+export interface ErrorContext {
+  topic?: string;
+  partition?: number;
+  offset?: number;
+  logStartOffset?: number;
+  highWatermark?: number;
+  groupId?: string;
+  memberId?: string;
+  producerId?: string;
+  expectedSequence?: number;
+  receivedSequence?: number;
+  maxBytes?: number;
+  sizeBytes?: number;
+  [key: string]: string | number | boolean | null | undefined;
+}
+
+export interface EdgeLogErrorOptions {
+  /** Overrides the code's default retriability (e.g. a server that knows better). */
+  retriable?: boolean;
+  context?: ErrorContext;
+  cause?: unknown;
+}
+
+/**
+ * The single error class. Match on `code`, not on the class or the message.
+ * @example
+ * try { await producer.send({ topic: "orders", messages }) }
+ * catch (e) { if (isEdgeLogError(e) && e.code === "MESSAGE_TOO_LARGE") shrink(messages) }
+ */
+export class EdgeLogError extends Error {
+  override readonly name = "EdgeLogError";
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+  readonly context: ErrorContext;
+
+  constructor(code: ErrorCode, message: string, options: EdgeLogErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retriable = options.retriable ?? RETRIABLE[code];
+    this.context = options.context ?? {};
+  }
+
+  /** The wire shape of HTTP-API.md: `{ code, message, ...context }`. */
+  toJSON(): { code: ErrorCode; message: string } & ErrorContext {
+    return { ...this.context, code: this.code, message: this.message };
+  }
+
+  /** Rebuilds an error from its wire shape (an HTTP error body's `error` member). */
+  static fromJSON(body: unknown): EdgeLogError {
+    if (typeof body === "object" && body !== null && "code" in body && isErrorCode(body.code)) {
+      const { code, message, ...context } = body as { code: ErrorCode; message?: unknown } & ErrorContext;
+      return new EdgeLogError(code, typeof message === "string" ? message : code, { context });
+    }
+    return new EdgeLogError("UNKNOWN_SERVER_ERROR", "malformed error body", { cause: body });
+  }
+}
+
+export function isEdgeLogError(value: unknown): value is EdgeLogError {
+  return value instanceof EdgeLogError;
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && Object.hasOwn(RETRIABLE, value);
+}
+
+/** Whether a failure is worth retrying: retriable `EdgeLogError`s; anything else is treated as final. */
+export function isRetriable(error: unknown): boolean {
+  return isEdgeLogError(error) && error.retriable;
+}

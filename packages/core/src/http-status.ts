@@ -1,0 +1,43 @@
+/**
+ * @module
+ * The one table from error code to HTTP status, shared by the Worker (to answer) and the HTTP client (to read
+ * answers back). The fixed part is HTTP-API.md's "Errors" section; the rest follows the same reasoning.
+ */
+import type { ErrorCode } from "./errors.ts";
+
+export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
+  INVALID_REQUEST: 400,
+  INVALID_TOPIC: 400,
+  INVALID_PARTITIONS: 400,
+  INVALID_RECORD: 400,
+  INVALID_CONFIG: 400,
+  INVALID_TIMESTAMP: 400,
+  CORRUPT_MESSAGE: 400,
+  UNSUPPORTED_VERSION: 400,
+  MESSAGE_TOO_LARGE: 413,
+  UNKNOWN_TOPIC_OR_PARTITION: 404,
+  OFFSET_OUT_OF_RANGE: 416,
+  TOPIC_ALREADY_EXISTS: 409,
+  OUT_OF_ORDER_SEQUENCE_NUMBER: 409,
+  INVALID_PRODUCER_EPOCH: 403,
+  // A producer the partition no longer remembers must start a new epoch: a conflict, not a missing resource.
+  UNKNOWN_PRODUCER_ID: 409,
+  FENCED_MEMBER_EPOCH: 409,
+  STALE_MEMBER_EPOCH: 409,
+  UNKNOWN_MEMBER_ID: 404,
+  GROUP_ID_NOT_FOUND: 404,
+  NON_EMPTY_GROUP: 409,
+  CONCURRENT_TRANSACTIONS: 409,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  THROTTLED: 429,
+  NOT_LEADER: 503,
+  REQUEST_TIMED_OUT: 504,
+  NOT_FOUND: 404,
+  STORE_CLOSED: 503,
+  UNKNOWN_SERVER_ERROR: 500,
+};
+
+export function httpStatusFor(code: ErrorCode): number {
+  return HTTP_STATUS_BY_CODE[code];
+}

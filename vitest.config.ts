@@ -1,0 +1,6 @@
+// One vitest run for the whole repo: each package is a project with its own environment.
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: { projects: ["packages/*", "test"] },
+});
