@@ -26,6 +26,7 @@ export type ErrorCode =
   | "STALE_MEMBER_EPOCH"
   | "UNKNOWN_MEMBER_ID"
   | "GROUP_ID_NOT_FOUND"
+  | "INVALID_GROUP_ID"
   | "NON_EMPTY_GROUP"
   | "CONCURRENT_TRANSACTIONS"
   | "UNAUTHORIZED"
@@ -62,6 +63,7 @@ const RETRIABLE: Readonly<Record<ErrorCode, boolean>> = {
   STALE_MEMBER_EPOCH: false,
   UNKNOWN_MEMBER_ID: false,
   GROUP_ID_NOT_FOUND: false,
+  INVALID_GROUP_ID: false,
   NON_EMPTY_GROUP: false,
   CONCURRENT_TRANSACTIONS: true,
   UNAUTHORIZED: false,
@@ -76,18 +78,18 @@ const RETRIABLE: Readonly<Record<ErrorCode, boolean>> = {
 
 /** Facts about where an error happened; all optional, all serialisable to JSON. */
 export interface ErrorContext {
-  topic?: string;
-  partition?: number;
-  offset?: number;
-  logStartOffset?: number;
-  highWatermark?: number;
-  groupId?: string;
-  memberId?: string;
-  producerId?: string;
-  expectedSequence?: number;
-  receivedSequence?: number;
-  maxBytes?: number;
-  sizeBytes?: number;
+  topic?: string | undefined;
+  partition?: number | undefined;
+  offset?: number | undefined;
+  logStartOffset?: number | undefined;
+  highWatermark?: number | undefined;
+  groupId?: string | undefined;
+  memberId?: string | undefined;
+  producerId?: string | undefined;
+  expectedSequence?: number | undefined;
+  receivedSequence?: number | undefined;
+  maxBytes?: number | undefined;
+  sizeBytes?: number | undefined;
   [key: string]: string | number | boolean | null | undefined;
 }
 

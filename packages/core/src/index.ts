@@ -1,1 +1,129 @@
-export const x: number = 1;
+/**
+ * @module
+ * `@edgelog/core`: Kafka's model — topics, partitions, offsets, producers, consumers — over any `LogStore`,
+ * in any JavaScript runtime.
+ */
+export {
+  Admin,
+  type PartitionOffsetsView,
+  type TopicDescription,
+  type TopicMetadataView,
+  type TopicToCreate,
+} from "./admin.ts";
+export {
+  BATCH_FORMAT_VERSION,
+  type BatchHeader,
+  batchHeaderSize,
+  decodeBatch,
+  encodeBatch,
+  encodedRecordSize,
+  findOffsetForTimestamp,
+  type ProducerStamp,
+  readBatchHeader,
+  verifyBatch,
+} from "./codec/record-batch.ts";
+export type { Batch, KafkaMessage } from "./consumer/consumed-batch.ts";
+export {
+  Consumer,
+  type ConsumerConfig,
+  type ConsumerCrashEvent,
+  type ConsumerEvent,
+  type EachBatchPayload,
+  type EachMessagePayload,
+  type RunOptions,
+  type SubscribeOptions,
+} from "./consumer/consumer.ts";
+export { EdgeLog, type EdgeLogConfig } from "./edge-log.ts";
+export {
+  EdgeLogError,
+  type EdgeLogErrorOptions,
+  type ErrorCode,
+  type ErrorContext,
+  isEdgeLogError,
+  isErrorCode,
+  isRetriable,
+} from "./errors.ts";
+export { HTTP_STATUS_BY_CODE, httpStatusFor } from "./http-status.ts";
+export { MemoryStore, type MemoryStoreOptions } from "./memory/memory-store.ts";
+export {
+  createRoundRobinPartitioner,
+  createStickyPartitioner,
+  murmur2,
+  type Partitioner,
+  type PartitionerArgs,
+  type PartitionerFactory,
+  Partitioners,
+  partitionForKey,
+  toPositive,
+} from "./partitioner/index.ts";
+export type { Message } from "./producer/message.ts";
+export {
+  DEFAULT_MAX_BATCH_BYTES,
+  Producer,
+  type ProducerConfig,
+  type ProducerRecord,
+  type RecordMetadata,
+} from "./producer/producer.ts";
+export { randomId } from "./random-id.ts";
+export {
+  type BytesInput,
+  type ConsumedRecord,
+  decodeJson,
+  decodeText,
+  encodeJson,
+  type HeadersInput,
+  headerText,
+  type LogRecord,
+  type RecordHeader,
+  toBytes,
+  toHeaders,
+} from "./record.ts";
+export { backoffMs, DEFAULT_RETRY, type RetryOptions, sleep, withRetry } from "./retry.ts";
+export {
+  type AppendResult,
+  type BatchInfo,
+  type CommittedOffset,
+  DEFAULT_READ_MAX_BYTES,
+  type LogStore,
+  type PartitionOffsets,
+  type ReadOptions,
+  type ReadResult,
+  type StoredBatch,
+  type TopicMetadata,
+  type TopicPartition,
+  type TopicSpec,
+  type VersionedGroupState,
+} from "./store.ts";
+export { AppendWaiters, type WaitOutcome } from "./store-kit/append-waiters.ts";
+export { inspectBatchForAppend } from "./store-kit/inspect-batch.ts";
+export {
+  checkProducerSequence,
+  lastSequenceOf,
+  nextSequenceAfter,
+  PRODUCER_BATCHES_RETAINED,
+  type ProducerBatchEntry,
+  type ProducerState,
+  producerStateAfterAppend,
+  producerStateIsLive,
+  type SequenceCheck,
+} from "./store-kit/producer-state.ts";
+export { planRetention } from "./store-kit/retention.ts";
+export {
+  configEntriesToRecord,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_RETENTION_MS,
+  DEFAULT_TOPIC_CONFIG,
+  MAX_MESSAGE_BYTES_LIMIT,
+  MAX_PARTITIONS,
+  resolveTopicConfig,
+  type TopicConfig,
+} from "./topic-config.ts";
+export {
+  assertPartitionExists,
+  assertValidGroupId,
+  assertValidOffset,
+  assertValidPartitionCount,
+  assertValidTopicName,
+  MAX_TOPIC_NAME_LENGTH,
+  topicNamesCollide,
+} from "./validation.ts";

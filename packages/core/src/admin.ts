@@ -1,0 +1,266 @@
+/**
+ * @module
+ * `Admin`: KafkaJS's admin surface over a `LogStore` — create, describe, grow and delete topics, read partition
+ * offsets (latest, by timestamp) and delete records. All user input is validated here, once, before the store.
+ */
+import { EdgeLogError, isEdgeLogError } from "./errors.ts";
+import type { MetadataCache } from "./metadata-cache.ts";
+import type { LogStore, PartitionOffsets, TopicMetadata } from "./store.ts";
+import { configEntriesToRecord, resolveTopicConfig, type TopicConfig } from "./topic-config.ts";
+import {
+  assertPartitionExists,
+  assertValidOffset,
+  assertValidPartitionCount,
+  assertValidTopicName,
+  topicNamesCollide,
+  unknownTopic,
+} from "./validation.ts";
+
+/** One topic to create. `configEntries` is KafkaJS's form; `config` the plain-object form of the HTTP API. */
+export interface TopicToCreate {
+  readonly topic: string;
+  /** Default 1. */
+  readonly numPartitions?: number;
+  /** Accepted for KafkaJS compatibility; replication is per region, not per topic (see ARCHITECTURE.md). */
+  readonly replicationFactor?: number;
+  readonly configEntries?: readonly { name: string; value: string }[];
+  readonly config?: Readonly<Record<string, string | number>>;
+}
+
+/** A partition's offsets in KafkaJS's `fetchTopicOffsets` shape (numbers rather than strings). */
+export interface PartitionOffsetsView {
+  readonly partition: number;
+  /** The high watermark (KafkaJS's `offset`). */
+  readonly offset: number;
+  readonly high: number;
+  readonly low: number;
+}
+
+/** A topic with its configuration and every partition's bounds. */
+export interface TopicDescription {
+  readonly name: string;
+  readonly topicId: string;
+  readonly config: TopicConfig;
+  readonly partitions: readonly ({ readonly partition: number } & PartitionOffsets)[];
+}
+
+/** KafkaJS's `fetchTopicMetadata` shape: one broker (id 0) leads every partition of an edgelog store. */
+export interface TopicMetadataView {
+  readonly name: string;
+  readonly partitions: readonly {
+    readonly partitionErrorCode: 0;
+    readonly partitionId: number;
+    readonly leader: 0;
+    readonly replicas: readonly number[];
+    readonly isr: readonly number[];
+    readonly offlineReplicas: readonly number[];
+  }[];
+}
+
+const DEFAULT_PARTITIONS = 1;
+
+/**
+ * @example
+ * const admin = log.admin();
+ * await admin.createTopics({ topics: [{ topic: "orders", numPartitions: 3 }] });
+ * await admin.fetchTopicOffsets("orders"); // [{ partition: 0, offset: 0, high: 0, low: 0 }, …]
+ */
+export class Admin {
+  readonly #store: LogStore;
+  readonly #metadata: MetadataCache;
+
+  constructor(store: LogStore, metadata: MetadataCache) {
+    this.#store = store;
+    this.#metadata = metadata;
+  }
+
+  /** Nothing to connect to in core; present so KafkaJS-shaped code runs unchanged. */
+  async connect(): Promise<void> {}
+  async disconnect(): Promise<void> {}
+
+  /**
+   * Creates topics. Resolves `true` when every topic was created and `false` when some already existed (as
+   * KafkaJS does); invalid names, partition counts or configs reject before anything is created.
+   */
+  async createTopics(options: {
+    topics: readonly TopicToCreate[];
+    validateOnly?: boolean;
+  }): Promise<boolean> {
+    if (!Array.isArray(options?.topics) || options.topics.length === 0) {
+      throw new EdgeLogError("INVALID_REQUEST", "createTopics needs a non-empty `topics` array");
+    }
+    const specs = options.topics.map((t) => {
+      assertValidTopicName(t?.topic);
+      const partitions = t.numPartitions ?? DEFAULT_PARTITIONS;
+      assertValidPartitionCount(partitions, t.topic);
+      const config = resolveTopicConfig({ ...configEntriesToRecord(t.configEntries), ...t.config });
+      return { name: t.topic, partitions, config };
+    });
+    const names = specs.map((s) => s.name);
+    if (new Set(names).size !== names.length) {
+      throw new EdgeLogError("INVALID_REQUEST", "createTopics names the same topic twice");
+    }
+    const existing = (await this.#store.listTopics()).map((t) => t.name);
+    for (const name of names) {
+      const clash = [...existing, ...names].find((other) => topicNamesCollide(name, other));
+      if (clash !== undefined) {
+        throw new EdgeLogError(
+          "INVALID_TOPIC",
+          `topic "${name}" collides with "${clash}" ('.' and '_' are alike)`,
+          {
+            context: { topic: name },
+          },
+        );
+      }
+    }
+    if (options.validateOnly === true) return specs.every((s) => !existing.includes(s.name));
+    let allCreated = true;
+    for (const spec of specs) {
+      try {
+        await this.#store.createTopic(spec);
+      } catch (error) {
+        if (!isEdgeLogError(error) || error.code !== "TOPIC_ALREADY_EXISTS") throw error;
+        allCreated = false;
+      }
+      this.#metadata.invalidate(spec.name);
+    }
+    return allCreated;
+  }
+
+  async listTopics(): Promise<string[]> {
+    return (await this.#store.listTopics()).map((t) => t.name);
+  }
+
+  /** A topic's configuration and the bounds of each of its partitions. */
+  async describeTopic(topic: string): Promise<TopicDescription> {
+    const metadata = await this.#requireTopic(topic);
+    const partitions = await Promise.all(
+      range(metadata.partitions).map(async (partition) => ({
+        partition,
+        ...(await this.#store.offsets({ topic, partition })),
+      })),
+    );
+    return { name: metadata.name, topicId: metadata.topicId, config: metadata.config, partitions };
+  }
+
+  /** KafkaJS's metadata view, for the given topics or all of them. */
+  async fetchTopicMetadata(
+    options: { topics?: readonly string[] } = {},
+  ): Promise<{ topics: TopicMetadataView[] }> {
+    const metadata =
+      options.topics === undefined
+        ? await this.#store.listTopics()
+        : await Promise.all(options.topics.map((topic) => this.#requireTopic(topic)));
+    return {
+      topics: metadata.map((m) => ({
+        name: m.name,
+        partitions: range(m.partitions).map((partitionId) => ({
+          partitionErrorCode: 0,
+          partitionId,
+          leader: 0,
+          replicas: [0],
+          isr: [0],
+          offlineReplicas: [],
+        })),
+      })),
+    };
+  }
+
+  /** Deletes topics with their data; an unknown topic rejects with `UNKNOWN_TOPIC_OR_PARTITION`. */
+  async deleteTopics(options: { topics: readonly string[] }): Promise<void> {
+    for (const topic of options.topics) {
+      try {
+        await this.#store.deleteTopic(topic);
+      } finally {
+        this.#metadata.invalidate(topic);
+      }
+    }
+  }
+
+  /** Grows topics to `count` partitions in total (never shrinks: `INVALID_PARTITIONS`). */
+  async createPartitions(options: {
+    topicPartitions: readonly { topic: string; count: number }[];
+    validateOnly?: boolean;
+  }): Promise<boolean> {
+    for (const { topic, count } of options.topicPartitions) {
+      assertValidPartitionCount(count, topic);
+      const metadata = await this.#requireTopic(topic);
+      if (count <= metadata.partitions) {
+        throw new EdgeLogError(
+          "INVALID_PARTITIONS",
+          `topic "${topic}" already has ${metadata.partitions} partitions`,
+          {
+            context: { topic, partitions: metadata.partitions, requested: count },
+          },
+        );
+      }
+    }
+    if (options.validateOnly === true) return true;
+    for (const { topic, count } of options.topicPartitions) {
+      try {
+        await this.#store.createPartitions(topic, count);
+      } finally {
+        this.#metadata.invalidate(topic);
+      }
+    }
+    return true;
+  }
+
+  /** Each partition's high watermark (`offset`, `high`) and log start (`low`). */
+  async fetchTopicOffsets(topic: string): Promise<PartitionOffsetsView[]> {
+    const { partitions } = await this.describeTopic(topic);
+    return partitions.map((p) => ({
+      partition: p.partition,
+      offset: p.highWatermark,
+      high: p.highWatermark,
+      low: p.logStartOffset,
+    }));
+  }
+
+  /**
+   * Per partition, the earliest offset whose timestamp is ≥ `timestamp`, or the high watermark when there is
+   * none (KafkaJS's substitution for Kafka's `-1`). Without a timestamp: the high watermark.
+   */
+  async fetchTopicOffsetsByTimestamp(
+    topic: string,
+    timestamp?: number,
+  ): Promise<{ partition: number; offset: number }[]> {
+    const metadata = await this.#requireTopic(topic);
+    return Promise.all(
+      range(metadata.partitions).map(async (partition) => {
+        const tp = { topic, partition };
+        const found = timestamp === undefined ? null : await this.#store.offsetForTimestamp(tp, timestamp);
+        return { partition, offset: found ?? (await this.#store.offsets(tp)).highWatermark };
+      }),
+    );
+  }
+
+  /**
+   * Deletes records below `offset` in each listed partition (Kafka's DeleteRecords); `-1` means the high
+   * watermark, i.e. everything.
+   */
+  async deleteTopicRecords(options: {
+    topic: string;
+    partitions: readonly { partition: number; offset: number | string }[];
+  }): Promise<void> {
+    const metadata = await this.#requireTopic(options.topic);
+    for (const { partition, offset } of options.partitions) {
+      assertPartitionExists(options.topic, partition, metadata.partitions);
+      const tp = { topic: options.topic, partition };
+      const requested = Number(offset);
+      const target = requested === -1 ? (await this.#store.offsets(tp)).highWatermark : requested;
+      await this.#store.deleteRecords(tp, assertValidOffset(target, tp));
+    }
+  }
+
+  async #requireTopic(topic: string): Promise<TopicMetadata> {
+    assertValidTopicName(topic);
+    const metadata = await this.#store.getTopic(topic);
+    if (metadata === null) throw unknownTopic(topic);
+    return metadata;
+  }
+}
+
+function range(count: number): number[] {
+  return Array.from({ length: count }, (_, i) => i);
+}

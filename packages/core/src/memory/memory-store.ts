@@ -1,0 +1,259 @@
+/**
+ * @module
+ * The embedded default `LogStore`: everything in memory, nothing persisted. It is what `new EdgeLog()` uses when
+ * given no store, what tests run against, and the reference the conformance suite was written from.
+ */
+import { EdgeLogError } from "../errors.ts";
+import { randomId } from "../random-id.ts";
+import {
+  type AppendResult,
+  type BatchInfo,
+  type CommittedOffset,
+  DEFAULT_READ_MAX_BYTES,
+  type LogStore,
+  type PartitionOffsets,
+  type ReadOptions,
+  type ReadResult,
+  type TopicMetadata,
+  type TopicPartition,
+  type TopicSpec,
+  type VersionedGroupState,
+} from "../store.ts";
+import { assertPartitionExists, unknownTopic } from "../validation.ts";
+import { MemoryPartition } from "./memory-partition.ts";
+
+export interface MemoryStoreOptions {
+  /** The clock for append times and retention; tests inject one. */
+  readonly now?: () => number;
+}
+
+interface MemoryTopic {
+  metadata: TopicMetadata;
+  readonly partitions: MemoryPartition[];
+}
+
+interface MemoryGroup {
+  state: VersionedGroupState | null;
+  /** Keyed by `topic` + NUL + `partition`: NUL cannot occur in a topic name. */
+  readonly offsets: Map<string, CommittedOffset>;
+}
+
+const DEFAULT_LIST_BATCHES_LIMIT = 1000;
+
+/**
+ * @example
+ * const log = new EdgeLog({ store: new MemoryStore() }) // the same as new EdgeLog()
+ */
+export class MemoryStore implements LogStore {
+  readonly #now: () => number;
+  readonly #topics = new Map<string, MemoryTopic>();
+  readonly #groups = new Map<string, MemoryGroup>();
+  #closed = false;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  async createTopic(spec: TopicSpec): Promise<TopicMetadata> {
+    this.#assertOpen();
+    if (this.#topics.has(spec.name)) {
+      throw new EdgeLogError("TOPIC_ALREADY_EXISTS", `topic "${spec.name}" already exists`, {
+        context: { topic: spec.name },
+      });
+    }
+    const metadata: TopicMetadata = {
+      name: spec.name,
+      topicId: randomId(),
+      partitions: spec.partitions,
+      config: { ...spec.config },
+      createdAt: this.#now(),
+    };
+    const partitions = Array.from(
+      { length: spec.partitions },
+      (_, partition) => new MemoryPartition({ topic: spec.name, partition }),
+    );
+    this.#topics.set(spec.name, { metadata, partitions });
+    return metadata;
+  }
+
+  async getTopic(name: string): Promise<TopicMetadata | null> {
+    this.#assertOpen();
+    return this.#topics.get(name)?.metadata ?? null;
+  }
+
+  async listTopics(): Promise<TopicMetadata[]> {
+    this.#assertOpen();
+    return [...this.#topics.values()].map((t) => t.metadata).sort((a, b) => compareStrings(a.name, b.name));
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    const topic = this.#topic(name);
+    this.#topics.delete(name);
+    for (const partition of topic.partitions) partition.waiters.fail(unknownTopic(name));
+    for (const [groupId, group] of this.#groups) {
+      for (const [key, offset] of group.offsets) if (offset.topic === name) group.offsets.delete(key);
+      if (group.state === null && group.offsets.size === 0) this.#groups.delete(groupId);
+    }
+  }
+
+  async createPartitions(name: string, count: number): Promise<TopicMetadata> {
+    const topic = this.#topic(name);
+    const current = topic.metadata.partitions;
+    if (count <= current) {
+      throw new EdgeLogError(
+        "INVALID_PARTITIONS",
+        `topic "${name}" has ${current} partitions; the new count must be larger (partitions are never removed)`,
+        { context: { topic: name, partitions: current, requested: count } },
+      );
+    }
+    for (let partition = current; partition < count; partition++) {
+      topic.partitions.push(new MemoryPartition({ topic: name, partition }));
+    }
+    topic.metadata = { ...topic.metadata, partitions: count };
+    return topic.metadata;
+  }
+
+  async append(tp: TopicPartition, batch: Uint8Array): Promise<AppendResult> {
+    const topic = this.#topic(tp.topic);
+    return this.#partitionOf(topic, tp).append(topic.metadata, batch, this.#now());
+  }
+
+  async read(tp: TopicPartition, options: ReadOptions): Promise<ReadResult> {
+    const maxBytes = options.maxBytes ?? DEFAULT_READ_MAX_BYTES;
+    const partition = this.#partition(tp);
+    const result = partition.read(options.offset, maxBytes);
+    const maxWaitMs = options.maxWaitMs ?? 0;
+    if (result.batches.length > 0 || maxWaitMs <= 0 || options.offset < result.highWatermark) return result;
+    await partition.waiters.wait(maxWaitMs, options.signal);
+    return this.#partition(tp).read(options.offset, maxBytes);
+  }
+
+  async offsets(tp: TopicPartition): Promise<PartitionOffsets> {
+    return this.#partition(tp).offsets();
+  }
+
+  async offsetForTimestamp(tp: TopicPartition, timestamp: number): Promise<number | null> {
+    return this.#partition(tp).offsetForTimestamp(timestamp);
+  }
+
+  async listBatches(
+    tp: TopicPartition,
+    options: { fromOffset?: number; limit?: number } = {},
+  ): Promise<BatchInfo[]> {
+    return this.#partition(tp).listBatches(options.fromOffset, options.limit ?? DEFAULT_LIST_BATCHES_LIMIT);
+  }
+
+  async deleteRecords(tp: TopicPartition, beforeOffset: number): Promise<PartitionOffsets> {
+    return this.#partition(tp).deleteRecords(beforeOffset);
+  }
+
+  async commitOffsets(groupId: string, offsets: readonly CommittedOffset[]): Promise<void> {
+    this.#assertOpen();
+    // Validate everything before writing anything: a commit is all or nothing.
+    for (const offset of offsets) this.#partition(offset);
+    const group = this.#group(groupId);
+    for (const offset of offsets) {
+      group.offsets.set(offsetKey(offset), {
+        topic: offset.topic,
+        partition: offset.partition,
+        offset: offset.offset,
+        metadata: offset.metadata,
+      });
+    }
+  }
+
+  async fetchOffsets(groupId: string, topics?: readonly string[]): Promise<CommittedOffset[]> {
+    this.#assertOpen();
+    const group = this.#groups.get(groupId);
+    if (group === undefined) return [];
+    const wanted = topics === undefined ? null : new Set(topics);
+    return [...group.offsets.values()]
+      .filter((o) => wanted === null || wanted.has(o.topic))
+      .sort((a, b) => compareStrings(a.topic, b.topic) || a.partition - b.partition);
+  }
+
+  async getGroupState(groupId: string): Promise<VersionedGroupState | null> {
+    this.#assertOpen();
+    const state = this.#groups.get(groupId)?.state ?? null;
+    // Hand out a copy: the stored state must only change through putGroupState.
+    return state === null ? null : { state: structuredClone(state.state), version: state.version };
+  }
+
+  async putGroupState(groupId: string, state: unknown, expectedVersion: number | null): Promise<number> {
+    this.#assertOpen();
+    const current = this.#groups.get(groupId)?.state ?? null;
+    const currentVersion = current?.version ?? null;
+    if (currentVersion !== expectedVersion) {
+      throw new EdgeLogError(
+        "CONCURRENT_TRANSACTIONS",
+        `group "${groupId}" state is at version ${String(currentVersion)}, not ${String(expectedVersion)}`,
+        { context: { groupId } },
+      );
+    }
+    const version = (currentVersion ?? 0) + 1;
+    this.#group(groupId).state = { state: structuredClone(state), version };
+    return version;
+  }
+
+  async listGroups(): Promise<string[]> {
+    this.#assertOpen();
+    return [...this.#groups.keys()].sort(compareStrings);
+  }
+
+  async deleteGroup(groupId: string): Promise<void> {
+    this.#assertOpen();
+    if (!this.#groups.delete(groupId)) {
+      throw new EdgeLogError("GROUP_ID_NOT_FOUND", `unknown group "${groupId}"`, { context: { groupId } });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const error = closedError();
+    for (const topic of this.#topics.values())
+      for (const partition of topic.partitions) partition.waiters.fail(error);
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw closedError();
+  }
+
+  #topic(name: string): MemoryTopic {
+    this.#assertOpen();
+    const topic = this.#topics.get(name);
+    if (topic === undefined) throw unknownTopic(name);
+    return topic;
+  }
+
+  #partition(tp: TopicPartition): MemoryPartition {
+    return this.#partitionOf(this.#topic(tp.topic), tp);
+  }
+
+  #partitionOf(topic: MemoryTopic, tp: TopicPartition): MemoryPartition {
+    assertPartitionExists(tp.topic, tp.partition, topic.partitions.length);
+    return topic.partitions[tp.partition] as MemoryPartition;
+  }
+
+  #group(groupId: string): MemoryGroup {
+    let group = this.#groups.get(groupId);
+    if (group === undefined) {
+      group = { state: null, offsets: new Map() };
+      this.#groups.set(groupId, group);
+    }
+    return group;
+  }
+}
+
+function offsetKey(tp: TopicPartition): string {
+  return `${tp.topic}\u0000${tp.partition}`;
+}
+
+function closedError(): EdgeLogError {
+  return new EdgeLogError("STORE_CLOSED", "the store is closed");
+}
+
+/** Code-unit order, the same in every runtime (unlike `localeCompare`). */
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

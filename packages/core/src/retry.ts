@@ -1,0 +1,72 @@
+/**
+ * @module
+ * Retrying retriable failures with exponential backoff and full jitter, after KafkaJS's `retry` options, so
+ * producers and consumers share one policy and one set of knobs.
+ */
+import { isRetriable } from "./errors.ts";
+
+export interface RetryOptions {
+  /** Attempts after the first. Default 5. */
+  readonly retries?: number;
+  /** Backoff before the first retry, in ms. Default 100. */
+  readonly initialRetryTime?: number;
+  /** Upper bound of one backoff, in ms. Default 30 000. */
+  readonly maxRetryTime?: number;
+  /** Growth of the backoff per attempt. Default 2. */
+  readonly multiplier?: number;
+}
+
+export const DEFAULT_RETRY: Required<RetryOptions> = {
+  retries: 5,
+  initialRetryTime: 100,
+  maxRetryTime: 30_000,
+  multiplier: 2,
+};
+
+/** Backoff before retry number `attempt` (0-based): exponential, capped, with full jitter to spread herds. */
+export function backoffMs(
+  attempt: number,
+  options: RetryOptions = {},
+  random: () => number = Math.random,
+): number {
+  const { initialRetryTime, maxRetryTime, multiplier } = { ...DEFAULT_RETRY, ...options };
+  const ceiling = Math.min(maxRetryTime, initialRetryTime * multiplier ** attempt);
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+/** Sleeps `ms`; an abort ends the sleep early by rejecting with the signal's reason. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/**
+ * Runs `operation` until it succeeds, fails with something `shouldRetry` rejects, or runs out of retries;
+ * the last error is thrown as it was.
+ */
+export async function withRetry<T>(
+  operation: (attempt: number) => Promise<T>,
+  options: RetryOptions = {},
+  shouldRetry: (error: unknown) => boolean = isRetriable,
+  signal?: AbortSignal,
+): Promise<T> {
+  const retries = options.retries ?? DEFAULT_RETRY.retries;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await operation(attempt);
+    } catch (error) {
+      if (attempt >= retries || !shouldRetry(error) || signal?.aborted) throw error;
+      await sleep(backoffMs(attempt, options), signal);
+    }
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * @module
+ * `LogStore`: the one seam between edgelog's Kafka semantics and where bytes live. The memory store, the
+ * Durable Object store and the IndexedDB store each implement it; `@edgelog/core/testing` checks that they do.
+ *
+ * The unit of storage is the encoded record batch (see `codec/record-batch.ts`), never the single record: a
+ * store keeps one entry per batch and assigns it the offsets `[baseOffset, baseOffset + recordCount)`. Everything
+ * Kafka-semantic — partitioning, batching, the consumer loop, validation of user input — lives above this
+ * interface, once, in core. What a store must do itself is what only it can do atomically: assign offsets,
+ * check an idempotent producer's sequence in the same transaction as the append, and wake waiting readers.
+ */
+import type { TopicConfig } from "./topic-config.ts";
+
+/** A partition of a topic. */
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/** What a store knows about a topic. */
+export interface TopicMetadata {
+  readonly name: string;
+  /** Fresh for every creation, so a deleted and re-created topic of the same name is told apart. */
+  readonly topicId: string;
+  /** Number of partitions, numbered from 0. */
+  readonly partitions: number;
+  readonly config: TopicConfig;
+  /** Milliseconds since the epoch. */
+  readonly createdAt: number;
+}
+
+/** What a caller asks for when creating a topic; the store assigns `topicId` and `createdAt`. */
+export interface TopicSpec {
+  readonly name: string;
+  readonly partitions: number;
+  readonly config: TopicConfig;
+}
+
+/** The bounds of a partition. */
+export interface PartitionOffsets {
+  /** The earliest offset still retained. */
+  readonly logStartOffset: number;
+  /** The next offset to be written: the exclusive end of what can be read. */
+  readonly highWatermark: number;
+}
+
+/** The outcome of `append`. */
+export interface AppendResult extends PartitionOffsets {
+  /** Offset of the batch's first record (the original one when `duplicate`). */
+  readonly baseOffset: number;
+  /** Offset of the batch's last record. */
+  readonly lastOffset: number;
+  /** When the store accepted the batch (the original time when `duplicate`), ms since the epoch. */
+  readonly logAppendTime: number;
+  /** True when this was an idempotent producer's retry of a batch already in the log: nothing was written. */
+  readonly duplicate: boolean;
+}
+
+/** Metadata of one stored batch, without its payload. */
+export interface BatchInfo {
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+  readonly recordCount: number;
+  readonly maxTimestamp: number;
+  readonly logAppendTime: number;
+  /** Encoded size of the batch in bytes. */
+  readonly sizeBytes: number;
+}
+
+/** One stored batch: its metadata and its encoded bytes (the caller owns the returned array). */
+export interface StoredBatch extends BatchInfo {
+  readonly payload: Uint8Array;
+}
+
+export interface ReadOptions {
+  /** First offset wanted; must lie in `[logStartOffset, highWatermark]`. */
+  readonly offset: number;
+  /**
+   * Byte budget for the payloads returned. The batch holding `offset` is returned even when it alone exceeds
+   * the budget, so a reader always makes progress (as Kafka's fetch does).
+   */
+  readonly maxBytes?: number;
+  /** When nothing is readable at `offset` (it equals the high watermark), wait up to this long for an append. */
+  readonly maxWaitMs?: number;
+  /** Aborting ends a wait early: the read rejects with `signal.reason`. */
+  readonly signal?: AbortSignal;
+}
+
+export interface ReadResult extends PartitionOffsets {
+  /**
+   * Whole batches in offset order, starting with the one that holds `offset`. The first batch may begin before
+   * `offset` (and before `logStartOffset`): readers skip records below `max(offset, logStartOffset)`.
+   */
+  readonly batches: StoredBatch[];
+}
+
+/** A committed position of a consumer group: the next offset the group will read. */
+export interface CommittedOffset {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly metadata: string | null;
+}
+
+/** Opaque consumer-group state (members, epochs, assignments) with a version for compare-and-set. */
+export interface VersionedGroupState {
+  /** Any JSON-serialisable value; the store does not look inside. */
+  readonly state: unknown;
+  /** Grows by one on every successful `putGroupState`. */
+  readonly version: number;
+}
+
+/** Defaults shared by every store. */
+export const DEFAULT_READ_MAX_BYTES = 1024 * 1024;
+
+/**
+ * The storage contract. All methods are asynchronous and reject with `EdgeLogError`s:
+ * `UNKNOWN_TOPIC_OR_PARTITION` for a missing topic or partition, `OFFSET_OUT_OF_RANGE`, `STORE_CLOSED`, and the
+ * codes named on each method.
+ */
+export interface LogStore {
+  // ── topics ────────────────────────────────────────────────────────────────────────────────────────────────
+  /** Creates a topic. `TOPIC_ALREADY_EXISTS` when the name is taken. Validation of the spec happens above. */
+  createTopic(spec: TopicSpec): Promise<TopicMetadata>;
+  /** The topic's metadata, or `null` when there is no such topic. */
+  getTopic(name: string): Promise<TopicMetadata | null>;
+  /** Every topic, in name order. */
+  listTopics(): Promise<TopicMetadata[]>;
+  /**
+   * Deletes a topic with its data, its producer state and the group offsets committed for it; waiting reads of
+   * it reject with `UNKNOWN_TOPIC_OR_PARTITION`.
+   */
+  deleteTopic(name: string): Promise<void>;
+  /** Grows a topic to `count` partitions in total. `INVALID_PARTITIONS` unless `count` exceeds the current count. */
+  createPartitions(name: string, count: number): Promise<TopicMetadata>;
+
+  // ── partitions ────────────────────────────────────────────────────────────────────────────────────────────
+  /**
+   * Appends one encoded batch atomically and assigns its offsets. The store verifies the batch (checksum and
+   * framing → `CORRUPT_MESSAGE`; larger than the topic's `max.message.bytes` → `MESSAGE_TOO_LARGE`) and, for a
+   * batch stamped with a producer id, checks its epoch and sequence in the same transaction as the write
+   * (Kafka's idempotent producer): an identical retry returns the original offsets with `duplicate: true`;
+   * a gap → `OUT_OF_ORDER_SEQUENCE_NUMBER`; an older epoch → `INVALID_PRODUCER_EPOCH`; a producer the
+   * partition does not know starting past sequence 0 → `UNKNOWN_PRODUCER_ID`. Waiting reads wake.
+   */
+  append(tp: TopicPartition, batch: Uint8Array): Promise<AppendResult>;
+  /** Reads whole batches from an offset within a byte budget, optionally waiting for new data. */
+  read(tp: TopicPartition, options: ReadOptions): Promise<ReadResult>;
+  offsets(tp: TopicPartition): Promise<PartitionOffsets>;
+  /** The earliest offset whose record timestamp is ≥ `timestamp`, or `null` when there is none. */
+  offsetForTimestamp(tp: TopicPartition, timestamp: number): Promise<number | null>;
+  /** Metadata of retained batches from `fromOffset` on (default: the log start), at most `limit` of them. */
+  listBatches(tp: TopicPartition, options?: { fromOffset?: number; limit?: number }): Promise<BatchInfo[]>;
+  /**
+   * The retention hook (Kafka's DeleteRecords): advances the log start to `beforeOffset`, which must lie in
+   * `[logStartOffset, highWatermark]`, drops batches wholly below it and forgets producers whose batches are
+   * all gone. Returns the new bounds.
+   */
+  deleteRecords(tp: TopicPartition, beforeOffset: number): Promise<PartitionOffsets>;
+
+  // ── consumer groups ───────────────────────────────────────────────────────────────────────────────────────
+  /** Stores committed offsets, each replacing the previous one for its partition, all at once. */
+  commitOffsets(groupId: string, offsets: readonly CommittedOffset[]): Promise<void>;
+  /** The group's committed offsets, optionally only for some topics, ordered by topic then partition. */
+  fetchOffsets(groupId: string, topics?: readonly string[]): Promise<CommittedOffset[]>;
+  getGroupState(groupId: string): Promise<VersionedGroupState | null>;
+  /**
+   * Replaces the group's state if its version is still `expectedVersion` (`null`: the group must have no state
+   * yet); returns the new version. `CONCURRENT_TRANSACTIONS` (retriable) when someone else wrote first.
+   */
+  putGroupState(groupId: string, state: unknown, expectedVersion: number | null): Promise<number>;
+  /** Groups that have state or committed offsets, in id order. */
+  listGroups(): Promise<string[]>;
+  /** Deletes a group's state and offsets. `GROUP_ID_NOT_FOUND` when it has neither. */
+  deleteGroup(groupId: string): Promise<void>;
+
+  // ── lifecycle ─────────────────────────────────────────────────────────────────────────────────────────────
+  /** Releases resources; waiting reads reject with `STORE_CLOSED`, and so does every later call. */
+  close(): Promise<void>;
+}

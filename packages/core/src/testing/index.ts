@@ -1,0 +1,11 @@
+/**
+ * @module
+ * `@edgelog/core/testing`: the store conformance suite. Any `LogStore` runs it with one call inside a vitest
+ * file, in whatever runtime the store lives in (Node, workerd, a browser):
+ *
+ * @example
+ * import { runLogStoreConformance } from "@edgelog/core/testing";
+ * runLogStoreConformance("MemoryStore", { createStore: () => new MemoryStore() });
+ */
+export { expectEdgeLogError, makeBatch, makeRecords, readAll } from "./helpers.ts";
+export { type LogStoreConformanceOptions, runLogStoreConformance } from "./log-store-conformance.ts";

@@ -1,0 +1,628 @@
+/**
+ * @module
+ * The shared conformance suite every `LogStore` passes (in the spirit of unstorage's `testDriver`). It checks
+ * the whole contract of `store.ts` — topics, atomic appends with dense offsets, reads by offset and byte budget,
+ * long-polls, offsets by timestamp, the retention hook, the idempotent producer's rules, group offsets and group
+ * state — and, when the store can be reopened, that all of it survives a restart.
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { decodeBatch, encodeBatch } from "../codec/record-batch.ts";
+import type { LogStore, TopicMetadata, TopicPartition } from "../store.ts";
+import { DEFAULT_TOPIC_CONFIG, type TopicConfig } from "../topic-config.ts";
+import { expectEdgeLogError, makeBatch, makeRecords, readAll } from "./helpers.ts";
+
+export interface LogStoreConformanceOptions {
+  /** A fresh, empty store for each test. */
+  createStore(): LogStore | Promise<LogStore>;
+  /** Disposes of a store after its test (default: `store.close()`). */
+  destroyStore?(store: LogStore): Promise<void>;
+  /**
+   * Opens the persisted data of `store` as a new store instance (after closing or abandoning the old one).
+   * Stores that persist give this; the restart tests run only when it is there.
+   */
+  reopenStore?(store: LogStore): Promise<LogStore>;
+  /** Multiplies the suite's waits, for runtimes with slow timers. Default 1. */
+  timeScale?: number;
+}
+
+const text = new TextDecoder();
+const valuesOf = (records: readonly { value: Uint8Array | null }[]): (string | null)[] =>
+  records.map((r) => (r.value === null ? null : text.decode(r.value)));
+
+export function runLogStoreConformance(name: string, options: LogStoreConformanceOptions): void {
+  const scale = options.timeScale ?? 1;
+
+  describe(`LogStore conformance: ${name}`, () => {
+    let store: LogStore;
+    const open: LogStore[] = [];
+
+    beforeEach(async () => {
+      store = await options.createStore();
+      open.push(store);
+    });
+
+    afterEach(async () => {
+      for (const s of open.splice(0)) {
+        await (options.destroyStore ? options.destroyStore(s) : s.close()).catch(() => undefined);
+      }
+    });
+
+    const createTopic = (
+      topic: string,
+      partitions = 1,
+      config: Partial<TopicConfig> = {},
+    ): Promise<TopicMetadata> =>
+      store.createTopic({ name: topic, partitions, config: { ...DEFAULT_TOPIC_CONFIG, ...config } });
+
+    describe("topics", () => {
+      it("creates, describes and lists topics in name order", async () => {
+        const created = await createTopic("orders", 3, { "retention.ms": 1000 });
+        expect(created).toMatchObject({ name: "orders", partitions: 3 });
+        expect(created.config["retention.ms"]).toBe(1000);
+        expect(created.topicId).toMatch(/.+/);
+        expect(typeof created.createdAt).toBe("number");
+        await createTopic("alpha");
+        expect(await store.getTopic("orders")).toEqual(created);
+        expect((await store.listTopics()).map((t) => t.name)).toEqual(["alpha", "orders"]);
+      });
+
+      it("refuses a second topic of the same name", async () => {
+        await createTopic("orders");
+        await expectEdgeLogError(createTopic("orders"), "TOPIC_ALREADY_EXISTS");
+      });
+
+      it("answers null for an unknown topic and UNKNOWN_TOPIC_OR_PARTITION when one is needed", async () => {
+        expect(await store.getTopic("nope")).toBeNull();
+        await expectEdgeLogError(store.deleteTopic("nope"), "UNKNOWN_TOPIC_OR_PARTITION");
+        await expectEdgeLogError(
+          store.append({ topic: "nope", partition: 0 }, makeBatch(1)),
+          "UNKNOWN_TOPIC_OR_PARTITION",
+        );
+        await expectEdgeLogError(
+          store.read({ topic: "nope", partition: 0 }, { offset: 0 }),
+          "UNKNOWN_TOPIC_OR_PARTITION",
+        );
+        await expectEdgeLogError(
+          store.offsets({ topic: "nope", partition: 0 }),
+          "UNKNOWN_TOPIC_OR_PARTITION",
+        );
+      });
+
+      it("rejects partitions outside the topic", async () => {
+        await createTopic("orders", 2);
+        for (const partition of [2, -1, 1.5]) {
+          await expectEdgeLogError(
+            store.append({ topic: "orders", partition }, makeBatch(1)),
+            "UNKNOWN_TOPIC_OR_PARTITION",
+          );
+          await expectEdgeLogError(
+            store.offsets({ topic: "orders", partition }),
+            "UNKNOWN_TOPIC_OR_PARTITION",
+          );
+        }
+      });
+
+      it("deletes a topic with its data; a re-created topic starts empty with a new id", async () => {
+        const first = await createTopic("orders");
+        await store.append({ topic: "orders", partition: 0 }, makeBatch(5));
+        await store.deleteTopic("orders");
+        expect(await store.getTopic("orders")).toBeNull();
+        expect(await store.listTopics()).toEqual([]);
+        const second = await createTopic("orders");
+        expect(second.topicId).not.toBe(first.topicId);
+        expect(await store.offsets({ topic: "orders", partition: 0 })).toEqual({
+          logStartOffset: 0,
+          highWatermark: 0,
+        });
+      });
+
+      it("grows a topic's partitions and never shrinks them", async () => {
+        await createTopic("orders", 2);
+        await store.append({ topic: "orders", partition: 1 }, makeBatch(2));
+        const grown = await store.createPartitions("orders", 4);
+        expect(grown.partitions).toBe(4);
+        expect((await store.getTopic("orders"))?.partitions).toBe(4);
+        expect(await store.offsets({ topic: "orders", partition: 3 })).toEqual({
+          logStartOffset: 0,
+          highWatermark: 0,
+        });
+        expect((await store.offsets({ topic: "orders", partition: 1 })).highWatermark).toBe(2);
+        await store.append({ topic: "orders", partition: 3 }, makeBatch(1));
+        await expectEdgeLogError(store.createPartitions("orders", 4), "INVALID_PARTITIONS");
+        await expectEdgeLogError(store.createPartitions("orders", 1), "INVALID_PARTITIONS");
+        await expectEdgeLogError(store.createPartitions("nope", 3), "UNKNOWN_TOPIC_OR_PARTITION");
+      });
+    });
+
+    describe("append and read", () => {
+      const tp: TopicPartition = { topic: "events", partition: 0 };
+      beforeEach(async () => {
+        await createTopic("events", 2);
+      });
+
+      it("assigns dense offsets batch after batch and reads records back exactly", async () => {
+        const a = await store.append(tp, makeBatch(3, "a"));
+        const b = await store.append(tp, makeBatch(2, "b"));
+        expect(a).toMatchObject({
+          baseOffset: 0,
+          lastOffset: 2,
+          duplicate: false,
+          logStartOffset: 0,
+          highWatermark: 3,
+        });
+        expect(b).toMatchObject({ baseOffset: 3, lastOffset: 4, duplicate: false, highWatermark: 5 });
+        expect(typeof a.logAppendTime).toBe("number");
+        const records = await readAll(store, tp);
+        expect(records.map((r) => r.offset)).toEqual([0, 1, 2, 3, 4]);
+        expect(valuesOf(records)).toEqual(["a-0", "a-1", "a-2", "b-0", "b-1"]);
+        const expected = makeRecords(3, "a");
+        expect(records.slice(0, 3).map(({ offset: _o, ...r }) => r)).toEqual(expected);
+      });
+
+      it("keeps keys, null values, ordered repeated headers and timestamps byte for byte", async () => {
+        const enc = new TextEncoder();
+        const record = {
+          key: null,
+          value: null,
+          headers: [
+            { key: "h", value: enc.encode("1") },
+            { key: "h", value: null },
+            { key: "ü🙂", value: new Uint8Array([0, 255]) },
+          ],
+          timestamp: 0,
+        };
+        await store.append(tp, encodeBatch([record, { ...record, key: new Uint8Array(), timestamp: 5 }]));
+        const [first, second] = await readAll(store, tp);
+        expect(first).toEqual({ ...record, offset: 0 });
+        expect(second).toEqual({ ...record, key: new Uint8Array(), timestamp: 5, offset: 1 });
+      });
+
+      it("returns whole batches: the one holding the offset first", async () => {
+        await store.append(tp, makeBatch(10, "a"));
+        await store.append(tp, makeBatch(10, "b"));
+        const result = await store.read(tp, { offset: 15 });
+        expect(result.batches.map((b) => b.baseOffset)).toEqual([10]);
+        expect(result.batches[0]).toMatchObject({ baseOffset: 10, lastOffset: 19, recordCount: 10 });
+        expect(result.highWatermark).toBe(20);
+        const middle = await store.read(tp, { offset: 5 });
+        expect(middle.batches.map((b) => b.baseOffset)).toEqual([0, 10]);
+      });
+
+      it("keeps to the byte budget but always returns the batch holding the offset", async () => {
+        for (let i = 0; i < 5; i++) await store.append(tp, makeBatch(20, `b${i}`));
+        const size = (await store.listBatches(tp))[0]?.sizeBytes ?? 0;
+        expect(size).toBeGreaterThan(0);
+        expect((await store.read(tp, { offset: 0, maxBytes: 1 })).batches).toHaveLength(1);
+        expect((await store.read(tp, { offset: 0, maxBytes: size * 2 + 1 })).batches).toHaveLength(2);
+        expect((await store.read(tp, { offset: 0, maxBytes: 10 * 1024 * 1024 })).batches).toHaveLength(5);
+      });
+
+      it("returns nothing at the high watermark and OFFSET_OUT_OF_RANGE outside the log", async () => {
+        await store.append(tp, makeBatch(3));
+        const atEnd = await store.read(tp, { offset: 3 });
+        expect(atEnd).toEqual({ batches: [], logStartOffset: 0, highWatermark: 3 });
+        const beyond = await expectEdgeLogError(store.read(tp, { offset: 4 }), "OFFSET_OUT_OF_RANGE");
+        expect(beyond.context).toMatchObject({ topic: "events", partition: 0, highWatermark: 3 });
+        await store.deleteRecords(tp, 2);
+        await expectEdgeLogError(store.read(tp, { offset: 1 }), "OFFSET_OUT_OF_RANGE");
+      });
+
+      it("refuses corrupt batches and writes nothing", async () => {
+        await store.append(tp, makeBatch(2));
+        const corrupt = makeBatch(3);
+        corrupt[corrupt.length - 1] = (corrupt[corrupt.length - 1] ?? 0) ^ 0xff;
+        await expectEdgeLogError(store.append(tp, corrupt), "CORRUPT_MESSAGE");
+        await expectEdgeLogError(store.append(tp, new Uint8Array([1, 2, 3])), "CORRUPT_MESSAGE");
+        expect((await store.offsets(tp)).highWatermark).toBe(2);
+      });
+
+      it("refuses a batch over the topic's max.message.bytes with MESSAGE_TOO_LARGE and writes nothing", async () => {
+        await createTopic("small", 1, { "max.message.bytes": 200 });
+        const small: TopicPartition = { topic: "small", partition: 0 };
+        await store.append(small, makeBatch(1));
+        const error = await expectEdgeLogError(store.append(small, makeBatch(50)), "MESSAGE_TOO_LARGE");
+        expect(error.context).toMatchObject({ topic: "small", maxBytes: 200 });
+        expect(error.retriable).toBe(false);
+        expect((await store.offsets(small)).highWatermark).toBe(1);
+      });
+
+      it("gives concurrent appends disjoint, dense offset ranges", async () => {
+        const results = await Promise.all(
+          Array.from({ length: 40 }, (_, i) => store.append(tp, makeBatch((i % 5) + 1, `c${i}`))),
+        );
+        const ranges = results.map((r) => [r.baseOffset, r.lastOffset] as const).sort((x, y) => x[0] - y[0]);
+        let next = 0;
+        for (const [base, last] of ranges) {
+          expect(base).toBe(next);
+          next = last + 1;
+        }
+        expect((await store.offsets(tp)).highWatermark).toBe(next);
+        const records = await readAll(store, tp);
+        expect(records).toHaveLength(next);
+        results.forEach((result, i) => {
+          expect(valuesOf(records.slice(result.baseOffset, result.lastOffset + 1))).toEqual(
+            valuesOf(makeRecords((i % 5) + 1, `c${i}`)),
+          );
+        });
+      });
+
+      it("keeps partitions independent", async () => {
+        await store.append({ topic: "events", partition: 1 }, makeBatch(4, "p1"));
+        await store.append(tp, makeBatch(1, "p0"));
+        expect((await store.offsets(tp)).highWatermark).toBe(1);
+        expect(valuesOf(await readAll(store, { topic: "events", partition: 1 }))).toEqual([
+          "p1-0",
+          "p1-1",
+          "p1-2",
+          "p1-3",
+        ]);
+      });
+
+      it("is not changed by callers mutating the buffers they passed in or got back", async () => {
+        const batch = makeBatch(2, "x");
+        await store.append(tp, batch);
+        batch.fill(0);
+        const first = await store.read(tp, { offset: 0 });
+        first.batches[0]?.payload.fill(0);
+        expect(valuesOf(await readAll(store, tp))).toEqual(["x-0", "x-1"]);
+      });
+    });
+
+    describe("long-poll", () => {
+      const tp: TopicPartition = { topic: "live", partition: 0 };
+      beforeEach(async () => {
+        await createTopic("live");
+      });
+
+      it("wakes a read waiting at the high watermark as soon as a batch is appended", async () => {
+        await store.append(tp, makeBatch(2));
+        const started = Date.now();
+        const pending = store.read(tp, { offset: 2, maxWaitMs: 10_000 * scale });
+        await new Promise((r) => setTimeout(r, 20 * scale));
+        await store.append(tp, makeBatch(3, "late"));
+        const result = await pending;
+        expect(Date.now() - started).toBeLessThan(5_000 * scale);
+        expect(result.batches.map((b) => b.baseOffset)).toEqual([2]);
+        expect(valuesOf(decodeBatch(result.batches[0]?.payload ?? new Uint8Array()).records)).toEqual([
+          "late-0",
+          "late-1",
+          "late-2",
+        ]);
+      });
+
+      it("returns an empty result when the wait times out", async () => {
+        const started = Date.now();
+        const result = await store.read(tp, { offset: 0, maxWaitMs: 100 * scale });
+        expect(result.batches).toEqual([]);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(90 * scale);
+      });
+
+      it("does not wait when data is already there", async () => {
+        await store.append(tp, makeBatch(1));
+        const started = Date.now();
+        const result = await store.read(tp, { offset: 0, maxWaitMs: 10_000 * scale });
+        expect(result.batches).toHaveLength(1);
+        expect(Date.now() - started).toBeLessThan(5_000 * scale);
+      });
+
+      it("rejects with the signal's reason when the wait is aborted", async () => {
+        const controller = new AbortController();
+        const pending = store.read(tp, { offset: 0, maxWaitMs: 10_000 * scale, signal: controller.signal });
+        setTimeout(() => controller.abort(new Error("seek")), 20 * scale);
+        await expect(pending).rejects.toThrow("seek");
+      });
+
+      it("rejects waiting reads with UNKNOWN_TOPIC_OR_PARTITION when the topic is deleted", async () => {
+        const pending = store.read(tp, { offset: 0, maxWaitMs: 10_000 * scale });
+        await new Promise((r) => setTimeout(r, 20 * scale));
+        await store.deleteTopic("live");
+        await expectEdgeLogError(pending, "UNKNOWN_TOPIC_OR_PARTITION");
+      });
+
+      it("wakes every waiter of the partition, and only of that partition", async () => {
+        await createTopic("other");
+        const waiters = [0, 1, 2].map(() => store.read(tp, { offset: 0, maxWaitMs: 10_000 * scale }));
+        const other = store.read({ topic: "other", partition: 0 }, { offset: 0, maxWaitMs: 300 * scale });
+        await new Promise((r) => setTimeout(r, 20 * scale));
+        await store.append(tp, makeBatch(1));
+        for (const result of await Promise.all(waiters)) expect(result.batches).toHaveLength(1);
+        expect((await other).batches).toEqual([]);
+      });
+    });
+
+    describe("offsets, timestamps and retention hooks", () => {
+      const tp: TopicPartition = { topic: "t", partition: 0 };
+      beforeEach(async () => {
+        await createTopic("t");
+      });
+
+      it("reports the log start and high watermark", async () => {
+        expect(await store.offsets(tp)).toEqual({ logStartOffset: 0, highWatermark: 0 });
+        await store.append(tp, makeBatch(7));
+        expect(await store.offsets(tp)).toEqual({ logStartOffset: 0, highWatermark: 7 });
+      });
+
+      it("finds the earliest offset whose timestamp is at or after a time, even when timestamps go backwards", async () => {
+        const at = (timestamp: number) => ({ key: null, value: null, headers: [], timestamp });
+        await store.append(tp, encodeBatch([at(100), at(300), at(200)])); // offsets 0,1,2
+        await store.append(tp, encodeBatch([at(250), at(400)])); // offsets 3,4
+        expect(await store.offsetForTimestamp(tp, 0)).toBe(0);
+        expect(await store.offsetForTimestamp(tp, 100)).toBe(0);
+        expect(await store.offsetForTimestamp(tp, 101)).toBe(1);
+        expect(await store.offsetForTimestamp(tp, 300)).toBe(1);
+        expect(await store.offsetForTimestamp(tp, 301)).toBe(4);
+        expect(await store.offsetForTimestamp(tp, 400)).toBe(4);
+        expect(await store.offsetForTimestamp(tp, 401)).toBeNull();
+      });
+
+      it("lists batch metadata without payloads", async () => {
+        await store.append(tp, makeBatch(3));
+        await store.append(tp, makeBatch(2));
+        const batches = await store.listBatches(tp);
+        expect(batches.map((b) => [b.baseOffset, b.lastOffset, b.recordCount])).toEqual([
+          [0, 2, 3],
+          [3, 4, 2],
+        ]);
+        expect(batches[0]?.maxTimestamp).toBe(1_700_000_000_002);
+        expect(batches[0]).not.toHaveProperty("payload");
+        expect((await store.listBatches(tp, { fromOffset: 4 })).map((b) => b.baseOffset)).toEqual([3]);
+        expect(await store.listBatches(tp, { limit: 1 })).toHaveLength(1);
+      });
+
+      it("advances the log start with deleteRecords, dropping only whole batches", async () => {
+        await store.append(tp, makeBatch(3, "a"));
+        await store.append(tp, makeBatch(3, "b"));
+        await store.append(tp, makeBatch(3, "c"));
+        expect(await store.deleteRecords(tp, 4)).toEqual({ logStartOffset: 4, highWatermark: 9 });
+        expect(await store.offsets(tp)).toEqual({ logStartOffset: 4, highWatermark: 9 });
+        expect((await store.listBatches(tp)).map((b) => b.baseOffset)).toEqual([3, 6]);
+        expect(valuesOf(await readAll(store, tp))).toEqual(["b-1", "b-2", "c-0", "c-1", "c-2"]);
+        expect(await store.offsetForTimestamp(tp, 0)).toBe(4);
+        await expectEdgeLogError(store.deleteRecords(tp, 10), "OFFSET_OUT_OF_RANGE");
+        await store.deleteRecords(tp, 9);
+        expect(await store.offsets(tp)).toEqual({ logStartOffset: 9, highWatermark: 9 });
+        expect(await store.listBatches(tp)).toEqual([]);
+        await store.append(tp, makeBatch(1, "d"));
+        expect(valuesOf(await readAll(store, tp))).toEqual(["d-0"]);
+        expect((await store.offsets(tp)).highWatermark).toBe(10);
+      });
+    });
+
+    describe("idempotent producer", () => {
+      const tp: TopicPartition = { topic: "idem", partition: 0 };
+      const stamp = (baseSequence: number, producerEpoch = 0, producerId = "producer-1") => ({
+        producerId,
+        producerEpoch,
+        baseSequence,
+      });
+      beforeEach(async () => {
+        await createTopic("idem", 2);
+      });
+
+      it("appends a new producer's first batch and then consecutive sequences", async () => {
+        expect(await store.append(tp, makeBatch(3, "a", stamp(0)))).toMatchObject({
+          baseOffset: 0,
+          duplicate: false,
+        });
+        expect(await store.append(tp, makeBatch(2, "b", stamp(3)))).toMatchObject({
+          baseOffset: 3,
+          duplicate: false,
+        });
+        expect((await store.offsets(tp)).highWatermark).toBe(5);
+      });
+
+      it("answers a retried batch with its original offsets and writes nothing", async () => {
+        const batch = makeBatch(3, "a", stamp(0));
+        const first = await store.append(tp, batch);
+        await store.append(tp, makeBatch(1, "b", stamp(3)));
+        const retry = await store.append(tp, batch);
+        expect(retry).toMatchObject({ baseOffset: 0, lastOffset: 2, duplicate: true, highWatermark: 4 });
+        expect(retry.logAppendTime).toBe(first.logAppendTime);
+        expect(valuesOf(await readAll(store, tp))).toEqual(["a-0", "a-1", "a-2", "b-0"]);
+      });
+
+      it("remembers the last five batches for dedupe, not more", async () => {
+        const batches = Array.from({ length: 6 }, (_, i) => makeBatch(1, `s${i}`, stamp(i)));
+        for (const batch of batches) await store.append(tp, batch);
+        expect(await store.append(tp, batches[1] as Uint8Array)).toMatchObject({
+          baseOffset: 1,
+          duplicate: true,
+        });
+        await expectEdgeLogError(store.append(tp, batches[0] as Uint8Array), "OUT_OF_ORDER_SEQUENCE_NUMBER");
+        expect((await store.offsets(tp)).highWatermark).toBe(6);
+      });
+
+      it("deduplicates the same batch sent twice at once: one append, one duplicate", async () => {
+        const batch = makeBatch(4, "twice", stamp(0));
+        const results = await Promise.all([store.append(tp, batch), store.append(tp, batch)]);
+        expect(results.map((r) => r.duplicate).sort()).toEqual([false, true]);
+        expect(results.map((r) => r.baseOffset)).toEqual([0, 0]);
+        expect((await store.offsets(tp)).highWatermark).toBe(4);
+      });
+
+      it("refuses a gap with OUT_OF_ORDER_SEQUENCE_NUMBER and says which sequence it expected", async () => {
+        await store.append(tp, makeBatch(3, "a", stamp(0)));
+        const error = await expectEdgeLogError(
+          store.append(tp, makeBatch(1, "b", stamp(5))),
+          "OUT_OF_ORDER_SEQUENCE_NUMBER",
+        );
+        expect(error.context).toMatchObject({
+          expectedSequence: 3,
+          receivedSequence: 5,
+          producerId: "producer-1",
+        });
+        expect(error.retriable).toBe(false);
+        expect((await store.offsets(tp)).highWatermark).toBe(3);
+      });
+
+      it("fences an older epoch and lets a newer epoch start over at sequence 0", async () => {
+        await store.append(tp, makeBatch(2, "e0", stamp(0, 0)));
+        await store.append(tp, makeBatch(1, "e1", stamp(0, 1)));
+        await expectEdgeLogError(
+          store.append(tp, makeBatch(1, "old", stamp(2, 0))),
+          "INVALID_PRODUCER_EPOCH",
+        );
+        await expectEdgeLogError(
+          store.append(tp, makeBatch(1, "e2", stamp(4, 2))),
+          "OUT_OF_ORDER_SEQUENCE_NUMBER",
+        );
+        await store.append(tp, makeBatch(1, "e1b", stamp(1, 1)));
+        expect(valuesOf(await readAll(store, tp))).toEqual(["e0-0", "e0-1", "e1-0", "e1b-0"]);
+      });
+
+      it("refuses a producer it does not know that starts past sequence 0", async () => {
+        await expectEdgeLogError(store.append(tp, makeBatch(1, "x", stamp(7))), "UNKNOWN_PRODUCER_ID");
+        expect((await store.offsets(tp)).highWatermark).toBe(0);
+      });
+
+      it("keeps sequences per partition and per producer", async () => {
+        await store.append(tp, makeBatch(2, "a", stamp(0)));
+        await store.append({ topic: "idem", partition: 1 }, makeBatch(1, "b", stamp(0)));
+        await store.append(tp, makeBatch(1, "c", stamp(0, 0, "producer-2")));
+        await store.append(tp, makeBatch(1, "d", stamp(2)));
+        expect(valuesOf(await readAll(store, tp))).toEqual(["a-0", "a-1", "c-0", "d-0"]);
+      });
+
+      it("mixes with batches that carry no producer", async () => {
+        await store.append(tp, makeBatch(1, "p", stamp(0)));
+        await store.append(tp, makeBatch(1, "anon"));
+        await store.append(tp, makeBatch(1, "anon"));
+        expect(await store.append(tp, makeBatch(1, "q", stamp(1)))).toMatchObject({
+          baseOffset: 3,
+          duplicate: false,
+        });
+      });
+
+      it("forgets a producer once retention removed all the data it protected", async () => {
+        await store.append(tp, makeBatch(2, "a", stamp(0)));
+        await store.append(tp, makeBatch(1, "anon"));
+        await store.deleteRecords(tp, 1); // offset 1 of the producer's batch is still there: it is remembered
+        await store.append(tp, makeBatch(1, "b", stamp(2)));
+        await store.deleteRecords(tp, 4);
+        await expectEdgeLogError(store.append(tp, makeBatch(1, "c", stamp(3))), "UNKNOWN_PRODUCER_ID");
+      });
+
+      it("forgets producers with the topic", async () => {
+        await store.append(tp, makeBatch(2, "a", stamp(0)));
+        await store.deleteTopic("idem");
+        await createTopic("idem", 2);
+        expect(await store.append(tp, makeBatch(2, "a", stamp(0)))).toMatchObject({
+          duplicate: false,
+          baseOffset: 0,
+        });
+      });
+    });
+
+    describe("consumer groups", () => {
+      beforeEach(async () => {
+        await createTopic("a", 2);
+        await createTopic("b", 1);
+      });
+
+      it("commits and fetches offsets, each replacing the last, ordered by topic and partition", async () => {
+        await store.commitOffsets("g", [
+          { topic: "b", partition: 0, offset: 5, metadata: null },
+          { topic: "a", partition: 1, offset: 3, metadata: "m" },
+        ]);
+        await store.commitOffsets("g", [{ topic: "a", partition: 0, offset: 1, metadata: null }]);
+        await store.commitOffsets("g", [{ topic: "a", partition: 1, offset: 4, metadata: null }]);
+        expect(await store.fetchOffsets("g")).toEqual([
+          { topic: "a", partition: 0, offset: 1, metadata: null },
+          { topic: "a", partition: 1, offset: 4, metadata: null },
+          { topic: "b", partition: 0, offset: 5, metadata: null },
+        ]);
+        expect((await store.fetchOffsets("g", ["b"])).map((o) => o.topic)).toEqual(["b"]);
+        expect(await store.fetchOffsets("unknown-group")).toEqual([]);
+      });
+
+      it("commits all or nothing: an unknown partition fails the whole commit", async () => {
+        await expectEdgeLogError(
+          store.commitOffsets("g", [
+            { topic: "a", partition: 0, offset: 1, metadata: null },
+            { topic: "a", partition: 9, offset: 1, metadata: null },
+          ]),
+          "UNKNOWN_TOPIC_OR_PARTITION",
+        );
+        await expectEdgeLogError(
+          store.commitOffsets("g", [{ topic: "zzz", partition: 0, offset: 1, metadata: null }]),
+          "UNKNOWN_TOPIC_OR_PARTITION",
+        );
+        expect(await store.fetchOffsets("g")).toEqual([]);
+      });
+
+      it("stores group state with compare-and-set versions", async () => {
+        expect(await store.getGroupState("g")).toBeNull();
+        expect(await store.putGroupState("g", { members: ["m1"] }, null)).toBe(1);
+        await expectEdgeLogError(store.putGroupState("g", { members: [] }, null), "CONCURRENT_TRANSACTIONS");
+        expect(await store.putGroupState("g", { members: ["m1", "m2"] }, 1)).toBe(2);
+        const stale = await expectEdgeLogError(store.putGroupState("g", {}, 1), "CONCURRENT_TRANSACTIONS");
+        expect(stale.retriable).toBe(true);
+        const read = await store.getGroupState("g");
+        expect(read).toEqual({ state: { members: ["m1", "m2"] }, version: 2 });
+        (read?.state as { members: string[] } | undefined)?.members.push("mutated");
+        expect((await store.getGroupState("g"))?.state).toEqual({ members: ["m1", "m2"] });
+      });
+
+      it("lists groups with state or offsets and deletes them", async () => {
+        await store.putGroupState("g2", { x: 1 }, null);
+        await store.commitOffsets("g1", [{ topic: "a", partition: 0, offset: 1, metadata: null }]);
+        expect(await store.listGroups()).toEqual(["g1", "g2"]);
+        await store.deleteGroup("g1");
+        expect(await store.listGroups()).toEqual(["g2"]);
+        expect(await store.fetchOffsets("g1")).toEqual([]);
+        await store.deleteGroup("g2");
+        expect(await store.getGroupState("g2")).toBeNull();
+        await expectEdgeLogError(store.deleteGroup("g2"), "GROUP_ID_NOT_FOUND");
+      });
+
+      it("drops a deleted topic's committed offsets", async () => {
+        await store.commitOffsets("g", [
+          { topic: "a", partition: 0, offset: 1, metadata: null },
+          { topic: "b", partition: 0, offset: 2, metadata: null },
+        ]);
+        await store.deleteTopic("a");
+        expect((await store.fetchOffsets("g")).map((o) => o.topic)).toEqual(["b"]);
+      });
+    });
+
+    describe("lifecycle", () => {
+      it("rejects waiting reads and later calls with STORE_CLOSED once closed", async () => {
+        await createTopic("t");
+        const pending = store.read({ topic: "t", partition: 0 }, { offset: 0, maxWaitMs: 10_000 * scale });
+        await new Promise((r) => setTimeout(r, 20 * scale));
+        await store.close();
+        await expectEdgeLogError(pending, "STORE_CLOSED");
+        await expectEdgeLogError(store.listTopics(), "STORE_CLOSED");
+        await expectEdgeLogError(store.append({ topic: "t", partition: 0 }, makeBatch(1)), "STORE_CLOSED");
+      });
+    });
+
+    const reopenStore = options.reopenStore;
+    if (reopenStore !== undefined) {
+      describe("restart", () => {
+        it("keeps topics, records, offsets, producer state and groups across a reopen", async () => {
+          const tp = { topic: "durable", partition: 1 };
+          const meta = await createTopic("durable", 2, { "retention.ms": -1 });
+          const producerBatch = makeBatch(3, "p", { producerId: "p1", producerEpoch: 0, baseSequence: 0 });
+          await store.append(tp, producerBatch);
+          await store.append(tp, makeBatch(2, "q"));
+          await store.deleteRecords(tp, 1);
+          await store.commitOffsets("g", [{ topic: "durable", partition: 1, offset: 2, metadata: "x" }]);
+          await store.putGroupState("g", { epoch: 3 }, null);
+
+          const reopened = await reopenStore(store);
+          open.push(reopened);
+          expect(await reopened.getTopic("durable")).toEqual(meta);
+          expect(await reopened.offsets(tp)).toEqual({ logStartOffset: 1, highWatermark: 5 });
+          expect(valuesOf(await readAll(reopened, tp))).toEqual(["p-1", "p-2", "q-0", "q-1"]);
+          expect(await reopened.append(tp, producerBatch)).toMatchObject({ baseOffset: 0, duplicate: true });
+          expect(await reopened.fetchOffsets("g")).toEqual([
+            { topic: "durable", partition: 1, offset: 2, metadata: "x" },
+          ]);
+          expect(await reopened.getGroupState("g")).toEqual({ state: { epoch: 3 }, version: 1 });
+          expect(await reopened.append(tp, makeBatch(1, "r"))).toMatchObject({ baseOffset: 5 });
+        });
+      });
+    }
+  });
+}

@@ -1,0 +1,111 @@
+/**
+ * @module
+ * Topic configuration: Kafka's names and defaults for the settings edgelog honours, and their validation.
+ * Unknown or unsupported settings are refused (`INVALID_CONFIG`) rather than silently ignored, so a user never
+ * believes a topic is compacted or retained differently from how it is.
+ */
+import { EdgeLogError } from "./errors.ts";
+
+/** One mebibyte; Kafka's `max.message.bytes` default (1048588) rounded to the unit people think in. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+/** Durable Object SQLite caps a row at 2 MB; a batch is one row, so no topic may allow more than this. */
+export const MAX_MESSAGE_BYTES_LIMIT = 2_000_000 - 64 * 1024;
+/** Kafka's `retention.ms` default: seven days. */
+export const DEFAULT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+/** Upper bound on a topic's partition count: each partition is a storage object of its own. */
+export const MAX_PARTITIONS = 10_000;
+
+export interface TopicConfig {
+  /** Delete batches whose newest record is older than this; `-1` keeps them forever. */
+  readonly "retention.ms": number;
+  /** Per partition: delete the oldest batches while the partition holds more bytes; `-1` = unlimited. */
+  readonly "retention.bytes": number;
+  /** Largest encoded record batch the topic accepts (`MESSAGE_TOO_LARGE` above it). */
+  readonly "max.message.bytes": number;
+  /** Only `delete` for now; compaction is not implemented and is refused rather than pretended. */
+  readonly "cleanup.policy": "delete";
+}
+
+export const DEFAULT_TOPIC_CONFIG: TopicConfig = Object.freeze({
+  "retention.ms": DEFAULT_RETENTION_MS,
+  "retention.bytes": -1,
+  "max.message.bytes": DEFAULT_MAX_MESSAGE_BYTES,
+  "cleanup.policy": "delete",
+});
+
+type ConfigName = keyof TopicConfig;
+
+const CONFIG_NAMES: readonly ConfigName[] = [
+  "retention.ms",
+  "retention.bytes",
+  "max.message.bytes",
+  "cleanup.policy",
+];
+
+function isConfigName(name: string): name is ConfigName {
+  return (CONFIG_NAMES as readonly string[]).includes(name);
+}
+
+function invalid(name: string, value: unknown, why: string): EdgeLogError {
+  return new EdgeLogError("INVALID_CONFIG", `invalid ${name}=${JSON.stringify(value)}: ${why}`, {
+    context: { config: name },
+  });
+}
+
+/** Kafka configs arrive as strings (KafkaJS `configEntries`) or as numbers (the HTTP API); accept both. */
+function toInteger(name: string, value: unknown): number {
+  const number = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+  if (typeof number !== "number" || !Number.isSafeInteger(number))
+    throw invalid(name, value, "expected an integer");
+  return number;
+}
+
+/**
+ * Merges user-supplied settings over the defaults, validating each.
+ * @example
+ * resolveTopicConfig({ "retention.ms": "3600000" }) // → { ..., "retention.ms": 3600000 }
+ */
+export function resolveTopicConfig(
+  entries: Readonly<Record<string, unknown>> = {},
+  base: TopicConfig = DEFAULT_TOPIC_CONFIG,
+): TopicConfig {
+  const config: { -readonly [K in ConfigName]: TopicConfig[K] } = { ...base };
+  for (const [name, value] of Object.entries(entries)) {
+    if (!isConfigName(name)) {
+      throw new EdgeLogError("INVALID_CONFIG", `unknown or unsupported topic config "${name}"`, {
+        context: { config: name, supported: CONFIG_NAMES.join(",") },
+      });
+    }
+    switch (name) {
+      case "retention.ms":
+      case "retention.bytes": {
+        const number = toInteger(name, value);
+        if (number < -1) throw invalid(name, value, "expected -1 (unlimited) or a non-negative integer");
+        config[name] = number;
+        break;
+      }
+      case "max.message.bytes": {
+        const number = toInteger(name, value);
+        if (number < 1 || number > MAX_MESSAGE_BYTES_LIMIT) {
+          throw invalid(name, value, `expected 1..${MAX_MESSAGE_BYTES_LIMIT} (a batch is one storage row)`);
+        }
+        config[name] = number;
+        break;
+      }
+      case "cleanup.policy":
+        if (value !== "delete") throw invalid(name, value, 'only "delete" is supported');
+        config[name] = value;
+        break;
+    }
+  }
+  return config;
+}
+
+/** KafkaJS's `configEntries: [{ name, value }]` as a plain record. */
+export function configEntriesToRecord(
+  entries: readonly { name: string; value: string | number | null }[] | undefined,
+): Record<string, unknown> {
+  const record: Record<string, unknown> = {};
+  for (const entry of entries ?? []) record[entry.name] = entry.value;
+  return record;
+}

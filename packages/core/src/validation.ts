@@ -1,0 +1,100 @@
+/**
+ * @module
+ * Validation of names and numbers that cross the public API: topic names (Kafka's `Topic.java` rules),
+ * partition numbers and counts, offsets, group ids. Each failure is an `EdgeLogError` with the code a Kafka
+ * user would expect.
+ */
+import { EdgeLogError } from "./errors.ts";
+import { MAX_PARTITIONS } from "./topic-config.ts";
+
+/** Kafka's limit (`Topic.MAX_NAME_LENGTH`). */
+export const MAX_TOPIC_NAME_LENGTH = 249;
+const LEGAL_TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
+/** Kafka's group ids are free-form; bound them so they stay usable as storage keys and URL segments. */
+export const MAX_GROUP_ID_LENGTH = 255;
+
+/** Throws `INVALID_TOPIC` unless `name` is a legal Kafka topic name. */
+export function assertValidTopicName(name: unknown): asserts name is string {
+  if (typeof name !== "string" || name.length === 0) {
+    throw new EdgeLogError("INVALID_TOPIC", "topic name must be a non-empty string");
+  }
+  if (name.length > MAX_TOPIC_NAME_LENGTH) {
+    throw new EdgeLogError("INVALID_TOPIC", `topic name is longer than ${MAX_TOPIC_NAME_LENGTH} characters`, {
+      context: { topic: name.slice(0, 64) },
+    });
+  }
+  if (name === "." || name === "..") {
+    throw new EdgeLogError("INVALID_TOPIC", `topic name cannot be "${name}"`, { context: { topic: name } });
+  }
+  if (!LEGAL_TOPIC_NAME.test(name)) {
+    throw new EdgeLogError("INVALID_TOPIC", `topic name "${name}" may only contain [a-zA-Z0-9._-]`, {
+      context: { topic: name },
+    });
+  }
+}
+
+/** Kafka refuses topics whose names differ only by `.` versus `_`, because its metrics names would collide. */
+export function topicNamesCollide(a: string, b: string): boolean {
+  return a !== b && a.replaceAll(".", "_") === b.replaceAll(".", "_");
+}
+
+/** Throws `INVALID_PARTITIONS` unless `count` is a whole number of partitions in `1..MAX_PARTITIONS`. */
+export function assertValidPartitionCount(count: unknown, topic?: string): asserts count is number {
+  if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > MAX_PARTITIONS) {
+    throw new EdgeLogError(
+      "INVALID_PARTITIONS",
+      `partition count must be an integer in 1..${MAX_PARTITIONS}`,
+      {
+        context: { topic, partitions: typeof count === "number" ? count : String(count) },
+      },
+    );
+  }
+}
+
+/** Throws `UNKNOWN_TOPIC_OR_PARTITION` unless `partition` exists in a topic of `partitionCount` partitions. */
+export function assertPartitionExists(topic: string, partition: unknown, partitionCount: number): void {
+  if (
+    typeof partition !== "number" ||
+    !Number.isInteger(partition) ||
+    partition < 0 ||
+    partition >= partitionCount
+  ) {
+    throw new EdgeLogError(
+      "UNKNOWN_TOPIC_OR_PARTITION",
+      `topic "${topic}" has no partition ${String(partition)} (it has ${partitionCount})`,
+      { context: { topic, partition: typeof partition === "number" ? partition : undefined } },
+    );
+  }
+}
+
+/** Throws `OFFSET_OUT_OF_RANGE` unless `offset` is a non-negative safe integer. */
+export function assertValidOffset(
+  offset: unknown,
+  context: { topic?: string; partition?: number } = {},
+): number {
+  if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0) {
+    throw new EdgeLogError(
+      "OFFSET_OUT_OF_RANGE",
+      `offset must be a non-negative integer, got ${String(offset)}`,
+      {
+        context,
+      },
+    );
+  }
+  return offset;
+}
+
+/** Throws `INVALID_GROUP_ID` unless `groupId` is a non-empty string of reasonable length. */
+export function assertValidGroupId(groupId: unknown): asserts groupId is string {
+  if (typeof groupId !== "string" || groupId.length === 0 || groupId.length > MAX_GROUP_ID_LENGTH) {
+    throw new EdgeLogError(
+      "INVALID_GROUP_ID",
+      `group id must be a string of 1..${MAX_GROUP_ID_LENGTH} characters`,
+    );
+  }
+}
+
+/** The unknown-topic error, worded once. */
+export function unknownTopic(topic: string): EdgeLogError {
+  return new EdgeLogError("UNKNOWN_TOPIC_OR_PARTITION", `unknown topic "${topic}"`, { context: { topic } });
+}
