@@ -58,6 +58,9 @@ export interface TopicMetadataView {
 }
 
 const DEFAULT_PARTITIONS = 1;
+/** Kafka's ListOffsets sentinels. */
+const LATEST_TIMESTAMP = -1;
+const EARLIEST_TIMESTAMP = -2;
 
 /**
  * @example
@@ -168,6 +171,8 @@ export class Admin {
 
   /** Deletes topics with their data; an unknown topic rejects with `UNKNOWN_TOPIC_OR_PARTITION`. */
   async deleteTopics(options: { topics: readonly string[] }): Promise<void> {
+    // Check every name first, so a typo does not leave the other topics half deleted.
+    for (const topic of options.topics) await this.#requireTopic(topic);
     for (const topic of options.topics) {
       try {
         await this.#store.deleteTopic(topic);
@@ -219,17 +224,28 @@ export class Admin {
 
   /**
    * Per partition, the earliest offset whose timestamp is ≥ `timestamp`, or the high watermark when there is
-   * none (KafkaJS's substitution for Kafka's `-1`). Without a timestamp: the high watermark.
+   * none (KafkaJS's substitution for Kafka's `-1`). Without a timestamp, or with Kafka's `-1` (latest): the
+   * high watermark; `-2` (earliest): the log start.
    */
   async fetchTopicOffsetsByTimestamp(
     topic: string,
     timestamp?: number,
   ): Promise<{ partition: number; offset: number }[]> {
+    if (timestamp !== undefined && (!Number.isSafeInteger(timestamp) || timestamp < EARLIEST_TIMESTAMP)) {
+      throw new EdgeLogError("INVALID_TIMESTAMP", `invalid timestamp ${String(timestamp)}`, {
+        context: { topic },
+      });
+    }
     const metadata = await this.#requireTopic(topic);
     return Promise.all(
       range(metadata.partitions).map(async (partition) => {
         const tp = { topic, partition };
-        const found = timestamp === undefined ? null : await this.#store.offsetForTimestamp(tp, timestamp);
+        if (timestamp === EARLIEST_TIMESTAMP)
+          return { partition, offset: (await this.#store.offsets(tp)).logStartOffset };
+        const found =
+          timestamp === undefined || timestamp === LATEST_TIMESTAMP
+            ? null
+            : await this.#store.offsetForTimestamp(tp, timestamp);
         return { partition, offset: found ?? (await this.#store.offsets(tp)).highWatermark };
       }),
     );

@@ -102,10 +102,12 @@ const MIN_HEADER_BYTES = 2;
 const ONE_BYTE_LENGTH_MAX_UNITS = 42;
 /** Strings longer than this go through `TextEncoder.encodeInto`; shorter ones are faster by hand. */
 const HAND_ENCODE_MAX_UNITS = 64;
-/** ASCII header keys up to this many bytes are decoded by hand; a `TextDecoder` call costs more. */
-const HAND_DECODE_MAX_BYTES = 32;
-/** Byte arrays up to this long are copied by a loop; `Uint8Array.set` has a fixed cost that dominates. */
-const LOOP_COPY_MAX_BYTES = 16;
+/** Header keys up to this many bytes go through the key cache (and, when ASCII, are decoded by hand). */
+const CACHED_KEY_MAX_BYTES = 32;
+const KEY_CACHE_BITS = 6;
+const KEY_CACHE_SIZE = 1 << KEY_CACHE_BITS;
+/** 2^32 / golden ratio: a multiplicative hash that spreads short keys over the top bits. */
+const HASH_MULTIPLIER = 0x9e3779b1;
 /** Batches with more records get their own size table instead of growing the shared one. */
 const SHARED_SIZES_MAX_RECORDS = 65_536;
 
@@ -223,7 +225,7 @@ export function encodeBatch(records: readonly LogRecord[], producer?: ProducerSt
     pos = writeRecord(out, pos, records[i] as LogRecord, baseTimestamp, sizes[i] as number);
   }
   if (pos !== size) {
-    // Only a record mutated by a getter between the two passes gets here; never write a batch that lies.
+    // Unreachable unless a getter answered differently in the two passes; never return a batch that lies.
     throw invalidRecord(`records changed while being encoded (${pos} bytes written, ${size} sized)`);
   }
   view.setUint32(CRC_OFFSET, crc32c(out, ATTRIBUTES_OFFSET), true);
@@ -267,9 +269,9 @@ function isNonNegativeInt32(value: number): boolean {
 
 /** Guards against plain-JS callers: a string where bytes belong would otherwise encode as zeros. */
 function checkRecordTypes(record: LogRecord, index: number): void {
-  if (!isNullableBytes(record.key)) throw invalidRecord(`record ${index}: key must be a Uint8Array or null`);
-  if (!isNullableBytes(record.value))
-    throw invalidRecord(`record ${index}: value must be a Uint8Array or null`);
+  if (!(isNullableBytes(record.key) && isNullableBytes(record.value))) {
+    throw invalidRecord(`record ${index}: key and value must be a Uint8Array or null`);
+  }
   for (const header of record.headers) {
     if (typeof header.key !== "string" || !isNullableBytes(header.value)) {
       throw invalidRecord(`record ${index}: headers need a string key and a Uint8Array or null value`);
@@ -322,11 +324,7 @@ function writeNullableBytes(out: Uint8Array, pos: number, bytes: Uint8Array | nu
   }
   const length = bytes.length;
   const p = writeVarint(out, pos, length + 1);
-  if (length <= LOOP_COPY_MAX_BYTES) {
-    for (let i = 0; i < length; i++) out[p + i] = bytes[i] as number;
-  } else {
-    out.set(bytes, p);
-  }
+  out.set(bytes, p);
   return p + length;
 }
 
@@ -430,18 +428,38 @@ function isWellFormedUtf8(bytes: Uint8Array, start: number, end: number): boolea
   return true;
 }
 
+/**
+ * Recently decoded short header keys, by a hash of their bytes. Header keys repeat from record to record, and
+ * comparing a dozen bytes costs a third of building the string again; records also end up sharing one string.
+ */
+const keyCacheBytes: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(KEY_CACHE_SIZE);
+const keyCacheStrings: string[] = new Array<string>(KEY_CACHE_SIZE).fill("");
+
 /** Decodes a header key; the caller has bounds-checked `[start, end)`. */
 function decodeUtf8(bytes: Uint8Array, start: number, end: number): string {
-  if (end - start <= HAND_DECODE_MAX_BYTES) {
-    let s = "";
-    for (let i = start; i < end; i++) {
-      const b = bytes[i] as number;
-      if (b >= 0x80) return decodeUtf8Native(bytes, start, end);
-      s += String.fromCharCode(b);
-    }
-    return s;
+  const length = end - start;
+  if (length > CACHED_KEY_MAX_BYTES) return decodeUtf8Native(bytes, start, end);
+  let hash = length;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ (bytes[i] as number), HASH_MULTIPLIER);
+  const slot = hash >>> (32 - KEY_CACHE_BITS);
+  const cached = keyCacheBytes[slot];
+  if (cached !== undefined && cached.length === length) {
+    let i = 0;
+    while (i < length && cached[i] === bytes[start + i]) i++;
+    if (i === length) return keyCacheStrings[slot] as string;
   }
-  return decodeUtf8Native(bytes, start, end);
+  let key = "";
+  for (let i = start; i < end; i++) {
+    const b = bytes[i] as number;
+    if (b >= 0x80) {
+      key = decodeUtf8Native(bytes, start, end);
+      break;
+    }
+    key += String.fromCharCode(b);
+  }
+  keyCacheBytes[slot] = bytes.slice(start, end);
+  keyCacheStrings[slot] = key;
+  return key;
 }
 
 function decodeUtf8Native(bytes: Uint8Array, start: number, end: number): string {

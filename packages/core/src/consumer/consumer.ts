@@ -118,6 +118,7 @@ export class Consumer {
   readonly #subscriptions: Subscription[] = [];
   readonly #runners = new Map<string, PartitionRunner>();
   readonly #pendingSeeks = new Map<string, number>();
+  readonly #loops = new Set<Promise<void>>();
   readonly #pausedTopics = new Set<string>();
   readonly #pausedPartitions = new Set<string>();
   readonly #listeners = new Map<ConsumerEvent, Set<(event: unknown) => void>>();
@@ -168,7 +169,11 @@ export class Consumer {
     if (this.#running) await this.#refreshAssignment("subscribe");
   }
 
-  /** Starts consuming; resolves once every partition's loop is started. Failures surface as `consumer.crash`. */
+  /**
+   * Starts consuming; resolves once every partition's starting position is fixed and its loop is started, so
+   * records written after `run` resolves reach a `fromBeginning: false` consumer, and a `seek` made then (as
+   * KafkaJS documents) wins. Failures surface as `consumer.crash`.
+   */
   async run(options: RunOptions = {}): Promise<void> {
     if (this.#running) throw new EdgeLogError("INVALID_REQUEST", "the consumer is already running");
     if ((options.eachMessage === undefined) === (options.eachBatch === undefined)) {
@@ -184,7 +189,12 @@ export class Consumer {
     this.#run = options;
     this.#semaphore = new Semaphore(concurrency);
     this.#running = true;
-    await this.#refreshAssignment("initial");
+    try {
+      await this.#refreshAssignment("initial");
+    } catch (error) {
+      this.#running = false;
+      throw error;
+    }
     for (const runner of this.#runners.values()) this.#start(runner);
     this.#scheduleRefresh();
   }
@@ -197,7 +207,8 @@ export class Consumer {
     this.#refreshTimer = null;
     for (const runner of this.#runners.values()) runner.read?.abort(new Error("consumer stopped"));
     this.#signalChange();
-    await Promise.all([...this.#runners.values()].map((runner) => runner.done));
+    // Every loop, including those of partitions unassigned while a handler was still running.
+    await Promise.all([...this.#loops]);
     this.#emit("consumer.stop", { type: "consumer.stop" });
   }
 
@@ -306,6 +317,13 @@ export class Consumer {
     return this.#resetOffset(runner);
   }
 
+  /** The partition's position, resolved from the store if it has none yet; a `seek` made meanwhile wins. */
+  async #resolvePosition(runner: PartitionRunner): Promise<number> {
+    const start = runner.position ?? (await this.#startingOffset(runner));
+    runner.position ??= start;
+    return runner.position;
+  }
+
   /** `auto.offset.reset`: earliest when `fromBeginning`, else latest. */
   async #resetOffset(runner: PartitionRunner): Promise<number> {
     const { logStartOffset, highWatermark } = await this.#store.offsets(runner.tp);
@@ -318,6 +336,7 @@ export class Consumer {
    */
   async #refreshAssignment(mode: "initial" | "subscribe" | "discovered"): Promise<void> {
     const target = await this.#targetAssignment();
+    const added: PartitionRunner[] = [];
     for (const [k, { tp, fromBeginning }] of target) {
       const existing = this.#runners.get(k);
       if (existing !== undefined && !existing.removed) continue;
@@ -333,7 +352,7 @@ export class Consumer {
         done: null,
       };
       this.#runners.set(k, runner);
-      if (mode !== "initial" && this.#running) this.#start(runner);
+      added.push(runner);
     }
     for (const [k, runner] of this.#runners) {
       if (target.has(k)) continue;
@@ -341,6 +360,12 @@ export class Consumer {
       runner.read?.abort(new Error("unassigned"));
       this.#runners.delete(k);
     }
+    // Fix where new partitions start before `run` or `subscribe` resolves: a loop that asked the store later would
+    // skip what was written in between. A failure is left to the partition's loop, which handles it like a read's.
+    await Promise.all(added.map((runner) => this.#resolvePosition(runner).catch(() => undefined)));
+    // `run` may have started them while we waited (a stop and a new run): never two loops for one partition.
+    if (mode !== "initial" && this.#running)
+      for (const runner of added) if (runner.done === null) this.#start(runner);
   }
 
   #scheduleRefresh(): void {
@@ -356,25 +381,37 @@ export class Consumer {
   // ── the per-partition loop ────────────────────────────────────────────────────────────────────────────────
 
   #start(runner: PartitionRunner): void {
-    runner.done = this.#loop(runner);
+    const done = this.#loop(runner).finally(() => this.#loops.delete(done));
+    runner.done = done;
+    this.#loops.add(done);
   }
 
   async #loop(runner: PartitionRunner): Promise<void> {
     const retries = this.#retry.retries ?? DEFAULT_RETRY.retries;
     let failures = 0;
+    let previous: number | null = null;
     while (this.#running && !runner.removed) {
       if (this.#isPaused(runner.tp)) {
         await this.#changed.promise;
         continue;
       }
+      // An iteration that moved nothing forward (a handler that resolved nothing, a read that answered at once with
+      // nothing) yields to timers and I/O: the memory store answers in microtasks, and spinning on them starves both.
+      if (runner.position !== null && runner.position === previous) {
+        previous = null;
+        await sleep(0);
+        continue;
+      }
+      previous = runner.position;
       const generation = runner.generation;
       const controller = new AbortController();
       runner.read = controller;
       let result: ReadResult;
+      let position: number;
       try {
-        runner.position ??= await this.#startingOffset(runner);
+        position = await this.#resolvePosition(runner);
         result = await this.#store.read(runner.tp, {
-          offset: runner.position,
+          offset: position,
           maxBytes: this.#maxBytes,
           maxWaitMs: this.#maxWaitMs,
           signal: controller.signal,
@@ -389,7 +426,8 @@ export class Consumer {
           // The topic was deleted: drop the partition; a re-created topic is picked up by the next refresh.
           this.#metadata.invalidate(runner.tp.topic);
           runner.removed = true;
-          this.#runners.delete(key(runner.tp));
+          // Only our own entry: a re-created topic may already have a new loop under the same key.
+          if (this.#runners.get(key(runner.tp)) === runner) this.#runners.delete(key(runner.tp));
           return;
         }
         if (isRetriable(error) && failures < retries) {
@@ -402,9 +440,14 @@ export class Consumer {
         runner.read = null;
       }
       if (runner.generation !== generation || this.#isPaused(runner.tp) || !this.#running) continue;
-      const messages = messagesFrom(result.batches, Math.max(runner.position, result.logStartOffset));
+      const messages = messagesFrom(result.batches, Math.max(position, result.logStartOffset));
       if (messages.length === 0) continue;
       await this.#semaphore.acquire();
+      // Waiting for a handler slot takes time: a seek, pause or stop meanwhile withholds these messages.
+      if (runner.generation !== generation || this.#isPaused(runner.tp) || !this.#running) {
+        this.#semaphore.release();
+        continue;
+      }
       let failure: unknown = null;
       try {
         failure = await this.#handle(runner, generation, messages, result.highWatermark);

@@ -38,7 +38,10 @@ export interface ProducerConfig {
   readonly producerEpoch?: number;
   /** How long to wait for more messages before sending a batch, in ms. Default 0 (same tick only). */
   readonly lingerMs?: number;
-  /** Upper bound on one batch's encoded size; the topic's `max.message.bytes` also applies. Default 512 KiB. */
+  /**
+   * Upper bound on one batch's encoded size; the topic's `max.message.bytes` also applies. A record larger than
+   * this (but within `max.message.bytes`) goes in a batch of its own, as with Kafka's `batch.size`. Default 512 KiB.
+   */
   readonly maxBatchBytes?: number;
   /** Retries of retriable append failures. */
   readonly retry?: RetryOptions;
@@ -110,7 +113,10 @@ export class Producer {
   readonly #retry: RetryOptions;
   readonly #lanes = new Map<string, PartitionLane>();
   readonly #idle: (() => void)[] = [];
+  /** Sends still validating, tracked until their records are queued so that `flush()` includes them. */
+  readonly #queueing = new Set<Promise<unknown>>();
   #flushScheduled = false;
+  #lingerTimer: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
   #fenced: EdgeLogError | null = null;
 
@@ -144,10 +150,14 @@ export class Producer {
   /** Nothing to connect to in core; present so KafkaJS-shaped code runs unchanged. */
   async connect(): Promise<void> {}
 
-  /** Sends what is queued, then refuses further sends. */
+  /** Refuses further sends, then sends what was sent before (also sends still being validated). */
   async disconnect(): Promise<void> {
-    await this.flush();
     this.#closed = true;
+    await this.flush();
+    // flush() sent everything; a pending linger timer has nothing left to do and must not keep a process alive.
+    if (this.#lingerTimer !== null) clearTimeout(this.#lingerTimer);
+    this.#lingerTimer = null;
+    this.#flushScheduled = false;
   }
 
   /** Appends messages to a topic; resolves once they are stored, with one `RecordMetadata` per partition. */
@@ -162,6 +172,17 @@ export class Producer {
     timeout?: number;
   }): Promise<RecordMetadata[]> {
     this.#assertUsable();
+    const queued = this.#queue(batch);
+    this.#queueing.add(queued);
+    const forget = (): void => void this.#queueing.delete(queued);
+    queued.then(forget, forget);
+    return (await queued).stored;
+  }
+
+  /** Validates and places every message and queues the records per partition; `stored` settles once appended. */
+  async #queue(batch: {
+    topicMessages: readonly { topic: string; messages: readonly Message[] }[];
+  }): Promise<{ stored: Promise<RecordMetadata[]> }> {
     if (!Array.isArray(batch?.topicMessages)) {
       throw new EdgeLogError("INVALID_REQUEST", "sendBatch needs a `topicMessages` array");
     }
@@ -176,7 +197,9 @@ export class Producer {
         });
       }
       const metadata = await this.#metadata.require(topic);
-      const limit = this.#limitFor(metadata);
+      // Only the topic's limit refuses a record: `maxBatchBytes` is a batching target and a larger record is sent
+      // alone (as with Kafka's `batch.size`); MESSAGE_TOO_LARGE is about `max.message.bytes` (spec §A3).
+      const limit = metadata.config["max.message.bytes"];
       for (const message of messages) {
         const record = toLogRecord(message, now);
         const sizeBytes = encodedRecordSize(record, record.timestamp);
@@ -194,7 +217,8 @@ export class Producer {
         planned.push({ topic: metadata, partition, record });
       }
     }
-    this.#assertUsable();
+    // A disconnect while we validated does not refuse this send (it was made before); a fence does.
+    if (this.#fenced !== null) throw this.#fenced;
     const results: Promise<{
       tp: TopicPartition;
       baseOffset: number;
@@ -208,11 +232,13 @@ export class Producer {
       }
     }
     this.#scheduleFlush();
-    return mergeByPartition(await Promise.all(results));
+    return { stored: Promise.all(results).then(mergeByPartition) };
   }
 
   /** Resolves when every message sent so far has been stored or has failed. */
   async flush(): Promise<void> {
+    // Sends already made may still be validating; each leaves `#queueing` only once its records are queued.
+    await Promise.allSettled([...this.#queueing]);
     this.#sealAll();
     if (this.#isIdle()) return;
     await new Promise<void>((resolve) => this.#idle.push(resolve));
@@ -290,10 +316,11 @@ export class Producer {
     this.#flushScheduled = true;
     const flush = (): void => {
       this.#flushScheduled = false;
+      this.#lingerTimer = null;
       this.#sealAll();
     };
     if (this.#lingerMs === 0) queueMicrotask(flush);
-    else setTimeout(flush, this.#lingerMs);
+    else this.#lingerTimer = setTimeout(flush, this.#lingerMs);
   }
 
   #sealAll(): void {
@@ -323,11 +350,13 @@ export class Producer {
   async #dispatch(lane: PartitionLane, batch: PendingBatch): Promise<void> {
     try {
       if (this.#fenced !== null) throw this.#fenced;
-      const stamp: ProducerStamp | undefined = this.#idempotent
-        ? { producerId: this.#producerId, producerEpoch: lane.epoch, baseSequence: lane.nextSequence }
-        : undefined;
-      const bytes = encodeBatch(batch.records, stamp);
-      const append = await withRetry(() => this.#store.append(lane.tp, bytes), this.#retry);
+      const append = await this.#append(lane, batch).catch((error: unknown) => {
+        // The store holds no state for us (retention removed all our batches, or the topic was re-created), so it
+        // wrote nothing: start a new epoch at sequence 0 and send the batch again, as KIP-360's producer does.
+        if (!this.#idempotent || !isEdgeLogError(error) || error.code !== "UNKNOWN_PRODUCER_ID") throw error;
+        this.#newEpoch(lane);
+        return this.#append(lane, batch);
+      });
       lane.nextSequence = (lane.nextSequence + batch.records.length) % SEQUENCE_MODULUS;
       for (const slice of batch.slices) {
         const baseOffset = append.baseOffset + slice.firstIndex;
@@ -337,6 +366,20 @@ export class Producer {
       this.#afterFailure(lane, error);
       for (const slice of batch.slices) slice.reject(error);
     }
+  }
+
+  /** Appends a batch stamped with the lane's current epoch and sequence, retrying retriable failures. */
+  #append(lane: PartitionLane, batch: PendingBatch): Promise<AppendResult> {
+    const stamp: ProducerStamp | undefined = this.#idempotent
+      ? { producerId: this.#producerId, producerEpoch: lane.epoch, baseSequence: lane.nextSequence }
+      : undefined;
+    const bytes = encodeBatch(batch.records, stamp);
+    return withRetry(() => this.#store.append(lane.tp, bytes), this.#retry);
+  }
+
+  #newEpoch(lane: PartitionLane): void {
+    lane.epoch = (lane.epoch + 1) % SEQUENCE_MODULUS;
+    lane.nextSequence = 0;
   }
 
   #afterFailure(lane: PartitionLane, error: unknown): void {
@@ -352,10 +395,7 @@ export class Producer {
     const sequenceDisowned =
       isEdgeLogError(error) &&
       (error.code === "OUT_OF_ORDER_SEQUENCE_NUMBER" || error.code === "UNKNOWN_PRODUCER_ID");
-    if (outcomeUnknown || sequenceDisowned) {
-      lane.epoch = (lane.epoch + 1) % SEQUENCE_MODULUS;
-      lane.nextSequence = 0;
-    }
+    if (outcomeUnknown || sequenceDisowned) this.#newEpoch(lane);
   }
 
   #isIdle(): boolean {

@@ -381,46 +381,59 @@ describe("corruption", () => {
         return false;
       }
     };
-    const interesting = fc.constantFrom(
-      0x00,
-      0x7f,
-      0x80,
-      0xbf,
-      0xc0,
-      0xc1,
-      0xc2,
-      0xdf,
-      0xe0,
-      0xed,
-      0xef,
-      0xf0,
-      0xf4,
-      0xf5,
-      0xff,
-      0x9f,
-      0xa0,
-      0x8f,
-      0x90,
-    );
+    // Lead and continuation bytes at the edges of the ranges that exclude overlongs, surrogates and > U+10FFFF.
+    const edges = [
+      0x00, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4,
+      0xf5, 0xff,
+    ];
+    const interesting = fc.constantFrom(...edges);
     const keyBytes = fc.array(fc.oneof(interesting, fc.integer({ min: 0, max: 255 })), {
       minLength: 1,
-      maxLength: 6,
+      maxLength: 40,
     });
-    fc.assert(
-      fc.property(keyBytes, (bytes) => {
-        const key = "a".repeat(bytes.length);
-        const batch = encodeBatch([record(0, null, null, [{ key, value: null }])]);
-        // 37-byte header; record length, delta, key, value, header count, key length, then the key.
-        const keyStart = 37 + 6;
-        expect(batch[keyStart - 1]).toBe(bytes.length);
-        batch.set(bytes, keyStart);
-        fixCrc(batch);
-        const expected = isUtf8(Uint8Array.from(bytes)) ? undefined : "CORRUPT_MESSAGE";
-        expect(errorCode(() => verifyBatch(batch))).toBe(expected);
-        expect(errorCode(() => decodeBatch(batch))).toBe(expected);
-      }),
-      { numRuns: 1000 },
-    );
+    const check = (bytes: number[]): void => {
+      const key = "a".repeat(bytes.length);
+      const batch = encodeBatch([record(0, null, null, [{ key, value: null }])]);
+      // 37-byte header; record length, delta, key, value, header count, key length, then the key.
+      const keyStart = 37 + 6;
+      expect(batch[keyStart - 1]).toBe(bytes.length);
+      batch.set(bytes, keyStart);
+      fixCrc(batch);
+      const expected = isUtf8(Uint8Array.from(bytes)) ? undefined : "CORRUPT_MESSAGE";
+      expect(
+        errorCode(() => verifyBatch(batch)),
+        bytes.join(","),
+      ).toBe(expected);
+      expect(
+        errorCode(() => decodeBatch(batch)),
+        bytes.join(","),
+      ).toBe(expected);
+    };
+    // Each edge of the well-formed table (Unicode 15, table 3-7), just inside and just outside.
+    const cases = [
+      [0xc2, 0x80],
+      [0xc1, 0xbf],
+      [0xdf, 0xbf],
+      [0xdf, 0xc0],
+      [0xe0, 0xa0, 0x80],
+      [0xe0, 0x9f, 0xbf],
+      [0xe1, 0x80, 0x80],
+      [0xef, 0xbf, 0xbf],
+      [0xe2, 0x82],
+      [0xed, 0x9f, 0xbf],
+      [0xed, 0xa0, 0x80],
+      [0xed, 0xbf, 0xbf],
+      [0xf0, 0x90, 0x80, 0x80],
+      [0xf0, 0x8f, 0xbf, 0xbf],
+      [0xf4, 0x8f, 0xbf, 0xbf],
+      [0xf4, 0x90, 0x80, 0x80],
+      [0xf5, 0x80, 0x80, 0x80],
+      [0xf0, 0x90, 0x80],
+      [0x80],
+      [0xff],
+    ];
+    for (const bytes of cases) check(bytes);
+    fc.assert(fc.property(keyBytes, check), { numRuns: 1000 });
   });
 
   it("rejects records that disagree with the header", () => {
