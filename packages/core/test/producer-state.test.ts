@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import {
   type BatchHeader,
   checkProducerSequence,
-  EdgeLogError,
   lastSequenceOf,
   nextSequenceAfter,
   PRODUCER_BATCHES_RETAINED,
@@ -10,6 +9,7 @@ import {
   producerStateAfterAppend,
   producerStateIsLive,
 } from "../src/index.ts";
+import { errorCodeOf } from "../src/testing/index.ts";
 
 const tp = { topic: "t", partition: 0 };
 const MAX_SEQUENCE = 2 ** 31 - 1;
@@ -28,15 +28,6 @@ function header(baseSequence: number, recordCount: number, producerEpoch = 0): B
     sizeBytes: 0,
     recordsStart: 0,
   };
-}
-
-function codeOf(run: () => unknown): string {
-  try {
-    run();
-    return "ok";
-  } catch (error) {
-    return error instanceof EdgeLogError ? error.code : String(error);
-  }
 }
 
 describe("sequence arithmetic", () => {
@@ -69,7 +60,9 @@ describe("checkProducerSequence", () => {
       ],
     };
     expect(checkProducerSequence(tp, state, header(0, 4)).kind).toBe("append");
-    expect(codeOf(() => checkProducerSequence(tp, state, header(1, 4)))).toBe("OUT_OF_ORDER_SEQUENCE_NUMBER");
+    expect(errorCodeOf(() => checkProducerSequence(tp, state, header(1, 4)))).toBe(
+      "OUT_OF_ORDER_SEQUENCE_NUMBER",
+    );
     const wrapped = producerStateAfterAppend(state, header(0, 4), 2, 0);
     expect(wrapped.batches.at(-1)).toMatchObject({ firstSequence: 0, lastSequence: 3 });
   });
@@ -81,7 +74,9 @@ describe("checkProducerSequence", () => {
       kind: "duplicate",
       entry: state.batches[0],
     });
-    expect(codeOf(() => checkProducerSequence(tp, state, header(0, 2)))).toBe("OUT_OF_ORDER_SEQUENCE_NUMBER");
+    expect(errorCodeOf(() => checkProducerSequence(tp, state, header(0, 2)))).toBe(
+      "OUT_OF_ORDER_SEQUENCE_NUMBER",
+    );
   });
 
   it("keeps only the last five batches and resets them on a new epoch", () => {

@@ -6,32 +6,23 @@ import {
   DEFAULT_TOPIC_CONFIG,
   decodeJson,
   decodeText,
-  EdgeLogError,
   encodeJson,
   resolveTopicConfig,
   toHeaders,
   topicNamesCollide,
 } from "../src/index.ts";
-
-function codeOf(run: () => unknown): string {
-  try {
-    run();
-    return "ok";
-  } catch (error) {
-    return error instanceof EdgeLogError ? error.code : String(error);
-  }
-}
+import { errorCodeOf } from "../src/testing/index.ts";
 
 describe("topic names (Kafka's Topic.java rules)", () => {
   it("accepts legal names up to 249 characters", () => {
     for (const name of ["a", "orders", "A.b_c-9", "x".repeat(249), "..."]) {
-      expect(codeOf(() => assertValidTopicName(name))).toBe("ok");
+      expect(errorCodeOf(() => assertValidTopicName(name))).toBe("ok");
     }
   });
 
   it("refuses empty, dot, dot-dot, overlong, illegal characters and non-strings", () => {
     for (const name of ["", ".", "..", "x".repeat(250), "a/b", "a b", "ü", "a:b", 42, null]) {
-      expect(codeOf(() => assertValidTopicName(name))).toBe("INVALID_TOPIC");
+      expect(errorCodeOf(() => assertValidTopicName(name))).toBe("INVALID_TOPIC");
     }
   });
 
@@ -44,16 +35,16 @@ describe("topic names (Kafka's Topic.java rules)", () => {
 
 describe("numbers and ids", () => {
   it("checks partition counts", () => {
-    expect(codeOf(() => assertValidPartitionCount(1))).toBe("ok");
+    expect(errorCodeOf(() => assertValidPartitionCount(1))).toBe("ok");
     for (const bad of [0, -1, 1.5, "3", Number.NaN, 1_000_000]) {
-      expect(codeOf(() => assertValidPartitionCount(bad))).toBe("INVALID_PARTITIONS");
+      expect(errorCodeOf(() => assertValidPartitionCount(bad))).toBe("INVALID_PARTITIONS");
     }
   });
 
   it("checks group ids", () => {
-    expect(codeOf(() => assertValidGroupId("g"))).toBe("ok");
-    expect(codeOf(() => assertValidGroupId(""))).toBe("INVALID_GROUP_ID");
-    expect(codeOf(() => assertValidGroupId("g".repeat(256)))).toBe("INVALID_GROUP_ID");
+    expect(errorCodeOf(() => assertValidGroupId("g"))).toBe("ok");
+    expect(errorCodeOf(() => assertValidGroupId(""))).toBe("INVALID_GROUP_ID");
+    expect(errorCodeOf(() => assertValidGroupId("g".repeat(256)))).toBe("INVALID_GROUP_ID");
   });
 });
 
@@ -71,12 +62,12 @@ describe("topic config", () => {
       "retention.ms": 1000,
       "max.message.bytes": 2048,
     });
-    expect(codeOf(() => resolveTopicConfig({ "segment.bytes": 1 }))).toBe("INVALID_CONFIG");
-    expect(codeOf(() => resolveTopicConfig({ "cleanup.policy": "compact" }))).toBe("INVALID_CONFIG");
-    expect(codeOf(() => resolveTopicConfig({ "retention.ms": "soon" }))).toBe("INVALID_CONFIG");
-    expect(codeOf(() => resolveTopicConfig({ "retention.ms": -2 }))).toBe("INVALID_CONFIG");
-    expect(codeOf(() => resolveTopicConfig({ "max.message.bytes": 3_000_000 }))).toBe("INVALID_CONFIG");
-    expect(codeOf(() => resolveTopicConfig({ "max.message.bytes": 0 }))).toBe("INVALID_CONFIG");
+    expect(errorCodeOf(() => resolveTopicConfig({ "segment.bytes": 1 }))).toBe("INVALID_CONFIG");
+    expect(errorCodeOf(() => resolveTopicConfig({ "cleanup.policy": "compact" }))).toBe("INVALID_CONFIG");
+    expect(errorCodeOf(() => resolveTopicConfig({ "retention.ms": "soon" }))).toBe("INVALID_CONFIG");
+    expect(errorCodeOf(() => resolveTopicConfig({ "retention.ms": -2 }))).toBe("INVALID_CONFIG");
+    expect(errorCodeOf(() => resolveTopicConfig({ "max.message.bytes": 3_000_000 }))).toBe("INVALID_CONFIG");
+    expect(errorCodeOf(() => resolveTopicConfig({ "max.message.bytes": 0 }))).toBe("INVALID_CONFIG");
   });
 });
 
@@ -85,9 +76,9 @@ describe("record conveniences", () => {
     expect(decodeJson(encodeJson({ a: [1, "ü"] }))).toEqual({ a: [1, "ü"] });
     expect(decodeText(new TextEncoder().encode("héllo 🙂"))).toBe("héllo 🙂");
     expect(decodeJson(null)).toBeNull();
-    expect(codeOf(() => decodeText(new Uint8Array([0xff])))).toBe("INVALID_RECORD");
-    expect(codeOf(() => decodeJson(new TextEncoder().encode("{")))).toBe("INVALID_RECORD");
-    expect(codeOf(() => encodeJson(undefined))).toBe("INVALID_RECORD");
+    expect(errorCodeOf(() => decodeText(new Uint8Array([0xff])))).toBe("INVALID_RECORD");
+    expect(errorCodeOf(() => decodeJson(new TextEncoder().encode("{")))).toBe("INVALID_RECORD");
+    expect(errorCodeOf(() => encodeJson(undefined))).toBe("INVALID_RECORD");
   });
 
   it("turns KafkaJS header objects into the ordered list, repeating array values", () => {

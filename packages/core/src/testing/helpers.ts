@@ -56,3 +56,13 @@ export async function expectEdgeLogError(promise: Promise<unknown>, code: ErrorC
   expect(error.code).toBe(code);
   return error;
 }
+
+/** The `EdgeLogError` code a synchronous call throws, `"ok"` when it returns; for table-style assertions. */
+export function errorCodeOf(run: () => unknown): string {
+  try {
+    run();
+    return "ok";
+  } catch (error) {
+    return isEdgeLogError(error) ? error.code : String(error);
+  }
+}
