@@ -124,6 +124,8 @@ export {
   assertValidOffset,
   assertValidPartitionCount,
   assertValidTopicName,
+  compareStrings,
   MAX_TOPIC_NAME_LENGTH,
   topicNamesCollide,
+  unknownTopic,
 } from "./validation.ts";

@@ -98,3 +98,8 @@ export function assertValidGroupId(groupId: unknown): asserts groupId is string 
 export function unknownTopic(topic: string): EdgeLogError {
   return new EdgeLogError("UNKNOWN_TOPIC_OR_PARTITION", `unknown topic "${topic}"`, { context: { topic } });
 }
+
+/** Code-unit order, the same in every runtime (unlike `localeCompare`): how stores order topics and groups. */
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

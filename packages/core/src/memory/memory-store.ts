@@ -19,7 +19,7 @@ import {
   type TopicSpec,
   type VersionedGroupState,
 } from "../store.ts";
-import { assertPartitionExists, unknownTopic } from "../validation.ts";
+import { assertPartitionExists, compareStrings, unknownTopic } from "../validation.ts";
 import { MemoryPartition } from "./memory-partition.ts";
 
 export interface MemoryStoreOptions {
@@ -251,9 +251,4 @@ function offsetKey(tp: TopicPartition): string {
 
 function closedError(): EdgeLogError {
   return new EdgeLogError("STORE_CLOSED", "the store is closed");
-}
-
-/** Code-unit order, the same in every runtime (unlike `localeCompare`). */
-export function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -313,10 +313,14 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
       });
 
       it("rejects waiting reads with UNKNOWN_TOPIC_OR_PARTITION when the topic is deleted", async () => {
-        const pending = store.read(tp, { offset: 0, maxWaitMs: 10_000 * scale });
+        // Attach the expectation first: a remote store may reject the read before deleteTopic returns.
+        const rejected = expectEdgeLogError(
+          store.read(tp, { offset: 0, maxWaitMs: 10_000 * scale }),
+          "UNKNOWN_TOPIC_OR_PARTITION",
+        );
         await new Promise((r) => setTimeout(r, 20 * scale));
         await store.deleteTopic("live");
-        await expectEdgeLogError(pending, "UNKNOWN_TOPIC_OR_PARTITION");
+        await rejected;
       });
 
       it("wakes every waiter of the partition, and only of that partition", async () => {

@@ -1,0 +1,76 @@
+/**
+ * @module
+ * `createApp`: the v1 HTTP API (README.md) as a Hono app over any `LogStore`. The Worker entry passes a
+ * Durable Object store; tests pass a `MemoryStore` and call `app.request(...)` in Node.
+ */
+import type { LogStore } from "@edgelog/core";
+import { Hono } from "hono";
+import type { AppEnv } from "./context.ts";
+import { corsMiddleware } from "./cors.ts";
+import type { Env } from "./env.ts";
+import { handleError, handleNotFound } from "./errors.ts";
+import { SSE_KEEP_ALIVE_MS } from "./limits.ts";
+import { route } from "./route.ts";
+import { batchRoutes } from "./routes/batches.ts";
+import { fetchRoutes } from "./routes/fetch.ts";
+import { groupRoutes } from "./routes/groups.ts";
+import { offsetRoutes } from "./routes/offsets.ts";
+import { produceRoutes } from "./routes/produce.ts";
+import { topicRoutes } from "./routes/topics.ts";
+
+export interface AppOptions {
+  /** Makes the store for an env; called once per env object (per isolate in a Worker), then reused. */
+  readonly store: (env: Env) => LogStore;
+  /** Clock for records without a timestamp; tests inject one. Default `Date.now`. */
+  readonly now?: () => number;
+  /** Picks the partition of keyless records, like `Math.random` (the default). */
+  readonly random?: () => number;
+  /** Idle time after which an SSE stream sends a keep-alive comment. Default 15 s. */
+  readonly sseKeepAliveMs?: number;
+}
+
+/**
+ * @example
+ * const app = createApp({ store: () => new MemoryStore() });
+ * const res = await app.request("/v1/health"); // 200 { status: "ok" }
+ */
+export function createApp(options: AppOptions): Hono<AppEnv> {
+  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  // One store per env object: a Worker isolate keeps its env for its lifetime, so this is one per isolate.
+  const stores = new WeakMap<object, LogStore>();
+  let storeWithoutEnv: LogStore | undefined;
+  const storeFor = (env: Env | undefined): LogStore => {
+    if (env === undefined || env === null) {
+      // `app.request(path)` in tests passes no env: keep one store for all such requests.
+      storeWithoutEnv ??= options.store(env as unknown as Env);
+      return storeWithoutEnv;
+    }
+    let store = stores.get(env);
+    if (store === undefined) {
+      store = options.store(env);
+      stores.set(env, store);
+    }
+    return store;
+  };
+
+  const app = new Hono<AppEnv>();
+  app.onError(handleError);
+  app.notFound(handleNotFound);
+  app.use("*", corsMiddleware());
+  app.use("*", async (c, next) => {
+    c.set("store", storeFor(c.env));
+    c.set("now", now);
+    c.set("random", random);
+    await next();
+  });
+
+  route(app, "/v1/health", { get: async (c) => c.json({ status: "ok" }) });
+  topicRoutes(app);
+  produceRoutes(app);
+  fetchRoutes(app, { keepAliveMs: options.sseKeepAliveMs ?? SSE_KEEP_ALIVE_MS });
+  batchRoutes(app);
+  offsetRoutes(app);
+  groupRoutes(app);
+  return app;
+}

@@ -1,0 +1,58 @@
+/**
+ * @module
+ * The Hono environment every route shares: the Worker bindings and the request's `LogStore`, plus the optional
+ * extras a Durable Object store offers (partition placement by region), detected rather than required so the
+ * same app runs over the memory store in tests.
+ */
+import type { LogStore, TopicMetadata, TopicSpec } from "@edgelog/core";
+import type { Env } from "./env.ts";
+
+export interface AppEnv {
+  Bindings: Env;
+  Variables: { store: LogStore; now: () => number; random: () => number };
+}
+
+/** Where a partition's Durable Object lives (a location hint such as `wnam`). */
+export interface PartitionPlacement {
+  readonly partition: number;
+  readonly region: string;
+}
+
+/**
+ * What `DurableObjectLogStore` adds to `LogStore`: placement per topic, and topic creation spread over regions.
+ * Declared structurally so this app (and its Node tests) need not import the Durable Object package.
+ */
+export interface RegionAwareStore extends LogStore {
+  placement(topic: string): Promise<readonly PartitionPlacement[]>;
+  createTopicIn(spec: TopicSpec, regions?: readonly string[]): Promise<TopicMetadata>;
+}
+
+export function isRegionAware(store: LogStore): store is RegionAwareStore {
+  const candidate = store as Partial<RegionAwareStore>;
+  return typeof candidate.placement === "function" && typeof candidate.createTopicIn === "function";
+}
+
+/** Cloudflare's Durable Object location hints, the only values `regions` may name. */
+export const LOCATION_HINTS: readonly string[] = [
+  "wnam",
+  "enam",
+  "sam",
+  "weur",
+  "eeur",
+  "apac",
+  "oc",
+  "afr",
+  "me",
+];
+
+/** The deployment's regions from `REGIONS` (comma-separated), or none when the variable is unset. */
+export function deploymentRegions(env: { REGIONS?: string | undefined } | undefined): string[] {
+  return [
+    ...new Set(
+      (env?.REGIONS ?? "")
+        .split(",")
+        .map((region) => region.trim())
+        .filter((region) => region.length > 0),
+    ),
+  ];
+}

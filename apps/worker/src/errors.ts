@@ -1,0 +1,48 @@
+/**
+ * @module
+ * Errors on the wire (HTTP-API.md "Errors", fixed): every failure answers the status of its code from core's
+ * one table and the body `{ "error": { code, message, ...context } }`. Anything that is not an `EdgeLogError`
+ * is a bug: it is logged and answered as a 500 without its stack.
+ */
+import { EdgeLogError, httpStatusFor, isEdgeLogError } from "@edgelog/core";
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/** The JSON error body for an `EdgeLogError`, with its status (or `status` when a route knows better). */
+export function errorResponse(error: EdgeLogError, status?: number): Response {
+  return new Response(JSON.stringify({ error: error.toJSON() }), {
+    status: status ?? httpStatusFor(error.code),
+    headers: { "Content-Type": "application/json; charset=utf-8" },
+  });
+}
+
+/** Hono's `onError`: known errors keep their code; unknown ones become `UNKNOWN_SERVER_ERROR`. */
+export function handleError(error: unknown, _c: Context): Response {
+  if (isEdgeLogError(error)) return errorResponse(error);
+  console.error("edgelog worker: unexpected error", error);
+  return errorResponse(new EdgeLogError("UNKNOWN_SERVER_ERROR", "internal error"));
+}
+
+/** Hono's `notFound`: the fixed `NOT_FOUND` code for any unknown route. */
+export function handleNotFound(c: Context): Response {
+  return errorResponse(
+    new EdgeLogError("NOT_FOUND", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`),
+  );
+}
+
+/** A known path asked with a method it does not serve: 405 with `Allow`, code `INVALID_REQUEST` (README). */
+export function methodNotAllowed(c: Context, allowed: readonly string[]): Response {
+  const response = errorResponse(
+    new EdgeLogError("INVALID_REQUEST", `method ${c.req.method} is not allowed here`, {
+      context: { allowed: allowed.join(", ") },
+    }),
+    405 satisfies ContentfulStatusCode,
+  );
+  response.headers.set("Allow", allowed.join(", "));
+  return response;
+}
+
+/** Shorthand for a 400 about the request's shape. */
+export function invalidRequest(message: string, context: EdgeLogError["context"] = {}): EdgeLogError {
+  return new EdgeLogError("INVALID_REQUEST", message, { context });
+}

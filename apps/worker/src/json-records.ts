@@ -1,0 +1,208 @@
+/**
+ * @module
+ * JSON ⇄ records. On the way in, a produce request's records become `LogRecord`s (bytes) according to its
+ * `valueFormat`; on the way out, stored bytes render as JSON values, text or base64 so nothing is lost: a value
+ * that is not JSON falls back to text, and text that is not UTF-8 to base64, each marked with `valueFormat`.
+ */
+import {
+  type ConsumedRecord,
+  EdgeLogError,
+  encodeJson,
+  type LogRecord,
+  type RecordHeader,
+} from "@edgelog/core";
+import { isPlainObject } from "./params.ts";
+
+export type ValueFormat = "json" | "text" | "base64";
+const VALUE_FORMATS: readonly string[] = ["json", "text", "base64"];
+
+/** The latest time `Date` can hold, as core's record model bounds timestamps (not exported by core). */
+const MAX_TIMESTAMP_MS = 8_640_000_000_000_000;
+const utf8Encoder = new TextEncoder();
+// `ignoreBOM` spelled out: Cloudflare's types require it (false is the standard default).
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+const lossyUtf8 = new TextDecoder("utf-8");
+/** Canonical or unpadded base64; `atob` alone would also accept whitespace. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
+
+/** `valueFormat` from a body or query; absent → `json`; anything else → 400. */
+export function parseValueFormat(value: unknown): ValueFormat {
+  if (value === undefined) return "json";
+  if (typeof value === "string" && VALUE_FORMATS.includes(value)) return value as ValueFormat;
+  throw new EdgeLogError("INVALID_REQUEST", 'valueFormat must be "json", "text" or "base64"', {
+    context: { valueFormat: String(value) },
+  });
+}
+
+/** One produce record, decoded: the bytes to store and where the caller wants it. */
+export interface IncomingRecord {
+  readonly record: LogRecord;
+  /** The explicit `partition`, if any (range-checked against the topic later). */
+  readonly partition: number | undefined;
+}
+
+function invalidRecord(index: number, message: string): EdgeLogError {
+  return new EdgeLogError("INVALID_RECORD", `record ${index}: ${message}`, { context: { index } });
+}
+
+/**
+ * Turns the `records` array of a produce body into records, checking every field's type. `nowMs` stamps
+ * records without a `timestamp`.
+ * @example
+ * parseRecords([{ key: "k", value: { total: 42 } }], "json", Date.now())
+ */
+export function parseRecords(
+  input: readonly unknown[],
+  format: ValueFormat,
+  nowMs: number,
+): IncomingRecord[] {
+  return input.map((raw, index) => {
+    if (!isPlainObject(raw)) throw invalidRecord(index, "must be an object");
+    if (!("value" in raw)) throw invalidRecord(index, "needs a `value` (null for a tombstone)");
+    const { key, headers, partition, timestamp } = raw;
+    if (key !== undefined && key !== null && typeof key !== "string") {
+      throw invalidRecord(index, "`key` must be a string or null");
+    }
+    if (partition !== undefined && !(typeof partition === "number" && Number.isInteger(partition))) {
+      throw invalidRecord(index, "`partition` must be an integer");
+    }
+    let time = nowMs;
+    if (timestamp !== undefined) {
+      if (typeof timestamp !== "number") throw invalidRecord(index, "`timestamp` must be a number of ms");
+      if (!Number.isSafeInteger(timestamp) || timestamp < 0 || timestamp > MAX_TIMESTAMP_MS) {
+        throw new EdgeLogError("INVALID_TIMESTAMP", `record ${index}: invalid timestamp ${timestamp}`, {
+          context: { index, timestamp },
+        });
+      }
+      time = timestamp;
+    }
+    return {
+      record: {
+        key: typeof key === "string" ? utf8Encoder.encode(key) : null,
+        value: valueBytes(raw.value, format, index),
+        headers: parseHeaders(headers, index),
+        timestamp: time,
+      },
+      partition,
+    };
+  });
+}
+
+function valueBytes(value: unknown, format: ValueFormat, index: number): Uint8Array | null {
+  if (value === null) return null;
+  switch (format) {
+    case "json":
+      // `encodeJson` refuses what JSON.stringify cannot represent; JSON input always can be.
+      return encodeJson(value);
+    case "text":
+      if (typeof value !== "string")
+        throw invalidRecord(index, 'with valueFormat "text", `value` must be a string');
+      return utf8Encoder.encode(value);
+    case "base64":
+      if (typeof value !== "string" || !BASE64.test(value)) {
+        throw invalidRecord(index, 'with valueFormat "base64", `value` must be a base64 string');
+      }
+      return fromBase64(value);
+  }
+}
+
+function parseHeaders(headers: unknown, index: number): RecordHeader[] {
+  if (headers === undefined || headers === null) return [];
+  if (!isPlainObject(headers)) throw invalidRecord(index, "`headers` must be an object of strings");
+  const list: RecordHeader[] = [];
+  for (const [key, value] of Object.entries(headers)) {
+    if (value !== null && typeof value !== "string") {
+      throw invalidRecord(index, `header "${key}" must be a string or null`);
+    }
+    list.push({ key, value: value === null ? null : utf8Encoder.encode(value) });
+  }
+  return list;
+}
+
+/** A record as the fetch and SSE endpoints render it. */
+export interface RenderedRecord {
+  offset: number;
+  key: string | null;
+  /** Present only when the key is not UTF-8: then `key` is base64. */
+  keyFormat?: "base64";
+  value: unknown;
+  /** Present when `value` is not rendered as the requested format (json fell back to text or base64). */
+  valueFormat?: ValueFormat;
+  headers: Record<string, string | null>;
+  timestamp: number;
+}
+
+/** Renders one stored record per `format` (see the module comment). */
+export function renderRecord(record: ConsumedRecord, format: ValueFormat): RenderedRecord {
+  const rendered: RenderedRecord = {
+    offset: record.offset,
+    key: null,
+    value: null,
+    headers: {},
+    timestamp: record.timestamp,
+  };
+  if (record.key !== null) {
+    const text = utf8OrNull(record.key);
+    if (text === null) {
+      rendered.key = toBase64(record.key);
+      rendered.keyFormat = "base64";
+    } else {
+      rendered.key = text;
+    }
+  }
+  // README: headers as `{ key: text }`, the last value of a repeated key winning.
+  for (const header of record.headers) {
+    rendered.headers[header.key] = header.value === null ? null : lossyUtf8.decode(header.value);
+  }
+  if (record.value !== null) renderValue(rendered, record.value, format);
+  return rendered;
+}
+
+function renderValue(rendered: RenderedRecord, bytes: Uint8Array, format: ValueFormat): void {
+  if (format === "base64") {
+    rendered.value = toBase64(bytes);
+    return;
+  }
+  const text = utf8OrNull(bytes);
+  if (text === null) {
+    rendered.value = toBase64(bytes);
+    rendered.valueFormat = "base64";
+    return;
+  }
+  if (format === "text") {
+    rendered.value = text;
+    return;
+  }
+  try {
+    rendered.value = JSON.parse(text) as unknown;
+  } catch {
+    rendered.value = text;
+    rendered.valueFormat = "text";
+  }
+}
+
+function utf8OrNull(bytes: Uint8Array): string | null {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/** Chunked so a large value never exceeds the engine's argument limit of `String.fromCharCode`. */
+const BASE64_CHUNK = 0x8000;
+
+export function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += BASE64_CHUNK) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + BASE64_CHUNK));
+  }
+  return btoa(binary);
+}
+
+export function fromBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}

@@ -1,0 +1,32 @@
+/**
+ * @module
+ * Declares one path with its methods and answers every other method on it with 405 (README "Errors"), which
+ * Hono alone would report as an unknown route (404).
+ */
+import type { Hono, MiddlewareHandler } from "hono";
+import type { AppEnv } from "./context.ts";
+import { methodNotAllowed } from "./errors.ts";
+
+// biome-ignore lint/suspicious/noExplicitAny: Hono infers path params from literal paths; routes read them by name.
+type RouteHandler = MiddlewareHandler<AppEnv, any>;
+type Method = "get" | "post" | "put" | "delete";
+
+/**
+ * @example
+ * route(app, "/v1/topics/:topic", { get: describe, delete: remove });
+ */
+export function route(
+  app: Hono<AppEnv>,
+  path: string,
+  methods: Partial<Record<Method, RouteHandler | RouteHandler[]>>,
+): void {
+  const allowed: string[] = [];
+  for (const [method, handlers] of Object.entries(methods) as [Method, RouteHandler | RouteHandler[]][]) {
+    const list = Array.isArray(handlers) ? handlers : [handlers];
+    app.on(method.toUpperCase(), path, ...(list as [RouteHandler]));
+    allowed.push(method.toUpperCase());
+    if (method === "get") allowed.push("HEAD");
+  }
+  allowed.push("OPTIONS");
+  app.all(path, (c) => methodNotAllowed(c, allowed));
+}

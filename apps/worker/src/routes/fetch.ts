@@ -1,0 +1,124 @@
+/**
+ * @module
+ * `GET /v1/topics/{topic}/partitions/{p}/records`: the JSON fetch with long-poll (`wait`), and the same path
+ * with `Accept: text/event-stream` as an SSE live tail resumable from `Last-Event-ID`.
+ */
+import { isEdgeLogError, type LogStore, type TopicPartition } from "@edgelog/core";
+import type { Context, Hono } from "hono";
+import { streamSSE } from "hono/streaming";
+import type { AppEnv } from "../context.ts";
+import { invalidRequest } from "../errors.ts";
+import { parseValueFormat, renderRecord, type ValueFormat } from "../json-records.ts";
+import { DEFAULT_FETCH_LIMIT, MAX_FETCH_LIMIT, MAX_WAIT_MS } from "../limits.ts";
+import {
+  integerQuery,
+  offsetQuery,
+  parseInteger,
+  pathParam,
+  requirePartition,
+  requireTopic,
+} from "../params.ts";
+import { readRecords, startOffset } from "../read.ts";
+import { route } from "../route.ts";
+
+export function fetchRoutes(app: Hono<AppEnv>, options: { keepAliveMs: number }): void {
+  route(app, "/v1/topics/:topic/partitions/:partition/records", {
+    get: async (c) => {
+      const store = c.var.store;
+      const metadata = await requireTopic(store, pathParam(c, "topic"));
+      const tp = { topic: metadata.name, partition: requirePartition(metadata, pathParam(c, "partition")) };
+      const format = parseValueFormat(c.req.query("valueFormat"));
+      const limit = integerQuery(c, "limit") ?? DEFAULT_FETCH_LIMIT;
+      if (limit < 1 || limit > MAX_FETCH_LIMIT) {
+        throw invalidRequest(`limit must be in 1..${MAX_FETCH_LIMIT}`, { limit });
+      }
+      if (acceptsEventStream(c)) return tail(c, store, tp, format, limit, options.keepAliveMs);
+
+      const wait = waitQuery(c);
+      const offset = await startOffset(store, tp, offsetQuery(c, "earliest"));
+      const read = await readRecords(store, tp, { offset, limit, maxWaitMs: wait, signal: c.req.raw.signal });
+      c.header("Edgelog-High-Watermark", String(read.highWatermark));
+      c.header("Edgelog-Log-Start-Offset", String(read.logStartOffset));
+      c.header("Edgelog-Next-Offset", String(read.nextOffset));
+      return c.json({
+        records: read.records.map((r) => renderRecord(r, format)),
+        nextOffset: read.nextOffset,
+        highWatermark: read.highWatermark,
+        logStartOffset: read.logStartOffset,
+      });
+    },
+  });
+}
+
+/** `wait` in ms: a non-negative integer, clamped to `MAX_WAIT_MS`; default 0 (answer at once). */
+export function waitQuery(c: Context): number {
+  const wait = integerQuery(c, "wait") ?? 0;
+  if (wait < 0) throw invalidRequest("wait must be a non-negative number of ms", { wait });
+  return Math.min(wait, MAX_WAIT_MS);
+}
+
+function acceptsEventStream(c: Context): boolean {
+  return (c.req.header("Accept") ?? "").includes("text/event-stream");
+}
+
+/**
+ * The SSE tail. Everything that can be refused (topic, partition, start offset) is checked before the stream
+ * opens, so those errors keep their status; a failure once streaming (say retention overtook the reader) is
+ * sent as an `error` event with the usual error body, and the stream ends.
+ */
+async function tail(
+  c: Context<AppEnv>,
+  store: LogStore,
+  tp: TopicPartition,
+  format: ValueFormat,
+  limit: number,
+  keepAliveMs: number,
+): Promise<Response> {
+  const lastEventId = c.req.header("Last-Event-ID");
+  let spec = offsetQuery(c, "latest");
+  if (lastEventId !== undefined && lastEventId !== "") {
+    const resumeAt = parseInteger(lastEventId);
+    if (resumeAt === null) throw invalidRequest("Last-Event-ID must be an offset", { lastEventId });
+    spec = resumeAt;
+  }
+  let offset = await startOffset(store, tp, spec);
+
+  return streamSSE(c, async (stream) => {
+    // Aborting the store's wait when the client goes away frees the partition's waiter at once.
+    const controller = new AbortController();
+    stream.onAbort(() => controller.abort());
+    const requestSignal = c.req.raw.signal;
+    requestSignal.addEventListener("abort", () => controller.abort(), { once: true });
+    try {
+      while (!controller.signal.aborted) {
+        const read = await readRecords(store, tp, {
+          offset,
+          limit,
+          maxWaitMs: keepAliveMs,
+          signal: controller.signal,
+        });
+        if (read.records.length === 0) {
+          await stream.write(": keep-alive\n\n");
+          continue;
+        }
+        offset = read.nextOffset;
+        await stream.writeSSE({
+          event: "records",
+          id: String(read.nextOffset),
+          data: JSON.stringify({
+            records: read.records.map((r) => renderRecord(r, format)),
+            nextOffset: read.nextOffset,
+            highWatermark: read.highWatermark,
+          }),
+        });
+      }
+    } catch (error) {
+      if (controller.signal.aborted) return;
+      if (!isEdgeLogError(error)) console.error("edgelog worker: SSE tail failed", error);
+      const body = isEdgeLogError(error)
+        ? error.toJSON()
+        : { code: "UNKNOWN_SERVER_ERROR", message: "internal error" };
+      await stream.writeSSE({ event: "error", data: JSON.stringify({ error: body }) });
+    }
+  });
+}

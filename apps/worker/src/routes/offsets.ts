@@ -1,0 +1,64 @@
+/**
+ * @module
+ * Partition offsets: the bounds, the offset for a timestamp (Kafka's ListOffsets) and DeleteRecords.
+ */
+import { EdgeLogError } from "@edgelog/core";
+import type { Hono } from "hono";
+import type { AppEnv } from "../context.ts";
+import { invalidRequest } from "../errors.ts";
+import { limitBody } from "../limits.ts";
+import { integerQuery, pathParam, readJsonObject, requirePartition, requireTopic } from "../params.ts";
+import { assertInRange } from "../read.ts";
+import { route } from "../route.ts";
+
+/** Kafka's DeleteRecords sentinel: delete up to the high watermark. */
+const HIGH_WATERMARK = -1;
+
+export function offsetRoutes(app: Hono<AppEnv>): void {
+  route(app, "/v1/topics/:topic/partitions/:partition/offsets", {
+    get: async (c) => {
+      const store = c.var.store;
+      const metadata = await requireTopic(store, pathParam(c, "topic"));
+      const tp = { topic: metadata.name, partition: requirePartition(metadata, pathParam(c, "partition")) };
+      const timestampText = c.req.query("timestamp");
+      if (timestampText === undefined) {
+        const { logStartOffset, highWatermark } = await store.offsets(tp);
+        return c.json({ logStartOffset, highWatermark });
+      }
+      let timestamp: number | undefined;
+      try {
+        timestamp = integerQuery(c, "timestamp");
+      } catch {
+        timestamp = undefined;
+      }
+      if (timestamp === undefined || timestamp < 0) {
+        throw new EdgeLogError("INVALID_TIMESTAMP", "timestamp must be a non-negative integer of ms", {
+          context: { timestamp: timestampText },
+        });
+      }
+      const found = await store.offsetForTimestamp(tp, timestamp);
+      if (found !== null) return c.json({ offset: found, found: true });
+      return c.json({ offset: (await store.offsets(tp)).highWatermark, found: false });
+    },
+  });
+
+  route(app, "/v1/topics/:topic/partitions/:partition/delete-records", {
+    post: [
+      limitBody(),
+      async (c) => {
+        const store = c.var.store;
+        const metadata = await requireTopic(store, pathParam(c, "topic"));
+        const tp = { topic: metadata.name, partition: requirePartition(metadata, pathParam(c, "partition")) };
+        const { beforeOffset } = await readJsonObject(c);
+        if (typeof beforeOffset !== "number" || !Number.isSafeInteger(beforeOffset)) {
+          throw invalidRequest("`beforeOffset` must be an integer (-1 = the high watermark)");
+        }
+        const bounds = await store.offsets(tp);
+        const target = beforeOffset === HIGH_WATERMARK ? bounds.highWatermark : beforeOffset;
+        assertInRange(tp, target, bounds);
+        const { logStartOffset, highWatermark } = await store.deleteRecords(tp, target);
+        return c.json({ logStartOffset, highWatermark });
+      },
+    ],
+  });
+}

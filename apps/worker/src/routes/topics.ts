@@ -1,0 +1,164 @@
+/**
+ * @module
+ * Topic administration: create, list, describe, grow and delete (README "Endpoints"). Input is validated with
+ * core's helpers — the same rules `Admin` applies — before the store is asked anything.
+ */
+import {
+  assertValidPartitionCount,
+  assertValidTopicName,
+  EdgeLogError,
+  type LogStore,
+  resolveTopicConfig,
+  type TopicMetadata,
+  topicNamesCollide,
+} from "@edgelog/core";
+import type { Hono } from "hono";
+import {
+  type AppEnv,
+  deploymentRegions,
+  isRegionAware,
+  LOCATION_HINTS,
+  type PartitionPlacement,
+} from "../context.ts";
+import { invalidRequest } from "../errors.ts";
+import { limitBody } from "../limits.ts";
+import { isPlainObject, pathParam, readJsonObject, requireTopic } from "../params.ts";
+import { route } from "../route.ts";
+
+const DEFAULT_PARTITIONS = 1;
+const CREATED = 201;
+
+export function topicRoutes(app: Hono<AppEnv>): void {
+  route(app, "/v1/topics", {
+    get: async (c) => {
+      const topics = await c.var.store.listTopics();
+      return c.json({
+        topics: topics.map((t) => ({
+          name: t.name,
+          partitions: t.partitions,
+          topicId: t.topicId,
+          config: t.config,
+        })),
+      });
+    },
+    post: [
+      limitBody(),
+      async (c) => {
+        const body = await readJsonObject(c);
+        const { name, partitions = DEFAULT_PARTITIONS, config = {}, regions } = body;
+        assertValidTopicName(name);
+        assertValidPartitionCount(partitions, name);
+        if (!isPlainObject(config)) throw invalidRequest("`config` must be an object");
+        const resolved = resolveTopicConfig(config);
+        const deployment = deploymentRegions(c.env);
+        const pinned = parseRegions(regions, deployment);
+        const store = c.var.store;
+        const clash = (await store.listTopics()).find((t) => topicNamesCollide(name, t.name));
+        if (clash !== undefined) {
+          throw new EdgeLogError(
+            "INVALID_TOPIC",
+            `topic "${name}" collides with "${clash.name}" ('.' and '_' are alike)`,
+            { context: { topic: name } },
+          );
+        }
+        const spec = { name, partitions, config: resolved };
+        // README: without `regions`, partitions spread over every deployment region (the store alone would
+        // put them all in the first one).
+        const spread = pinned ?? (deployment.length > 0 ? deployment : undefined);
+        const metadata = isRegionAware(store)
+          ? await store.createTopicIn(spec, spread)
+          : await store.createTopic(spec);
+        const placement = await placementOf(store, metadata.name);
+        return c.json(
+          {
+            name: metadata.name,
+            partitions: metadata.partitions,
+            config: metadata.config,
+            topicId: metadata.topicId,
+            ...(placement === null ? {} : { placement }),
+          },
+          CREATED,
+        );
+      },
+    ],
+  });
+
+  route(app, "/v1/topics/:topic", {
+    get: async (c) =>
+      c.json(await describe(c.var.store, await requireTopic(c.var.store, pathParam(c, "topic")))),
+    delete: async (c) => {
+      const metadata = await requireTopic(c.var.store, pathParam(c, "topic"));
+      await c.var.store.deleteTopic(metadata.name);
+      return c.body(null, 204);
+    },
+  });
+
+  route(app, "/v1/topics/:topic/partitions", {
+    post: [
+      limitBody(),
+      async (c) => {
+        const store = c.var.store;
+        const metadata = await requireTopic(store, pathParam(c, "topic"));
+        const { count } = await readJsonObject(c);
+        assertValidPartitionCount(count, metadata.name);
+        if (count <= metadata.partitions) {
+          throw new EdgeLogError(
+            "INVALID_PARTITIONS",
+            `topic "${metadata.name}" already has ${metadata.partitions} partitions`,
+            { context: { topic: metadata.name, partitions: metadata.partitions, requested: count } },
+          );
+        }
+        return c.json(await describe(store, await store.createPartitions(metadata.name, count)));
+      },
+    ],
+  });
+}
+
+/**
+ * `regions` of a create request: absent, or a non-empty list of location hints, each one of the deployment's
+ * `REGIONS` when that is set (a partition can only be led where the deployment runs).
+ */
+function parseRegions(regions: unknown, deployment: readonly string[]): string[] | undefined {
+  if (regions === undefined) return undefined;
+  const allowed = deployment.length > 0 ? deployment : LOCATION_HINTS;
+  if (
+    !Array.isArray(regions) ||
+    regions.length === 0 ||
+    !regions.every((r): r is string => typeof r === "string" && allowed.includes(r))
+  ) {
+    throw invalidRequest(`\`regions\` must be a non-empty array of ${allowed.join(", ")}`, {
+      allowed: allowed.join(","),
+    });
+  }
+  return [...new Set(regions)];
+}
+
+async function placementOf(store: LogStore, topic: string): Promise<readonly PartitionPlacement[] | null> {
+  return isRegionAware(store) ? store.placement(topic) : null;
+}
+
+/** `GET /v1/topics/{topic}`: the metadata and every partition's bounds (and region, when the store knows). */
+async function describe(store: LogStore, metadata: TopicMetadata) {
+  const [placement, bounds] = await Promise.all([
+    placementOf(store, metadata.name),
+    Promise.all(
+      Array.from({ length: metadata.partitions }, (_, partition) =>
+        store.offsets({ topic: metadata.name, partition }),
+      ),
+    ),
+  ]);
+  return {
+    name: metadata.name,
+    topicId: metadata.topicId,
+    config: metadata.config,
+    partitions: bounds.map((b, partition) => {
+      const region = placement?.find((p) => p.partition === partition)?.region;
+      return {
+        partition,
+        logStartOffset: b.logStartOffset,
+        highWatermark: b.highWatermark,
+        ...(region === undefined ? {} : { region }),
+      };
+    }),
+  };
+}

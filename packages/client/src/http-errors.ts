@@ -1,0 +1,70 @@
+/**
+ * @module
+ * Turning HTTP failures into `EdgeLogError`s. The choice that matters is retriability, because core's producer
+ * acts on it: a retriable failure is retried with the *same* stamped batch (the server drops it as a duplicate if
+ * the first attempt landed), and once retries run out the partition moves to a new epoch. A failure reported as
+ * final instead leaves the sequence where it was, so the next batch would reuse a sequence the server may
+ * already hold and be answered as a "duplicate" — silently dropped. Hence: whenever the outcome is unknown
+ * (network error, timeout, any 5xx), the error is retriable.
+ */
+import { EdgeLogError, type ErrorCode, isErrorCode } from "@edgelog/core";
+
+const HTTP_SERVER_ERROR = 500;
+const HTTP_GATEWAY_TIMEOUT = 504;
+
+/** Codes for error responses that carry no edgelog error body (a proxy, a platform error page). */
+const CODE_BY_STATUS: Readonly<Record<number, ErrorCode>> = {
+  400: "INVALID_REQUEST",
+  401: "UNAUTHORIZED",
+  403: "FORBIDDEN",
+  404: "NOT_FOUND",
+  405: "INVALID_REQUEST",
+  409: "INVALID_REQUEST",
+  413: "MESSAGE_TOO_LARGE",
+  416: "OFFSET_OUT_OF_RANGE",
+  429: "THROTTLED",
+  504: "REQUEST_TIMED_OUT",
+};
+
+/**
+ * The `EdgeLogError` for a non-2xx response. A JSON body `{ error: { code, ... } }` keeps the server's code and
+ * context; anything else is classified by status. Every 5xx is retriable: the request may or may not have taken
+ * effect, and edgelog's writes are safe to repeat (idempotent producer) while reads have no effect at all.
+ * @example
+ * if (!response.ok) throw await errorFromResponse(response);
+ */
+export async function errorFromResponse(response: Response): Promise<EdgeLogError> {
+  const text = await response.text().catch(() => "");
+  const serverError = response.status >= HTTP_SERVER_ERROR;
+  let body: unknown;
+  try {
+    body = text === "" ? undefined : JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const wire = typeof body === "object" && body !== null && "error" in body ? body.error : undefined;
+  if (typeof wire === "object" && wire !== null && "code" in wire && isErrorCode(wire.code)) {
+    const parsed = EdgeLogError.fromJSON(wire);
+    const { retriable, ...context } = parsed.context;
+    // The server may say better (`retriable` in the body); otherwise the code's default, widened for 5xx.
+    const retry = typeof retriable === "boolean" ? retriable : parsed.retriable || serverError;
+    return new EdgeLogError(parsed.code, parsed.message, { retriable: retry, context });
+  }
+  const code: ErrorCode =
+    CODE_BY_STATUS[response.status] ?? (serverError ? "UNKNOWN_SERVER_ERROR" : "INVALID_REQUEST");
+  const detail = text.length > 0 ? `: ${text.slice(0, 200)}` : "";
+  const retryAfter = response.headers.get("retry-after");
+  return new EdgeLogError(code, `HTTP ${response.status} ${response.statusText}${detail}`.trim(), {
+    retriable: serverError || code === "THROTTLED" || response.status === HTTP_GATEWAY_TIMEOUT,
+    context: { status: response.status, ...(retryAfter === null ? {} : { retryAfter }) },
+  });
+}
+
+/**
+ * The error for a request that got no response: the network failed or our own timeout fired. Retriable —
+ * the request may have reached the server, and retrying the same bytes is what lets it deduplicate.
+ */
+export function requestFailed(url: string, cause: unknown, timedOut: boolean): EdgeLogError {
+  const why = timedOut ? "timed out" : `failed: ${cause instanceof Error ? cause.message : String(cause)}`;
+  return new EdgeLogError("REQUEST_TIMED_OUT", `request to ${url} ${why}`, { cause, retriable: true });
+}

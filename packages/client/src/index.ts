@@ -1,0 +1,55 @@
+/**
+ * @module
+ * `@edgelog/client`: edgelog's `EdgeLog` API against a remote edgelog server, over `fetch` only (Node, browsers,
+ * Workers). It implements core's `LogStore` over HTTP and hands it to core's `EdgeLog`, so code written against
+ * `@edgelog/core` runs unchanged against a server.
+ */
+import { EdgeLog } from "@edgelog/core";
+import { HttpLogStore, type HttpLogStoreOptions } from "./http-log-store.ts";
+
+export interface ClientOptions extends HttpLogStoreOptions {
+  /** A name for this client, for logs. */
+  readonly clientId?: string;
+  /** How long topic metadata is cached, in ms. Default 5 000. */
+  readonly metadataMaxAge?: number;
+}
+
+/**
+ * An `EdgeLog` whose admins, producers and consumers talk to the edgelog server at `options.url`.
+ * `log.close()` closes the HTTP store, aborting requests in flight.
+ * @example
+ * const log = createClient({ url: "https://edgelog.example.workers.dev", headers: { authorization } });
+ * await log.producer().send({ topic: "orders", messages: [{ key: "user-1", value: "created" }] });
+ */
+export function createClient(options: ClientOptions): EdgeLog {
+  const { clientId, metadataMaxAge, ...storeOptions } = options;
+  const store = new HttpLogStore(storeOptions);
+  return new RemoteEdgeLog({
+    store,
+    ...(clientId === undefined ? {} : { clientId }),
+    ...(metadataMaxAge === undefined ? {} : { metadataMaxAge }),
+  });
+}
+
+/** `EdgeLog` closes only stores it created itself; `createClient` created this one for it, so it closes it. */
+class RemoteEdgeLog extends EdgeLog {
+  override async close(): Promise<void> {
+    await super.close();
+    await this.store.close();
+  }
+}
+
+export {
+  type ConsumedRecord,
+  decodeJson,
+  decodeText,
+  EdgeLog,
+  type EdgeLogConfig,
+  EdgeLogError,
+  type ErrorCode,
+  encodeJson,
+  isEdgeLogError,
+} from "@edgelog/core";
+export { BATCH_CONTENT_TYPE, BATCHES_CONTENT_TYPE, parseFrames } from "./frames.ts";
+export { HttpLogStore, type HttpLogStoreOptions, type TailOptions } from "./http-log-store.ts";
+export { readSse, type SseEvent, SseParser } from "./sse.ts";

@@ -1,0 +1,350 @@
+/**
+ * @module
+ * Round trips through `HttpLogStore` and `createClient` against a server (the stub, or the real Worker app
+ * in-process): admin operations, produce → consume across partitions, idempotent retries after a lost response,
+ * long-poll wake-ups, aborts, server error codes, and the SSE tail. It replaces the store conformance suite,
+ * which needs the consumer-group methods the HTTP API does not have yet.
+ */
+import { decodeText, type EdgeLog, encodeBatch, type MemoryStore, partitionForKey } from "@edgelog/core";
+import { expectEdgeLogError, makeBatch, readAll } from "@edgelog/core/testing";
+import { afterEach, describe, expect, it } from "vitest";
+import { HttpLogStore, type HttpLogStoreOptions } from "../../src/http-log-store.ts";
+import { createClient } from "../../src/index.ts";
+
+export interface ServerUnderTest {
+  /** A fresh server over `store`, reached through the returned `fetch`. */
+  fetchFor(store: MemoryStore): typeof fetch;
+  createStore(): MemoryStore;
+}
+
+const URL_BASE = "http://edgelog.test";
+const text = (bytes: Uint8Array | null): string | null => decodeText(bytes);
+
+export function runRoundTrips(name: string, server: ServerUnderTest): void {
+  describe(`HttpLogStore round trips: ${name}`, () => {
+    const cleanups: (() => Promise<void>)[] = [];
+    afterEach(async () => {
+      for (const cleanup of cleanups.splice(0)) await cleanup().catch(() => undefined);
+    });
+
+    const setup = (
+      options: Partial<HttpLogStoreOptions> & { wrap?: (f: typeof fetch) => typeof fetch } = {},
+    ) => {
+      const memory = server.createStore();
+      const base = server.fetchFor(memory);
+      const fetch = options.wrap ? options.wrap(base) : base;
+      const store = new HttpLogStore({ url: URL_BASE, fetch, ...options });
+      cleanups.push(
+        () => store.close(),
+        () => memory.close(),
+      );
+      return { memory, store, fetch };
+    };
+    const client = (serverFetch: typeof fetch): EdgeLog => {
+      const log = createClient({ url: URL_BASE, fetch: serverFetch });
+      cleanups.push(() => log.close());
+      return log;
+    };
+    const config = {
+      "retention.ms": -1,
+      "retention.bytes": -1,
+      "max.message.bytes": 1024 * 1024,
+      "cleanup.policy": "delete" as const,
+    };
+
+    it("creates, describes, lists, grows and deletes topics", async () => {
+      const { store } = setup();
+      const created = await store.createTopic({ name: "orders", partitions: 2, config });
+      expect(created).toMatchObject({ name: "orders", partitions: 2 });
+      expect(created.config["retention.ms"]).toBe(-1);
+      await store.createTopic({ name: "audit", partitions: 1, config });
+      expect((await store.listTopics()).map((t) => [t.name, t.partitions])).toEqual([
+        ["audit", 1],
+        ["orders", 2],
+      ]);
+      expect((await store.getTopic("orders"))?.partitions).toBe(2);
+      expect(await store.getTopic("missing")).toBeNull();
+      await expectEdgeLogError(
+        store.createTopic({ name: "orders", partitions: 1, config }),
+        "TOPIC_ALREADY_EXISTS",
+      );
+      expect((await store.createPartitions("orders", 3)).partitions).toBe(3);
+      await expectEdgeLogError(store.createPartitions("orders", 2), "INVALID_PARTITIONS");
+      await store.deleteTopic("orders");
+      expect(await store.getTopic("orders")).toBeNull();
+      await expectEdgeLogError(store.deleteTopic("orders"), "UNKNOWN_TOPIC_OR_PARTITION");
+    });
+
+    it("appends with the binary fast path and reads the same bytes back", async () => {
+      const { store } = setup();
+      await store.createTopic({ name: "t", partitions: 1, config });
+      const tp = { topic: "t", partition: 0 };
+      const first = await store.append(tp, makeBatch(3, "a"));
+      expect(first).toMatchObject({ baseOffset: 0, lastOffset: 2, duplicate: false, highWatermark: 3 });
+      await store.append(tp, makeBatch(2, "b"));
+      const result = await store.read(tp, { offset: 1 });
+      expect(result).toMatchObject({ highWatermark: 5, logStartOffset: 0 });
+      expect(result.batches.map((b) => [b.baseOffset, b.lastOffset, b.recordCount])).toEqual([
+        [0, 2, 3],
+        [3, 4, 2],
+      ]);
+      expect(result.batches[0]?.payload).toEqual(makeBatch(3, "a"));
+      expect((await readAll(store, tp)).map((r) => text(r.value))).toEqual([
+        "a-0",
+        "a-1",
+        "a-2",
+        "b-0",
+        "b-1",
+      ]);
+      expect((await store.read(tp, { offset: 5 })).batches).toEqual([]);
+      await expectEdgeLogError(store.read(tp, { offset: 6 }), "OFFSET_OUT_OF_RANGE");
+    });
+
+    it("answers offsets, offsets by timestamp, deleteRecords and listBatches", async () => {
+      const { store } = setup();
+      await store.createTopic({ name: "t", partitions: 1, config });
+      const tp = { topic: "t", partition: 0 };
+      await store.append(tp, makeBatch(3)); // timestamps 1_700_000_000_000 + i
+      await store.append(tp, makeBatch(2));
+      expect(await store.offsets(tp)).toEqual({ logStartOffset: 0, highWatermark: 5 });
+      expect(await store.offsetForTimestamp(tp, 1_700_000_000_001)).toBe(1);
+      expect(await store.offsetForTimestamp(tp, 1_800_000_000_000)).toBeNull();
+      expect((await store.listBatches(tp)).map((b) => [b.baseOffset, b.recordCount])).toEqual([
+        [0, 3],
+        [3, 2],
+      ]);
+      expect(await store.listBatches(tp, { fromOffset: 4, limit: 5 })).toHaveLength(1);
+      expect(await store.deleteRecords(tp, 3)).toEqual({ logStartOffset: 3, highWatermark: 5 });
+      await expectEdgeLogError(store.offsets({ topic: "t", partition: 9 }), "UNKNOWN_TOPIC_OR_PARTITION");
+    });
+
+    it("surfaces the server's error codes and context", async () => {
+      const { store } = setup();
+      await store.createTopic({ name: "t", partitions: 1, config });
+      const tp = { topic: "t", partition: 0 };
+      await expectEdgeLogError(
+        store.append({ topic: "nope", partition: 0 }, makeBatch(1)),
+        "UNKNOWN_TOPIC_OR_PARTITION",
+      );
+      const corrupt = makeBatch(1);
+      corrupt[corrupt.length - 1] = (corrupt.at(-1) ?? 0) ^ 0xff;
+      await expectEdgeLogError(store.append(tp, corrupt), "CORRUPT_MESSAGE");
+      const stamp = { producerId: "p", producerEpoch: 0, baseSequence: 0 };
+      await store.append(tp, makeBatch(2, "v", stamp));
+      const gap = await expectEdgeLogError(
+        store.append(tp, makeBatch(1, "v", { ...stamp, baseSequence: 5 })),
+        "OUT_OF_ORDER_SEQUENCE_NUMBER",
+      );
+      expect(gap.retriable).toBe(false);
+      expect(gap.context.expectedSequence).toBe(2);
+      await store.append(tp, makeBatch(1, "v", { ...stamp, producerEpoch: 1 }));
+      await expectEdgeLogError(
+        store.append(tp, makeBatch(1, "v", { ...stamp, baseSequence: 2 })),
+        "INVALID_PRODUCER_EPOCH",
+      );
+    });
+
+    it("round-trips keyed messages across partitions through createClient", async () => {
+      const { fetch } = setup();
+      const log = client(fetch);
+      await log.admin().createTopics({ topics: [{ topic: "orders", numPartitions: 3 }] });
+      const producer = log.producer();
+      const messages = Array.from({ length: 30 }, (_, i) => ({ key: `user-${i % 7}`, value: `order-${i}` }));
+      await producer.send({ topic: "orders", messages });
+      const seen: { partition: number; key: string | null; value: string | null; offset: number }[] = [];
+      const consumer = log.consumer({ maxWaitTimeInMs: 50 });
+      await consumer.subscribe({ topic: "orders", fromBeginning: true });
+      const done = new Promise<void>((resolve) => {
+        void consumer.run({
+          eachMessage: async ({ partition, message }) => {
+            seen.push({
+              partition,
+              key: text(message.key),
+              value: text(message.value),
+              offset: Number(message.offset),
+            });
+            if (seen.length === messages.length) resolve();
+          },
+        });
+      });
+      await done;
+      await consumer.stop();
+      for (const m of seen)
+        expect(m.partition).toBe(partitionForKey(new TextEncoder().encode(m.key ?? ""), 3));
+      // Per key, values arrive in send order.
+      for (let k = 0; k < 7; k++) {
+        const values = seen.filter((m) => m.key === `user-${k}`).map((m) => m.value);
+        expect(values).toEqual(messages.filter((m) => m.key === `user-${k}`).map((m) => m.value));
+      }
+    });
+
+    it("retries a batch whose response was lost, and the server drops the duplicate", async () => {
+      let drop = 1;
+      let appends = 0;
+      const { fetch, memory } = setup({
+        wrap: (inner) => async (input, init) => {
+          const response = await inner(input, init);
+          if (init?.method === "POST" && String(input).endsWith("/batches")) {
+            appends++;
+            // The request reached the server and was applied; only the answer is lost.
+            if (drop-- > 0) throw new TypeError("network connection lost");
+          }
+          return response;
+        },
+      });
+      const log = client(fetch);
+      await log.admin().createTopics({ topics: [{ topic: "t" }] });
+      const producer = log.producer({ retry: { initialRetryTime: 1, retries: 3 } });
+      const [meta] = await producer.send({ topic: "t", messages: [{ value: "once" }, { value: "twice?" }] });
+      expect(meta).toMatchObject({ baseOffset: 0, lastOffset: 1 });
+      await producer.send({ topic: "t", messages: [{ value: "next" }] });
+      expect(appends).toBe(3);
+      const stored = await readAll(memory, { topic: "t", partition: 0 });
+      expect(stored.map((r) => text(r.value))).toEqual(["once", "twice?", "next"]);
+    });
+
+    it("wakes a long-poll as soon as a batch is appended, and times out empty", async () => {
+      const { store } = setup();
+      await store.createTopic({ name: "t", partitions: 1, config });
+      const tp = { topic: "t", partition: 0 };
+      const started = Date.now();
+      const waiting = store.read(tp, { offset: 0, maxWaitMs: 5_000 });
+      await new Promise((r) => setTimeout(r, 30));
+      await store.append(tp, makeBatch(1));
+      const result = await waiting;
+      expect(result.batches).toHaveLength(1);
+      expect(Date.now() - started).toBeLessThan(2_000);
+      const empty = await store.read(tp, { offset: 1, maxWaitMs: 50 });
+      expect(empty.batches).toEqual([]);
+      expect(empty.highWatermark).toBe(1);
+    });
+
+    it("rejects a waiting read with the signal's reason, and everything with STORE_CLOSED after close", async () => {
+      const { store } = setup();
+      await store.createTopic({ name: "t", partitions: 1, config });
+      const tp = { topic: "t", partition: 0 };
+      const controller = new AbortController();
+      const waiting = store.read(tp, { offset: 0, maxWaitMs: 1_000, signal: controller.signal });
+      const reason = new Error("stop");
+      controller.abort(reason);
+      await expect(waiting).rejects.toBe(reason);
+      const parked = store.read(tp, { offset: 0, maxWaitMs: 1_000 });
+      await store.close();
+      await expectEdgeLogError(parked, "STORE_CLOSED");
+      await expectEdgeLogError(store.offsets(tp), "STORE_CLOSED");
+    });
+
+    it("serves waiting reads from one shared SSE feed per partition with live: sse", async () => {
+      let feeds = 0;
+      const { store } = setup({
+        live: "sse",
+        wrap: (inner) => async (input, init) => {
+          if (String(input).includes("/records")) feeds++;
+          return inner(input, init);
+        },
+      });
+      await store.createTopic({ name: "t", partitions: 1, config });
+      const tp = { topic: "t", partition: 0 };
+      for (let round = 0; round < 3; round++) {
+        const started = Date.now();
+        const waiting = store.read(tp, { offset: round, maxWaitMs: 5_000 });
+        await new Promise((r) => setTimeout(r, 20));
+        await store.append(tp, makeBatch(1, `r${round}`));
+        const result = await waiting;
+        expect(Date.now() - started).toBeLessThan(2_000);
+        expect(result.batches.map((b) => b.baseOffset)).toEqual([round]);
+        expect(result.batches[0]?.payload).toEqual(makeBatch(1, `r${round}`));
+      }
+      expect(feeds).toBe(1);
+      // Data already there is fetched at once; an empty wait times out; an abort and a close end a wait.
+      expect((await store.read(tp, { offset: 0, maxWaitMs: 5_000 })).batches).toHaveLength(3);
+      expect((await store.read(tp, { offset: 3, maxWaitMs: 30 })).batches).toEqual([]);
+      const controller = new AbortController();
+      const aborted = store.read(tp, { offset: 3, maxWaitMs: 5_000, signal: controller.signal });
+      controller.abort(new Error("seek"));
+      await expect(aborted).rejects.toThrow("seek");
+      const parked = store.read(tp, { offset: 3, maxWaitMs: 5_000 });
+      await new Promise((r) => setTimeout(r, 10));
+      await store.close();
+      await expectEdgeLogError(parked, "STORE_CLOSED");
+    });
+
+    it("runs a consumer on live: sse", async () => {
+      const { fetch } = setup();
+      const log = createClient({ url: URL_BASE, fetch, live: "sse" });
+      cleanups.push(() => log.close());
+      await log.admin().createTopics({ topics: [{ topic: "live", numPartitions: 2 }] });
+      const seen: string[] = [];
+      const consumer = log.consumer({ maxWaitTimeInMs: 5_000 });
+      await consumer.subscribe({ topic: "live" });
+      const done = new Promise<void>((resolve) => {
+        void consumer.run({
+          eachMessage: async ({ message }) => {
+            seen.push(text(message.value) ?? "");
+            if (seen.length === 4) resolve();
+          },
+        });
+      });
+      await new Promise((r) => setTimeout(r, 30));
+      await log
+        .producer()
+        .send({ topic: "live", messages: ["a", "b", "c", "d"].map((value) => ({ key: value, value })) });
+      await done;
+      await consumer.stop();
+      expect(seen.sort()).toEqual(["a", "b", "c", "d"]);
+    });
+
+    it("tails a partition over SSE, resuming after a dropped stream without gaps", async () => {
+      let connections = 0;
+      const { store } = setup({
+        wrap: (inner) => async (input, init) => {
+          const response = await inner(input, init);
+          if (!String(input).includes("/records")) return response;
+          connections++;
+          if (connections > 1 || response.body === null) return response;
+          // The first connection dies after its first chunk: the tail must reconnect from the event id.
+          const reader = response.body.getReader();
+          const body = new ReadableStream<Uint8Array>({
+            async pull(controller) {
+              const { value, done } = await reader.read();
+              if (done || value === undefined) return controller.close();
+              controller.enqueue(value);
+              if (new TextDecoder().decode(value).includes("event: records")) {
+                await reader.cancel();
+                controller.error(new TypeError("connection reset"));
+              }
+            },
+          });
+          return new Response(body, { status: response.status, headers: response.headers });
+        },
+      });
+      await store.createTopic({ name: "t", partitions: 1, config });
+      const tp = { topic: "t", partition: 0 };
+      const binary = new Uint8Array([0, 1, 2, 255]);
+      await store.append(tp, encodeBatch([{ key: null, value: binary, headers: [], timestamp: 1 }]));
+      const controller = new AbortController();
+      const got: (string | null)[] = [];
+      const tail = (async () => {
+        for await (const records of store.tail(tp, {
+          offset: 0,
+          signal: controller.signal,
+          retry: { initialRetryTime: 1 },
+        })) {
+          for (const r of records) {
+            got.push(r.offset === 0 ? Array.from(r.value ?? []).join(",") : text(r.value));
+            if (r.offset === 0) {
+              expect(r.key).toBeNull();
+              expect(r.timestamp).toBe(1);
+            }
+          }
+          if (got.length === 3) controller.abort();
+        }
+      })();
+      await new Promise((r) => setTimeout(r, 30));
+      await store.append(tp, makeBatch(2, "live"));
+      await tail;
+      expect(got).toEqual(["0,1,2,255", "live-0", "live-1"]);
+      expect(connections).toBe(2);
+    });
+  });
+}

@@ -1,0 +1,340 @@
+/**
+ * @module
+ * `DurableObjectLogStore`: the `LogStore` a Worker uses, a thin adapter over Durable Object stubs. Topic
+ * metadata comes from the `TopicsObject` and is cached per isolate for a moment; each partition call goes to
+ * the partition's leader object, named `${topicId}/${partition}/${region}` and created with its region as
+ * location hint; groups go to their `GroupObject`. Errors come back as data and are rethrown as `EdgeLogError`s.
+ */
+import {
+  type AppendResult,
+  assertPartitionExists,
+  type BatchInfo,
+  type CommittedOffset,
+  DEFAULT_READ_MAX_BYTES,
+  isEdgeLogError,
+  type LogStore,
+  type PartitionOffsets,
+  type ReadOptions,
+  type ReadResult,
+  randomId,
+  type TopicMetadata,
+  type TopicPartition,
+  type TopicSpec,
+  unknownTopic,
+  type VersionedGroupState,
+} from "@edgelog/core";
+import type { EdgeLogEnv } from "./env.ts";
+import { storeClosedError } from "./errors.ts";
+import type { GroupRef } from "./group-object.ts";
+import { groupObjectName, partitionObjectName, topicsObjectName } from "./names.ts";
+import type { PartitionObject } from "./partition-object.ts";
+import { type RpcResult, unwrap } from "./rpc-result.ts";
+import type { PartitionPlacement, TopicDescription } from "./topics-object.ts";
+
+/** How long an isolate trusts topic metadata it fetched, in ms; kept short because other isolates change it. */
+export const DEFAULT_METADATA_MAX_AGE_MS = 2_000;
+/**
+ * Largest byte budget one read asks a partition for: a Workers RPC message is capped at 32 MiB, so bigger
+ * budgets are clamped (a reader simply reads again; the batch holding the offset always comes back).
+ */
+export const MAX_READ_BYTES_PER_CALL = 16 * 1024 * 1024;
+
+export interface DurableObjectLogStoreOptions {
+  /**
+   * Prepended to every object name, so several independent logs can share one set of bindings (each test gets
+   * its own). Default: none, which gives the plain names `topics`, `group/${id}`, `${topicId}/${p}/${region}`.
+   */
+  readonly namespacePrefix?: string;
+  /** Metadata cache lifetime per isolate (≤ 2 s by default; 0 disables the cache). */
+  readonly metadataMaxAgeMs?: number;
+}
+
+/** A topic spec that may pin the regions its partitions are spread over (a subset of the deployment's). */
+export interface RegionalTopicSpec extends TopicSpec {
+  readonly regions?: readonly string[];
+}
+
+interface CachedTopic {
+  readonly description: TopicDescription;
+  readonly expiresAt: number;
+}
+
+/**
+ * @example
+ * export default { fetch: (req: Request, env: EdgeLogEnv) => handle(req, new EdgeLog({ store: new DurableObjectLogStore(env) })) }
+ */
+export class DurableObjectLogStore implements LogStore {
+  readonly #env: EdgeLogEnv;
+  readonly #prefix: string;
+  readonly #maxAgeMs: number;
+  readonly #cache = new Map<string, CachedTopic>();
+  /** Calls that may wait long (long-polls): rejected with STORE_CLOSED by close(). */
+  readonly #pending = new Set<(error: unknown) => void>();
+  /** Deletes of topics in flight through this store, by topic name. */
+  readonly #deleting = new Map<string, Promise<void>>();
+  #closed = false;
+
+  constructor(env: EdgeLogEnv, options: DurableObjectLogStoreOptions = {}) {
+    this.#env = env;
+    this.#prefix = options.namespacePrefix ?? "";
+    this.#maxAgeMs = options.metadataMaxAgeMs ?? DEFAULT_METADATA_MAX_AGE_MS;
+  }
+
+  get namespacePrefix(): string {
+    return this.#prefix;
+  }
+
+  // ── topics ──────────────────────────────────────────────────────────────────────────────────────────────────
+
+  createTopic(spec: RegionalTopicSpec): Promise<TopicMetadata> {
+    return this.createTopicIn(spec, spec.regions);
+  }
+
+  /** Creates a topic whose partitions are spread round-robin over `regions` (default: the first region). */
+  async createTopicIn(spec: TopicSpec, regions?: readonly string[]): Promise<TopicMetadata> {
+    this.#assertOpen();
+    const plain: TopicSpec = { name: spec.name, partitions: spec.partitions, config: spec.config };
+    const metadata = unwrap(await this.#topics().createTopic(this.#prefix, plain, regions));
+    this.#cache.delete(spec.name);
+    return metadata;
+  }
+
+  async getTopic(name: string): Promise<TopicMetadata | null> {
+    this.#assertOpen();
+    return unwrap(await this.#topics().getTopic(name));
+  }
+
+  async listTopics(): Promise<TopicMetadata[]> {
+    this.#assertOpen();
+    return unwrap(await this.#topics().listTopics());
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    this.#assertOpen();
+    this.#cache.delete(name);
+    const deleting = this.#topics()
+      .deleteTopic(this.#prefix, name)
+      .then((result) => void unwrap(result));
+    this.#deleting.set(name, deleting);
+    try {
+      await deleting;
+    } finally {
+      if (this.#deleting.get(name) === deleting) this.#deleting.delete(name);
+      this.#cache.delete(name);
+    }
+  }
+
+  async createPartitions(name: string, count: number): Promise<TopicMetadata> {
+    this.#assertOpen();
+    const metadata = unwrap(await this.#topics().createPartitions(this.#prefix, name, count));
+    this.#cache.delete(name);
+    return metadata;
+  }
+
+  /** Which region leads each partition of a topic. */
+  async placement(topic: string): Promise<PartitionPlacement[]> {
+    this.#assertOpen();
+    return unwrap(await this.#topics().placement(topic));
+  }
+
+  // ── partitions ──────────────────────────────────────────────────────────────────────────────────────────────
+
+  append(tp: TopicPartition, batch: Uint8Array): Promise<AppendResult> {
+    return this.#onPartition(tp, (stub) => stub.append(batch));
+  }
+
+  async read(tp: TopicPartition, options: ReadOptions): Promise<ReadResult> {
+    const { signal } = options;
+    if (signal?.aborted) throw signal.reason;
+    const maxWaitMs = Math.max(0, options.maxWaitMs ?? 0);
+    const maxBytes = Math.min(options.maxBytes ?? DEFAULT_READ_MAX_BYTES, MAX_READ_BYTES_PER_CALL);
+    if (maxWaitMs === 0) {
+      return this.#onPartition(tp, (stub) => stub.read({ offset: options.offset, maxBytes, maxWaitMs }));
+    }
+    const waitId = randomId();
+    let waitingOn: DurableObjectStub<PartitionObject> | undefined;
+    const call = this.#onPartition(tp, (stub) => {
+      waitingOn = stub;
+      return stub.read({ offset: options.offset, maxBytes, maxWaitMs, waitId });
+    });
+    try {
+      // An abort cannot cross RPC: race it (and close()) against the call …
+      return await this.#abortable(call, signal);
+    } catch (error) {
+      // … and tell the object, so the parked read does not hold it until its timeout.
+      if (!(isEdgeLogError(error) && error.code === "UNKNOWN_TOPIC_OR_PARTITION")) {
+        waitingOn?.cancelWait(waitId).catch(() => undefined);
+      }
+      // A wait ended by this store's own deleteTopic fails once that delete has returned, as it would in the
+      // memory store: otherwise the caller, still awaiting deleteTopic, sees an unhandled rejection first.
+      const deleting = this.#deleting.get(tp.topic);
+      if (deleting !== undefined && isEdgeLogError(error) && error.code === "UNKNOWN_TOPIC_OR_PARTITION") {
+        await deleting.catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
+  offsets(tp: TopicPartition): Promise<PartitionOffsets> {
+    return this.#onPartition(tp, (stub) => stub.offsets());
+  }
+
+  offsetForTimestamp(tp: TopicPartition, timestamp: number): Promise<number | null> {
+    return this.#onPartition(tp, (stub) => stub.offsetForTimestamp(timestamp));
+  }
+
+  listBatches(
+    tp: TopicPartition,
+    options: { fromOffset?: number; limit?: number } = {},
+  ): Promise<BatchInfo[]> {
+    return this.#onPartition(tp, (stub) => stub.listBatches(options));
+  }
+
+  deleteRecords(tp: TopicPartition, beforeOffset: number): Promise<PartitionOffsets> {
+    return this.#onPartition(tp, (stub) => stub.deleteRecords(beforeOffset));
+  }
+
+  // ── groups ──────────────────────────────────────────────────────────────────────────────────────────────────
+
+  async commitOffsets(groupId: string, offsets: readonly CommittedOffset[]): Promise<void> {
+    this.#assertOpen();
+    // All or nothing: check every partition before the group writes anything.
+    for (const topic of new Set(offsets.map((o) => o.topic))) {
+      const description = await this.#describe(topic, false);
+      for (const o of offsets) {
+        if (o.topic === topic) assertPartitionExists(topic, o.partition, description.metadata.partitions);
+      }
+    }
+    const plain = offsets.map((o) => ({
+      topic: o.topic,
+      partition: o.partition,
+      offset: o.offset,
+      metadata: o.metadata,
+    }));
+    unwrap(await this.#group(groupId).commitOffsets(this.#ref(groupId), plain));
+  }
+
+  async fetchOffsets(groupId: string, topics?: readonly string[]): Promise<CommittedOffset[]> {
+    this.#assertOpen();
+    return unwrap(await this.#group(groupId).fetchOffsets(topics === undefined ? undefined : [...topics]));
+  }
+
+  async getGroupState(groupId: string): Promise<VersionedGroupState | null> {
+    this.#assertOpen();
+    return unwrap((await this.#group(groupId).getState()) as RpcResult<VersionedGroupState | null>);
+  }
+
+  async putGroupState(groupId: string, state: unknown, expectedVersion: number | null): Promise<number> {
+    this.#assertOpen();
+    return unwrap(await this.#group(groupId).putState(this.#ref(groupId), state, expectedVersion));
+  }
+
+  async listGroups(): Promise<string[]> {
+    this.#assertOpen();
+    return unwrap(await this.#topics().listGroups());
+  }
+
+  async deleteGroup(groupId: string): Promise<void> {
+    this.#assertOpen();
+    unwrap(await this.#group(groupId).deleteGroup(this.#ref(groupId)));
+  }
+
+  // ── lifecycle ───────────────────────────────────────────────────────────────────────────────────────────────
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const error = storeClosedError();
+    for (const reject of [...this.#pending]) reject(error);
+    this.#cache.clear();
+  }
+
+  // ── helpers ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Runs `call` on the partition's object. When a cached topic's partition answers UNKNOWN_TOPIC_OR_PARTITION
+   * (destroyed: the topic was deleted, maybe re-created, elsewhere), the cache is dropped and the call retried
+   * once against fresh metadata, so a stale isolate never misreports a live topic.
+   */
+  async #onPartition<T>(
+    tp: TopicPartition,
+    call: (stub: DurableObjectStub<PartitionObject>) => Promise<RpcResult<T>>,
+  ): Promise<T> {
+    this.#assertOpen();
+    let cached = this.#fresh(tp.topic);
+    // A partition beyond the cached count may have been added elsewhere: ask again rather than refuse.
+    if (cached !== undefined && !(tp.partition < cached.metadata.partitions)) cached = undefined;
+    const description = cached ?? (await this.#describe(tp.topic, false));
+    const result = await call(this.#partitionStub(description, tp));
+    this.#assertOpen();
+    if (!result.ok && result.error.code === "UNKNOWN_TOPIC_OR_PARTITION" && cached !== undefined) {
+      this.#cache.delete(tp.topic);
+      const current = await this.#describe(tp.topic, true);
+      if (current.metadata.topicId !== description.metadata.topicId) {
+        return unwrap(await call(this.#partitionStub(current, tp)));
+      }
+    }
+    return unwrap(result);
+  }
+
+  #partitionStub(description: TopicDescription, tp: TopicPartition): DurableObjectStub<PartitionObject> {
+    const { metadata, placement } = description;
+    assertPartitionExists(tp.topic, tp.partition, metadata.partitions);
+    const region = placement[tp.partition] as string;
+    const namespace = this.#env.PARTITIONS;
+    const name = partitionObjectName(this.#prefix, metadata.topicId, tp.partition, region);
+    return namespace.get(namespace.idFromName(name), { locationHint: region as DurableObjectLocationHint });
+  }
+
+  #fresh(topic: string): TopicDescription | undefined {
+    const entry = this.#cache.get(topic);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt > Date.now()) return entry.description;
+    this.#cache.delete(topic);
+    return undefined;
+  }
+
+  /** Metadata and placement of a topic, from the cache when `useCache` and fresh, or UNKNOWN_TOPIC_OR_PARTITION. */
+  async #describe(topic: string, useCache: boolean): Promise<TopicDescription> {
+    const cached = useCache ? this.#fresh(topic) : undefined;
+    if (cached !== undefined) return cached;
+    const description = unwrap(await this.#topics().describeTopic(topic));
+    if (description === null) throw unknownTopic(topic);
+    if (this.#maxAgeMs > 0) this.#cache.set(topic, { description, expiresAt: Date.now() + this.#maxAgeMs });
+    return description;
+  }
+
+  #abortable<T>(call: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const finish = (settle: () => void): void => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener("abort", onAbort);
+        this.#pending.delete(fail);
+        settle();
+      };
+      const fail = (error: unknown): void => finish(() => reject(error));
+      const onAbort = (): void => fail(signal?.reason);
+      this.#pending.add(fail);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      call.then((value) => finish(() => resolve(value)), fail);
+    });
+  }
+
+  #topics() {
+    return this.#env.TOPICS.getByName(topicsObjectName(this.#prefix));
+  }
+
+  #group(groupId: string) {
+    return this.#env.GROUPS.getByName(groupObjectName(this.#prefix, groupId));
+  }
+
+  #ref(groupId: string): GroupRef {
+    return { prefix: this.#prefix, groupId };
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw storeClosedError();
+  }
+}

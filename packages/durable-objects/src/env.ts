@@ -1,0 +1,16 @@
+/**
+ * @module
+ * The bindings edgelog's Durable Objects and their store need, as the Worker's `env` provides them
+ * (see the top-level wrangler.toml).
+ */
+import type { GroupObject } from "./group-object.ts";
+import type { PartitionObject } from "./partition-object.ts";
+import type { TopicsObject } from "./topics-object.ts";
+
+export interface EdgeLogEnv {
+  readonly PARTITIONS: DurableObjectNamespace<PartitionObject>;
+  readonly TOPICS: DurableObjectNamespace<TopicsObject>;
+  readonly GROUPS: DurableObjectNamespace<GroupObject>;
+  /** Comma-separated location hints (`wnam,weur`); the first is where partitions go unless a topic says otherwise. */
+  readonly REGIONS: string;
+}

@@ -1,0 +1,40 @@
+/**
+ * @module
+ * Deterministic Durable Object names. A name fixes an object's identity forever (`idFromName`), so it carries
+ * everything that must never be confused: the deployment's namespace prefix (tests give each store its own),
+ * the topic *id* rather than its name (a deleted and re-created topic never meets its predecessor's data) and
+ * the region whose leader the object is.
+ */
+
+/** The region used when a deployment names none (the top-level wrangler.toml's default). */
+export const DEFAULT_REGION = "wnam";
+
+/** The one metadata object of a namespace. */
+export function topicsObjectName(prefix: string): string {
+  return `${prefix}topics`;
+}
+
+/** The object of one consumer group. */
+export function groupObjectName(prefix: string, groupId: string): string {
+  return `${prefix}group/${groupId}`;
+}
+
+/** The leader object of one partition in one region: `${topicId}/${partition}/${region}`. */
+export function partitionObjectName(
+  prefix: string,
+  topicId: string,
+  partition: number,
+  region: string,
+): string {
+  return `${prefix}${topicId}/${partition}/${region}`;
+}
+
+/** Regions of a deployment from its `REGIONS` variable (comma-separated location hints); the first is the default. */
+export function parseRegions(value: string | undefined): string[] {
+  const regions = (value ?? "")
+    .split(",")
+    .map((region) => region.trim())
+    .filter((region) => region.length > 0);
+  // A deployment that names no region still needs one name for its objects.
+  return regions.length > 0 ? [...new Set(regions)] : [DEFAULT_REGION];
+}

@@ -1,0 +1,623 @@
+/**
+ * @module
+ * `PartitionObject`: one Durable Object per (topic id, partition, region), holding the partition's log in its
+ * SQLite database — one row per record batch, the idempotent producers' state and one meta row. The object
+ * serialises appends, coalesces the ones that arrive together into one transaction (group commit), wakes
+ * long-polling readers after the commit and applies retention from its alarm.
+ *
+ * Every RPC method answers an `RpcResult` (see `rpc-result.ts`): errors do not survive RPC with their codes.
+ */
+
+import { DurableObject } from "cloudflare:workers";
+import {
+  type AppendResult,
+  AppendWaiters,
+  type BatchHeader,
+  type BatchInfo,
+  checkProducerSequence,
+  EdgeLogError,
+  findOffsetForTimestamp,
+  inspectBatchForAppend,
+  isEdgeLogError,
+  type PartitionOffsets,
+  type ProducerState,
+  planRetention,
+  producerStateAfterAppend,
+  producerStateIsLive,
+  type ReadResult,
+  type StoredBatch,
+  type TopicConfig,
+  type TopicMetadata,
+  type TopicPartition,
+} from "@edgelog/core";
+import type { EdgeLogEnv } from "./env.ts";
+import { failure, ok, type RpcResult, toResult } from "./rpc-result.ts";
+
+/** What `TopicsObject` tells a partition about itself when the topic is created or grows. */
+export interface PartitionConfiguration {
+  readonly topic: string;
+  readonly partition: number;
+  readonly topicId: string;
+  readonly config: TopicConfig;
+}
+
+export interface PartitionReadRequest {
+  readonly offset: number;
+  readonly maxBytes: number;
+  /** Long-poll: how long to wait at the high watermark for an append (0: answer at once). */
+  readonly maxWaitMs: number;
+  /** Names the wait so the caller can end it early with `cancelWait` (an AbortSignal cannot cross RPC). */
+  readonly waitId?: string;
+}
+
+/** Counters for tests and metrics. */
+export interface PartitionStats {
+  /** SQLite transactions that appended batches: fewer than appends when group commit coalesced them. */
+  readonly appendTransactions: number;
+  readonly appendedBatches: number;
+  readonly waiters: number;
+  readonly sizeBytes: number;
+  readonly alarmAt: number | null;
+}
+
+interface PartitionMeta extends PartitionConfiguration {
+  logStartOffset: number;
+  highWatermark: number;
+}
+
+interface PendingAppend {
+  readonly batch: Uint8Array;
+  readonly resolve: (result: RpcResult<AppendResult>) => void;
+}
+
+const DEFAULT_LIST_BATCHES_LIMIT = 1000;
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS meta (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    topic TEXT NOT NULL,
+    partition_id INTEGER NOT NULL,
+    topic_id TEXT NOT NULL,
+    config TEXT NOT NULL,
+    log_start_offset INTEGER NOT NULL,
+    high_watermark INTEGER NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE IF NOT EXISTS batches (
+    base_offset INTEGER PRIMARY KEY,
+    last_offset INTEGER NOT NULL,
+    record_count INTEGER NOT NULL,
+    max_timestamp INTEGER NOT NULL,
+    append_time INTEGER NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    payload BLOB NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS producers (producer_id TEXT PRIMARY KEY, state TEXT NOT NULL);
+`;
+
+const BATCH_INFO_COLUMNS = "base_offset, last_offset, record_count, max_timestamp, append_time, size_bytes";
+
+type BatchInfoRow = {
+  base_offset: number;
+  last_offset: number;
+  record_count: number;
+  max_timestamp: number;
+  append_time: number;
+  size_bytes: number;
+};
+type BatchRow = BatchInfoRow & { payload: ArrayBuffer };
+
+export class PartitionObject extends DurableObject<EdgeLogEnv> {
+  readonly #waiters = new AppendWaiters();
+  #meta: PartitionMeta | null = null;
+  /** Set by `destroy()`: this instance answers UNKNOWN_TOPIC_OR_PARTITION for good, even to `configure`. */
+  #destroyed = false;
+  #sizeBytes = 0;
+  #alarmAt: number | null = null;
+  readonly #queue: PendingAppend[] = [];
+  /** Long-polls that named themselves, by wait id. */
+  readonly #cancellable = new Map<string, AbortController>();
+  #flushing = false;
+  #appendTransactions = 0;
+  #appendedBatches = 0;
+
+  constructor(ctx: DurableObjectState, env: EdgeLogEnv) {
+    super(ctx, env);
+    // Load once, before any request is delivered: every method then works from memory plus synchronous SQL.
+    void ctx.blockConcurrencyWhile(async () => {
+      this.#load();
+      this.#alarmAt = await ctx.storage.getAlarm();
+    });
+  }
+
+  // ── RPC ─────────────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Makes this object the partition `topic/partition` of topic `topicId`; repeated calls update the config. */
+  async configure(configuration: PartitionConfiguration): Promise<RpcResult<PartitionOffsets>> {
+    return toResult(() => {
+      if (this.#destroyed) throw this.#unknown();
+      const current = this.#meta;
+      if (current !== null && current.topicId !== configuration.topicId) {
+        throw new EdgeLogError("INVALID_REQUEST", "partition object belongs to another topic id", {
+          context: { topic: configuration.topic, partition: configuration.partition },
+        });
+      }
+      const sql = this.ctx.storage.sql;
+      this.ctx.storage.transactionSync(() => {
+        sql.exec(SCHEMA);
+        sql.exec(
+          `INSERT INTO meta (id, topic, partition_id, topic_id, config, log_start_offset, high_watermark)
+           VALUES (0, ?, ?, ?, ?, 0, 0)
+           ON CONFLICT (id) DO UPDATE SET topic = excluded.topic, config = excluded.config`,
+          configuration.topic,
+          configuration.partition,
+          configuration.topicId,
+          JSON.stringify(configuration.config),
+        );
+      });
+      this.#load();
+      return this.#offsets();
+    });
+  }
+
+  /** Appends one encoded batch; concurrent calls share one transaction (group commit). */
+  append(batch: Uint8Array): Promise<RpcResult<AppendResult>> {
+    return new Promise((resolve) => {
+      this.#queue.push({ batch, resolve });
+      if (!this.#flushing) void this.#flush();
+    });
+  }
+
+  async read(request: PartitionReadRequest): Promise<RpcResult<ReadResult>> {
+    return toResult(async () => {
+      const first = this.#readNow(request.offset, request.maxBytes);
+      if (first.batches.length > 0 || request.maxWaitMs <= 0 || request.offset < first.highWatermark) {
+        return first;
+      }
+      // Long-poll (Kafka's fetch.max.wait.ms): woken by the next commit, a timeout, or destroy().
+      const { waitId } = request;
+      if (waitId === undefined) {
+        await this.#waiters.wait(request.maxWaitMs);
+      } else {
+        const controller = new AbortController();
+        this.#cancellable.set(waitId, controller);
+        try {
+          await this.#waiters.wait(request.maxWaitMs, controller.signal);
+        } finally {
+          this.#cancellable.delete(waitId);
+        }
+      }
+      return this.#readNow(request.offset, request.maxBytes);
+    });
+  }
+
+  /** Ends a long-poll whose caller gave up, so a parked read does not hold the object until its timeout. */
+  async cancelWait(waitId: string): Promise<void> {
+    this.#cancellable
+      .get(waitId)
+      ?.abort(new EdgeLogError("REQUEST_TIMED_OUT", "the reader cancelled its wait"));
+  }
+
+  async offsets(): Promise<RpcResult<PartitionOffsets>> {
+    return toResult(() => this.#offsets());
+  }
+
+  async offsetForTimestamp(timestamp: number): Promise<RpcResult<number | null>> {
+    return toResult(() => {
+      const meta = this.#requireMeta();
+      const rows = this.ctx.storage.sql.exec<BatchRow>(
+        "SELECT * FROM batches WHERE max_timestamp >= ? ORDER BY base_offset",
+        timestamp,
+      );
+      for (const row of rows) {
+        const found = findOffsetForTimestamp(new Uint8Array(row.payload), row.base_offset, timestamp);
+        // A batch straddling the log start may hold the match below it: the first retained offset answers.
+        if (found !== null) return Math.max(found, meta.logStartOffset);
+      }
+      return null;
+    });
+  }
+
+  async listBatches(options: { fromOffset?: number; limit?: number } = {}): Promise<RpcResult<BatchInfo[]>> {
+    return toResult(() => {
+      const meta = this.#requireMeta();
+      const from = Math.max(options.fromOffset ?? meta.logStartOffset, meta.logStartOffset);
+      const limit = options.limit ?? DEFAULT_LIST_BATCHES_LIMIT;
+      const rows = this.ctx.storage.sql.exec<BatchInfoRow>(
+        `SELECT ${BATCH_INFO_COLUMNS} FROM batches WHERE base_offset >= ? ORDER BY base_offset LIMIT ?`,
+        this.#baseOffsetHolding(from),
+        limit,
+      );
+      return rows.toArray().map(toBatchInfo);
+    });
+  }
+
+  async deleteRecords(beforeOffset: number): Promise<RpcResult<PartitionOffsets>> {
+    return toResult(() => {
+      this.#assertInRange(beforeOffset);
+      this.#deleteRecordsNow(beforeOffset);
+      return this.#offsets();
+    });
+  }
+
+  /** Wipes the partition (topic deleted): data, producers, alarm; waiting reads fail, later calls too. */
+  async destroy(): Promise<RpcResult<null>> {
+    return toResult(async () => {
+      const error = this.#unknown();
+      this.#destroyed = true;
+      this.#meta = null;
+      this.#waiters.fail(error);
+      for (const pending of this.#queue.splice(0)) pending.resolve(failure(error));
+      await this.ctx.storage.deleteAlarm();
+      this.#alarmAt = null;
+      await this.ctx.storage.deleteAll();
+      return null;
+    });
+  }
+
+  /** Counters for tests (group commit is observable through `appendTransactions`). */
+  async stats(): Promise<PartitionStats> {
+    return {
+      appendTransactions: this.#appendTransactions,
+      appendedBatches: this.#appendedBatches,
+      waiters: this.#waiters.size,
+      sizeBytes: this.#sizeBytes,
+      alarmAt: this.#alarmAt,
+    };
+  }
+
+  /** Retention (Kafka's `delete` cleanup policy), planned by core and rescheduled while it has work ahead. */
+  override async alarm(): Promise<void> {
+    this.#alarmAt = null;
+    const meta = this.#meta;
+    if (meta === null) return;
+    const now = Date.now();
+    const cutoff = planRetention(this.#batchInfos(), meta.config, now, this.#sizeBytes);
+    if (cutoff !== null) this.#deleteRecordsNow(Math.min(cutoff, meta.highWatermark));
+    this.#scheduleRetention(now);
+  }
+
+  // ── appends ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Group commit: the first append is applied at once; appends that arrive while its write is being made
+   * durable (`storage.sync()`) queue up and are applied together in the next transaction.
+   */
+  async #flush(): Promise<void> {
+    this.#flushing = true;
+    try {
+      while (this.#queue.length > 0) {
+        const group = this.#queue.splice(0);
+        try {
+          this.#applyGroup(group);
+        } catch (error) {
+          // A bug, not a verdict: answer every caller rather than leave one waiting forever (resolving twice
+          // is a no-op for the ones already answered).
+          for (const pending of group) pending.resolve(failure(error));
+        }
+        await this.ctx.storage.sync();
+      }
+    } catch (error) {
+      // sync() failing means the object is broken (workerd will reset it): answer whoever is still queued.
+      for (const pending of this.#queue.splice(0)) pending.resolve(failure(error));
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  #applyGroup(group: PendingAppend[]): void {
+    if (group.length === 0) return;
+    const meta = this.#meta;
+    if (meta === null) {
+      const error = failure(this.#unknown());
+      for (const pending of group) pending.resolve(error);
+      return;
+    }
+    const outcome = this.#tryTransaction(meta, group);
+    if ("storageError" in outcome) {
+      // A storage fault (not a verdict on a batch) failed the whole transaction, which rolled back. Retry each
+      // batch alone so one batch that trips SQLite does not fail the batches that came with it.
+      if (group.length > 1) {
+        for (const pending of group) this.#applyGroup([pending]);
+      } else {
+        for (const pending of group) pending.resolve(failure(outcome.storageError));
+      }
+      return;
+    }
+    for (const [i, pending] of group.entries()) {
+      pending.resolve(outcome.results[i] ?? failure(new Error("append lost its result")));
+    }
+  }
+
+  /** One transaction for the whole group; on a storage fault it rolled back and memory is reloaded from SQLite. */
+  #tryTransaction(
+    meta: PartitionMeta,
+    group: PendingAppend[],
+  ): { results: RpcResult<AppendResult>[] } | { storageError: unknown } {
+    const sql = this.ctx.storage.sql;
+    const tp: TopicPartition = { topic: meta.topic, partition: meta.partition };
+    // inspectBatchForAppend reads only the config; the rest of the metadata lives in TopicsObject.
+    const topic: TopicMetadata = {
+      name: meta.topic,
+      topicId: meta.topicId,
+      partitions: meta.partition + 1,
+      config: meta.config,
+      createdAt: 0,
+    };
+    const now = Date.now();
+    let highWatermark = meta.highWatermark;
+    let sizeBytes = this.#sizeBytes;
+    let appended = 0;
+    const results: RpcResult<AppendResult>[] = [];
+    try {
+      this.ctx.storage.transactionSync(() => {
+        for (const { batch } of group) {
+          let header: BatchHeader;
+          let state: ProducerState | undefined;
+          try {
+            header = inspectBatchForAppend(topic, tp, batch);
+            state = header.producerId === null ? undefined : this.#producer(header.producerId);
+            const check = checkProducerSequence(tp, state, header);
+            if (check.kind === "duplicate") {
+              const { baseOffset, lastOffset, logAppendTime } = check.entry;
+              results.push(
+                ok({
+                  baseOffset,
+                  lastOffset,
+                  logAppendTime,
+                  duplicate: true,
+                  logStartOffset: meta.logStartOffset,
+                  highWatermark,
+                }),
+              );
+              continue;
+            }
+          } catch (error) {
+            // A verdict on this batch only (corrupt, too large, out of sequence): the others go on.
+            if (!isEdgeLogError(error)) throw error;
+            results.push(failure(error));
+            continue;
+          }
+          const baseOffset = highWatermark;
+          const lastOffset = baseOffset + header.recordCount - 1;
+          sql.exec(
+            `INSERT INTO batches (base_offset, last_offset, record_count, max_timestamp, append_time, size_bytes, payload)
+             VALUES (?, ?, ?, ?, ?, ?, ?)`,
+            baseOffset,
+            lastOffset,
+            header.recordCount,
+            header.maxTimestamp,
+            now,
+            batch.byteLength,
+            exactBuffer(batch),
+          );
+          if (header.producerId !== null) {
+            sql.exec(
+              "INSERT OR REPLACE INTO producers (producer_id, state) VALUES (?, ?)",
+              header.producerId,
+              JSON.stringify(producerStateAfterAppend(state, header, baseOffset, now)),
+            );
+          }
+          highWatermark = lastOffset + 1;
+          sizeBytes += batch.byteLength;
+          appended++;
+          results.push(
+            ok({
+              baseOffset,
+              lastOffset,
+              logAppendTime: now,
+              duplicate: false,
+              logStartOffset: meta.logStartOffset,
+              highWatermark,
+            }),
+          );
+        }
+        if (appended > 0) sql.exec("UPDATE meta SET high_watermark = ? WHERE id = 0", highWatermark);
+      });
+    } catch (error) {
+      // Rolled back: memory must say what SQLite says, never what the failed transaction meant to write.
+      this.#load();
+      return { storageError: error };
+    }
+    if (appended > 0) this.#appendTransactions++;
+    this.#appendedBatches += appended;
+    meta.highWatermark = highWatermark;
+    this.#sizeBytes = sizeBytes;
+    if (appended > 0) {
+      this.#waiters.notify();
+      this.#scheduleRetention(now);
+    }
+    return { results };
+  }
+
+  #producer(producerId: string): ProducerState | undefined {
+    const row = this.ctx.storage.sql
+      .exec<{ state: string }>("SELECT state FROM producers WHERE producer_id = ?", producerId)
+      .toArray()[0];
+    return row === undefined ? undefined : (JSON.parse(row.state) as ProducerState);
+  }
+
+  // ── reads ───────────────────────────────────────────────────────────────────────────────────────────────────
+
+  #readNow(offset: number, maxBytes: number): ReadResult {
+    this.#assertInRange(offset);
+    const batches: StoredBatch[] = [];
+    let budget = maxBytes;
+    const rows = this.ctx.storage.sql.exec<BatchRow>(
+      "SELECT * FROM batches WHERE base_offset >= ? ORDER BY base_offset",
+      this.#baseOffsetHolding(offset),
+    );
+    for (const row of rows) {
+      // Always the batch holding `offset`, then whole batches while the budget lasts (Kafka's fetch rule).
+      if (batches.length > 0 && row.size_bytes > budget) break;
+      batches.push({ ...toBatchInfo(row), payload: new Uint8Array(row.payload) });
+      budget -= row.size_bytes;
+    }
+    return { batches, ...this.#offsets() };
+  }
+
+  /**
+   * Base offset of the batch holding `offset`, found through the primary key; `offset` itself when no batch
+   * holds it (at the high watermark, or below the first retained batch), so `base_offset >= it` starts right.
+   */
+  #baseOffsetHolding(offset: number): number {
+    const row = this.ctx.storage.sql
+      .exec<{ base_offset: number; last_offset: number }>(
+        "SELECT base_offset, last_offset FROM batches WHERE base_offset <= ? ORDER BY base_offset DESC LIMIT 1",
+        offset,
+      )
+      .toArray()[0];
+    return row !== undefined && row.last_offset >= offset ? row.base_offset : offset;
+  }
+
+  *#batchInfos(): Generator<BatchInfo> {
+    const rows = this.ctx.storage.sql.exec<BatchInfoRow>(
+      `SELECT ${BATCH_INFO_COLUMNS} FROM batches ORDER BY base_offset`,
+    );
+    for (const row of rows) yield toBatchInfo(row);
+  }
+
+  // ── retention ───────────────────────────────────────────────────────────────────────────────────────────────
+
+  #deleteRecordsNow(beforeOffset: number): void {
+    const meta = this.#requireMeta();
+    const logStartOffset = Math.max(meta.logStartOffset, beforeOffset);
+    const sql = this.ctx.storage.sql;
+    try {
+      this.ctx.storage.transactionSync(() => {
+        sql.exec("UPDATE meta SET log_start_offset = ? WHERE id = 0", logStartOffset);
+        sql.exec("DELETE FROM batches WHERE last_offset < ?", logStartOffset);
+        // Producer state lives as long as the data it deduplicates (core's producerStateIsLive).
+        for (const row of sql
+          .exec<{ producer_id: string; state: string }>("SELECT * FROM producers")
+          .toArray()) {
+          if (!producerStateIsLive(JSON.parse(row.state) as ProducerState, logStartOffset)) {
+            sql.exec("DELETE FROM producers WHERE producer_id = ?", row.producer_id);
+          }
+        }
+      });
+    } finally {
+      // Success or rollback, memory follows SQLite.
+      this.#load();
+    }
+  }
+
+  /** Sets the alarm for the next moment retention has work: now when over `retention.bytes`, else the oldest expiry. */
+  #scheduleRetention(now: number): void {
+    const meta = this.#meta;
+    if (meta === null) return;
+    const retentionMs = meta.config["retention.ms"];
+    const retentionBytes = meta.config["retention.bytes"];
+    let due: number | null = null;
+    if (retentionBytes >= 0 && this.#sizeBytes > retentionBytes) {
+      due = now;
+    } else if (retentionMs >= 0 && this.#alarmAt === null) {
+      const oldest = this.ctx.storage.sql
+        .exec<BatchInfoRow>(`SELECT ${BATCH_INFO_COLUMNS} FROM batches ORDER BY base_offset LIMIT 1`)
+        .toArray()[0];
+      // Same age rule as planRetention: the newest record's time, but never before the batch arrived.
+      if (oldest !== undefined) due = Math.max(oldest.max_timestamp, oldest.append_time) + retentionMs + 1;
+    }
+    if (due !== null && (this.#alarmAt === null || due < this.#alarmAt)) {
+      this.#alarmAt = due;
+      void this.ctx.storage.setAlarm(due);
+    }
+  }
+
+  // ── state ───────────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** (Re)loads meta and the retained size from SQLite: at start-up and after any rolled-back transaction. */
+  #load(): void {
+    const sql = this.ctx.storage.sql;
+    const hasSchema =
+      sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'").toArray().length > 0;
+    if (!hasSchema) {
+      this.#meta = null;
+      this.#sizeBytes = 0;
+      return;
+    }
+    const row = sql
+      .exec<{
+        topic: string;
+        partition_id: number;
+        topic_id: string;
+        config: string;
+        log_start_offset: number;
+        high_watermark: number;
+        deleted: number;
+      }>("SELECT * FROM meta WHERE id = 0")
+      .toArray()[0];
+    this.#meta =
+      row === undefined || row.deleted !== 0
+        ? null
+        : {
+            topic: row.topic,
+            partition: row.partition_id,
+            topicId: row.topic_id,
+            config: JSON.parse(row.config) as TopicConfig,
+            logStartOffset: row.log_start_offset,
+            highWatermark: row.high_watermark,
+          };
+    this.#sizeBytes =
+      sql.exec<{ total: number | null }>("SELECT sum(size_bytes) AS total FROM batches").one().total ?? 0;
+  }
+
+  #requireMeta(): PartitionMeta {
+    if (this.#meta === null) throw this.#unknown();
+    return this.#meta;
+  }
+
+  #offsets(): PartitionOffsets {
+    const meta = this.#requireMeta();
+    return { logStartOffset: meta.logStartOffset, highWatermark: meta.highWatermark };
+  }
+
+  #assertInRange(offset: number): void {
+    const meta = this.#requireMeta();
+    if (offset < meta.logStartOffset || offset > meta.highWatermark) {
+      throw new EdgeLogError(
+        "OFFSET_OUT_OF_RANGE",
+        `offset ${offset} is outside [${meta.logStartOffset}, ${meta.highWatermark}] of ${meta.topic}/${meta.partition}`,
+        {
+          context: {
+            topic: meta.topic,
+            partition: meta.partition,
+            offset,
+            logStartOffset: meta.logStartOffset,
+            highWatermark: meta.highWatermark,
+          },
+        },
+      );
+    }
+  }
+
+  #unknown(): EdgeLogError {
+    return new EdgeLogError(
+      "UNKNOWN_TOPIC_OR_PARTITION",
+      "this partition does not exist (or its topic was deleted)",
+    );
+  }
+}
+
+function toBatchInfo(row: BatchInfoRow): BatchInfo {
+  return {
+    baseOffset: row.base_offset,
+    lastOffset: row.last_offset,
+    recordCount: row.record_count,
+    maxTimestamp: row.max_timestamp,
+    logAppendTime: row.append_time,
+    sizeBytes: row.size_bytes,
+  };
+}
+
+/** The bytes of `view` as an ArrayBuffer of exactly its length (SQLite binds whole ArrayBuffers). */
+function exactBuffer(view: Uint8Array): ArrayBuffer {
+  if (
+    view.byteOffset === 0 &&
+    view.byteLength === view.buffer.byteLength &&
+    view.buffer instanceof ArrayBuffer
+  ) {
+    return view.buffer;
+  }
+  return view.slice().buffer as ArrayBuffer;
+}

@@ -1,0 +1,300 @@
+/**
+ * @module
+ * `TopicsObject`: the one metadata object of a deployment (named "topics"). It owns the topic table — name,
+ * topic id, partition count, config, creation time and placement (the region leading each partition) — and the
+ * registry of consumer groups, so `listGroups` and `deleteTopic` can find every group without a scan. Creating,
+ * growing and deleting a topic reaches out to the partition objects (configure / destroy) and, on delete, to the
+ * groups that committed offsets for it.
+ */
+
+import { DurableObject } from "cloudflare:workers";
+import {
+  compareStrings,
+  EdgeLogError,
+  randomId,
+  type TopicConfig,
+  type TopicMetadata,
+  type TopicSpec,
+  unknownTopic,
+} from "@edgelog/core";
+import type { EdgeLogEnv } from "./env.ts";
+import { groupObjectName, parseRegions, partitionObjectName } from "./names.ts";
+import { type RpcResult, toResult, unwrap } from "./rpc-result.ts";
+
+/** A topic's metadata with the region that leads each partition (index = partition). */
+export interface TopicDescription {
+  readonly metadata: TopicMetadata;
+  readonly placement: readonly string[];
+}
+
+export interface PartitionPlacement {
+  readonly partition: number;
+  readonly region: string;
+}
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS topics (
+    name TEXT PRIMARY KEY,
+    topic_id TEXT NOT NULL,
+    partitions INTEGER NOT NULL,
+    config TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    placement TEXT NOT NULL,
+    regions TEXT NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS groups (group_id TEXT PRIMARY KEY);
+`;
+
+type TopicRow = {
+  name: string;
+  topic_id: string;
+  partitions: number;
+  config: string;
+  created_at: number;
+  placement: string;
+  regions: string;
+};
+
+export class TopicsObject extends DurableObject<EdgeLogEnv> {
+  /** Names being created right now: the partition objects are configured before the row becomes visible. */
+  readonly #creating = new Set<string>();
+
+  constructor(ctx: DurableObjectState, env: EdgeLogEnv) {
+    super(ctx, env);
+    ctx.storage.sql.exec(SCHEMA);
+  }
+
+  /**
+   * Creates a topic, its partitions spread round-robin over `regions` (default: the deployment's first region).
+   * `prefix` is the namespace prefix the partition objects are named with.
+   */
+  async createTopic(
+    prefix: string,
+    spec: TopicSpec,
+    regions?: readonly string[],
+  ): Promise<RpcResult<TopicMetadata>> {
+    return toResult(async () => {
+      const chosen = this.#chooseRegions(regions);
+      if (this.#row(spec.name) !== null || this.#creating.has(spec.name)) {
+        throw new EdgeLogError("TOPIC_ALREADY_EXISTS", `topic "${spec.name}" already exists`, {
+          context: { topic: spec.name },
+        });
+      }
+      const metadata: TopicMetadata = {
+        name: spec.name,
+        topicId: randomId(),
+        partitions: spec.partitions,
+        config: { ...spec.config },
+        createdAt: Date.now(),
+      };
+      const placement = Array.from({ length: spec.partitions }, (_, p) => regionFor(chosen, p));
+      this.#creating.add(spec.name);
+      try {
+        // Configure first, publish after: a topic that getTopic returns always has live partition objects.
+        await this.#configure(prefix, metadata, placement, 0);
+        this.ctx.storage.sql.exec(
+          "INSERT INTO topics (name, topic_id, partitions, config, created_at, placement, regions) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          metadata.name,
+          metadata.topicId,
+          metadata.partitions,
+          JSON.stringify(metadata.config),
+          metadata.createdAt,
+          JSON.stringify(placement),
+          JSON.stringify(chosen),
+        );
+      } finally {
+        this.#creating.delete(spec.name);
+      }
+      return metadata;
+    });
+  }
+
+  async getTopic(name: string): Promise<RpcResult<TopicMetadata | null>> {
+    return toResult(() => {
+      const row = this.#row(name);
+      return row === null ? null : toMetadata(row);
+    });
+  }
+
+  /** Metadata plus placement: what the store needs to name a partition's object. */
+  async describeTopic(name: string): Promise<RpcResult<TopicDescription | null>> {
+    return toResult(() => {
+      const row = this.#row(name);
+      return row === null
+        ? null
+        : { metadata: toMetadata(row), placement: JSON.parse(row.placement) as string[] };
+    });
+  }
+
+  async listTopics(): Promise<RpcResult<TopicMetadata[]>> {
+    return toResult(() =>
+      this.ctx.storage.sql
+        .exec<TopicRow>("SELECT * FROM topics")
+        .toArray()
+        .map(toMetadata)
+        .sort((a, b) => compareStrings(a.name, b.name)),
+    );
+  }
+
+  async placement(name: string): Promise<RpcResult<PartitionPlacement[]>> {
+    return toResult(() => {
+      const row = this.#require(name);
+      return (JSON.parse(row.placement) as string[]).map((region, partition) => ({ partition, region }));
+    });
+  }
+
+  /**
+   * Deletes a topic: the row first (so nobody finds it again), then every partition object's data, then the
+   * group offsets committed for it.
+   */
+  async deleteTopic(prefix: string, name: string): Promise<RpcResult<null>> {
+    return toResult(async () => {
+      const row = this.#require(name);
+      this.ctx.storage.sql.exec("DELETE FROM topics WHERE name = ?", name);
+      const placement = JSON.parse(row.placement) as string[];
+      await Promise.all(
+        placement.map(async (region, partition) => {
+          const stub = this.#partitionStub(prefix, row.topic_id, partition, region);
+          unwrap(await stub.destroy());
+        }),
+      );
+      const groups = this.ctx.storage.sql.exec<{ group_id: string }>("SELECT group_id FROM groups").toArray();
+      await Promise.all(
+        groups.map(async ({ group_id: groupId }) => {
+          const stub = this.env.GROUPS.getByName(groupObjectName(prefix, groupId));
+          const { empty } = unwrap(await stub.dropTopic(name));
+          // A group left with neither state nor offsets no longer exists (as in the memory store).
+          if (empty) this.ctx.storage.sql.exec("DELETE FROM groups WHERE group_id = ?", groupId);
+        }),
+      );
+      return null;
+    });
+  }
+
+  /** Grows a topic to `count` partitions; new partitions follow the topic's round-robin over its regions. */
+  async createPartitions(prefix: string, name: string, count: number): Promise<RpcResult<TopicMetadata>> {
+    return toResult(async () => {
+      const row = this.#require(name);
+      if (count <= row.partitions) {
+        throw new EdgeLogError(
+          "INVALID_PARTITIONS",
+          `topic "${name}" has ${row.partitions} partitions; the new count must be larger (partitions are never removed)`,
+          { context: { topic: name, partitions: row.partitions, requested: count } },
+        );
+      }
+      const regions = JSON.parse(row.regions) as string[];
+      const placement = JSON.parse(row.placement) as string[];
+      for (let p = placement.length; p < count; p++) placement.push(regionFor(regions, p));
+      const metadata: TopicMetadata = { ...toMetadata(row), partitions: count };
+      await this.#configure(prefix, metadata, placement, row.partitions);
+      // Re-check after the await: the topic may have been deleted (or grown) meanwhile.
+      const current = this.#row(name);
+      if (current === null || current.topic_id !== row.topic_id) throw unknownTopic(name);
+      if (current.partitions >= count) return toMetadata(current);
+      this.ctx.storage.sql.exec(
+        "UPDATE topics SET partitions = ?, placement = ? WHERE name = ?",
+        count,
+        JSON.stringify(placement),
+        name,
+      );
+      return metadata;
+    });
+  }
+
+  // ── group registry ──────────────────────────────────────────────────────────────────────────────────────────
+
+  async registerGroup(groupId: string): Promise<RpcResult<null>> {
+    return toResult(() => {
+      this.ctx.storage.sql.exec("INSERT OR IGNORE INTO groups (group_id) VALUES (?)", groupId);
+      return null;
+    });
+  }
+
+  async unregisterGroup(groupId: string): Promise<RpcResult<null>> {
+    return toResult(() => {
+      this.ctx.storage.sql.exec("DELETE FROM groups WHERE group_id = ?", groupId);
+      return null;
+    });
+  }
+
+  async listGroups(): Promise<RpcResult<string[]>> {
+    return toResult(() =>
+      this.ctx.storage.sql
+        .exec<{ group_id: string }>("SELECT group_id FROM groups")
+        .toArray()
+        .map((row) => row.group_id)
+        .sort(compareStrings),
+    );
+  }
+
+  // ── helpers ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** The regions a topic spreads over: a non-empty subset of the deployment's REGIONS (`INVALID_REQUEST` else). */
+  #chooseRegions(requested: readonly string[] | undefined): string[] {
+    const configured = parseRegions(this.env.REGIONS);
+    if (requested === undefined) return configured.slice(0, 1);
+    const unique = [...new Set(requested)];
+    const unknown = unique.filter((region) => !configured.includes(region));
+    if (unique.length === 0 || unknown.length > 0) {
+      throw new EdgeLogError(
+        "INVALID_REQUEST",
+        `regions must be a non-empty subset of the configured regions (${configured.join(",")})`,
+        { context: { regions: unique.join(","), configured: configured.join(",") } },
+      );
+    }
+    return unique;
+  }
+
+  async #configure(
+    prefix: string,
+    metadata: TopicMetadata,
+    placement: readonly string[],
+    fromPartition: number,
+  ): Promise<void> {
+    const work: Promise<void>[] = [];
+    for (let partition = fromPartition; partition < placement.length; partition++) {
+      const region = placement[partition] as string;
+      const stub = this.#partitionStub(prefix, metadata.topicId, partition, region);
+      work.push(
+        stub
+          .configure({ topic: metadata.name, partition, topicId: metadata.topicId, config: metadata.config })
+          .then((result) => void unwrap(result)),
+      );
+    }
+    await Promise.all(work);
+  }
+
+  #partitionStub(prefix: string, topicId: string, partition: number, region: string) {
+    const name = partitionObjectName(prefix, topicId, partition, region);
+    // The location hint is honoured on first creation only, which is exactly when configure() reaches it.
+    return this.env.PARTITIONS.get(this.env.PARTITIONS.idFromName(name), {
+      locationHint: region as DurableObjectLocationHint,
+    });
+  }
+
+  #row(name: string): TopicRow | null {
+    return (
+      this.ctx.storage.sql.exec<TopicRow>("SELECT * FROM topics WHERE name = ?", name).toArray()[0] ?? null
+    );
+  }
+
+  #require(name: string): TopicRow {
+    const row = this.#row(name);
+    if (row === null) throw unknownTopic(name);
+    return row;
+  }
+}
+
+function regionFor(regions: readonly string[], partition: number): string {
+  return regions[partition % regions.length] as string;
+}
+
+function toMetadata(row: TopicRow): TopicMetadata {
+  return {
+    name: row.name,
+    topicId: row.topic_id,
+    partitions: row.partitions,
+    config: JSON.parse(row.config) as TopicConfig,
+    createdAt: row.created_at,
+  };
+}

@@ -1,0 +1,18 @@
+// The shared LogStore conformance suite against the Durable Object store, inside workerd. Each store gets its
+// own namespace prefix, so the objects of one test never meet another's; a reopen aborts every object
+// (in-memory state gone, SQLite kept) and builds a fresh store over the same prefix.
+import { abortAllDurableObjects, env } from "cloudflare:test";
+import { runLogStoreConformance } from "@edgelog/core/testing";
+import { DurableObjectLogStore } from "../src/index.ts";
+
+let worlds = 0;
+
+runLogStoreConformance("DurableObjectLogStore", {
+  createStore: () => new DurableObjectLogStore(env, { namespacePrefix: `conformance-${++worlds}/` }),
+  reopenStore: async (store) => {
+    const prefix = (store as DurableObjectLogStore).namespacePrefix;
+    await store.close();
+    await abortAllDurableObjects();
+    return new DurableObjectLogStore(env, { namespacePrefix: prefix });
+  },
+});

@@ -1,0 +1,13 @@
+// The bindings of test/wrangler.toml, as `env` from "cloudflare:test" sees them.
+import type { GroupObject, PartitionObject, TopicsObject } from "../src/index.ts";
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      PARTITIONS: DurableObjectNamespace<PartitionObject>;
+      TOPICS: DurableObjectNamespace<TopicsObject>;
+      GROUPS: DurableObjectNamespace<GroupObject>;
+      REGIONS: string;
+    }
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Starts the real Worker locally with `wrangler dev` (workerd via miniflare, the same as `npm start`) on a free
+ * loopback port with its own persistence folder, waits until it answers, and stops it again. End-to-end tests
+ * drive it over HTTP exactly as a deployed edgelog would be driven.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const REPO_ROOT = resolve(import.meta.dirname, "../..");
+const STARTUP_TIMEOUT_MS = 90_000;
+
+export interface LocalWorker {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export interface LocalWorkerOptions {
+  /** A wrangler config other than the repo's (e.g. a benchmark baseline). */
+  readonly config?: string;
+  /** Path answering 200 once the Worker is up. Default `/v1/health`. */
+  readonly readyPath?: string;
+}
+
+export async function startLocalWorker(options: LocalWorkerOptions = {}): Promise<LocalWorker> {
+  const port = await freePort();
+  const persistTo = await mkdtemp(join(tmpdir(), "edgelog-e2e-"));
+  const wrangler = join(REPO_ROOT, "node_modules", ".bin", "wrangler");
+  const child: ChildProcess = spawn(
+    wrangler,
+    [
+      "dev",
+      ...(options.config === undefined ? [] : ["--config", options.config]),
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--persist-to",
+      persistTo,
+      "--show-interactive-dev-session=false",
+    ],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    },
+  );
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.pid !== undefined) {
+      const exited = new Promise((r) => child.once("exit", r));
+      process.kill(-child.pid, "SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+      if (child.exitCode === null) process.kill(-child.pid, "SIGKILL");
+    }
+    await rm(persistTo, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + STARTUP_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) break;
+    try {
+      const response = await fetch(`${url}${options.readyPath ?? "/v1/health"}`);
+      if (response.ok) return { url, stop };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await stop();
+  throw new Error(`wrangler dev did not start within ${STARTUP_TIMEOUT_MS} ms:\n${output.slice(-4000)}`);
+}
