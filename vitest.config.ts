@@ -2,5 +2,5 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
-  test: { projects: ["packages/*", "test"] },
+  test: { projects: ["packages/*", "apps/worker", "apps/worker/vitest.workerd.config.ts", "test"] },
 });

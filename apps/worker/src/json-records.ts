@@ -9,6 +9,7 @@ import {
   EdgeLogError,
   encodeJson,
   type LogRecord,
+  MAX_TIMESTAMP_MS,
   type RecordHeader,
 } from "@edgelog/core";
 import { isPlainObject } from "./params.ts";
@@ -16,8 +17,6 @@ import { isPlainObject } from "./params.ts";
 export type ValueFormat = "json" | "text" | "base64";
 const VALUE_FORMATS: readonly string[] = ["json", "text", "base64"];
 
-/** The latest time `Date` can hold, as core's record model bounds timestamps (not exported by core). */
-const MAX_TIMESTAMP_MS = 8_640_000_000_000_000;
 const utf8Encoder = new TextEncoder();
 // `ignoreBOM` spelled out: Cloudflare's types require it (false is the standard default).
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });

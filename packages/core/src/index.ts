@@ -66,6 +66,7 @@ export {
 } from "./producer/producer.ts";
 export { randomId } from "./random-id.ts";
 export {
+  assertValidTimestamp,
   type BytesInput,
   type ConsumedRecord,
   decodeJson,
@@ -74,6 +75,7 @@ export {
   type HeadersInput,
   headerText,
   type LogRecord,
+  MAX_TIMESTAMP_MS,
   type RecordHeader,
   toBytes,
   toHeaders,

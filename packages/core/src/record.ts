@@ -40,7 +40,7 @@ export type HeadersInput =
 export const MAX_TIMESTAMP_MS = 8_640_000_000_000_000;
 
 const utf8Encoder = new TextEncoder();
-const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 /** UTF-8 bytes of a string; bytes pass through; `null`/`undefined` become `null`. */
 export function toBytes(input: BytesInput): Uint8Array | null {

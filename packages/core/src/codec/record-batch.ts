@@ -112,7 +112,7 @@ const HASH_MULTIPLIER = 0x9e3779b1;
 const SHARED_SIZES_MAX_RECORDS = 65_536;
 
 const utf8Encoder = new TextEncoder();
-const utf8Decoder = new TextDecoder("utf-8", { fatal: true });
+const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 const EMPTY_HEADERS: readonly RecordHeader[] = Object.freeze([]);
 const NO_BYTES = new Uint8Array(0);
 

@@ -1,0 +1,9 @@
+// The Worker as deployed — its entry, the Durable Object store and the bindings of the top-level wrangler.toml —
+// exercised inside workerd through @cloudflare/vitest-plugin. The fast route tests (test/) run in Node instead.
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineProject } from "vitest/config";
+
+export default defineProject({
+  plugins: [cloudflareTest({ wrangler: { configPath: "../../wrangler.toml" } })],
+  test: { name: "worker-workerd", include: ["test-workerd/**/*.test.ts"] },
+});
