@@ -1,6 +1,6 @@
 /**
  * Throughput of edgelog through the local Worker (`wrangler dev`, the same runtime as `npm start`) against a bare
- * Worker + SQLite Durable Object that stores the same request bodies as single rows (baseline-worker.ts), both
+ * Worker + SQLite Durable Object that stores the same request bodies as single rows (baseline/worker.ts), both
  * started and measured in the same run, so the result reads as ratios:
  *   - produce: JSON batches of 1,000 records of 100 bytes, and the binary fast path (one encoded batch per POST);
  *   - catch-up read of everything produced, JSON and binary;
@@ -31,7 +31,8 @@ const records: LogRecord[] = Array.from({ length: RECORDS_PER_BATCH }, (_, i) =>
   headers: [],
   timestamp: Date.now(),
 }));
-const binaryBody = encodeBatch(records);
+// A plain ArrayBuffer-backed copy: what `fetch` accepts as a body in every runtime's types.
+const binaryBody = new Uint8Array(encodeBatch(records)).buffer;
 const singleBody = JSON.stringify({ valueFormat: "text", records: [{ key: "user-1", value }] });
 
 async function ok(response: Response): Promise<Response> {
@@ -59,7 +60,7 @@ async function concurrently(total: number, request: () => Promise<unknown>): Pro
 
 const edgelog = await startLocalWorker();
 const baseline = await startLocalWorker({
-  config: "apps/worker/bench/baseline.wrangler.toml",
+  config: "apps/worker/bench/baseline/wrangler.toml",
   readyPath: "/health",
 });
 try {

@@ -99,9 +99,22 @@ export class DurableObjectLogStore implements LogStore {
     return metadata;
   }
 
+  /**
+   * From the per-isolate cache when fresh: every produce and fetch asks for metadata first, and sending each one to
+   * the single TopicsObject would make it the bottleneck of the whole deployment. A topic deleted through another
+   * isolate may still be reported here for up to `metadataMaxAgeMs`, but its partitions are destroyed, so no read
+   * or write can reach it (see `#onPartition`).
+   */
   async getTopic(name: string): Promise<TopicMetadata | null> {
     this.#assertOpen();
-    return unwrap(await this.#topics().getTopic(name));
+    const cached = this.#fresh(name);
+    if (cached !== undefined) return cached.metadata;
+    try {
+      return (await this.#describe(name, false)).metadata;
+    } catch (error) {
+      if (isEdgeLogError(error) && error.code === "UNKNOWN_TOPIC_OR_PARTITION") return null;
+      throw error;
+    }
   }
 
   async listTopics(): Promise<TopicMetadata[]> {

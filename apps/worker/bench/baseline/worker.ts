@@ -9,8 +9,8 @@ interface Env {
   BASELINE: DurableObjectNamespace<BaselineObject>;
 }
 
-export class BaselineObject extends DurableObject {
-  constructor(ctx: DurableObjectState, env: unknown) {
+export class BaselineObject extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS rows (id INTEGER PRIMARY KEY, body BLOB NOT NULL)");
   }
