@@ -4,21 +4,14 @@
  * go out over several partitions; a consumer reads them all back in per-partition and per-key order, exactly once.
  */
 import { createClient } from "@edgelog/client";
-import { decodeJson, type EdgeLog, isEdgeLogError, type KafkaMessage, partitionForKey } from "@edgelog/core";
+import { type EdgeLog, isEdgeLogError, type KafkaMessage } from "@edgelog/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectExactlyOnceInOrder, keyedMessages, waitFor } from "./support/keyed-workload.ts";
 import { type LocalWorker, startLocalWorker } from "./support/local-worker.ts";
 
 const PARTITIONS = 4;
 const KEYS = 200;
 const RECORDS = 10_000;
-
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe("the local Worker driven by @edgelog/client", () => {
   let worker: LocalWorker;
@@ -39,10 +32,7 @@ describe("the local Worker driven by @edgelog/client", () => {
     const producer = log.producer({ lingerMs: 5 });
     const sends = [];
     for (let start = 0; start < RECORDS; start += 500) {
-      const messages = Array.from({ length: 500 }, (_, i) => {
-        const n = start + i;
-        return { key: `user-${n % KEYS}`, value: JSON.stringify({ n, seqOfKey: Math.floor(n / KEYS) }) };
-      });
+      const messages = keyedMessages(start, 500, KEYS);
       sends.push(producer.send({ topic: "orders", messages }));
     }
     await Promise.all(sends);
@@ -59,26 +49,8 @@ describe("the local Worker driven by @edgelog/client", () => {
     });
     await waitFor(() => received.length >= RECORDS, 60_000);
     await consumer.stop();
-    expect(received).toHaveLength(RECORDS);
+    expectExactlyOnceInOrder(received, { records: RECORDS, partitions: PARTITIONS });
 
-    const encoder = new TextEncoder();
-    const seen = new Set<number>();
-    const lastOffset = new Map<number, number>();
-    const lastSeqOfKey = new Map<string, number>();
-    for (const { partition, message } of received) {
-      const key = new TextDecoder().decode(message.key ?? new Uint8Array());
-      const { n, seqOfKey } = decodeJson<{ n: number; seqOfKey: number }>(message.value) ?? {
-        n: -1,
-        seqOfKey: -1,
-      };
-      expect(seen.has(n)).toBe(false);
-      seen.add(n);
-      expect(partition).toBe(partitionForKey(encoder.encode(key), PARTITIONS));
-      expect(message.offset).toBe((lastOffset.get(partition) ?? -1) + 1);
-      lastOffset.set(partition, message.offset);
-      expect(seqOfKey).toBe((lastSeqOfKey.get(key) ?? -1) + 1);
-      lastSeqOfKey.set(key, seqOfKey);
-    }
     const offsets = await log.admin().fetchTopicOffsets("orders");
     expect(offsets.reduce((sum, p) => sum + p.high, 0)).toBe(RECORDS);
   }, 120_000);

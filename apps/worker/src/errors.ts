@@ -17,8 +17,13 @@ export function errorResponse(error: EdgeLogError, status?: number): Response {
 }
 
 /** Hono's `onError`: known errors keep their code; unknown ones become `UNKNOWN_SERVER_ERROR`. */
-export function handleError(error: unknown, _c: Context): Response {
+export function handleError(error: unknown, c: Context): Response {
   if (isEdgeLogError(error)) return errorResponse(error);
+  // The client went away (a long-poll it gave up on): the store read was aborted with it. Nothing failed and
+  // nobody will read the answer, so it is not logged as a bug.
+  if (c.req.raw.signal.aborted) {
+    return errorResponse(new EdgeLogError("REQUEST_TIMED_OUT", "the client closed the request"));
+  }
   console.error("edgelog worker: unexpected error", error);
   return errorResponse(new EdgeLogError("UNKNOWN_SERVER_ERROR", "internal error"));
 }
