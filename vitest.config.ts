@@ -2,5 +2,13 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
-  test: { projects: ["packages/*", "apps/worker", "apps/worker/vitest.workerd.config.ts", "test"] },
+  test: {
+    projects: [
+      "packages/*",
+      "apps/worker",
+      "apps/worker/vitest.workerd.config.ts",
+      "packages/indexeddb/vitest.browser.config.ts",
+      "test",
+    ],
+  },
 });

@@ -36,6 +36,7 @@ export type ErrorCode =
   | "REQUEST_TIMED_OUT"
   | "NOT_FOUND"
   | "STORE_CLOSED"
+  | "STORAGE_QUOTA_EXCEEDED"
   | "UNKNOWN_SERVER_ERROR";
 
 /**
@@ -73,6 +74,8 @@ const RETRIABLE: Readonly<Record<ErrorCode, boolean>> = {
   REQUEST_TIMED_OUT: true,
   NOT_FOUND: false,
   STORE_CLOSED: false,
+  // Only freeing space helps, which the caller must decide: not something to retry blindly.
+  STORAGE_QUOTA_EXCEEDED: false,
   UNKNOWN_SERVER_ERROR: false,
 };
 

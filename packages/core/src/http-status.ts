@@ -36,6 +36,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   REQUEST_TIMED_OUT: 504,
   NOT_FOUND: 404,
   STORE_CLOSED: 503,
+  STORAGE_QUOTA_EXCEEDED: 507,
   UNKNOWN_SERVER_ERROR: 500,
 };
 

@@ -1,0 +1,174 @@
+/**
+ * The web console: records events with `openOfflineLog` (IndexedDB first, upstream later), shows pending / sent /
+ * errors live, and lets a person cut the network to watch events queue up and drain exactly once on return.
+ * "Go offline" makes this page's upstream requests fail the way a dropped connection does; the browser's own
+ * offline mode (DevTools) works too.
+ */
+import { type OfflineValue, openOfflineLog } from "@edgelog/indexeddb";
+
+const UPSTREAM_POLL_MS = 1_000;
+const BURST = 1_000;
+
+function element<T extends HTMLElement>(id: string): T {
+  const found = document.getElementById(id);
+  if (found === null) throw new Error(`missing #${id}`);
+  return found as T;
+}
+
+let simulatedOffline = false;
+const networkFetch: typeof fetch = (input, init) =>
+  simulatedOffline
+    ? Promise.reject(new TypeError("Failed to fetch (simulated offline)"))
+    : fetch(input, init);
+
+const log = await openOfflineLog({
+  name: "edgelog-web",
+  upstream: { url: location.origin, fetch: networkFetch },
+});
+
+const pending = element("pending");
+const sent = element("sent");
+const network = element("network");
+const lastError = element<HTMLParagraphElement>("last-error");
+let sentTotal = 0;
+
+function render(): void {
+  pending.textContent = String(log.pending());
+  sent.textContent = String(sentTotal);
+  network.textContent = simulatedOffline || !navigator.onLine ? "offline" : "online";
+}
+
+log.onSync((event) => {
+  sentTotal = event.sent;
+  if (event.lastError) {
+    lastError.hidden = false;
+    lastError.textContent = `${event.lastError.code}: ${event.lastError.message}`;
+  } else {
+    lastError.hidden = true;
+  }
+  render();
+});
+
+const form = element<HTMLFormElement>("append-form");
+function readForm(): { topic: string; key: string; value: OfflineValue } {
+  const data = new FormData(form);
+  const raw = String(data.get("value") ?? "null");
+  let value: OfflineValue;
+  try {
+    value = JSON.parse(raw) as OfflineValue;
+  } catch {
+    value = raw;
+  }
+  return { topic: String(data.get("topic")), key: String(data.get("key") ?? ""), value };
+}
+
+/**
+ * edgelog creates topics explicitly (no auto-creation), and a record for a topic the server does not have is
+ * refused and set aside. The console creates the topic it writes to when it can reach the server.
+ */
+const ensured = new Set<string>();
+async function ensureTopic(topic: string): Promise<void> {
+  if (ensured.has(topic)) return;
+  try {
+    const response = await networkFetch("/v1/topics", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: topic, partitions: 3 }),
+    });
+    if (response.status === 201 || response.status === 409) ensured.add(topic);
+  } catch {
+    // Offline: the records wait in IndexedDB; the topic is created on the next append made online.
+  }
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const { topic, key, value } = readForm();
+  await ensureTopic(topic);
+  await log.append(topic, { key: key === "" ? null : key, value });
+  render();
+});
+
+element("append-burst").addEventListener("click", async () => {
+  const { topic, key } = readForm();
+  await ensureTopic(topic);
+  // No await between appends: the log coalesces them into a few IndexedDB transactions.
+  await Promise.all(
+    Array.from({ length: BURST }, (_, i) =>
+      log.append(topic, { key: key === "" ? null : key, value: { i } }),
+    ),
+  );
+  render();
+});
+
+const toggle = element<HTMLButtonElement>("toggle-network");
+toggle.addEventListener("click", async () => {
+  simulatedOffline = !simulatedOffline;
+  toggle.textContent = simulatedOffline ? "Go online" : "Go offline";
+  // Create the topic before the log hears it is online, so its first sync has somewhere to write.
+  if (!simulatedOffline) await ensureTopic(readForm().topic);
+  // The log listens to the browser's online/offline events; tell it the simulated network changed too.
+  window.dispatchEvent(new Event(simulatedOffline ? "offline" : "online"));
+  render();
+});
+
+element("flush").addEventListener("click", async () => {
+  try {
+    await log.flush();
+  } catch {
+    // flush() rejects while offline; the reason is already shown from onSync.
+  }
+  render();
+});
+
+async function showUpstream(): Promise<void> {
+  const topic = readForm().topic;
+  try {
+    const response = await networkFetch(`/v1/topics/${encodeURIComponent(topic)}`);
+    if (!response.ok) {
+      element("upstream-summary").textContent =
+        response.status === 404 ? `no topic "${topic}" upstream yet` : "—";
+      return;
+    }
+    const description = (await response.json()) as {
+      partitions: { partition: number; highWatermark: number }[];
+    };
+    const total = description.partitions.reduce((sum, p) => sum + p.highWatermark, 0);
+    element("upstream-summary").textContent =
+      `${total} records in "${topic}" across ${description.partitions.length} partition(s)`;
+    // Show the tail of the busiest partition (a single key lives on one partition, not necessarily 0).
+    const latest = description.partitions.reduce<(typeof description.partitions)[number] | undefined>(
+      (best, p) => (best === undefined || p.highWatermark > best.highWatermark ? p : best),
+      undefined,
+    );
+    if (latest !== undefined && latest.highWatermark > 0) {
+      const from = Math.max(0, latest.highWatermark - 10);
+      const records = (await (
+        await networkFetch(
+          `/v1/topics/${encodeURIComponent(topic)}/partitions/${latest.partition}/records?offset=${from}&limit=10`,
+        )
+      ).json()) as { records: { offset: number; key: string | null; value: unknown }[] };
+      const list = element("upstream-records");
+      list.replaceChildren(
+        ...records.records.reverse().map((r) => {
+          const item = document.createElement("li");
+          item.value = r.offset;
+          item.textContent = `${r.key ?? "∅"} → ${JSON.stringify(r.value)}`;
+          return item;
+        }),
+      );
+    }
+  } catch {
+    element("upstream-summary").textContent = "upstream unreachable";
+  }
+}
+
+window.addEventListener("online", () => {
+  void ensureTopic(readForm().topic);
+  render();
+});
+window.addEventListener("offline", render);
+render();
+void ensureTopic(readForm().topic);
+void showUpstream();
+setInterval(() => void showUpstream(), UPSTREAM_POLL_MS);

@@ -1,0 +1,114 @@
+/**
+ * @module
+ * The IndexedDB schema of `IndexedDbLogStore`, typed with idb's `DBSchema` so the compiler knows every key and
+ * value. The layout mirrors the Durable Object's SQLite tables: one entry per record batch (never per record),
+ * one row per partition, per producer and per group. Data keys start with the topic's `topicId`, not its name,
+ * so a deleted and re-created topic can never see the old one's rows, and a whole topic or partition is one
+ * key range.
+ */
+import type { BatchInfo, CommittedOffset, ProducerState, TopicMetadata } from "@edgelog/core";
+import { type DBSchema, type IDBPDatabase, wrap } from "idb";
+
+/** Bump with a migration in `upgrade` when the layout changes. */
+export const SCHEMA_VERSION = 1;
+
+export type PartitionKey = [topicId: string, partition: number];
+export type BatchKey = [topicId: string, partition: number, baseOffset: number];
+export type ProducerKey = [topicId: string, partition: number, producerId: string];
+export type OffsetKey = [groupId: string, topic: string, partition: number];
+
+/** The bounds of a partition; absent until its first write (an absent row is an empty partition). */
+export interface PartitionRow {
+  readonly topicId: string;
+  readonly partition: number;
+  readonly logStartOffset: number;
+  readonly highWatermark: number;
+  /** Retained bytes, kept here so retention by size needs no scan. */
+  readonly sizeBytes: number;
+}
+
+export interface BatchRow extends BatchInfo {
+  readonly topicId: string;
+  readonly partition: number;
+  readonly payload: Uint8Array;
+}
+
+export interface ProducerRow {
+  readonly topicId: string;
+  readonly partition: number;
+  readonly producerId: string;
+  readonly state: ProducerState;
+}
+
+export interface GroupRow {
+  readonly groupId: string;
+  readonly state: unknown;
+  readonly version: number;
+}
+
+export interface OffsetRow extends CommittedOffset {
+  readonly groupId: string;
+}
+
+export interface LogSchema extends DBSchema {
+  topics: { key: string; value: TopicMetadata };
+  partitions: { key: PartitionKey; value: PartitionRow };
+  batches: { key: BatchKey; value: BatchRow };
+  producers: { key: ProducerKey; value: ProducerRow };
+  groups: { key: string; value: GroupRow };
+  offsets: { key: OffsetKey; value: OffsetRow; indexes: { byTopic: string } };
+}
+
+export type LogDatabase = IDBPDatabase<LogSchema>;
+
+/**
+ * Opens (and on first use creates) the database. idb's `openDB` always uses the global `indexedDB`; the store
+ * takes a factory so tests can give each case a fresh fake-indexeddb, so the open request is wrapped here.
+ */
+export async function openLogDatabase(factory: IDBFactory, name: string): Promise<LogDatabase> {
+  const request = factory.open(name, SCHEMA_VERSION);
+  request.addEventListener("upgradeneeded", (event) => {
+    if (event.oldVersion >= 1) return;
+    const db = request.result;
+    db.createObjectStore("topics", { keyPath: "name" });
+    db.createObjectStore("partitions", { keyPath: ["topicId", "partition"] });
+    db.createObjectStore("batches", { keyPath: ["topicId", "partition", "baseOffset"] });
+    db.createObjectStore("producers", { keyPath: ["topicId", "partition", "producerId"] });
+    db.createObjectStore("groups", { keyPath: "groupId" });
+    db.createObjectStore("offsets", { keyPath: ["groupId", "topic", "partition"] }).createIndex(
+      "byTopic",
+      "topic",
+    );
+  });
+  const db = (await wrap(request)) as LogDatabase | undefined;
+  if (db === undefined) throw new Error(`IndexedDB did not open database "${name}"`);
+  // Another tab wants a newer schema: let it, instead of blocking it forever. This instance then fails its
+  // calls (InvalidStateError as the cause), which is right: its code is older than the data.
+  db.addEventListener("versionchange", () => db.close());
+  return db;
+}
+
+// Key ranges. IndexedDB orders a shorter array before any longer one it prefixes, and any array after every
+// number or string, so [k] .. [k, []] covers exactly the keys that start with k.
+
+/** Every key of one topic (`partitions`, `batches`, `producers`). */
+export function topicRange(topicId: string): IDBKeyRange {
+  return IDBKeyRange.bound([topicId], [topicId, []]);
+}
+
+/** Every key of one partition (`batches`, `producers`). */
+export function partitionRange(topicId: string, partition: number): IDBKeyRange {
+  return IDBKeyRange.bound([topicId, partition], [topicId, partition, []]);
+}
+
+/** Batches of a partition whose base offset lies in [from, to) (`to` exclusive; `null`: to the end). */
+export function batchRange(topicId: string, partition: number, from: number, to: number | null): IDBKeyRange {
+  return to === null
+    ? IDBKeyRange.bound([topicId, partition, from], [topicId, partition, []])
+    : IDBKeyRange.bound([topicId, partition, from], [topicId, partition, to], false, true);
+}
+
+/** Every committed offset of one group. */
+export function groupRange(groupId: string): IDBKeyRange {
+  return IDBKeyRange.bound([groupId], [groupId, []]);
+}

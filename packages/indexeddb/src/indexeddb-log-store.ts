@@ -1,0 +1,744 @@
+/**
+ * @module
+ * `IndexedDbLogStore`: the `LogStore` of the browser, on IndexedDB through `idb`. One database per store name;
+ * one entry per record batch, like the Durable Object store. Offsets are assigned inside one readwrite
+ * transaction that reads the partition row, checks the producer's sequence and writes the batch, the partition
+ * and the producer — IndexedDB runs overlapping readwrite transactions one at a time, so any number of tabs can
+ * append to the same database. Appends issued in the same tick share one transaction (group commit), since a
+ * transaction, not a record, is what costs (BASELINES.md: ~870 transactions/s against ~11,900 records/s
+ * batched). Readers long-poll on core's `AppendWaiters` and are woken from other tabs through a
+ * `BroadcastChannel`.
+ */
+import {
+  type AppendResult,
+  AppendWaiters,
+  assertPartitionExists,
+  type BatchHeader,
+  type BatchInfo,
+  type CommittedOffset,
+  checkProducerSequence,
+  compareStrings,
+  DEFAULT_READ_MAX_BYTES,
+  EdgeLogError,
+  findOffsetForTimestamp,
+  inspectBatchForAppend,
+  isEdgeLogError,
+  type LogStore,
+  type PartitionOffsets,
+  type ProducerState,
+  producerStateAfterAppend,
+  type ReadOptions,
+  type ReadResult,
+  randomId,
+  type StoredBatch,
+  type TopicMetadata,
+  type TopicPartition,
+  type TopicSpec,
+  unknownTopic,
+  type VersionedGroupState,
+} from "@edgelog/core";
+import type { IDBPTransaction, StoreNames } from "idb";
+import { toEdgeLogError } from "./idb-errors.ts";
+import {
+  type BatchRow,
+  batchRange,
+  groupRange,
+  type LogDatabase,
+  type LogSchema,
+  openLogDatabase,
+  type PartitionRow,
+  partitionRange,
+  topicRange,
+} from "./idb-schema.ts";
+import {
+  applyRetention,
+  assertInRange,
+  baseOffsetHolding,
+  batchInfoOf,
+  deleteBelow,
+  offsetsOf,
+  partitionIn,
+  partitionOf,
+  type ReadTx,
+  settle,
+  topicIn,
+  type WriteTx,
+} from "./store-partition.ts";
+
+export interface IndexedDbLogStoreOptions {
+  /** The IndexedDB database name: one database per store. */
+  readonly name: string;
+  /** The factory to open it with (default: the global `indexedDB`); tests pass fake-indexeddb's. */
+  readonly indexedDB?: IDBFactory;
+  /** The clock for append times and retention; tests inject one. */
+  readonly now?: () => number;
+  /**
+   * Durability of the write transactions (default `"strict"`). `"strict"` resolves an append only once the
+   * browser has flushed it to disk, so it survives an OS crash or power loss, which an outbox of user events
+   * must. `"relaxed"` (Chromium's default since 121) resolves once the OS has the data: it survives a reload and
+   * a browser crash, and is about twice as fast per transaction; group commit already amortises most of that.
+   */
+  readonly durability?: IDBTransactionDurability;
+}
+
+/** Counters for tests and metrics. */
+export interface IndexedDbLogStoreStats {
+  /** Readwrite transactions that appended: fewer than appends when group commit coalesced them. */
+  readonly appendTransactions: number;
+  readonly appendedBatches: number;
+  /** Readers parked in this instance. */
+  readonly waiters: number;
+}
+
+/** What one tab tells the others of the same origin and database name. */
+type ChannelMessage =
+  | { readonly type: "appended"; readonly partitions: readonly (readonly [string, number])[] }
+  | { readonly type: "topic-deleted"; readonly topic: string };
+
+interface PendingAppend {
+  readonly tp: TopicPartition;
+  readonly batch: Uint8Array;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** An append that passed inspection, with the topic it was checked against. */
+interface CheckedAppend extends PendingAppend {
+  readonly topic: TopicMetadata;
+  readonly header: BatchHeader;
+}
+
+type Outcome = { readonly ok: AppendResult } | { readonly error: EdgeLogError };
+
+type AnyStores = StoreNames<LogSchema>[];
+
+const DEFAULT_LIST_BATCHES_LIMIT = 1000;
+const APPEND_STORES: AnyStores = ["topics", "partitions", "batches", "producers"];
+
+/**
+ * @example
+ * const store = await IndexedDbLogStore.open({ name: "my-app" });
+ * const log = new EdgeLog({ store });
+ */
+export class IndexedDbLogStore implements LogStore {
+  readonly #name: string;
+  readonly #now: () => number;
+  readonly #durability: IDBTransactionDurability;
+  readonly #db: Promise<LogDatabase>;
+  readonly #channel: BroadcastChannel | null;
+  /** Parked readers by `topic` NUL `partition` (NUL cannot occur in a topic name). */
+  readonly #waiters = new Map<string, AppendWaiters>();
+  /** Topics as last seen, to inspect batches before the append transaction; the transaction re-checks. */
+  readonly #topicCache = new Map<string, TopicMetadata>();
+  #queue: PendingAppend[] = [];
+  /** A flush is running: appends queue up for the next transaction, which starts when it ends. */
+  #flushing = false;
+  #closed = false;
+  #appendTransactions = 0;
+  #appendedBatches = 0;
+
+  /** Opens the store; the database opens in the background and the first call waits for it. */
+  constructor(options: IndexedDbLogStoreOptions) {
+    this.#name = options.name;
+    this.#now = options.now ?? Date.now;
+    this.#durability = options.durability ?? "strict";
+    this.#db = openLogDatabase(options.indexedDB ?? indexedDB, options.name);
+    // An open failure is reported by every call that waits for the database, not as an unhandled rejection.
+    this.#db.catch(() => undefined);
+    // Without BroadcastChannel (some workers, old engines) waiters are woken by appends of this instance only.
+    this.#channel =
+      typeof BroadcastChannel === "function" ? new BroadcastChannel(`edgelog:${options.name}`) : null;
+    this.#channel?.addEventListener("message", (event: MessageEvent<ChannelMessage>) =>
+      this.#onMessage(event.data),
+    );
+  }
+
+  /** Opens the store and waits until its database is open, so an open failure surfaces here. */
+  static async open(options: IndexedDbLogStoreOptions): Promise<IndexedDbLogStore> {
+    const store = new IndexedDbLogStore(options);
+    try {
+      await store.#db;
+    } catch (error) {
+      await store.close();
+      throw toEdgeLogError(error);
+    }
+    return store;
+  }
+
+  /** The database name. */
+  get name(): string {
+    return this.#name;
+  }
+
+  stats(): IndexedDbLogStoreStats {
+    let waiters = 0;
+    for (const w of this.#waiters.values()) waiters += w.size;
+    return {
+      appendTransactions: this.#appendTransactions,
+      appendedBatches: this.#appendedBatches,
+      waiters,
+    };
+  }
+
+  // ── topics ──────────────────────────────────────────────────────────────────────────────────────────────────
+
+  async createTopic(spec: TopicSpec): Promise<TopicMetadata> {
+    const metadata: TopicMetadata = {
+      name: spec.name,
+      topicId: randomId(),
+      partitions: spec.partitions,
+      config: { ...spec.config },
+      createdAt: this.#now(),
+    };
+    await this.#write(["topics"], async (tx) => {
+      const topics = tx.objectStore("topics");
+      if ((await topics.getKey(spec.name)) !== undefined) {
+        throw new EdgeLogError("TOPIC_ALREADY_EXISTS", `topic "${spec.name}" already exists`, {
+          context: { topic: spec.name },
+        });
+      }
+      await topics.add(metadata);
+    });
+    this.#topicCache.set(metadata.name, metadata);
+    return metadata;
+  }
+
+  async getTopic(name: string): Promise<TopicMetadata | null> {
+    return (await this.#read(["topics"], (tx) => tx.objectStore("topics").get(name))) ?? null;
+  }
+
+  async listTopics(): Promise<TopicMetadata[]> {
+    const topics = await this.#read(["topics"], (tx) => tx.objectStore("topics").getAll());
+    return topics.sort((a, b) => compareStrings(a.name, b.name));
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    await this.#write(["topics", "partitions", "batches", "producers", "offsets"], async (tx) => {
+      const topic = await topicIn(tx, name);
+      const range = topicRange(topic.topicId);
+      await Promise.all([
+        tx.objectStore("topics").delete(name),
+        tx.objectStore("partitions").delete(range),
+        tx.objectStore("batches").delete(range),
+        tx.objectStore("producers").delete(range),
+        (async () => {
+          const offsets = tx.objectStore("offsets");
+          for (const key of await offsets.index("byTopic").getAllKeys(name)) await offsets.delete(key);
+        })(),
+      ]);
+    });
+    this.#topicDeleted(name);
+    this.#post({ type: "topic-deleted", topic: name });
+  }
+
+  async createPartitions(name: string, count: number): Promise<TopicMetadata> {
+    const metadata = await this.#write(["topics"], async (tx) => {
+      const topic = await topicIn(tx, name);
+      if (count <= topic.partitions) {
+        throw new EdgeLogError(
+          "INVALID_PARTITIONS",
+          `topic "${name}" has ${topic.partitions} partitions; the new count must be larger (partitions are never removed)`,
+          { context: { topic: name, partitions: topic.partitions, requested: count } },
+        );
+      }
+      // New partitions need no rows: an absent partition row is an empty partition.
+      const grown: TopicMetadata = { ...topic, partitions: count };
+      await tx.objectStore("topics").put(grown);
+      return grown;
+    });
+    this.#topicCache.set(name, metadata);
+    return metadata;
+  }
+
+  // ── appends ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+  append(tp: TopicPartition, batch: Uint8Array): Promise<AppendResult> {
+    if (this.#closed) return Promise.reject(closedError());
+    return new Promise<AppendResult>((resolve, reject) => {
+      // Copy now: the batch is checked and stored in a later microtask, and the caller may reuse its buffer at
+      // once. The copy is also exact, so structured clone stores only these bytes, not a larger buffer behind.
+      this.#queue.push({ tp, batch: batch.slice(), resolve, reject });
+      // Group commit: everything appended before this microtask runs shares one transaction; what arrives
+      // while a transaction runs shares the next one.
+      if (this.#queue.length === 1 && !this.#flushing) queueMicrotask(() => void this.#drain());
+    });
+  }
+
+  /**
+   * One flush at a time, so transactions are created in append order: a later flush must not overtake an
+   * earlier one (an idempotent producer's pipelined batches would arrive out of sequence).
+   */
+  async #drain(): Promise<void> {
+    if (this.#flushing) return;
+    this.#flushing = true;
+    try {
+      while (this.#queue.length > 0) await this.#flush();
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  async #flush(): Promise<void> {
+    const group = this.#queue;
+    this.#queue = [];
+    const checked: CheckedAppend[] = [];
+    try {
+      const db = await this.#db;
+      // Inspect outside the transaction: the checksum is the costly part, and a bad batch fails only itself.
+      for (const pending of group) {
+        try {
+          const topic = await this.#cachedTopic(db, pending.tp.topic);
+          const header = inspectBatchForAppend(topic, pending.tp, pending.batch);
+          checked.push({ ...pending, topic, header });
+        } catch (error) {
+          pending.reject(toEdgeLogError(error));
+        }
+      }
+      await this.#commit(db, checked);
+    } catch (error) {
+      // Not a verdict on one batch (the database is gone or closing): answer everyone still waiting.
+      // Settling a promise twice is a no-op, so the ones already answered keep their answer.
+      for (const pending of group) pending.reject(toEdgeLogError(error));
+    }
+  }
+
+  /** Commits `group` in one transaction; when storage fails it, each batch is retried alone, in order. */
+  async #commit(db: LogDatabase, group: CheckedAppend[]): Promise<void> {
+    if (group.length === 0) return;
+    if (this.#closed) {
+      for (const pending of group) pending.reject(closedError());
+      return;
+    }
+    let outcomes: Outcome[];
+    try {
+      outcomes = await this.#appendTransaction(db, group);
+    } catch (error) {
+      // The transaction rolled back whole (quota, I/O): nothing of it was stored. One batch that does not fit
+      // must not fail smaller ones that came with it, so retry each alone, in order (sequences depend on it).
+      if (group.length > 1 && !this.#closed) {
+        for (const pending of group) await this.#commit(db, [pending]);
+      } else {
+        for (const pending of group) pending.reject(toEdgeLogError(error));
+      }
+      return;
+    }
+    const appended: [string, number][] = [];
+    for (const [i, pending] of group.entries()) {
+      const outcome = outcomes[i];
+      if (outcome === undefined) pending.reject(new Error("append lost its result"));
+      else if ("error" in outcome) pending.reject(outcome.error);
+      else {
+        pending.resolve(outcome.ok);
+        if (!outcome.ok.duplicate) appended.push([pending.tp.topic, pending.tp.partition]);
+      }
+    }
+    if (appended.length > 0) {
+      this.#appendTransactions++;
+      this.#appendedBatches += appended.length;
+      for (const [topic, partition] of appended) this.#waitersOf(topic, partition, false)?.notify();
+      this.#post({ type: "appended", partitions: appended });
+    }
+  }
+
+  /**
+   * The append transaction: offsets, sequence checks and retention for every batch of the group, in order.
+   * Partition rows and producer states are read once and carried in memory across the group, so a later batch
+   * of the same producer is checked against the earlier one. Rejects only when storage fails (rolled back).
+   */
+  async #appendTransaction(db: LogDatabase, group: CheckedAppend[]): Promise<Outcome[]> {
+    const now = this.#now();
+    return this.#inTransaction(db, APPEND_STORES, "readwrite", async (tx) => {
+      const topics = new Map<string, TopicMetadata | undefined>();
+      const partitions = new Map<string, { topic: TopicMetadata; row: PartitionRow }>();
+      const producers = new Map<string, ProducerState | undefined>();
+      const outcomes: Outcome[] = [];
+      for (const pending of group) {
+        const { tp, batch } = pending;
+        try {
+          if (!topics.has(tp.topic)) topics.set(tp.topic, await tx.objectStore("topics").get(tp.topic));
+          const topic = topics.get(tp.topic);
+          if (topic === undefined) {
+            this.#topicCache.delete(tp.topic);
+            throw unknownTopic(tp.topic);
+          }
+          // The cache may be behind another tab (grown, or deleted and re-created): the row here is the truth.
+          this.#topicCache.set(tp.topic, topic);
+          assertPartitionExists(tp.topic, tp.partition, topic.partitions);
+          // Deleted and re-created (maybe in another tab) since inspection: inspect against the topic of now.
+          const header =
+            topic.topicId === pending.topic.topicId
+              ? pending.header
+              : inspectBatchForAppend(topic, tp, batch);
+          const partitionKey = `${topic.topicId}\u0000${tp.partition}`;
+          let partition = partitions.get(partitionKey);
+          if (partition === undefined) {
+            partition = { topic, row: await partitionIn(tx, topic.topicId, tp.partition) };
+            partitions.set(partitionKey, partition);
+          }
+          const row = partition.row;
+          let state: ProducerState | undefined;
+          const producerKey = `${partitionKey}\u0000${header.producerId}`;
+          if (header.producerId !== null) {
+            if (!producers.has(producerKey)) {
+              const stored = await tx
+                .objectStore("producers")
+                .get([topic.topicId, tp.partition, header.producerId]);
+              producers.set(producerKey, stored?.state);
+            }
+            state = producers.get(producerKey);
+          }
+          const check = checkProducerSequence(tp, state, header);
+          if (check.kind === "duplicate") {
+            const { baseOffset, lastOffset, logAppendTime } = check.entry;
+            outcomes.push({
+              ok: { baseOffset, lastOffset, logAppendTime, duplicate: true, ...offsetsOf(row) },
+            });
+            continue;
+          }
+          const baseOffset = row.highWatermark;
+          const stored: BatchRow = {
+            topicId: topic.topicId,
+            partition: tp.partition,
+            baseOffset,
+            lastOffset: baseOffset + header.recordCount - 1,
+            recordCount: header.recordCount,
+            maxTimestamp: header.maxTimestamp,
+            logAppendTime: now,
+            sizeBytes: batch.byteLength,
+            payload: batch,
+          };
+          // Not awaited: requests of a transaction run in order, and a failed one aborts the transaction,
+          // which `#inTransaction` reports. Awaiting each would cost a round trip per batch.
+          settle(tx.objectStore("batches").add(stored));
+          partition.row = {
+            ...row,
+            highWatermark: stored.lastOffset + 1,
+            sizeBytes: row.sizeBytes + stored.sizeBytes,
+          };
+          if (header.producerId !== null) {
+            const next = producerStateAfterAppend(state, header, baseOffset, now);
+            producers.set(producerKey, next);
+            settle(
+              tx.objectStore("producers").put({
+                topicId: topic.topicId,
+                partition: tp.partition,
+                producerId: header.producerId,
+                state: next,
+              }),
+            );
+          }
+          outcomes.push({
+            ok: {
+              baseOffset,
+              lastOffset: stored.lastOffset,
+              logAppendTime: now,
+              duplicate: false,
+              ...offsetsOf(partition.row),
+            },
+          });
+        } catch (error) {
+          // A verdict on this batch only (unknown partition, out of sequence…): the others go on.
+          if (!isEdgeLogError(error)) throw error;
+          outcomes.push({ error });
+        }
+      }
+      for (const partition of partitions.values()) {
+        // Retention after appends, as the memory store does: there is no alarm in a tab.
+        const row = await applyRetention(tx, partition.topic, partition.row, now);
+        settle(tx.objectStore("partitions").put(row));
+      }
+      return outcomes;
+    });
+  }
+
+  // ── reads ───────────────────────────────────────────────────────────────────────────────────────────────────
+
+  async read(tp: TopicPartition, options: ReadOptions): Promise<ReadResult> {
+    const maxBytes = options.maxBytes ?? DEFAULT_READ_MAX_BYTES;
+    const result = await this.#readNow(tp, options.offset, maxBytes);
+    const maxWaitMs = options.maxWaitMs ?? 0;
+    if (result.batches.length > 0 || maxWaitMs <= 0 || options.offset < result.highWatermark) return result;
+    // Long-poll (Kafka's fetch.max.wait.ms): woken by an append in this tab or, through the channel, another.
+    const waiters = this.#waitersOf(tp.topic, tp.partition, true);
+    await waiters.wait(maxWaitMs, options.signal);
+    return this.#readNow(tp, options.offset, maxBytes);
+  }
+
+  #readNow(tp: TopicPartition, offset: number, maxBytes: number): Promise<ReadResult> {
+    return this.#read(["topics", "partitions", "batches"], async (tx) => {
+      const { topic, row } = await partitionOf(tx, tp);
+      assertInRange(tp, row, offset);
+      const batches: StoredBatch[] = [];
+      let budget = maxBytes;
+      const start = await baseOffsetHolding(tx, topic.topicId, tp.partition, offset);
+      let cursor = await tx
+        .objectStore("batches")
+        .openCursor(batchRange(topic.topicId, tp.partition, start, null));
+      while (cursor !== null) {
+        const { topicId: _t, partition: _p, ...batch } = cursor.value;
+        // Always the batch holding `offset`, then whole batches while the budget lasts (Kafka's fetch rule).
+        if (batches.length > 0 && batch.sizeBytes > budget) break;
+        batches.push(batch);
+        budget -= batch.sizeBytes;
+        cursor = await cursor.continue();
+      }
+      return { batches, ...offsetsOf(row) };
+    });
+  }
+
+  async offsets(tp: TopicPartition): Promise<PartitionOffsets> {
+    return this.#read(["topics", "partitions"], async (tx) => offsetsOf((await partitionOf(tx, tp)).row));
+  }
+
+  async offsetForTimestamp(tp: TopicPartition, timestamp: number): Promise<number | null> {
+    return this.#read(["topics", "partitions", "batches"], async (tx) => {
+      const { topic, row } = await partitionOf(tx, tp);
+      let cursor = await tx.objectStore("batches").openCursor(partitionRange(topic.topicId, tp.partition));
+      while (cursor !== null) {
+        const batch = cursor.value;
+        if (batch.maxTimestamp >= timestamp) {
+          const found = findOffsetForTimestamp(batch.payload, batch.baseOffset, timestamp);
+          // A batch straddling the log start may hold the match below it: the first retained offset answers.
+          if (found !== null) return Math.max(found, row.logStartOffset);
+        }
+        cursor = await cursor.continue();
+      }
+      return null;
+    });
+  }
+
+  async listBatches(
+    tp: TopicPartition,
+    options: { fromOffset?: number; limit?: number } = {},
+  ): Promise<BatchInfo[]> {
+    return this.#read(["topics", "partitions", "batches"], async (tx) => {
+      const { topic, row } = await partitionOf(tx, tp);
+      const from = Math.max(options.fromOffset ?? row.logStartOffset, row.logStartOffset);
+      const start = await baseOffsetHolding(tx, topic.topicId, tp.partition, from);
+      const rows = await tx
+        .objectStore("batches")
+        .getAll(
+          batchRange(topic.topicId, tp.partition, start, null),
+          options.limit ?? DEFAULT_LIST_BATCHES_LIMIT,
+        );
+      return rows.map(batchInfoOf);
+    });
+  }
+
+  async deleteRecords(tp: TopicPartition, beforeOffset: number): Promise<PartitionOffsets> {
+    return this.#write(APPEND_STORES, async (tx) => {
+      const { topic, row } = await partitionOf(tx, tp);
+      assertInRange(tp, row, beforeOffset);
+      const next = await deleteBelow(tx, topic.topicId, tp.partition, row, beforeOffset);
+      await tx.objectStore("partitions").put(next);
+      return offsetsOf(next);
+    });
+  }
+
+  // ── consumer groups ─────────────────────────────────────────────────────────────────────────────────────────
+
+  async commitOffsets(groupId: string, offsets: readonly CommittedOffset[]): Promise<void> {
+    await this.#write(["topics", "offsets"], async (tx) => {
+      // Validate everything before writing anything: a commit is all or nothing.
+      const topics = new Map<string, TopicMetadata>();
+      for (const { topic, partition } of offsets) {
+        let metadata = topics.get(topic);
+        if (metadata === undefined) {
+          metadata = await topicIn(tx, topic);
+          topics.set(topic, metadata);
+        }
+        assertPartitionExists(topic, partition, metadata.partitions);
+      }
+      const store = tx.objectStore("offsets");
+      await Promise.all(
+        offsets.map(({ topic, partition, offset, metadata }) =>
+          store.put({ groupId, topic, partition, offset, metadata }),
+        ),
+      );
+    });
+  }
+
+  async fetchOffsets(groupId: string, topics?: readonly string[]): Promise<CommittedOffset[]> {
+    const rows = await this.#read(["offsets"], (tx) => tx.objectStore("offsets").getAll(groupRange(groupId)));
+    const wanted = topics === undefined ? null : new Set(topics);
+    return rows
+      .filter((row) => wanted === null || wanted.has(row.topic))
+      .map(({ topic, partition, offset, metadata }) => ({ topic, partition, offset, metadata }))
+      .sort((a, b) => compareStrings(a.topic, b.topic) || a.partition - b.partition);
+  }
+
+  async getGroupState(groupId: string): Promise<VersionedGroupState | null> {
+    const row = await this.#read(["groups"], (tx) => tx.objectStore("groups").get(groupId));
+    // Structured clone already handed out a copy: the stored state changes only through putGroupState.
+    return row === undefined ? null : { state: row.state, version: row.version };
+  }
+
+  async putGroupState(groupId: string, state: unknown, expectedVersion: number | null): Promise<number> {
+    return this.#write(["groups"], async (tx) => {
+      const groups = tx.objectStore("groups");
+      const currentVersion = (await groups.get(groupId))?.version ?? null;
+      if (currentVersion !== expectedVersion) {
+        throw new EdgeLogError(
+          "CONCURRENT_TRANSACTIONS",
+          `group "${groupId}" state is at version ${String(currentVersion)}, not ${String(expectedVersion)}`,
+          { context: { groupId } },
+        );
+      }
+      const version = (currentVersion ?? 0) + 1;
+      await groups.put({ groupId, state, version });
+      return version;
+    });
+  }
+
+  async listGroups(): Promise<string[]> {
+    const ids = await this.#read(["groups", "offsets"], async (tx) => {
+      const [withState, offsetKeys] = await Promise.all([
+        tx.objectStore("groups").getAllKeys(),
+        tx.objectStore("offsets").getAllKeys(),
+      ]);
+      return new Set([...withState, ...offsetKeys.map(([groupId]) => groupId)]);
+    });
+    return [...ids].sort(compareStrings);
+  }
+
+  async deleteGroup(groupId: string): Promise<void> {
+    await this.#write(["groups", "offsets"], async (tx) => {
+      const groups = tx.objectStore("groups");
+      const offsets = tx.objectStore("offsets");
+      const [state, offsetCount] = await Promise.all([
+        groups.getKey(groupId),
+        offsets.count(groupRange(groupId)),
+      ]);
+      if (state === undefined && offsetCount === 0) {
+        throw new EdgeLogError("GROUP_ID_NOT_FOUND", `unknown group "${groupId}"`, { context: { groupId } });
+      }
+      await Promise.all([groups.delete(groupId), offsets.delete(groupRange(groupId))]);
+    });
+  }
+
+  // ── lifecycle ───────────────────────────────────────────────────────────────────────────────────────────────
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const error = closedError();
+    for (const pending of this.#queue.splice(0)) pending.reject(error);
+    for (const waiters of this.#waiters.values()) waiters.fail(error);
+    this.#waiters.clear();
+    this.#channel?.close();
+    // close() lets running transactions finish: appends already in one still resolve.
+    const db = await this.#db.catch(() => null);
+    db?.close();
+  }
+
+  // ── internals ───────────────────────────────────────────────────────────────────────────────────────────────
+
+  #read<T>(stores: AnyStores, body: (tx: ReadTx) => Promise<T>): Promise<T> {
+    return this.#run(stores, "readonly", body);
+  }
+
+  #write<T>(stores: AnyStores, body: (tx: WriteTx) => Promise<T>): Promise<T> {
+    return this.#run(stores, "readwrite", body);
+  }
+
+  async #run<M extends "readonly" | "readwrite", T>(
+    stores: AnyStores,
+    mode: M,
+    body: (tx: IDBPTransaction<LogSchema, AnyStores, M>) => Promise<T>,
+  ): Promise<T> {
+    if (this.#closed) throw closedError();
+    const db = await this.#db.catch((error: unknown) => {
+      throw toEdgeLogError(error);
+    });
+    if (this.#closed) throw closedError();
+    return this.#inTransaction(db, stores, mode, body);
+  }
+
+  /**
+   * Runs `body` in a new transaction and resolves once the transaction committed. An `EdgeLogError` from `body`
+   * aborts the transaction (nothing it wrote stays); a native failure becomes an `EdgeLogError` with the native
+   * error as `cause`, looking through an `AbortError` to the transaction's own error (quota).
+   */
+  async #inTransaction<M extends "readonly" | "readwrite", T>(
+    db: LogDatabase,
+    stores: AnyStores,
+    mode: M,
+    body: (tx: IDBPTransaction<LogSchema, AnyStores, M>) => Promise<T>,
+  ): Promise<T> {
+    let tx: IDBPTransaction<LogSchema, AnyStores, M>;
+    try {
+      tx = db.transaction(stores, mode, { durability: this.#durability });
+    } catch (error) {
+      throw toEdgeLogError(error);
+    }
+    // idb's `tx.done` rejects on the request's bubbling `error` event, before the abort has set
+    // `transaction.error`; the cause (a quota error, say) is only known once the transaction has ended.
+    const ended = new Promise<void>((resolve) => {
+      tx.addEventListener("complete", () => resolve(), { once: true });
+      tx.addEventListener("abort", () => resolve(), { once: true });
+    });
+    try {
+      const result = await body(tx);
+      await tx.done;
+      return result;
+    } catch (error) {
+      settle(tx.done);
+      try {
+        tx.abort();
+      } catch {
+        // Already committed or aborting: there is nothing left to undo.
+      }
+      await ended;
+      throw toEdgeLogError(error, tx.error);
+    }
+  }
+
+  async #cachedTopic(db: LogDatabase, name: string): Promise<TopicMetadata> {
+    const cached = this.#topicCache.get(name);
+    if (cached !== undefined) return cached;
+    const topic = await this.#inTransaction(db, ["topics"], "readonly", (tx) => topicIn(tx, name));
+    this.#topicCache.set(name, topic);
+    return topic;
+  }
+
+  #waitersOf(topic: string, partition: number, create: true): AppendWaiters;
+  #waitersOf(topic: string, partition: number, create: false): AppendWaiters | undefined;
+  #waitersOf(topic: string, partition: number, create: boolean): AppendWaiters | undefined {
+    const key = `${topic}\u0000${partition}`;
+    let waiters = this.#waiters.get(key);
+    if (waiters === undefined && create) {
+      waiters = new AppendWaiters();
+      this.#waiters.set(key, waiters);
+    }
+    return waiters;
+  }
+
+  #topicDeleted(topic: string): void {
+    this.#topicCache.delete(topic);
+    const error = unknownTopic(topic);
+    for (const [key, waiters] of this.#waiters) {
+      if (key.startsWith(`${topic}\u0000`)) waiters.fail(error);
+    }
+  }
+
+  #post(message: ChannelMessage): void {
+    try {
+      this.#channel?.postMessage(message);
+    } catch {
+      // A closed channel (the store is closing): other tabs' readers fall back to their timeouts.
+    }
+  }
+
+  #onMessage(message: ChannelMessage): void {
+    if (this.#closed) return;
+    if (message.type === "appended") {
+      for (const [topic, partition] of message.partitions) this.#waitersOf(topic, partition, false)?.notify();
+    } else if (message.type === "topic-deleted") {
+      this.#topicDeleted(message.topic);
+    }
+  }
+}
+
+function closedError(): EdgeLogError {
+  return new EdgeLogError("STORE_CLOSED", "the store is closed");
+}

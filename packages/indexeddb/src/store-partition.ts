@@ -1,0 +1,148 @@
+/**
+ * @module
+ * Partition-level steps that `IndexedDbLogStore` runs inside its transactions: find a topic and a partition row,
+ * find the batch holding an offset through the batch key, drop batches below a new log start (with the producers
+ * they protected) and apply retention. Each takes the transaction it runs in; none opens one.
+ */
+import {
+  assertPartitionExists,
+  type BatchInfo,
+  EdgeLogError,
+  type PartitionOffsets,
+  planRetention,
+  producerStateIsLive,
+  type TopicMetadata,
+  type TopicPartition,
+  unknownTopic,
+} from "@edgelog/core";
+import type { IDBPTransaction, StoreNames } from "idb";
+import {
+  type BatchRow,
+  batchRange,
+  type LogSchema,
+  type PartitionRow,
+  partitionRange,
+} from "./idb-schema.ts";
+
+type AnyStores = StoreNames<LogSchema>[];
+export type ReadTx = IDBPTransaction<LogSchema, AnyStores, "readonly">;
+export type WriteTx = IDBPTransaction<LogSchema, AnyStores, "readwrite">;
+type Tx = ReadTx | WriteTx;
+
+/** Marks a request's promise as handled: its failure aborts the transaction, which is reported instead. */
+export function settle(promise: Promise<unknown>): void {
+  promise.catch(() => undefined);
+}
+
+export async function topicIn(tx: Tx, name: string): Promise<TopicMetadata> {
+  const topic = await tx.objectStore("topics").get(name);
+  if (topic === undefined) throw unknownTopic(name);
+  return topic;
+}
+
+export async function partitionIn(tx: Tx, topicId: string, partition: number): Promise<PartitionRow> {
+  return (
+    (await tx.objectStore("partitions").get([topicId, partition])) ?? {
+      topicId,
+      partition,
+      logStartOffset: 0,
+      highWatermark: 0,
+      sizeBytes: 0,
+    }
+  );
+}
+
+export async function partitionOf(
+  tx: Tx,
+  tp: TopicPartition,
+): Promise<{ topic: TopicMetadata; row: PartitionRow }> {
+  const topic = await topicIn(tx, tp.topic);
+  assertPartitionExists(tp.topic, tp.partition, topic.partitions);
+  return { topic, row: await partitionIn(tx, topic.topicId, tp.partition) };
+}
+
+/**
+ * Base offset of the batch holding `offset`, found with one reverse cursor step on the batch key; `offset`
+ * itself when no batch holds it (at the high watermark), so a range from it starts right.
+ */
+export async function baseOffsetHolding(
+  tx: Tx,
+  topicId: string,
+  partition: number,
+  offset: number,
+): Promise<number> {
+  const range = IDBKeyRange.bound([topicId, partition], [topicId, partition, offset]);
+  const cursor = await tx.objectStore("batches").openCursor(range, "prev");
+  return cursor !== null && cursor.value.lastOffset >= offset ? cursor.value.baseOffset : offset;
+}
+
+/**
+ * Advances the log start to `beforeOffset`, drops the batches wholly below it and the producers whose batches
+ * are all gone (core's producerStateIsLive). Returns the new row; the caller writes it.
+ */
+export async function deleteBelow(
+  tx: WriteTx,
+  topicId: string,
+  partition: number,
+  row: PartitionRow,
+  beforeOffset: number,
+): Promise<PartitionRow> {
+  const logStartOffset = Math.max(row.logStartOffset, beforeOffset);
+  let freedBytes = 0;
+  let cursor = await tx.objectStore("batches").openCursor(batchRange(topicId, partition, 0, logStartOffset));
+  while (cursor !== null) {
+    // Only the last batch below the new start can straddle it; it stays.
+    if (cursor.value.lastOffset < logStartOffset) {
+      freedBytes += cursor.value.sizeBytes;
+      settle(cursor.delete());
+    }
+    cursor = await cursor.continue();
+  }
+  let producer = await tx.objectStore("producers").openCursor(partitionRange(topicId, partition));
+  while (producer !== null) {
+    if (!producerStateIsLive(producer.value.state, logStartOffset)) settle(producer.delete());
+    producer = await producer.continue();
+  }
+  return { ...row, logStartOffset, sizeBytes: row.sizeBytes - freedBytes };
+}
+
+/** Kafka's `delete` cleanup policy, planned by core; checks the oldest batch first so most appends read one key. */
+export async function applyRetention(
+  tx: WriteTx,
+  topic: TopicMetadata,
+  row: PartitionRow,
+  now: number,
+): Promise<PartitionRow> {
+  const retentionMs = topic.config["retention.ms"];
+  const retentionBytes = topic.config["retention.bytes"];
+  const oversize = retentionBytes >= 0 && row.sizeBytes > retentionBytes;
+  if (!oversize) {
+    if (retentionMs < 0) return row;
+    const first = await tx.objectStore("batches").get(partitionRange(row.topicId, row.partition));
+    if (first === undefined || Math.max(first.maxTimestamp, first.logAppendTime) >= now - retentionMs)
+      return row;
+  }
+  const batches = await tx.objectStore("batches").getAll(partitionRange(row.topicId, row.partition));
+  const cutoff = planRetention(batches, topic.config, now, row.sizeBytes);
+  return cutoff === null ? row : deleteBelow(tx, row.topicId, row.partition, row, cutoff);
+}
+
+export function batchInfoOf(row: BatchRow): BatchInfo {
+  const { baseOffset, lastOffset, recordCount, maxTimestamp, logAppendTime, sizeBytes } = row;
+  return { baseOffset, lastOffset, recordCount, maxTimestamp, logAppendTime, sizeBytes };
+}
+
+export function offsetsOf(row: PartitionRow): PartitionOffsets {
+  return { logStartOffset: row.logStartOffset, highWatermark: row.highWatermark };
+}
+
+export function assertInRange(tp: TopicPartition, row: PartitionRow, offset: number): void {
+  if (offset < row.logStartOffset || offset > row.highWatermark) {
+    const { logStartOffset, highWatermark } = row;
+    throw new EdgeLogError(
+      "OFFSET_OUT_OF_RANGE",
+      `offset ${offset} is outside [${logStartOffset}, ${highWatermark}] of ${tp.topic}/${tp.partition}`,
+      { context: { topic: tp.topic, partition: tp.partition, offset, logStartOffset, highWatermark } },
+    );
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * @module
+ * The offline log in real Chromium: real IndexedDB, Web Locks electing the syncer, BroadcastChannel between two
+ * logs of one name. The upstream is the Worker app itself, run in the page over a MemoryStore (a Worker cannot be
+ * reached from the browser test); the `fetch` option routes requests to it.
+ */
+import { DEFAULT_TOPIC_CONFIG, decodeBatch, decodeText, type LogStore, MemoryStore } from "@edgelog/core";
+import { expect, it } from "vitest";
+import { openOfflineLog } from "../src/index.ts";
+
+const WORKER_APP: string = new URL("../../../apps/worker/src/app.ts", import.meta.url).href;
+
+it("two logs of one name in Chromium: one syncs (Web Locks), both append, exactly once upstream", async () => {
+  const { createApp } = (await import(/* @vite-ignore */ WORKER_APP)) as {
+    createApp(options: { store: () => LogStore }): {
+      fetch(request: Request, env: unknown): Response | Promise<Response>;
+    };
+  };
+  const upstream = new MemoryStore();
+  await upstream.createTopic({ name: "clicks", partitions: 2, config: DEFAULT_TOPIC_CONFIG });
+  const app = createApp({ store: () => upstream });
+  const fetch = async (input: RequestInfo | URL, init?: RequestInit) =>
+    app.fetch(new Request(input, init), {});
+  const name = `browser-${Math.random().toString(36).slice(2)}`;
+  const upstreamOptions = { url: "http://edgelog.test", fetch };
+  const a = await openOfflineLog({ name, upstream: upstreamOptions });
+  const b = await openOfflineLog({ name, upstream: upstreamOptions });
+  const expected: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    expected.push(`k${i % 3}:v${i}`);
+    await (i % 2 === 0 ? a : b).append("clicks", { key: `k${i % 3}`, value: `v${i}` });
+  }
+  await b.flush();
+  const got: string[] = [];
+  for (const partition of [0, 1]) {
+    const { batches } = await upstream.read({ topic: "clicks", partition }, { offset: 0 });
+    got.push(
+      ...batches.flatMap((x) =>
+        decodeBatch(x.payload).records.map((r) => `${decodeText(r.key)}:${decodeText(r.value)}`),
+      ),
+    );
+  }
+  expect(got.sort()).toEqual(expected.sort());
+  await expect.poll(() => a.pending() + b.pending()).toBe(0);
+  await a.close();
+  await b.close();
+});
+
+it("pauses on the offline event (flush rejects) and resumes on online", async () => {
+  const { createApp } = (await import(/* @vite-ignore */ WORKER_APP)) as {
+    createApp(options: { store: () => LogStore }): {
+      fetch(request: Request, env: unknown): Response | Promise<Response>;
+    };
+  };
+  const upstream = new MemoryStore();
+  await upstream.createTopic({ name: "clicks", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
+  const app = createApp({ store: () => upstream });
+  const fetch = async (input: RequestInfo | URL, init?: RequestInit) =>
+    app.fetch(new Request(input, init), {});
+  const log = await openOfflineLog({
+    name: `browser-${Math.random().toString(36).slice(2)}`,
+    upstream: { url: "http://edgelog.test", fetch },
+  });
+  window.dispatchEvent(new Event("offline"));
+  await log.append("clicks", { value: { n: 1 } });
+  await expect(log.flush()).rejects.toMatchObject({ code: "REQUEST_TIMED_OUT" });
+  expect(log.pending()).toBe(1);
+  window.dispatchEvent(new Event("online"));
+  await expect.poll(() => log.pending()).toBe(0);
+  expect((await upstream.offsets({ topic: "clicks", partition: 0 })).highWatermark).toBe(1);
+  await log.close();
+});
