@@ -169,6 +169,8 @@ window.addEventListener("online", () => {
 });
 window.addEventListener("offline", render);
 render();
+// For people and tests alike: the figures above are live from here on.
+document.body.dataset.ready = "true";
 void ensureTopic(readForm().topic);
 void showUpstream();
 setInterval(() => void showUpstream(), UPSTREAM_POLL_MS);
