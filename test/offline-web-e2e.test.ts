@@ -108,4 +108,45 @@ describe("the web console's offline log against the local Worker, in Chromium", 
     expect(values).toEqual(Array.from({ length: EVENTS }, (_, n) => n % 1_000));
     await context.close();
   });
+
+  it("two tabs appending while one syncs: every event upstream once, each tab's key in order", async () => {
+    const context = await browser.newContext();
+    const tabs = [await context.newPage(), await context.newPage()];
+    for (const [i, tab] of tabs.entries()) {
+      await tab.goto(worker.url);
+      await tab.waitForSelector("body[data-ready=true]");
+      await tab.fill("input[name=topic]", "tabs");
+      await tab.fill("input[name=key]", `tab-${i}`);
+    }
+    await tabs[0]?.click("button[type=submit]"); // online: creates "tabs" upstream, one event from tab-0
+    await context.setOffline(true);
+    await Promise.all(
+      tabs.map(async (tab) => {
+        await tab.click("#append-burst");
+        await tab.click("#append-burst");
+      }),
+    );
+    await context.setOffline(false);
+    for (const tab of tabs) await waitUntil(async () => (await textOf(tab, "#pending")) === "0", 60_000);
+
+    const valuesByKey = new Map<string, number[]>();
+    const description = (await (await fetch(`${worker.url}/v1/topics/tabs`)).json()) as {
+      partitions: { partition: number; highWatermark: number }[];
+    };
+    for (const { partition, highWatermark } of description.partitions) {
+      if (highWatermark === 0) continue;
+      const body = (await (
+        await fetch(`${worker.url}/v1/topics/tabs/partitions/${partition}/records?offset=0&limit=10000`)
+      ).json()) as { records: { key: string; value: { i?: number; x?: number } }[] };
+      for (const record of body.records) {
+        const values = valuesByKey.get(record.key) ?? [];
+        values.push(record.value.i ?? -1);
+        valuesByKey.set(record.key, values);
+      }
+    }
+    const burst = Array.from({ length: 1_000 }, (_, n) => n);
+    expect(valuesByKey.get("tab-0")).toEqual([-1, ...burst, ...burst]);
+    expect(valuesByKey.get("tab-1")).toEqual([...burst, ...burst]);
+    await context.close();
+  });
 });
