@@ -27,3 +27,10 @@ export {
   registerOfflineLogSync,
   type SyncRegistration,
 } from "./service-worker.ts";
+export {
+  type FollowOptions,
+  REPLICA_PREFIX,
+  UPSTREAM_OFFSET_HEADER,
+  UpstreamFollower,
+  upstreamOffsetOf,
+} from "./upstream-follower.ts";

@@ -16,6 +16,7 @@
 import { HttpLogStore } from "@edgelog/client";
 import {
   batchHeaderSize,
+  type ConsumedRecord,
   DEFAULT_TOPIC_CONFIG,
   decodeBatch,
   EdgeLogError,
@@ -34,6 +35,7 @@ import {
 } from "@edgelog/core";
 import { IndexedDbLogStore } from "./indexeddb-log-store.ts";
 import { holdSyncLock, type OutboxMessage, openChannel } from "./tabs.ts";
+import { type FollowOptions, UpstreamFollower } from "./upstream-follower.ts";
 
 /** Reserved group id under which the outbox keeps its state (producer id, epoch, sequences, plan). */
 export const OUTBOX_STATE_ID = "__edgelog_outbox";
@@ -112,6 +114,18 @@ export interface OfflineLog {
   pending(): number;
   flush(): Promise<void>;
   onSync(callback: (event: SyncEvent) => void): () => void;
+  /**
+   * Extension: follows an upstream topic into a local replica for offline reads, live (long-poll) and resumable
+   * across reloads. One tab follows a topic at a time (Web Locks); stop with `signal` or `close()`.
+   */
+  follow(topic: string, options?: FollowOptions): Promise<void>;
+  /** Extension: replicated records of an upstream partition, with their upstream offsets, read locally. */
+  readReplica(
+    topic: string,
+    partition: number,
+    fromOffset?: number,
+    limit?: number,
+  ): Promise<ConsumedRecord[]>;
   close(): Promise<void>;
 }
 
@@ -379,6 +393,29 @@ class OfflineLogImpl implements OfflineLog {
       if (this.#isSyncer) this.#kick();
       else this.#post({ type: "flush" });
     });
+  }
+
+  async follow(topic: string, options: FollowOptions = {}): Promise<void> {
+    const signal = anySignal([this.#abort.signal, options.signal]);
+    const follower = new UpstreamFollower(this.#store, this.#upstream);
+    const run = (): Promise<void> => follower.follow(topic, { ...options, signal });
+    const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+    if (locks === undefined) return run();
+    // Two tabs copying the same topic would each append every record to the replica: one follows, others wait.
+    await locks
+      .request(`edgelog-follow:${this.#options.name}:${topic}`, { signal }, run)
+      .catch((error: unknown) => {
+        if (!signal.aborted) throw error;
+      });
+  }
+
+  readReplica(
+    topic: string,
+    partition: number,
+    fromOffset?: number,
+    limit?: number,
+  ): Promise<ConsumedRecord[]> {
+    return new UpstreamFollower(this.#store, this.#upstream).read(topic, partition, fromOffset, limit);
   }
 
   async close(): Promise<void> {
@@ -741,4 +778,9 @@ class OfflineLogImpl implements OfflineLog {
     // A refusal is reported through this plan's progress event (flush() callers reject on it).
     this.#report(sent);
   }
+}
+
+/** A signal that aborts when any of the given ones does. */
+function anySignal(signals: readonly (AbortSignal | undefined)[]): AbortSignal {
+  return AbortSignal.any(signals.filter((signal): signal is AbortSignal => signal !== undefined));
 }

@@ -1,0 +1,112 @@
+/**
+ * Following upstream into a local replica: live copying, upstream offsets kept, resuming after a restart without
+ * gaps or repeats, and going on after the network returns.
+ */
+import { DEFAULT_TOPIC_CONFIG, encodeBatch, type LogStore, MemoryStore } from "@edgelog/core";
+import { describe, expect, it } from "vitest";
+import { openOfflineLog, REPLICA_PREFIX } from "../src/index.ts";
+
+const WORKER_APP: string = new URL("../../../apps/worker/src/app.ts", import.meta.url).href;
+const { createApp } = (await import(/* @vite-ignore */ WORKER_APP)) as {
+  createApp(options: { store: () => LogStore }): {
+    fetch(request: Request, env: unknown): Response | Promise<Response>;
+  };
+};
+
+const enc = new TextEncoder();
+const text = new TextDecoder();
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function world() {
+  const upstream = new MemoryStore();
+  const app = createApp({ store: () => upstream });
+  let offline = false;
+  const fetch = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> =>
+    offline
+      ? Promise.reject(new TypeError("Failed to fetch"))
+      : Promise.resolve(app.fetch(new Request(input, init), { PARTITIONS: {}, TOPICS: {}, GROUPS: {} }));
+  const produce = async (partition: number, values: string[]) =>
+    upstream.append(
+      { topic: "news", partition },
+      encodeBatch(
+        values.map((v) => ({ key: null, value: enc.encode(v), headers: [], timestamp: Date.now() })),
+      ),
+    );
+  return {
+    upstream,
+    fetch,
+    produce,
+    setOffline: (value: boolean) => {
+      offline = value;
+    },
+  };
+}
+
+describe("follow: an upstream topic into a local replica", () => {
+  it("copies live, keeps upstream offsets, and resumes after a restart without gaps or repeats", async () => {
+    const { upstream, fetch, produce, setOffline } = world();
+    await upstream.createTopic({ name: "news", partitions: 2, config: DEFAULT_TOPIC_CONFIG });
+    await produce(0, ["a", "b"]);
+    await produce(1, ["x"]);
+    await upstream.deleteRecords({ topic: "news", partition: 0 }, 1); // upstream log starts at 1 on partition 0
+    const local = new MemoryStore();
+    const options = {
+      name: "follow-test",
+      store: local,
+      upstream: { url: "http://edgelog.test", fetch },
+      syncIntervalMs: 0,
+    };
+
+    const first = await openOfflineLog(options);
+    const stop = new AbortController();
+    const following = first.follow("news", { signal: stop.signal, maxWaitMs: 200 });
+    await waitFor(async () => (await first.readReplica("news", 0)).length === 1);
+    await produce(0, ["c", "d"]);
+    await waitFor(async () => (await first.readReplica("news", 0)).length === 3);
+    const replica = await first.readReplica("news", 0);
+    expect(replica.map((r) => [r.offset, text.decode(r.value ?? new Uint8Array())])).toEqual([
+      [1, "b"],
+      [2, "c"],
+      [3, "d"],
+    ]);
+    expect(replica[0]?.headers).toEqual([]);
+    expect((await first.readReplica("news", 1)).map((r) => r.offset)).toEqual([0]);
+    expect((await first.readReplica("news", 0, 3)).map((r) => r.offset)).toEqual([3]);
+    stop.abort();
+    await following;
+    await first.close();
+
+    // Written while nobody followed, and while the network was down for a moment after restarting.
+    await produce(0, ["e"]);
+    setOffline(true);
+    const second = await openOfflineLog(options);
+    const again = second.follow("news", { maxWaitMs: 200 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    setOffline(false);
+    await waitFor(async () => (await second.readReplica("news", 0)).length === 4, 20_000);
+    expect((await second.readReplica("news", 0)).map((r) => r.offset)).toEqual([1, 2, 3, 4]);
+    const localBatches = await local.listBatches({ topic: `${REPLICA_PREFIX}news`, partition: 0 });
+    expect(localBatches.reduce((n, b) => n + b.recordCount, 0)).toBe(4);
+    await second.close();
+    await again;
+  }, 30_000);
+
+  it("rejects an unknown upstream topic", async () => {
+    const { fetch } = world();
+    const log = await openOfflineLog({
+      name: "follow-unknown",
+      store: new MemoryStore(),
+      upstream: { url: "http://edgelog.test", fetch },
+      syncIntervalMs: 0,
+    });
+    await expect(log.follow("missing")).rejects.toMatchObject({ code: "UNKNOWN_TOPIC_OR_PARTITION" });
+    await log.close();
+  });
+});
