@@ -30,6 +30,7 @@ import {
   partitionForKey,
   type RecordHeader,
   randomId,
+  type TopicMetadata,
   type TopicPartition,
   toBytes,
 } from "@edgelog/core";
@@ -45,8 +46,13 @@ export const OUTBOX_PREFIX = "__outbox.";
 export const REFUSED_PREFIX = "__refused.";
 /** Upper bound on one upstream batch (the server's `max.message.bytes` may lower it). */
 const MAX_BATCH_BYTES = 1024 * 1024;
-/** Records per sync plan: bounds the plan document and the work lost to one failure. */
-const MAX_PLAN_RECORDS = 1_000;
+/**
+ * Records per sync plan: bounds the plan document (their local offsets) and the work redone after one failure,
+ * while keeping the per-plan fixed cost (state writes, a local delete) small per record when draining a backlog.
+ */
+const MAX_PLAN_RECORDS = 5_000;
+/** How long upstream topic metadata is reused between plans; a refusal always re-checks it fresh. */
+const UPSTREAM_METADATA_MAX_AGE_MS = 2_000;
 const SEQUENCE_MODULUS = 2 ** 31;
 
 /** Errors the server raises before writing anything, about the batch itself: set the record(s) aside. */
@@ -214,6 +220,7 @@ class OfflineLogImpl implements OfflineLog {
   readonly #store: LogStore;
   readonly #ownsStore: boolean;
   readonly #upstream: HttpLogStore;
+  readonly #upstreamMetadata = new Map<string, { meta: TopicMetadata; at: number }>();
   readonly #channel: BroadcastChannel | null;
   readonly #now: () => number;
   readonly #listeners = new Set<(event: SyncEvent) => void>();
@@ -600,13 +607,24 @@ class OfflineLogImpl implements OfflineLog {
     return out;
   }
 
+  /** Upstream metadata for planning, reused briefly so a backlog drains without a metadata request per plan. */
+  async #upstreamTopic(topic: string): Promise<TopicMetadata | null> {
+    const cached = this.#upstreamMetadata.get(topic);
+    if (cached !== undefined && this.#now() - cached.at < UPSTREAM_METADATA_MAX_AGE_MS) return cached.meta;
+    const meta = await this.#upstream.getTopic(topic);
+    // An unknown topic is never cached: records for it are refused, so the answer must be current.
+    if (meta === null) this.#upstreamMetadata.delete(topic);
+    else this.#upstreamMetadata.set(topic, { meta, at: this.#now() });
+    return meta;
+  }
+
   async #buildPlan(state: OutboxState): Promise<SyncPlan | null> {
     for (const topic of await this.#outboxTopics()) {
       const from = state.committed[topic] ?? 0;
       const { highWatermark } = await this.#store.offsets(localTp(topic));
       if (from >= highWatermark) continue;
       const records = await this.#localRecords(topic, from, Math.min(highWatermark, from + MAX_PLAN_RECORDS));
-      const meta = await this.#upstream.getTopic(topic);
+      const meta = await this.#upstreamTopic(topic);
       const batches: PlannedBatch[] = [];
       const byPartition = new Map<number, { batch: PlannedBatch; base: number; size: number }>();
       // Keyless records stick to one partition per plan (Kafka's sticky partitioner, KIP-480).
@@ -705,6 +723,7 @@ class OfflineLogImpl implements OfflineLog {
         const code = error.code;
         if (code === "UNKNOWN_TOPIC_OR_PARTITION") {
           // Re-check: only a topic or partition that is really gone refuses the records.
+          this.#upstreamMetadata.delete(plan.topic);
           const meta = await this.#upstream.getTopic(plan.topic);
           if (meta !== null && batch.partition < meta.partitions) throw error;
         }
