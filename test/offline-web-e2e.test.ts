@@ -7,6 +7,7 @@
  */
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM_LAUNCH_OPTIONS } from "./support/chromium.ts";
 import { type LocalWorker, startLocalWorker } from "./support/local-worker.ts";
 
 const BURSTS = 10; // the console's "Append 1,000" button, ten times
@@ -30,17 +31,7 @@ describe("the web console's offline log against the local Worker, in Chromium", 
 
   beforeAll(async () => {
     worker = await startLocalWorker();
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    });
+    browser = await chromium.launch(CHROMIUM_LAUNCH_OPTIONS);
   });
 
   afterAll(async () => {

@@ -2,6 +2,7 @@
 // system executable: nothing is downloaded). CHROMIUM_PATH overrides where it is.
 import { playwright } from "@vitest/browser-playwright";
 import { defineProject } from "vitest/config";
+import { CHROMIUM_LAUNCH_OPTIONS } from "../../test/support/chromium.ts";
 
 export default defineProject({
   test: {
@@ -12,17 +13,7 @@ export default defineProject({
       headless: true,
       instances: [{ browser: "chromium" }],
       provider: playwright({
-        launchOptions: {
-          executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-          args: [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-          ],
-        },
+        launchOptions: CHROMIUM_LAUNCH_OPTIONS,
       }),
     },
   },

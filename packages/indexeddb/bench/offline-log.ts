@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
 import { build } from "vite";
+import { CHROMIUM_LAUNCH_OPTIONS } from "../../../test/support/chromium.ts";
 import { startLocalWorker } from "../../../test/support/local-worker.ts";
 
 const REPO_ROOT = resolve(import.meta.dirname, "../../..");
@@ -93,17 +94,7 @@ files.set("/bench/index.html", {
 });
 
 const worker = await startLocalWorker();
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-  ],
-});
+const browser = await chromium.launch(CHROMIUM_LAUNCH_OPTIONS);
 try {
   const created = await fetch(`${worker.url}/v1/topics`, {
     method: "POST",
