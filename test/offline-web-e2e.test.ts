@@ -140,4 +140,40 @@ describe("the web console's offline log against the local Worker, in Chromium", 
     expect(valuesByKey.get("tab-1")).toEqual([...burst, ...burst]);
     await context.close();
   });
+
+  it("sets a record upstream can never take aside, reports it, and delivers the events around it", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(worker.url);
+    await page.waitForSelector("body[data-ready=true]");
+    await page.fill("input[name=topic]", "refusals");
+    await page.fill("input[name=key]", "k");
+    await page.fill("input[name=value]", '"before"');
+    await page.click("button[type=submit]");
+    await waitUntil(async () => (await textOf(page, "#pending")) === "0", 20_000);
+    await context.setOffline(true);
+    // Larger than the topic's max.message.bytes (1 MiB): the server can never take it.
+    await page.fill("input[name=value]", JSON.stringify("x".repeat(1_100_000)));
+    await page.click("button[type=submit]");
+    await page.fill("input[name=value]", '"after"');
+    await page.click("button[type=submit]");
+    await waitUntil(async () => (await textOf(page, "#pending")) === "2", 20_000);
+    await context.setOffline(false);
+    await waitUntil(async () => (await textOf(page, "#pending")) === "0", 30_000);
+    await waitUntil(async () => (await textOf(page, "#last-error")).includes("MESSAGE_TOO_LARGE"), 10_000);
+
+    const description = (await (await fetch(`${worker.url}/v1/topics/refusals`)).json()) as {
+      partitions: { partition: number; highWatermark: number }[];
+    };
+    const values: unknown[] = [];
+    for (const { partition, highWatermark } of description.partitions) {
+      if (highWatermark === 0) continue;
+      const body = (await (
+        await fetch(`${worker.url}/v1/topics/refusals/partitions/${partition}/records?offset=0`)
+      ).json()) as { records: { value: unknown }[] };
+      values.push(...body.records.map((r) => r.value));
+    }
+    expect(values).toEqual(["before", "after"]);
+    await context.close();
+  });
 });

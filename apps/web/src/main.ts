@@ -49,6 +49,13 @@ log.onSync((event) => {
   render();
 });
 
+/** Appends can fail too (a full disk: STORAGE_QUOTA_EXCEEDED); say so instead of losing the click silently. */
+function showAppendError(error: unknown): void {
+  lastError.hidden = false;
+  const code = (error as { code?: string }).code ?? "ERROR";
+  lastError.textContent = `append failed: ${code}: ${error instanceof Error ? error.message : String(error)}`;
+}
+
 const form = element<HTMLFormElement>("append-form");
 function readForm(): { topic: string; key: string; value: OfflineValue } {
   const data = new FormData(form);
@@ -85,7 +92,7 @@ form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const { topic, key, value } = readForm();
   await ensureTopic(topic);
-  await log.append(topic, { key: key === "" ? null : key, value });
+  await log.append(topic, { key: key === "" ? null : key, value }).catch(showAppendError);
   render();
 });
 
@@ -97,7 +104,7 @@ element("append-burst").addEventListener("click", async () => {
     Array.from({ length: BURST }, (_, i) =>
       log.append(topic, { key: key === "" ? null : key, value: { i } }),
     ),
-  );
+  ).catch(showAppendError);
   render();
 });
 
