@@ -2,7 +2,13 @@
 // instances on one database (as two tabs would be), a reader woken across instances by BroadcastChannel,
 // durability across close and reopen, and a measurement of appends per second with and without group commit.
 import { DEFAULT_TOPIC_CONFIG, type LogStore } from "@edgelog/core";
-import { expectEdgeLogError, makeBatch, readAll, runLogStoreConformance } from "@edgelog/core/testing";
+import {
+  expectEdgeLogError,
+  expectTwoWritersGetDenseOffsets,
+  makeBatch,
+  readAll,
+  runLogStoreConformance,
+} from "@edgelog/core/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { IndexedDbLogStore } from "../src/index.ts";
 
@@ -49,22 +55,7 @@ describe("IndexedDbLogStore in Chromium", () => {
     const tabA = open(name);
     const tabB = open(name);
     await createTopic(tabA);
-    const appends = Array.from({ length: 40 }, (_, i) =>
-      (i % 2 === 0 ? tabA : tabB).append(tp, makeBatch((i % 3) + 1, `x${i}`)),
-    );
-    for (let i = 0; i < 10; i++) {
-      await new Promise((r) => setTimeout(r, 0));
-      appends.push((i % 2 === 0 ? tabB : tabA).append(tp, makeBatch(2, `y${i}`)));
-    }
-    const results = await Promise.all(appends);
-    const ranges = results.map((r) => [r.baseOffset, r.lastOffset] as const).sort((x, y) => x[0] - y[0]);
-    let next = 0;
-    for (const [base, last] of ranges) {
-      expect(base).toBe(next);
-      next = last + 1;
-    }
-    expect(await tabA.offsets(tp)).toEqual({ logStartOffset: 0, highWatermark: next });
-    expect((await readAll(tabB, tp)).map((r) => r.offset)).toEqual(Array.from({ length: next }, (_, i) => i));
+    await expectTwoWritersGetDenseOffsets(tabA, tabB, tp);
   });
 
   it("wakes a reader of one instance on an append through another (BroadcastChannel)", async () => {

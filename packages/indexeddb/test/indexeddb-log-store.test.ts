@@ -4,7 +4,13 @@
 // gets its own fresh factory.
 import "fake-indexeddb/auto";
 import { DEFAULT_TOPIC_CONFIG, isEdgeLogError, type LogStore } from "@edgelog/core";
-import { expectEdgeLogError, makeBatch, readAll, runLogStoreConformance } from "@edgelog/core/testing";
+import {
+  expectEdgeLogError,
+  expectTwoWritersGetDenseOffsets,
+  makeBatch,
+  readAll,
+  runLogStoreConformance,
+} from "@edgelog/core/testing";
 import { IDBFactory, IDBObjectStore } from "fake-indexeddb";
 import { afterEach, describe, expect, it } from "vitest";
 import { toEdgeLogError } from "../src/idb-errors.ts";
@@ -91,23 +97,7 @@ describe("IndexedDbLogStore", () => {
     const tabA = open(factory, name);
     const tabB = open(factory, name);
     await createTopic(tabA);
-    const appends = Array.from({ length: 30 }, (_, i) =>
-      (i % 2 === 0 ? tabA : tabB).append(tp, makeBatch((i % 3) + 1, `x${i}`)),
-    );
-    // Some in later ticks too, so the tabs' transactions interleave.
-    for (let i = 0; i < 10; i++) {
-      await new Promise((r) => setTimeout(r, 0));
-      appends.push((i % 2 === 0 ? tabB : tabA).append(tp, makeBatch(2, `y${i}`)));
-    }
-    const results = await Promise.all(appends);
-    const ranges = results.map((r) => [r.baseOffset, r.lastOffset] as const).sort((x, y) => x[0] - y[0]);
-    let next = 0;
-    for (const [base, last] of ranges) {
-      expect(base).toBe(next);
-      next = last + 1;
-    }
-    expect(await tabB.offsets(tp)).toEqual({ logStartOffset: 0, highWatermark: next });
-    expect((await readAll(tabA, tp)).map((r) => r.offset)).toEqual(Array.from({ length: next }, (_, i) => i));
+    await expectTwoWritersGetDenseOffsets(tabA, tabB, tp);
   });
 
   it("checks an idempotent producer's sequence against the database, not one instance's memory", async () => {

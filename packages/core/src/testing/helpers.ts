@@ -66,3 +66,31 @@ export function errorCodeOf(run: () => unknown): string {
     return isEdgeLogError(error) ? error.code : String(error);
   }
 }
+
+/**
+ * For stores that several instances share (tabs on one IndexedDB, isolates on one Durable Object): appends
+ * through two instances, in the same tick and interleaved across ticks, must get dense, disjoint offsets that
+ * both instances then read back the same.
+ */
+export async function expectTwoWritersGetDenseOffsets(
+  a: LogStore,
+  b: LogStore,
+  tp: TopicPartition,
+): Promise<void> {
+  const appends = Array.from({ length: 30 }, (_, i) =>
+    (i % 2 === 0 ? a : b).append(tp, makeBatch((i % 3) + 1, `x${i}`)),
+  );
+  for (let i = 0; i < 10; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    appends.push((i % 2 === 0 ? b : a).append(tp, makeBatch(2, `y${i}`)));
+  }
+  const results = await Promise.all(appends);
+  const ranges = results.map((r) => [r.baseOffset, r.lastOffset] as const).sort((x, y) => x[0] - y[0]);
+  let next = 0;
+  for (const [base, last] of ranges) {
+    expect(base).toBe(next);
+    next = last + 1;
+  }
+  expect(await b.offsets(tp)).toEqual({ logStartOffset: 0, highWatermark: next });
+  expect((await readAll(a, tp)).map((r) => r.offset)).toEqual(Array.from({ length: next }, (_, i) => i));
+}

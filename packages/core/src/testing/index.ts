@@ -7,5 +7,12 @@
  * import { runLogStoreConformance } from "@edgelog/core/testing";
  * runLogStoreConformance("MemoryStore", { createStore: () => new MemoryStore() });
  */
-export { errorCodeOf, expectEdgeLogError, makeBatch, makeRecords, readAll } from "./helpers.ts";
+export {
+  errorCodeOf,
+  expectEdgeLogError,
+  expectTwoWritersGetDenseOffsets,
+  makeBatch,
+  makeRecords,
+  readAll,
+} from "./helpers.ts";
 export { type LogStoreConformanceOptions, runLogStoreConformance } from "./log-store-conformance.ts";
