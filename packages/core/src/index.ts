@@ -97,6 +97,7 @@ export {
   type VersionedGroupState,
 } from "./store.ts";
 export { AppendWaiters, type WaitOutcome } from "./store-kit/append-waiters.ts";
+export { nextGroupStateVersion } from "./store-kit/group-state.ts";
 export { inspectBatchForAppend } from "./store-kit/inspect-batch.ts";
 export {
   checkProducerSequence,
@@ -128,6 +129,7 @@ export {
   assertValidTopicName,
   compareStrings,
   MAX_TOPIC_NAME_LENGTH,
+  storeClosedError,
   topicNamesCollide,
   unknownTopic,
 } from "./validation.ts";

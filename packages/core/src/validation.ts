@@ -99,6 +99,11 @@ export function unknownTopic(topic: string): EdgeLogError {
   return new EdgeLogError("UNKNOWN_TOPIC_OR_PARTITION", `unknown topic "${topic}"`, { context: { topic } });
 }
 
+/** The closed-store error, worded once for every store. */
+export function storeClosedError(): EdgeLogError {
+  return new EdgeLogError("STORE_CLOSED", "the store is closed");
+}
+
 /** Code-unit order, the same in every runtime (unlike `localeCompare`): how stores order topics and groups. */
 export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

@@ -17,6 +17,7 @@ import {
   type ReadOptions,
   type ReadResult,
   randomId,
+  storeClosedError,
   type TopicMetadata,
   type TopicPartition,
   type TopicSpec,
@@ -24,7 +25,6 @@ import {
   type VersionedGroupState,
 } from "@edgelog/core";
 import type { EdgeLogEnv } from "./env.ts";
-import { storeClosedError } from "./errors.ts";
 import type { GroupRef } from "./group-object.ts";
 import { groupObjectName, partitionObjectName, topicsObjectName } from "./names.ts";
 import type { PartitionObject } from "./partition-object.ts";

@@ -7,7 +7,13 @@
  */
 
 import { DurableObject } from "cloudflare:workers";
-import { type CommittedOffset, compareStrings, EdgeLogError, type VersionedGroupState } from "@edgelog/core";
+import {
+  type CommittedOffset,
+  compareStrings,
+  EdgeLogError,
+  nextGroupStateVersion,
+  type VersionedGroupState,
+} from "@edgelog/core";
 import type { EdgeLogEnv } from "./env.ts";
 import { topicsObjectName } from "./names.ts";
 import { type RpcResult, toResult, unwrap } from "./rpc-result.ts";
@@ -93,8 +99,7 @@ export class GroupObject extends DurableObject<EdgeLogEnv> {
       this.#checkVersion(ref.groupId, expectedVersion);
       await this.#register(ref);
       // … and again after the await, because another writer may have won meanwhile.
-      this.#checkVersion(ref.groupId, expectedVersion);
-      const version = (expectedVersion ?? 0) + 1;
+      const version = this.#checkVersion(ref.groupId, expectedVersion);
       this.ctx.storage.sql.exec(
         "INSERT OR REPLACE INTO group_state (id, state, version) VALUES (0, ?, ?)",
         JSON.stringify(state ?? null),
@@ -135,15 +140,9 @@ export class GroupObject extends DurableObject<EdgeLogEnv> {
     return row === undefined ? null : { state: JSON.parse(row.state) as unknown, version: row.version };
   }
 
-  #checkVersion(groupId: string, expectedVersion: number | null): void {
-    const currentVersion = this.#state()?.version ?? null;
-    if (currentVersion !== expectedVersion) {
-      throw new EdgeLogError(
-        "CONCURRENT_TRANSACTIONS",
-        `group "${groupId}" state is at version ${String(currentVersion)}, not ${String(expectedVersion)}`,
-        { context: { groupId } },
-      );
-    }
+  /** The version a write now would get, or CONCURRENT_TRANSACTIONS. */
+  #checkVersion(groupId: string, expectedVersion: number | null): number {
+    return nextGroupStateVersion(groupId, this.#state()?.version ?? null, expectedVersion);
   }
 
   #isEmpty(): boolean {

@@ -24,6 +24,7 @@ import {
   inspectBatchForAppend,
   isEdgeLogError,
   type LogStore,
+  nextGroupStateVersion,
   type PartitionOffsets,
   type ProducerState,
   producerStateAfterAppend,
@@ -31,6 +32,7 @@ import {
   type ReadResult,
   randomId,
   type StoredBatch,
+  storeClosedError,
   type TopicMetadata,
   type TopicPartition,
   type TopicSpec,
@@ -64,6 +66,7 @@ import {
   topicIn,
   type WriteTx,
 } from "./store-partition.ts";
+import { openChannel, postQuietly } from "./tabs.ts";
 
 export interface IndexedDbLogStoreOptions {
   /** The IndexedDB database name: one database per store. */
@@ -146,8 +149,7 @@ export class IndexedDbLogStore implements LogStore {
     // An open failure is reported by every call that waits for the database, not as an unhandled rejection.
     this.#db.catch(() => undefined);
     // Without BroadcastChannel (some workers, old engines) waiters are woken by appends of this instance only.
-    this.#channel =
-      typeof BroadcastChannel === "function" ? new BroadcastChannel(`edgelog:${options.name}`) : null;
+    this.#channel = openChannel(`edgelog:${options.name}`);
     this.#channel?.addEventListener("message", (event: MessageEvent<ChannelMessage>) =>
       this.#onMessage(event.data),
     );
@@ -253,7 +255,7 @@ export class IndexedDbLogStore implements LogStore {
   // ── appends ─────────────────────────────────────────────────────────────────────────────────────────────────
 
   append(tp: TopicPartition, batch: Uint8Array): Promise<AppendResult> {
-    if (this.#closed) return Promise.reject(closedError());
+    if (this.#closed) return Promise.reject(storeClosedError());
     return new Promise<AppendResult>((resolve, reject) => {
       // Copy now: the batch is checked and stored in a later microtask, and the caller may reuse its buffer at
       // once. The copy is also exact, so structured clone stores only these bytes, not a larger buffer behind.
@@ -306,7 +308,7 @@ export class IndexedDbLogStore implements LogStore {
   async #commit(db: LogDatabase, group: CheckedAppend[]): Promise<void> {
     if (group.length === 0) return;
     if (this.#closed) {
-      for (const pending of group) pending.reject(closedError());
+      for (const pending of group) pending.reject(storeClosedError());
       return;
     }
     let outcomes: Outcome[];
@@ -577,14 +579,7 @@ export class IndexedDbLogStore implements LogStore {
     return this.#write(["groups"], async (tx) => {
       const groups = tx.objectStore("groups");
       const currentVersion = (await groups.get(groupId))?.version ?? null;
-      if (currentVersion !== expectedVersion) {
-        throw new EdgeLogError(
-          "CONCURRENT_TRANSACTIONS",
-          `group "${groupId}" state is at version ${String(currentVersion)}, not ${String(expectedVersion)}`,
-          { context: { groupId } },
-        );
-      }
-      const version = (currentVersion ?? 0) + 1;
+      const version = nextGroupStateVersion(groupId, currentVersion, expectedVersion);
       await groups.put({ groupId, state, version });
       return version;
     });
@@ -621,7 +616,7 @@ export class IndexedDbLogStore implements LogStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const error = closedError();
+    const error = storeClosedError();
     for (const pending of this.#queue.splice(0)) pending.reject(error);
     for (const waiters of this.#waiters.values()) waiters.fail(error);
     this.#waiters.clear();
@@ -646,11 +641,11 @@ export class IndexedDbLogStore implements LogStore {
     mode: M,
     body: (tx: IDBPTransaction<LogSchema, AnyStores, M>) => Promise<T>,
   ): Promise<T> {
-    if (this.#closed) throw closedError();
+    if (this.#closed) throw storeClosedError();
     const db = await this.#db.catch((error: unknown) => {
       throw toEdgeLogError(error);
     });
-    if (this.#closed) throw closedError();
+    if (this.#closed) throw storeClosedError();
     return this.#inTransaction(db, stores, mode, body);
   }
 
@@ -722,11 +717,7 @@ export class IndexedDbLogStore implements LogStore {
   }
 
   #post(message: ChannelMessage): void {
-    try {
-      this.#channel?.postMessage(message);
-    } catch {
-      // A closed channel (the store is closing): other tabs' readers fall back to their timeouts.
-    }
+    postQuietly(this.#channel, message);
   }
 
   #onMessage(message: ChannelMessage): void {
@@ -737,8 +728,4 @@ export class IndexedDbLogStore implements LogStore {
       this.#topicDeleted(message.topic);
     }
   }
-}
-
-function closedError(): EdgeLogError {
-  return new EdgeLogError("STORE_CLOSED", "the store is closed");
 }

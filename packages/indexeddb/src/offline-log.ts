@@ -35,7 +35,7 @@ import {
   toBytes,
 } from "@edgelog/core";
 import { IndexedDbLogStore } from "./indexeddb-log-store.ts";
-import { holdSyncLock, type OutboxMessage, openChannel } from "./tabs.ts";
+import { holdSyncLock, type OutboxMessage, openChannel, postQuietly } from "./tabs.ts";
 import { type FollowOptions, UpstreamFollower } from "./upstream-follower.ts";
 
 /** Reserved group id under which the outbox keeps its state (producer id, epoch, sequences, plan). */
@@ -265,7 +265,7 @@ class OfflineLogImpl implements OfflineLog {
       ...(options.upstream.headers === undefined ? {} : { headers: options.upstream.headers }),
       ...(options.upstream.fetch === undefined ? {} : { fetch: options.upstream.fetch }),
     });
-    this.#channel = openChannel(options.name);
+    this.#channel = openChannel(`edgelog-outbox:${options.name}`);
     this.#now = options.now ?? Date.now;
   }
 
@@ -451,11 +451,7 @@ class OfflineLogImpl implements OfflineLog {
   }
 
   #post(message: OutboxMessage): void {
-    try {
-      this.#channel?.postMessage(message);
-    } catch {
-      // A closed channel: this tab is going away.
-    }
+    postQuietly(this.#channel, message);
   }
 
   #onMessage(message: OutboxMessage): void {

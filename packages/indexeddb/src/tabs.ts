@@ -65,7 +65,19 @@ export function holdSyncLock(
   if (queue.length === 1) turn();
 }
 
-/** The channel, or `null` where BroadcastChannel does not exist. */
-export function openChannel(name: string): BroadcastChannel | null {
-  return typeof BroadcastChannel === "function" ? new BroadcastChannel(`edgelog-outbox:${name}`) : null;
+/** A BroadcastChannel to the other tabs of this origin, or `null` where BroadcastChannel does not exist. */
+export function openChannel(channelName: string): BroadcastChannel | null {
+  return typeof BroadcastChannel === "function" ? new BroadcastChannel(channelName) : null;
+}
+
+/**
+ * Posts to the other tabs, never throwing: posting on a channel closed by a closing instance throws, and a lost
+ * notification only means other tabs' waiters fall back to their timeouts and periodic syncs.
+ */
+export function postQuietly(channel: BroadcastChannel | null, message: unknown): void {
+  try {
+    channel?.postMessage(message);
+  } catch {
+    // see above
+  }
 }

@@ -19,7 +19,8 @@ import {
   type TopicSpec,
   type VersionedGroupState,
 } from "../store.ts";
-import { assertPartitionExists, compareStrings, unknownTopic } from "../validation.ts";
+import { nextGroupStateVersion } from "../store-kit/group-state.ts";
+import { assertPartitionExists, compareStrings, storeClosedError, unknownTopic } from "../validation.ts";
 import { MemoryPartition } from "./memory-partition.ts";
 
 export interface MemoryStoreOptions {
@@ -182,15 +183,7 @@ export class MemoryStore implements LogStore {
   async putGroupState(groupId: string, state: unknown, expectedVersion: number | null): Promise<number> {
     this.#assertOpen();
     const current = this.#groups.get(groupId)?.state ?? null;
-    const currentVersion = current?.version ?? null;
-    if (currentVersion !== expectedVersion) {
-      throw new EdgeLogError(
-        "CONCURRENT_TRANSACTIONS",
-        `group "${groupId}" state is at version ${String(currentVersion)}, not ${String(expectedVersion)}`,
-        { context: { groupId } },
-      );
-    }
-    const version = (currentVersion ?? 0) + 1;
+    const version = nextGroupStateVersion(groupId, current?.version ?? null, expectedVersion);
     this.#group(groupId).state = { state: structuredClone(state), version };
     return version;
   }
@@ -210,13 +203,13 @@ export class MemoryStore implements LogStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const error = closedError();
+    const error = storeClosedError();
     for (const topic of this.#topics.values())
       for (const partition of topic.partitions) partition.waiters.fail(error);
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw closedError();
+    if (this.#closed) throw storeClosedError();
   }
 
   #topic(name: string): MemoryTopic {
@@ -247,8 +240,4 @@ export class MemoryStore implements LogStore {
 
 function offsetKey(tp: TopicPartition): string {
   return `${tp.topic}\u0000${tp.partition}`;
-}
-
-function closedError(): EdgeLogError {
-  return new EdgeLogError("STORE_CLOSED", "the store is closed");
 }
