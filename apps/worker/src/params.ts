@@ -3,13 +3,7 @@
  * Parsing of path segments, query parameters and JSON bodies. Every malformed input becomes an `EdgeLogError`
  * with a 4xx code here, so route handlers only see well-typed values and a bad request is never a 500.
  */
-import {
-  assertPartitionExists,
-  assertValidTopicName,
-  EdgeLogError,
-  type LogStore,
-  type TopicMetadata,
-} from "@edgelog/core";
+import { assertPartitionExists, type TopicMetadata } from "@edgelog/core";
 import type { Context } from "hono";
 import { invalidRequest } from "./errors.ts";
 
@@ -29,16 +23,6 @@ export function integerQuery(c: Context, name: string): number | undefined {
   const value = parseInteger(text);
   if (value === null) throw invalidRequest(`query parameter "${name}" must be an integer`, { [name]: text });
   return value;
-}
-
-/** The topic of the path, which must exist. Invalid names are `INVALID_TOPIC`, as Admin answers them. */
-export async function requireTopic(store: LogStore, topic: string): Promise<TopicMetadata> {
-  assertValidTopicName(topic);
-  const metadata = await store.getTopic(topic);
-  if (metadata === null) {
-    throw new EdgeLogError("UNKNOWN_TOPIC_OR_PARTITION", `unknown topic "${topic}"`, { context: { topic } });
-  }
-  return metadata;
 }
 
 /** The `{p}` path segment as a partition of `metadata`: not a number → 400; not a partition → 404. */

@@ -12,8 +12,8 @@ import {
   assertValidOffset,
   assertValidPartitionCount,
   assertValidTopicName,
+  requireTopic,
   topicNamesCollide,
-  unknownTopic,
 } from "./validation.ts";
 
 /** One topic to create. `configEntries` is KafkaJS's form; `config` the plain-object form of the HTTP API. */
@@ -269,11 +269,8 @@ export class Admin {
     }
   }
 
-  async #requireTopic(topic: string): Promise<TopicMetadata> {
-    assertValidTopicName(topic);
-    const metadata = await this.#store.getTopic(topic);
-    if (metadata === null) throw unknownTopic(topic);
-    return metadata;
+  #requireTopic(topic: string): Promise<TopicMetadata> {
+    return requireTopic(this.#store, topic);
   }
 }
 

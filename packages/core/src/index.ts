@@ -129,6 +129,7 @@ export {
   assertValidTopicName,
   compareStrings,
   MAX_TOPIC_NAME_LENGTH,
+  requireTopic,
   storeClosedError,
   topicNamesCollide,
   unknownTopic,

@@ -5,6 +5,7 @@
  * user would expect.
  */
 import { EdgeLogError } from "./errors.ts";
+import type { LogStore, TopicMetadata } from "./store.ts";
 import { MAX_PARTITIONS } from "./topic-config.ts";
 
 /** Kafka's limit (`Topic.MAX_NAME_LENGTH`). */
@@ -97,6 +98,14 @@ export function assertValidGroupId(groupId: unknown): asserts groupId is string 
 /** The unknown-topic error, worded once. */
 export function unknownTopic(topic: string): EdgeLogError {
   return new EdgeLogError("UNKNOWN_TOPIC_OR_PARTITION", `unknown topic "${topic}"`, { context: { topic } });
+}
+
+/** A topic named by a caller, which must be a legal name (`INVALID_TOPIC`) and exist (`UNKNOWN_TOPIC_OR_PARTITION`). */
+export async function requireTopic(store: LogStore, topic: string): Promise<TopicMetadata> {
+  assertValidTopicName(topic);
+  const metadata = await store.getTopic(topic);
+  if (metadata === null) throw unknownTopic(topic);
+  return metadata;
 }
 
 /** The closed-store error, worded once for every store. */

@@ -4,12 +4,14 @@
  * store verifies checksum, framing, size and producer sequence); `GET …/batches` answers stored batches framed
  * as `[baseOffset: uint64 LE][length: uint32 LE][bytes]`, back to back.
  */
+
 import type { StoredBatch } from "@edgelog/core";
+import { requireTopic } from "@edgelog/core";
 import type { Hono } from "hono";
 import type { AppEnv } from "../context.ts";
 import { invalidRequest } from "../errors.ts";
 import { DEFAULT_FETCH_MAX_BYTES, limitBody, MAX_FETCH_MAX_BYTES } from "../limits.ts";
-import { integerQuery, offsetQuery, pathParam, requirePartition, requireTopic } from "../params.ts";
+import { integerQuery, offsetQuery, pathParam, requirePartition } from "../params.ts";
 import { startOffset } from "../read.ts";
 import { route } from "../route.ts";
 import { waitQuery } from "./fetch.ts";

@@ -3,21 +3,14 @@
  * `GET /v1/topics/{topic}/partitions/{p}/records`: the JSON fetch with long-poll (`wait`), and the same path
  * with `Accept: text/event-stream` as an SSE live tail resumable from `Last-Event-ID`.
  */
-import { isEdgeLogError, type LogStore, type TopicPartition } from "@edgelog/core";
+import { isEdgeLogError, type LogStore, requireTopic, type TopicPartition } from "@edgelog/core";
 import type { Context, Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { AppEnv } from "../context.ts";
 import { invalidRequest } from "../errors.ts";
 import { parseValueFormat, renderRecord, type ValueFormat } from "../json-records.ts";
 import { DEFAULT_FETCH_LIMIT, MAX_FETCH_LIMIT, MAX_WAIT_MS } from "../limits.ts";
-import {
-  integerQuery,
-  offsetQuery,
-  parseInteger,
-  pathParam,
-  requirePartition,
-  requireTopic,
-} from "../params.ts";
+import { integerQuery, offsetQuery, parseInteger, pathParam, requirePartition } from "../params.ts";
 import { readRecords, startOffset } from "../read.ts";
 import { route } from "../route.ts";
 

@@ -9,6 +9,7 @@ import {
   type CommittedOffset,
   EdgeLogError,
   type LogStore,
+  requireTopic,
 } from "@edgelog/core";
 import type { Hono } from "hono";
 import type { AppEnv } from "../context.ts";
@@ -22,7 +23,7 @@ import {
   targetAssignments,
 } from "../group-coordinator.ts";
 import { limitBody } from "../limits.ts";
-import { isPlainObject, pathParam, readJsonObject, requireTopic } from "../params.ts";
+import { isPlainObject, pathParam, readJsonObject } from "../params.ts";
 import { route } from "../route.ts";
 
 /** The offset shown for a partition the group never committed (HTTP-API.md). */

@@ -2,12 +2,12 @@
  * @module
  * Partition offsets: the bounds, the offset for a timestamp (Kafka's ListOffsets) and DeleteRecords.
  */
-import { EdgeLogError } from "@edgelog/core";
+import { EdgeLogError, requireTopic } from "@edgelog/core";
 import type { Hono } from "hono";
 import type { AppEnv } from "../context.ts";
 import { invalidRequest } from "../errors.ts";
 import { limitBody } from "../limits.ts";
-import { integerQuery, pathParam, readJsonObject, requirePartition, requireTopic } from "../params.ts";
+import { integerQuery, pathParam, readJsonObject, requirePartition } from "../params.ts";
 import { assertInRange } from "../read.ts";
 import { route } from "../route.ts";
 

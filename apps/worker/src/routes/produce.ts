@@ -14,6 +14,7 @@ import {
   type LogRecord,
   type ProducerStamp,
   partitionForKey,
+  requireTopic,
   type TopicMetadata,
 } from "@edgelog/core";
 import type { Hono } from "hono";
@@ -21,7 +22,7 @@ import type { AppEnv } from "../context.ts";
 import { invalidRequest } from "../errors.ts";
 import { type IncomingRecord, parseRecords, parseValueFormat } from "../json-records.ts";
 import { limitBody, MAX_RECORDS_PER_REQUEST } from "../limits.ts";
-import { isPlainObject, parseInteger, pathParam, readJsonObject, requireTopic } from "../params.ts";
+import { isPlainObject, parseInteger, pathParam, readJsonObject } from "../params.ts";
 import { route } from "../route.ts";
 
 const MAX_INT32 = 0x7fffffff;

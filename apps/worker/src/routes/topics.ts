@@ -8,6 +8,7 @@ import {
   assertValidTopicName,
   EdgeLogError,
   type LogStore,
+  requireTopic,
   resolveTopicConfig,
   type TopicMetadata,
   topicNamesCollide,
@@ -22,7 +23,7 @@ import {
 } from "../context.ts";
 import { invalidRequest } from "../errors.ts";
 import { limitBody } from "../limits.ts";
-import { isPlainObject, pathParam, readJsonObject, requireTopic } from "../params.ts";
+import { isPlainObject, pathParam, readJsonObject } from "../params.ts";
 import { route } from "../route.ts";
 
 const DEFAULT_PARTITIONS = 1;
