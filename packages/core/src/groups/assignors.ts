@@ -1,0 +1,152 @@
+/**
+ * @module
+ * Server-side assignors (Kafka's `group.consumer.assignors`, default `[uniform, range]`). An assignor maps the
+ * group's members and the partition counts of their topics to a target assignment; the coordinator then moves
+ * the group there incrementally. Assignors are pure and deterministic, so every coordinator computes the same.
+ */
+import { EdgeLogError } from "../errors.ts";
+import { compareStrings } from "../validation.ts";
+import { add, entries, has, type PartitionMap, remove, size } from "./partition-map.ts";
+
+export interface AssignorMember {
+  readonly memberId: string;
+  readonly topics: readonly string[];
+  /** The member's previous target: a sticky assignor keeps what it can. */
+  readonly previous: PartitionMap;
+}
+
+export interface Assignor {
+  readonly name: string;
+  /** Every partition of every subscribed topic to exactly one subscriber; a member without topics gets nothing. */
+  assign(
+    members: readonly AssignorMember[],
+    partitionCounts: ReadonlyMap<string, number>,
+  ): Record<string, PartitionMap>;
+}
+
+/**
+ * Kafka's range assignor: per topic, partitions in order, subscribers in member-id order, contiguous shares;
+ * the first `P % C` subscribers get one extra. Co-partitioned topics land together; not sticky.
+ */
+export const rangeAssignor: Assignor = {
+  name: "range",
+  assign(members, partitionCounts) {
+    const result = emptyResult(members);
+    for (const [topic, count] of [...partitionCounts].sort(([a], [b]) => compareStrings(a, b))) {
+      const subscribers = subscribersOf(members, topic);
+      if (subscribers.length === 0) continue;
+      const share = Math.floor(count / subscribers.length);
+      const extra = count % subscribers.length;
+      let next = 0;
+      subscribers.forEach((memberId, i) => {
+        const take = share + (i < extra ? 1 : 0);
+        for (let p = next; p < next + take; p++) add(result[memberId] as PartitionMap, topic, p);
+        next += take;
+      });
+    }
+    return result;
+  },
+};
+
+/**
+ * KIP-848's uniform assignor: balanced (member counts differ by at most one among members that could take each
+ * other's partitions) and sticky (a partition stays with its previous target owner unless balance needs it to
+ * move), so a membership change moves as few partitions as it can.
+ */
+export const uniformAssignor: Assignor = {
+  name: "uniform",
+  assign(members, partitionCounts) {
+    const result = emptyResult(members);
+    const subscribed = new Map(members.map((m) => [m.memberId, new Set(m.topics)]));
+    const owner = new Map<string, string>();
+    const tpKey = (topic: string, p: number): string => `${topic}\u0000${p}`;
+    // Keep previous targets that are still valid, each partition once.
+    for (const member of [...members].sort((a, b) => compareStrings(a.memberId, b.memberId))) {
+      for (const [topic, p] of entries(member.previous)) {
+        const count = partitionCounts.get(topic);
+        if (count === undefined || p >= count || !subscribed.get(member.memberId)?.has(topic)) continue;
+        if (owner.has(tpKey(topic, p))) continue;
+        owner.set(tpKey(topic, p), member.memberId);
+        add(result[member.memberId] as PartitionMap, topic, p);
+      }
+    }
+    const load = (memberId: string): number => size(result[memberId] as PartitionMap);
+    // Place the rest, the most constrained partitions first, each on its least loaded subscriber.
+    const unplaced: { topic: string; partition: number; subscribers: string[] }[] = [];
+    for (const [topic, count] of partitionCounts) {
+      const subscribers = subscribersOf(members, topic);
+      if (subscribers.length === 0) continue;
+      for (let p = 0; p < count; p++) {
+        if (!owner.has(tpKey(topic, p))) unplaced.push({ topic, partition: p, subscribers });
+      }
+    }
+    unplaced.sort(
+      (a, b) =>
+        a.subscribers.length - b.subscribers.length ||
+        compareStrings(a.topic, b.topic) ||
+        a.partition - b.partition,
+    );
+    for (const { topic, partition, subscribers } of unplaced) {
+      const target = leastLoaded(subscribers, load);
+      owner.set(tpKey(topic, partition), target);
+      add(result[target] as PartitionMap, topic, partition);
+    }
+    // Balance: move a partition from a member to a subscriber holding at least two fewer. Each move lowers the
+    // sum of squared loads, so this ends.
+    for (let moved = true; moved; ) {
+      moved = false;
+      const byLoad = [...members].sort(
+        (a, b) => load(b.memberId) - load(a.memberId) || compareStrings(a.memberId, b.memberId),
+      );
+      for (const from of byLoad) {
+        for (const [topic, p] of entries(result[from.memberId] as PartitionMap)) {
+          const candidates = subscribersOf(members, topic).filter((id) => load(id) < load(from.memberId) - 1);
+          if (candidates.length === 0) continue;
+          const to = leastLoaded(candidates, load);
+          remove(result[from.memberId] as PartitionMap, topic, p);
+          add(result[to] as PartitionMap, topic, p);
+          moved = true;
+          break;
+        }
+        if (moved) break;
+      }
+    }
+    return result;
+  },
+};
+
+export const ASSIGNORS: readonly Assignor[] = [uniformAssignor, rangeAssignor];
+export const DEFAULT_ASSIGNOR = uniformAssignor.name;
+
+export function assignorNamed(name: string): Assignor {
+  const found = ASSIGNORS.find((a) => a.name === name);
+  if (found === undefined) {
+    throw new EdgeLogError(
+      "INVALID_REQUEST",
+      `unknown assignor "${name}"; use one of ${ASSIGNORS.map((a) => a.name).join(", ")}`,
+    );
+  }
+  return found;
+}
+
+/** Members of a target assignment that own `topic`/`partition` (for checks: exactly one once assigned). */
+export function ownersIn(result: Record<string, PartitionMap>, topic: string, partition: number): string[] {
+  return Object.keys(result).filter((id) => has(result[id] as PartitionMap, topic, partition));
+}
+
+function emptyResult(members: readonly AssignorMember[]): Record<string, PartitionMap> {
+  return Object.fromEntries(members.map((m) => [m.memberId, {} as PartitionMap]));
+}
+
+function subscribersOf(members: readonly AssignorMember[], topic: string): string[] {
+  return members
+    .filter((m) => m.topics.includes(topic))
+    .map((m) => m.memberId)
+    .sort(compareStrings);
+}
+
+function leastLoaded(ids: readonly string[], load: (id: string) => number): string {
+  let best = ids[0] as string;
+  for (const id of ids) if (load(id) < load(best)) best = id;
+  return best;
+}
