@@ -215,3 +215,73 @@ describe("the Worker over Durable Objects, inside workerd", () => {
     expect(res.body).toMatchObject({ records: [{ offset: 0, value: "late" }], nextOffset: 1 });
   });
 });
+
+describe("consumer groups over GroupObjects (HTTP-API.md, fixed)", () => {
+  it("joins, hands a partition over, fences stale epochs, commits, reports lag and leaves", async () => {
+    const topic = await createTopic(2);
+    await call("POST", `/v1/topics/${topic}/records`, {
+      records: [1, 2, 3].map((value) => ({ value, partition: 0 })),
+    });
+    const group = `g-${topic}`;
+    const beat = (body: unknown) => call("POST", `/v1/groups/${group}/heartbeat`, body);
+    const a = await beat({ memberId: "a", memberEpoch: 0, topics: [topic] });
+    expect(a.status).toBe(200);
+    expect(a.body).toMatchObject({
+      memberId: "a",
+      heartbeatIntervalMs: 3000,
+      assignment: [{ topic, partitions: [0, 1] }],
+    });
+    const b = await beat({ memberId: "b", memberEpoch: 0, topics: [topic] });
+    expect(b.body.assignment).toEqual([]);
+    const revoking = await beat({
+      memberId: "a",
+      memberEpoch: a.body.memberEpoch,
+      ownedPartitions: a.body.assignment,
+    });
+    expect(revoking.body.assignment[0].partitions).toHaveLength(1);
+    const released = await beat({
+      memberId: "a",
+      memberEpoch: a.body.memberEpoch,
+      ownedPartitions: revoking.body.assignment,
+    });
+    expect(released.body.memberEpoch).toBeGreaterThan(a.body.memberEpoch);
+    const b2 = await beat({ memberId: "b", memberEpoch: b.body.memberEpoch });
+    expect(b2.body.assignment[0].partitions).toHaveLength(1);
+    expectError(
+      await beat({ memberId: "a", memberEpoch: released.body.memberEpoch + 10 }),
+      409,
+      "FENCED_MEMBER_EPOCH",
+    );
+    expectError(await beat({ memberId: "nobody", memberEpoch: 4 }), 404, "UNKNOWN_MEMBER_ID");
+
+    const commit = await call("POST", `/v1/groups/${group}/offsets`, {
+      memberId: "a",
+      memberEpoch: released.body.memberEpoch,
+      offsets: [{ topic, partition: 0, offset: 1 }],
+    });
+    expect(commit.status).toBe(204);
+    expectError(
+      await call("POST", `/v1/groups/${group}/offsets`, {
+        memberId: "a",
+        memberEpoch: a.body.memberEpoch,
+        offsets: [{ topic, partition: 0, offset: 2 }],
+      }),
+      409,
+      "STALE_MEMBER_EPOCH",
+    );
+    const offsets = await call("GET", `/v1/groups/${group}/offsets?topic=${topic}`);
+    expect(offsets.body.offsets).toMatchObject([
+      { topic, partition: 0, offset: 1, lag: 2 },
+      { topic, partition: 1, offset: -1, lag: -1 },
+    ]);
+    const described = await call("GET", `/v1/groups/${group}`);
+    expect(described.body).toMatchObject({ group, state: "Stable" });
+    expect(described.body.members.map((m: { memberId: string }) => m.memberId)).toEqual(["a", "b"]);
+
+    expect((await beat({ memberId: "a", memberEpoch: -1 })).body).toMatchObject({ memberEpoch: -1 });
+    expect((await beat({ memberId: "b", memberEpoch: -1 })).body).toMatchObject({ memberEpoch: -1 });
+    expect((await call("GET", `/v1/groups/${group}`)).body.state).toBe("Empty");
+    expect((await call("DELETE", `/v1/groups/${group}`)).status).toBe(204);
+    expectError(await call("GET", `/v1/groups/${group}`), 404, "GROUP_ID_NOT_FOUND");
+  });
+});

@@ -2,9 +2,12 @@
  * @module
  * Consumer groups: joining, server-computed assignments, fencing, leaving, session expiry, commits and lag.
  */
+
+import { DEFAULT_COORDINATOR_CONFIG } from "@edgelog/core";
 import { describe, expect, it } from "vitest";
-import { SESSION_TIMEOUT_MS } from "../src/group-coordinator.ts";
 import { expectError, NOW, setup } from "./helpers.ts";
+
+const SESSION_TIMEOUT_MS = DEFAULT_COORDINATOR_CONFIG.sessionTimeoutMs;
 
 function groupSetup() {
   let now = NOW;
@@ -25,23 +28,41 @@ describe("POST /v1/groups/{group}/heartbeat", () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       memberId: "m-1",
-      memberEpoch: 1,
+      memberEpoch: expect.any(Number),
       heartbeatIntervalMs: 3000,
+      sessionTimeoutMs: SESSION_TIMEOUT_MS,
       assignment: [{ topic: "orders", partitions: [0, 1, 2] }],
     });
+    expect(res.body.memberEpoch).toBeGreaterThan(0);
   });
 
-  it("splits partitions among members once the group settles, each exactly once", async () => {
-    const { beat, createTopic } = groupSetup();
+  it("splits partitions among members once the group settles, each exactly once and never twice", async () => {
+    const { beat, json, createTopic } = groupSetup();
     await createTopic("orders", 3);
     const a = await beat("g", { memberId: "a", memberEpoch: 0, topics: ["orders"] });
     const b = await beat("g", { memberId: "b", memberEpoch: 0, topics: ["orders"] });
-    const a2 = await beat("g", { memberId: "a", memberEpoch: a.body.memberEpoch });
-    expect(a2.body.memberEpoch).toBeGreaterThan(a.body.memberEpoch); // its assignment changed
-    const all = [...partitionsOf(a2.body.assignment), ...partitionsOf(b.body.assignment)].sort();
+    expect(b.body.assignment).toEqual([]); // a still owns all three
+    // a is asked to release one; its epoch stays until it has (its next heartbeat says what it owns).
+    const a2 = await beat("g", {
+      memberId: "a",
+      memberEpoch: a.body.memberEpoch,
+      ownedPartitions: a.body.assignment,
+    });
+    expect(a2.body.memberEpoch).toBe(a.body.memberEpoch);
+    expect(partitionsOf(a2.body.assignment)).toHaveLength(2);
+    expect((await json("GET", "/v1/groups/g")).body.state).toBe("Reconciling");
+    const a3 = await beat("g", {
+      memberId: "a",
+      memberEpoch: a.body.memberEpoch,
+      ownedPartitions: a2.body.assignment,
+    });
+    expect(a3.body.memberEpoch).toBeGreaterThan(a.body.memberEpoch);
+    const b2 = await beat("g", { memberId: "b", memberEpoch: b.body.memberEpoch });
+    const all = [...partitionsOf(a3.body.assignment), ...partitionsOf(b2.body.assignment)].sort();
     expect(all).toEqual(["orders:0", "orders:1", "orders:2"]);
-    const a3 = await beat("g", { memberId: "a", memberEpoch: a2.body.memberEpoch });
-    expect(a3.body.memberEpoch).toBe(a2.body.memberEpoch); // steady: no change
+    expect((await json("GET", "/v1/groups/g")).body.state).toBe("Stable");
+    const a4 = await beat("g", { memberId: "a", memberEpoch: a3.body.memberEpoch });
+    expect(a4.body.memberEpoch).toBe(a3.body.memberEpoch); // steady: no change
   });
 
   it("fences a stale epoch (409) and an unknown member (404)", async () => {
@@ -57,6 +78,7 @@ describe("POST /v1/groups/{group}/heartbeat", () => {
     await createTopic("t", 2);
     await beat("g", { memberId: "a", memberEpoch: 0, topics: ["t"] });
     const b = await beat("g", { memberId: "b", memberEpoch: 0, topics: ["t"] });
+    expect(b.body.assignment).toEqual([]);
     advance(SESSION_TIMEOUT_MS / 2);
     const b1 = await beat("g", { memberId: "b", memberEpoch: b.body.memberEpoch });
     advance(SESSION_TIMEOUT_MS / 2 + 1); // a has been silent past its session; b has not
@@ -79,6 +101,11 @@ describe("POST /v1/groups/{group}/heartbeat", () => {
     expectError(await beat("g", { memberId: "a", memberEpoch: 0 }), 400, "INVALID_REQUEST");
     expectError(await beat("g", { memberId: "a", memberEpoch: 0, topics: [1] }), 400, "INVALID_REQUEST");
     expectError(await beat("g", { memberEpoch: 3 }), 400, "INVALID_REQUEST");
+    expectError(
+      await beat("g", { memberId: "a", memberEpoch: 0, topics: ["t"], serverAssignor: "x" }),
+      400,
+      "INVALID_REQUEST",
+    );
     expectError(
       await beat("g", { memberId: "a", memberEpoch: 0, topics: ["nope"] }),
       404,
@@ -105,8 +132,8 @@ describe("group offsets and description", () => {
     const res = await json("GET", "/v1/groups/g/offsets?topic=orders");
     expect(res.body).toEqual({
       offsets: [
-        { topic: "orders", partition: 0, offset: 2, lag: 1 },
-        { topic: "orders", partition: 1, offset: -1, lag: 0 },
+        { topic: "orders", partition: 0, offset: 2, lag: 1, metadata: null },
+        { topic: "orders", partition: 1, offset: -1, lag: -1, metadata: null },
       ],
     });
     const group = await json("GET", "/v1/groups/g");
@@ -132,10 +159,21 @@ describe("group offsets and description", () => {
     await beat("g", { memberId: "a", memberEpoch: 0, topics: ["t"] });
     expectError(await commit({ offsets: [{ topic: "t", partition: 0, offset: 0 }] }), 409, "NON_EMPTY_GROUP");
     expectError(
-      await commit({ memberId: "a", memberEpoch: 9, offsets: [{ topic: "t", partition: 0, offset: 0 }] }),
+      await commit({ memberId: "a", memberEpoch: 99, offsets: [{ topic: "t", partition: 0, offset: 0 }] }),
       409,
       "FENCED_MEMBER_EPOCH",
     );
+    expectError(
+      await commit({ memberId: "a", memberEpoch: 1, offsets: [{ topic: "t", partition: 0, offset: 0 }] }),
+      409,
+      "STALE_MEMBER_EPOCH",
+    );
+    expectError(
+      await commit({ memberId: "a", offsets: [{ topic: "t", partition: 0, offset: 0 }] }),
+      400,
+      "INVALID_REQUEST",
+    );
+    expectError(await json("DELETE", "/v1/groups/g"), 409, "NON_EMPTY_GROUP");
     expectError(
       await commit({ memberId: "x", memberEpoch: 1, offsets: [{ topic: "t", partition: 0, offset: 0 }] }),
       404,
@@ -157,5 +195,19 @@ describe("group offsets and description", () => {
   it("an unknown group → 404 GROUP_ID_NOT_FOUND", async () => {
     const { json } = groupSetup();
     expectError(await json("GET", "/v1/groups/nobody"), 404, "GROUP_ID_NOT_FOUND");
+    expectError(await json("DELETE", "/v1/groups/nobody"), 404, "GROUP_ID_NOT_FOUND");
+  });
+
+  it("lists groups and deletes an empty one", async () => {
+    const { beat, json, createTopic } = groupSetup();
+    await createTopic("t");
+    const m = await beat("g1", { memberId: "a", memberEpoch: 0, topics: ["t"] });
+    await json("POST", "/v1/groups/g2/offsets", { offsets: [{ topic: "t", partition: 0, offset: 0 }] });
+    expect((await json("GET", "/v1/groups")).body).toEqual({ groups: [{ group: "g1" }, { group: "g2" }] });
+    await beat("g1", { memberId: "a", memberEpoch: -1 });
+    expect(m.status).toBe(200);
+    expect((await json("GET", "/v1/groups/g1")).body).toMatchObject({ state: "Empty", members: [] });
+    expect((await json("DELETE", "/v1/groups/g1")).status).toBe(204);
+    expect((await json("GET", "/v1/groups")).body).toEqual({ groups: [{ group: "g2" }] });
   });
 });

@@ -11,8 +11,10 @@ import type { Env } from "../src/env.ts";
 export const NOW = 1_764_000_000_000;
 
 export function setup(options: Partial<AppOptions> = {}) {
-  const store = new MemoryStore({ now: () => NOW });
-  const app = createApp({ store: () => store, now: () => NOW, random: () => 0, ...options });
+  // One clock for the app and the store, so tests that move time move both (group sessions live in the store).
+  const now = options.now ?? (() => NOW);
+  const store = new MemoryStore({ now });
+  const app = createApp({ store: () => store, now, random: () => 0, ...options });
   const env: Env = { PARTITIONS: {}, TOPICS: {}, GROUPS: {}, ALLOWED_ORIGINS: "https://app.example" };
 
   async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {

@@ -11,6 +11,7 @@
  */
 import {
   type AppendResult,
+  assertValidGroupId,
   type BatchInfo,
   backoffMs,
   type CommittedOffset,
@@ -18,6 +19,10 @@ import {
   DEFAULT_READ_MAX_BYTES,
   DEFAULT_TOPIC_CONFIG,
   EdgeLogError,
+  type GroupDescription,
+  type GroupHeartbeatRequest,
+  type GroupHeartbeatResponse,
+  type GroupMemberRef,
   isEdgeLogError,
   type LogStore,
   type PartitionOffsets,
@@ -31,6 +36,7 @@ import {
   type TopicPartition,
   type TopicSpec,
   type VersionedGroupState,
+  validateHeartbeat,
 } from "@edgelog/core";
 import { BATCH_CONTENT_TYPE, BATCHES_CONTENT_TYPE, parseFrames } from "./frames.ts";
 import { errorFromResponse, requestFailed } from "./http-errors.ts";
@@ -338,30 +344,71 @@ export class HttpLogStore implements LogStore {
     }
   }
 
-  // ── consumer groups: not on the HTTP API yet ──────────────────────────────────────────────────────────────
+  // ── consumer groups: the server's coordinator (HTTP-API.md "Consumer groups") ──────────────────────────────
 
-  async commitOffsets(_groupId: string, _offsets: readonly CommittedOffset[]): Promise<void> {
-    throw groupsUnsupported("commitOffsets");
+  async groupHeartbeat(groupId: string, request: GroupHeartbeatRequest): Promise<GroupHeartbeatResponse> {
+    validateHeartbeat(request);
+    return this.#json<GroupHeartbeatResponse>("POST", `${groupPath(groupId)}/heartbeat`, { json: request });
   }
 
-  async fetchOffsets(_groupId: string, _topics?: readonly string[]): Promise<CommittedOffset[]> {
-    throw groupsUnsupported("fetchOffsets");
+  async describeGroup(groupId: string): Promise<GroupDescription> {
+    const body = await this.#json<GroupDescription & { group: string }>("GET", groupPath(groupId));
+    const { state, groupEpoch, assignmentEpoch, assignor, members } = body;
+    return { groupId: body.group, state, groupEpoch, assignmentEpoch, assignor, members };
   }
 
+  async commitOffsets(
+    groupId: string,
+    offsets: readonly CommittedOffset[],
+    member?: GroupMemberRef,
+  ): Promise<void> {
+    if (offsets.length === 0) return;
+    const json = {
+      ...(member === undefined ? {} : { memberId: member.memberId, memberEpoch: member.memberEpoch }),
+      offsets: offsets.map(({ topic, partition, offset, metadata }) => ({
+        topic,
+        partition,
+        offset,
+        metadata,
+      })),
+    };
+    await this.#request("POST", `${groupPath(groupId)}/offsets`, { json }, async () => undefined);
+  }
+
+  async fetchOffsets(groupId: string, topics?: readonly string[]): Promise<CommittedOffset[]> {
+    const query =
+      topics === undefined ? "" : `?${topics.map((t) => `topic=${encodeURIComponent(t)}`).join("&")}`;
+    if (topics !== undefined && topics.length === 0) return [];
+    const { offsets } = await this.#json<{ offsets: (CommittedOffset & { lag: number })[] }>(
+      "GET",
+      `${groupPath(groupId)}/offsets${query}`,
+    );
+    return offsets
+      .filter((o) => o.offset >= 0)
+      .map(({ topic, partition, offset, metadata }) => ({
+        topic,
+        partition,
+        offset,
+        metadata: metadata ?? null,
+      }));
+  }
+
+  /** The coordinator's raw state stays on the server: members talk to it through heartbeats. */
   async getGroupState(_groupId: string): Promise<VersionedGroupState | null> {
-    throw groupsUnsupported("getGroupState");
+    throw rawGroupStateUnsupported("getGroupState");
   }
 
   async putGroupState(_groupId: string, _state: unknown, _expectedVersion: number | null): Promise<number> {
-    throw groupsUnsupported("putGroupState");
+    throw rawGroupStateUnsupported("putGroupState");
   }
 
   async listGroups(): Promise<string[]> {
-    throw groupsUnsupported("listGroups");
+    const { groups } = await this.#json<{ groups: { group: string }[] }>("GET", "/v1/groups");
+    return groups.map((g) => g.group);
   }
 
-  async deleteGroup(_groupId: string): Promise<void> {
-    throw groupsUnsupported("deleteGroup");
+  async deleteGroup(groupId: string): Promise<void> {
+    await this.#request("DELETE", groupPath(groupId), {}, async () => undefined);
   }
 
   // ── lifecycle ─────────────────────────────────────────────────────────────────────────────────────────────
@@ -569,9 +616,18 @@ function storeClosed(): EdgeLogError {
   return new EdgeLogError("STORE_CLOSED", "the HTTP log store is closed");
 }
 
-function groupsUnsupported(method: string): EdgeLogError {
+function rawGroupStateUnsupported(method: string): EdgeLogError {
   return new EdgeLogError(
     "UNSUPPORTED_VERSION",
-    `${method}: consumer groups are not available over HTTP yet (they arrive with the groups API)`,
+    `${method}: a group's coordinator state is not exposed over HTTP; use groupHeartbeat and describeGroup`,
   );
+}
+
+function groupPath(groupId: string): string {
+  assertValidGroupId(groupId);
+  // As for topics: "." and ".." would be resolved as path segments and address another route.
+  if (groupId === "." || groupId === "..") {
+    throw new EdgeLogError("INVALID_GROUP_ID", `invalid group id "${groupId}"`, { context: { groupId } });
+  }
+  return `/v1/groups/${encodeURIComponent(groupId)}`;
 }

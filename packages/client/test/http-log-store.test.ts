@@ -142,14 +142,12 @@ describe("HttpLogStore requests", () => {
     await expectEdgeLogError(tail.next(), "UNSUPPORTED_VERSION");
   });
 
-  it("refuses group methods with UNSUPPORTED_VERSION", async () => {
+  it("keeps the coordinator's raw state on the server (UNSUPPORTED_VERSION) and checks group ids locally", async () => {
     const { store } = stub(() => json({}));
-    await expectEdgeLogError(store.commitOffsets("g", []), "UNSUPPORTED_VERSION");
-    await expectEdgeLogError(store.fetchOffsets("g"), "UNSUPPORTED_VERSION");
     await expectEdgeLogError(store.getGroupState("g"), "UNSUPPORTED_VERSION");
     await expectEdgeLogError(store.putGroupState("g", {}, null), "UNSUPPORTED_VERSION");
-    await expectEdgeLogError(store.listGroups(), "UNSUPPORTED_VERSION");
-    await expectEdgeLogError(store.deleteGroup("g"), "UNSUPPORTED_VERSION");
+    await expectEdgeLogError(store.describeGroup(".."), "INVALID_GROUP_ID");
+    await expectEdgeLogError(store.groupHeartbeat("g", { memberId: "", memberEpoch: 0 }), "INVALID_REQUEST");
   });
 });
 

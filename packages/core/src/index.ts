@@ -43,6 +43,33 @@ export {
   isErrorCode,
   isRetriable,
 } from "./errors.ts";
+export {
+  ASSIGNORS,
+  type Assignor,
+  type AssignorMember,
+  DEFAULT_ASSIGNOR,
+  rangeAssignor,
+  uniformAssignor,
+} from "./groups/assignors.ts";
+export {
+  GroupCoordinator,
+  type GroupCoordinatorOptions,
+  type GroupStatePort,
+  validateHeartbeat,
+  validatePartitionList,
+} from "./groups/group-coordinator.ts";
+export { type CoordinatorConfig, DEFAULT_COORDINATOR_CONFIG } from "./groups/group-state-machine.ts";
+export {
+  type GroupDescription,
+  type GroupHeartbeatRequest,
+  type GroupHeartbeatResponse,
+  type GroupMemberDescription,
+  type GroupMemberRef,
+  type GroupStateName,
+  JOIN_GROUP_EPOCH,
+  LEAVE_GROUP_EPOCH,
+  type TopicPartitions,
+} from "./groups/group-types.ts";
 export { HTTP_STATUS_BY_CODE, httpStatusFor } from "./http-status.ts";
 export { MemoryStore, type MemoryStoreOptions } from "./memory/memory-store.ts";
 export {

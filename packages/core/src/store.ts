@@ -9,6 +9,12 @@
  * interface, once, in core. What a store must do itself is what only it can do atomically: assign offsets,
  * check an idempotent producer's sequence in the same transaction as the append, and wake waiting readers.
  */
+import type {
+  GroupDescription,
+  GroupHeartbeatRequest,
+  GroupHeartbeatResponse,
+  GroupMemberRef,
+} from "./groups/group-types.ts";
 import type { TopicConfig } from "./topic-config.ts";
 
 /** A partition of a topic. */
@@ -159,10 +165,25 @@ export interface LogStore {
   deleteRecords(tp: TopicPartition, beforeOffset: number): Promise<PartitionOffsets>;
 
   // ── consumer groups ───────────────────────────────────────────────────────────────────────────────────────
-  /** Stores committed offsets, each replacing the previous one for its partition, all at once. */
-  commitOffsets(groupId: string, offsets: readonly CommittedOffset[]): Promise<void>;
+  // The coordinator (KIP-848: server-side assignment, member epochs) lives with the store, because only the
+  // store sees every member; `GroupCoordinator` in core implements it over `getGroupState`/`putGroupState`.
+  /**
+   * One member heartbeat: join (`memberEpoch` 0), stay (its current epoch), leave (-1). Answers the member's
+   * epoch and assignment. `FENCED_MEMBER_EPOCH` for a stale epoch, `UNKNOWN_MEMBER_ID` for a member the group
+   * removed (both: rejoin with 0); `INVALID_REQUEST` for a malformed request.
+   */
+  groupHeartbeat(groupId: string, request: GroupHeartbeatRequest): Promise<GroupHeartbeatResponse>;
+  /** Members, epochs and assignments as of now. `GROUP_ID_NOT_FOUND` when the group has neither state nor offsets. */
+  describeGroup(groupId: string): Promise<GroupDescription>;
+  /**
+   * Stores committed offsets, each replacing the previous one for its partition, all at once. With `member`,
+   * only while it is in the group at that epoch (`UNKNOWN_MEMBER_ID`, `STALE_MEMBER_EPOCH`); without, only while
+   * the group has no members (`NON_EMPTY_GROUP`), as an admin's commit.
+   */
+  commitOffsets(groupId: string, offsets: readonly CommittedOffset[], member?: GroupMemberRef): Promise<void>;
   /** The group's committed offsets, optionally only for some topics, ordered by topic then partition. */
   fetchOffsets(groupId: string, topics?: readonly string[]): Promise<CommittedOffset[]>;
+  /** Versioned state for a group id: the coordinator's persistence (and the offline log's outbox state). */
   getGroupState(groupId: string): Promise<VersionedGroupState | null>;
   /**
    * Replaces the group's state if its version is still `expectedVersion` (`null`: the group must have no state
@@ -171,7 +192,10 @@ export interface LogStore {
   putGroupState(groupId: string, state: unknown, expectedVersion: number | null): Promise<number>;
   /** Groups that have state or committed offsets, in id order. */
   listGroups(): Promise<string[]>;
-  /** Deletes a group's state and offsets. `GROUP_ID_NOT_FOUND` when it has neither. */
+  /**
+   * Deletes a group's state and offsets. `GROUP_ID_NOT_FOUND` when it has neither; `NON_EMPTY_GROUP` while it
+   * has members.
+   */
   deleteGroup(groupId: string): Promise<void>;
 
   // ── lifecycle ─────────────────────────────────────────────────────────────────────────────────────────────

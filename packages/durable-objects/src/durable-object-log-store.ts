@@ -8,9 +8,14 @@
 import {
   type AppendResult,
   assertPartitionExists,
+  assertValidGroupId,
   type BatchInfo,
   type CommittedOffset,
   DEFAULT_READ_MAX_BYTES,
+  type GroupDescription,
+  type GroupHeartbeatRequest,
+  type GroupHeartbeatResponse,
+  type GroupMemberRef,
   isEdgeLogError,
   type LogStore,
   type PartitionOffsets,
@@ -23,6 +28,7 @@ import {
   type TopicSpec,
   unknownTopic,
   type VersionedGroupState,
+  validateHeartbeat,
 } from "@edgelog/core";
 import type { EdgeLogEnv } from "./env.ts";
 import type { GroupRef } from "./group-object.ts";
@@ -209,7 +215,23 @@ export class DurableObjectLogStore implements LogStore {
 
   // ── groups ──────────────────────────────────────────────────────────────────────────────────────────────────
 
-  async commitOffsets(groupId: string, offsets: readonly CommittedOffset[]): Promise<void> {
+  async groupHeartbeat(groupId: string, request: GroupHeartbeatRequest): Promise<GroupHeartbeatResponse> {
+    this.#assertOpen();
+    assertValidGroupId(groupId);
+    validateHeartbeat(request);
+    return unwrap(await this.#group(groupId).heartbeat(this.#ref(groupId), plainHeartbeat(request)));
+  }
+
+  async describeGroup(groupId: string): Promise<GroupDescription> {
+    this.#assertOpen();
+    return unwrap(await this.#group(groupId).describe(this.#ref(groupId)));
+  }
+
+  async commitOffsets(
+    groupId: string,
+    offsets: readonly CommittedOffset[],
+    member?: GroupMemberRef,
+  ): Promise<void> {
     this.#assertOpen();
     // All or nothing: check every partition before the group writes anything.
     for (const topic of new Set(offsets.map((o) => o.topic))) {
@@ -224,7 +246,9 @@ export class DurableObjectLogStore implements LogStore {
       offset: o.offset,
       metadata: o.metadata,
     }));
-    unwrap(await this.#group(groupId).commitOffsets(this.#ref(groupId), plain));
+    const by =
+      member === undefined ? undefined : { memberId: member.memberId, memberEpoch: member.memberEpoch };
+    unwrap(await this.#group(groupId).commitOffsets(this.#ref(groupId), plain, by));
   }
 
   async fetchOffsets(groupId: string, topics?: readonly string[]): Promise<CommittedOffset[]> {
@@ -350,4 +374,9 @@ export class DurableObjectLogStore implements LogStore {
   #assertOpen(): void {
     if (this.#closed) throw storeClosedError();
   }
+}
+
+/** A copy with only the request's own fields: RPC arguments must be plain, serialisable data. */
+function plainHeartbeat(request: GroupHeartbeatRequest): GroupHeartbeatRequest {
+  return JSON.parse(JSON.stringify(request)) as GroupHeartbeatRequest;
 }

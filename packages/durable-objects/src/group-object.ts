@@ -1,9 +1,11 @@
 /**
  * @module
- * `GroupObject`: one Durable Object per consumer group. It keeps the group's opaque state under a
- * compare-and-set version (the KIP-848 coordinator state lives above, in core) and its committed offsets.
- * A group registers itself with `TopicsObject` before it first writes, so `listGroups` finds it and
- * `deleteTopic` can drop the topic's offsets here.
+ * `GroupObject`: one Durable Object per consumer group — its coordinator. It runs core's `GroupCoordinator`
+ * (KIP-848 epochs, server-side assignment) over its own SQLite, so every heartbeat of the group is serialised
+ * here, and its alarm removes members whose session expired even when no one else heartbeats. It keeps the
+ * committed offsets too, and checks a member's epoch in the same object that knows it. A group registers itself
+ * with `TopicsObject` before it first writes, so `listGroups` finds it and `deleteTopic` can drop the topic's
+ * offsets here.
  */
 
 import { DurableObject } from "cloudflare:workers";
@@ -11,6 +13,12 @@ import {
   type CommittedOffset,
   compareStrings,
   EdgeLogError,
+  GroupCoordinator,
+  type GroupDescription,
+  type GroupHeartbeatRequest,
+  type GroupHeartbeatResponse,
+  type GroupMemberRef,
+  type GroupStatePort,
   nextGroupStateVersion,
   type VersionedGroupState,
 } from "@edgelog/core";
@@ -29,6 +37,11 @@ const SCHEMA = `
     id INTEGER PRIMARY KEY CHECK (id = 0),
     state TEXT NOT NULL,
     version INTEGER NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS group_ref (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    prefix TEXT NOT NULL,
+    group_id TEXT NOT NULL
   );
   CREATE TABLE IF NOT EXISTS offsets (
     topic TEXT NOT NULL,
@@ -50,10 +63,47 @@ export class GroupObject extends DurableObject<EdgeLogEnv> {
     ctx.storage.sql.exec(SCHEMA);
   }
 
-  /** Stores offsets all at once (one transaction). The store checked the topics and partitions beforehand. */
-  async commitOffsets(ref: GroupRef, offsets: readonly CommittedOffset[]): Promise<RpcResult<null>> {
+  /** One member heartbeat, coordinated here; the alarm then watches the earliest session deadline. */
+  async heartbeat(ref: GroupRef, request: GroupHeartbeatRequest): Promise<RpcResult<GroupHeartbeatResponse>> {
+    return toResult(async () => {
+      const coordinator = this.#coordinator(ref);
+      if (this.#state() === null) await this.#register(ref);
+      const response = await coordinator.heartbeat(ref.groupId, request);
+      this.#rememberRef(ref);
+      await this.#armAlarm(await coordinator.nextDeadline(ref.groupId));
+      return response;
+    });
+  }
+
+  /** The group as of now; `GROUP_ID_NOT_FOUND` when it has neither state nor offsets. */
+  async describe(ref: GroupRef): Promise<RpcResult<GroupDescription>> {
+    return toResult(() =>
+      this.#coordinator(ref).describeForStore(ref.groupId, async () => this.#offsetCount() > 0),
+    );
+  }
+
+  /** Session expiry without traffic: remove silent members, re-target, and look again at the next deadline. */
+  override async alarm(): Promise<void> {
+    const row = this.ctx.storage.sql
+      .exec<{ prefix: string; group_id: string }>("SELECT prefix, group_id FROM group_ref WHERE id = 0")
+      .toArray()[0];
+    if (row === undefined) return;
+    const ref = { prefix: row.prefix, groupId: row.group_id };
+    await this.#armAlarm(await this.#coordinator(ref).expire(ref.groupId));
+  }
+
+  /**
+   * Stores offsets all at once (one transaction), after checking the committing member's epoch (or, for an
+   * admin's commit, that the group has no members). The store checked the topics and partitions beforehand.
+   */
+  async commitOffsets(
+    ref: GroupRef,
+    offsets: readonly CommittedOffset[],
+    member?: GroupMemberRef,
+  ): Promise<RpcResult<null>> {
     return toResult(async () => {
       if (offsets.length === 0) return null;
+      await this.#coordinator(ref).checkCommit(ref.groupId, member);
       await this.#register(ref);
       const sql = this.ctx.storage.sql;
       this.ctx.storage.transactionSync(() => {
@@ -117,6 +167,7 @@ export class GroupObject extends DurableObject<EdgeLogEnv> {
           context: { groupId: ref.groupId },
         });
       }
+      await this.#coordinator(ref).assertDeletable(ref.groupId);
       this.#wipe();
       unwrap(await this.#topics(ref.prefix).unregisterGroup(ref.groupId));
       return null;
@@ -133,6 +184,42 @@ export class GroupObject extends DurableObject<EdgeLogEnv> {
     });
   }
 
+  /** The coordinator over this object's state; topic metadata comes from the namespace's TopicsObject. */
+  #coordinator(ref: GroupRef): GroupCoordinator {
+    const port: GroupStatePort = {
+      getGroupState: async () => this.#state(),
+      putGroupState: async (_groupId, state, expectedVersion) => {
+        const version = this.#checkVersion(ref.groupId, expectedVersion);
+        this.ctx.storage.sql.exec(
+          "INSERT OR REPLACE INTO group_state (id, state, version) VALUES (0, ?, ?)",
+          JSON.stringify(state ?? null),
+          version,
+        );
+        return version;
+      },
+      getTopic: async (name) => unwrap(await this.#topics(ref.prefix).getTopic(name)),
+    };
+    return new GroupCoordinator(port);
+  }
+
+  #rememberRef(ref: GroupRef): void {
+    this.ctx.storage.sql.exec(
+      "INSERT OR REPLACE INTO group_ref (id, prefix, group_id) VALUES (0, ?, ?)",
+      ref.prefix,
+      ref.groupId,
+    );
+  }
+
+  /** Wakes just after `deadline` (expiry is strictly after it); no deadline, no alarm. */
+  async #armAlarm(deadline: number | null): Promise<void> {
+    if (deadline === null) await this.ctx.storage.deleteAlarm();
+    else await this.ctx.storage.setAlarm(deadline + 1);
+  }
+
+  #offsetCount(): number {
+    return this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM offsets").one().n;
+  }
+
   #state(): VersionedGroupState | null {
     const row = this.ctx.storage.sql
       .exec<{ state: string; version: number }>("SELECT state, version FROM group_state WHERE id = 0")
@@ -146,9 +233,7 @@ export class GroupObject extends DurableObject<EdgeLogEnv> {
   }
 
   #isEmpty(): boolean {
-    const sql = this.ctx.storage.sql;
-    const offsets = sql.exec<{ n: number }>("SELECT count(*) AS n FROM offsets").one().n;
-    return offsets === 0 && this.#state() === null;
+    return this.#offsetCount() === 0 && this.#state() === null;
   }
 
   #wipe(): void {
@@ -156,6 +241,7 @@ export class GroupObject extends DurableObject<EdgeLogEnv> {
     this.ctx.storage.transactionSync(() => {
       sql.exec("DELETE FROM offsets");
       sql.exec("DELETE FROM group_state");
+      sql.exec("DELETE FROM group_ref");
     });
     this.#registered = false;
   }

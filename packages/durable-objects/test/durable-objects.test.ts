@@ -5,7 +5,7 @@ import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject 
 import { DEFAULT_TOPIC_CONFIG, decodeBatch, type TopicConfig } from "@edgelog/core";
 import { expectEdgeLogError, makeBatch, readAll } from "@edgelog/core/testing";
 import { describe, expect, it, vi } from "vitest";
-import { DurableObjectLogStore, partitionObjectName } from "../src/index.ts";
+import { DurableObjectLogStore, groupObjectName, partitionObjectName } from "../src/index.ts";
 
 let worlds = 0;
 const text = new TextDecoder();
@@ -360,5 +360,59 @@ describe("GroupObject", () => {
     const store = newStore();
     await expectEdgeLogError(store.putGroupState("ghost", {}, 3), "CONCURRENT_TRANSACTIONS");
     expect(await store.listGroups()).toEqual([]);
+  });
+
+  it("removes a silent member from its alarm, with no other heartbeat arriving", async () => {
+    const store = newStore();
+    await createTopic(store, "t", 2);
+    const joined = await store.groupHeartbeat("quiet", {
+      memberId: "m",
+      memberEpoch: 0,
+      topics: ["t"],
+      sessionTimeoutMs: 1_000,
+    });
+    expect(joined.heartbeatIntervalMs).toBe(333);
+    const stub = env.GROUPS.get(env.GROUPS.idFromName(groupObjectName(store.namespacePrefix, "quiet")));
+    const alarmAt = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+    expect(alarmAt).toBeGreaterThan(Date.now());
+    expect(alarmAt).toBeLessThanOrEqual(Date.now() + 1_001);
+    await vi.waitFor(
+      async () => {
+        await runDurableObjectAlarm(stub);
+        expect((await store.describeGroup("quiet")).state).toBe("Empty");
+      },
+      { timeout: 10_000, interval: 200 },
+    );
+    // The state itself changed (not just the view): the member is gone and must rejoin.
+    await expectEdgeLogError(
+      store.groupHeartbeat("quiet", { memberId: "m", memberEpoch: joined.memberEpoch }),
+      "UNKNOWN_MEMBER_ID",
+    );
+    expect(await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())).toBeNull();
+  });
+
+  it("serialises concurrent joins: every member gets an epoch and the partitions end up with one owner each", async () => {
+    const store = newStore();
+    await createTopic(store, "t", 4);
+    const joins = await Promise.all(
+      ["a", "b", "c", "d"].map((memberId) =>
+        store.groupHeartbeat("busy", { memberId, memberEpoch: 0, topics: ["t"] }),
+      ),
+    );
+    let views = joins;
+    for (let round = 0; round < 4; round++) {
+      views = await Promise.all(
+        views.map((v) =>
+          store.groupHeartbeat("busy", {
+            memberId: v.memberId,
+            memberEpoch: v.memberEpoch,
+            ownedPartitions: v.assignment,
+          }),
+        ),
+      );
+    }
+    const owned = views.flatMap((v) => v.assignment.flatMap((tp) => tp.partitions));
+    expect(owned.sort()).toEqual([0, 1, 2, 3]);
+    expect((await store.describeGroup("busy")).state).toBe("Stable");
   });
 });

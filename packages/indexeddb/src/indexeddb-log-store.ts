@@ -21,6 +21,12 @@ import {
   DEFAULT_READ_MAX_BYTES,
   EdgeLogError,
   findOffsetForTimestamp,
+  GroupCoordinator,
+  type GroupCoordinatorOptions,
+  type GroupDescription,
+  type GroupHeartbeatRequest,
+  type GroupHeartbeatResponse,
+  type GroupMemberRef,
   inspectBatchForAppend,
   isEdgeLogError,
   type LogStore,
@@ -82,6 +88,8 @@ export interface IndexedDbLogStoreOptions {
    * a browser crash, and is about twice as fast per transaction; group commit already amortises most of that.
    */
   readonly durability?: IDBTransactionDurability;
+  /** Session timeouts and heartbeat interval of the group coordinator (its clock is `now`). */
+  readonly groups?: Omit<GroupCoordinatorOptions, "now">;
 }
 
 /** Counters for tests and metrics. */
@@ -136,6 +144,7 @@ export class IndexedDbLogStore implements LogStore {
   #queue: PendingAppend[] = [];
   /** A flush is running: appends queue up for the next transaction, which starts when it ends. */
   #flushing = false;
+  readonly #coordinator: GroupCoordinator;
   #closed = false;
   #appendTransactions = 0;
   #appendedBatches = 0;
@@ -144,6 +153,8 @@ export class IndexedDbLogStore implements LogStore {
   constructor(options: IndexedDbLogStoreOptions) {
     this.#name = options.name;
     this.#now = options.now ?? Date.now;
+    // Tabs coordinate through the versioned group state (compare-and-set in one transaction), like isolates.
+    this.#coordinator = new GroupCoordinator(this, { ...options.groups, now: this.#now });
     this.#durability = options.durability ?? "strict";
     this.#db = openLogDatabase(options.indexedDB ?? indexedDB, options.name);
     // An open failure is reported by every call that waits for the database, not as an unhandled rejection.
@@ -539,7 +550,24 @@ export class IndexedDbLogStore implements LogStore {
 
   // ── consumer groups ─────────────────────────────────────────────────────────────────────────────────────────
 
-  async commitOffsets(groupId: string, offsets: readonly CommittedOffset[]): Promise<void> {
+  async groupHeartbeat(groupId: string, request: GroupHeartbeatRequest): Promise<GroupHeartbeatResponse> {
+    return this.#coordinator.heartbeat(groupId, request);
+  }
+
+  async describeGroup(groupId: string): Promise<GroupDescription> {
+    return this.#coordinator.describeForStore(
+      groupId,
+      async () =>
+        (await this.#read(["offsets"], (tx) => tx.objectStore("offsets").count(groupRange(groupId)))) > 0,
+    );
+  }
+
+  async commitOffsets(
+    groupId: string,
+    offsets: readonly CommittedOffset[],
+    member?: GroupMemberRef,
+  ): Promise<void> {
+    await this.#coordinator.checkCommit(groupId, member);
     await this.#write(["topics", "offsets"], async (tx) => {
       // Validate everything before writing anything: a commit is all or nothing.
       const topics = new Map<string, TopicMetadata>();
@@ -597,6 +625,7 @@ export class IndexedDbLogStore implements LogStore {
   }
 
   async deleteGroup(groupId: string): Promise<void> {
+    await this.#coordinator.assertDeletable(groupId);
     await this.#write(["groups", "offsets"], async (tx) => {
       const groups = tx.objectStore("groups");
       const offsets = tx.objectStore("offsets");

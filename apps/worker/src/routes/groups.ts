@@ -1,61 +1,55 @@
 /**
  * @module
- * Consumer groups (HTTP-API.md "Consumer groups", fixed): heartbeat (join, confirm, leave), offset commits by a
- * member or by an admin when the group is empty, committed offsets with lag, and a group's description.
+ * Consumer groups (HTTP-API.md "Consumer groups", fixed): heartbeat (join, stay, leave), offset commits by a
+ * member or by an admin while the group is empty, committed offsets with lag, and a group's description; plus
+ * the listing and deletion of groups (extensions). The coordinator itself lives with the store (in production
+ * the group's `GroupObject`); these routes only translate HTTP.
  */
 import {
   assertPartitionExists,
   assertValidGroupId,
   type CommittedOffset,
   EdgeLogError,
+  type GroupHeartbeatRequest,
+  type GroupMemberRef,
+  JOIN_GROUP_EPOCH,
   type LogStore,
+  randomId,
   requireTopic,
 } from "@edgelog/core";
 import type { Hono } from "hono";
 import type { AppEnv } from "../context.ts";
 import { invalidRequest } from "../errors.ts";
-import {
-  heartbeat,
-  JOIN_EPOCH,
-  LEAVE_EPOCH,
-  liveMembers,
-  readGroupState,
-  targetAssignments,
-} from "../group-coordinator.ts";
 import { limitBody } from "../limits.ts";
 import { isPlainObject, pathParam, readJsonObject } from "../params.ts";
 import { route } from "../route.ts";
 
-/** The offset shown for a partition the group never committed (HTTP-API.md). */
+/** The offset (and lag) shown for a partition the group never committed (HTTP-API.md). */
 const NOT_COMMITTED = -1;
 
 export function groupRoutes(app: Hono<AppEnv>): void {
+  route(app, "/v1/groups", {
+    get: async (c) => c.json({ groups: (await c.var.store.listGroups()).map((group) => ({ group })) }),
+  });
+
   route(app, "/v1/groups/:group/heartbeat", {
     post: [
       limitBody(),
       async (c) => {
         const groupId = pathParam(c, "group");
         assertValidGroupId(groupId);
-        const { memberId, memberEpoch, topics } = await readJsonObject(c);
-        if (memberId !== undefined && (typeof memberId !== "string" || memberId.length === 0)) {
-          throw invalidRequest("`memberId` must be a non-empty string");
-        }
-        if (
-          typeof memberEpoch !== "number" ||
-          !Number.isSafeInteger(memberEpoch) ||
-          memberEpoch < LEAVE_EPOCH
-        ) {
-          throw invalidRequest("`memberEpoch` must be an integer ≥ -1 (0 joins, -1 leaves)");
-        }
-        if (memberId === undefined && memberEpoch !== JOIN_EPOCH) {
-          throw invalidRequest("`memberId` is required unless joining with memberEpoch 0");
-        }
-        if (topics !== undefined && !(Array.isArray(topics) && topics.every((t) => typeof t === "string"))) {
-          throw invalidRequest("`topics` must be an array of topic names");
-        }
+        const body = await readJsonObject(c);
         const store = c.var.store;
-        for (const topic of topics ?? []) await requireTopic(store, topic);
-        return c.json(await heartbeat(store, groupId, { memberId, memberEpoch, topics }, c.var.now()));
+        // A client may let the server pick its id on join (KIP-848 before KIP-1082); later it must name itself.
+        const memberId = body.memberId ?? (body.memberEpoch === JOIN_GROUP_EPOCH ? randomId() : undefined);
+        if (memberId === undefined)
+          throw invalidRequest("`memberId` is required unless joining with memberEpoch 0");
+        const request = { ...body, memberId } as unknown as GroupHeartbeatRequest;
+        // Naming a topic that does not exist is almost always a typo: say so instead of assigning nothing.
+        if (Array.isArray(request.topics)) {
+          for (const topic of request.topics) if (typeof topic === "string") await requireTopic(store, topic);
+        }
+        return c.json(await store.groupHeartbeat(groupId, request));
       },
     ],
   });
@@ -69,40 +63,7 @@ export function groupRoutes(app: Hono<AppEnv>): void {
         const store = c.var.store;
         const body = await readJsonObject(c);
         const offsets = await parseCommits(store, body.offsets);
-        const state = readGroupState(await store.getGroupState(groupId));
-        const members = liveMembers(state, c.var.now());
-        if (body.memberId === undefined) {
-          if (members.length > 0) {
-            throw new EdgeLogError(
-              "NON_EMPTY_GROUP",
-              `group "${groupId}" has members; commit as one of them`,
-              {
-                context: { groupId },
-              },
-            );
-          }
-        } else {
-          const member = members.find((m) => m.memberId === body.memberId);
-          if (member === undefined) {
-            throw new EdgeLogError(
-              "UNKNOWN_MEMBER_ID",
-              `group "${groupId}" has no member "${String(body.memberId)}"`,
-              {
-                context: { groupId },
-              },
-            );
-          }
-          if (member.memberEpoch !== body.memberEpoch) {
-            throw new EdgeLogError(
-              "FENCED_MEMBER_EPOCH",
-              `member "${member.memberId}" is at epoch ${member.memberEpoch}`,
-              {
-                context: { groupId, memberId: member.memberId, memberEpoch: member.memberEpoch },
-              },
-            );
-          }
-        }
-        await store.commitOffsets(groupId, offsets);
+        await store.commitOffsets(groupId, offsets, parseMember(body));
         return c.body(null, 204);
       },
     ],
@@ -119,28 +80,37 @@ export function groupRoutes(app: Hono<AppEnv>): void {
       const groupId = pathParam(c, "group");
       assertValidGroupId(groupId);
       const store = c.var.store;
-      const versioned = await store.getGroupState(groupId);
-      const offsets = await offsetsWithLag(store, groupId, []);
-      if (versioned === null && offsets.length === 0) {
-        throw new EdgeLogError("GROUP_ID_NOT_FOUND", `unknown group "${groupId}"`, { context: { groupId } });
-      }
-      const members = liveMembers(readGroupState(versioned), c.var.now());
-      const targets = await targetAssignments(store, members);
-      const settled = members.every(
-        (m) => JSON.stringify(m.assignment) === JSON.stringify(targets.get(m.memberId) ?? []),
-      );
+      const { state, groupEpoch, assignmentEpoch, assignor, members } = await store.describeGroup(groupId);
       return c.json({
         group: groupId,
-        state: members.length === 0 ? "Empty" : settled ? "Stable" : "Reconciling",
-        members: members.map((m) => ({
-          memberId: m.memberId,
-          memberEpoch: m.memberEpoch,
-          assignment: m.assignment,
-        })),
-        offsets,
+        state,
+        groupEpoch,
+        assignmentEpoch,
+        assignor,
+        members,
+        offsets: await offsetsWithLag(store, groupId, []),
       });
     },
+    delete: async (c) => {
+      const groupId = pathParam(c, "group");
+      assertValidGroupId(groupId);
+      await c.var.store.deleteGroup(groupId);
+      return c.body(null, 204);
+    },
   });
+}
+
+/** `memberId` + `memberEpoch` of a member's commit, or `undefined` for an admin's. */
+function parseMember(body: Record<string, unknown>): GroupMemberRef | undefined {
+  const { memberId, memberEpoch } = body;
+  if (memberId === undefined) return undefined;
+  if (typeof memberId !== "string" || memberId.length === 0) {
+    throw invalidRequest("`memberId` must be a non-empty string");
+  }
+  if (typeof memberEpoch !== "number" || !Number.isSafeInteger(memberEpoch)) {
+    throw invalidRequest("a member's commit needs its `memberEpoch`");
+  }
+  return { memberId, memberEpoch };
 }
 
 async function parseCommits(store: LogStore, input: unknown): Promise<CommittedOffset[]> {
@@ -173,31 +143,39 @@ async function parseCommits(store: LogStore, input: unknown): Promise<CommittedO
 }
 
 /**
- * Committed offsets with lag. With `topics`, every partition of each is listed (`-1` when never committed);
- * without, what the group committed. Lag counts records from the committed offset (or the log start) to the
- * high watermark.
+ * Committed offsets with lag (high watermark − committed offset, counted from the log start when retention
+ * removed what was committed). With `topics`, every partition of each is listed, `-1` (offset and lag) when never
+ * committed; without, what the group committed.
  */
 async function offsetsWithLag(store: LogStore, groupId: string, topics: readonly string[]) {
   const committed = await store.fetchOffsets(groupId, topics.length > 0 ? topics : undefined);
-  const rows: { topic: string; partition: number; offset: number }[] = [];
+  const rows: { topic: string; partition: number; offset: number; metadata: string | null }[] = [];
   if (topics.length === 0) {
-    rows.push(...committed.map(({ topic, partition, offset }) => ({ topic, partition, offset })));
+    rows.push(
+      ...committed.map(({ topic, partition, offset, metadata }) => ({ topic, partition, offset, metadata })),
+    );
   } else {
     for (const topic of topics) {
       const metadata = await requireTopic(store, topic);
       for (let partition = 0; partition < metadata.partitions; partition++) {
         const found = committed.find((o) => o.topic === topic && o.partition === partition);
-        rows.push({ topic, partition, offset: found?.offset ?? NOT_COMMITTED });
+        rows.push({
+          topic,
+          partition,
+          offset: found?.offset ?? NOT_COMMITTED,
+          metadata: found?.metadata ?? null,
+        });
       }
     }
   }
   return Promise.all(
     rows.map(async (row) => {
+      const { topic, partition, offset, metadata } = row;
+      if (offset === NOT_COMMITTED) return { topic, partition, offset, lag: NOT_COMMITTED, metadata };
       const bounds = await store.offsets(row).catch(() => null);
-      const from = row.offset === NOT_COMMITTED ? (bounds?.logStartOffset ?? 0) : row.offset;
       const lag =
-        bounds === null ? 0 : Math.max(0, bounds.highWatermark - Math.max(from, bounds.logStartOffset));
-      return { ...row, lag };
+        bounds === null ? 0 : Math.max(0, bounds.highWatermark - Math.max(offset, bounds.logStartOffset));
+      return { topic, partition, offset, lag, metadata };
     }),
   );
 }

@@ -14,9 +14,11 @@ import {
   checkCommit,
   DEFAULT_COORDINATOR_CONFIG,
   describeGroupState,
+  emptyGroupState,
   expireMembers,
   type GroupState,
   heartbeatResponse,
+  isGroupState,
   leaveResponse,
   nextDeadline,
   readGroupState,
@@ -95,6 +97,35 @@ export class GroupCoordinator {
     return describeGroupState(groupId, state);
   }
 
+  /**
+   * The description a store answers: the coordinator's view, or an empty group when only offsets exist;
+   * `GROUP_ID_NOT_FOUND` when there is neither.
+   */
+  async describeForStore(groupId: string, hasOffsets: () => Promise<boolean>): Promise<GroupDescription> {
+    const described = await this.describe(groupId);
+    if (described !== null) return described;
+    if (await hasOffsets()) return describeGroupState(groupId, emptyGroupState());
+    throw new EdgeLogError("GROUP_ID_NOT_FOUND", `unknown group "${groupId}"`, { context: { groupId } });
+  }
+
+  /** `NON_EMPTY_GROUP` while the group has members: deleting it would strand them. */
+  async assertDeletable(groupId: string): Promise<void> {
+    const versioned = await this.#port.getGroupState(groupId);
+    // State another component keeps under this id (the offline log's outbox) has no members to strand.
+    if (!isGroupState(versioned?.state)) return;
+    const described = await this.describe(groupId);
+    const count = described?.members.length ?? 0;
+    if (count > 0) {
+      throw new EdgeLogError(
+        "NON_EMPTY_GROUP",
+        `group "${groupId}" has ${count} active member(s); stop them first`,
+        {
+          context: { groupId },
+        },
+      );
+    }
+  }
+
   /** Throws unless an offset commit by `member` (or by an admin, without one) may go ahead now. */
   async checkCommit(groupId: string, member: GroupMemberRef | undefined): Promise<void> {
     const versioned = await this.#port.getGroupState(groupId);
@@ -156,7 +187,9 @@ export function validateHeartbeat(request: GroupHeartbeatRequest): void {
     throw invalid("`memberEpoch` must be an integer ≥ -1 (0 joins, -1 leaves)");
   }
   if (request.topics !== undefined) {
-    if (!Array.isArray(request.topics)) throw invalid("`topics` must be an array of topic names");
+    if (!Array.isArray(request.topics) || !request.topics.every((t) => typeof t === "string")) {
+      throw invalid("`topics` must be an array of topic names");
+    }
     for (const topic of request.topics) assertValidTopicName(topic);
   }
   if (request.ownedPartitions !== undefined)

@@ -105,10 +105,14 @@ export function emptyGroupState(): GroupState {
   };
 }
 
+export function isGroupState(stored: unknown): boolean {
+  return typeof stored === "object" && stored !== null && (stored as { kind?: unknown }).kind === STATE_KIND;
+}
+
 /** Reads stored state back; state some other component keeps under the same id is refused. */
 export function readGroupState(groupId: string, stored: unknown): GroupState {
   if (stored === null || stored === undefined) return emptyGroupState();
-  if (typeof stored !== "object" || (stored as { kind?: unknown }).kind !== STATE_KIND) {
+  if (!isGroupState(stored)) {
     throw new EdgeLogError("INVALID_GROUP_ID", `"${groupId}" is not a consumer group`, {
       context: { groupId },
     });
@@ -163,6 +167,7 @@ export function refreshTarget(state: GroupState, topics: ReadonlyMap<string, Top
   for (const member of Object.values(state.members)) {
     member.assigned = filter(member.assigned, stillThere);
     member.pendingRevocation = filter(member.pendingRevocation, stillThere);
+    if (isEmpty(member.pendingRevocation)) member.revocationDeadlineMs = null;
   }
   const subscribed = subscribedTopics(state);
   if (!sameTopics(pick(state.topics, subscribed), pick(known, subscribed))) state.groupEpoch++;

@@ -4,6 +4,13 @@
  * given no store, what tests run against, and the reference the conformance suite was written from.
  */
 import { EdgeLogError } from "../errors.ts";
+import { GroupCoordinator, type GroupCoordinatorOptions } from "../groups/group-coordinator.ts";
+import type {
+  GroupDescription,
+  GroupHeartbeatRequest,
+  GroupHeartbeatResponse,
+  GroupMemberRef,
+} from "../groups/group-types.ts";
 import { randomId } from "../random-id.ts";
 import {
   type AppendResult,
@@ -26,6 +33,8 @@ import { MemoryPartition } from "./memory-partition.ts";
 export interface MemoryStoreOptions {
   /** The clock for append times and retention; tests inject one. */
   readonly now?: () => number;
+  /** Session timeouts and heartbeat interval of the group coordinator (its clock is `now`). */
+  readonly groups?: Omit<GroupCoordinatorOptions, "now">;
 }
 
 interface MemoryTopic {
@@ -49,10 +58,12 @@ export class MemoryStore implements LogStore {
   readonly #now: () => number;
   readonly #topics = new Map<string, MemoryTopic>();
   readonly #groups = new Map<string, MemoryGroup>();
+  readonly #coordinator: GroupCoordinator;
   #closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#now = options.now ?? Date.now;
+    this.#coordinator = new GroupCoordinator(this, { ...options.groups, now: this.#now });
   }
 
   async createTopic(spec: TopicSpec): Promise<TopicMetadata> {
@@ -148,10 +159,28 @@ export class MemoryStore implements LogStore {
     return this.#partition(tp).deleteRecords(beforeOffset);
   }
 
-  async commitOffsets(groupId: string, offsets: readonly CommittedOffset[]): Promise<void> {
+  async groupHeartbeat(groupId: string, request: GroupHeartbeatRequest): Promise<GroupHeartbeatResponse> {
+    this.#assertOpen();
+    return this.#coordinator.heartbeat(groupId, request);
+  }
+
+  async describeGroup(groupId: string): Promise<GroupDescription> {
+    this.#assertOpen();
+    return this.#coordinator.describeForStore(
+      groupId,
+      async () => (this.#groups.get(groupId)?.offsets.size ?? 0) > 0,
+    );
+  }
+
+  async commitOffsets(
+    groupId: string,
+    offsets: readonly CommittedOffset[],
+    member?: GroupMemberRef,
+  ): Promise<void> {
     this.#assertOpen();
     // Validate everything before writing anything: a commit is all or nothing.
     for (const offset of offsets) this.#partition(offset);
+    await this.#coordinator.checkCommit(groupId, member);
     const group = this.#group(groupId);
     for (const offset of offsets) {
       group.offsets.set(offsetKey(offset), {
@@ -195,6 +224,7 @@ export class MemoryStore implements LogStore {
 
   async deleteGroup(groupId: string): Promise<void> {
     this.#assertOpen();
+    if (this.#groups.has(groupId)) await this.#coordinator.assertDeletable(groupId);
     if (!this.#groups.delete(groupId)) {
       throw new EdgeLogError("GROUP_ID_NOT_FOUND", `unknown group "${groupId}"`, { context: { groupId } });
     }

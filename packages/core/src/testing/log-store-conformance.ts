@@ -579,6 +579,83 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
         await expectEdgeLogError(store.deleteGroup("g2"), "GROUP_ID_NOT_FOUND");
       });
 
+      it("coordinates members: join, hand-over, describe, leave (KIP-848 heartbeats)", async () => {
+        const a = await store.groupHeartbeat("cg", { memberId: "a", memberEpoch: 0, topics: ["a", "b"] });
+        expect(a.memberEpoch).toBeGreaterThan(0);
+        expect(a.assignment).toEqual([
+          { topic: "a", partitions: [0, 1] },
+          { topic: "b", partitions: [0] },
+        ]);
+        const b = await store.groupHeartbeat("cg", { memberId: "b", memberEpoch: 0, topics: ["a"] });
+        expect(b.assignment).toEqual([]); // a still owns everything
+        const revoking = await store.groupHeartbeat("cg", {
+          memberId: "a",
+          memberEpoch: a.memberEpoch,
+          ownedPartitions: a.assignment,
+        });
+        expect(revoking.memberEpoch).toBe(a.memberEpoch);
+        const released = await store.groupHeartbeat("cg", {
+          memberId: "a",
+          memberEpoch: a.memberEpoch,
+          ownedPartitions: revoking.assignment,
+        });
+        expect(released.memberEpoch).toBeGreaterThan(a.memberEpoch);
+        const b2 = await store.groupHeartbeat("cg", { memberId: "b", memberEpoch: b.memberEpoch });
+        const owned = [...released.assignment, ...b2.assignment].flatMap((tp) =>
+          tp.partitions.map((p) => `${tp.topic}/${p}`),
+        );
+        expect(owned.sort()).toEqual(["a/0", "a/1", "b/0"]);
+        const described = await store.describeGroup("cg");
+        expect(described).toMatchObject({ groupId: "cg", state: "Stable" });
+        expect(described.members.map((m) => [m.memberId, m.memberEpoch])).toEqual([
+          ["a", released.memberEpoch],
+          ["b", b2.memberEpoch],
+        ]);
+        await expectEdgeLogError(
+          store.groupHeartbeat("cg", { memberId: "a", memberEpoch: released.memberEpoch + 1 }),
+          "FENCED_MEMBER_EPOCH",
+        );
+        await expectEdgeLogError(
+          store.groupHeartbeat("cg", { memberId: "zz", memberEpoch: 1 }),
+          "UNKNOWN_MEMBER_ID",
+        );
+        expect(await store.groupHeartbeat("cg", { memberId: "a", memberEpoch: -1 })).toMatchObject({
+          memberEpoch: -1,
+          assignment: [],
+        });
+        expect((await store.describeGroup("cg")).members.map((m) => m.memberId)).toEqual(["b"]);
+        expect(await store.listGroups()).toContain("cg");
+      });
+
+      it("checks commits against the member's epoch; an admin commits only to an empty group", async () => {
+        const m = await store.groupHeartbeat("cg", { memberId: "m", memberEpoch: 0, topics: ["a"] });
+        const offsets = [{ topic: "a", partition: 0, offset: 3, metadata: null }];
+        await store.commitOffsets("cg", offsets, { memberId: "m", memberEpoch: m.memberEpoch });
+        await expectEdgeLogError(
+          store.commitOffsets("cg", offsets, { memberId: "m", memberEpoch: m.memberEpoch - 1 }),
+          "STALE_MEMBER_EPOCH",
+        );
+        await expectEdgeLogError(
+          store.commitOffsets("cg", offsets, { memberId: "x", memberEpoch: 1 }),
+          "UNKNOWN_MEMBER_ID",
+        );
+        await expectEdgeLogError(store.commitOffsets("cg", offsets), "NON_EMPTY_GROUP");
+        await expectEdgeLogError(store.deleteGroup("cg"), "NON_EMPTY_GROUP");
+        await store.groupHeartbeat("cg", { memberId: "m", memberEpoch: -1 });
+        await store.commitOffsets("cg", [{ topic: "a", partition: 0, offset: 5, metadata: null }]);
+        expect(await store.fetchOffsets("cg")).toEqual([
+          { topic: "a", partition: 0, offset: 5, metadata: null },
+        ]);
+        expect((await store.describeGroup("cg")).state).toBe("Empty");
+        await store.deleteGroup("cg");
+        await expectEdgeLogError(store.describeGroup("cg"), "GROUP_ID_NOT_FOUND");
+      });
+
+      it("describes a group that only has offsets as Empty", async () => {
+        await store.commitOffsets("og", [{ topic: "a", partition: 0, offset: 1, metadata: null }]);
+        expect(await store.describeGroup("og")).toMatchObject({ groupId: "og", state: "Empty", members: [] });
+      });
+
       it("drops a deleted topic's committed offsets", async () => {
         await store.commitOffsets("g", [
           { topic: "a", partition: 0, offset: 1, metadata: null },

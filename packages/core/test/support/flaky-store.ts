@@ -9,6 +9,10 @@ import {
   type BatchInfo,
   type CommittedOffset,
   EdgeLogError,
+  type GroupDescription,
+  type GroupHeartbeatRequest,
+  type GroupHeartbeatResponse,
+  type GroupMemberRef,
   type LogStore,
   type PartitionOffsets,
   type ReadOptions,
@@ -83,8 +87,18 @@ export class FlakyStore implements LogStore {
   deleteRecords(tp: TopicPartition, beforeOffset: number): Promise<PartitionOffsets> {
     return this.inner.deleteRecords(tp, beforeOffset);
   }
-  commitOffsets(groupId: string, offsets: readonly CommittedOffset[]): Promise<void> {
-    return this.inner.commitOffsets(groupId, offsets);
+  groupHeartbeat(groupId: string, request: GroupHeartbeatRequest): Promise<GroupHeartbeatResponse> {
+    return this.inner.groupHeartbeat(groupId, request);
+  }
+  describeGroup(groupId: string): Promise<GroupDescription> {
+    return this.inner.describeGroup(groupId);
+  }
+  commitOffsets(
+    groupId: string,
+    offsets: readonly CommittedOffset[],
+    member?: GroupMemberRef,
+  ): Promise<void> {
+    return this.inner.commitOffsets(groupId, offsets, member);
   }
   fetchOffsets(groupId: string, topics?: readonly string[]): Promise<CommittedOffset[]> {
     return this.inner.fetchOffsets(groupId, topics);
