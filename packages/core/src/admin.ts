@@ -1,14 +1,18 @@
 /**
  * @module
  * `Admin`: KafkaJS's admin surface over a `LogStore` — create, describe, grow and delete topics, read partition
- * offsets (latest, by timestamp) and delete records. All user input is validated here, once, before the store.
+ * offsets (latest, by timestamp), delete records, and inspect and manage consumer groups (describe, list,
+ * committed offsets with lag, set and reset offsets, delete). All user input is validated here, once, before
+ * the store.
  */
 import { EdgeLogError, isEdgeLogError } from "./errors.ts";
+import type { GroupDescription } from "./groups/group-types.ts";
 import type { MetadataCache } from "./metadata-cache.ts";
 import type { LogStore, PartitionOffsets, TopicMetadata } from "./store.ts";
 import { configEntriesToRecord, resolveTopicConfig, type TopicConfig } from "./topic-config.ts";
 import {
   assertPartitionExists,
+  assertValidGroupId,
   assertValidOffset,
   assertValidPartitionCount,
   assertValidTopicName,
@@ -57,6 +61,19 @@ export interface TopicMetadataView {
   }[];
 }
 
+/** A group's committed offset for one partition, with where the partition ends and how far behind it is. */
+export interface GroupPartitionOffset {
+  readonly partition: number;
+  /** The next offset the group reads; `-1` when it never committed. */
+  readonly offset: number;
+  readonly metadata: string | null;
+  /** The partition's high watermark. */
+  readonly high: number;
+  /** `high − offset` (from the log start when retention passed the commit); `-1` when never committed. */
+  readonly lag: number;
+}
+
+const NOT_COMMITTED = -1;
 const DEFAULT_PARTITIONS = 1;
 /** Kafka's ListOffsets sentinels. */
 const LATEST_TIMESTAMP = -1;
@@ -267,6 +284,99 @@ export class Admin {
       const target = requested === -1 ? (await this.#store.offsets(tp)).highWatermark : requested;
       await this.#store.deleteRecords(tp, assertValidOffset(target, tp));
     }
+  }
+
+  // ── consumer groups ─────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Members, epochs and current / target assignments of each group (`GROUP_ID_NOT_FOUND` for an unknown one). */
+  async describeGroups(groupIds: readonly string[]): Promise<{ groups: GroupDescription[] }> {
+    for (const groupId of groupIds) assertValidGroupId(groupId);
+    return { groups: await Promise.all(groupIds.map((groupId) => this.#store.describeGroup(groupId))) };
+  }
+
+  /** Every group with members, state or committed offsets (KafkaJS's shape). */
+  async listGroups(): Promise<{ groups: { groupId: string; protocolType: "consumer" }[] }> {
+    const ids = await this.#store.listGroups();
+    return { groups: ids.map((groupId) => ({ groupId, protocolType: "consumer" as const })) };
+  }
+
+  /**
+   * The group's committed offsets per topic, every partition listed (`-1` when never committed), with the high
+   * watermark and the lag. Without `topics`: the topics the group committed to.
+   */
+  async fetchOffsets(options: {
+    groupId: string;
+    topics?: readonly string[];
+  }): Promise<{ topic: string; partitions: GroupPartitionOffset[] }[]> {
+    assertValidGroupId(options.groupId);
+    const committed = await this.#store.fetchOffsets(options.groupId, options.topics);
+    const topics = options.topics ?? [...new Set(committed.map((o) => o.topic))];
+    return Promise.all(
+      topics.map(async (topic) => {
+        const metadata = await this.#requireTopic(topic);
+        const partitions = await Promise.all(
+          range(metadata.partitions).map(async (partition) => {
+            const found = committed.find((o) => o.topic === topic && o.partition === partition);
+            const { logStartOffset, highWatermark } = await this.#store.offsets({ topic, partition });
+            if (found === undefined) {
+              return {
+                partition,
+                offset: NOT_COMMITTED,
+                metadata: null,
+                high: highWatermark,
+                lag: NOT_COMMITTED,
+              };
+            }
+            const lag = Math.max(0, highWatermark - Math.max(found.offset, logStartOffset));
+            return { partition, offset: found.offset, metadata: found.metadata, high: highWatermark, lag };
+          }),
+        );
+        return { topic, partitions };
+      }),
+    );
+  }
+
+  /**
+   * Sets a group's committed offsets for some partitions of a topic (KafkaJS's `setOffsets`): the group must
+   * have no members (`NON_EMPTY_GROUP`), as in Kafka, so no running consumer is surprised.
+   */
+  async setOffsets(options: {
+    groupId: string;
+    topic: string;
+    partitions: readonly { partition: number; offset: number | string }[];
+  }): Promise<void> {
+    assertValidGroupId(options.groupId);
+    const metadata = await this.#requireTopic(options.topic);
+    const offsets = options.partitions.map(({ partition, offset }) => {
+      assertPartitionExists(options.topic, partition, metadata.partitions);
+      const tp = { topic: options.topic, partition };
+      return { ...tp, offset: assertValidOffset(Number(offset), tp), metadata: null };
+    });
+    await this.#store.commitOffsets(options.groupId, offsets);
+  }
+
+  /** Moves every partition of `topic` to its log start (`earliest`) or high watermark (default); group must be empty. */
+  async resetOffsets(options: { groupId: string; topic: string; earliest?: boolean }): Promise<void> {
+    const { partitions } = await this.describeTopic(options.topic);
+    await this.setOffsets({
+      groupId: options.groupId,
+      topic: options.topic,
+      partitions: partitions.map((p) => ({
+        partition: p.partition,
+        offset: options.earliest === true ? p.logStartOffset : p.highWatermark,
+      })),
+    });
+  }
+
+  /** Deletes groups with their offsets; each must exist (`GROUP_ID_NOT_FOUND`) and have no members (`NON_EMPTY_GROUP`). */
+  async deleteGroups(groupIds: readonly string[]): Promise<{ groupId: string; errorCode: string }[]> {
+    for (const groupId of groupIds) assertValidGroupId(groupId);
+    const results: { groupId: string; errorCode: string }[] = [];
+    for (const groupId of groupIds) {
+      await this.#store.deleteGroup(groupId);
+      results.push({ groupId, errorCode: "NONE" });
+    }
+    return results;
   }
 
   #requireTopic(topic: string): Promise<TopicMetadata> {

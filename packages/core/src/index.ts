@@ -5,6 +5,7 @@
  */
 export {
   Admin,
+  type GroupPartitionOffset,
   type PartitionOffsetsView,
   type TopicDescription,
   type TopicMetadataView,
@@ -28,6 +29,7 @@ export {
   type ConsumerConfig,
   type ConsumerCrashEvent,
   type ConsumerEvent,
+  type ConsumerGroupJoinEvent,
   type EachBatchPayload,
   type EachMessagePayload,
   type RunOptions,

@@ -770,9 +770,9 @@ describe("Consumer", () => {
       await expectEdgeLogError(c.subscribe({}), "INVALID_REQUEST");
     });
 
-    it("refuses a groupId: groups are not available yet", () => {
-      expect(() => log.consumer({ groupId: "g" })).toThrow(
-        expect.objectContaining({ code: "INVALID_REQUEST" }),
+    it("refuses an invalid groupId", () => {
+      expect(() => log.consumer({ groupId: "" })).toThrow(
+        expect.objectContaining({ code: "INVALID_GROUP_ID" }),
       );
     });
 

@@ -6,20 +6,30 @@
  * semaphore bounds how many partitions run handlers at once (`partitionsConsumedConcurrently`, default 1).
  *
  * Without a group the consumer reads every partition of what it subscribed to, starting per `fromBeginning`
- * (KafkaJS's `auto.offset.reset`: earliest, else latest). Assignment (`#targetAssignment`) and starting
- * positions (`#startingOffset`) are the seams where consumer groups plug in.
+ * (KafkaJS's `auto.offset.reset`: earliest, else latest). With a `groupId` it is a member of a consumer group
+ * (KIP-848, see `group-session.ts`): the coordinator assigns its partitions, each starts from the group's
+ * committed offset (else per `fromBeginning`), a revoked partition is released only after the batch in hand
+ * is done and its position committed, and positions are committed every `autoCommitInterval` and on stop.
  */
 import { EdgeLogError, isEdgeLogError, isRetriable } from "../errors.ts";
+import type { TopicPartitions } from "../groups/group-types.ts";
 import type { MetadataCache } from "../metadata-cache.ts";
 import { backoffMs, DEFAULT_RETRY, type RetryOptions, sleep } from "../retry.ts";
-import type { LogStore, ReadResult, TopicPartition } from "../store.ts";
-import { assertValidOffset, assertValidTopicName } from "../validation.ts";
+import type { CommittedOffset, LogStore, ReadResult, TopicPartition } from "../store.ts";
+import { assertValidGroupId, assertValidOffset, assertValidTopicName } from "../validation.ts";
 import { type Batch, type KafkaMessage, makeBatch, messagesFrom } from "./consumed-batch.ts";
+import { GroupSession } from "./group-session.ts";
 import { Semaphore } from "./semaphore.ts";
 
 export interface ConsumerConfig {
-  /** Consumer groups arrive in a later release; until then a consumer reads its partitions directly. */
+  /** Join this consumer group: the coordinator assigns partitions and the group keeps committed offsets. */
   readonly groupId?: string;
+  /** How long the group waits for a silent member before moving its partitions, in ms. Default 30 000. */
+  readonly sessionTimeout?: number;
+  /** How long a member may take to release revoked partitions, in ms. Default 60 000. */
+  readonly rebalanceTimeout?: number;
+  /** The assignor this member prefers (`"uniform"` or `"range"`); the group uses its members' majority. */
+  readonly serverAssignor?: string;
   /** Byte budget of one fetch from one partition. Default 1 MiB. */
   readonly maxBytesPerPartition?: number;
   /** How long a fetch waits for new records before returning empty, in ms. Default 5 000. */
@@ -69,9 +79,22 @@ export interface RunOptions {
   readonly eachBatchAutoResolve?: boolean;
   /** How many partitions may run handlers at the same time. Default 1. */
   readonly partitionsConsumedConcurrently?: number;
+  /** With a group: commit positions every `autoCommitInterval`, on revocation and on stop. Default `true`. */
+  readonly autoCommit?: boolean;
+  /** In ms. Default 5 000. */
+  readonly autoCommitInterval?: number;
 }
 
-export type ConsumerEvent = "consumer.crash" | "consumer.stop";
+export type ConsumerEvent = "consumer.crash" | "consumer.stop" | "consumer.group_join";
+
+/** A group member's new assignment (KafkaJS's `consumer.group_join`, sent on every change). */
+export interface ConsumerGroupJoinEvent {
+  readonly type: "consumer.group_join";
+  readonly groupId: string;
+  readonly memberId: string;
+  readonly memberEpoch: number;
+  readonly assignment: readonly TopicPartitions[];
+}
 
 export interface ConsumerCrashEvent {
   readonly type: "consumer.crash";
@@ -99,6 +122,9 @@ interface PartitionRunner {
 const DEFAULT_MAX_BYTES_PER_PARTITION = 1024 * 1024;
 const DEFAULT_MAX_WAIT_MS = 5_000;
 const DEFAULT_METADATA_MAX_AGE_MS = 10_000;
+const DEFAULT_SESSION_TIMEOUT_MS = 30_000;
+const DEFAULT_REBALANCE_TIMEOUT_MS = 60_000;
+const DEFAULT_AUTO_COMMIT_INTERVAL_MS = 5_000;
 const key = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`;
 
 /**
@@ -108,7 +134,11 @@ const key = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`;
  * await consumer.run({ eachMessage: async ({ partition, message }) => console.log(partition, message.offset) });
  */
 export class Consumer {
-  readonly events = { CRASH: "consumer.crash", STOP: "consumer.stop" } as const;
+  readonly events = {
+    CRASH: "consumer.crash",
+    STOP: "consumer.stop",
+    GROUP_JOIN: "consumer.group_join",
+  } as const;
   readonly #store: LogStore;
   readonly #metadata: MetadataCache;
   readonly #maxBytes: number;
@@ -127,14 +157,20 @@ export class Consumer {
   #semaphore = new Semaphore(1);
   #refreshTimer: ReturnType<typeof setTimeout> | null = null;
   #changed: { promise: Promise<void>; resolve: () => void } = deferred();
+  readonly #config: ConsumerConfig;
+  /** The group membership while running with a `groupId`. */
+  #group: GroupSession | null = null;
+  /** What the coordinator assigned last (group only). */
+  #groupAssignment = new Map<string, TopicPartition>();
+  /** Revoked partitions whose handler is finishing or whose position is being committed: still ours. */
+  readonly #releasing = new Set<PartitionRunner>();
+  /** The last committed position per partition, so auto-commit sends only what moved. */
+  readonly #committed = new Map<string, number>();
+  #commitTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(store: LogStore, metadata: MetadataCache, config: ConsumerConfig = {}) {
-    if (config.groupId !== undefined) {
-      throw new EdgeLogError(
-        "INVALID_REQUEST",
-        "consumer groups are not available yet: omit groupId to read every partition of the subscribed topics",
-      );
-    }
+    if (config.groupId !== undefined) assertValidGroupId(config.groupId);
+    this.#config = config;
     this.#store = store;
     this.#metadata = metadata;
     this.#maxBytes = config.maxBytesPerPartition ?? DEFAULT_MAX_BYTES_PER_PARTITION;
@@ -166,7 +202,10 @@ export class Consumer {
     for (const pattern of patterns) {
       this.#subscriptions.push({ pattern, fromBeginning: options.fromBeginning === true });
     }
-    if (this.#running) await this.#refreshAssignment("subscribe");
+    if (this.#running) {
+      if (this.#group !== null) await this.#group.beat();
+      else await this.#refreshAssignment("subscribe");
+    }
   }
 
   /**
@@ -190,13 +229,23 @@ export class Consumer {
     this.#semaphore = new Semaphore(concurrency);
     this.#running = true;
     try {
-      await this.#refreshAssignment("initial");
+      if (this.#config.groupId === undefined) await this.#refreshAssignment("initial");
+      else await this.#joinGroup(this.#config.groupId);
     } catch (error) {
       this.#running = false;
+      await this.#group?.stop(false);
+      this.#group = null;
       throw error;
     }
-    for (const runner of this.#runners.values()) this.#start(runner);
+    // A member's partitions started as their assignment arrived; without a group they start here.
+    if (this.#group === null) for (const runner of this.#runners.values()) this.#start(runner);
     this.#scheduleRefresh();
+    const interval = options.autoCommitInterval ?? DEFAULT_AUTO_COMMIT_INTERVAL_MS;
+    if (this.#group !== null && options.autoCommit !== false) {
+      this.#commitTimer = setInterval(() => {
+        this.#commitPositions([...this.#runners.values()]).catch(() => undefined);
+      }, interval);
+    }
   }
 
   /** Stops fetching, lets handlers in progress finish, and resolves when every loop has ended. */
@@ -205,11 +254,45 @@ export class Consumer {
     this.#running = false;
     if (this.#refreshTimer !== null) clearTimeout(this.#refreshTimer);
     this.#refreshTimer = null;
+    if (this.#commitTimer !== null) clearInterval(this.#commitTimer);
+    this.#commitTimer = null;
     for (const runner of this.#runners.values()) runner.read?.abort(new Error("consumer stopped"));
     this.#signalChange();
     // Every loop, including those of partitions unassigned while a handler was still running.
     await Promise.all([...this.#loops]);
+    const group = this.#group;
+    if (group !== null) {
+      // Commit where we are, then leave, so the partitions move at once and the next owner starts right here.
+      if (this.#run?.autoCommit !== false)
+        await this.#commitPositions([...this.#runners.values()]).catch(() => undefined);
+      await group.stop(true);
+      this.#group = null;
+      this.#groupAssignment = new Map();
+      for (const runner of this.#runners.values()) runner.removed = true;
+      this.#runners.clear();
+    }
     this.#emit("consumer.stop", { type: "consumer.stop" });
+  }
+
+  /**
+   * Commits positions for the group as this member (KafkaJS's `commitOffsets`): `offset` is the next offset to
+   * read, i.e. the last processed one plus one. Without a group there is nothing to commit to.
+   */
+  async commitOffsets(
+    offsets: readonly { topic: string; partition: number; offset: number | string }[],
+  ): Promise<void> {
+    const group = this.#group;
+    if (group === null) {
+      throw new EdgeLogError("INVALID_REQUEST", "commitOffsets needs a running consumer with a groupId");
+    }
+    const commits = offsets.map(({ topic, partition, offset }) => ({
+      topic,
+      partition,
+      offset: assertValidOffset(Number(offset), { topic, partition }),
+      metadata: null,
+    }));
+    await group.commit(commits);
+    for (const c of commits) this.#committed.set(key(c), c.offset);
   }
 
   /**
@@ -287,6 +370,11 @@ export class Consumer {
   /** Every partition of every subscribed topic, with the `fromBeginning` of the first subscription naming it. */
   async #targetAssignment(): Promise<Map<string, { tp: TopicPartition; fromBeginning: boolean }>> {
     const target = new Map<string, { tp: TopicPartition; fromBeginning: boolean }>();
+    if (this.#config.groupId !== undefined) {
+      for (const [k, tp] of this.#groupAssignment)
+        target.set(k, { tp, fromBeginning: this.#fromBeginningOf(tp.topic) });
+      return target;
+    }
     const hasPattern = this.#subscriptions.some((s) => s.pattern instanceof RegExp);
     const all = hasPattern ? await this.#store.listTopics() : [];
     for (const { pattern, fromBeginning } of this.#subscriptions) {
@@ -314,7 +402,151 @@ export class Consumer {
       this.#pendingSeeks.delete(key(runner.tp));
       return sought;
     }
+    if (this.#config.groupId !== undefined) {
+      const committed = (await this.#store.fetchOffsets(this.#config.groupId, [runner.tp.topic])).find(
+        (o) => o.partition === runner.tp.partition,
+      );
+      if (committed !== undefined) {
+        this.#committed.set(key(runner.tp), committed.offset);
+        return committed.offset;
+      }
+    }
     return this.#resetOffset(runner);
+  }
+
+  /** The `fromBeginning` of the first subscription naming `topic` (string or pattern). */
+  #fromBeginningOf(topic: string): boolean {
+    for (const { pattern, fromBeginning } of this.#subscriptions) {
+      if (typeof pattern === "string") {
+        if (pattern === topic) return fromBeginning;
+        continue;
+      }
+      pattern.lastIndex = 0;
+      if (pattern.test(topic)) return fromBeginning;
+    }
+    return false;
+  }
+
+  // ── the group: membership, assignment changes, commits ────────────────────────────────────────────────────
+
+  async #joinGroup(groupId: string): Promise<void> {
+    const session = new GroupSession(
+      this.#store,
+      {
+        subscribedTopics: () => this.#subscribedTopicNames(),
+        ownedPartitions: () => this.#ownedPartitions(),
+        assign: (assignment) => this.#applyGroupAssignment(assignment),
+        lose: () => this.#loseGroupPartitions(),
+        crash: (error) => this.#crash(error),
+      },
+      {
+        groupId,
+        sessionTimeoutMs: this.#config.sessionTimeout ?? DEFAULT_SESSION_TIMEOUT_MS,
+        rebalanceTimeoutMs: this.#config.rebalanceTimeout ?? DEFAULT_REBALANCE_TIMEOUT_MS,
+        retry: this.#retry,
+        ...(this.#config.serverAssignor === undefined ? {} : { serverAssignor: this.#config.serverAssignor }),
+      },
+    );
+    this.#group = session;
+    await session.start();
+  }
+
+  async #subscribedTopicNames(): Promise<string[]> {
+    const names = new Set<string>();
+    const hasPattern = this.#subscriptions.some((s) => s.pattern instanceof RegExp);
+    const all = hasPattern ? await this.#store.listTopics() : [];
+    for (const { pattern } of this.#subscriptions) {
+      if (typeof pattern === "string") names.add(pattern);
+      else
+        for (const t of all) {
+          pattern.lastIndex = 0;
+          if (pattern.test(t.name)) names.add(t.name);
+        }
+    }
+    return [...names].sort();
+  }
+
+  #ownedPartitions(): TopicPartitions[] {
+    const byTopic = new Map<string, number[]>();
+    for (const runner of [...this.#runners.values(), ...this.#releasing]) {
+      const list = byTopic.get(runner.tp.topic) ?? [];
+      if (!list.includes(runner.tp.partition)) list.push(runner.tp.partition);
+      byTopic.set(runner.tp.topic, list);
+    }
+    return [...byTopic].map(([topic, partitions]) => ({
+      topic,
+      partitions: partitions.sort((a, b) => a - b),
+    }));
+  }
+
+  /**
+   * Applies the coordinator's assignment: new partitions start (from the committed offset), revoked ones stop
+   * after the batch in hand, commit their position, and only then count as released — the next heartbeat says so.
+   */
+  async #applyGroupAssignment(assignment: readonly TopicPartitions[]): Promise<void> {
+    const next = new Map<string, TopicPartition>();
+    for (const { topic, partitions } of assignment) {
+      for (const partition of partitions) next.set(key({ topic, partition }), { topic, partition });
+    }
+    const changed =
+      next.size !== this.#groupAssignment.size || [...next.keys()].some((k) => !this.#groupAssignment.has(k));
+    this.#groupAssignment = next;
+    if (!changed) return;
+    const revoked = [...this.#runners.entries()].filter(([k]) => !next.has(k)).map(([, runner]) => runner);
+    for (const runner of revoked) this.#releasing.add(runner);
+    await this.#refreshAssignment("group");
+    for (const runner of revoked) void this.#release(runner);
+    const group = this.#group;
+    if (group !== null) {
+      this.#emit("consumer.group_join", {
+        type: "consumer.group_join",
+        groupId: this.#config.groupId as string,
+        memberId: group.memberId,
+        memberEpoch: group.memberEpoch,
+        assignment,
+      } satisfies ConsumerGroupJoinEvent);
+    }
+  }
+
+  /** A revoked partition: wait for its loop, commit its position, then tell the coordinator it is free. */
+  async #release(runner: PartitionRunner): Promise<void> {
+    try {
+      await runner.done;
+      if (this.#run?.autoCommit !== false) await this.#commitPositions([runner]).catch(() => undefined);
+    } finally {
+      this.#releasing.delete(runner);
+      this.#committed.delete(key(runner.tp));
+      this.#group?.nudge();
+    }
+  }
+
+  /** Membership lost: another member may own these partitions already, so stop them and commit nothing. */
+  async #loseGroupPartitions(): Promise<void> {
+    this.#groupAssignment = new Map();
+    const runners = [...this.#runners.values(), ...this.#releasing];
+    await this.#refreshAssignment("group");
+    await Promise.all(runners.map((r) => r.done));
+    this.#releasing.clear();
+    this.#committed.clear();
+  }
+
+  /** Commits the positions of `runners` that moved since their last commit, as this member. */
+  async #commitPositions(runners: readonly PartitionRunner[]): Promise<void> {
+    const group = this.#group;
+    if (group === null) return;
+    const commits: CommittedOffset[] = [];
+    for (const runner of runners) {
+      if (runner.position === null || this.#committed.get(key(runner.tp)) === runner.position) continue;
+      commits.push({
+        topic: runner.tp.topic,
+        partition: runner.tp.partition,
+        offset: runner.position,
+        metadata: null,
+      });
+    }
+    if (commits.length === 0) return;
+    await group.commit(commits);
+    for (const c of commits) this.#committed.set(key(c), c.offset);
   }
 
   /** The partition's position, resolved from the store if it has none yet; a `seek` made meanwhile wins. */
@@ -334,7 +566,7 @@ export class Consumer {
    * Aligns the partition loops with the target assignment. `initial`: before `run` starts the loops;
    * `subscribe`: a subscription added while running; `discovered`: the periodic metadata refresh.
    */
-  async #refreshAssignment(mode: "initial" | "subscribe" | "discovered"): Promise<void> {
+  async #refreshAssignment(mode: "initial" | "subscribe" | "discovered" | "group"): Promise<void> {
     const target = await this.#targetAssignment();
     const added: PartitionRunner[] = [];
     for (const [k, { tp, fromBeginning }] of target) {
@@ -344,7 +576,7 @@ export class Consumer {
       // after we started looking, so they are read from their start whatever `fromBeginning` says.
       const runner: PartitionRunner = {
         tp,
-        fromBeginning: mode === "discovered" ? true : fromBeginning,
+        fromBeginning: mode === "discovered" && this.#config.groupId === undefined ? true : fromBeginning,
         position: null,
         generation: 0,
         read: null,
@@ -371,7 +603,10 @@ export class Consumer {
   #scheduleRefresh(): void {
     this.#refreshTimer = setTimeout(() => {
       if (!this.#running) return;
-      this.#refreshAssignment("discovered").then(
+      // A member re-reads its subscription and tells the coordinator, which re-assigns; others look themselves.
+      const refreshed =
+        this.#group !== null ? Promise.resolve(this.#group.nudge()) : this.#refreshAssignment("discovered");
+      refreshed.then(
         () => this.#running && this.#scheduleRefresh(),
         (error: unknown) => this.#crash(error),
       );
@@ -474,40 +709,60 @@ export class Consumer {
   ): Promise<unknown> {
     const { tp } = runner;
     const current = (): boolean => runner.generation === generation && !runner.removed;
+    // A revoked partition still records what its handler finished, so the commit on release covers it; only a
+    // seek (a new generation) makes progress on the old position meaningless.
+    const sameGeneration = (): boolean => runner.generation === generation;
     const pause = (): (() => void) => {
       this.pause([{ topic: tp.topic, partitions: [tp.partition] }]);
       return () => this.resume([{ topic: tp.topic, partitions: [tp.partition] }]);
     };
-    const heartbeat = async (): Promise<void> => {};
+    // With a group, a long handler keeps its membership alive by calling this between messages.
+    const heartbeat = async (): Promise<void> => {
+      if (this.#group?.due()) await this.#group.beat();
+    };
     const { eachMessage, eachBatch, eachBatchAutoResolve = true } = this.#run ?? {};
     try {
       if (eachMessage !== undefined) {
         for (const message of messages) {
           if (!this.#running || !current() || this.#isPaused(tp)) break;
           await eachMessage({ topic: tp.topic, partition: tp.partition, message, heartbeat, pause });
-          if (current()) runner.position = message.offset + 1;
+          if (sameGeneration()) runner.position = message.offset + 1;
         }
       } else if (eachBatch !== undefined) {
         const batch = makeBatch(tp.topic, tp.partition, highWatermark, messages);
         await eachBatch({
           batch,
           resolveOffset: (offset) => {
-            if (current() && runner.position !== null)
+            if (sameGeneration() && runner.position !== null)
               runner.position = Math.max(runner.position, offset + 1);
           },
           heartbeat,
-          commitOffsetsIfNecessary: async () => {},
-          uncommittedOffsets: () => ({ topics: [] }),
+          commitOffsetsIfNecessary: async () => {
+            if (this.#run?.autoCommit !== false) await this.#commitPositions([runner]);
+          },
+          uncommittedOffsets: () => this.#uncommitted(),
           isRunning: () => this.#running && current(),
           isStale: () => !current(),
           pause,
         });
-        if (eachBatchAutoResolve && current()) runner.position = batch.lastOffset() + 1;
+        if (eachBatchAutoResolve && sameGeneration()) runner.position = batch.lastOffset() + 1;
       }
       return null;
     } catch (error) {
       return error ?? new Error("handler threw a nullish value");
     }
+  }
+
+  /** Positions that moved since their last commit, in KafkaJS's shape. */
+  #uncommitted(): { topics: { topic: string; partitions: { partition: number; offset: number }[] }[] } {
+    const byTopic = new Map<string, { partition: number; offset: number }[]>();
+    for (const runner of this.#runners.values()) {
+      if (runner.position === null || this.#committed.get(key(runner.tp)) === runner.position) continue;
+      const list = byTopic.get(runner.tp.topic) ?? [];
+      list.push({ partition: runner.tp.partition, offset: runner.position });
+      byTopic.set(runner.tp.topic, list);
+    }
+    return { topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) };
   }
 
   #isPaused(tp: TopicPartition): boolean {

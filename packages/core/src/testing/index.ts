@@ -7,6 +7,12 @@
  * import { runLogStoreConformance } from "@edgelog/core/testing";
  * runLogStoreConformance("MemoryStore", { createStore: () => new MemoryStore() });
  */
+
+export {
+  type ConsumerGroupScenarioOptions,
+  cuttableStore,
+  runConsumerGroupScenario,
+} from "./consumer-group-scenario.ts";
 export {
   errorCodeOf,
   expectEdgeLogError,
