@@ -97,4 +97,30 @@ describe("consumer groups over the memory store", () => {
     expect(seen).toEqual(["new"]);
     await consumer.stop();
   });
+
+  it("keeps its membership through a handler longer than the session timeout, and commits from eachBatch", async () => {
+    const log = new EdgeLog();
+    const admin = log.admin();
+    await admin.createTopics({ topics: [{ topic: "slow" }] });
+    await log.producer().send({ topic: "slow", messages: [{ value: "a" }, { value: "b" }] });
+    const consumer = log.consumer({ groupId: "patient", sessionTimeout: 1_000 });
+    await consumer.subscribe({ topics: ["slow"], fromBeginning: true });
+    let done = false;
+    await consumer.run({
+      eachBatch: async ({ batch, heartbeat, resolveOffset, commitOffsetsIfNecessary }) => {
+        for (let i = 0; i < 12; i++) {
+          await sleep(200);
+          await heartbeat();
+        }
+        resolveOffset(batch.lastOffset());
+        await commitOffsetsIfNecessary();
+        done = true;
+      },
+    });
+    await until(() => done, "the slow batch", 10_000);
+    const [group] = (await admin.describeGroups(["patient"])).groups;
+    expect(group?.members).toHaveLength(1);
+    expect((await admin.fetchOffsets({ groupId: "patient" }))[0]?.partitions[0]?.offset).toBe(2);
+    await consumer.stop();
+  });
 });
