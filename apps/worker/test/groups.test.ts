@@ -106,11 +106,7 @@ describe("POST /v1/groups/{group}/heartbeat", () => {
       400,
       "INVALID_REQUEST",
     );
-    expectError(
-      await beat("g", { memberId: "a", memberEpoch: 0, topics: ["nope"] }),
-      404,
-      "UNKNOWN_TOPIC_OR_PARTITION",
-    );
+    expectError(await beat("g", { memberId: "a", memberEpoch: 0, topics: ["a/b"] }), 400, "INVALID_TOPIC");
     expectError(await beat("g", "{"), 400, "INVALID_REQUEST");
     const joined = await beat("g", { memberEpoch: 0, topics: ["t"] });
     expect(typeof joined.body.memberId).toBe("string");
@@ -209,5 +205,14 @@ describe("group offsets and description", () => {
     expect((await json("GET", "/v1/groups/g1")).body).toMatchObject({ state: "Empty", members: [] });
     expect((await json("DELETE", "/v1/groups/g1")).status).toBe(204);
     expect((await json("GET", "/v1/groups")).body).toEqual({ groups: [{ group: "g2" }] });
+  });
+
+  it("accepts a subscription to a topic that does not exist yet and assigns it once it does (as Kafka)", async () => {
+    const { beat, createTopic } = groupSetup();
+    const m = await beat("g", { memberId: "a", memberEpoch: 0, topics: ["later"] });
+    expect(m.body.assignment).toEqual([]);
+    await createTopic("later", 2);
+    const again = await beat("g", { memberId: "a", memberEpoch: m.body.memberEpoch });
+    expect(again.body.assignment).toEqual([{ topic: "later", partitions: [0, 1] }]);
   });
 });

@@ -149,13 +149,7 @@ export class GroupObject extends DurableObject<EdgeLogEnv> {
       this.#checkVersion(ref.groupId, expectedVersion);
       await this.#register(ref);
       // … and again after the await, because another writer may have won meanwhile.
-      const version = this.#checkVersion(ref.groupId, expectedVersion);
-      this.ctx.storage.sql.exec(
-        "INSERT OR REPLACE INTO group_state (id, state, version) VALUES (0, ?, ?)",
-        JSON.stringify(state ?? null),
-        version,
-      );
-      return version;
+      return this.#writeState(ref.groupId, state, expectedVersion);
     });
   }
 
@@ -188,15 +182,8 @@ export class GroupObject extends DurableObject<EdgeLogEnv> {
   #coordinator(ref: GroupRef): GroupCoordinator {
     const port: GroupStatePort = {
       getGroupState: async () => this.#state(),
-      putGroupState: async (_groupId, state, expectedVersion) => {
-        const version = this.#checkVersion(ref.groupId, expectedVersion);
-        this.ctx.storage.sql.exec(
-          "INSERT OR REPLACE INTO group_state (id, state, version) VALUES (0, ?, ?)",
-          JSON.stringify(state ?? null),
-          version,
-        );
-        return version;
-      },
+      putGroupState: async (_groupId, state, expectedVersion) =>
+        this.#writeState(ref.groupId, state, expectedVersion),
       getTopic: async (name) => unwrap(await this.#topics(ref.prefix).getTopic(name)),
     };
     return new GroupCoordinator(port);
@@ -225,6 +212,17 @@ export class GroupObject extends DurableObject<EdgeLogEnv> {
       .exec<{ state: string; version: number }>("SELECT state, version FROM group_state WHERE id = 0")
       .toArray()[0];
     return row === undefined ? null : { state: JSON.parse(row.state) as unknown, version: row.version };
+  }
+
+  /** Compare-and-set, synchronously (no other event can interleave): the new version or CONCURRENT_TRANSACTIONS. */
+  #writeState(groupId: string, state: unknown, expectedVersion: number | null): number {
+    const version = this.#checkVersion(groupId, expectedVersion);
+    this.ctx.storage.sql.exec(
+      "INSERT OR REPLACE INTO group_state (id, state, version) VALUES (0, ?, ?)",
+      JSON.stringify(state ?? null),
+      version,
+    );
+    return version;
   }
 
   /** The version a write now would get, or CONCURRENT_TRANSACTIONS. */

@@ -39,17 +39,14 @@ export function groupRoutes(app: Hono<AppEnv>): void {
         const groupId = pathParam(c, "group");
         assertValidGroupId(groupId);
         const body = await readJsonObject(c);
-        const store = c.var.store;
         // A client may let the server pick its id on join (KIP-848 before KIP-1082); later it must name itself.
         const memberId = body.memberId ?? (body.memberEpoch === JOIN_GROUP_EPOCH ? randomId() : undefined);
         if (memberId === undefined)
           throw invalidRequest("`memberId` is required unless joining with memberEpoch 0");
+        // As in Kafka, a subscription may name a topic that does not exist (yet, or any more): its partitions are
+        // assigned once it does. (The consumers check their subscription when they subscribe.)
         const request = { ...body, memberId } as unknown as GroupHeartbeatRequest;
-        // Naming a topic that does not exist is almost always a typo: say so instead of assigning nothing.
-        if (Array.isArray(request.topics)) {
-          for (const topic of request.topics) if (typeof topic === "string") await requireTopic(store, topic);
-        }
-        return c.json(await store.groupHeartbeat(groupId, request));
+        return c.json(await c.var.store.groupHeartbeat(groupId, request));
       },
     ],
   });
