@@ -18,8 +18,8 @@ export interface GroupSessionHost {
   subscribedTopics(): Promise<string[]>;
   /** Partitions the consumer still owns: assigned, or revoked but not yet released. */
   ownedPartitions(): TopicPartitions[];
-  /** A (possibly) new assignment from the coordinator. */
-  assign(assignment: readonly TopicPartitions[]): void;
+  /** A (possibly) new assignment from the coordinator; resolves once new partitions have their positions. */
+  assign(assignment: readonly TopicPartitions[]): Promise<void>;
   /** Membership lost (fenced, removed, or silent past the session timeout): stop every partition, commit nothing. */
   lose(): Promise<void>;
   /** A failure no retry can fix. */
@@ -206,6 +206,6 @@ export class GroupSession {
     this.#intervalMs = response.heartbeatIntervalMs;
     this.#sessionTimeoutMs = response.sessionTimeoutMs;
     this.#lastOk = this.#now();
-    this.#host.assign(response.assignment);
+    await this.#host.assign(response.assignment);
   }
 }
