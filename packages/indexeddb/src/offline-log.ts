@@ -243,6 +243,9 @@ class OfflineLogImpl implements OfflineLog {
   >();
   #knownTopics = new Set<string>();
   #running: Promise<void> | null = null;
+  /** The recount of `pending()` running, and the one queued behind it (see `#refreshPending`). */
+  #recounting: Promise<void> | null = null;
+  #recountQueued: Promise<void> | null = null;
   #again = false;
   #attempt = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -342,6 +345,7 @@ class OfflineLogImpl implements OfflineLog {
       for (const w of entry.waiters) w.resolve();
       this.#post({ type: "appended", count: entry.records.length });
       this.#emit();
+      this.#recountAfterIncrement();
       this.#kick();
     } catch (error) {
       for (const w of entry.waiters) w.reject(error);
@@ -457,7 +461,10 @@ class OfflineLogImpl implements OfflineLog {
   #onMessage(message: OutboxMessage): void {
     if (this.#closed) return;
     if (message.type === "appended" || message.type === "flush") {
-      if (message.type === "appended") this.#pending += message.count;
+      if (message.type === "appended") {
+        this.#pending += message.count;
+        this.#recountAfterIncrement();
+      }
       this.#emit();
       this.#kick();
       return;
@@ -511,12 +518,50 @@ class OfflineLogImpl implements OfflineLog {
     return true;
   }
 
-  async #refreshPending(): Promise<void> {
+  /**
+   * Recounts `pending()` from the store. The count takes several reads while appends (here or in other tabs) move
+   * it, so a recount that started before an increment could overwrite it with an older figure, which nothing
+   * would correct while offline. Hence recounts run one at a time, and a call made while one runs is served by
+   * the next one, which starts after it: every caller gets a count that includes everything it had seen.
+   */
+  #refreshPending(): Promise<void> {
+    if (this.#recountQueued !== null) return this.#recountQueued;
+    const start = (): Promise<void> => {
+      const run = this.#countPending().finally(() => {
+        if (this.#recounting === run) this.#recounting = null;
+      });
+      this.#recounting = run;
+      return run;
+    };
+    const running = this.#recounting;
+    if (running === null) return start();
+    const queued = running
+      .catch(() => undefined)
+      .then(() => {
+        this.#recountQueued = null;
+        return start();
+      });
+    this.#recountQueued = queued;
+    return queued;
+  }
+
+  async #countPending(): Promise<void> {
     const { state } = await this.#loadState();
     let pending = 0;
     for (const [topic, hw] of await this.#targets())
       pending += Math.max(0, hw - (state.committed[topic] ?? 0));
     this.#pending = pending;
+  }
+
+  /** After an increment: recount, and tell listeners only if the store disagreed with the increment. */
+  #recountAfterIncrement(): void {
+    const before = this.#pending;
+    this.#refreshPending().then(
+      () => {
+        if (this.#pending !== before && !this.#closed) this.#emit();
+      },
+      () => undefined,
+    );
   }
 
   // ── the sync loop (syncer only) ───────────────────────────────────────────────────────────────────────────

@@ -263,6 +263,49 @@ describe("openOfflineLog", () => {
     await log.close();
   });
 
+  it("pending() is never left stale by a recount that read the store before an append landed", async () => {
+    const { url, appFetch } = setup();
+    const store = new MemoryStore();
+    // Each outbox `offsets` read (the recount's high watermark) is held until the test releases it.
+    const held: (() => void)[] = [];
+    let holding = false;
+    const gated = new Proxy(store, {
+      get(target, prop) {
+        if (prop === "offsets")
+          return async (tp: { topic: string; partition: number }) => {
+            const result = await target.offsets(tp);
+            if (holding) await new Promise<void>((release) => held.push(release));
+            return result;
+          };
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const log = await openOfflineLog({
+      name: uniqueName(),
+      store: gated,
+      upstream: { url, fetch: appFetch },
+      sync: false,
+    });
+    const seen: number[] = [];
+    log.onSync((e) => seen.push(e.pending));
+    holding = true;
+    await log.append("clicks", { key: "a", value: "1" });
+    await until(() => held.length === 1); // a recount read the watermark before the second append
+    await log.append("clicks", { key: "a", value: "2" });
+    expect(log.pending()).toBe(2);
+    await new Promise((r) => setTimeout(r, 20)); // lets any recount that would run alongside reach its read
+    // Release the newest read first: concurrent recounts would let the older, stale one land last.
+    for (let i = 0; i < 50; i++) {
+      held.pop()?.();
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await until(() => held.length === 0);
+    expect(log.pending()).toBe(2);
+    expect(seen.at(-1)).toBe(2);
+    await log.close();
+  });
+
   it("encodes values: JSON by default, strings as text, bytes as bytes", async () => {
     const { upstream, appFetch, ready, url } = setup(1);
     await ready;
