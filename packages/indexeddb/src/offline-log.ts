@@ -54,6 +54,8 @@ const MAX_PLAN_RECORDS = 5_000;
 /** How long upstream topic metadata is reused between plans; a refusal always re-checks it fresh. */
 const UPSTREAM_METADATA_MAX_AGE_MS = 2_000;
 const SEQUENCE_MODULUS = 2 ** 31;
+/** `OfflineLogOptions.flushTimeoutMs`: twice the client's request timeout, so one slow request never trips it. */
+const DEFAULT_FLUSH_TIMEOUT_MS = 60_000;
 
 /** Errors the server raises before writing anything, about the batch itself: set the record(s) aside. */
 const REFUSAL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -91,6 +93,14 @@ export interface OfflineLogOptions {
   readonly syncIntervalMs?: number;
   /** Whether this instance may become the syncer. Default true. */
   readonly sync?: boolean;
+  /**
+   * How long `flush()` in an instance that does not sync (another tab, or a service worker, holds the sync lock)
+   * waits without hearing of any sync progress before it rejects with REQUEST_TIMED_OUT (retriable): the syncing
+   * tab may be alive but stalled (frozen in the background, hung) or there may be none (all `sync: false`).
+   * Progress comes at least once per plan (≤ 5,000 records) or failed request (client timeout 30 s), so the
+   * default, 60 000, only fires when nothing is happening. The syncer's own `flush()` needs no such bound.
+   */
+  readonly flushTimeoutMs?: number;
   readonly now?: () => number;
 }
 
@@ -379,8 +389,29 @@ class OfflineLogImpl implements OfflineLog {
     const targets = await this.#targets();
     if (await this.#reached(targets)) return;
     const after = this.#passNo;
+    const stallMs = this.#options.flushTimeoutMs ?? DEFAULT_FLUSH_TIMEOUT_MS;
     await new Promise<void>((resolve, reject) => {
+      let stall: ReturnType<typeof setTimeout> | undefined;
+      const armStall = (): void => {
+        clearTimeout(stall);
+        stall = setTimeout(() => {
+          // This instance's own passes are bounded by the client's request timeout: only a wait on another
+          // syncer (or on none) can stall for good.
+          if (this.#isSyncer) return armStall();
+          off();
+          reject(
+            new EdgeLogError(
+              "REQUEST_TIMED_OUT",
+              `flush: no sync progress for ${stallMs} ms; the tab or worker that syncs "${this.#options.name}" ` +
+                "is stalled or gone (nothing is lost: the records stay pending)",
+              { retriable: true, context: { pending: this.#pending } },
+            ),
+          );
+        }, stallMs);
+      };
       const listener = (event: SyncEvent, pass: number): void => {
+        // A progress event of a pass of this flush's time, here or in another tab, shows the syncer is alive.
+        if (pass === -1 || pass > after) armStall();
         void (async () => {
           // A retriable failure of a pass that started before this flush says nothing about this flush's
           // records (it may predate the network coming back); a refusal always does.
@@ -398,9 +429,11 @@ class OfflineLogImpl implements OfflineLog {
         });
       };
       const off = (): void => {
+        clearTimeout(stall);
         this.#passListeners.delete(listener);
       };
       this.#passListeners.add(listener);
+      armStall();
       if (this.#isSyncer) this.#kick();
       else this.#post({ type: "flush" });
     });

@@ -306,6 +306,52 @@ describe("openOfflineLog", () => {
     await log.close();
   });
 
+  it("flush() in a tab that does not sync gives up, bounded, when the syncing tab is alive but stalled", async () => {
+    const { upstream, appFetch, ready, isBatchPost, url } = setup(1);
+    await ready;
+    let stalled = 0;
+    // The syncing tab's upload is stored upstream but its response never comes (a hung connection).
+    const hanging = async (input: RequestInfo | URL, init?: RequestInit) => {
+      const response = await appFetch(input, init);
+      if (!isBatchPost(init)) return response;
+      stalled++;
+      return new Promise<Response>(() => undefined);
+    };
+    const store = new MemoryStore();
+    const name = uniqueName();
+    const a = await openOfflineLog({ name, store, upstream: { url, fetch: hanging } });
+    const b = await openOfflineLog({ name, store, upstream: { url, fetch: appFetch }, flushTimeoutMs: 200 });
+    await b.append("clicks", { key: "a", value: "v1" });
+    await until(() => stalled === 1);
+    const started = Date.now();
+    await expect(b.flush()).rejects.toMatchObject({ code: "REQUEST_TIMED_OUT", retriable: true });
+    const waited = Date.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(190);
+    expect(waited).toBeLessThan(2_000);
+    expect(b.pending()).toBe(1); // nothing lost
+    await a.close(); // the stalled tab goes away: b syncs, resends the identical batch, the server dedupes it
+    await b.flush();
+    expect(await upstreamRecords(upstream)).toEqual([["a:v1"]]);
+    expect(b.pending()).toBe(0);
+    await b.close();
+  });
+
+  it("flush() with no syncer at all rejects after the bound instead of hanging", async () => {
+    const { appFetch, ready, url } = setup(1);
+    await ready;
+    const log = await openOfflineLog({
+      name: uniqueName(),
+      store: new MemoryStore(),
+      upstream: { url, fetch: appFetch },
+      sync: false,
+      flushTimeoutMs: 50,
+    });
+    await log.append("clicks", { key: "a", value: "v1" });
+    await expect(log.flush()).rejects.toMatchObject({ code: "REQUEST_TIMED_OUT" });
+    expect(log.pending()).toBe(1);
+    await log.close();
+  });
+
   it("encodes values: JSON by default, strings as text, bytes as bytes", async () => {
     const { upstream, appFetch, ready, url } = setup(1);
     await ready;
