@@ -15,6 +15,7 @@
  */
 import { HttpLogStore } from "@edgelog/client";
 import {
+  backoffMs,
   batchHeaderSize,
   type ConsumedRecord,
   DEFAULT_TOPIC_CONFIG,
@@ -87,7 +88,10 @@ export interface OfflineLogOptions {
   readonly upstream: UpstreamOptions;
   /** The local store; default `new IndexedDbLogStore({ name })` (closed by `close()`; an injected one is not). */
   readonly store?: LogStore;
-  /** Retry backoff after a retriable failure: full jitter between 0 and min(maxMs, initialMs·2^attempt). */
+  /**
+   * Retry backoff after a retriable failure, core's `backoffMs`: the step min(maxMs, initialMs·2^attempt), half of
+   * it fixed and half random. Defaults 1 000 and 60 000.
+   */
   readonly retry?: { readonly initialMs?: number; readonly maxMs?: number };
   /** Sync this often while open, in ms, as the fallback for missed wake-ups. Default 30 000; 0 disables. */
   readonly syncIntervalMs?: number;
@@ -628,10 +632,11 @@ class OfflineLogImpl implements OfflineLog {
       if (this.#closed) return;
       this.#lastError = asError(error);
       this.#report(0);
-      // Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"): spreads many tabs' retries.
-      const initial = this.#options.retry?.initialMs ?? 1_000;
-      const max = this.#options.retry?.maxMs ?? 60_000;
-      const delay = Math.random() * Math.min(max, initial * 2 ** this.#attempt++);
+      // Core's one backoff policy (jittered, so browsers coming back together do not retry in step).
+      const delay = backoffMs(this.#attempt++, {
+        initialRetryTime: this.#options.retry?.initialMs ?? 1_000,
+        maxRetryTime: this.#options.retry?.maxMs ?? 60_000,
+      });
       this.#retryTimer = setTimeout(() => this.#kick(), delay);
     }
   }
