@@ -110,6 +110,9 @@ describe("the web console's offline log against the local Worker, in Chromium", 
       await tab.fill("input[name=key]", `tab-${i}`);
     }
     await tabs[0]?.click("button[type=submit]"); // online: creates "tabs" upstream, one event from tab-0
+    // The click only starts the page's handler (create the topic, then append): wait until that event is
+    // acknowledged, or going offline could overtake the topic's creation.
+    await waitUntil(async () => (await textOf(tabs[0] as Page, "#sent")) === "1", 20_000);
     await context.setOffline(true);
     await Promise.all(
       tabs.map(async (tab) => {
@@ -150,10 +153,22 @@ describe("the web console's offline log against the local Worker, in Chromium", 
     await page.fill("input[name=key]", "k");
     await page.fill("input[name=value]", '"before"');
     await page.click("button[type=submit]");
-    await waitUntil(async () => (await textOf(page, "#pending")) === "0", 20_000);
+    // "Pending 0" alone also holds before the click's handler has appended anything (it first creates the topic
+    // upstream): wait for the acknowledgement, or under load "before" would be appended after going offline.
+    await waitUntil(
+      async () => (await textOf(page, "#sent")) === "1" && (await textOf(page, "#pending")) === "0",
+      20_000,
+    );
     await context.setOffline(true);
-    // Larger than the topic's max.message.bytes (1 MiB): the server can never take it.
-    await page.fill("input[name=value]", JSON.stringify("x".repeat(1_100_000)));
+    // Larger than the topic's max.message.bytes (1 MiB): the server can never take it. Set, not typed: typing
+    // 1.1 MB through the input costs seconds of page time under load and tests nothing of the log.
+    await page.$eval(
+      "input[name=value]",
+      (input, value) => {
+        (input as HTMLInputElement).value = value;
+      },
+      JSON.stringify("x".repeat(1_100_000)),
+    );
     await page.click("button[type=submit]");
     await page.fill("input[name=value]", '"after"');
     await page.click("button[type=submit]");

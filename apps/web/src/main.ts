@@ -4,7 +4,8 @@
  * "Go offline" makes this page's upstream requests fail the way a dropped connection does; the browser's own
  * offline mode (DevTools) works too.
  */
-import { type OfflineValue, openOfflineLog } from "@edgelog/indexeddb";
+import { type OfflineValue, openOfflineLog, registerOfflineLogSync } from "@edgelog/indexeddb";
+import { LOG_NAME, SERVICE_WORKER_URL } from "./log-config.ts";
 
 const UPSTREAM_POLL_MS = 1_000;
 const BURST = 1_000;
@@ -22,9 +23,39 @@ const networkFetch: typeof fetch = (input, init) =>
     : fetch(input, init);
 
 const log = await openOfflineLog({
-  name: "edgelog-web",
+  name: LOG_NAME,
   upstream: { url: location.origin, fetch: networkFetch },
 });
+
+/**
+ * The service worker (src/sw.ts) drains the log on a Background Sync `sync` event, even with every tab closed.
+ * `null` where there is none: no service workers (old browsers, http: origins other than localhost), or
+ * registration failed. The page works the same without it.
+ */
+const serviceWorker: Promise<ServiceWorkerRegistration | null> =
+  "serviceWorker" in navigator
+    ? navigator.serviceWorker.register(SERVICE_WORKER_URL).then(
+        () => navigator.serviceWorker.ready,
+        () => null,
+      )
+    : Promise.resolve(null);
+const backgroundSync = element("background-sync");
+void serviceWorker.then((registration) => {
+  const supported = registration !== null && "sync" in registration;
+  backgroundSync.textContent = supported ? "available" : "unavailable";
+});
+
+/**
+ * While records wait for a network that is really gone (not the simulated outage of "Go offline", which the
+ * service worker does not share), ask for a `sync` event: the browser fires it when connectivity returns, tab
+ * open or not. Without Background Sync this does nothing and the records go out on the next visit instead.
+ */
+async function requestBackgroundSync(): Promise<void> {
+  if (log.pending() === 0 || simulatedOffline) return;
+  const registration = await serviceWorker;
+  if (registration !== null && (await registerOfflineLogSync(registration)))
+    backgroundSync.textContent = "registered";
+}
 
 const pending = element("pending");
 const sent = element("sent");
@@ -46,6 +77,8 @@ log.onSync((event) => {
   } else {
     lastError.hidden = true;
   }
+  // The upstream is unreachable: let the browser retry later, even if this tab is gone by then.
+  if (event.lastError?.retriable) void requestBackgroundSync();
   render();
 });
 
@@ -93,6 +126,7 @@ form.addEventListener("submit", async (event) => {
   const { topic, key, value } = readForm();
   await ensureTopic(topic);
   await log.append(topic, { key: key === "" ? null : key, value }).catch(showAppendError);
+  if (!navigator.onLine) void requestBackgroundSync();
   render();
 });
 
@@ -105,6 +139,7 @@ element("append-burst").addEventListener("click", async () => {
       log.append(topic, { key: key === "" ? null : key, value: { i } }),
     ),
   ).catch(showAppendError);
+  if (!navigator.onLine) void requestBackgroundSync();
   render();
 });
 
@@ -174,7 +209,12 @@ window.addEventListener("online", () => {
   void ensureTopic(readForm().topic);
   render();
 });
-window.addEventListener("offline", render);
+window.addEventListener("offline", () => {
+  void requestBackgroundSync();
+  render();
+});
+// Leaving with records still pending: the service worker can send them once the browser sees a network.
+window.addEventListener("pagehide", () => void requestBackgroundSync());
 render();
 // For people and tests alike: the figures above are live from here on.
 document.body.dataset.ready = "true";

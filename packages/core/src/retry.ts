@@ -1,7 +1,7 @@
 /**
  * @module
- * Retrying retriable failures with exponential backoff and full jitter, after KafkaJS's `retry` options, so
- * producers and consumers share one policy and one set of knobs.
+ * Retrying retriable failures with exponential backoff and jitter, after KafkaJS's `retry` options, so
+ * producers, consumers, the HTTP client and the browser's offline log share one policy and one set of knobs.
  */
 import { isRetriable } from "./errors.ts";
 
@@ -23,7 +23,11 @@ export const DEFAULT_RETRY: Required<RetryOptions> = {
   multiplier: 2,
 };
 
-/** Backoff before retry number `attempt` (0-based): exponential, capped, with full jitter to spread herds. */
+/**
+ * Backoff before retry number `attempt` (0-based): exponential and capped, then half of it fixed and half random
+ * ("equal jitter"). The random half spreads clients that failed together; the fixed half means a retry never
+ * comes at once, which full jitter (0 to the cap) allows.
+ */
 export function backoffMs(
   attempt: number,
   options: RetryOptions = {},

@@ -15,6 +15,7 @@
  */
 import { HttpLogStore } from "@edgelog/client";
 import {
+  backoffMs,
   batchHeaderSize,
   type ConsumedRecord,
   DEFAULT_TOPIC_CONFIG,
@@ -54,6 +55,8 @@ const MAX_PLAN_RECORDS = 5_000;
 /** How long upstream topic metadata is reused between plans; a refusal always re-checks it fresh. */
 const UPSTREAM_METADATA_MAX_AGE_MS = 2_000;
 const SEQUENCE_MODULUS = 2 ** 31;
+/** `OfflineLogOptions.flushTimeoutMs`: twice the client's request timeout, so one slow request never trips it. */
+const DEFAULT_FLUSH_TIMEOUT_MS = 60_000;
 
 /** Errors the server raises before writing anything, about the batch itself: set the record(s) aside. */
 const REFUSAL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -85,12 +88,23 @@ export interface OfflineLogOptions {
   readonly upstream: UpstreamOptions;
   /** The local store; default `new IndexedDbLogStore({ name })` (closed by `close()`; an injected one is not). */
   readonly store?: LogStore;
-  /** Retry backoff after a retriable failure: full jitter between 0 and min(maxMs, initialMs·2^attempt). */
+  /**
+   * Retry backoff after a retriable failure, core's `backoffMs`: the step min(maxMs, initialMs·2^attempt), half of
+   * it fixed and half random. Defaults 1 000 and 60 000.
+   */
   readonly retry?: { readonly initialMs?: number; readonly maxMs?: number };
   /** Sync this often while open, in ms, as the fallback for missed wake-ups. Default 30 000; 0 disables. */
   readonly syncIntervalMs?: number;
   /** Whether this instance may become the syncer. Default true. */
   readonly sync?: boolean;
+  /**
+   * How long `flush()` in an instance that does not sync (another tab, or a service worker, holds the sync lock)
+   * waits without hearing of any sync progress before it rejects with REQUEST_TIMED_OUT (retriable): the syncing
+   * tab may be alive but stalled (frozen in the background, hung) or there may be none (all `sync: false`).
+   * Progress comes at least once per plan (≤ 5,000 records) or failed request (client timeout 30 s), so the
+   * default, 60 000, only fires when nothing is happening. The syncer's own `flush()` needs no such bound.
+   */
+  readonly flushTimeoutMs?: number;
   readonly now?: () => number;
 }
 
@@ -243,6 +257,9 @@ class OfflineLogImpl implements OfflineLog {
   >();
   #knownTopics = new Set<string>();
   #running: Promise<void> | null = null;
+  /** The recount of `pending()` running, and the one queued behind it (see `#refreshPending`). */
+  #recounting: Promise<void> | null = null;
+  #recountQueued: Promise<void> | null = null;
   #again = false;
   #attempt = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -342,6 +359,7 @@ class OfflineLogImpl implements OfflineLog {
       for (const w of entry.waiters) w.resolve();
       this.#post({ type: "appended", count: entry.records.length });
       this.#emit();
+      this.#recountAfterIncrement();
       this.#kick();
     } catch (error) {
       for (const w of entry.waiters) w.reject(error);
@@ -375,8 +393,29 @@ class OfflineLogImpl implements OfflineLog {
     const targets = await this.#targets();
     if (await this.#reached(targets)) return;
     const after = this.#passNo;
+    const stallMs = this.#options.flushTimeoutMs ?? DEFAULT_FLUSH_TIMEOUT_MS;
     await new Promise<void>((resolve, reject) => {
+      let stall: ReturnType<typeof setTimeout> | undefined;
+      const armStall = (): void => {
+        clearTimeout(stall);
+        stall = setTimeout(() => {
+          // This instance's own passes are bounded by the client's request timeout: only a wait on another
+          // syncer (or on none) can stall for good.
+          if (this.#isSyncer) return armStall();
+          off();
+          reject(
+            new EdgeLogError(
+              "REQUEST_TIMED_OUT",
+              `flush: no sync progress for ${stallMs} ms; the tab or worker that syncs "${this.#options.name}" ` +
+                "is stalled or gone (nothing is lost: the records stay pending)",
+              { retriable: true, context: { pending: this.#pending } },
+            ),
+          );
+        }, stallMs);
+      };
       const listener = (event: SyncEvent, pass: number): void => {
+        // A progress event of a pass of this flush's time, here or in another tab, shows the syncer is alive.
+        if (pass === -1 || pass > after) armStall();
         void (async () => {
           // A retriable failure of a pass that started before this flush says nothing about this flush's
           // records (it may predate the network coming back); a refusal always does.
@@ -394,9 +433,11 @@ class OfflineLogImpl implements OfflineLog {
         });
       };
       const off = (): void => {
+        clearTimeout(stall);
         this.#passListeners.delete(listener);
       };
       this.#passListeners.add(listener);
+      armStall();
       if (this.#isSyncer) this.#kick();
       else this.#post({ type: "flush" });
     });
@@ -457,7 +498,10 @@ class OfflineLogImpl implements OfflineLog {
   #onMessage(message: OutboxMessage): void {
     if (this.#closed) return;
     if (message.type === "appended" || message.type === "flush") {
-      if (message.type === "appended") this.#pending += message.count;
+      if (message.type === "appended") {
+        this.#pending += message.count;
+        this.#recountAfterIncrement();
+      }
       this.#emit();
       this.#kick();
       return;
@@ -511,12 +555,50 @@ class OfflineLogImpl implements OfflineLog {
     return true;
   }
 
-  async #refreshPending(): Promise<void> {
+  /**
+   * Recounts `pending()` from the store. The count takes several reads while appends (here or in other tabs) move
+   * it, so a recount that started before an increment could overwrite it with an older figure, which nothing
+   * would correct while offline. Hence recounts run one at a time, and a call made while one runs is served by
+   * the next one, which starts after it: every caller gets a count that includes everything it had seen.
+   */
+  #refreshPending(): Promise<void> {
+    if (this.#recountQueued !== null) return this.#recountQueued;
+    const start = (): Promise<void> => {
+      const run = this.#countPending().finally(() => {
+        if (this.#recounting === run) this.#recounting = null;
+      });
+      this.#recounting = run;
+      return run;
+    };
+    const running = this.#recounting;
+    if (running === null) return start();
+    const queued = running
+      .catch(() => undefined)
+      .then(() => {
+        this.#recountQueued = null;
+        return start();
+      });
+    this.#recountQueued = queued;
+    return queued;
+  }
+
+  async #countPending(): Promise<void> {
     const { state } = await this.#loadState();
     let pending = 0;
     for (const [topic, hw] of await this.#targets())
       pending += Math.max(0, hw - (state.committed[topic] ?? 0));
     this.#pending = pending;
+  }
+
+  /** After an increment: recount, and tell listeners only if the store disagreed with the increment. */
+  #recountAfterIncrement(): void {
+    const before = this.#pending;
+    this.#refreshPending().then(
+      () => {
+        if (this.#pending !== before && !this.#closed) this.#emit();
+      },
+      () => undefined,
+    );
   }
 
   // ── the sync loop (syncer only) ───────────────────────────────────────────────────────────────────────────
@@ -550,10 +632,11 @@ class OfflineLogImpl implements OfflineLog {
       if (this.#closed) return;
       this.#lastError = asError(error);
       this.#report(0);
-      // Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"): spreads many tabs' retries.
-      const initial = this.#options.retry?.initialMs ?? 1_000;
-      const max = this.#options.retry?.maxMs ?? 60_000;
-      const delay = Math.random() * Math.min(max, initial * 2 ** this.#attempt++);
+      // Core's one backoff policy (jittered, so browsers coming back together do not retry in step).
+      const delay = backoffMs(this.#attempt++, {
+        initialRetryTime: this.#options.retry?.initialMs ?? 1_000,
+        maxRetryTime: this.#options.retry?.maxMs ?? 60_000,
+      });
       this.#retryTimer = setTimeout(() => this.#kick(), delay);
     }
   }

@@ -28,12 +28,14 @@ export interface SyncRegistration {
  * await registerOfflineLogSync(await navigator.serviceWorker.ready);
  */
 export async function registerOfflineLogSync(
-  registration: SyncRegistration,
+  registration: SyncRegistration | ServiceWorkerRegistration,
   tag: string = DEFAULT_SYNC_TAG,
 ): Promise<boolean> {
-  if (registration.sync === undefined) return false;
+  // DOM's lib types a registration without `sync`: read it through the part used.
+  const { sync } = registration as SyncRegistration;
+  if (sync === undefined) return false;
   try {
-    await registration.sync.register(tag);
+    await sync.register(tag);
     return true;
   } catch {
     // Permission denied or not allowed in this context: the page-side triggers remain.

@@ -70,3 +70,46 @@ it("pauses on the offline event (flush rejects) and resumes on online", async ()
   expect((await upstream.offsets({ topic: "clicks", partition: 0 })).highWatermark).toBe(1);
   await log.close();
 });
+
+it("flush() in the tab that does not sync is bounded when the syncing one stalls, and hands over when it closes", async () => {
+  const { createApp } = (await import(/* @vite-ignore */ WORKER_APP)) as {
+    createApp(options: { store: () => LogStore }): {
+      fetch(request: Request, env: unknown): Response | Promise<Response>;
+    };
+  };
+  const upstream = new MemoryStore();
+  await upstream.createTopic({ name: "clicks", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
+  const app = createApp({ store: () => upstream });
+  const appFetch = async (input: RequestInfo | URL, init?: RequestInit) =>
+    app.fetch(new Request(input, init), {});
+  let stalled = 0;
+  // The syncing tab's upload is stored, but its response never arrives (a hung connection).
+  const hanging = async (input: RequestInfo | URL, init?: RequestInit) => {
+    const response = await appFetch(input, init);
+    if (init?.method !== "POST" || !(init.body instanceof Uint8Array)) return response;
+    stalled++;
+    return new Promise<Response>(() => undefined);
+  };
+  const name = `browser-${Math.random().toString(36).slice(2)}`;
+  const a = await openOfflineLog({ name, upstream: { url: "http://edgelog.test", fetch: hanging } });
+  // Web Locks: `a` got the sync lock first; `b` waits in the queue.
+  const b = await openOfflineLog({
+    name,
+    upstream: { url: "http://edgelog.test", fetch: appFetch },
+    flushTimeoutMs: 300,
+  });
+  await b.append("clicks", { key: "k", value: "v1" });
+  await expect.poll(() => stalled).toBe(1);
+  const started = performance.now();
+  await expect(b.flush()).rejects.toMatchObject({ code: "REQUEST_TIMED_OUT", retriable: true });
+  expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+  expect(b.pending()).toBe(1);
+  await a.close(); // the lock passes to b, which resends the identical batch; the server dedupes it
+  await b.flush();
+  const { batches } = await upstream.read({ topic: "clicks", partition: 0 }, { offset: 0 });
+  expect(batches.flatMap((x) => decodeBatch(x.payload).records.map((r) => decodeText(r.value)))).toEqual([
+    "v1",
+  ]);
+  expect(b.pending()).toBe(0);
+  await b.close();
+});

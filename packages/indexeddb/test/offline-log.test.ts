@@ -263,6 +263,95 @@ describe("openOfflineLog", () => {
     await log.close();
   });
 
+  it("pending() is never left stale by a recount that read the store before an append landed", async () => {
+    const { url, appFetch } = setup();
+    const store = new MemoryStore();
+    // Each outbox `offsets` read (the recount's high watermark) is held until the test releases it.
+    const held: (() => void)[] = [];
+    let holding = false;
+    const gated = new Proxy(store, {
+      get(target, prop) {
+        if (prop === "offsets")
+          return async (tp: { topic: string; partition: number }) => {
+            const result = await target.offsets(tp);
+            if (holding) await new Promise<void>((release) => held.push(release));
+            return result;
+          };
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const log = await openOfflineLog({
+      name: uniqueName(),
+      store: gated,
+      upstream: { url, fetch: appFetch },
+      sync: false,
+    });
+    const seen: number[] = [];
+    log.onSync((e) => seen.push(e.pending));
+    holding = true;
+    await log.append("clicks", { key: "a", value: "1" });
+    await until(() => held.length === 1); // a recount read the watermark before the second append
+    await log.append("clicks", { key: "a", value: "2" });
+    expect(log.pending()).toBe(2);
+    await new Promise((r) => setTimeout(r, 20)); // lets any recount that would run alongside reach its read
+    // Release the newest read first: concurrent recounts would let the older, stale one land last.
+    for (let i = 0; i < 50; i++) {
+      held.pop()?.();
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await until(() => held.length === 0);
+    expect(log.pending()).toBe(2);
+    expect(seen.at(-1)).toBe(2);
+    await log.close();
+  });
+
+  it("flush() in a tab that does not sync gives up, bounded, when the syncing tab is alive but stalled", async () => {
+    const { upstream, appFetch, ready, isBatchPost, url } = setup(1);
+    await ready;
+    let stalled = 0;
+    // The syncing tab's upload is stored upstream but its response never comes (a hung connection).
+    const hanging = async (input: RequestInfo | URL, init?: RequestInit) => {
+      const response = await appFetch(input, init);
+      if (!isBatchPost(init)) return response;
+      stalled++;
+      return new Promise<Response>(() => undefined);
+    };
+    const store = new MemoryStore();
+    const name = uniqueName();
+    const a = await openOfflineLog({ name, store, upstream: { url, fetch: hanging } });
+    const b = await openOfflineLog({ name, store, upstream: { url, fetch: appFetch }, flushTimeoutMs: 200 });
+    await b.append("clicks", { key: "a", value: "v1" });
+    await until(() => stalled === 1);
+    const started = Date.now();
+    await expect(b.flush()).rejects.toMatchObject({ code: "REQUEST_TIMED_OUT", retriable: true });
+    const waited = Date.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(190);
+    expect(waited).toBeLessThan(2_000);
+    expect(b.pending()).toBe(1); // nothing lost
+    await a.close(); // the stalled tab goes away: b syncs, resends the identical batch, the server dedupes it
+    await b.flush();
+    expect(await upstreamRecords(upstream)).toEqual([["a:v1"]]);
+    expect(b.pending()).toBe(0);
+    await b.close();
+  });
+
+  it("flush() with no syncer at all rejects after the bound instead of hanging", async () => {
+    const { appFetch, ready, url } = setup(1);
+    await ready;
+    const log = await openOfflineLog({
+      name: uniqueName(),
+      store: new MemoryStore(),
+      upstream: { url, fetch: appFetch },
+      sync: false,
+      flushTimeoutMs: 50,
+    });
+    await log.append("clicks", { key: "a", value: "v1" });
+    await expect(log.flush()).rejects.toMatchObject({ code: "REQUEST_TIMED_OUT" });
+    expect(log.pending()).toBe(1);
+    await log.close();
+  });
+
   it("encodes values: JSON by default, strings as text, bytes as bytes", async () => {
     const { upstream, appFetch, ready, url } = setup(1);
     await ready;
