@@ -9,6 +9,7 @@
  * interface, once, in core. What a store must do itself is what only it can do atomically: assign offsets,
  * check an idempotent producer's sequence in the same transaction as the append, and wake waiting readers.
  */
+import type { StreamCommand, StreamOutcome } from "./store-kit/stream-state.ts";
 import type { TopicConfig } from "./topic-config.ts";
 
 /** A partition of a topic. */
@@ -173,6 +174,14 @@ export interface LogStore {
   listGroups(): Promise<string[]>;
   /** Deletes a group's state and offsets. `GROUP_ID_NOT_FOUND` when it has neither. */
   deleteGroup(groupId: string): Promise<void>;
+
+  // ── durable streams (optional) ────────────────────────────────────────────────────────────────────────────
+  /**
+   * Runs a Durable Streams command on a partition (`store-kit/stream-state.ts`): the stream's state document
+   * changes in the same transaction as the batches it admits. Optional: the Worker's `/ds` routes need it; the
+   * memory and Durable Object stores have it.
+   */
+  stream?(tp: TopicPartition, command: StreamCommand): Promise<StreamOutcome>;
 
   // ── lifecycle ─────────────────────────────────────────────────────────────────────────────────────────────
   /** Releases resources; waiting reads reject with `STORE_CLOSED`, and so does every later call. */

@@ -20,6 +20,7 @@ import {
   type VersionedGroupState,
 } from "../store.ts";
 import { nextGroupStateVersion } from "../store-kit/group-state.ts";
+import { runStreamCommand, type StreamCommand, type StreamOutcome } from "../store-kit/stream-state.ts";
 import { assertPartitionExists, compareStrings, storeClosedError, unknownTopic } from "../validation.ts";
 import { MemoryPartition } from "./memory-partition.ts";
 
@@ -146,6 +147,26 @@ export class MemoryStore implements LogStore {
 
   async deleteRecords(tp: TopicPartition, beforeOffset: number): Promise<PartitionOffsets> {
     return this.#partition(tp).deleteRecords(beforeOffset);
+  }
+
+  async stream(tp: TopicPartition, command: StreamCommand): Promise<StreamOutcome> {
+    const topic = this.#topic(tp.topic);
+    const partition = this.#partitionOf(topic, tp);
+    const now = this.#now();
+    // Synchronous from read to write: atomic in a single-threaded runtime, like every memory-store append.
+    return runStreamCommand(
+      {
+        readState: () => partition.streamState,
+        writeState: (state) => {
+          partition.streamState = state;
+        },
+        append: (batch) => partition.append(topic.metadata, batch, now),
+        offsets: () => partition.offsets(),
+        notify: () => partition.waiters.notify(),
+      },
+      command,
+      now,
+    );
   }
 
   async commitOffsets(groupId: string, offsets: readonly CommittedOffset[]): Promise<void> {
