@@ -228,7 +228,10 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
                 return row === undefined ? null : (JSON.parse(row.state) as StreamState);
               },
               writeState: (state) => {
-                sql.exec("INSERT OR REPLACE INTO stream_state (id, state) VALUES (0, ?)", JSON.stringify(state));
+                sql.exec(
+                  "INSERT OR REPLACE INTO stream_state (id, state) VALUES (0, ?)",
+                  JSON.stringify(state),
+                );
               },
               append: (batch) => this.#appendOne(meta, batch),
               offsets: () => this.#offsets(),
