@@ -31,7 +31,7 @@ export interface StreamProducerTuple {
 
 /** Everything the protocol keeps about a stream besides its bytes. JSON-serialisable. */
 export interface StreamState {
-  /** Lower-cased media type with its parameters as given at creation, e.g. `application/json`. */
+  /** The Content-Type given at creation (compared by media type, see `mediaType`), e.g. `application/json`. */
   readonly contentType: string;
   readonly ttlSeconds: number | null;
   /** `Stream-Expires-At` exactly as given (RFC 3339). */
