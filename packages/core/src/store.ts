@@ -179,7 +179,7 @@ export interface LogStore {
   /**
    * Runs a Durable Streams command on a partition (`store-kit/stream-state.ts`): the stream's state document
    * changes in the same transaction as the batches it admits. Optional: the Worker's `/ds` routes need it; the
-   * memory and Durable Object stores have it.
+   * memory, Durable Object and IndexedDB stores have it (the HTTP client store does not).
    */
   stream?(tp: TopicPartition, command: StreamCommand): Promise<StreamOutcome>;
 

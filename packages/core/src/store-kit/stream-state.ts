@@ -10,6 +10,8 @@
  * their ids are arbitrary strings, epochs and sequences run to 2^53, a sequence counts requests (not records)
  * and every earlier sequence is a duplicate (§C7); so they are kept here, not in the batch's producer stamp.
  */
+import { readBatchHeader } from "../codec/record-batch.ts";
+import { EdgeLogError } from "../errors.ts";
 import type { AppendResult, PartitionOffsets } from "../store.ts";
 
 /** How long an idle stream producer is remembered (the protocol's "~7 days"). */
@@ -136,6 +138,13 @@ export function checkStreamProducer(
   return { kind: "sequence-gap", expectedSeq: state.lastSeq + 1, receivedSeq: tuple.seq };
 }
 
+/** Stream batches carry no Kafka producer stamp: the stream's own producers (above) make appends idempotent. */
+function assertUnstamped(batch: Uint8Array): void {
+  if (readBatchHeader(batch).producerId !== null) {
+    throw new EdgeLogError("INVALID_RECORD", "a stream batch must not carry a Kafka producer stamp");
+  }
+}
+
 function liveProducers(
   producers: Readonly<Record<string, StreamProducerState>>,
   nowMs: number,
@@ -156,6 +165,9 @@ function sameTuple(a: StreamProducerTuple | null, b: StreamProducerTuple | null)
  * that calls it inside one transaction (or one turn of a single-threaded object) applies it atomically.
  */
 export function runStreamCommand(host: StreamHost, command: StreamCommand, nowMs: number): StreamOutcome {
+  if (command.kind === "create" || command.kind === "append") {
+    for (const batch of command.batches) assertUnstamped(batch);
+  }
   const state = host.readState();
   const answer = (verdict: StreamVerdict, after: StreamState | null = state): StreamOutcome => ({
     verdict,

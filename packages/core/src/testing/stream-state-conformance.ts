@@ -126,6 +126,13 @@ export function describeStreamState(
       expect((await readAll(store, tp)).length).toBe(3);
     });
 
+    it("refuses batches with a Kafka producer stamp: stream producers live in the state", async () => {
+      await store.stream(tp, { kind: "create", state: STATE, batches: [] });
+      const stamped = makeBatch(1, "k", { producerId: "kafka", producerEpoch: 0, baseSequence: 0 });
+      await expectEdgeLogError(store.stream(tp, append({ batches: [stamped] })), "INVALID_RECORD");
+      expect((await store.offsets(tp)).highWatermark).toBe(0);
+    });
+
     it("closes with the last append, wakes readers at the tail, and refuses appends after", async () => {
       await store.stream(tp, { kind: "create", state: STATE, batches: [makeBatch(1)] });
       const parked = store.read(tp, { offset: 1, maxWaitMs: 10_000 * scale });
