@@ -160,6 +160,26 @@ describe("/ds appends", () => {
 });
 
 describe("/ds reads", () => {
+  it("chunks a large catch-up, marking only the last chunk up to date", async () => {
+    const { request } = ds();
+    await request("PUT", "big", { headers: { "Content-Type": "application/octet-stream" } });
+    const part = "x".repeat(900 * 1024);
+    for (let i = 0; i < 6; i++) {
+      await request("POST", "big", { headers: { "Content-Type": "application/octet-stream" }, body: part });
+    }
+    const sizes: number[] = [];
+    let next = "-1";
+    for (;;) {
+      const res = await request("GET", `big?offset=${next}`);
+      sizes.push((await res.arrayBuffer()).byteLength);
+      next = res.headers.get("Stream-Next-Offset") as string;
+      if (res.headers.get("Stream-Up-To-Date") === "true") break;
+    }
+    expect(sizes.length).toBeGreaterThan(1);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(6 * part.length);
+    expect(next).toBe(offset(6));
+  });
+
   it("long-polls: 204 with a cursor after the wait, data as soon as it is appended", async () => {
     const { request } = ds();
     await request("PUT", "lp", { headers: { "Content-Type": "application/json" } });

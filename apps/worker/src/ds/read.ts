@@ -1,10 +1,10 @@
 /**
  * @module
  * `GET /ds/{path}`: catch-up reads, long-polls and SSE over the stream's topic. A read returns the records
- * from the requested position on, within 1 MiB of whole batches: a JSON array for JSON streams, the bytes
- * for others.
+ * from the requested position on, within `CHUNK_MAX_BYTES` of whole batches: a JSON array for JSON streams,
+ * the bytes for others.
  */
-import { DEFAULT_READ_MAX_BYTES, EdgeLogError, type StreamState } from "@edgelog/core";
+import { EdgeLogError, type StreamState } from "@edgelog/core";
 import { bad, etag, type StreamRequest, text } from "./http.ts";
 import { encodeStreamOffset, parseStreamOffset, type StreamOffsetSpec } from "./offsets.ts";
 import { type FoundStream, findStream, readChunk } from "./streams.ts";
@@ -20,6 +20,13 @@ import {
   sseEvent,
   toBase64,
 } from "./wire.ts";
+
+/**
+ * Bytes of batches one response (or SSE data event) carries. The protocol lets the server chunk, and clients
+ * that follow `Stream-Up-To-Date` read on; generous, because `@durable-streams/client` 0.2.7 with `live: false`
+ * stops after its first response whatever `Stream-Up-To-Date` says. Well under a Workers RPC message (32 MiB).
+ */
+export const CHUNK_MAX_BYTES = 4 * 1024 * 1024;
 
 function parseOffsetParam(
   url: URL,
@@ -71,7 +78,7 @@ export async function read(r: StreamRequest): Promise<Response> {
     });
   }
   const longPoll = live === "long-poll";
-  let chunk = await readChunk(r.store, r.topic, start, { maxBytes: DEFAULT_READ_MAX_BYTES, maxWaitMs: 0 });
+  let chunk = await readChunk(r.store, r.topic, start, { maxBytes: CHUNK_MAX_BYTES, maxWaitMs: 0 });
   let closed = state.closed;
   if (longPoll && chunk.values.length === 0 && start >= chunk.highWatermark) {
     if (closed) {
@@ -81,7 +88,7 @@ export async function read(r: StreamRequest): Promise<Response> {
       });
     }
     chunk = await readChunk(r.store, r.topic, start, {
-      maxBytes: DEFAULT_READ_MAX_BYTES,
+      maxBytes: CHUNK_MAX_BYTES,
       maxWaitMs: r.options.longPollTimeoutMs,
       signal: c.req.raw.signal,
     });
@@ -154,7 +161,7 @@ function sse(r: StreamRequest, stream: FoundStream, start: number, cursor: strin
       try {
         while (!abort.signal.aborted) {
           const chunk = await readChunk(store, topic, offset, {
-            maxBytes: DEFAULT_READ_MAX_BYTES,
+            maxBytes: CHUNK_MAX_BYTES,
             maxWaitMs: wait,
             signal: abort.signal,
           });
