@@ -20,6 +20,7 @@ import {
   type VersionedGroupState,
 } from "../store.ts";
 import { nextGroupStateVersion } from "../store-kit/group-state.ts";
+import { inspectBatchForAppend } from "../store-kit/inspect-batch.ts";
 import { runStreamCommand, type StreamCommand, type StreamOutcome } from "../store-kit/stream-state.ts";
 import { assertPartitionExists, compareStrings, storeClosedError, unknownTopic } from "../validation.ts";
 import { MemoryPartition } from "./memory-partition.ts";
@@ -153,6 +154,11 @@ export class MemoryStore implements LogStore {
     const topic = this.#topic(tp.topic);
     const partition = this.#partitionOf(topic, tp);
     const now = this.#now();
+    // Nothing can roll back here, so every batch is verified before the first is written: after that an append
+    // cannot fail (stream batches are unstamped) and the command is all or nothing, as in a transaction.
+    if (command.kind === "create" || command.kind === "append") {
+      for (const batch of command.batches) inspectBatchForAppend(topic.metadata, tp, batch);
+    }
     // Synchronous from read to write: atomic in a single-threaded runtime, like every memory-store append.
     return runStreamCommand(
       {

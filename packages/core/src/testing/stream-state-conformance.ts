@@ -107,8 +107,9 @@ export function describeStreamState(
       // A batch the store refuses (corrupt) rejects the command before any state changes.
       const corrupt = makeBatch(1);
       corrupt[corrupt.length - 1] = (corrupt[corrupt.length - 1] as number) ^ 0xff;
+      // … even when a good batch comes before it in the same command: nothing of the command is written.
       await expectEdgeLogError(
-        store.stream(tp, append({ batches: [corrupt], producer: producer(0, 1) })),
+        store.stream(tp, append({ batches: [makeBatch(2), corrupt], producer: producer(0, 1) })),
         "CORRUPT_MESSAGE",
       );
       const after = await store.stream(tp, { kind: "get", touch: false });
