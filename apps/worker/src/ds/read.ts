@@ -145,58 +145,60 @@ function sse(r: StreamRequest, stream: FoundStream, start: number, cursor: strin
   const now = c.get("now");
   const random = c.get("random");
 
+  const control = (next: number, upToDate: boolean, closed: boolean): string => {
+    const fields: Record<string, unknown> = { streamNextOffset: encodeStreamOffset(next) };
+    if (closed) fields.streamClosed = true;
+    else {
+      fields.streamCursor = responseCursor(cursor, now(), random);
+      if (upToDate) fields.upToDate = true;
+    }
+    return sseEvent("control", JSON.stringify(fields));
+  };
+  let offset = start;
+  let wait = 0;
+  const finish = (controller: ReadableStreamDefaultController<Uint8Array>): void => {
+    c.req.raw.signal.removeEventListener("abort", onClientGone);
+    try {
+      controller.close();
+    } catch {
+      // already closed by the client
+    }
+  };
+
+  // One chunk per pull: a reader that does not keep up holds the stream back instead of filling memory.
   const body = new ReadableStream<Uint8Array>({
-    async start(controller) {
-      const control = (next: number, upToDate: boolean, closed: boolean): string => {
-        const fields: Record<string, unknown> = { streamNextOffset: encodeStreamOffset(next) };
-        if (closed) fields.streamClosed = true;
-        else {
-          fields.streamCursor = responseCursor(cursor, now(), random);
-          if (upToDate) fields.upToDate = true;
-        }
-        return sseEvent("control", JSON.stringify(fields));
-      };
-      let offset = start;
-      let wait = 0;
+    async pull(controller) {
       try {
-        while (!abort.signal.aborted) {
-          const chunk = await readChunk(store, topic, offset, {
-            maxBytes: CHUNK_MAX_BYTES,
-            maxWaitMs: wait,
-            signal: abort.signal,
-          });
-          const found = await findStream(store, topic, now(), true);
-          if (found.kind !== "found") break;
-          const closed = found.stream.state.closed;
-          // A data event and its control event go out in one write, so no reader sees one without the other.
-          let events = "";
-          if (chunk.values.length > 0) {
-            let payload: string;
-            if (base64) payload = toBase64(concatBytes(chunk.values));
-            else if (json) payload = jsonArrayOf(chunk.values);
-            else payload = decoder.decode(concatBytes(chunk.values));
-            events += sseEvent("data", payload);
-            offset = chunk.nextOffset;
-          }
-          const upToDate = offset >= Math.max(chunk.highWatermark, found.stream.highWatermark);
-          const done = closed && upToDate;
-          controller.enqueue(encoder.encode(events + control(offset, upToDate, done)));
-          if (done || Date.now() >= deadline) break;
-          wait = upToDate ? Math.min(options.longPollTimeoutMs, Math.max(1, deadline - Date.now())) : 0;
+        const chunk = await readChunk(store, topic, offset, {
+          maxBytes: CHUNK_MAX_BYTES,
+          maxWaitMs: wait,
+          signal: abort.signal,
+        });
+        const found = await findStream(store, topic, now(), true);
+        if (found.kind !== "found") return finish(controller);
+        const closed = found.stream.state.closed;
+        // A data event and its control event go out in one write, so no reader sees one without the other.
+        let events = "";
+        if (chunk.values.length > 0) {
+          let payload: string;
+          if (base64) payload = toBase64(concatBytes(chunk.values));
+          else if (json) payload = jsonArrayOf(chunk.values);
+          else payload = decoder.decode(concatBytes(chunk.values));
+          events += sseEvent("data", payload);
+          offset = chunk.nextOffset;
         }
+        const upToDate = offset >= Math.max(chunk.highWatermark, found.stream.highWatermark);
+        const done = closed && upToDate;
+        controller.enqueue(encoder.encode(events + control(offset, upToDate, done)));
+        if (done || Date.now() >= deadline) return finish(controller);
+        wait = upToDate ? Math.min(options.longPollTimeoutMs, Math.max(1, deadline - Date.now())) : 0;
       } catch (error) {
         if (!abort.signal.aborted) console.error("edgelog worker: /ds SSE failed", error);
-      } finally {
-        c.req.raw.signal.removeEventListener("abort", onClientGone);
-        try {
-          controller.close();
-        } catch {
-          // already closed by the client
-        }
+        finish(controller);
       }
     },
     cancel() {
-      abort.abort(new EdgeLogError("REQUEST_TIMED_OUT", "the client went away"));
+      onClientGone();
     },
   });
   const headers: Record<string, string> = {
