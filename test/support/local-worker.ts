@@ -34,6 +34,8 @@ export interface LocalWorkerOptions {
   readonly config?: string;
   /** Path answering 200 once the Worker is up. Default `/v1/health`. */
   readonly readyPath?: string;
+  /** Worker variables to set or override (`wrangler dev --var NAME:VALUE`). */
+  readonly vars?: Readonly<Record<string, string>>;
 }
 
 export async function startLocalWorker(options: LocalWorkerOptions = {}): Promise<LocalWorker> {
@@ -52,6 +54,7 @@ export async function startLocalWorker(options: LocalWorkerOptions = {}): Promis
       "--persist-to",
       persistTo,
       "--show-interactive-dev-session=false",
+      ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
     ],
     {
       cwd: REPO_ROOT,

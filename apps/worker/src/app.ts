@@ -7,6 +7,11 @@ import type { LogStore } from "@edgelog/core";
 import { Hono } from "hono";
 import type { AppEnv } from "./context.ts";
 import { corsMiddleware } from "./cors.ts";
+import {
+  DEFAULT_DS_LONG_POLL_TIMEOUT_MS,
+  DEFAULT_DS_SSE_MAX_CONNECTION_MS,
+  durableStreams,
+} from "./ds/routes.ts";
 import type { Env } from "./env.ts";
 import { handleError, handleNotFound } from "./errors.ts";
 import { SSE_KEEP_ALIVE_MS } from "./limits.ts";
@@ -27,6 +32,10 @@ export interface AppOptions {
   readonly random?: () => number;
   /** Idle time after which an SSE stream sends a keep-alive comment. Default 15 s. */
   readonly sseKeepAliveMs?: number;
+  /** `/ds` long-poll wait; default `DS_LONG_POLL_TIMEOUT_MS` from the env, else 20 s. */
+  readonly dsLongPollTimeoutMs?: number;
+  /** `/ds` SSE connection lifetime before the client resumes. Default 60 s. */
+  readonly dsSseMaxConnectionMs?: number;
 }
 
 /**
@@ -57,13 +66,22 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.onError(handleError);
   app.notFound(handleNotFound);
-  app.use("*", corsMiddleware());
   app.use("*", async (c, next) => {
     c.set("store", storeFor(c.env));
     c.set("now", now);
     c.set("random", random);
     await next();
   });
+  // Durable Streams answer every /ds request themselves, with the protocol's own CORS and headers.
+  app.use("/ds/*", (c, next) =>
+    durableStreams({
+      longPollTimeoutMs:
+        options.dsLongPollTimeoutMs ??
+        (Number(c.env?.DS_LONG_POLL_TIMEOUT_MS) || DEFAULT_DS_LONG_POLL_TIMEOUT_MS),
+      sseMaxConnectionMs: options.dsSseMaxConnectionMs ?? DEFAULT_DS_SSE_MAX_CONNECTION_MS,
+    })(c, next),
+  );
+  app.use("*", corsMiddleware());
 
   route(app, "/v1/health", { get: async (c) => c.json({ status: "ok" }) });
   topicRoutes(app);

@@ -18,4 +18,6 @@ export interface Env {
   readonly REGIONS?: string;
   /** Comma-separated origins allowed by CORS; `"*"` allows any. */
   readonly ALLOWED_ORIGINS?: string;
+  /** How long a `/ds` long-poll waits for data, in ms (default 20000). */
+  readonly DS_LONG_POLL_TIMEOUT_MS?: string;
 }

@@ -141,6 +141,20 @@ export {
 } from "./store-kit/producer-state.ts";
 export { planRetention } from "./store-kit/retention.ts";
 export {
+  checkStreamProducer,
+  mediaType,
+  runStreamCommand,
+  STREAM_PRODUCER_TTL_MS,
+  type StreamCommand,
+  type StreamHost,
+  type StreamOutcome,
+  type StreamProducerState,
+  type StreamProducerTuple,
+  type StreamState,
+  type StreamVerdict,
+  streamExpired,
+} from "./store-kit/stream-state.ts";
+export {
   configEntriesToRecord,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_RETENTION_MS,

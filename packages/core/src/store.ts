@@ -15,6 +15,7 @@ import type {
   GroupHeartbeatResponse,
   GroupMemberRef,
 } from "./groups/group-types.ts";
+import type { StreamCommand, StreamOutcome } from "./store-kit/stream-state.ts";
 import type { TopicConfig } from "./topic-config.ts";
 
 /** A partition of a topic. */
@@ -197,6 +198,14 @@ export interface LogStore {
    * has members.
    */
   deleteGroup(groupId: string): Promise<void>;
+
+  // ── durable streams (optional) ────────────────────────────────────────────────────────────────────────────
+  /**
+   * Runs a Durable Streams command on a partition (`store-kit/stream-state.ts`): the stream's state document
+   * changes in the same transaction as the batches it admits. Optional: the Worker's `/ds` routes need it; the
+   * memory, Durable Object and IndexedDB stores have it (the HTTP client store does not).
+   */
+  stream?(tp: TopicPartition, command: StreamCommand): Promise<StreamOutcome>;
 
   // ── lifecycle ─────────────────────────────────────────────────────────────────────────────────────────────
   /** Releases resources; waiting reads reject with `STORE_CLOSED`, and so does every later call. */

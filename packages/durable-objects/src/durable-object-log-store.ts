@@ -22,6 +22,8 @@ import {
   type ReadOptions,
   type ReadResult,
   randomId,
+  type StreamCommand,
+  type StreamOutcome,
   storeClosedError,
   type TopicMetadata,
   type TopicPartition,
@@ -192,6 +194,11 @@ export class DurableObjectLogStore implements LogStore {
       }
       throw error;
     }
+  }
+
+  /** A Durable Streams command, run by the partition's object in one transaction with its batches. */
+  stream(tp: TopicPartition, command: StreamCommand): Promise<StreamOutcome> {
+    return this.#onPartition(tp, (stub) => stub.stream(command));
   }
 
   offsets(tp: TopicPartition): Promise<PartitionOffsets> {

@@ -25,13 +25,17 @@ import {
   producerStateAfterAppend,
   producerStateIsLive,
   type ReadResult,
+  runStreamCommand,
   type StoredBatch,
+  type StreamCommand,
+  type StreamOutcome,
+  type StreamState,
   type TopicConfig,
   type TopicMetadata,
   type TopicPartition,
 } from "@edgelog/core";
 import type { EdgeLogEnv } from "./env.ts";
-import { failure, ok, type RpcResult, toResult } from "./rpc-result.ts";
+import { errorFromRpc, failure, ok, type RpcResult, toResult } from "./rpc-result.ts";
 
 /** What `TopicsObject` tells a partition about itself when the topic is created or grows. */
 export interface PartitionConfiguration {
@@ -94,6 +98,10 @@ const SCHEMA = `
   );
   CREATE TABLE IF NOT EXISTS producers (producer_id TEXT PRIMARY KEY, state TEXT NOT NULL);
 `;
+
+/** Durable Streams state (core's `store-kit/stream-state.ts`), created on first use by `stream()`. */
+const STREAM_SCHEMA =
+  "CREATE TABLE IF NOT EXISTS stream_state (id INTEGER PRIMARY KEY CHECK (id = 0), state TEXT NOT NULL)";
 
 const BATCH_INFO_COLUMNS = "base_offset, last_offset, record_count, max_timestamp, append_time, size_bytes";
 
@@ -196,6 +204,61 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     this.#cancellable
       .get(waitId)
       ?.abort(new EdgeLogError("REQUEST_TIMED_OUT", "the reader cancelled its wait"));
+  }
+
+  /**
+   * Runs a Durable Streams command. Core's rules run in one SQLite transaction that also holds the batches they
+   * admit (the append is the group-commit path for a group of one, nested as a savepoint), so a producer's
+   * sequence, the close flag and `Stream-Seq` never disagree with the log.
+   */
+  async stream(command: StreamCommand): Promise<RpcResult<StreamOutcome>> {
+    return toResult(async () => {
+      const meta = this.#requireMeta();
+      const sql = this.ctx.storage.sql;
+      let outcome: StreamOutcome;
+      try {
+        outcome = this.ctx.storage.transactionSync(() => {
+          sql.exec(STREAM_SCHEMA);
+          return runStreamCommand(
+            {
+              readState: () => {
+                const row = sql
+                  .exec<{ state: string }>("SELECT state FROM stream_state WHERE id = 0")
+                  .toArray()[0];
+                return row === undefined ? null : (JSON.parse(row.state) as StreamState);
+              },
+              writeState: (state) => {
+                sql.exec(
+                  "INSERT OR REPLACE INTO stream_state (id, state) VALUES (0, ?)",
+                  JSON.stringify(state),
+                );
+              },
+              append: (batch) => this.#appendOne(meta, batch),
+              offsets: () => this.#offsets(),
+              notify: () => this.#waiters.notify(),
+            },
+            command,
+            Date.now(),
+          );
+        });
+      } catch (error) {
+        // Rolled back: memory follows SQLite.
+        this.#load();
+        throw error;
+      }
+      await this.ctx.storage.sync();
+      return outcome;
+    });
+  }
+
+  /** One batch through the group-commit path, inside the caller's transaction; throws its verdict. */
+  #appendOne(meta: PartitionMeta, batch: Uint8Array): AppendResult {
+    const outcome = this.#tryTransaction(meta, [{ batch, resolve: () => undefined }]);
+    if ("storageError" in outcome) throw outcome.storageError;
+    const result = outcome.results[0];
+    if (result === undefined) throw new Error("append lost its result");
+    if (!result.ok) throw errorFromRpc(result.error);
+    return result.value;
   }
 
   async offsets(): Promise<RpcResult<PartitionOffsets>> {

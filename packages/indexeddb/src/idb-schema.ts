@@ -6,7 +6,7 @@
  * so a deleted and re-created topic can never see the old one's rows, and a whole topic or partition is one
  * key range.
  */
-import type { BatchInfo, CommittedOffset, ProducerState, TopicMetadata } from "@edgelog/core";
+import type { BatchInfo, CommittedOffset, ProducerState, StreamState, TopicMetadata } from "@edgelog/core";
 import { type DBSchema, type IDBPDatabase, wrap } from "idb";
 
 /** Bump with a migration in `upgrade` when the layout changes. */
@@ -25,6 +25,8 @@ export interface PartitionRow {
   readonly highWatermark: number;
   /** Retained bytes, kept here so retention by size needs no scan. */
   readonly sizeBytes: number;
+  /** Durable Streams state (`LogStore.stream`), when the partition is a stream. */
+  readonly streamState?: StreamState;
 }
 
 export interface BatchRow extends BatchInfo {

@@ -37,7 +37,10 @@ import {
   type ReadOptions,
   type ReadResult,
   randomId,
+  runStreamCommand,
   type StoredBatch,
+  type StreamCommand,
+  type StreamOutcome,
   storeClosedError,
   type TopicMetadata,
   type TopicPartition,
@@ -462,6 +465,60 @@ export class IndexedDbLogStore implements LogStore {
       }
       return outcomes;
     });
+  }
+
+  /**
+   * Durable Streams state, kept on the partition row and changed in the same transaction as the batches it
+   * admits (core's `runStreamCommand` decides; this transaction applies).
+   */
+  async stream(tp: TopicPartition, command: StreamCommand): Promise<StreamOutcome> {
+    const now = this.#now();
+    let woke = false;
+    const outcome = await this.#write(APPEND_STORES, async (tx) => {
+      const { topic, row: before } = await partitionOf(tx, tp);
+      let row = before;
+      const result = runStreamCommand(
+        {
+          readState: () => row.streamState ?? null,
+          writeState: (streamState) => {
+            row = { ...row, streamState };
+          },
+          append: (batch) => {
+            const header = inspectBatchForAppend(topic, tp, batch);
+            const baseOffset = row.highWatermark;
+            const lastOffset = baseOffset + header.recordCount - 1;
+            settle(
+              tx.objectStore("batches").add({
+                topicId: topic.topicId,
+                partition: tp.partition,
+                baseOffset,
+                lastOffset,
+                recordCount: header.recordCount,
+                maxTimestamp: header.maxTimestamp,
+                logAppendTime: now,
+                sizeBytes: batch.byteLength,
+                payload: batch,
+              }),
+            );
+            row = { ...row, highWatermark: lastOffset + 1, sizeBytes: row.sizeBytes + batch.byteLength };
+            return { baseOffset, lastOffset, logAppendTime: now, duplicate: false, ...offsetsOf(row) };
+          },
+          offsets: () => offsetsOf(row),
+          notify: () => {
+            woke = true;
+          },
+        },
+        command,
+        now,
+      );
+      if (row !== before) settle(tx.objectStore("partitions").put(await applyRetention(tx, topic, row, now)));
+      return result;
+    });
+    if (woke) {
+      this.#waitersOf(tp.topic, tp.partition, false)?.notify();
+      this.#post({ type: "appended", partitions: [[tp.topic, tp.partition]] });
+    }
+    return outcome;
   }
 
   // ── reads ───────────────────────────────────────────────────────────────────────────────────────────────────

@@ -24,6 +24,7 @@ import {
   producerStateIsLive,
 } from "../store-kit/producer-state.ts";
 import { planRetention } from "../store-kit/retention.ts";
+import type { StreamState } from "../store-kit/stream-state.ts";
 
 /** Compact the batch array once this many leading entries have been deleted (amortised O(1) deletes). */
 const COMPACT_AFTER_DELETED_BATCHES = 1024;
@@ -38,6 +39,8 @@ export class MemoryPartition {
   #highWatermark = 0;
   #sizeBytes = 0;
   readonly #producers = new Map<string, ProducerState>();
+  /** Durable Streams state (`store-kit/stream-state.ts`), replaced whole by `MemoryStore.stream`. */
+  streamState: StreamState | null = null;
 
   constructor(tp: TopicPartition) {
     this.#tp = tp;

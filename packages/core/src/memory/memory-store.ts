@@ -27,6 +27,8 @@ import {
   type VersionedGroupState,
 } from "../store.ts";
 import { nextGroupStateVersion } from "../store-kit/group-state.ts";
+import { inspectBatchForAppend } from "../store-kit/inspect-batch.ts";
+import { runStreamCommand, type StreamCommand, type StreamOutcome } from "../store-kit/stream-state.ts";
 import { assertPartitionExists, compareStrings, storeClosedError, unknownTopic } from "../validation.ts";
 import { MemoryPartition } from "./memory-partition.ts";
 
@@ -157,6 +159,31 @@ export class MemoryStore implements LogStore {
 
   async deleteRecords(tp: TopicPartition, beforeOffset: number): Promise<PartitionOffsets> {
     return this.#partition(tp).deleteRecords(beforeOffset);
+  }
+
+  async stream(tp: TopicPartition, command: StreamCommand): Promise<StreamOutcome> {
+    const topic = this.#topic(tp.topic);
+    const partition = this.#partitionOf(topic, tp);
+    const now = this.#now();
+    // Nothing can roll back here, so every batch is verified before the first is written: after that an append
+    // cannot fail (stream batches are unstamped) and the command is all or nothing, as in a transaction.
+    if (command.kind === "create" || command.kind === "append") {
+      for (const batch of command.batches) inspectBatchForAppend(topic.metadata, tp, batch);
+    }
+    // Synchronous from read to write: atomic in a single-threaded runtime, like every memory-store append.
+    return runStreamCommand(
+      {
+        readState: () => partition.streamState,
+        writeState: (state) => {
+          partition.streamState = state;
+        },
+        append: (batch) => partition.append(topic.metadata, batch, now),
+        offsets: () => partition.offsets(),
+        notify: () => partition.waiters.notify(),
+      },
+      command,
+      now,
+    );
   }
 
   async groupHeartbeat(groupId: string, request: GroupHeartbeatRequest): Promise<GroupHeartbeatResponse> {

@@ -10,6 +10,7 @@ import { decodeBatch, encodeBatch } from "../codec/record-batch.ts";
 import type { LogStore, TopicMetadata, TopicPartition } from "../store.ts";
 import { DEFAULT_TOPIC_CONFIG, type TopicConfig } from "../topic-config.ts";
 import { expectEdgeLogError, makeBatch, makeRecords, readAll } from "./helpers.ts";
+import { describeStreamState } from "./stream-state-conformance.ts";
 
 export interface LogStoreConformanceOptions {
   /** A fresh, empty store for each test. */
@@ -677,6 +678,8 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
         await expectEdgeLogError(store.append({ topic: "t", partition: 0 }, makeBatch(1)), "STORE_CLOSED");
       });
     });
+
+    describeStreamState(() => store, scale, options.reopenStore);
 
     const reopenStore = options.reopenStore;
     if (reopenStore !== undefined) {

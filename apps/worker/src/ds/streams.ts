@@ -1,0 +1,242 @@
+/**
+ * @module
+ * Streams over the `LogStore`: each stream is a single-partition topic whose partition holds the stream's state
+ * document (core's `store-kit/stream-state.ts`) beside its batches. This module finds a stream (expiring it when
+ * its TTL or Expires-At has passed), creates, appends, reads and deletes, with fork bookkeeping; the HTTP
+ * shapes live in `routes.ts`.
+ */
+import {
+  DEFAULT_TOPIC_CONFIG,
+  decodeBatch,
+  EdgeLogError,
+  encodeBatch,
+  isEdgeLogError,
+  type LogRecord,
+  type LogStore,
+  type PartitionOffsets,
+  type StreamCommand,
+  type StreamOutcome,
+  type StreamState,
+  streamExpired,
+  type TopicMetadata,
+  type TopicPartition,
+} from "@edgelog/core";
+import { topicForForkSource } from "./names.ts";
+
+/** Appends are cut into batches of about this many bytes, well under a topic's `max.message.bytes`. */
+const BATCH_TARGET_BYTES = 256 * 1024;
+/** A stream lives until deleted or expired (its TTL), so its topic keeps every record: no time retention. */
+const STREAM_TOPIC_CONFIG = { ...DEFAULT_TOPIC_CONFIG, "retention.ms": -1 };
+/** Per-record framing allowance when cutting batches. */
+const RECORD_OVERHEAD_BYTES = 32;
+
+export type StreamStore = LogStore & Required<Pick<LogStore, "stream">>;
+
+export function supportsStreams(store: LogStore): store is StreamStore {
+  return typeof store.stream === "function";
+}
+
+export function partitionOf(topic: string): TopicPartition {
+  return { topic, partition: 0 };
+}
+
+/** The state a `/v1` topic has over `/ds` before `/ds` wrote any: an open JSON stream without expiry. */
+export function defaultStreamState(createdAt: number): StreamState {
+  return {
+    contentType: "application/json",
+    ttlSeconds: null,
+    expiresAt: null,
+    createdAt,
+    lastAccessedAt: createdAt,
+    closed: false,
+    closedBy: null,
+    lastStreamSeq: null,
+    producers: {},
+    forkedFrom: null,
+    forkOffset: null,
+    forkSubOffset: 0,
+    forks: 0,
+    softDeleted: false,
+  };
+}
+
+export interface FoundStream extends PartitionOffsets {
+  readonly topic: TopicMetadata;
+  readonly state: StreamState;
+  /** False for a `/v1` topic that `/ds` has not written yet (its state is the default). */
+  readonly initialised: boolean;
+}
+
+export type Lookup =
+  | { readonly kind: "found"; readonly stream: FoundStream }
+  | { readonly kind: "missing" }
+  | { readonly kind: "gone"; readonly stream: FoundStream };
+
+async function command(store: StreamStore, topic: string, cmd: StreamCommand): Promise<StreamOutcome | null> {
+  try {
+    return await store.stream(partitionOf(topic), cmd);
+  } catch (error) {
+    if (isEdgeLogError(error) && error.code === "UNKNOWN_TOPIC_OR_PARTITION") return null;
+    throw error;
+  }
+}
+
+/**
+ * Finds the stream held by `topic`; `touch` renews a sliding TTL (reads and writes do, HEAD does not). An
+ * expired stream is deleted on the spot (soft-deleted while forks still read it) and reported missing.
+ */
+export async function findStream(
+  store: StreamStore,
+  topic: string,
+  nowMs: number,
+  touch: boolean,
+): Promise<Lookup> {
+  const metadata = await store.getTopic(topic);
+  if (metadata === null || metadata.partitions !== 1) return { kind: "missing" };
+  const outcome = await command(store, topic, { kind: "get", touch });
+  if (outcome === null) return { kind: "missing" };
+  const initialised = outcome.state !== null;
+  const state = outcome.state ?? defaultStreamState(metadata.createdAt);
+  const stream: FoundStream = {
+    topic: metadata,
+    state,
+    initialised,
+    logStartOffset: outcome.logStartOffset,
+    highWatermark: outcome.highWatermark,
+  };
+  if (state.softDeleted) return { kind: "gone", stream };
+  if (streamExpired(state, nowMs)) {
+    await deleteStream(store, stream);
+    return state.forks > 0 ? { kind: "gone", stream } : { kind: "missing" };
+  }
+  return { kind: "found", stream };
+}
+
+/**
+ * Deletes a stream: soft-deletes it while forks remain (they read its data), else deletes its topic and lets
+ * go of its source, which is deleted too once it was soft-deleted and this was its last fork.
+ */
+export async function deleteStream(store: StreamStore, stream: FoundStream): Promise<void> {
+  const topic = stream.topic.name;
+  if (stream.state.forks > 0) {
+    await command(store, topic, { kind: "update", softDeleted: true });
+    return;
+  }
+  try {
+    await store.deleteTopic(topic);
+  } catch (error) {
+    if (!(isEdgeLogError(error) && error.code === "UNKNOWN_TOPIC_OR_PARTITION")) throw error;
+    return;
+  }
+  const source = stream.state.forkedFrom === null ? null : topicForForkSource(stream.state.forkedFrom);
+  if (source === null) return;
+  const released = await command(store, source, { kind: "update", forksDelta: -1 });
+  if (released === null) return;
+  const parent = released.state;
+  if (parent?.softDeleted && parent.forks === 0) {
+    const metadata = await store.getTopic(source);
+    if (metadata !== null) {
+      await deleteStream(store, {
+        topic: metadata,
+        state: parent,
+        initialised: true,
+        logStartOffset: released.logStartOffset,
+        highWatermark: released.highWatermark,
+      });
+    }
+  }
+}
+
+/** Records cut into encoded batches of about `BATCH_TARGET_BYTES`. */
+export function toBatches(records: readonly LogRecord[]): Uint8Array[] {
+  const batches: Uint8Array[] = [];
+  let current: LogRecord[] = [];
+  let bytes = 0;
+  for (const record of records) {
+    const size = (record.value?.byteLength ?? 0) + RECORD_OVERHEAD_BYTES;
+    if (current.length > 0 && bytes + size > BATCH_TARGET_BYTES) {
+      batches.push(encodeBatch(current));
+      current = [];
+      bytes = 0;
+    }
+    current.push(record);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(encodeBatch(current));
+  return batches;
+}
+
+/** Creates the topic and the stream in it; `exists` when the topic was there (or appeared meanwhile). */
+export async function createStream(
+  store: StreamStore,
+  topic: string,
+  state: StreamState,
+  batches: readonly Uint8Array[],
+): Promise<{ readonly kind: "created"; readonly outcome: StreamOutcome } | { readonly kind: "exists" }> {
+  try {
+    await store.createTopic({ name: topic, partitions: 1, config: STREAM_TOPIC_CONFIG });
+  } catch (error) {
+    if (isEdgeLogError(error) && error.code === "TOPIC_ALREADY_EXISTS") return { kind: "exists" };
+    throw error;
+  }
+  try {
+    const outcome = await store.stream(partitionOf(topic), { kind: "create", state, batches });
+    return outcome.verdict.kind === "exists" ? { kind: "exists" } : { kind: "created", outcome };
+  } catch (error) {
+    // The initial data was refused (too large, say): no half-made stream stays behind.
+    await store.deleteTopic(topic).catch(() => undefined);
+    throw error;
+  }
+}
+
+export async function runCommand(
+  store: StreamStore,
+  topic: string,
+  cmd: StreamCommand,
+): Promise<StreamOutcome> {
+  const outcome = await command(store, topic, cmd);
+  if (outcome === null) throw new EdgeLogError("UNKNOWN_TOPIC_OR_PARTITION", `no stream in topic "${topic}"`);
+  return outcome;
+}
+
+export interface Chunk extends PartitionOffsets {
+  /** Record values from the start offset on, in order. */
+  readonly values: (Uint8Array | null)[];
+  /** The position after the last value returned (the start when none). */
+  readonly nextOffset: number;
+}
+
+/** Reads whole batches from `offset` within `maxBytes`, optionally waiting, and returns the values from `offset`. */
+export async function readChunk(
+  store: LogStore,
+  topic: string,
+  offset: number,
+  options: { maxBytes: number; maxWaitMs: number; signal?: AbortSignal; until?: number },
+): Promise<Chunk> {
+  const result = await store.read(partitionOf(topic), {
+    offset,
+    maxBytes: options.maxBytes,
+    maxWaitMs: options.maxWaitMs,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
+  const from = Math.max(offset, result.logStartOffset);
+  const until = options.until ?? Number.POSITIVE_INFINITY;
+  const values: (Uint8Array | null)[] = [];
+  let next = from;
+  for (const batch of result.batches) {
+    if (batch.lastOffset < from) continue;
+    const { records } = decodeBatch(batch.payload);
+    for (let i = 0; i < records.length; i++) {
+      const at = batch.baseOffset + i;
+      if (at < from || at >= until) continue;
+      values.push((records[i] as LogRecord).value);
+      next = at + 1;
+    }
+  }
+  return {
+    values,
+    nextOffset: next,
+    logStartOffset: result.logStartOffset,
+    highWatermark: result.highWatermark,
+  };
+}

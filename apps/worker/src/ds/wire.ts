@@ -1,0 +1,198 @@
+/**
+ * @module
+ * The Durable Streams wire format (KAFKA-AND-DURABLE-STREAMS.md §C): header names, the headers every response
+ * carries (browser security, CORS), the long-poll cursor, SSE framing, and message bodies ⇄ records — JSON
+ * streams keep one record per JSON value (an array POST is flattened one level), every other stream keeps one
+ * record per append with the body's bytes.
+ */
+import { EdgeLogError, type LogRecord } from "@edgelog/core";
+import { isOriginAllowed } from "../cors.ts";
+
+export const H = {
+  nextOffset: "Stream-Next-Offset",
+  upToDate: "Stream-Up-To-Date",
+  closed: "Stream-Closed",
+  cursor: "Stream-Cursor",
+  seq: "Stream-Seq",
+  ttl: "Stream-TTL",
+  expiresAt: "Stream-Expires-At",
+  sseEncoding: "Stream-SSE-Data-Encoding",
+  forkedFrom: "Stream-Forked-From",
+  forkOffset: "Stream-Fork-Offset",
+  forkSubOffset: "Stream-Fork-Sub-Offset",
+  producerId: "Producer-Id",
+  producerEpoch: "Producer-Epoch",
+  producerSeq: "Producer-Seq",
+  expectedSeq: "Producer-Expected-Seq",
+  receivedSeq: "Producer-Received-Seq",
+} as const;
+
+const ALLOWED_METHODS = "GET, POST, PUT, DELETE, HEAD, OPTIONS";
+const ALLOWED_HEADERS = [
+  "Content-Type",
+  "Authorization",
+  "If-None-Match",
+  H.seq,
+  H.ttl,
+  H.expiresAt,
+  H.closed,
+  H.producerId,
+  H.producerEpoch,
+  H.producerSeq,
+  H.forkedFrom,
+  H.forkOffset,
+  H.forkSubOffset,
+].join(", ");
+const EXPOSED_HEADERS = [
+  H.nextOffset,
+  H.cursor,
+  H.upToDate,
+  H.closed,
+  H.ttl,
+  H.expiresAt,
+  H.sseEncoding,
+  H.producerEpoch,
+  H.producerSeq,
+  H.expectedSeq,
+  H.receivedSeq,
+  "ETag",
+  "Content-Type",
+  "Content-Encoding",
+  "Location",
+  "Vary",
+].join(", ");
+
+/** Catch-up and long-poll data may be cached by CDNs (§C9): the bytes at an offset never change. */
+export const CACHEABLE = "public, max-age=60, stale-while-revalidate=300";
+export const NO_STORE = "no-store";
+
+/**
+ * Adds what every `/ds` response carries: `nosniff` and a resource policy (§C10), and CORS for an origin that
+ * `ALLOWED_ORIGINS` admits (as the rest of the API, a disallowed origin gets none).
+ */
+export function withStreamHeaders(
+  response: Response,
+  origin: string | undefined,
+  allowed: string | undefined,
+): Response {
+  const headers = response.headers;
+  headers.set("X-Content-Type-Options", "nosniff");
+  headers.set("Cross-Origin-Resource-Policy", "cross-origin");
+  const anyOrigin = (allowed ?? "").split(",").some((entry) => entry.trim() === "*");
+  if (origin !== undefined ? isOriginAllowed(origin, allowed) : anyOrigin) {
+    headers.set("Access-Control-Allow-Origin", anyOrigin ? "*" : (origin as string));
+    if (!anyOrigin) headers.append("Vary", "Origin");
+    headers.set("Access-Control-Allow-Methods", ALLOWED_METHODS);
+    headers.set("Access-Control-Allow-Headers", ALLOWED_HEADERS);
+    headers.set("Access-Control-Expose-Headers", EXPOSED_HEADERS);
+  }
+  return response;
+}
+
+// ── cursor (§C9): 20-second intervals since 2024-10-09, pushed ahead when a client echoes a current one ────────
+const CURSOR_EPOCH_MS = Date.UTC(2024, 9, 9);
+const CURSOR_INTERVAL_MS = 20_000;
+const MAX_JITTER_SECONDS = 3600;
+
+export function responseCursor(
+  clientCursor: string | undefined,
+  nowMs: number,
+  random: () => number,
+): string {
+  const current = Math.floor((nowMs - CURSOR_EPOCH_MS) / CURSOR_INTERVAL_MS);
+  const client = clientCursor === undefined ? Number.NaN : Number.parseInt(clientCursor, 10);
+  if (!Number.isFinite(client) || client < current) return String(current);
+  // A client at (or ahead of) the current interval would collapse onto a cached answer: move it 1 s–1 h ahead.
+  const jitterSeconds = 1 + Math.floor(random() * MAX_JITTER_SECONDS);
+  return String(client + Math.max(1, Math.ceil((jitterSeconds * 1000) / CURSOR_INTERVAL_MS)));
+}
+
+// ── SSE ──────────────────────────────────────────────────────────────────────────────────────────────────────
+
+/** One SSE event; every line of the payload (split on CR, LF and CRLF) gets its own `data:`, so no injection. */
+export function sseEvent(event: "data" | "control", payload: string): string {
+  return `event: ${event}\n${payload
+    .split(/\r\n|\r|\n/)
+    .map((line) => `data:${line}`)
+    .join("\n")}\n\n`;
+}
+
+/** Text streams and JSON go as UTF-8 over SSE; anything else as base64 (§C5). */
+export function isTextual(contentType: string): boolean {
+  const type = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
+  return type.startsWith("text/") || type === "application/json";
+}
+
+export function isJson(contentType: string): boolean {
+  return (contentType.split(";")[0]?.trim().toLowerCase() ?? "") === "application/json";
+}
+
+export function toBase64(bytes: Uint8Array): string {
+  let binary = "";
+  const CHUNK = 0x8000;
+  for (let i = 0; i < bytes.length; i += CHUNK) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
+  }
+  return btoa(binary);
+}
+
+// ── bodies ⇄ records ─────────────────────────────────────────────────────────────────────────────────────────
+
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+
+function badJson(message: string): EdgeLogError {
+  return new EdgeLogError("INVALID_RECORD", message);
+}
+
+/**
+ * The records an append (or a create's initial body) becomes. JSON: one record per value, an array flattened
+ * one level (`[]` is an error except at creation); anything else: one record holding the body.
+ */
+export function recordsFromBody(
+  body: Uint8Array,
+  contentType: string,
+  nowMs: number,
+  creating: boolean,
+): LogRecord[] {
+  if (body.byteLength === 0) return [];
+  const record = (value: Uint8Array): LogRecord => ({ key: null, value, headers: [], timestamp: nowMs });
+  if (!isJson(contentType)) return [record(body)];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(utf8Decoder.decode(body));
+  } catch {
+    throw badJson("the body is not valid JSON");
+  }
+  if (!Array.isArray(parsed)) return [record(utf8Encoder.encode(JSON.stringify(parsed)))];
+  if (parsed.length === 0 && !creating) throw badJson("an empty JSON array appends nothing");
+  return parsed.map((value) => record(utf8Encoder.encode(JSON.stringify(value))));
+}
+
+/** A JSON stream's records as one JSON array; a value that is not JSON (written over /v1) becomes a string. */
+export function jsonArrayOf(values: readonly (Uint8Array | null)[]): string {
+  const items = values.map((value) => {
+    if (value === null) return "null";
+    const text = utf8Decoder.decode(value);
+    try {
+      JSON.parse(text);
+      return text;
+    } catch {
+      return JSON.stringify(text);
+    }
+  });
+  return `[${items.join(",")}]`;
+}
+
+export function concatBytes(values: readonly (Uint8Array | null)[]): Uint8Array<ArrayBuffer> {
+  let length = 0;
+  for (const value of values) length += value?.byteLength ?? 0;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const value of values) {
+    if (value === null) continue;
+    out.set(value, at);
+    at += value.byteLength;
+  }
+  return out;
+}
