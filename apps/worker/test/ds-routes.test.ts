@@ -263,3 +263,14 @@ describe("/ds lifecycle", () => {
     expect((await request("PUT", "ttl", { "Content-Type": "text/plain" })).status).toBe(201);
   });
 });
+
+describe("/ds reserved paths", () => {
+  it("never treats __ds paths (the optional subscription APIs) as streams", async () => {
+    const { request } = ds();
+    for (const path of ["__ds", "__ds/subscriptions/s1", "__ds/jwks.json"]) {
+      const res = await request("PUT", path, { headers: { "Content-Type": "text/plain" } });
+      expect(res.status).toBe(404);
+    }
+    expect((await request("PUT", "__dsx", { headers: { "Content-Type": "text/plain" } })).status).toBe(201);
+  });
+});

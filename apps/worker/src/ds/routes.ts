@@ -21,6 +21,8 @@ import { read } from "./read.ts";
 import { deleteStream, findStream, supportsStreams } from "./streams.ts";
 import { H, NO_STORE, withStreamHeaders } from "./wire.ts";
 
+const RESERVED_PREFIX = "__ds";
+
 export {
   DEFAULT_DS_LONG_POLL_TIMEOUT_MS,
   DEFAULT_DS_SSE_MAX_CONNECTION_MS,
@@ -63,6 +65,14 @@ async function handle(c: Ctx, options: DurableStreamsOptions): Promise<Response>
   if (!supportsStreams(store)) return text(501, "this store does not support Durable Streams");
   const url = new URL(c.req.url);
   const path = url.pathname.slice(DS_PREFIX.length);
+  // The protocol reserves `__ds` for its optional subscription and JWKS APIs, which edgelog does not offer:
+  // such a path is never a stream.
+  if (path === RESERVED_PREFIX || path.startsWith(`${RESERVED_PREFIX}/`)) {
+    return text(
+      404,
+      "paths under __ds are reserved for the optional subscription APIs, which are not offered",
+    );
+  }
   const topic = topicForStream(path);
   if (topic === null) return bad("the stream path is empty or too long for a topic name");
   const request: StreamRequest = { c, store, url, path, topic, now: c.get("now")(), options };
