@@ -250,6 +250,17 @@ describe("/ds lifecycle", () => {
     expect((await request("PUT", "src", { headers: { "Content-Type": "text/plain" } })).status).toBe(201);
   });
 
+  it("deleting a fork through /v1 releases its source just as /ds does", async () => {
+    const { request, json } = ds();
+    await request("PUT", "src", { headers: { "Content-Type": "text/plain" }, body: "abc" });
+    await request("PUT", "fork", { headers: { "Stream-Forked-From": "/src" } });
+    expect((await request("DELETE", "src")).status).toBe(204);
+    expect((await request("GET", "src")).status).toBe(410);
+    expect((await json("DELETE", "/v1/topics/fork")).status).toBe(204);
+    expect((await request("GET", "fork")).status).toBe(404);
+    expect((await json("GET", "/v1/topics/src")).status).toBe(404);
+  });
+
   it("expires a stream after its TTL and lets the path be created again", async () => {
     let now = 1_000_000;
     const harness = setup({ dsLongPollTimeoutMs: 50, now: () => now });

@@ -117,11 +117,21 @@ export async function findStream(
  * go of its source, which is deleted too once it was soft-deleted and this was its last fork.
  */
 export async function deleteStream(store: StreamStore, stream: FoundStream): Promise<void> {
-  const topic = stream.topic.name;
   if (stream.state.forks > 0) {
-    await command(store, topic, { kind: "update", softDeleted: true });
+    await command(store, stream.topic.name, { kind: "update", softDeleted: true });
     return;
   }
+  await dropStream(store, stream);
+}
+
+/**
+ * Deletes a stream's topic outright and lets go of its fork source (deleted too once it was soft-deleted and
+ * this was its last fork). `/ds` DELETE comes here once no fork reads the stream; `/v1` topic DELETE always does,
+ * so deleting a fork through either view keeps its source's fork count right. (Forks hold copies of their data,
+ * so a source deleted through `/v1` leaves them readable.)
+ */
+export async function dropStream(store: StreamStore, stream: FoundStream): Promise<void> {
+  const topic = stream.topic.name;
   try {
     await store.deleteTopic(topic);
   } catch (error) {

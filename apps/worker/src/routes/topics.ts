@@ -21,6 +21,7 @@ import {
   LOCATION_HINTS,
   type PartitionPlacement,
 } from "../context.ts";
+import { dropStream, findStream, supportsStreams } from "../ds/streams.ts";
 import { invalidRequest } from "../errors.ts";
 import { limitBody } from "../limits.ts";
 import { isPlainObject, pathParam, readJsonObject } from "../params.ts";
@@ -88,8 +89,17 @@ export function topicRoutes(app: Hono<AppEnv>): void {
     get: async (c) =>
       c.json(await describe(c.var.store, await requireTopic(c.var.store, pathParam(c, "topic")))),
     delete: async (c) => {
-      const metadata = await requireTopic(c.var.store, pathParam(c, "topic"));
-      await c.var.store.deleteTopic(metadata.name);
+      const store = c.var.store;
+      const metadata = await requireTopic(store, pathParam(c, "topic"));
+      // A Durable Streams fork counts against its source (ds/streams.ts): delete it the way /ds would.
+      if (supportsStreams(store) && metadata.partitions === 1) {
+        const lookup = await findStream(store, metadata.name, c.var.now(), false);
+        if (lookup.kind !== "missing") {
+          await dropStream(store, lookup.stream);
+          return c.body(null, 204);
+        }
+      }
+      await store.deleteTopic(metadata.name);
       return c.body(null, 204);
     },
   });
