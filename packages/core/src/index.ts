@@ -143,6 +143,7 @@ export { planRetention } from "./store-kit/retention.ts";
 export {
   checkStreamProducer,
   mediaType,
+  openJsonStreamState,
   runStreamCommand,
   STREAM_PRODUCER_TTL_MS,
   type StreamCommand,

@@ -13,6 +13,7 @@ import {
   isEdgeLogError,
   type LogRecord,
   type LogStore,
+  openJsonStreamState,
   type PartitionOffsets,
   type StreamCommand,
   type StreamOutcome,
@@ -38,26 +39,6 @@ export function supportsStreams(store: LogStore): store is StreamStore {
 
 export function partitionOf(topic: string): TopicPartition {
   return { topic, partition: 0 };
-}
-
-/** The state a `/v1` topic has over `/ds` before `/ds` wrote any: an open JSON stream without expiry. */
-export function defaultStreamState(createdAt: number): StreamState {
-  return {
-    contentType: "application/json",
-    ttlSeconds: null,
-    expiresAt: null,
-    createdAt,
-    lastAccessedAt: createdAt,
-    closed: false,
-    closedBy: null,
-    lastStreamSeq: null,
-    producers: {},
-    forkedFrom: null,
-    forkOffset: null,
-    forkSubOffset: 0,
-    forks: 0,
-    softDeleted: false,
-  };
 }
 
 export interface FoundStream extends PartitionOffsets {
@@ -96,7 +77,7 @@ export async function findStream(
   const outcome = await command(store, topic, { kind: "get", touch });
   if (outcome === null) return { kind: "missing" };
   const initialised = outcome.state !== null;
-  const state = outcome.state ?? defaultStreamState(metadata.createdAt);
+  const state = outcome.state ?? openJsonStreamState(metadata.createdAt);
   const stream: FoundStream = {
     topic: metadata,
     state,

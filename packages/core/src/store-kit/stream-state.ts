@@ -102,6 +102,26 @@ export interface StreamHost {
   notify(): void;
 }
 
+/** An open JSON stream without expiry: what a plain one-partition topic is over `/ds` before `/ds` wrote any state. */
+export function openJsonStreamState(createdAt: number): StreamState {
+  return {
+    contentType: "application/json",
+    ttlSeconds: null,
+    expiresAt: null,
+    createdAt,
+    lastAccessedAt: createdAt,
+    closed: false,
+    closedBy: null,
+    lastStreamSeq: null,
+    producers: {},
+    forkedFrom: null,
+    forkOffset: null,
+    forkSubOffset: 0,
+    forks: 0,
+    softDeleted: false,
+  };
+}
+
 /** The protocol's media type comparison: the part before `;`, trimmed, lower case. */
 export function mediaType(contentType: string | null | undefined): string {
   return (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";

@@ -7,26 +7,11 @@
  */
 import { beforeEach, describe, expect, it, type TestContext } from "vitest";
 import type { LogStore, TopicPartition } from "../store.ts";
-import type { StreamCommand, StreamState } from "../store-kit/stream-state.ts";
+import { openJsonStreamState, type StreamCommand, type StreamState } from "../store-kit/stream-state.ts";
 import { DEFAULT_TOPIC_CONFIG } from "../topic-config.ts";
 import { expectEdgeLogError, makeBatch, readAll } from "./helpers.ts";
 
-const STATE: StreamState = {
-  contentType: "application/json",
-  ttlSeconds: null,
-  expiresAt: null,
-  createdAt: 1_700_000_000_000,
-  lastAccessedAt: 1_700_000_000_000,
-  closed: false,
-  closedBy: null,
-  lastStreamSeq: null,
-  producers: {},
-  forkedFrom: null,
-  forkOffset: null,
-  forkSubOffset: 0,
-  forks: 0,
-  softDeleted: false,
-};
+const STATE: StreamState = openJsonStreamState(1_700_000_000_000);
 
 type Append = Extract<StreamCommand, { kind: "append" }>;
 
