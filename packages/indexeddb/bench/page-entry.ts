@@ -54,6 +54,45 @@ async function burstRawIdb(n: number): Promise<{ ms: number; count: number }> {
   return { ms, count };
 }
 
+/** N awaited appends, one after another: what a page that awaits each event pays. */
+async function singleOfflineLog(n: number): Promise<{ ms: number; pending: number }> {
+  const log = await openOfflineLog({
+    name: `bench-single-${crypto.randomUUID()}`,
+    upstream: { url: location.origin },
+    sync: false,
+    syncIntervalMs: 0,
+  });
+  const started = performance.now();
+  for (let i = 0; i < n; i++)
+    await log.append("bench-single", { key: `user-${i % 100}`, value: valueFor(i) });
+  const ms = performance.now() - started;
+  const pending = log.pending();
+  await log.close();
+  return { ms, pending };
+}
+
+/**
+ * Raw idb with one readwrite transaction per record: `awaited` one after another (the baseline for awaited
+ * single appends), or all started at once with no await in between (a burst written the naive way).
+ */
+async function rawIdbPerRecord(n: number, awaited: boolean): Promise<{ ms: number; count: number }> {
+  const db = await openDB(`bench-raw-tx-${crypto.randomUUID()}`, 1, {
+    upgrade(database) {
+      database.createObjectStore("events", { autoIncrement: true });
+    },
+  });
+  const encoder = new TextEncoder();
+  const add = (i: number) =>
+    db.add("events", { key: `user-${i % 100}`, value: encoder.encode(valueFor(i)), timestamp: Date.now() });
+  const started = performance.now();
+  if (awaited) for (let i = 0; i < n; i++) await add(i);
+  else await Promise.all(Array.from({ length: n }, (_, i) => add(i)));
+  const ms = performance.now() - started;
+  const count = await db.count("events");
+  db.close();
+  return { ms, count };
+}
+
 /**
  * Queues `total` events while `upstream.fetch` rejects (offline), then lets them through, announces `online` and
  * times from there until `flush()` resolves with `pending() === 0`.
@@ -150,4 +189,6 @@ async function workbox(n: number, url: string): Promise<{ ms: number; queued: nu
   return result;
 }
 
-Object.assign(globalThis, { edgelogBench: { burstOfflineLog, burstRawIdb, drain, workbox } });
+Object.assign(globalThis, {
+  edgelogBench: { burstOfflineLog, burstRawIdb, singleOfflineLog, rawIdbPerRecord, drain, workbox },
+});
