@@ -86,6 +86,23 @@ export function caseSpecs(plan: Plan): CaseSpec[] {
       baselines: [{ series: s(`${rb}.do-request`, rec), minRatio: VS_DO }],
     });
   }
+  // What bounds the two peer targets: the bare Durable Object, which only stores the request body (no parsing, no
+  // log), compared with the same peers in the same run. edgelog cannot beat the path it runs on.
+  for (const size of plan.throughput.sizes) {
+    const b = size.valueBytes;
+    for (const [what, key] of [
+      ["produce", `edge.produce.json.${b}`],
+      ["catch-up read", `edge.read.json.${b}`],
+    ] as const) {
+      specs.push({
+        id: `${key}.bound`,
+        section: "edge",
+        title: `bare DO in edgelog's place (bound), ${what} JSON, ${sizeName(b)}`,
+        ours: s(`${key}.do-request`, rec),
+        baselines: [{ series: s(`${key}.ds-memory`, rec) }, { series: s(`${key}.queues-batch`, rec) }],
+      });
+    }
+  }
   for (const clients of [1, plan.throughput.concurrency]) {
     const k = `edge.single.${clients}`;
     specs.push({

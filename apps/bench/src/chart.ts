@@ -3,7 +3,7 @@
  * (right of the line: edgelog ahead of that baseline), a tick at each ratio target, green when the target is met
  * and red when missed, and a last group with the absolute targets as figure ÷ target. No charting dependency.
  */
-import { describeMachine, type Report, SECTION_TITLES } from "./report.ts";
+import { describeMachineLines, type Report, SECTION_TITLES } from "./report.ts";
 import { type Case, formatNumber, formatRatio, type Section } from "./results.ts";
 
 export interface Bar {
@@ -69,13 +69,13 @@ const xml = (text: string): string =>
 
 const COLORS = { met: "#2e7d32", missed: "#c62828", none: "#607d8b" };
 
-export function renderSvg(groups: readonly BarGroup[], title: string, subtitle: string): string {
-  const width = 1000;
-  const labelWidth = 500;
+export function renderSvg(groups: readonly BarGroup[], title: string, subtitle: readonly string[]): string {
+  const width = 1100;
+  const labelWidth = 560;
   const plotLeft = labelWidth + 10;
   const plotRight = width - 90;
   const rowHeight = 18;
-  const top = 78;
+  const top = 64 + 16 * subtitle.length;
   const values = groups.flatMap((g) => g.bars.flatMap((b) => [b.value, b.target ?? 1]));
   const finite = values.filter((v) => Number.isFinite(v) && v > 0);
   const lo = Math.floor(Math.log10(Math.min(0.5, ...finite)));
@@ -90,8 +90,8 @@ export function renderSvg(groups: readonly BarGroup[], title: string, subtitle: 
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="11">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="12" y="22" font-size="15" font-weight="600">${xml(title)}</text>`,
-    `<text x="12" y="40" fill="#444">${xml(subtitle)}</text>`,
-    `<text x="12" y="56" fill="#444">Ratio edgelog ÷ baseline (log scale; right of 1×: edgelog ahead). Tick: target. ` +
+    ...subtitle.map((line, i) => `<text x="12" y="${40 + 16 * i}" fill="#444">${xml(line)}</text>`),
+    `<text x="12" y="${40 + 16 * subtitle.length}" fill="#444">Ratio edgelog ÷ baseline (log scale; right of 1×: edgelog ahead). Tick: target. ` +
       `<tspan fill="${COLORS.met}">■ met</tspan> <tspan fill="${COLORS.missed}">■ missed</tspan> <tspan fill="${COLORS.none}">■ no target</tspan></text>`,
   ];
   const plotBottom = top + rows * rowHeight;
@@ -134,6 +134,6 @@ export function renderReportSvg(report: Report): string {
   return renderSvg(
     barGroups(report.cases),
     `edgelog benchmarks (${report.mode} run, medians of ${report.repetitions} repetitions, ${report.generatedAt.slice(0, 10)})`,
-    describeMachine(report.machine),
+    describeMachineLines(report.machine),
   );
 }

@@ -106,6 +106,17 @@ await section("edge", async () => {
   sink.progress("edgelog Worker, bare DO Worker, Queues Worker, Durable Streams servers (memory, file) up");
   let rebalance = true;
   try {
+    // A warm-up pass, not recorded: JIT and first-touch costs in every peer, Workers and servers alike.
+    stage = "edge warm-up";
+    const warmup = {
+      ...plan.throughput,
+      sizes: plan.throughput.sizes.map((size) => ({ ...size, batches: 2 })),
+    };
+    await throughputRepetition(peers, { ...warmup, singlesSequential: 20, singlesConcurrent: 64 }, -1, {
+      record() {},
+      progress() {},
+      note: sink.note,
+    });
     for (let rep = 0; rep < plan.repetitions; rep++) {
       stage = `edge ${rep + 1}/${plan.repetitions}`;
       await throughputRepetition(peers, plan.throughput, rep, sink);

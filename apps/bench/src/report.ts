@@ -47,20 +47,22 @@ function verdict(met: boolean | undefined): string {
   return met === undefined ? "" : met ? "met" : "**missed**";
 }
 
-export function describeMachine(m: Machine): string {
-  const peers = Object.entries(m.peers)
-    .map(([name, version]) => `${name} ${version}`)
-    .join(", ");
+/** The machine in two lines: hardware and OS, then the runtimes and peers' versions. */
+export function describeMachineLines(m: Machine): [string, string] {
+  const peers = Object.entries(m.peers).map(([name, version]) => `${name} ${version}`);
   return [
-    `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB`,
-    m.os,
-    `Node ${m.node}`,
-    `wrangler ${m.wrangler} (workerd ${m.workerd})`,
-    `Chromium ${m.chromium ?? "n/a"}`,
-    peers,
-  ]
-    .filter((part) => part !== "")
-    .join(" · ");
+    `${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB · ${m.os}`,
+    [
+      `Node ${m.node}`,
+      `wrangler ${m.wrangler} (workerd ${m.workerd})`,
+      `Chromium ${m.chromium ?? "n/a"}`,
+      ...peers,
+    ].join(" · "),
+  ];
+}
+
+export function describeMachine(m: Machine): string {
+  return describeMachineLines(m).join(" · ");
 }
 
 export function renderMarkdown(report: Report): string {

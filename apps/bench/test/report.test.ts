@@ -130,7 +130,7 @@ describe("chart", () => {
   });
 
   it("renders well-formed SVG with escaped labels, a 1× axis and target ticks", () => {
-    const svg = renderSvg(barGroups(cases), "title <&>", "machine");
+    const svg = renderSvg(barGroups(cases), "title <&>", ["machine", "versions"]);
     expect(svg.startsWith("<svg")).toBe(true);
     expect(svg.trimEnd().endsWith("</svg>")).toBe(true);
     expect(svg).toContain("title &lt;&amp;&gt;");

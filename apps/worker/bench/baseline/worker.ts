@@ -39,15 +39,10 @@ export class BaselineObject extends DurableObject<Env> {
 
   /** One INSERT per record; synchronous SQL calls with no await between them commit as one transaction. */
   appendRecords(records: StoredRecord[]): number {
-    let last = 0;
     for (const r of records) {
-      last = Number(
-        this.ctx.storage.sql
-          .exec("INSERT INTO records (key, value) VALUES (?, ?) RETURNING id", r.key, r.value)
-          .one().id,
-      );
+      this.ctx.storage.sql.exec("INSERT INTO records (key, value) VALUES (?, ?)", r.key, r.value);
     }
-    return last;
+    return records.length;
   }
 
   readRecords(from: number, limit: number): StoredRecord[] {
@@ -77,7 +72,7 @@ export default {
     if (url.pathname === "/append-records" && request.method === "POST") {
       const { records } = (await request.json()) as { records: { key?: string; value: string }[] };
       const rows = records.map((r) => ({ key: r.key ?? null, value: r.value }));
-      return Response.json({ id: await stub.appendRecords(rows) });
+      return Response.json({ stored: await stub.appendRecords(rows) });
     }
     if (url.pathname === "/read-records") {
       const from = Number(url.searchParams.get("from") ?? 1);
