@@ -62,7 +62,11 @@ export function caseSpecs(plan: Plan): CaseSpec[] {
       section: "edge",
       title: `produce, binary batches of ${batch}, ${sizeName(b)}`,
       ours: s(`${pb}.edgelog`, rec),
-      baselines: [{ series: s(`${pb}.do-request`, rec), minRatio: VS_DO }],
+      baselines: [
+        { series: s(`${pb}.do-request`, rec), minRatio: VS_DO },
+        // Context, not a target: Queues has no binary path, so it gets the JSON body.
+        { series: s(`${p}.queues-batch`, rec, "Queues sendBatch(100), JSON in") },
+      ],
     });
     const r = `edge.read.json.${b}`;
     specs.push({

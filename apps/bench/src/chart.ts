@@ -87,7 +87,8 @@ export function renderSvg(groups: readonly BarGroup[], title: string, subtitle: 
   const rows = groups.reduce((n, g) => n + g.bars.length + 1, 0);
   const height = top + rows * rowHeight + 40;
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="11">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${xml(title)}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="11">`,
+    `<title>${xml(title)}</title>`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="12" y="22" font-size="15" font-weight="600">${xml(title)}</text>`,
     ...subtitle.map((line, i) => `<text x="12" y="${40 + 16 * i}" fill="#444">${xml(line)}</text>`),

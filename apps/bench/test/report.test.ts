@@ -133,7 +133,7 @@ describe("chart", () => {
     const svg = renderSvg(barGroups(cases), "title <&>", ["machine", "versions"]);
     expect(svg.startsWith("<svg")).toBe(true);
     expect(svg.trimEnd().endsWith("</svg>")).toBe(true);
-    expect(svg).toContain("title &lt;&amp;&gt;");
+    expect(svg).toContain("<title>title &lt;&amp;&gt;</title>");
     expect(svg).toContain("produce &lt;batches&gt; ÷ peer | other");
     // Every & starts an entity and every < starts a tag: nothing from a label leaks into the markup.
     expect(svg).not.toMatch(/&(?!amp;|lt;|gt;|quot;)/);
