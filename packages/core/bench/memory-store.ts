@@ -1,21 +1,27 @@
 /**
- * Micro-benchmark of the memory store and the core codec: appends/s and reads/s of 100-byte records in batches
- * of 1,000, beside baselines measured in the same process (plain arrays holding the same bytes, and the codec
- * alone), so the figures read as ratios rather than as absolute numbers from a shared machine.
- * Run: `npm run bench` (or `node packages/core/bench/memory-store.ts [--records N] [--rounds N]`).
+ * One repetition of the core micro-benchmarks in Node: appends/s and reads/s of 100-byte records in batches of
+ * 1,000 through the memory store and the whole EdgeLog API, beside baselines measured in the same process
+ * (plain arrays holding the same records, and the codec alone), recorded under `core.<figure>.<target>` keys
+ * for the orchestrator (apps/bench), which takes medians over repetitions and pairs the ratios.
  */
 import { decodeBatch, EdgeLog, encodeBatch, type LogRecord, MemoryStore } from "../src/index.ts";
 import { DEFAULT_TOPIC_CONFIG } from "../src/topic-config.ts";
 
-const args = new Map<string, string>();
-for (let i = 2; i + 1 < process.argv.length; i += 2)
-  args.set(process.argv[i] ?? "", process.argv[i + 1] ?? "");
-const RECORDS = Number(args.get("--records") ?? 1_000_000);
-const ROUNDS = Number(args.get("--rounds") ?? 5);
+export interface Sink {
+  record(key: string, value: number): void;
+  progress(text: string): void;
+}
+
+export interface CorePlan {
+  /** Records per measurement; a multiple of 1,000. */
+  readonly records: number;
+}
+
 const BATCH = 1_000;
 const VALUE_BYTES = 100;
-
 const encoder = new TextEncoder();
+const config = { ...DEFAULT_TOPIC_CONFIG, "retention.ms": -1 };
+
 function makeRecords(count: number): LogRecord[] {
   const timestamp = Date.now();
   return Array.from({ length: count }, (_, i) => {
@@ -26,106 +32,127 @@ function makeRecords(count: number): LogRecord[] {
 }
 
 const records = makeRecords(BATCH);
-const batches = RECORDS / BATCH;
-const config = { ...DEFAULT_TOPIC_CONFIG, "retention.ms": -1 };
+const encoded = encodeBatch(records);
+const messages = records.map((r) => ({ key: r.key, value: r.value }));
 
-/** Best of `ROUNDS` runs, in records per second. */
-async function measure(name: string, run: () => Promise<number> | number): Promise<number> {
-  let best = 0;
-  for (let round = 0; round < ROUNDS; round++) {
-    const started = performance.now();
-    const count = await run();
-    const seconds = (performance.now() - started) / 1000;
-    best = Math.max(best, count / seconds);
-  }
-  console.log(`${name.padEnd(52)} ${Math.round(best).toLocaleString("en-US").padStart(12)} records/s`);
-  return best;
+async function rate(run: () => Promise<number> | number): Promise<number> {
+  const started = performance.now();
+  const count = await run();
+  return count / ((performance.now() - started) / 1000);
 }
 
-console.log(
-  `${RECORDS.toLocaleString("en-US")} records of ${VALUE_BYTES} B in batches of ${BATCH}, best of ${ROUNDS}\n`,
-);
-
-// Baselines: what holding and handing out the same bytes costs with no log at all.
-const baselineWrite = await measure("baseline: push records into an array", () => {
-  const log: LogRecord[] = [];
-  for (let b = 0; b < batches; b++) for (const record of records) log.push(record);
-  return log.length;
-});
-const encoded = encodeBatch(records);
-const codecEncode = await measure("codec: encodeBatch", () => {
-  for (let b = 0; b < batches; b++) encodeBatch(records);
-  return RECORDS;
-});
-const codecDecode = await measure("codec: decodeBatch (verifies the checksum)", () => {
-  for (let b = 0; b < batches; b++) decodeBatch(encoded);
-  return RECORDS;
-});
-
-// The store: append pre-encoded batches, then encode + append, then read everything back.
-const appendOnly = await measure("MemoryStore.append (pre-encoded batches)", async () => {
+async function filledStore(total: number): Promise<MemoryStore> {
   const store = new MemoryStore();
   await store.createTopic({ name: "bench", partitions: 1, config });
-  for (let b = 0; b < batches; b++) await store.append({ topic: "bench", partition: 0 }, encoded);
-  return RECORDS;
-});
-const encodeAppend = await measure("encodeBatch + MemoryStore.append", async () => {
-  const store = new MemoryStore();
-  await store.createTopic({ name: "bench", partitions: 1, config });
-  for (let b = 0; b < batches; b++)
-    await store.append({ topic: "bench", partition: 0 }, encodeBatch(records));
-  return RECORDS;
-});
+  for (let b = 0; b < total / BATCH; b++) await store.append({ topic: "bench", partition: 0 }, encoded);
+  return store;
+}
 
-const readStore = new MemoryStore();
-await readStore.createTopic({ name: "bench", partitions: 1, config });
-for (let b = 0; b < batches; b++) await readStore.append({ topic: "bench", partition: 0 }, encoded);
-const read = await measure("MemoryStore.read + decodeBatch (1 MiB fetches)", async () => {
-  let offset = 0;
-  let count = 0;
-  while (offset < RECORDS) {
-    const result = await readStore.read({ topic: "bench", partition: 0 }, { offset, maxBytes: 1024 * 1024 });
-    for (const batch of result.batches) {
-      count += decodeBatch(batch.payload).records.length;
-      offset = batch.lastOffset + 1;
-    }
-  }
-  return count;
-});
-
-// The whole API: producer.send (partitioning, batching, idempotence) and a consumer's eachBatch loop.
-const messages = records.map((r) => ({ key: r.key, value: r.value }));
-const produce = await measure("EdgeLog producer.send (1,000 messages per send)", async () => {
-  const log = new EdgeLog();
-  await log
-    .admin()
-    .createTopics({ topics: [{ topic: "bench", numPartitions: 1, config: { "retention.ms": -1 } }] });
-  const producer = log.producer();
-  for (let b = 0; b < batches; b++) await producer.send({ topic: "bench", messages });
-  return RECORDS;
-});
-const consumeLog = new EdgeLog({ store: readStore });
-const consume = await measure("EdgeLog consumer eachBatch (from the beginning)", async () => {
-  const consumer = consumeLog.consumer({ maxWaitTimeInMs: 50 });
-  await consumer.subscribe({ topics: ["bench"], fromBeginning: true });
-  let count = 0;
-  const done = new Promise<void>((resolve) => {
-    void consumer.run({
-      eachBatch: async ({ batch }) => {
-        count += batch.messages.length;
-        if (count >= RECORDS) resolve();
+export async function coreRepetition(plan: CorePlan, _rep: number, sink: Sink): Promise<void> {
+  const total = plan.records;
+  const batches = total / BATCH;
+  const figures: [string, () => Promise<number> | number][] = [
+    [
+      "core.append.array",
+      () => {
+        const log: LogRecord[] = [];
+        for (let b = 0; b < batches; b++) for (const record of records) log.push(record);
+        return log.length;
       },
-    });
-  });
-  await done;
-  await consumer.stop();
-  return count;
-});
+    ],
+    [
+      "core.append.edgelog",
+      async () => {
+        const store = new MemoryStore();
+        await store.createTopic({ name: "bench", partitions: 1, config });
+        for (let b = 0; b < batches; b++) await store.append({ topic: "bench", partition: 0 }, encoded);
+        return total;
+      },
+    ],
+    [
+      "core.encode.codec",
+      () => {
+        for (let b = 0; b < batches; b++) encodeBatch(records);
+        return total;
+      },
+    ],
+    [
+      "core.encode-append.edgelog",
+      async () => {
+        const store = new MemoryStore();
+        await store.createTopic({ name: "bench", partitions: 1, config });
+        for (let b = 0; b < batches; b++)
+          await store.append({ topic: "bench", partition: 0 }, encodeBatch(records));
+        return total;
+      },
+    ],
+    [
+      "core.decode.codec",
+      () => {
+        for (let b = 0; b < batches; b++) decodeBatch(encoded);
+        return total;
+      },
+    ],
+  ];
+  const shown: string[] = [];
+  for (const [key, run] of figures) {
+    const value = await rate(run);
+    sink.record(key, value);
+    shown.push(`${key.split(".").slice(1).join(".")} ${Math.round(value).toLocaleString("en-US")}`);
+  }
 
-const ratio = (a: number, b: number): string => `${(a / b).toFixed(3)}×`;
-console.log("\nratios (higher is better):");
-console.log(`  append (pre-encoded) / array push      ${ratio(appendOnly, baselineWrite)}`);
-console.log(`  encode + append / codec encode alone   ${ratio(encodeAppend, codecEncode)}`);
-console.log(`  read + decode / codec decode alone     ${ratio(read, codecDecode)}`);
-console.log(`  producer.send / encode + append        ${ratio(produce, encodeAppend)}`);
-console.log(`  consumer / read + decode               ${ratio(consume, read)}`);
+  const readStore = await filledStore(total);
+  const read = await rate(async () => {
+    let offset = 0;
+    let count = 0;
+    while (offset < total) {
+      const result = await readStore.read(
+        { topic: "bench", partition: 0 },
+        { offset, maxBytes: 1024 * 1024 },
+      );
+      for (const batch of result.batches) {
+        count += decodeBatch(batch.payload).records.length;
+        offset = batch.lastOffset + 1;
+      }
+    }
+    return count;
+  });
+  sink.record("core.read.edgelog", read);
+
+  // The whole API: producer.send (partitioning, batching, idempotence) and a consumer's eachBatch loop.
+  const produce = await rate(async () => {
+    const log = new EdgeLog();
+    await log
+      .admin()
+      .createTopics({ topics: [{ topic: "bench", numPartitions: 1, config: { "retention.ms": -1 } }] });
+    const producer = log.producer();
+    for (let b = 0; b < batches; b++) await producer.send({ topic: "bench", messages });
+    return total;
+  });
+  sink.record("core.produce.edgelog", produce);
+  const consumeLog = new EdgeLog({ store: readStore });
+  const consume = await rate(async () => {
+    const consumer = consumeLog.consumer({ maxWaitTimeInMs: 50 });
+    await consumer.subscribe({ topics: ["bench"], fromBeginning: true });
+    let count = 0;
+    const done = new Promise<void>((resolve) => {
+      void consumer.run({
+        eachBatch: async ({ batch }) => {
+          count += batch.messages.length;
+          if (count >= total) resolve();
+        },
+      });
+    });
+    await done;
+    await consumer.stop();
+    return count;
+  });
+  sink.record("core.consume.edgelog", consume);
+  for (const [name, value] of [
+    ["read", read],
+    ["produce", produce],
+    ["consume", consume],
+  ] as const)
+    shown.push(`${name} ${Math.round(value).toLocaleString("en-US")}`);
+  sink.progress(`core: ${shown.join(" · ")} records/s`);
+}

@@ -1,67 +1,71 @@
 /**
  * The offline log (`openOfflineLog`) measured in real headless Chromium against the local Worker (`wrangler dev`),
- * with its baselines measured in the same page, in the same run, so the results read as ratios:
- *   - burst: N `append`s with no await in between (one `Promise.all`) vs raw idb writing the same records,
- *     1,000 `add`s per readwrite transaction;
- *   - Workbox: the same N events as one request each through `workbox-background-sync`'s `Queue.pushRequest`, no
- *     await in between, in a service worker (where Workbox runs it), measured last;
- *   - drain: events queued while `upstream.fetch` rejects, then synced to the local Worker; events/s from going
- *     online until `flush()` resolves with `pending() === 0`, checked against the upstream high watermarks.
- * The page and the service worker are vite IIFE bundles of bench/page-entry.ts and bench/sw-entry.ts served under
- * `/bench/` on the Worker's origin (context.route), so upstream calls are same-origin.
- * Run: `node packages/indexeddb/bench/offline-log.ts [--burst N] [--drain N] [--workbox N]` (Node ≥ 22.18).
+ * with its baselines measured in the same page, in the same repetition, so the results read as ratios. Each
+ * figure is recorded under a key for the orchestrator (apps/bench), which takes medians over repetitions:
+ *   - `browser.burst.*`: N `append`s with no await in between (one `Promise.all`) — `edgelog`; raw idb with
+ *     1,000 `add`s per readwrite transaction (`idb-batch`) and one transaction per record (`idb-tx`); and
+ *     `workbox-background-sync`'s `Queue.pushRequest`, one request per event, in a service worker (`workbox`);
+ *   - `browser.single.*`: awaited appends one after another — `edgelog` vs raw idb, one awaited transaction each;
+ *   - `browser.drain.edgelog`: events queued while `upstream.fetch` rejects, then synced to the local Worker;
+ *     events/s from going online until `flush()` resolves with `pending() === 0`, checked against the upstream
+ *     high watermark.
+ * The page and the service worker are vite IIFE bundles of page-entry.ts and sw-entry.ts served under `/bench/`
+ * on the Worker's origin (context.route; the Worker needs apps/web/dist built, as the orchestrator ensures), so upstream calls are same-origin. Workbox's requests point at a closed
+ * port: its own Background Sync replay, which may fire later, then never reaches the Worker under measurement.
  */
-import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { chromium } from "playwright-core";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { build } from "vite";
 import { CHROMIUM_LAUNCH_OPTIONS } from "../../../test/support/chromium.ts";
-import { startLocalWorker } from "../../../test/support/local-worker.ts";
+import { type LocalWorker, startLocalWorker } from "../../../test/support/local-worker.ts";
 
-const REPO_ROOT = resolve(import.meta.dirname, "../../..");
-const args = new Map<string, string>();
-for (let i = 2; i + 1 < process.argv.length; i += 2)
-  args.set(process.argv[i] ?? "", process.argv[i + 1] ?? "");
-const BURST = Number(args.get("--burst") ?? 10_000);
-const DRAIN = Number(args.get("--drain") ?? 100_000);
-const WORKBOX = Number(args.get("--workbox") ?? BURST);
 const DRAIN_CHUNK = 10_000;
-const TOPIC = "bench-drain";
+/** Port 9 (discard) on loopback: nothing listens, so a replay fails at once. */
+const WORKBOX_URL = "http://127.0.0.1:9/v1/topics/bench-workbox/records";
 
-interface Burst {
-  ms: number;
-  pending: number;
+export interface Sink {
+  record(key: string, value: number): void;
+  progress(text: string): void;
+  note(text: string): void;
 }
-interface RawIdb {
-  ms: number;
-  count: number;
+
+export interface BrowserPlan {
+  /** Events per burst (edgelog, idb-batch). */
+  readonly burst: number;
+  /** Events per burst for the slow baselines (idb one transaction per record, Workbox). */
+  readonly slowBurst: number;
+  /** Awaited single appends per measurement. */
+  readonly singles: number;
+  /** Events queued offline and drained upstream. */
+  readonly drain: number;
 }
-interface WorkboxRun {
+
+interface Timed {
   ms: number;
-  queued: number;
+  pending?: number;
+  count?: number;
+  queued?: number;
 }
+
 interface Drain {
   queueMs: number;
   pendingOffline: number;
   drainMs: number;
   pendingAfter: number;
-  failedFetches: number;
   requests: number;
   requestMs: number;
-  requestKinds: Record<string, number>;
 }
 
-if (!existsSync(join(REPO_ROOT, "apps/web/dist/index.html"))) {
-  const built = spawnSync("npm", ["run", "build"], { cwd: REPO_ROOT, stdio: "inherit" });
-  if (built.status !== 0) throw new Error("npm run build failed");
+export interface BrowserBench {
+  readonly chromium: string;
+  repetition(plan: BrowserPlan, rep: number, sink: Sink): Promise<void>;
+  stop(): Promise<void>;
 }
 
-const outDir = await mkdtemp(join(tmpdir(), "edgelog-bench-page-"));
 /** One IIFE per entry (vite lib mode builds one entry per IIFE); production mode, as an app would ship Workbox. */
-const bundle = async (entry: string, fileName: string): Promise<Buffer> => {
+async function bundle(outDir: string, entry: string, fileName: string): Promise<Buffer> {
   await build({
     configFile: false,
     root: import.meta.dirname,
@@ -80,139 +84,129 @@ const bundle = async (entry: string, fileName: string): Promise<Buffer> => {
     },
   });
   return readFile(join(outDir, fileName));
-};
-const files = new Map<string, { body: Buffer | string; type: string }>([
-  [
-    "/bench/bench.js",
-    { body: await bundle("page-entry.ts", "bench.js"), type: "text/javascript; charset=utf-8" },
-  ],
-  ["/bench/sw.js", { body: await bundle("sw-entry.ts", "sw.js"), type: "text/javascript; charset=utf-8" }],
-]);
-files.set("/bench/index.html", {
-  body: '<!doctype html><meta charset="utf-8"><title>edgelog bench</title><script src="/bench/bench.js"></script>',
-  type: "text/html; charset=utf-8",
-});
+}
 
-const worker = await startLocalWorker();
-const browser = await chromium.launch(CHROMIUM_LAUNCH_OPTIONS);
-try {
-  const created = await fetch(`${worker.url}/v1/topics`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ name: TOPIC, partitions: 1 }),
-  });
-  if (!created.ok) throw new Error(`create topic: ${created.status} ${await created.text()}`);
+async function evaluate<T>(page: Page, call: string): Promise<T> {
+  return (await page.evaluate(`edgelogBench.${call}`)) as T;
+}
 
-  // Routed on the context, not the page: the service worker's script request is the context's, not the page's.
-  const context = await browser.newContext();
-  await context.route(`${worker.url}/bench/**`, (route) => {
-    const file = files.get(new URL(route.request().url()).pathname);
-    if (file === undefined) return route.fulfill({ status: 404, body: "not found" });
-    return route.fulfill({ body: file.body, contentType: file.type });
-  });
-  const page = await context.newPage();
-  page.on("pageerror", (error) => console.error("page error:", error));
-  await page.goto(`${worker.url}/bench/index.html`);
-  await page.waitForFunction("typeof globalThis.edgelogBench === 'object'");
-  const browserVersion = browser.version();
-
-  // Warm-up (JIT, IndexedDB backing files), not reported.
-  await page.evaluate("edgelogBench.burstRawIdb(2000)");
-  await page.evaluate("edgelogBench.burstOfflineLog(2000)");
-
-  const raw = (await page.evaluate(`edgelogBench.burstRawIdb(${BURST})`)) as RawIdb;
-  const burst = (await page.evaluate(`edgelogBench.burstOfflineLog(${BURST})`)) as Burst;
-  if (raw.count !== BURST) throw new Error(`raw idb stored ${raw.count} of ${BURST}`);
-  if (burst.pending !== BURST) throw new Error(`offline log holds ${burst.pending} of ${BURST}`);
-
-  const drain = (await page.evaluate(
-    `edgelogBench.drain(${JSON.stringify(TOPIC)}, ${DRAIN}, ${DRAIN_CHUNK})`,
-  )) as Drain;
-  const described = await fetch(`${worker.url}/v1/topics/${TOPIC}`);
-  if (!described.ok) throw new Error(`describe: ${described.status} ${await described.text()}`);
-  const topic = (await described.json()) as { partitions: { highWatermark: number }[] };
-  const upstream = topic.partitions.reduce((sum, p) => sum + p.highWatermark, 0);
-
-  // Last: Workbox's own sync replay (Background Sync) may send its queue to the Worker afterwards.
-  let workbox: WorkboxRun | null = null;
-  let workboxError: string | null = null;
+export async function startBrowserBench(): Promise<BrowserBench> {
+  const outDir = await mkdtemp(join(tmpdir(), "edgelog-bench-page-"));
+  let worker: LocalWorker | null = null;
+  let browser: Browser | null = null;
+  const stop = async (): Promise<void> => {
+    await browser?.close();
+    await worker?.stop();
+    await rm(outDir, { recursive: true, force: true });
+  };
   try {
-    const url = `${worker.url}/v1/topics/bench-workbox/records`;
-    await page.evaluate(`edgelogBench.workbox(200, ${JSON.stringify(url)})`); // warm-up
-    workbox = (await page.evaluate(`edgelogBench.workbox(${WORKBOX}, ${JSON.stringify(url)})`)) as WorkboxRun;
-    if (workbox.queued !== WORKBOX) throw new Error(`workbox queued ${workbox.queued} of ${WORKBOX}`);
-  } catch (error) {
-    workboxError = String(error);
-    workbox = null;
-  }
+    const files = new Map<string, { body: Buffer | string; type: string }>([
+      [
+        "/bench/bench.js",
+        { body: await bundle(outDir, "page-entry.ts", "bench.js"), type: "text/javascript" },
+      ],
+      ["/bench/sw.js", { body: await bundle(outDir, "sw-entry.ts", "sw.js"), type: "text/javascript" }],
+      [
+        "/bench/index.html",
+        {
+          body: '<!doctype html><meta charset="utf-8"><title>edgelog bench</title><script src="/bench/bench.js"></script>',
+          type: "text/html; charset=utf-8",
+        },
+      ],
+    ]);
+    // Retried once: a free port can be taken before wrangler binds it on a shared machine.
+    worker = await startLocalWorker().catch(() => startLocalWorker());
+    browser = await chromium.launch(CHROMIUM_LAUNCH_OPTIONS);
+    // Routed on the context, not the page: the service worker's script request is the context's, not the page's.
+    const context = await browser.newContext();
+    const origin = worker.url;
+    await context.route(`${origin}/bench/**`, (route) => {
+      const file = files.get(new URL(route.request().url()).pathname);
+      if (file === undefined) return route.fulfill({ status: 404, body: "not found" });
+      return route.fulfill({ body: file.body, contentType: file.type });
+    });
+    const page = await context.newPage();
+    page.on("pageerror", (error) => console.error("page error:", error));
+    await page.goto(`${origin}/bench/index.html`);
+    await page.waitForFunction("typeof globalThis.edgelogBench === 'object'");
+    // Warm-up (JIT, IndexedDB backing files, the service worker), not reported.
+    await evaluate(page, "burstRawIdb(2000)");
+    await evaluate(page, "burstOfflineLog(2000)");
+    await evaluate(page, `workbox(100, ${JSON.stringify(WORKBOX_URL)})`);
 
-  const rate = (count: number, ms: number): number => Math.round(count / (ms / 1000));
-  const burstRate = rate(BURST, burst.ms);
-  const rawRate = rate(BURST, raw.ms);
-  const drainRate = rate(DRAIN, drain.drainMs);
-  const queueRate = rate(DRAIN, drain.queueMs);
-  const burstRatio = burstRate / rawRate;
-  const workboxRate = workbox === null ? null : rate(WORKBOX, workbox.ms);
-  const workboxRatio = workboxRate === null ? null : burstRate / workboxRate;
-  const rows: [string, string, string, string][] = [
-    [`burst append, ${BURST} × ~100 B, one Promise.all`, `${burstRate} events/s`, "", ""],
-    ["raw idb, 1,000 adds per readwrite tx (baseline)", `${rawRate} records/s`, "", ""],
-    ["ratio offline log / raw idb", burstRatio.toFixed(2), "≥ 0.5", burstRatio >= 0.5 ? "met" : "MISSED"],
-    [`queue offline, ${DRAIN} in Promise.all chunks of ${DRAIN_CHUNK}`, `${queueRate} events/s`, "", ""],
-    [
-      `drain ${DRAIN} to local Worker (online → pending 0)`,
-      `${drainRate} events/s`,
-      "≥ 20,000",
-      drainRate >= 20_000 ? "met" : "MISSED",
-    ],
-    [
-      "  of which upstream HTTP (requests, summed time)",
-      `${drain.requests} requests, ${Math.round(drain.requestMs)} ms of ${Math.round(drain.drainMs)} ms`,
-      "",
-      "",
-    ],
-    [
-      "upstream high watermark after drain",
-      String(upstream),
-      String(DRAIN),
-      upstream === DRAIN ? "exact" : "WRONG",
-    ],
-    [
-      `workbox-background-sync Queue.pushRequest, ${WORKBOX} requests (service worker)`,
-      workboxRate === null ? `failed: ${workboxError}` : `${workboxRate} requests/s`,
-      "",
-      "",
-    ],
-    [
-      "ratio offline log burst / Workbox",
-      workboxRatio === null ? "n/a" : `${workboxRatio.toFixed(1)}×`,
-      "≥ 50×",
-      workboxRatio === null ? "n/a" : workboxRatio >= 50 ? "met" : "MISSED",
-    ],
-  ];
-  const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => r[c]?.length ?? 0)));
-  const line = (r: readonly string[]) => `| ${r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join(" | ")} |`;
-  console.log(`Chromium ${browserVersion}, local Worker ${worker.url}`);
-  console.log(line(["measurement", "result", "target", ""]));
-  console.log(line(widths.map((w) => "-".repeat(w))));
-  for (const r of rows) console.log(line(r));
-  console.log(
-    JSON.stringify({
-      bench: "indexeddb/offline-log",
-      chromium: browserVersion,
-      burst: { events: BURST, ms: burst.ms, eventsPerSec: burstRate },
-      rawIdb: { records: BURST, ms: raw.ms, recordsPerSec: rawRate, perTransaction: 1_000 },
-      burstRatio,
-      drain: { events: DRAIN, ...drain, eventsPerSec: drainRate, queueEventsPerSec: queueRate, upstream },
-      workbox:
-        workbox === null
-          ? { error: workboxError }
-          : { requests: WORKBOX, ms: workbox.ms, requestsPerSec: workboxRate, ratio: workboxRatio },
-    }),
-  );
-  if (upstream !== DRAIN || drain.pendingAfter !== 0) process.exitCode = 1;
-} finally {
-  await browser.close();
-  await worker.stop();
-  await rm(outDir, { recursive: true, force: true });
+    const repetition = async (plan: BrowserPlan, rep: number, sink: Sink): Promise<void> => {
+      const rate = (count: number, ms: number): number => count / (ms / 1000);
+      const check = (what: string, got: number | undefined, wanted: number): void => {
+        if (got !== wanted) throw new Error(`${what}: holds ${got} of ${wanted}`);
+      };
+      const burst = await evaluate<Timed>(page, `burstOfflineLog(${plan.burst})`);
+      check("offline log burst", burst.pending, plan.burst);
+      const batched = await evaluate<Timed>(page, `burstRawIdb(${plan.burst})`);
+      check("raw idb batched", batched.count, plan.burst);
+      const perTx = await evaluate<Timed>(page, `rawIdbPerRecord(${plan.slowBurst}, false)`);
+      check("raw idb per record", perTx.count, plan.slowBurst);
+      const workbox = await evaluate<Timed>(
+        page,
+        `workbox(${plan.slowBurst}, ${JSON.stringify(WORKBOX_URL)})`,
+      );
+      check("workbox", workbox.queued, plan.slowBurst);
+      const figures = {
+        edgelog: rate(plan.burst, burst.ms),
+        "idb-batch": rate(plan.burst, batched.ms),
+        "idb-tx": rate(plan.slowBurst, perTx.ms),
+        workbox: rate(plan.slowBurst, workbox.ms),
+      };
+      for (const [name, value] of Object.entries(figures)) sink.record(`browser.burst.${name}`, value);
+      sink.progress(
+        `browser.burst: ${Object.entries(figures)
+          .map(([name, value]) => `${name} ${Math.round(value).toLocaleString("en-US")}`)
+          .join(" · ")} events/s`,
+      );
+
+      const single = await evaluate<Timed>(page, `singleOfflineLog(${plan.singles})`);
+      check("offline log singles", single.pending, plan.singles);
+      const singleIdb = await evaluate<Timed>(page, `rawIdbPerRecord(${plan.singles}, true)`);
+      check("raw idb singles", singleIdb.count, plan.singles);
+      const singleRates = {
+        edgelog: rate(plan.singles, single.ms),
+        "idb-tx": rate(plan.singles, singleIdb.ms),
+      };
+      for (const [name, value] of Object.entries(singleRates)) sink.record(`browser.single.${name}`, value);
+      sink.progress(
+        `browser.single: edgelog ${Math.round(singleRates.edgelog)} · idb-tx ${Math.round(singleRates["idb-tx"])} appends/s`,
+      );
+
+      const topic = `bench-drain-r${rep}`;
+      const created = await fetch(`${origin}/v1/topics`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: topic, partitions: 1 }),
+      });
+      if (!created.ok) throw new Error(`create topic: ${created.status} ${await created.text()}`);
+      const drain = await evaluate<Drain>(
+        page,
+        `drain(${JSON.stringify(topic)}, ${plan.drain}, ${DRAIN_CHUNK})`,
+      );
+      const described = await fetch(`${origin}/v1/topics/${topic}`);
+      const upstream = (
+        (await described.json()) as { partitions: { highWatermark: number }[] }
+      ).partitions.reduce((sum, p) => sum + p.highWatermark, 0);
+      if (upstream !== plan.drain || drain.pendingAfter !== 0)
+        throw new Error(
+          `drain: upstream holds ${upstream} of ${plan.drain}, ${drain.pendingAfter} left pending`,
+        );
+      const drainRate = rate(plan.drain, drain.drainMs);
+      sink.record("browser.drain.edgelog", drainRate);
+      sink.record("browser.queue-offline.edgelog", rate(plan.drain, drain.queueMs));
+      sink.record("browser.drain.upstream-share", drain.requestMs / drain.drainMs);
+      sink.progress(
+        `browser.drain: ${Math.round(drainRate).toLocaleString("en-US")} events/s (${drain.requests} requests, ` +
+          `${Math.round(drain.requestMs)} of ${Math.round(drain.drainMs)} ms in upstream HTTP)`,
+      );
+    };
+    return { chromium: browser.version(), repetition, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }

@@ -10,10 +10,24 @@ const IDB_TX_RECORDS = 1_000;
 
 const valueFor = (i: number): string => `event-${i}-`.padEnd(VALUE_BYTES, "x");
 
+/**
+ * Deletes a measurement's database once it is closed: left behind, the databases of earlier repetitions slow
+ * the later ones (Chromium's IndexedDB grows), which would skew repetitions and ratios.
+ */
+function dropDatabase(name: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.deleteDatabase(name);
+    request.onsuccess = () => resolve();
+    request.onerror = () => reject(request.error);
+    request.onblocked = () => resolve();
+  });
+}
+
 /** N appends with no await in between (one `Promise.all`); the log does not sync (sync: false). */
 async function burstOfflineLog(n: number): Promise<{ ms: number; pending: number }> {
+  const name = `bench-burst-${crypto.randomUUID()}`;
   const log = await openOfflineLog({
-    name: `bench-burst-${crypto.randomUUID()}`,
+    name,
     upstream: { url: location.origin },
     sync: false,
     syncIntervalMs: 0,
@@ -27,12 +41,14 @@ async function burstOfflineLog(n: number): Promise<{ ms: number; pending: number
   const ms = performance.now() - started;
   const pending = log.pending();
   await log.close();
+  await dropDatabase(name);
   return { ms, pending };
 }
 
 /** The same N records written with idb directly: 1,000 `add`s per readwrite transaction, transactions in sequence. */
 async function burstRawIdb(n: number): Promise<{ ms: number; count: number }> {
-  const db = await openDB(`bench-raw-${crypto.randomUUID()}`, 1, {
+  const name = `bench-raw-${crypto.randomUUID()}`;
+  const db = await openDB(name, 1, {
     upgrade(database) {
       database.createObjectStore("events", { autoIncrement: true });
     },
@@ -51,6 +67,50 @@ async function burstRawIdb(n: number): Promise<{ ms: number; count: number }> {
   const ms = performance.now() - started;
   const count = await db.count("events");
   db.close();
+  await dropDatabase(name);
+  return { ms, count };
+}
+
+/** N awaited appends, one after another: what a page that awaits each event pays. */
+async function singleOfflineLog(n: number): Promise<{ ms: number; pending: number }> {
+  const name = `bench-single-${crypto.randomUUID()}`;
+  const log = await openOfflineLog({
+    name,
+    upstream: { url: location.origin },
+    sync: false,
+    syncIntervalMs: 0,
+  });
+  const started = performance.now();
+  for (let i = 0; i < n; i++)
+    await log.append("bench-single", { key: `user-${i % 100}`, value: valueFor(i) });
+  const ms = performance.now() - started;
+  const pending = log.pending();
+  await log.close();
+  await dropDatabase(name);
+  return { ms, pending };
+}
+
+/**
+ * Raw idb with one readwrite transaction per record: `awaited` one after another (the baseline for awaited
+ * single appends), or all started at once with no await in between (a burst written the naive way).
+ */
+async function rawIdbPerRecord(n: number, awaited: boolean): Promise<{ ms: number; count: number }> {
+  const name = `bench-raw-tx-${crypto.randomUUID()}`;
+  const db = await openDB(name, 1, {
+    upgrade(database) {
+      database.createObjectStore("events", { autoIncrement: true });
+    },
+  });
+  const encoder = new TextEncoder();
+  const add = (i: number) =>
+    db.add("events", { key: `user-${i % 100}`, value: encoder.encode(valueFor(i)), timestamp: Date.now() });
+  const started = performance.now();
+  if (awaited) for (let i = 0; i < n; i++) await add(i);
+  else await Promise.all(Array.from({ length: n }, (_, i) => add(i)));
+  const ms = performance.now() - started;
+  const count = await db.count("events");
+  db.close();
+  await dropDatabase(name);
   return { ms, count };
 }
 
@@ -78,8 +138,9 @@ async function drain(
   let requests = 0;
   let requestMs = 0;
   const requestKinds: Record<string, number> = {};
+  const name = `bench-drain-${crypto.randomUUID()}`;
   const log = await openOfflineLog({
-    name: `bench-drain-${crypto.randomUUID()}`,
+    name,
     upstream: {
       url: location.origin,
       fetch: (input, init) => {
@@ -123,6 +184,7 @@ async function drain(
   const drainMs = performance.now() - started;
   const pendingAfter = log.pending();
   await log.close();
+  await dropDatabase(name);
   if (failedFetches === 0) throw new Error("the sync never tried the offline upstream");
   return { queueMs, pendingOffline, drainMs, pendingAfter, failedFetches, requests, requestMs, requestKinds };
 }
@@ -150,4 +212,6 @@ async function workbox(n: number, url: string): Promise<{ ms: number; queued: nu
   return result;
 }
 
-Object.assign(globalThis, { edgelogBench: { burstOfflineLog, burstRawIdb, drain, workbox } });
+Object.assign(globalThis, {
+  edgelogBench: { burstOfflineLog, burstRawIdb, singleOfflineLog, rawIdbPerRecord, drain, workbox },
+});

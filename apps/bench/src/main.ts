@@ -1,0 +1,205 @@
+/**
+ * `npm run bench`: runs every benchmark — core in Node, the edge through the local Worker beside its baselines,
+ * the browser in headless Chromium — for several repetitions with progress on the terminal, then writes
+ * docs/benchmarks/results.{md,svg,json}. Options: `--quick` (smoke run, under 2 minutes), `--only
+ * core,edge,browser`, `--reps N`, `--out DIR`.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { coreRepetition } from "../../../packages/core/bench/memory-store.ts";
+import { type BrowserBench, startBrowserBench } from "../../../packages/indexeddb/bench/offline-log.ts";
+import { throughputRepetition } from "../../worker/bench/http-throughput.ts";
+import { latencyRepetition } from "../../worker/bench/latency.ts";
+import { startPeers } from "../../worker/bench/peers.ts";
+import { RebalanceUnsupported, rebalanceRepetition } from "../../worker/bench/rebalance.ts";
+import { caseSpecs } from "./cases.ts";
+import { renderReportSvg } from "./chart.ts";
+import { describeThisMachine } from "./machine.ts";
+import { FULL, type Plan, QUICK } from "./plan.ts";
+import { type Report, renderMarkdown } from "./report.ts";
+import { buildCase, formatRatio, type RawData, verdicts } from "./results.ts";
+import { percentile } from "./stats.ts";
+
+const ROOT = resolve(import.meta.dirname, "../../..");
+const SECTIONS = ["core", "edge", "browser"] as const;
+type SectionName = (typeof SECTIONS)[number];
+
+const { values: options } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    only: { type: "string" },
+    reps: { type: "string" },
+    out: { type: "string", default: "docs/benchmarks" },
+  },
+});
+const base = options.quick ? QUICK : FULL;
+const plan: Plan = options.reps === undefined ? base : { ...base, repetitions: Number(options.reps) };
+const only = new Set((options.only ?? SECTIONS.join(",")).split(",").map((s) => s.trim()));
+for (const name of only)
+  if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`--only: unknown section "${name}"`);
+
+const started = performance.now();
+const elapsed = (): string => `${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s`;
+const data: RawData = new Map();
+const notes: string[] = [];
+const skipReasons = new Map<string, string>();
+let stage = "";
+const sink = {
+  record(key: string, value: number): void {
+    const reps = data.get(key) ?? [];
+    reps.push(value);
+    data.set(key, reps);
+  },
+  progress(text: string): void {
+    console.log(`[${elapsed()}] ${stage} ${text}`);
+  },
+  note(text: string): void {
+    notes.push(text);
+    console.log(`[${elapsed()}] NOTE ${text}`);
+  },
+};
+/** Stops what a section started when the run is interrupted (Ctrl-C), so no Worker or server outlives it. */
+const cleanups = new Set<() => Promise<void>>();
+process.once("SIGINT", () => {
+  console.log("\ninterrupted: stopping the Workers and servers started");
+  void Promise.allSettled([...cleanups].map((cleanup) => cleanup())).then(() => process.exit(130));
+});
+const skip = (keys: readonly string[], reason: string): void => {
+  for (const key of keys) skipReasons.set(key, reason);
+  sink.note(reason);
+};
+
+async function section(name: SectionName, run: () => Promise<void>): Promise<void> {
+  if (!only.has(name)) return;
+  stage = name;
+  sink.progress("starting");
+  await run();
+}
+
+// The Worker serves the web console's build as assets; wrangler refuses to start without it.
+if ((only.has("edge") || only.has("browser")) && !existsSync(join(ROOT, "apps/web/dist/index.html"))) {
+  console.log("building the web console first (npm run build)");
+  const built = spawnSync("npm", ["run", "build"], { cwd: ROOT, stdio: "inherit" });
+  if (built.status !== 0) throw new Error("npm run build failed");
+}
+
+console.log(
+  `edgelog benchmarks: ${plan.mode} run, ${plan.repetitions} repetitions, sections ${[...only].join(", ")}`,
+);
+let chromiumVersion: string | null = null;
+
+await section("core", async () => {
+  // A warm-up repetition, not recorded: the first one mostly measures the JIT.
+  await coreRepetition(plan.core, -1, { record() {}, progress() {} });
+  for (let rep = 0; rep < plan.repetitions; rep++) {
+    stage = `core ${rep + 1}/${plan.repetitions}`;
+    await coreRepetition(plan.core, rep, sink);
+  }
+});
+
+await section("edge", async () => {
+  const peers = await startPeers();
+  cleanups.add(peers.stop);
+  sink.progress("edgelog Worker, bare DO Worker, Queues Worker, Durable Streams servers (memory, file) up");
+  let rebalance = true;
+  try {
+    // A warm-up pass, not recorded: JIT and first-touch costs in every peer, Workers and servers alike.
+    stage = "edge warm-up";
+    const warmup = {
+      ...plan.throughput,
+      sizes: plan.throughput.sizes.map((size) => ({ ...size, batches: 2 })),
+    };
+    await throughputRepetition(peers, { ...warmup, singlesSequential: 20, singlesConcurrent: 64 }, -1, {
+      record() {},
+      progress() {},
+      note: sink.note,
+    });
+    for (let rep = 0; rep < plan.repetitions; rep++) {
+      stage = `edge ${rep + 1}/${plan.repetitions}`;
+      await throughputRepetition(peers, plan.throughput, rep, sink);
+      await latencyRepetition(peers, plan.latency, rep, sink, percentile);
+      if (rebalance) {
+        try {
+          await rebalanceRepetition(peers, plan.rebalance, rep, sink);
+        } catch (error) {
+          if (!(error instanceof RebalanceUnsupported)) throw error;
+          rebalance = false;
+          data.delete("edge.rebalance.edgelog");
+          skip(
+            ["edge.rebalance.edgelog"],
+            `consumer-group rebalance SKIPPED: the Worker's /v1/groups heartbeat does not support it yet (${error.message})`,
+          );
+        }
+      }
+    }
+  } finally {
+    await peers.stop();
+    cleanups.delete(peers.stop);
+  }
+});
+
+await section("browser", async () => {
+  let bench: BrowserBench;
+  try {
+    bench = await startBrowserBench();
+  } catch (error) {
+    skip(
+      ["browser.burst.edgelog", "browser.single.edgelog", "browser.drain.edgelog"],
+      `browser benchmarks SKIPPED: headless Chromium or the page did not start (${String(error).slice(0, 300)})`,
+    );
+    return;
+  }
+  chromiumVersion = bench.chromium;
+  cleanups.add(bench.stop);
+  try {
+    for (let rep = 0; rep < plan.repetitions; rep++) {
+      stage = `browser ${rep + 1}/${plan.repetitions}`;
+      await bench.repetition(plan.browser, rep, sink);
+    }
+  } finally {
+    await bench.stop();
+    cleanups.delete(bench.stop);
+  }
+});
+
+const wallSeconds = (performance.now() - started) / 1000;
+const cases = caseSpecs(plan)
+  .filter((spec) => only.has(spec.section))
+  .map((spec) => buildCase(spec, data, skipReasons));
+const report: Report = {
+  generatedAt: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+  mode: plan.mode,
+  repetitions: plan.repetitions,
+  wallSeconds,
+  machine: describeThisMachine(ROOT, chromiumVersion),
+  plan: {
+    core: plan.core,
+    throughput: plan.throughput,
+    latency: plan.latency,
+    rebalance: plan.rebalance,
+    browser: plan.browser,
+  },
+  cases,
+  notes,
+};
+const outDir = resolve(ROOT, options.out);
+await mkdir(outDir, { recursive: true });
+await writeFile(join(outDir, "results.json"), `${JSON.stringify(report, null, 2)}\n`);
+await writeFile(join(outDir, "results.md"), renderMarkdown(report));
+await writeFile(join(outDir, "results.svg"), renderReportSvg(report));
+// The repo's formatter has the last word on the JSON layout, so `biome ci` passes on committed results.
+spawnSync(join(ROOT, "node_modules", ".bin", "biome"), ["format", "--write", join(outDir, "results.json")], {
+  stdio: "ignore",
+});
+
+console.log(`\nTargets (${plan.mode} run, medians of ${plan.repetitions}):`);
+for (const v of verdicts(cases)) console.log(`  ${v.met ? "met   " : "MISSED"} ${v.text}: ${v.measured}`);
+for (const c of cases)
+  if (c.ours !== null)
+    for (const cmp of c.comparisons)
+      if (cmp.minRatio === undefined)
+        console.log(`  ratio  ${c.title} ÷ ${cmp.baseline.label}: ${formatRatio(cmp.ratio)}`);
+console.log(`\nWrote ${join(options.out, "results.{md,svg,json}")} in ${Math.round(wallSeconds)} s.`);

@@ -1,0 +1,62 @@
+/**
+ * How much each run measures: the full run (`npm run bench`, under 10 minutes on a 2-core machine) and the
+ * smoke run (`--quick`, under 2 minutes: fewer repetitions, smaller sizes). The full plan follows issue 6:
+ * 100-byte values (1 KiB and 10 KiB for throughput too), batches of 1,000 — 100 at 10 KiB, where 1,000 records
+ * (10 MB) would pass the Worker's 8 MiB body limit and the Durable Object's 2 MB row limit — and a drain of
+ * 100,000 events.
+ */
+import type { CorePlan } from "../../../packages/core/bench/memory-store.ts";
+import type { BrowserPlan } from "../../../packages/indexeddb/bench/offline-log.ts";
+import type { ThroughputPlan } from "../../worker/bench/http-throughput.ts";
+import type { LatencyPlan } from "../../worker/bench/latency.ts";
+import type { RebalancePlan } from "../../worker/bench/rebalance.ts";
+
+export interface Plan {
+  readonly mode: "quick" | "full";
+  readonly repetitions: number;
+  readonly core: CorePlan;
+  readonly throughput: ThroughputPlan;
+  readonly latency: LatencyPlan;
+  readonly rebalance: RebalancePlan;
+  readonly browser: BrowserPlan;
+}
+
+export const FULL: Plan = {
+  mode: "full",
+  repetitions: 5,
+  core: { records: 1_000_000 },
+  throughput: {
+    sizes: [
+      { valueBytes: 100, recordsPerBatch: 1_000, batches: 40 },
+      { valueBytes: 1_024, recordsPerBatch: 1_000, batches: 15 },
+      { valueBytes: 10_240, recordsPerBatch: 100, batches: 30 },
+    ],
+    singlesSequential: 300,
+    singlesConcurrent: 600,
+    concurrency: 32,
+    readLimit: 1_000,
+  },
+  latency: { samples: 200, gapMs: 25, warmup: 10 },
+  rebalance: { partitions: 4, settleTimeoutMs: 10_000 },
+  browser: { burst: 10_000, slowBurst: 1_000, singles: 300, drain: 100_000 },
+};
+
+export const QUICK: Plan = {
+  mode: "quick",
+  repetitions: 3,
+  core: { records: 300_000 },
+  throughput: {
+    sizes: [
+      { valueBytes: 100, recordsPerBatch: 1_000, batches: 8 },
+      { valueBytes: 1_024, recordsPerBatch: 1_000, batches: 4 },
+      { valueBytes: 10_240, recordsPerBatch: 100, batches: 6 },
+    ],
+    singlesSequential: 60,
+    singlesConcurrent: 150,
+    concurrency: 32,
+    readLimit: 1_000,
+  },
+  latency: { samples: 40, gapMs: 25, warmup: 5 },
+  rebalance: { partitions: 4, settleTimeoutMs: 10_000 },
+  browser: { burst: 5_000, slowBurst: 300, singles: 100, drain: 20_000 },
+};

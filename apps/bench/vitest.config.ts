@@ -1,0 +1,7 @@
+// The orchestrator's pure parts (statistics, table and chart rendering) tested in Node; the benchmark run itself
+// is not part of `npm test`.
+import { defineProject } from "vitest/config";
+
+export default defineProject({
+  test: { name: "bench", environment: "node", include: ["test/**/*.test.ts"] },
+});
