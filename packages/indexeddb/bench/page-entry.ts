@@ -23,15 +23,21 @@ function dropDatabase(name: string): Promise<void> {
   });
 }
 
-/** N appends with no await in between (one `Promise.all`); the log does not sync (sync: false). */
-async function burstOfflineLog(n: number): Promise<{ ms: number; pending: number }> {
-  const name = `bench-burst-${crypto.randomUUID()}`;
+/** A fresh offline log that never syncs, so appends measure the local write alone. */
+async function openQuietLog(prefix: string) {
+  const name = `${prefix}-${crypto.randomUUID()}`;
   const log = await openOfflineLog({
     name,
     upstream: { url: location.origin },
     sync: false,
     syncIntervalMs: 0,
   });
+  return { name, log };
+}
+
+/** N appends with no await in between (one `Promise.all`); the log does not sync (sync: false). */
+async function burstOfflineLog(n: number): Promise<{ ms: number; pending: number }> {
+  const { name, log } = await openQuietLog("bench-burst");
   const started = performance.now();
   await Promise.all(
     Array.from({ length: n }, (_, i) =>
@@ -73,13 +79,7 @@ async function burstRawIdb(n: number): Promise<{ ms: number; count: number }> {
 
 /** N awaited appends, one after another: what a page that awaits each event pays. */
 async function singleOfflineLog(n: number): Promise<{ ms: number; pending: number }> {
-  const name = `bench-single-${crypto.randomUUID()}`;
-  const log = await openOfflineLog({
-    name,
-    upstream: { url: location.origin },
-    sync: false,
-    syncIntervalMs: 0,
-  });
+  const { name, log } = await openQuietLog("bench-single");
   const started = performance.now();
   for (let i = 0; i < n; i++)
     await log.append("bench-single", { key: `user-${i % 100}`, value: valueFor(i) });
