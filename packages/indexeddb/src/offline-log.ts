@@ -55,6 +55,8 @@ const MAX_PLAN_RECORDS = 5_000;
 /** How long upstream topic metadata is reused between plans; a refusal always re-checks it fresh. */
 const UPSTREAM_METADATA_MAX_AGE_MS = 2_000;
 const SEQUENCE_MODULUS = 2 ** 31;
+/** Recounts of `pending()` that appends overtook before the figure is left to the increments. */
+const MAX_RECOUNT_ATTEMPTS = 3;
 /** `OfflineLogOptions.flushTimeoutMs`: twice the client's request timeout, so one slow request never trips it. */
 const DEFAULT_FLUSH_TIMEOUT_MS = 60_000;
 
@@ -260,6 +262,8 @@ class OfflineLogImpl implements OfflineLog {
   /** The recount of `pending()` running, and the one queued behind it (see `#refreshPending`). */
   #recounting: Promise<void> | null = null;
   #recountQueued: Promise<void> | null = null;
+  /** Bumped by every increment of `#pending`, so a recount can tell that one landed while it read the store. */
+  #increments = 0;
   #again = false;
   #attempt = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -355,11 +359,10 @@ class OfflineLogImpl implements OfflineLog {
     try {
       await this.#ensureLocalTopic(`${OUTBOX_PREFIX}${topic}`);
       await this.#store.append(localTp(topic), encodeBatch(entry.records));
-      this.#pending += entry.records.length;
+      this.#increment(entry.records.length);
       for (const w of entry.waiters) w.resolve();
       this.#post({ type: "appended", count: entry.records.length });
       this.#emit();
-      this.#recountAfterIncrement();
       this.#kick();
     } catch (error) {
       for (const w of entry.waiters) w.reject(error);
@@ -498,10 +501,7 @@ class OfflineLogImpl implements OfflineLog {
   #onMessage(message: OutboxMessage): void {
     if (this.#closed) return;
     if (message.type === "appended" || message.type === "flush") {
-      if (message.type === "appended") {
-        this.#pending += message.count;
-        this.#recountAfterIncrement();
-      }
+      if (message.type === "appended") this.#increment(message.count);
       this.#emit();
       this.#kick();
       return;
@@ -556,10 +556,9 @@ class OfflineLogImpl implements OfflineLog {
   }
 
   /**
-   * Recounts `pending()` from the store. The count takes several reads while appends (here or in other tabs) move
-   * it, so a recount that started before an increment could overwrite it with an older figure, which nothing
-   * would correct while offline. Hence recounts run one at a time, and a call made while one runs is served by
-   * the next one, which starts after it: every caller gets a count that includes everything it had seen.
+   * Recounts `pending()` from the store (on open and after sync progress, here or in another tab). Recounts run
+   * one at a time, and a call made while one runs is served by the next one, which starts after it: every
+   * caller gets a count that includes everything it had seen. See `#countPending` for appends meanwhile.
    */
   #refreshPending(): Promise<void> {
     if (this.#recountQueued !== null) return this.#recountQueued;
@@ -582,23 +581,29 @@ class OfflineLogImpl implements OfflineLog {
     return queued;
   }
 
+  /**
+   * The count takes several reads while appends (here or in other tabs) move it: a figure read while an
+   * increment landed may predate it, and writing it back would lose that increment with nothing to correct it
+   * while offline. So such a figure is counted again; if appends keep landing, the increments stand (they are
+   * exact) until a quieter recount. Appends themselves never recount: an awaited append stays one transaction.
+   */
   async #countPending(): Promise<void> {
-    const { state } = await this.#loadState();
-    let pending = 0;
-    for (const [topic, hw] of await this.#targets())
-      pending += Math.max(0, hw - (state.committed[topic] ?? 0));
-    this.#pending = pending;
+    for (let attempt = 0; attempt < MAX_RECOUNT_ATTEMPTS; attempt++) {
+      const increments = this.#increments;
+      const { state } = await this.#loadState();
+      let pending = 0;
+      for (const [topic, hw] of await this.#targets())
+        pending += Math.max(0, hw - (state.committed[topic] ?? 0));
+      if (increments === this.#increments) {
+        this.#pending = pending;
+        return;
+      }
+    }
   }
 
-  /** After an increment: recount, and tell listeners only if the store disagreed with the increment. */
-  #recountAfterIncrement(): void {
-    const before = this.#pending;
-    this.#refreshPending().then(
-      () => {
-        if (this.#pending !== before && !this.#closed) this.#emit();
-      },
-      () => undefined,
-    );
+  #increment(count: number): void {
+    this.#pending += count;
+    this.#increments++;
   }
 
   // ── the sync loop (syncer only) ───────────────────────────────────────────────────────────────────────────

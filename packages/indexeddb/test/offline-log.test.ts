@@ -281,28 +281,26 @@ describe("openOfflineLog", () => {
         return typeof value === "function" ? value.bind(target) : value;
       },
     });
-    const log = await openOfflineLog({
-      name: uniqueName(),
-      store: gated,
-      upstream: { url, fetch: appFetch },
-      sync: false,
-    });
+    const name = uniqueName();
+    const log = await openOfflineLog({ name, store: gated, upstream: { url, fetch: appFetch }, sync: false });
     const seen: number[] = [];
     log.onSync((e) => seen.push(e.pending));
-    holding = true;
     await log.append("clicks", { key: "a", value: "1" });
-    await until(() => held.length === 1); // a recount read the watermark before the second append
+    // Another tab reports sync progress: this tab recounts, and the recount's read is held…
+    holding = true;
+    const otherTab = new BroadcastChannel(`edgelog-outbox:${name}`);
+    otherTab.postMessage({ type: "progress", sent: 0, lastError: null });
+    await until(() => held.length === 1);
+    // … while an append lands: the held figure (1) predates it.
     await log.append("clicks", { key: "a", value: "2" });
     expect(log.pending()).toBe(2);
-    await new Promise((r) => setTimeout(r, 20)); // lets any recount that would run alongside reach its read
-    // Release the newest read first: concurrent recounts would let the older, stale one land last.
-    for (let i = 0; i < 50; i++) {
-      held.pop()?.();
-      await new Promise((r) => setTimeout(r, 1));
-    }
-    await until(() => held.length === 0);
+    holding = false;
+    held.pop()?.();
+    await until(() => seen.length > 0 && held.length === 0);
+    await new Promise((r) => setTimeout(r, 20));
     expect(log.pending()).toBe(2);
     expect(seen.at(-1)).toBe(2);
+    otherTab.close();
     await log.close();
   });
 
