@@ -16,6 +16,7 @@ const LABELS: Record<string, string> = {
   "queues-send": "Queues send()",
   "idb-batch": "raw idb, 1,000 adds per tx",
   "idb-tx": "raw idb, 1 tx per record",
+  "idb-tx-strict": "raw idb, 1 tx per record, strict durability",
   workbox: "Workbox Queue.pushRequest",
   array: "array push",
   codec: "codec alone",
@@ -170,7 +171,10 @@ export function caseSpecs(plan: Plan): CaseSpec[] {
       section: "browser",
       title: "awaited single appends, 100 B",
       ours: s("browser.single.edgelog", ev),
-      baselines: [{ series: s("browser.single.idb-tx", ev) }],
+      baselines: [
+        { series: s("browser.single.idb-tx", ev) },
+        { series: s("browser.single.idb-tx-strict", ev) },
+      ],
     },
     {
       id: "browser.drain",

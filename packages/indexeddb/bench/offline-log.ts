@@ -5,7 +5,8 @@
  *   - `browser.burst.*`: N `append`s with no await in between (one `Promise.all`) — `edgelog`; raw idb with
  *     1,000 `add`s per readwrite transaction (`idb-batch`) and one transaction per record (`idb-tx`); and
  *     `workbox-background-sync`'s `Queue.pushRequest`, one request per event, in a service worker (`workbox`);
- *   - `browser.single.*`: awaited appends one after another — `edgelog` vs raw idb, one awaited transaction each;
+ *   - `browser.single.*`: awaited appends one after another — `edgelog` vs raw idb, one awaited transaction each,
+ *     with the browser's default durability (`idb-tx`) and with `strict` (`idb-tx-strict`), which the outbox uses;
  *   - `browser.drain.edgelog`: events queued while `upstream.fetch` rejects, then synced to the local Worker;
  *     events/s from going online until `flush()` resolves with `pending() === 0`, checked against the upstream
  *     high watermark.
@@ -167,13 +168,17 @@ export async function startBrowserBench(): Promise<BrowserBench> {
       check("offline log singles", single.pending, plan.singles);
       const singleIdb = await evaluate<Timed>(page, `rawIdbPerRecord(${plan.singles}, true)`);
       check("raw idb singles", singleIdb.count, plan.singles);
+      // The outbox commits with strict durability (it must survive an OS crash); Chromium's default is relaxed.
+      const singleStrict = await evaluate<Timed>(page, `rawIdbPerRecord(${plan.singles}, true, "strict")`);
+      check("raw idb strict singles", singleStrict.count, plan.singles);
       const singleRates = {
         edgelog: rate(plan.singles, single.ms),
         "idb-tx": rate(plan.singles, singleIdb.ms),
+        "idb-tx-strict": rate(plan.singles, singleStrict.ms),
       };
       for (const [name, value] of Object.entries(singleRates)) sink.record(`browser.single.${name}`, value);
       sink.progress(
-        `browser.single: edgelog ${Math.round(singleRates.edgelog)} · idb-tx ${Math.round(singleRates["idb-tx"])} appends/s`,
+        `browser.single: edgelog ${Math.round(singleRates.edgelog)} · idb-tx ${Math.round(singleRates["idb-tx"])} · idb-tx-strict ${Math.round(singleRates["idb-tx-strict"])} appends/s`,
       );
 
       const topic = `bench-drain-r${rep}`;

@@ -94,7 +94,11 @@ async function singleOfflineLog(n: number): Promise<{ ms: number; pending: numbe
  * Raw idb with one readwrite transaction per record: `awaited` one after another (the baseline for awaited
  * single appends), or all started at once with no await in between (a burst written the naive way).
  */
-async function rawIdbPerRecord(n: number, awaited: boolean): Promise<{ ms: number; count: number }> {
+async function rawIdbPerRecord(
+  n: number,
+  awaited: boolean,
+  durability: IDBTransactionDurability = "default",
+): Promise<{ ms: number; count: number }> {
   const name = `bench-raw-tx-${crypto.randomUUID()}`;
   const db = await openDB(name, 1, {
     upgrade(database) {
@@ -102,8 +106,13 @@ async function rawIdbPerRecord(n: number, awaited: boolean): Promise<{ ms: numbe
     },
   });
   const encoder = new TextEncoder();
-  const add = (i: number) =>
-    db.add("events", { key: `user-${i % 100}`, value: encoder.encode(valueFor(i)), timestamp: Date.now() });
+  const add = async (i: number) => {
+    const tx = db.transaction("events", "readwrite", { durability });
+    await Promise.all([
+      tx.store.add({ key: `user-${i % 100}`, value: encoder.encode(valueFor(i)), timestamp: Date.now() }),
+      tx.done,
+    ]);
+  };
   const started = performance.now();
   if (awaited) for (let i = 0; i < n; i++) await add(i);
   else await Promise.all(Array.from({ length: n }, (_, i) => add(i)));
