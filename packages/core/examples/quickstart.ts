@@ -1,5 +1,5 @@
 /**
- * The README's example, runnable: `npm start` (until the Worker arrives) or
+ * The README's example, runnable: `npm run demo` or
  * `node packages/core/examples/quickstart.ts` under Node ≥ 22.18, which runs TypeScript directly.
  * Produces keyed events to a three-partition topic, consumes them back, and prints what each partition holds.
  */
