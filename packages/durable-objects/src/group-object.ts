@@ -20,8 +20,10 @@ import {
   type GroupMemberRef,
   type GroupStatePort,
   nextGroupStateVersion,
+  type TopicMetadata,
   type VersionedGroupState,
 } from "@edgelog/core";
+import { DEFAULT_METADATA_MAX_AGE_MS } from "./durable-object-log-store.ts";
 import type { EdgeLogEnv } from "./env.ts";
 import { topicsObjectName } from "./names.ts";
 import { type RpcResult, toResult, unwrap } from "./rpc-result.ts";
@@ -57,6 +59,11 @@ type OffsetRow = { topic: string; partition_id: number; next_offset: number; met
 export class GroupObject extends DurableObject<EdgeLogEnv> {
   /** Whether this instance already told TopicsObject about the group (registration is idempotent anyway). */
   #registered = false;
+  /**
+   * Subscribed topics' metadata, kept as briefly as the Worker's store keeps it: every heartbeat of every group
+   * reads it, and the namespace has one TopicsObject. A topic's growth or deletion reaches the group within that.
+   */
+  readonly #topicCache = new Map<string, { metadata: TopicMetadata | null; expiresAt: number }>();
 
   constructor(ctx: DurableObjectState, env: EdgeLogEnv) {
     super(ctx, env);
@@ -184,9 +191,18 @@ export class GroupObject extends DurableObject<EdgeLogEnv> {
       getGroupState: async () => this.#state(),
       putGroupState: async (_groupId, state, expectedVersion) =>
         this.#writeState(ref.groupId, state, expectedVersion),
-      getTopic: async (name) => unwrap(await this.#topics(ref.prefix).getTopic(name)),
+      getTopic: (name) => this.#topicMetadata(ref.prefix, name),
     };
     return new GroupCoordinator(port);
+  }
+
+  async #topicMetadata(prefix: string, name: string): Promise<TopicMetadata | null> {
+    const key = `${prefix}\u0000${name}`;
+    const cached = this.#topicCache.get(key);
+    if (cached !== undefined && cached.expiresAt > Date.now()) return cached.metadata;
+    const metadata = unwrap(await this.#topics(prefix).getTopic(name));
+    this.#topicCache.set(key, { metadata, expiresAt: Date.now() + DEFAULT_METADATA_MAX_AGE_MS });
+    return metadata;
   }
 
   #rememberRef(ref: GroupRef): void {
