@@ -3,7 +3,8 @@
  * consumers built with `@edgelog/client`, each with its own connection, running the same scenario as core's
  * tests over the memory store: three members share a 6-partition topic a producer keeps writing to, one leaves
  * cleanly (nothing is processed twice), one vanishes without leaving (after its session timeout the last
- * member takes over; everything is processed at least once).
+ * member takes over; everything is processed at least once) — with one long-poll per partition, and with every
+ * member's waits shared in one `POST /v1/wait` (`live: "shared"`).
  */
 import { HttpLogStore } from "@edgelog/client";
 import { runConsumerGroupScenario } from "@edgelog/core/testing";
@@ -23,17 +24,19 @@ describe("a consumer group against the local Worker", () => {
     await worker?.stop();
   });
 
-  it("shares partitions, hands them over on leave and after a member vanishes", async () => {
-    await runConsumerGroupScenario({
-      storeFor: () => {
-        const store = new HttpLogStore({ url: worker.url });
-        stores.push(store);
-        return store;
-      },
-      topic: "group-orders",
-      groupId: "billing",
-      sessionTimeoutMs: 2_000,
-      timeoutMs: 60_000,
+  for (const live of ["long-poll", "shared"] as const) {
+    it(`shares partitions, hands them over on leave and after a member vanishes (live: ${live})`, async () => {
+      await runConsumerGroupScenario({
+        storeFor: () => {
+          const store = new HttpLogStore({ url: worker.url, live });
+          stores.push(store);
+          return store;
+        },
+        topic: `group-orders-${live}`,
+        groupId: `billing-${live}`,
+        sessionTimeoutMs: 2_000,
+        timeoutMs: 60_000,
+      });
     });
-  });
+  }
 });

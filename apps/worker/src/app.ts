@@ -22,6 +22,7 @@ import { groupRoutes } from "./routes/groups.ts";
 import { offsetRoutes } from "./routes/offsets.ts";
 import { produceRoutes } from "./routes/produce.ts";
 import { topicRoutes } from "./routes/topics.ts";
+import { waitRoutes } from "./routes/wait.ts";
 
 export interface AppOptions {
   /** Makes the store for an env; called once per env object (per isolate in a Worker), then reused. */
@@ -90,5 +91,6 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   batchRoutes(app);
   offsetRoutes(app);
   groupRoutes(app);
+  waitRoutes(app);
   return app;
 }

@@ -41,6 +41,7 @@ import {
 import { BATCH_CONTENT_TYPE, BATCHES_CONTENT_TYPE, parseFrames } from "./frames.ts";
 import { errorFromResponse, requestFailed } from "./http-errors.ts";
 import { LiveFeed } from "./live-feed.ts";
+import { SharedWaits } from "./shared-waits.ts";
 import { readSse } from "./sse.ts";
 
 export interface HttpLogStoreOptions {
@@ -60,9 +61,12 @@ export interface HttpLogStoreOptions {
    * request per wait. `"sse"`: one Server-Sent Events connection per partition, shared by every waiting read and
    * kept open while reads keep waiting (closed after 30 s without one), wakes the read, which then fetches the
    * new batches with the binary fetch — no gap between polls, fewer requests. Mind the browser's six
-   * connections per origin over HTTP/1.1: one is used per live partition.
+   * connections per origin over HTTP/1.1: one is used per live partition. `"shared"`: every waiting read joins
+   * one multi-partition long-poll (`POST /v1/wait`), then the ready ones fetch — one connection however many
+   * partitions wait, for consumers that own many in a browser or a Worker (falls back to `"long-poll"` against
+   * a server without `/v1/wait`).
    */
-  readonly live?: "long-poll" | "sse";
+  readonly live?: "long-poll" | "sse" | "shared";
 }
 
 export interface TailOptions {
@@ -114,7 +118,9 @@ export class HttpLogStore implements LogStore {
   readonly #timeoutMs: number;
   /** One controller per request in flight, so `close()` can abort them all. */
   readonly #inFlight = new Set<AbortController>();
-  readonly #live: "long-poll" | "sse";
+  #live: "long-poll" | "sse" | "shared";
+  /** `live: "shared"`: the one multi-partition long-poll that waiting reads join. */
+  readonly #sharedWaits: SharedWaits;
   /** `live: "sse"`: the open feed of each partition that has waiting reads. */
   readonly #feeds = new Map<string, LiveFeed>();
   #closed = false;
@@ -129,6 +135,10 @@ export class HttpLogStore implements LogStore {
     this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#live = options.live ?? "long-poll";
+    this.#sharedWaits = new SharedWaits(
+      (partitions, waitMs, signal) => this.#waitFor(partitions, waitMs, signal),
+      MAX_SERVER_WAIT_MS,
+    );
   }
 
   // ── topics ────────────────────────────────────────────────────────────────────────────────────────────────
@@ -183,6 +193,7 @@ export class HttpLogStore implements LogStore {
 
   async read(tp: TopicPartition, options: ReadOptions): Promise<ReadResult> {
     if (this.#live === "sse" && (options.maxWaitMs ?? 0) > 0) return this.#readLive(tp, options);
+    if (this.#live === "shared" && (options.maxWaitMs ?? 0) > 0) return this.#readShared(tp, options);
     const deadline = Date.now() + Math.max(0, options.maxWaitMs ?? 0);
     for (;;) {
       const waitMs = Math.min(MAX_SERVER_WAIT_MS, Math.max(0, Math.ceil(deadline - Date.now())));
@@ -214,6 +225,49 @@ export class HttpLogStore implements LogStore {
     const woke = await feed.waitBeyond(options.offset, options.maxWaitMs ?? 0, options.signal);
     this.#assertOpen();
     return woke ? this.#readOnce(tp, options, 0) : now;
+  }
+
+  /** `live: "shared"`: fetch what is there; at the end of the log, join the shared wait, then fetch. */
+  async #readShared(tp: TopicPartition, options: ReadOptions): Promise<ReadResult> {
+    const deadline = Date.now() + (options.maxWaitMs ?? 0);
+    for (;;) {
+      const now = await this.#readOnce(tp, options, 0);
+      const left = deadline - Date.now();
+      if (now.batches.length > 0 || now.highWatermark > options.offset || left <= 0) return now;
+      let woken: boolean;
+      try {
+        woken = await this.#sharedWaits.wait(tp, options.offset, left, options.signal);
+      } catch (error) {
+        if (!(error instanceof SharedWaitUnsupported)) throw error;
+        this.#live = "long-poll"; // an older server: one long-poll per partition it is
+        return this.read(tp, { ...options, maxWaitMs: Math.max(0, deadline - Date.now()) });
+      }
+      this.#assertOpen();
+      if (!woken) return now;
+    }
+  }
+
+  /** One multi-partition long-poll: which of `partitions` have something to read past their offset. */
+  async #waitFor(
+    partitions: readonly (TopicPartition & { offset: number })[],
+    waitMs: number,
+    signal: AbortSignal,
+  ): Promise<readonly TopicPartition[]> {
+    try {
+      const { ready } = await this.#json<{ ready: TopicPartition[] }>("POST", "/v1/wait", {
+        json: { partitions, wait: waitMs },
+        signal,
+        timeoutMs: this.#timeoutMs + waitMs,
+      });
+      return ready;
+    } catch (error) {
+      if (isEdgeLogError(error) && error.code === "NOT_FOUND") {
+        const unsupported = new SharedWaitUnsupported();
+        this.#sharedWaits.fail(unsupported);
+        throw unsupported;
+      }
+      throw error;
+    }
   }
 
   async #readOnce(tp: TopicPartition, options: ReadOptions, waitMs: number): Promise<ReadResult> {
@@ -418,6 +472,7 @@ export class HttpLogStore implements LogStore {
     this.#closed = true;
     for (const feed of [...this.#feeds.values()]) feed.stop(storeClosed());
     this.#feeds.clear();
+    this.#sharedWaits.fail(storeClosed());
     for (const controller of this.#inFlight) controller.abort(storeClosed());
     this.#inFlight.clear();
   }
@@ -630,4 +685,11 @@ function groupPath(groupId: string): string {
     throw new EdgeLogError("INVALID_GROUP_ID", `invalid group id "${groupId}"`, { context: { groupId } });
   }
   return `/v1/groups/${encodeURIComponent(groupId)}`;
+}
+
+/** The server has no `/v1/wait` (an older Worker): shared waits fall back to one long-poll per partition. */
+class SharedWaitUnsupported extends Error {
+  constructor() {
+    super("the server does not offer POST /v1/wait");
+  }
 }

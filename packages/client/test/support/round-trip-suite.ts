@@ -294,6 +294,72 @@ export function runRoundTrips(name: string, server: ServerUnderTest): void {
       expect(seen.sort()).toEqual(["a", "b", "c", "d"]);
     });
 
+    it("parks every waiting read in one multi-partition poll with live: shared (or falls back to long-polls)", async () => {
+      let pollsAnswered = 0;
+      let pollsOpen = 0;
+      let mostOpen = 0;
+      let perPartitionWaits = 0;
+      const { store } = setup({
+        live: "shared",
+        wrap: (inner) => async (input, init) => {
+          const url = String(input);
+          if (url.includes("/batches") && url.includes("wait=")) perPartitionWaits++;
+          if (!url.endsWith("/v1/wait")) return inner(input, init);
+          // A poll is open until it is answered or aborted (a browser frees the connection on abort).
+          let open = true;
+          const close = () => {
+            if (open) pollsOpen--;
+            open = false;
+          };
+          mostOpen = Math.max(mostOpen, ++pollsOpen);
+          init?.signal?.addEventListener("abort", close, { once: true });
+          try {
+            const response = await inner(input, init);
+            if (response.ok) pollsAnswered++;
+            return response;
+          } finally {
+            close();
+          }
+        },
+      });
+      await store.createTopic({ name: "t", partitions: 8, config });
+      const partitions = Array.from({ length: 8 }, (_, partition) => ({ topic: "t", partition }));
+      const started = Date.now();
+      const waiting = partitions.map((tp) => store.read(tp, { offset: 0, maxWaitMs: 5_000 }));
+      const outcomes = Promise.allSettled(waiting);
+      await new Promise((r) => setTimeout(r, 50));
+      await store.append({ topic: "t", partition: 5 }, makeBatch(1, "five"));
+      await store.append({ topic: "t", partition: 2 }, makeBatch(1, "two"));
+      const [two, five] = await Promise.all([waiting[2], waiting[5]]);
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(two?.batches[0]?.payload).toEqual(makeBatch(1, "two"));
+      expect(five?.batches[0]?.payload).toEqual(makeBatch(1, "five"));
+      if (pollsAnswered > 0) {
+        expect(mostOpen).toBe(1);
+        expect(perPartitionWaits).toBe(0);
+      } else {
+        expect(perPartitionWaits).toBeGreaterThanOrEqual(8); // the server has no /v1/wait: long-polls it is
+      }
+      // An empty wait times out; an abort and a close end a wait.
+      expect((await store.read({ topic: "t", partition: 0 }, { offset: 0, maxWaitMs: 30 })).batches).toEqual(
+        [],
+      );
+      const controller = new AbortController();
+      const aborted = store.read(
+        { topic: "t", partition: 0 },
+        { offset: 0, maxWaitMs: 5_000, signal: controller.signal },
+      );
+      await new Promise((r) => setTimeout(r, 10));
+      controller.abort(new Error("seek"));
+      await expect(aborted).rejects.toThrow("seek");
+      await store.close();
+      for (const [i, outcome] of (await outcomes).entries()) {
+        if (i === 2 || i === 5) continue;
+        expect(outcome.status).toBe("rejected");
+        expect((outcome as PromiseRejectedResult).reason).toMatchObject({ code: "STORE_CLOSED" });
+      }
+    });
+
     it("tails a partition over SSE, resuming after a dropped stream without gaps", async () => {
       let connections = 0;
       const { store } = setup({
