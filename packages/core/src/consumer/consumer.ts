@@ -381,10 +381,7 @@ export class Consumer {
       const topics =
         typeof pattern === "string"
           ? [await this.#metadata.get(pattern)]
-          : all.filter((t) => {
-              pattern.lastIndex = 0;
-              return pattern.test(t.name);
-            });
+          : all.filter((t) => subscriptionMatches(pattern, t.name));
       for (const topic of topics) {
         if (topic === null) continue;
         for (let partition = 0; partition < topic.partitions; partition++) {
@@ -416,15 +413,7 @@ export class Consumer {
 
   /** The `fromBeginning` of the first subscription naming `topic` (string or pattern). */
   #fromBeginningOf(topic: string): boolean {
-    for (const { pattern, fromBeginning } of this.#subscriptions) {
-      if (typeof pattern === "string") {
-        if (pattern === topic) return fromBeginning;
-        continue;
-      }
-      pattern.lastIndex = 0;
-      if (pattern.test(topic)) return fromBeginning;
-    }
-    return false;
+    return this.#subscriptions.find((s) => subscriptionMatches(s.pattern, topic))?.fromBeginning ?? false;
   }
 
   // ── the group: membership, assignment changes, commits ────────────────────────────────────────────────────
@@ -457,11 +446,7 @@ export class Consumer {
     const all = hasPattern ? await this.#store.listTopics() : [];
     for (const { pattern } of this.#subscriptions) {
       if (typeof pattern === "string") names.add(pattern);
-      else
-        for (const t of all) {
-          pattern.lastIndex = 0;
-          if (pattern.test(t.name)) names.add(t.name);
-        }
+      else for (const t of all) if (subscriptionMatches(pattern, t.name)) names.add(t.name);
     }
     return [...names].sort();
   }
@@ -564,7 +549,8 @@ export class Consumer {
 
   /**
    * Aligns the partition loops with the target assignment. `initial`: before `run` starts the loops;
-   * `subscribe`: a subscription added while running; `discovered`: the periodic metadata refresh.
+   * `subscribe`: a subscription added while running; `discovered`: the periodic metadata refresh (no group);
+   * `group`: the coordinator's assignment changed.
    */
   async #refreshAssignment(mode: "initial" | "subscribe" | "discovered" | "group"): Promise<void> {
     const target = await this.#targetAssignment();
@@ -576,7 +562,7 @@ export class Consumer {
       // after we started looking, so they are read from their start whatever `fromBeginning` says.
       const runner: PartitionRunner = {
         tp,
-        fromBeginning: mode === "discovered" && this.#config.groupId === undefined ? true : fromBeginning,
+        fromBeginning: mode === "discovered" ? true : fromBeginning,
         position: null,
         generation: 0,
         read: null,
@@ -783,6 +769,13 @@ export class Consumer {
   #emit(event: ConsumerEvent, payload: unknown): void {
     for (const listener of this.#listeners.get(event) ?? []) listener(payload);
   }
+}
+
+/** Whether a subscription (a name, or a pattern whose `lastIndex` a global flag would move) names `topic`. */
+function subscriptionMatches(pattern: string | RegExp, topic: string): boolean {
+  if (typeof pattern === "string") return pattern === topic;
+  pattern.lastIndex = 0;
+  return pattern.test(topic);
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {

@@ -86,8 +86,7 @@ export class GroupSession {
         .groupHeartbeat(this.#config.groupId, { memberId: this.memberId, memberEpoch: LEAVE_GROUP_EPOCH })
         .catch(() => undefined); // the session timeout removes us anyway
     }
-    this.#epoch = JOIN_GROUP_EPOCH;
-    this.#sentTopics = null;
+    this.#forget();
   }
 
   /** Heartbeats now (after the one in flight, if any) — after a release, or from `eachBatch`'s `heartbeat()`. */
@@ -156,9 +155,7 @@ export class GroupSession {
         failures++;
         // Unheard for a whole session: the coordinator has removed us and handed our partitions on.
         if (this.#now() - this.#lastOk >= this.#sessionTimeoutMs && this.#epoch !== JOIN_GROUP_EPOCH) {
-          this.#epoch = JOIN_GROUP_EPOCH;
-          this.#sentTopics = null;
-          await this.#host.lose();
+          await this.#lose();
         }
       }
     }
@@ -192,9 +189,7 @@ export class GroupSession {
         (error.code === "FENCED_MEMBER_EPOCH" || error.code === "UNKNOWN_MEMBER_ID")
       ) {
         // KIP-848: drop every partition without committing, then rejoin with epoch 0 straight away.
-        this.#epoch = JOIN_GROUP_EPOCH;
-        this.#sentTopics = null;
-        await this.#host.lose();
+        await this.#lose();
         this.nudge();
         return;
       }
@@ -207,5 +202,17 @@ export class GroupSession {
     this.#sessionTimeoutMs = response.sessionTimeoutMs;
     this.#lastOk = this.#now();
     await this.#host.assign(response.assignment);
+  }
+
+  /** Out of the group (fenced, removed, or silent too long): the consumer drops its partitions; next, a join. */
+  async #lose(): Promise<void> {
+    this.#forget();
+    await this.#host.lose();
+  }
+
+  /** The next heartbeat joins afresh, naming the subscription again. */
+  #forget(): void {
+    this.#epoch = JOIN_GROUP_EPOCH;
+    this.#sentTopics = null;
   }
 }
