@@ -73,11 +73,13 @@ export class GroupObject extends DurableObject<EdgeLogEnv> {
   /** One member heartbeat, coordinated here; the alarm then watches the earliest session deadline. */
   async heartbeat(ref: GroupRef, request: GroupHeartbeatRequest): Promise<RpcResult<GroupHeartbeatResponse>> {
     return toResult(async () => {
-      const coordinator = this.#coordinator(ref);
-      if (this.#state() === null) await this.#register(ref);
+      await this.#register(ref);
+      let deadline: number | null = null;
+      const coordinator = this.#coordinator(ref, (next) => {
+        deadline = next;
+      });
       const response = await coordinator.heartbeat(ref.groupId, request);
-      this.#rememberRef(ref);
-      await this.#armAlarm(await coordinator.nextDeadline(ref.groupId));
+      await this.#armAlarm(deadline);
       return response;
     });
   }
@@ -185,15 +187,21 @@ export class GroupObject extends DurableObject<EdgeLogEnv> {
     });
   }
 
-  /** The coordinator over this object's state; topic metadata comes from the namespace's TopicsObject. */
-  #coordinator(ref: GroupRef): GroupCoordinator {
+  /**
+   * The coordinator over this object's state; topic metadata comes from the namespace's TopicsObject.
+   * `onDeadline` hears when the next member would expire after each state it writes.
+   */
+  #coordinator(ref: GroupRef, onDeadline?: (next: number | null) => void): GroupCoordinator {
     const port: GroupStatePort = {
       getGroupState: async () => this.#state(),
       putGroupState: async (_groupId, state, expectedVersion) =>
         this.#writeState(ref.groupId, state, expectedVersion),
       getTopic: (name) => this.#topicMetadata(ref.prefix, name),
     };
-    return new GroupCoordinator(port);
+    return new GroupCoordinator(
+      port,
+      onDeadline === undefined ? {} : { onWrite: (_id, next) => onDeadline(next) },
+    );
   }
 
   async #topicMetadata(prefix: string, name: string): Promise<TopicMetadata | null> {
@@ -263,6 +271,8 @@ export class GroupObject extends DurableObject<EdgeLogEnv> {
   async #register(ref: GroupRef): Promise<void> {
     if (this.#registered) return;
     unwrap(await this.#topics(ref.prefix).registerGroup(ref.groupId));
+    // The alarm runs without a request: it needs to know which group, in which namespace, it is.
+    this.#rememberRef(ref);
     this.#registered = true;
   }
 

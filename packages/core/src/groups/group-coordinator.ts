@@ -46,6 +46,8 @@ export interface GroupStatePort {
 export interface GroupCoordinatorOptions extends Partial<CoordinatorConfig> {
   /** The clock; tests pass their own. */
   readonly now?: () => number;
+  /** Told when the next member would expire after each state it wrote (`null`: no members), e.g. for an alarm. */
+  readonly onWrite?: (groupId: string, nextDeadline: number | null) => void;
 }
 
 /** Compare-and-set attempts before answering the retriable `CONCURRENT_TRANSACTIONS`. */
@@ -56,10 +58,12 @@ export class GroupCoordinator {
   readonly config: CoordinatorConfig;
   readonly #port: GroupStatePort;
   readonly #now: () => number;
+  readonly #onWrite: GroupCoordinatorOptions["onWrite"];
 
   constructor(port: GroupStatePort, options: GroupCoordinatorOptions = {}) {
     this.#port = port;
     this.#now = options.now ?? Date.now;
+    this.#onWrite = options.onWrite;
     this.config = { ...DEFAULT_COORDINATOR_CONFIG, ...withoutUndefined(options) };
   }
 
@@ -113,8 +117,9 @@ export class GroupCoordinator {
     const versioned = await this.#port.getGroupState(groupId);
     // State another component keeps under this id (the offline log's outbox) has no members to strand.
     if (!isGroupState(versioned?.state)) return;
-    const described = await this.describe(groupId);
-    const count = described?.members.length ?? 0;
+    const state = readGroupState(groupId, versioned?.state);
+    expireMembers(state, this.#now());
+    const count = Object.keys(state.members).length;
     if (count > 0) {
       throw new EdgeLogError(
         "NON_EMPTY_GROUP",
@@ -155,6 +160,7 @@ export class GroupCoordinator {
       const result = apply(state, topics, now);
       try {
         await this.#port.putGroupState(groupId, state, versioned?.version ?? null);
+        this.#onWrite?.(groupId, nextDeadline(state));
         return result;
       } catch (error) {
         if (!isEdgeLogError(error) || error.code !== "CONCURRENT_TRANSACTIONS" || attempt >= MAX_ATTEMPTS)
@@ -225,7 +231,7 @@ function invalid(message: string): EdgeLogError {
 }
 
 function withoutUndefined(options: GroupCoordinatorOptions): Partial<CoordinatorConfig> {
-  const { now: _now, ...rest } = options;
+  const { now: _now, onWrite: _onWrite, ...rest } = options;
   return Object.fromEntries(
     Object.entries(rest).filter(([, v]) => v !== undefined),
   ) as Partial<CoordinatorConfig>;
