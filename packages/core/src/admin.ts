@@ -7,6 +7,7 @@
  */
 import { EdgeLogError, isEdgeLogError } from "./errors.ts";
 import type { GroupDescription } from "./groups/group-types.ts";
+import { consumerLag, NOT_COMMITTED } from "./groups/lag.ts";
 import type { MetadataCache } from "./metadata-cache.ts";
 import type { LogStore, PartitionOffsets, TopicMetadata } from "./store.ts";
 import { configEntriesToRecord, resolveTopicConfig, type TopicConfig } from "./topic-config.ts";
@@ -73,7 +74,6 @@ export interface GroupPartitionOffset {
   readonly lag: number;
 }
 
-const NOT_COMMITTED = -1;
 const DEFAULT_PARTITIONS = 1;
 /** Kafka's ListOffsets sentinels. */
 const LATEST_TIMESTAMP = -1;
@@ -317,18 +317,10 @@ export class Admin {
         const partitions = await Promise.all(
           range(metadata.partitions).map(async (partition) => {
             const found = committed.find((o) => o.topic === topic && o.partition === partition);
-            const { logStartOffset, highWatermark } = await this.#store.offsets({ topic, partition });
-            if (found === undefined) {
-              return {
-                partition,
-                offset: NOT_COMMITTED,
-                metadata: null,
-                high: highWatermark,
-                lag: NOT_COMMITTED,
-              };
-            }
-            const lag = Math.max(0, highWatermark - Math.max(found.offset, logStartOffset));
-            return { partition, offset: found.offset, metadata: found.metadata, high: highWatermark, lag };
+            const bounds = await this.#store.offsets({ topic, partition });
+            const offset = found?.offset ?? NOT_COMMITTED;
+            const lag = consumerLag(offset, bounds);
+            return { partition, offset, metadata: found?.metadata ?? null, high: bounds.highWatermark, lag };
           }),
         );
         return { topic, partitions };

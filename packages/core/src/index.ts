@@ -72,6 +72,7 @@ export {
   LEAVE_GROUP_EPOCH,
   type TopicPartitions,
 } from "./groups/group-types.ts";
+export { consumerLag, NOT_COMMITTED } from "./groups/lag.ts";
 export { HTTP_STATUS_BY_CODE, httpStatusFor } from "./http-status.ts";
 export { MemoryStore, type MemoryStoreOptions } from "./memory/memory-store.ts";
 export {

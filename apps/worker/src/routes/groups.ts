@@ -9,11 +9,13 @@ import {
   assertPartitionExists,
   assertValidGroupId,
   type CommittedOffset,
+  consumerLag,
   EdgeLogError,
   type GroupHeartbeatRequest,
   type GroupMemberRef,
   JOIN_GROUP_EPOCH,
   type LogStore,
+  NOT_COMMITTED,
   randomId,
   requireTopic,
 } from "@edgelog/core";
@@ -23,9 +25,6 @@ import { invalidRequest } from "../errors.ts";
 import { limitBody } from "../limits.ts";
 import { isPlainObject, pathParam, readJsonObject } from "../params.ts";
 import { route } from "../route.ts";
-
-/** The offset (and lag) shown for a partition the group never committed (HTTP-API.md). */
-const NOT_COMMITTED = -1;
 
 export function groupRoutes(app: Hono<AppEnv>): void {
   route(app, "/v1/groups", {
@@ -170,8 +169,8 @@ async function offsetsWithLag(store: LogStore, groupId: string, topics: readonly
       const { topic, partition, offset, metadata } = row;
       if (offset === NOT_COMMITTED) return { topic, partition, offset, lag: NOT_COMMITTED, metadata };
       const bounds = await store.offsets(row).catch(() => null);
-      const lag =
-        bounds === null ? 0 : Math.max(0, bounds.highWatermark - Math.max(offset, bounds.logStartOffset));
+      // A partition gone since the commit (its topic deleted meanwhile) has nothing left to read.
+      const lag = bounds === null ? 0 : consumerLag(offset, bounds);
       return { topic, partition, offset, lag, metadata };
     }),
   );
