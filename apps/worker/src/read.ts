@@ -22,6 +22,15 @@ export async function startOffset(store: LogStore, tp: TopicPartition, spec: Off
   return offset;
 }
 
+/**
+ * Where a read starts: a numeric offset as given — the store's read refuses one outside the log with the same
+ * 416 OFFSET_OUT_OF_RANGE (LogStore contract), so a fetch costs one partition call, not a bounds round trip
+ * first — and `earliest` / `latest` resolved against the bounds.
+ */
+export async function readFrom(store: LogStore, tp: TopicPartition, spec: OffsetSpec): Promise<number> {
+  return typeof spec === "number" ? spec : startOffset(store, tp, spec);
+}
+
 export function assertInRange(tp: TopicPartition, offset: number, bounds: PartitionOffsets): void {
   if (offset < bounds.logStartOffset || offset > bounds.highWatermark) {
     throw new EdgeLogError(

@@ -12,7 +12,7 @@ import type { AppEnv } from "../context.ts";
 import { invalidRequest } from "../errors.ts";
 import { DEFAULT_FETCH_MAX_BYTES, limitBody, MAX_FETCH_MAX_BYTES } from "../limits.ts";
 import { integerQuery, offsetQuery, pathParam, requirePartition } from "../params.ts";
-import { startOffset } from "../read.ts";
+import { readFrom } from "../read.ts";
 import { route } from "../route.ts";
 import { waitQuery } from "./fetch.ts";
 
@@ -48,7 +48,7 @@ export function batchRoutes(app: Hono<AppEnv>): void {
       if (requested < 1) throw invalidRequest("maxBytes must be a positive integer", { maxBytes: requested });
       const maxBytes = Math.min(requested, MAX_FETCH_MAX_BYTES);
       const maxWaitMs = waitQuery(c);
-      const offset = await startOffset(store, tp, offsetQuery(c, "earliest"));
+      const offset = await readFrom(store, tp, offsetQuery(c, "earliest"));
       const read = await store.read(tp, { offset, maxBytes, maxWaitMs, signal: c.req.raw.signal });
       c.header("Content-Type", BATCHES_CONTENT_TYPE);
       c.header("Edgelog-High-Watermark", String(read.highWatermark));

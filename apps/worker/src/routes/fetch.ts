@@ -11,7 +11,7 @@ import { invalidRequest } from "../errors.ts";
 import { parseValueFormat, renderRecord, type ValueFormat } from "../json-records.ts";
 import { DEFAULT_FETCH_LIMIT, MAX_FETCH_LIMIT, MAX_WAIT_MS } from "../limits.ts";
 import { integerQuery, offsetQuery, parseInteger, pathParam, requirePartition } from "../params.ts";
-import { readRecords, startOffset } from "../read.ts";
+import { readFrom, readRecords, startOffset } from "../read.ts";
 import { route } from "../route.ts";
 
 export function fetchRoutes(app: Hono<AppEnv>, options: { keepAliveMs: number }): void {
@@ -28,10 +28,7 @@ export function fetchRoutes(app: Hono<AppEnv>, options: { keepAliveMs: number })
       if (acceptsEventStream(c)) return tail(c, store, tp, format, limit, options.keepAliveMs);
 
       const wait = waitQuery(c);
-      const spec = offsetQuery(c, "earliest");
-      // A numeric offset needs no bounds round trip to the partition first: the store's read refuses one outside
-      // the log with the same 416 OFFSET_OUT_OF_RANGE (LogStore contract), so a fetch is one partition call.
-      const offset = typeof spec === "number" ? spec : await startOffset(store, tp, spec);
+      const offset = await readFrom(store, tp, offsetQuery(c, "earliest"));
       const read = await readRecords(store, tp, { offset, limit, maxWaitMs: wait, signal: c.req.raw.signal });
       c.header("Edgelog-High-Watermark", String(read.highWatermark));
       c.header("Edgelog-Log-Start-Offset", String(read.logStartOffset));
