@@ -5,6 +5,7 @@
  * the bytes for others.
  */
 import { EdgeLogError, type StreamState } from "@edgelog/core";
+import { toBase64 } from "../json-records.ts";
 import { bad, etag, type StreamRequest, text } from "./http.ts";
 import { encodeStreamOffset, parseStreamOffset, type StreamOffsetSpec } from "./offsets.ts";
 import { type FoundStream, findStream, readChunk } from "./streams.ts";
@@ -18,7 +19,6 @@ import {
   NO_STORE,
   responseCursor,
   sseEvent,
-  toBase64,
 } from "./wire.ts";
 
 /**

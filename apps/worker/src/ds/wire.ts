@@ -5,7 +5,7 @@
  * streams keep one record per JSON value (an array POST is flattened one level), every other stream keeps one
  * record per append with the body's bytes.
  */
-import { EdgeLogError, type LogRecord } from "@edgelog/core";
+import { EdgeLogError, type LogRecord, mediaType } from "@edgelog/core";
 import { isOriginAllowed } from "../cors.ts";
 
 export const H = {
@@ -119,21 +119,12 @@ export function sseEvent(event: "data" | "control", payload: string): string {
 
 /** Text streams and JSON go as UTF-8 over SSE; anything else as base64 (§C5). */
 export function isTextual(contentType: string): boolean {
-  const type = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
+  const type = mediaType(contentType);
   return type.startsWith("text/") || type === "application/json";
 }
 
 export function isJson(contentType: string): boolean {
-  return (contentType.split(";")[0]?.trim().toLowerCase() ?? "") === "application/json";
-}
-
-export function toBase64(bytes: Uint8Array): string {
-  let binary = "";
-  const CHUNK = 0x8000;
-  for (let i = 0; i < bytes.length; i += CHUNK) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
-  }
-  return btoa(binary);
+  return mediaType(contentType) === "application/json";
 }
 
 // ── bodies ⇄ records ─────────────────────────────────────────────────────────────────────────────────────────
