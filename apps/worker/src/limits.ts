@@ -34,9 +34,14 @@ export function limitBody(maxBytes: number = MAX_BODY_BYTES): MiddlewareHandler 
   return bodyLimit({
     maxSize: maxBytes,
     onError: () => {
-      throw new EdgeLogError("MESSAGE_TOO_LARGE", `request body is larger than ${maxBytes} bytes`, {
-        context: { maxBytes },
-      });
+      throw bodyTooLarge(maxBytes);
     },
+  });
+}
+
+/** The 413 for a request body over `maxBytes`. */
+export function bodyTooLarge(maxBytes: number = MAX_BODY_BYTES): EdgeLogError {
+  return new EdgeLogError("MESSAGE_TOO_LARGE", `request body is larger than ${maxBytes} bytes`, {
+    context: { maxBytes },
   });
 }

@@ -3,10 +3,10 @@
  * What every `/ds` handler shares: the request it works on, plain-text answers, the body (within the API's
  * size limit), the `Stream-Closed` flag and message parsing that answers 400 instead of throwing.
  */
-import { EdgeLogError, isEdgeLogError, type LogRecord } from "@edgelog/core";
+import { isEdgeLogError, type LogRecord } from "@edgelog/core";
 import type { Context } from "hono";
 import type { AppEnv } from "../context.ts";
-import { MAX_BODY_BYTES } from "../limits.ts";
+import { bodyTooLarge, MAX_BODY_BYTES } from "../limits.ts";
 import type { StreamStore } from "./streams.ts";
 import { recordsFromBody } from "./wire.ts";
 
@@ -42,17 +42,11 @@ export function text(status: number, message: string, headers: Record<string, st
 
 export const bad = (message: string): Response => text(400, message);
 
-function tooLarge(): EdgeLogError {
-  return new EdgeLogError("MESSAGE_TOO_LARGE", `request body is larger than ${MAX_BODY_BYTES} bytes`, {
-    context: { maxBytes: MAX_BODY_BYTES },
-  });
-}
-
 /** The request body; larger than the API's `MAX_BODY_BYTES` → 413 (declared sizes refused before reading). */
 export async function body(c: Ctx): Promise<Uint8Array> {
-  if (Number(c.req.header("Content-Length")) > MAX_BODY_BYTES) throw tooLarge();
+  if (Number(c.req.header("Content-Length")) > MAX_BODY_BYTES) throw bodyTooLarge();
   const bytes = new Uint8Array(await c.req.arrayBuffer());
-  if (bytes.byteLength > MAX_BODY_BYTES) throw tooLarge();
+  if (bytes.byteLength > MAX_BODY_BYTES) throw bodyTooLarge();
   return bytes;
 }
 
