@@ -120,6 +120,8 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   #meta: PartitionMeta | null = null;
   /** Set by `destroy()`: this instance answers UNKNOWN_TOPIC_OR_PARTITION for good, even to `configure`. */
   #destroyed = false;
+  /** Whether this instance already made sure `stream_state` exists (once, not on every stream command). */
+  #streamSchemaReady = false;
   #sizeBytes = 0;
   #alarmAt: number | null = null;
   readonly #queue: PendingAppend[] = [];
@@ -218,7 +220,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       let outcome: StreamOutcome;
       try {
         outcome = this.ctx.storage.transactionSync(() => {
-          sql.exec(STREAM_SCHEMA);
+          if (!this.#streamSchemaReady) sql.exec(STREAM_SCHEMA);
           return runStreamCommand(
             {
               readState: () => {
@@ -246,6 +248,8 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
         this.#load();
         throw error;
       }
+      // Only now: a rolled-back first command takes its CREATE TABLE with it.
+      this.#streamSchemaReady = true;
       await this.ctx.storage.sync();
       return outcome;
     });
