@@ -76,21 +76,34 @@ export async function findStream(
   if (metadata === null || metadata.partitions !== 1) return { kind: "missing" };
   const outcome = await command(store, topic, { kind: "get", touch });
   if (outcome === null) return { kind: "missing" };
-  const initialised = outcome.state !== null;
-  const state = outcome.state ?? openJsonStreamState(metadata.createdAt);
-  const stream: FoundStream = {
-    topic: metadata,
-    state,
-    initialised,
-    logStartOffset: outcome.logStartOffset,
-    highWatermark: outcome.highWatermark,
-  };
+  const stream = foundStream(metadata, outcome);
+  const { state } = stream;
   if (state.softDeleted) return { kind: "gone", stream };
   if (streamExpired(state, nowMs)) {
     await deleteStream(store, stream);
     return state.forks > 0 ? { kind: "gone", stream } : { kind: "missing" };
   }
   return { kind: "found", stream };
+}
+
+/**
+ * `/v1` topic DELETE of a one-partition topic: it always deletes (expired or not), and a fork lets go of its
+ * source as it would through `/ds`.
+ */
+export async function deleteStreamTopic(store: StreamStore, metadata: TopicMetadata): Promise<void> {
+  const outcome = await command(store, metadata.name, { kind: "get", touch: false });
+  if (outcome !== null) await dropStream(store, foundStream(metadata, outcome));
+}
+
+/** The stream a topic holds; a `/v1` topic `/ds` never wrote is an open JSON stream. */
+function foundStream(metadata: TopicMetadata, outcome: StreamOutcome): FoundStream {
+  return {
+    topic: metadata,
+    state: outcome.state ?? openJsonStreamState(metadata.createdAt),
+    initialised: outcome.state !== null,
+    logStartOffset: outcome.logStartOffset,
+    highWatermark: outcome.highWatermark,
+  };
 }
 
 /**

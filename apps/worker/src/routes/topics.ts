@@ -21,7 +21,7 @@ import {
   LOCATION_HINTS,
   type PartitionPlacement,
 } from "../context.ts";
-import { dropStream, findStream, supportsStreams } from "../ds/streams.ts";
+import { deleteStreamTopic, supportsStreams } from "../ds/streams.ts";
 import { invalidRequest } from "../errors.ts";
 import { limitBody } from "../limits.ts";
 import { isPlainObject, pathParam, readJsonObject } from "../params.ts";
@@ -92,14 +92,8 @@ export function topicRoutes(app: Hono<AppEnv>): void {
       const store = c.var.store;
       const metadata = await requireTopic(store, pathParam(c, "topic"));
       // A Durable Streams fork counts against its source (ds/streams.ts): delete it the way /ds would.
-      if (supportsStreams(store) && metadata.partitions === 1) {
-        const lookup = await findStream(store, metadata.name, c.var.now(), false);
-        if (lookup.kind !== "missing") {
-          await dropStream(store, lookup.stream);
-          return c.body(null, 204);
-        }
-      }
-      await store.deleteTopic(metadata.name);
+      if (supportsStreams(store) && metadata.partitions === 1) await deleteStreamTopic(store, metadata);
+      else await store.deleteTopic(metadata.name);
       return c.body(null, 204);
     },
   });
