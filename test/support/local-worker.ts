@@ -38,7 +38,23 @@ export interface LocalWorkerOptions {
   readonly vars?: Readonly<Record<string, string>>;
 }
 
+/** Starts attempts: a port found free can be taken before wrangler binds it when several start at once. */
+const START_ATTEMPTS = 3;
+const PORT_TAKEN = /address already in use|EADDRINUSE/i;
+
 export async function startLocalWorker(options: LocalWorkerOptions = {}): Promise<LocalWorker> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      // Only the port race is worth another try, on a new port; any other failure is reported at once.
+      if (attempt >= START_ATTEMPTS || !(error instanceof Error && PORT_TAKEN.test(error.message)))
+        throw error;
+    }
+  }
+}
+
+async function startOnce(options: LocalWorkerOptions): Promise<LocalWorker> {
   const port = await freePort();
   const persistTo = await mkdtemp(join(tmpdir(), "edgelog-e2e-"));
   const wrangler = join(REPO_ROOT, "node_modules", ".bin", "wrangler");

@@ -65,30 +65,12 @@ async function startDurableStreams(fileBacked: boolean): Promise<Stoppable> {
   return { url, stop };
 }
 
-/**
- * `wrangler dev` on a free port, retried: a port found free can be taken before wrangler binds it (several
- * Workers start at once here, and other programs share the machine), which fails with "Address already in use".
- */
-async function startWorker(
-  options: Parameters<typeof startLocalWorker>[0],
-  attempts = 3,
-): Promise<LocalWorker> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startLocalWorker(options);
-    } catch (error) {
-      if (attempt >= attempts) throw error;
-      console.log(`wrangler dev did not start (attempt ${attempt} of ${attempts}), retrying`);
-    }
-  }
-}
-
 /** Starts all peers; if one fails, waits for the others to settle and stops those that started. */
 export async function startPeers(): Promise<Peers> {
   const settled = await Promise.allSettled([
-    startWorker({}),
-    startWorker({ config: "apps/worker/bench/baseline/wrangler.toml", readyPath: "/health" }),
-    startWorker({ config: "apps/worker/bench/queues-baseline/wrangler.toml", readyPath: "/health" }),
+    startLocalWorker({}),
+    startLocalWorker({ config: "apps/worker/bench/baseline/wrangler.toml", readyPath: "/health" }),
+    startLocalWorker({ config: "apps/worker/bench/queues-baseline/wrangler.toml", readyPath: "/health" }),
     startDurableStreams(false),
     startDurableStreams(true),
   ]);

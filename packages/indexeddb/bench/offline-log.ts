@@ -116,7 +116,7 @@ export async function startBrowserBench(): Promise<BrowserBench> {
       ],
     ]);
     // Retried once: a free port can be taken before wrangler binds it on a shared machine.
-    worker = await startLocalWorker().catch(() => startLocalWorker());
+    worker = await startLocalWorker();
     browser = await chromium.launch(CHROMIUM_LAUNCH_OPTIONS);
     // Routed on the context, not the page: the service worker's script request is the context's, not the page's.
     const context = await browser.newContext();
