@@ -43,6 +43,19 @@ async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number): 
 const textOf = async (page: Page, selector: string): Promise<string> =>
   (await page.textContent(selector)) ?? "";
 
+/** A fresh browser context on the web console, ready, with what its service worker logs. */
+async function openConsole() {
+  const context = await browser.newContext();
+  const workerConsole: string[] = [];
+  context.on("console", (message) => {
+    if (message.worker()?.url().endsWith("/sw.js")) workerConsole.push(message.text());
+  });
+  const page = await context.newPage();
+  await page.goto(worker.url);
+  await page.waitForSelector("body[data-ready=true]");
+  return { context, workerConsole, page };
+}
+
 /** Records upstream in `topic`, all partitions, as the burst index of each. */
 async function upstreamValues(topic = "clicks"): Promise<number[]> {
   const response = await fetch(`${worker.url}/v1/topics/${topic}`);
@@ -69,14 +82,7 @@ async function upstreamValues(topic = "clicks"): Promise<number[]> {
 
 it("the service worker delivers events recorded offline after every tab closed, on the browser's sync event", async () => {
   const started = performance.now();
-  const context = await browser.newContext();
-  const workerConsole: string[] = [];
-  context.on("console", (message) => {
-    if (message.worker()?.url().endsWith("/sw.js")) workerConsole.push(message.text());
-  });
-  const page = await context.newPage();
-  await page.goto(worker.url);
-  await page.waitForSelector("body[data-ready=true]");
+  const { context, workerConsole, page } = await openConsole();
   const registration = await page.evaluate(async () => {
     const ready = await navigator.serviceWorker.ready;
     return { script: ready.active?.scriptURL, backgroundSync: "sync" in ready };
@@ -137,14 +143,7 @@ it("with the tab still open, the sync event waits for the tab that syncs and eve
     body: JSON.stringify({ name: "open-tab", partitions: 3 }),
   });
   expect(created.status).toBe(201);
-  const context = await browser.newContext();
-  const workerConsole: string[] = [];
-  context.on("console", (message) => {
-    if (message.worker()?.url().endsWith("/sw.js")) workerConsole.push(message.text());
-  });
-  const page = await context.newPage();
-  await page.goto(worker.url);
-  await page.waitForSelector("body[data-ready=true]");
+  const { context, workerConsole, page } = await openConsole();
   await page.evaluate(() => navigator.serviceWorker.ready);
   await page.fill("input[name=topic]", "open-tab");
   await context.setOffline(true);

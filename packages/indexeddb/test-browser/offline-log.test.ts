@@ -10,17 +10,23 @@ import { openOfflineLog } from "../src/index.ts";
 
 const WORKER_APP: string = new URL("../../../apps/worker/src/app.ts", import.meta.url).href;
 
-it("two logs of one name in Chromium: one syncs (Web Locks), both append, exactly once upstream", async () => {
+/** The Worker app over a MemoryStore with a `clicks` topic, and a `fetch` that routes requests to it. */
+async function upstreamApp(partitions: number) {
   const { createApp } = (await import(/* @vite-ignore */ WORKER_APP)) as {
     createApp(options: { store: () => LogStore }): {
       fetch(request: Request, env: unknown): Response | Promise<Response>;
     };
   };
   const upstream = new MemoryStore();
-  await upstream.createTopic({ name: "clicks", partitions: 2, config: DEFAULT_TOPIC_CONFIG });
+  await upstream.createTopic({ name: "clicks", partitions, config: DEFAULT_TOPIC_CONFIG });
   const app = createApp({ store: () => upstream });
   const fetch = async (input: RequestInfo | URL, init?: RequestInit) =>
     app.fetch(new Request(input, init), {});
+  return { upstream, fetch };
+}
+
+it("two logs of one name in Chromium: one syncs (Web Locks), both append, exactly once upstream", async () => {
+  const { upstream, fetch } = await upstreamApp(2);
   const name = `browser-${Math.random().toString(36).slice(2)}`;
   const upstreamOptions = { url: "http://edgelog.test", fetch };
   const a = await openOfflineLog({ name, upstream: upstreamOptions });
@@ -47,16 +53,7 @@ it("two logs of one name in Chromium: one syncs (Web Locks), both append, exactl
 });
 
 it("pauses on the offline event (flush rejects) and resumes on online", async () => {
-  const { createApp } = (await import(/* @vite-ignore */ WORKER_APP)) as {
-    createApp(options: { store: () => LogStore }): {
-      fetch(request: Request, env: unknown): Response | Promise<Response>;
-    };
-  };
-  const upstream = new MemoryStore();
-  await upstream.createTopic({ name: "clicks", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
-  const app = createApp({ store: () => upstream });
-  const fetch = async (input: RequestInfo | URL, init?: RequestInit) =>
-    app.fetch(new Request(input, init), {});
+  const { upstream, fetch } = await upstreamApp(1);
   const log = await openOfflineLog({
     name: `browser-${Math.random().toString(36).slice(2)}`,
     upstream: { url: "http://edgelog.test", fetch },
@@ -72,16 +69,7 @@ it("pauses on the offline event (flush rejects) and resumes on online", async ()
 });
 
 it("flush() in the tab that does not sync is bounded when the syncing one stalls, and hands over when it closes", async () => {
-  const { createApp } = (await import(/* @vite-ignore */ WORKER_APP)) as {
-    createApp(options: { store: () => LogStore }): {
-      fetch(request: Request, env: unknown): Response | Promise<Response>;
-    };
-  };
-  const upstream = new MemoryStore();
-  await upstream.createTopic({ name: "clicks", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
-  const app = createApp({ store: () => upstream });
-  const appFetch = async (input: RequestInfo | URL, init?: RequestInit) =>
-    app.fetch(new Request(input, init), {});
+  const { upstream, fetch: appFetch } = await upstreamApp(1);
   let stalled = 0;
   // The syncing tab's upload is stored, but its response never arrives (a hung connection).
   const hanging = async (input: RequestInfo | URL, init?: RequestInit) => {
