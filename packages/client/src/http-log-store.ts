@@ -35,7 +35,6 @@ import {
   type TopicMetadata,
   type TopicPartition,
   type TopicSpec,
-  type VersionedGroupState,
   validateHeartbeat,
 } from "@edgelog/core";
 import { BATCH_CONTENT_TYPE, BATCHES_CONTENT_TYPE, parseFrames } from "./frames.ts";
@@ -447,15 +446,6 @@ export class HttpLogStore implements LogStore {
       }));
   }
 
-  /** The coordinator's raw state stays on the server: members talk to it through heartbeats. */
-  async getGroupState(_groupId: string): Promise<VersionedGroupState | null> {
-    throw rawGroupStateUnsupported("getGroupState");
-  }
-
-  async putGroupState(_groupId: string, _state: unknown, _expectedVersion: number | null): Promise<number> {
-    throw rawGroupStateUnsupported("putGroupState");
-  }
-
   async listGroups(): Promise<string[]> {
     const { groups } = await this.#json<{ groups: { group: string }[] }>("GET", "/v1/groups");
     return groups.map((g) => g.group);
@@ -603,6 +593,15 @@ function topicPath(name: string): string {
 }
 
 function partitionPath(tp: TopicPartition): string {
+  // The contract's answer for a partition outside the topic, given here: such a path would be a malformed URL
+  // to the server (400), and no topic has a partition that is not a whole number from 0.
+  if (!Number.isSafeInteger(tp.partition) || tp.partition < 0) {
+    throw new EdgeLogError(
+      "UNKNOWN_TOPIC_OR_PARTITION",
+      `topic "${tp.topic}" has no partition ${String(tp.partition)}: partitions are numbered from 0`,
+      { context: { topic: tp.topic, partition: tp.partition } },
+    );
+  }
   return `${topicPath(tp.topic)}/partitions/${encodeURIComponent(String(tp.partition))}`;
 }
 
@@ -669,13 +668,6 @@ function fromBase64(text: string): Uint8Array {
 
 function storeClosed(): EdgeLogError {
   return new EdgeLogError("STORE_CLOSED", "the HTTP log store is closed");
-}
-
-function rawGroupStateUnsupported(method: string): EdgeLogError {
-  return new EdgeLogError(
-    "UNSUPPORTED_VERSION",
-    `${method}: a group's coordinator state is not exposed over HTTP; use groupHeartbeat and describeGroup`,
-  );
 }
 
 function groupPath(groupId: string): string {

@@ -29,7 +29,6 @@ import {
   type GroupMemberRef,
   inspectBatchForAppend,
   isEdgeLogError,
-  type LogStore,
   nextGroupStateVersion,
   type PartitionOffsets,
   type ProducerState,
@@ -38,6 +37,7 @@ import {
   type ReadResult,
   randomId,
   runStreamCommand,
+  type StorageEngine,
   type StoredBatch,
   type StreamCommand,
   type StreamOutcome,
@@ -134,7 +134,7 @@ const APPEND_STORES: AnyStores = ["topics", "partitions", "batches", "producers"
  * const store = await IndexedDbLogStore.open({ name: "my-app" });
  * const log = new EdgeLog({ store });
  */
-export class IndexedDbLogStore implements LogStore {
+export class IndexedDbLogStore implements StorageEngine {
   readonly #name: string;
   readonly #now: () => number;
   readonly #durability: IDBTransactionDurability;

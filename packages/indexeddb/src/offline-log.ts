@@ -25,6 +25,7 @@ import {
   encodeBatch,
   encodedRecordSize,
   encodeJson,
+  type GroupStateStore,
   isEdgeLogError,
   type LogRecord,
   type LogStore,
@@ -89,7 +90,7 @@ export interface OfflineLogOptions {
   readonly name: string;
   readonly upstream: UpstreamOptions;
   /** The local store; default `new IndexedDbLogStore({ name })` (closed by `close()`; an injected one is not). */
-  readonly store?: LogStore;
+  readonly store?: LogStore & GroupStateStore;
   /**
    * Retry backoff after a retriable failure, core's `backoffMs`: the step min(maxMs, initialMs·2^attempt), half of
    * it fixed and half random. Defaults 1 000 and 60 000.
@@ -233,7 +234,7 @@ export async function openOfflineLog(options: OfflineLogOptions): Promise<Offlin
 
 class OfflineLogImpl implements OfflineLog {
   readonly #options: OfflineLogOptions;
-  readonly #store: LogStore;
+  readonly #store: LogStore & GroupStateStore;
   readonly #ownsStore: boolean;
   readonly #upstream: HttpLogStore;
   readonly #upstreamMetadata = new Map<string, { meta: TopicMetadata; at: number }>();
