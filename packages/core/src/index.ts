@@ -132,6 +132,7 @@ export {
 export { AppendWaiters, type WaitOutcome } from "./store-kit/append-waiters.ts";
 export { nextGroupStateVersion } from "./store-kit/group-state.ts";
 export { inspectBatchForAppend } from "./store-kit/inspect-batch.ts";
+export { type ParkedWait, type ParkOptions, parkWait } from "./store-kit/parked-wait.ts";
 export {
   checkProducerSequence,
   lastSequenceOf,
