@@ -1,6 +1,6 @@
 /**
  * @module
- * `HttpLogStore`: core's `LogStore` over edgelog's HTTP API (apps/worker/README.md), so `new EdgeLog({ store })`
+ * `HttpLogStore`: core's `LogStore` over edgelog's HTTP API (docs/http-api.md), so `new EdgeLog({ store })`
  * gives admins, producers and consumers that talk to a remote edgelog exactly as they would to a local store.
  * Only `fetch` is used, so it runs in Node, browsers and Workers.
  *
@@ -80,7 +80,7 @@ export interface TailOptions {
 const DEFAULT_TIMEOUT_MS = 30_000;
 /** `listBatches`' default page, as the memory store's. */
 const DEFAULT_LIST_BATCHES_LIMIT = 1_000;
-/** The server clamps `wait` to this (apps/worker/README.md "Limits"); waiting longer is split into polls. */
+/** The server clamps `wait` to this (docs/http-api.md "Limits"); waiting longer is split into polls. */
 const MAX_SERVER_WAIT_MS = 30_000;
 const JSON_TYPE = "application/json";
 const SSE_TYPE = "text/event-stream";
@@ -377,7 +377,8 @@ export class HttpLogStore implements LogStore {
           events++;
           if (event.event !== "records") continue;
           const data = JSON.parse(event.data) as { records: RecordJson[]; nextOffset: number };
-          // The event id is the next offset; resuming from it neither skips nor repeats (README "SSE live tail").
+          // The event id is the next offset; resuming from it neither skips nor repeats (docs/http-api.md
+          // "SSE live tail").
           from = event.id !== "" ? event.id : String(data.nextOffset);
           failures = 0;
           if (data.records.length > 0) yield data.records.map((record) => toConsumedRecord(record));
@@ -397,7 +398,7 @@ export class HttpLogStore implements LogStore {
     }
   }
 
-  // ── consumer groups: the server's coordinator (HTTP-API.md "Consumer groups") ──────────────────────────────
+  // ── consumer groups: the server's coordinator (docs/http-api.md "Consumer groups") ───────────────────────
 
   async groupHeartbeat(groupId: string, request: GroupHeartbeatRequest): Promise<GroupHeartbeatResponse> {
     validateHeartbeat(request);

@@ -1,8 +1,9 @@
 /**
  * @module
- * `openOfflineLog`: the browser's offline producer (BROWSER-API.md). The local log is the outbox: `append` writes
- * one record to a local topic `__outbox.<topic>` of any `LogStore` (IndexedDB by default), and one syncing tab
- * sends it upstream as a Kafka idempotent producer. Built on the `LogStore` interface only.
+ * `openOfflineLog`: the browser's offline producer (docs/browser-api.md). The local log is the outbox:
+ * `append` writes one record to a local topic `__outbox.<topic>` of any `LogStore` (IndexedDB by default),
+ * and one syncing tab sends it upstream as a Kafka idempotent producer. Built on the `LogStore` interface
+ * only.
  *
  * Exactly once, in short (details on `OutboxState` and `#runPlan`): the in-flight plan — local range, and per
  * upstream batch its partition, epoch, base sequence and exact local offsets — is persisted with compare-and-set

@@ -1,8 +1,8 @@
 /**
  * @module
- * The `delete` cleanup policy (Kafka §A6) as a pure planner: given a partition's batches oldest first, where
- * must the log start move? Stores call it from wherever their runtime runs housekeeping (after appends in the
- * memory store, from the alarm in a Durable Object) and apply the answer with `deleteRecords`.
+ * The `delete` cleanup policy (docs/semantics.md §A6) as a pure planner: given a partition's batches oldest
+ * first, where must the log start move? Stores call it from wherever their runtime runs housekeeping (after
+ * appends in the memory store, from the alarm in a Durable Object) and apply the answer with `deleteRecords`.
  */
 import type { BatchInfo } from "../store.ts";
 import type { TopicConfig } from "../topic-config.ts";
