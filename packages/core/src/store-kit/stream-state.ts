@@ -169,11 +169,19 @@ function liveProducers(
   producers: Readonly<Record<string, StreamProducerState>>,
   nowMs: number,
 ): Record<string, StreamProducerState> {
-  const kept: Record<string, StreamProducerState> = {};
-  for (const [id, state] of Object.entries(producers)) {
-    if (nowMs - state.updatedAt <= STREAM_PRODUCER_TTL_MS) kept[id] = state;
-  }
-  return kept;
+  // Producer ids are the client's strings ("__proto__" and "constructor" included): fromEntries defines own
+  // properties, where an assignment to "__proto__" would replace the prototype instead.
+  return Object.fromEntries(
+    Object.entries(producers).filter(([, state]) => nowMs - state.updatedAt <= STREAM_PRODUCER_TTL_MS),
+  );
+}
+
+/** A producer's state by id: own properties only, never something inherited from Object.prototype. */
+function producerState(
+  producers: Readonly<Record<string, StreamProducerState>>,
+  id: string,
+): StreamProducerState | undefined {
+  return Object.hasOwn(producers, id) ? producers[id] : undefined;
 }
 
 function sameTuple(a: StreamProducerTuple | null, b: StreamProducerTuple | null): boolean {
@@ -249,7 +257,7 @@ function planAppend(
   let producers = state.producers;
   if (producer !== null) {
     producers = liveProducers(state.producers, nowMs);
-    const verdict = checkStreamProducer(producers[producer.id], producer);
+    const verdict = checkStreamProducer(producerState(producers, producer.id), producer);
     if (verdict.kind !== "ok") return [verdict, state];
     producers = {
       ...producers,

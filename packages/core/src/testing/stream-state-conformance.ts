@@ -70,6 +70,28 @@ export function describeStreamState(
       });
     });
 
+    it("keeps producers whose ids are Object.prototype names apart", async () => {
+      await store.stream(tp, { kind: "create", state: STATE, batches: [] });
+      const ids = ["__proto__", "constructor", "toString", "hasOwnProperty"];
+      for (const id of ids) {
+        expect((await store.stream(tp, append({ producer: { id, epoch: 0, seq: 0 } }))).verdict).toEqual({
+          kind: "ok",
+        });
+      }
+      for (const id of ids) {
+        expect((await store.stream(tp, append({ producer: { id, epoch: 0, seq: 0 } }))).verdict).toEqual({
+          kind: "duplicate",
+          lastSeq: 0,
+        });
+        expect((await store.stream(tp, append({ producer: { id, epoch: 0, seq: 1 } }))).verdict).toEqual({
+          kind: "ok",
+        });
+      }
+      const { state } = await store.stream(tp, { kind: "get", touch: false });
+      expect(Object.keys(state?.producers ?? {}).sort()).toEqual([...ids].sort());
+      expect((await store.offsets(tp)).highWatermark).toBe(ids.length * 2);
+    });
+
     it("checks producers, content type and Stream-Seq, and changes nothing when it refuses", async () => {
       await store.stream(tp, { kind: "create", state: STATE, batches: [] });
       const producer = (epoch: number, seq: number) => ({ id: "p ü", epoch, seq });
