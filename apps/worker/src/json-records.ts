@@ -6,6 +6,7 @@
  */
 import {
   type ConsumedRecord,
+  dict,
   EdgeLogError,
   encodeJson,
   type LogRecord,
@@ -137,7 +138,8 @@ export function renderRecord(record: ConsumedRecord, format: ValueFormat): Rende
     offset: record.offset,
     key: null,
     value: null,
-    headers: {},
+    // Header keys are the producer's strings: "__proto__" must be a key, not the prototype.
+    headers: dict(),
     timestamp: record.timestamp,
   };
   if (record.key !== null) {

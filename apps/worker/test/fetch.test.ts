@@ -26,6 +26,21 @@ async function seeded(count = 5) {
 }
 
 describe("GET …/records", () => {
+  it("renders headers named like Object.prototype properties as headers", async () => {
+    const harness = setup();
+    await harness.createTopic("t", 1);
+    // Raw JSON: an object literal with "__proto__" would set the prototype instead of a key.
+    const headers = JSON.parse('{"__proto__":"a","constructor":"b","valueOf":"c"}') as Record<string, string>;
+    await harness.produce("t", { records: [{ value: 1, headers, partition: 0 }] });
+    const res = await harness.json("GET", path("t", 0));
+    const [record] = (res.body as { records: { headers: Record<string, string> }[] }).records;
+    expect(Object.entries(record?.headers ?? {})).toEqual([
+      ["__proto__", "a"],
+      ["constructor", "b"],
+      ["valueOf", "c"],
+    ]);
+  });
+
   it("reads from the log start by default, with the fixed response shape", async () => {
     const { json } = await seeded(3);
     const res = await json("GET", path("t", 0));

@@ -35,6 +35,7 @@ export {
   type RunOptions,
   type SubscribeOptions,
 } from "./consumer/consumer.ts";
+export { type Dict, dict } from "./dict.ts";
 export { EdgeLog, type EdgeLogConfig } from "./edge-log.ts";
 export {
   EdgeLogError,

@@ -4,6 +4,7 @@
  * group's members and the partition counts of their topics to a target assignment; the coordinator then moves
  * the group there incrementally. Assignors are pure and deterministic, so every coordinator computes the same.
  */
+import { dict } from "../dict.ts";
 import { EdgeLogError } from "../errors.ts";
 import { compareStrings } from "../validation.ts";
 import { add, entries, has, type PartitionMap, remove, size } from "./partition-map.ts";
@@ -135,7 +136,7 @@ export function ownersIn(result: Record<string, PartitionMap>, topic: string, pa
 }
 
 function emptyResult(members: readonly AssignorMember[]): Record<string, PartitionMap> {
-  return Object.fromEntries(members.map((m) => [m.memberId, {} as PartitionMap]));
+  return dict(members.map((m): [string, PartitionMap] => [m.memberId, dict()]));
 }
 
 function subscribersOf(members: readonly AssignorMember[], topic: string): string[] {

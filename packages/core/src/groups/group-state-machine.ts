@@ -9,6 +9,7 @@
  * When the target moves a partition, its old owner first gets an assignment without it and keeps owning it
  * until a later heartbeat shows it released (or the member is removed); only then can the new owner receive it.
  */
+import { dict } from "../dict.ts";
 import { EdgeLogError } from "../errors.ts";
 import { compareStrings } from "../validation.ts";
 import { type AssignorMember, assignorNamed, DEFAULT_ASSIGNOR } from "./assignors.ts";
@@ -30,6 +31,7 @@ import {
   isEmpty,
   minus,
   type PartitionMap,
+  partitionMapOf,
   toList,
 } from "./partition-map.ts";
 
@@ -99,9 +101,9 @@ export function emptyGroupState(): GroupState {
     groupEpoch: 0,
     assignmentEpoch: 0,
     assignor: DEFAULT_ASSIGNOR,
-    topics: {},
-    members: {},
-    target: {},
+    topics: dict(),
+    members: dict(),
+    target: dict(),
   };
 }
 
@@ -117,7 +119,17 @@ export function readGroupState(groupId: string, stored: unknown): GroupState {
       context: { groupId },
     });
   }
-  return structuredClone(stored) as GroupState;
+  // Every map keyed by topic or member names becomes a dict again: JSON and structured clone hand out ordinary
+  // objects, on which a member named "constructor" would be found before it joined.
+  const state = structuredClone(stored) as GroupState;
+  const members = dict(state.members);
+  for (const member of Object.values(members)) {
+    member.assigned = partitionMapOf(member.assigned);
+    member.pendingRevocation = partitionMapOf(member.pendingRevocation);
+  }
+  const target = dict<PartitionMap>();
+  for (const [memberId, map] of Object.entries(state.target)) target[memberId] = partitionMapOf(map);
+  return { ...state, topics: dict(state.topics), members, target };
 }
 
 /** The topics any member subscribes to (plus `extra`): the metadata a transition needs. */
@@ -148,7 +160,7 @@ export function nextDeadline(state: GroupState): number | null {
  * can read them any more.
  */
 export function refreshTarget(state: GroupState, topics: ReadonlyMap<string, TopicSnapshot>): void {
-  const known: Record<string, TopicSnapshot> = {};
+  const known: Record<string, TopicSnapshot> = dict();
   for (const name of referencedTopics(state)) {
     const snapshot = topics.get(name);
     if (snapshot !== undefined) known[name] = { topicId: snapshot.topicId, partitions: snapshot.partitions };
@@ -177,7 +189,7 @@ export function refreshTarget(state: GroupState, topics: ReadonlyMap<string, Top
   const members: AssignorMember[] = Object.values(state.members).map((m) => ({
     memberId: m.memberId,
     topics: m.topics,
-    previous: state.target[m.memberId] ?? {},
+    previous: state.target[m.memberId] ?? dict(),
   }));
   const counts = new Map(
     subscribed.flatMap((name) => (known[name] === undefined ? [] : [[name, known[name].partitions]])),
@@ -225,8 +237,8 @@ export function applyMembership(
       clientId: null,
       topics: [],
       serverAssignor: null,
-      assigned: {},
-      pendingRevocation: {},
+      assigned: dict(),
+      pendingRevocation: dict(),
       sessionTimeoutMs: config.sessionTimeoutMs,
       rebalanceTimeoutMs: config.rebalanceTimeoutMs,
       lastHeartbeatMs: nowMs,
@@ -297,10 +309,10 @@ export function reconcileMember(
   if (!isEmpty(member.pendingRevocation)) {
     const owned = ownedPartitions === undefined ? null : fromList(ownedPartitions);
     if (owned !== null && !isEmpty(intersect(owned, member.pendingRevocation))) return;
-    member.pendingRevocation = {};
+    member.pendingRevocation = dict();
     member.revocationDeadlineMs = null;
   }
-  const target = state.target[member.memberId] ?? {};
+  const target = state.target[member.memberId] ?? dict();
   if (member.memberEpoch !== state.assignmentEpoch) {
     const revoked = minus(member.assigned, target);
     if (!isEmpty(revoked)) {
@@ -312,7 +324,7 @@ export function reconcileMember(
     member.previousMemberEpoch = member.memberEpoch;
     member.memberEpoch = state.assignmentEpoch;
   }
-  const ownedByOthers: PartitionMap = {};
+  const ownedByOthers: PartitionMap = dict();
   for (const other of Object.values(state.members)) {
     if (other.memberId === member.memberId) continue;
     for (const [t, p] of entries(other.assigned)) add(ownedByOthers, t, p);
@@ -387,7 +399,7 @@ export function describeGroupState(groupId: string, state: GroupState): GroupDes
     (m) =>
       m.memberEpoch === state.assignmentEpoch &&
       isEmpty(m.pendingRevocation) &&
-      equal(m.assigned, state.target[m.memberId] ?? {}),
+      equal(m.assigned, state.target[m.memberId] ?? dict()),
   );
   const name: GroupStateName =
     members.length === 0
@@ -407,7 +419,7 @@ export function describeGroupState(groupId: string, state: GroupState): GroupDes
       clientId: m.clientId,
       topics: [...m.topics],
       assignment: toList(m.assigned),
-      targetAssignment: toList(state.target[m.memberId] ?? {}),
+      targetAssignment: toList(state.target[m.memberId] ?? dict()),
       pendingRevocation: toList(m.pendingRevocation),
       lastHeartbeatMs: m.lastHeartbeatMs,
       sessionTimeoutMs: m.sessionTimeoutMs,
@@ -451,7 +463,9 @@ function pick(
   topics: Record<string, TopicSnapshot>,
   names: readonly string[],
 ): Record<string, TopicSnapshot> {
-  return Object.fromEntries(names.flatMap((n) => (topics[n] === undefined ? [] : [[n, topics[n]]])));
+  return dict(
+    names.flatMap((n): [string, TopicSnapshot][] => (topics[n] === undefined ? [] : [[n, topics[n]]])),
+  );
 }
 
 function sameTopics(a: Record<string, TopicSnapshot>, b: Record<string, TopicSnapshot>): boolean {

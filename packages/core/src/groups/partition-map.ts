@@ -3,13 +3,14 @@
  * Sets of partitions keyed by topic, as plain JSON (`{ "orders": [0, 2] }`, each list sorted), because group
  * state is stored as JSON by every store. The coordinator's reconciliation is set algebra over these.
  */
+import { dict } from "../dict.ts";
 import type { TopicPartitions } from "./group-types.ts";
 
-/** Partitions per topic; every list sorted ascending and non-empty. */
+/** Partitions per topic; every list sorted ascending and non-empty. A `dict`: topic names are the user's. */
 export type PartitionMap = Record<string, number[]>;
 
 export function fromList(list: readonly TopicPartitions[]): PartitionMap {
-  const map: PartitionMap = {};
+  const map: PartitionMap = dict();
   for (const { topic, partitions } of list) for (const p of partitions) add(map, topic, p);
   return map;
 }
@@ -42,7 +43,7 @@ export function remove(map: PartitionMap, topic: string, partition: number): voi
 
 /** Partitions of `a` that `keep` accepts. */
 export function filter(a: PartitionMap, keep: (topic: string, partition: number) => boolean): PartitionMap {
-  const out: PartitionMap = {};
+  const out: PartitionMap = dict();
   for (const [topic, partitions] of Object.entries(a)) {
     for (const p of partitions) if (keep(topic, p)) add(out, topic, p);
   }
@@ -65,6 +66,11 @@ export function size(map: PartitionMap): number {
 
 export function equal(a: PartitionMap, b: PartitionMap): boolean {
   return isEmpty(minus(a, b)) && isEmpty(minus(b, a));
+}
+
+/** A stored map (an ordinary object after JSON or structured clone) as a `dict` again. */
+export function partitionMapOf(stored: Readonly<Record<string, number[]>>): PartitionMap {
+  return dict(stored);
 }
 
 export function* entries(map: PartitionMap): Generator<[string, number]> {

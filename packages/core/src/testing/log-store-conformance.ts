@@ -9,6 +9,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { decodeBatch, encodeBatch } from "../codec/record-batch.ts";
+import type { GroupHeartbeatResponse } from "../groups/group-types.ts";
 import type { GroupStateStore, LogStore, StreamStore, TopicMetadata, TopicPartition } from "../store.ts";
 import { DEFAULT_TOPIC_CONFIG, type TopicConfig } from "../topic-config.ts";
 import { expectEdgeLogError, makeBatch, makeRecords, readAll } from "./helpers.ts";
@@ -689,6 +690,35 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
         expect((await store.describeGroup("cg")).state).toBe("Empty");
         await store.deleteGroup("cg");
         await expectEdgeLogError(store.describeGroup("cg"), "GROUP_ID_NOT_FOUND");
+      });
+
+      it("keeps members and topics named like Object.prototype properties apart", async () => {
+        const names = ["__proto__", "constructor", "valueOf"];
+        for (const name of names) await createTopic(name, 2);
+        const joined: GroupHeartbeatResponse[] = [];
+        for (const memberId of names) {
+          joined.push(await store.groupHeartbeat("__proto__", { memberId, memberEpoch: 0, topics: names }));
+        }
+        // Heartbeat until the group settles: every partition owned by exactly one member.
+        let owned: string[] = [];
+        for (let round = 0; round < 10; round++) {
+          owned = [];
+          for (const [i, memberId] of names.entries()) {
+            const previous = joined[i] as GroupHeartbeatResponse;
+            const next = await store.groupHeartbeat("__proto__", {
+              memberId,
+              memberEpoch: previous.memberEpoch,
+              ownedPartitions: previous.assignment,
+            });
+            joined[i] = next;
+            owned.push(...next.assignment.flatMap((tp) => tp.partitions.map((p) => `${tp.topic}/${p}`)));
+          }
+          if (owned.length === names.length * 2) break;
+        }
+        expect(owned.sort()).toEqual(names.flatMap((n) => [`${n}/0`, `${n}/1`]).sort());
+        const described = await store.describeGroup("__proto__");
+        expect(described.members.map((m) => m.memberId).sort()).toEqual([...names].sort());
+        expect(await store.listGroups()).toEqual(["__proto__"]);
       });
 
       it("describes a group that only has offsets as Empty", async () => {
