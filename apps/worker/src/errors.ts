@@ -6,7 +6,6 @@
  */
 import { EdgeLogError, httpStatusFor, isEdgeLogError } from "@edgelog/core";
 import type { Context } from "hono";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 /** The JSON error body for an `EdgeLogError`, with its status (or `status` when a route knows better). */
 export function errorResponse(error: EdgeLogError, status?: number): Response {
@@ -36,15 +35,14 @@ export function handleNotFound(c: Context): Response {
 }
 
 /**
- * A known path asked with a method it does not serve: 405 with `Allow`, code `INVALID_REQUEST`
- * (docs/http-api.md "Errors").
+ * A known path asked with a method it does not serve: 405 `METHOD_NOT_ALLOWED` with `Allow` (docs/http-api.md
+ * "Errors"), its status from the one code table like every other error.
  */
 export function methodNotAllowed(c: Context, allowed: readonly string[]): Response {
   const response = errorResponse(
-    new EdgeLogError("INVALID_REQUEST", `method ${c.req.method} is not allowed here`, {
+    new EdgeLogError("METHOD_NOT_ALLOWED", `method ${c.req.method} is not allowed here`, {
       context: { allowed: allowed.join(", ") },
     }),
-    405 satisfies ContentfulStatusCode,
   );
   response.headers.set("Allow", allowed.join(", "));
   return response;

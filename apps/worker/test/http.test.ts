@@ -25,14 +25,14 @@ describe("health and routing", () => {
     expectError(await json("POST", "/v2/topics", {}), 404, "NOT_FOUND");
   });
 
-  it("a wrong method on a known route is 405 INVALID_REQUEST with Allow", async () => {
+  it("a wrong method on a known route is 405 METHOD_NOT_ALLOWED with Allow", async () => {
     const { json } = setup();
     const res = await json("DELETE", "/v1/health");
-    expectError(res, 405, "INVALID_REQUEST");
+    expectError(res, 405, "METHOD_NOT_ALLOWED");
     expect(res.headers.get("Allow")).toContain("GET");
-    expectError(await json("PUT", "/v1/topics"), 405, "INVALID_REQUEST");
-    expectError(await json("GET", "/v1/topics/t/records"), 405, "INVALID_REQUEST");
-    expectError(await json("PATCH", "/v1/topics/t"), 405, "INVALID_REQUEST");
+    expectError(await json("PUT", "/v1/topics"), 405, "METHOD_NOT_ALLOWED");
+    expectError(await json("GET", "/v1/topics/t/records"), 405, "METHOD_NOT_ALLOWED");
+    expectError(await json("PATCH", "/v1/topics/t"), 405, "METHOD_NOT_ALLOWED");
   });
 
   it("HEAD on a GET route answers without a body", async () => {

@@ -69,6 +69,6 @@ describe("POST /v1/wait", () => {
       400,
       "INVALID_REQUEST",
     );
-    expectError(await json("GET", "/v1/wait"), 405, "INVALID_REQUEST");
+    expectError(await json("GET", "/v1/wait"), 405, "METHOD_NOT_ALLOWED");
   });
 });

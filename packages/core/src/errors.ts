@@ -35,6 +35,7 @@ export type ErrorCode =
   | "NOT_LEADER"
   | "REQUEST_TIMED_OUT"
   | "NOT_FOUND"
+  | "METHOD_NOT_ALLOWED"
   | "STORE_CLOSED"
   | "STORAGE_QUOTA_EXCEEDED"
   | "UNKNOWN_SERVER_ERROR";
@@ -73,6 +74,7 @@ const RETRIABLE: Readonly<Record<ErrorCode, boolean>> = {
   NOT_LEADER: true,
   REQUEST_TIMED_OUT: true,
   NOT_FOUND: false,
+  METHOD_NOT_ALLOWED: false,
   STORE_CLOSED: false,
   // Only freeing space helps, which the caller must decide: not something to retry blindly.
   STORAGE_QUOTA_EXCEEDED: false,
