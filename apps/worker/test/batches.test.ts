@@ -2,9 +2,8 @@
  * @module
  * The binary fast path: appending an encoded batch as is, and fetching framed batches back.
  */
-import { decodeBatch, encodeBatch, type LogRecord } from "@edgelog/core";
+import { decodeBatch, decodeFrames, encodeBatch, type LogRecord } from "@edgelog/core";
 import { describe, expect, it } from "vitest";
-import { parseBatchFrames } from "../src/routes/batches.ts";
 import { expectError, setup } from "./helpers.ts";
 
 const BATCH = { "Content-Type": "application/vnd.edgelog.batch" };
@@ -79,7 +78,7 @@ describe("GET …/batches", () => {
     expect(res.headers.get("Content-Type")).toBe("application/vnd.edgelog.batches");
     expect(res.headers.get("Edgelog-High-Watermark")).toBe("3");
     expect(res.headers.get("Edgelog-Log-Start-Offset")).toBe("0");
-    const frames = parseBatchFrames(new Uint8Array(await res.arrayBuffer()));
+    const frames = decodeFrames(new Uint8Array(await res.arrayBuffer()));
     expect(frames.map((f) => f.baseOffset)).toEqual([0, 2]); // the first batch begins before offset 1
     expect(frames[0]?.payload).toEqual(first);
     expect(frames[1]?.payload).toEqual(second);
@@ -94,10 +93,10 @@ describe("GET …/batches", () => {
     const pending = call("GET", `${post}?offset=0&wait=5000`);
     await new Promise((resolve) => setTimeout(resolve, 20));
     await json("POST", post, encodeBatch(records("a")), BATCH);
-    expect(parseBatchFrames(new Uint8Array(await (await pending).arrayBuffer()))).toHaveLength(1);
+    expect(decodeFrames(new Uint8Array(await (await pending).arrayBuffer()))).toHaveLength(1);
     await json("POST", post, encodeBatch(records("b")), BATCH);
     const one = await call("GET", `${post}?offset=0&maxBytes=1`);
-    expect(parseBatchFrames(new Uint8Array(await one.arrayBuffer()))).toHaveLength(1);
+    expect(decodeFrames(new Uint8Array(await one.arrayBuffer()))).toHaveLength(1);
   });
 
   it("validates its parameters", async () => {

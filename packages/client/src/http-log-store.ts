@@ -12,12 +12,15 @@
 import {
   type AppendResult,
   assertValidGroupId,
+  BATCH_CONTENT_TYPE,
+  BATCHES_CONTENT_TYPE,
   type BatchInfo,
   backoffMs,
   type CommittedOffset,
   type ConsumedRecord,
   DEFAULT_READ_MAX_BYTES,
   DEFAULT_TOPIC_CONFIG,
+  decodeFrames,
   EdgeLogError,
   type GroupDescription,
   type GroupHeartbeatRequest,
@@ -37,7 +40,6 @@ import {
   type TopicSpec,
   validateHeartbeat,
 } from "@edgelog/core";
-import { BATCH_CONTENT_TYPE, BATCHES_CONTENT_TYPE, parseFrames } from "./frames.ts";
 import { errorFromResponse, requestFailed } from "./http-errors.ts";
 import { LiveFeed } from "./live-feed.ts";
 import { SharedWaits } from "./shared-waits.ts";
@@ -280,7 +282,7 @@ export class HttpLogStore implements LogStore {
       `${partitionPath(tp)}/batches`,
       { query, accept: BATCHES_CONTENT_TYPE, signal: options.signal, timeoutMs: this.#timeoutMs + waitMs },
       async (response) => {
-        const batches = parseFrames(new Uint8Array(await response.arrayBuffer()));
+        const batches = decodeFrames(new Uint8Array(await response.arrayBuffer()));
         return {
           batches,
           highWatermark: offsetHeader(response, "edgelog-high-watermark"),

@@ -39,8 +39,12 @@ class RemoteEdgeLog extends EdgeLog {
   }
 }
 
+// The binary endpoints' content types and frame codec are core's, shared with the server.
 export {
+  BATCH_CONTENT_TYPE,
+  BATCHES_CONTENT_TYPE,
   type ConsumedRecord,
+  decodeFrames,
   decodeJson,
   decodeText,
   EdgeLog,
@@ -50,6 +54,5 @@ export {
   encodeJson,
   isEdgeLogError,
 } from "@edgelog/core";
-export { BATCH_CONTENT_TYPE, BATCHES_CONTENT_TYPE, parseFrames } from "./frames.ts";
 export { HttpLogStore, type HttpLogStoreOptions, type TailOptions } from "./http-log-store.ts";
 export { readSse, type SseEvent, SseParser } from "./sse.ts";

@@ -1,8 +1,7 @@
 // HttpLogStore against stub fetches: request shapes, error mapping (and its retriability), timeouts, aborts.
-import { EdgeLogError } from "@edgelog/core";
+import { EdgeLogError, encodeFrames } from "@edgelog/core";
 import { expectEdgeLogError, makeBatch } from "@edgelog/core/testing";
 import { describe, expect, it } from "vitest";
-import { encodeFrames } from "../src/frames.ts";
 import { HttpLogStore } from "../src/http-log-store.ts";
 
 interface Seen {

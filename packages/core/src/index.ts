@@ -12,6 +12,24 @@ export {
   type TopicToCreate,
 } from "./admin.ts";
 export {
+  type BatchBudget,
+  BatchBuilder,
+  recordTooLarge,
+  type SplitOptions,
+  soloBatchSize,
+  splitIntoBatches,
+} from "./codec/batch-builder.ts";
+export {
+  BATCH_CONTENT_TYPE,
+  BATCHES_CONTENT_TYPE,
+  type DecodeFramesOptions,
+  decodeFrames,
+  encodeFrames,
+  FRAME_HEADER_BYTES,
+  type Frame,
+  UNKNOWN_LOG_APPEND_TIME,
+} from "./codec/frames.ts";
+export {
   BATCH_FORMAT_VERSION,
   type BatchHeader,
   batchHeaderSize,

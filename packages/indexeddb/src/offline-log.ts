@@ -16,15 +16,14 @@
  */
 import { HttpLogStore } from "@edgelog/client";
 import {
+  BatchBuilder,
   backoffMs,
-  batchHeaderSize,
   type ConsumedRecord,
   DEFAULT_TOPIC_CONFIG,
   decodeBatch,
   EdgeLogError,
   type ErrorCode,
   encodeBatch,
-  encodedRecordSize,
   encodeJson,
   type GroupStateStore,
   isEdgeLogError,
@@ -33,6 +32,8 @@ import {
   partitionForKey,
   type RecordHeader,
   randomId,
+  recordTooLarge,
+  soloBatchSize,
   type TopicMetadata,
   type TopicPartition,
   toBytes,
@@ -712,11 +713,11 @@ class OfflineLogImpl implements OfflineLog {
       const records = await this.#localRecords(topic, from, Math.min(highWatermark, from + MAX_PLAN_RECORDS));
       const meta = await this.#upstreamTopic(topic);
       const batches: PlannedBatch[] = [];
-      const byPartition = new Map<number, { batch: PlannedBatch; base: number; size: number }>();
+      const byPartition = new Map<number, { batch: PlannedBatch; builder: BatchBuilder }>();
       // Keyless records stick to one partition per plan (Kafka's sticky partitioner, KIP-480).
       const sticky = meta === null ? 0 : Math.floor(Math.random() * meta.partitions);
       const maxBytes = Math.min(MAX_BATCH_BYTES, meta?.config["max.message.bytes"] ?? MAX_BATCH_BYTES);
-      const headerBytes = batchHeaderSize(state.producerId);
+      const budget = { producerId: state.producerId, maxBatchBytes: maxBytes };
       let to = from;
       for (const [offset, record] of records) {
         if (meta === null) {
@@ -736,10 +737,10 @@ class OfflineLogImpl implements OfflineLog {
           continue;
         }
         const partition = record.key === null ? sticky : partitionForKey(record.key, meta.partitions);
-        const alone = headerBytes + encodedRecordSize(record, record.timestamp);
+        const alone = soloBatchSize(record, budget.producerId);
         if (alone > maxBytes) {
           // Refused before sending, so it never takes a sequence and never blocks the rest.
-          const message = `record of ${alone} bytes exceeds the upstream max.message.bytes ${maxBytes}`;
+          const { message } = recordTooLarge(alone, maxBytes, { topic });
           batches.push({
             partition,
             epoch: 0,
@@ -753,10 +754,8 @@ class OfflineLogImpl implements OfflineLog {
         }
         const open = byPartition.get(partition);
         if (open !== undefined) {
-          const size = encodedRecordSize(record, open.base);
           // One batch per partition per plan: a full batch ends the plan here, the rest goes in the next one.
-          if (open.size + size > maxBytes) break;
-          open.size += size;
+          if (!open.builder.tryAdd(record)) break;
           open.batch.offsets.push(offset);
         } else {
           const batch: PlannedBatch = {
@@ -767,7 +766,9 @@ class OfflineLogImpl implements OfflineLog {
             status: "pending",
           };
           batches.push(batch);
-          byPartition.set(partition, { batch, base: record.timestamp, size: alone });
+          const builder = new BatchBuilder(budget);
+          builder.tryAdd(record);
+          byPartition.set(partition, { batch, builder });
         }
         to = offset + 1;
       }

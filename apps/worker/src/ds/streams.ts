@@ -9,7 +9,6 @@ import {
   DEFAULT_TOPIC_CONFIG,
   decodeBatch,
   EdgeLogError,
-  encodeBatch,
   isEdgeLogError,
   type LogRecord,
   type LogStore,
@@ -19,6 +18,7 @@ import {
   type StreamStore as StreamCommands,
   type StreamOutcome,
   type StreamState,
+  splitIntoBatches,
   streamExpired,
   type TopicMetadata,
   type TopicPartition,
@@ -29,8 +29,6 @@ import { topicForForkSource } from "./names.ts";
 const BATCH_TARGET_BYTES = 256 * 1024;
 /** A stream lives until deleted or expired (its TTL), so its topic keeps every record: no time retention. */
 const STREAM_TOPIC_CONFIG = { ...DEFAULT_TOPIC_CONFIG, "retention.ms": -1 };
-/** Per-record framing allowance when cutting batches. */
-const RECORD_OVERHEAD_BYTES = 32;
 
 export type StreamStore = LogStore & StreamCommands;
 
@@ -153,23 +151,17 @@ export async function dropStream(store: StreamStore, stream: FoundStream): Promi
   }
 }
 
-/** Records cut into encoded batches of about `BATCH_TARGET_BYTES`. */
+/**
+ * Records cut into encoded batches of at most `BATCH_TARGET_BYTES`, measured exactly; a larger record goes alone
+ * and the store judges it against the topic's `max.message.bytes`.
+ */
 export function toBatches(records: readonly LogRecord[]): Uint8Array[] {
-  const batches: Uint8Array[] = [];
-  let current: LogRecord[] = [];
-  let bytes = 0;
-  for (const record of records) {
-    const size = (record.value?.byteLength ?? 0) + RECORD_OVERHEAD_BYTES;
-    if (current.length > 0 && bytes + size > BATCH_TARGET_BYTES) {
-      batches.push(encodeBatch(current));
-      current = [];
-      bytes = 0;
-    }
-    current.push(record);
-    bytes += size;
-  }
-  if (current.length > 0) batches.push(encodeBatch(current));
-  return batches;
+  const budget = {
+    producerId: null,
+    maxBatchBytes: BATCH_TARGET_BYTES,
+    maxMessageBytes: Number.POSITIVE_INFINITY,
+  };
+  return splitIntoBatches(records, budget).map((batch) => batch.encode());
 }
 
 /** Creates the topic and the stream in it; `exists` when the topic was there (or appeared meanwhile). */

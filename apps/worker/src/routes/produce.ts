@@ -7,14 +7,13 @@
 import {
   type AppendResult,
   assertPartitionExists,
-  batchHeaderSize,
+  BatchBuilder,
   EdgeLogError,
-  encodeBatch,
-  encodedRecordSize,
-  type LogRecord,
   type ProducerStamp,
   partitionForKey,
+  recordTooLarge,
   requireTopic,
+  soloBatchSize,
   type TopicMetadata,
 } from "@edgelog/core";
 import type { Hono } from "hono";
@@ -133,9 +132,9 @@ function planBatches(
   random: () => number,
 ): PlannedBatch[] {
   const maxBytes = metadata.config["max.message.bytes"];
-  const headerBytes = batchHeaderSize(producer?.id ?? null);
+  const budget = { producerId: producer?.id ?? null, maxBatchBytes: maxBytes };
   const stickyPartition = keylessPartition(metadata.partitions, producer, random);
-  const groups = new Map<number, { indexes: number[]; records: LogRecord[]; bytes: number }>();
+  const groups = new Map<number, { indexes: number[]; builder: BatchBuilder }>();
 
   incoming.forEach(({ record, partition: explicit }, index) => {
     let partition: number;
@@ -147,23 +146,16 @@ function planBatches(
     } else {
       partition = stickyPartition;
     }
+    const alone = soloBatchSize(record, budget.producerId);
+    if (alone > maxBytes) throw recordTooLarge(alone, maxBytes, { topic: metadata.name, index });
     let group = groups.get(partition);
     if (group === undefined) {
-      group = { indexes: [], records: [], bytes: headerBytes };
+      group = { indexes: [], builder: new BatchBuilder(budget) };
       groups.set(partition, group);
     }
-    const base = group.records[0]?.timestamp ?? record.timestamp;
-    const recordBytes = encodedRecordSize(record, base);
-    if (headerBytes + encodedRecordSize(record, record.timestamp) > maxBytes) {
-      throw new EdgeLogError(
-        "MESSAGE_TOO_LARGE",
-        `record ${index} is larger than the topic's max.message.bytes (${maxBytes})`,
-        { context: { topic: metadata.name, index, maxBytes } },
-      );
-    }
     group.indexes.push(index);
-    group.records.push(record);
-    group.bytes += recordBytes;
+    // Added whatever the budget: an over-budget share is refused below, after every record has been checked.
+    group.builder.add(record);
   });
 
   return [...groups.entries()]
@@ -171,12 +163,13 @@ function planBatches(
     .map(([partition, group]) => {
       // One batch per partition is what makes a partition's share atomic; a share too big for one batch is
       // refused rather than split, because a split could half-succeed.
-      if (group.bytes > maxBytes) {
+      const sizeBytes = group.builder.sizeBytes;
+      if (sizeBytes > maxBytes) {
         throw new EdgeLogError(
           "MESSAGE_TOO_LARGE",
-          `the records for partition ${partition} encode to ${group.bytes} bytes, over the topic's ` +
+          `the records for partition ${partition} encode to ${sizeBytes} bytes, over the topic's ` +
             `max.message.bytes (${maxBytes}); send them in smaller requests`,
-          { context: { topic: metadata.name, partition, sizeBytes: group.bytes, maxBytes } },
+          { context: { topic: metadata.name, partition, sizeBytes, maxBytes } },
         );
       }
       let stamp: ProducerStamp | undefined;
@@ -190,7 +183,7 @@ function planBatches(
         }
         stamp = { producerId: producer.id, producerEpoch: producer.epoch, baseSequence };
       }
-      return { partition, indexes: group.indexes, batch: encodeBatch(group.records, stamp) };
+      return { partition, indexes: group.indexes, batch: group.builder.encode(stamp) };
     });
 }
 

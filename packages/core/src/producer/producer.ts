@@ -11,12 +11,8 @@
  * starts again at sequence 0 — KIP-360's recovery, applied per partition because the store keeps producer state
  * per partition.
  */
-import {
-  batchHeaderSize,
-  encodeBatch,
-  encodedRecordSize,
-  type ProducerStamp,
-} from "../codec/record-batch.ts";
+import { type BatchBudget, BatchBuilder, recordTooLarge } from "../codec/batch-builder.ts";
+import { batchHeaderSize, encodedRecordSize, type ProducerStamp } from "../codec/record-batch.ts";
 import { EdgeLogError, isEdgeLogError, isRetriable } from "../errors.ts";
 import type { MetadataCache } from "../metadata-cache.ts";
 import { type Partitioner, type PartitionerFactory, Partitioners } from "../partitioner/index.ts";
@@ -80,11 +76,8 @@ interface SendSlice {
 }
 
 interface PendingBatch {
-  readonly records: LogRecord[];
+  readonly builder: BatchBuilder;
   readonly slices: SendSlice[];
-  readonly baseTimestamp: number;
-  readonly limitBytes: number;
-  sizeBytes: number;
 }
 
 interface PartitionLane {
@@ -201,16 +194,12 @@ export class Producer {
       // alone (as with Kafka's `batch.size`); MESSAGE_TOO_LARGE is about `max.message.bytes`
       // (docs/semantics.md §A3).
       const limit = metadata.config["max.message.bytes"];
+      const headerBytes = batchHeaderSize(this.#stampId());
       for (const message of messages) {
         const record = toLogRecord(message, now);
         const sizeBytes = encodedRecordSize(record, record.timestamp);
-        if (batchHeaderSize(this.#stampId()) + sizeBytes > limit) {
-          throw new EdgeLogError(
-            "MESSAGE_TOO_LARGE",
-            `a record of ${sizeBytes} bytes does not fit in a batch of at most ${limit} bytes for topic "${topic}"`,
-            { context: { topic, sizeBytes, maxBytes: limit } },
-          );
-        }
+        // The size of the batch the record would take alone (core's `soloBatchSize`), header measured once.
+        if (headerBytes + sizeBytes > limit) throw recordTooLarge(headerBytes + sizeBytes, limit, { topic });
         const partition =
           message.partition ??
           this.#partitioner({ topic, partitionCount: metadata.partitions, key: record.key, sizeBytes });
@@ -228,7 +217,7 @@ export class Producer {
     }>[] = [];
     for (const run of consecutiveRuns(planned)) {
       const tp = { topic: run.topic.name, partition: run.partition };
-      for (const slice of this.#enqueue(tp, this.#limitFor(run.topic), run.records)) {
+      for (const slice of this.#enqueue(tp, this.#budgetFor(run.topic), run.records)) {
         results.push(slice.then((r) => ({ tp, ...r })));
       }
     }
@@ -254,8 +243,11 @@ export class Producer {
     return this.#idempotent ? this.#producerId : null;
   }
 
-  #limitFor(topic: TopicMetadata): number {
-    return Math.min(this.#maxBatchBytes, topic.config["max.message.bytes"]);
+  #budgetFor(topic: TopicMetadata): BatchBudget {
+    return {
+      producerId: this.#stampId(),
+      maxBatchBytes: Math.min(this.#maxBatchBytes, topic.config["max.message.bytes"]),
+    };
   }
 
   #lane(tp: TopicPartition): PartitionLane {
@@ -271,7 +263,7 @@ export class Producer {
   /** Adds one send's records for one partition to its lane; one promise per batch they land in. */
   #enqueue(
     tp: TopicPartition,
-    limitBytes: number,
+    budget: BatchBudget,
     records: readonly LogRecord[],
   ): Promise<{ baseOffset: number; lastOffset: number; append: AppendResult }>[] {
     const lane = this.#lane(tp);
@@ -280,32 +272,23 @@ export class Producer {
     const closeSlice = (batch: PendingBatch, end: number): void => {
       const recordCount = end - sliceStart;
       if (recordCount === 0) return;
-      const firstIndex = batch.records.length - recordCount;
+      const firstIndex = batch.builder.recordCount - recordCount;
       slices.push(
         new Promise((resolve, reject) => batch.slices.push({ firstIndex, recordCount, resolve, reject })),
       );
       sliceStart = end;
     };
     records.forEach((record, i) => {
-      let batch = lane.open;
-      const size = batch === null ? 0 : encodedRecordSize(record, batch.baseTimestamp);
-      if (batch !== null && batch.sizeBytes + size > batch.limitBytes) {
-        closeSlice(batch, i);
-        lane.ready.push(batch);
-        batch = null;
+      const open = lane.open;
+      if (open?.builder.tryAdd(record)) return;
+      // The open batch is full (its budget is the one of the send that opened it): it is ready to go.
+      if (open !== null) {
+        closeSlice(open, i);
+        lane.ready.push(open);
       }
-      if (batch === null) {
-        batch = {
-          records: [],
-          slices: [],
-          baseTimestamp: record.timestamp,
-          limitBytes,
-          sizeBytes: batchHeaderSize(this.#stampId()),
-        };
-        lane.open = batch;
-      }
-      batch.records.push(record);
-      batch.sizeBytes += encodedRecordSize(record, batch.baseTimestamp);
+      const batch: PendingBatch = { builder: new BatchBuilder(budget), slices: [] };
+      batch.builder.tryAdd(record);
+      lane.open = batch;
     });
     if (lane.open !== null) closeSlice(lane.open, records.length);
     if (lane.ready.length > 0) this.#drain(lane);
@@ -358,7 +341,7 @@ export class Producer {
         this.#newEpoch(lane);
         return this.#append(lane, batch);
       });
-      lane.nextSequence = (lane.nextSequence + batch.records.length) % SEQUENCE_MODULUS;
+      lane.nextSequence = (lane.nextSequence + batch.builder.recordCount) % SEQUENCE_MODULUS;
       for (const slice of batch.slices) {
         const baseOffset = append.baseOffset + slice.firstIndex;
         slice.resolve({ baseOffset, lastOffset: baseOffset + slice.recordCount - 1, append });
@@ -374,7 +357,7 @@ export class Producer {
     const stamp: ProducerStamp | undefined = this.#idempotent
       ? { producerId: this.#producerId, producerEpoch: lane.epoch, baseSequence: lane.nextSequence }
       : undefined;
-    const bytes = encodeBatch(batch.records, stamp);
+    const bytes = batch.builder.encode(stamp);
     return withRetry(() => this.#store.append(lane.tp, bytes), this.#retry);
   }
 
