@@ -15,6 +15,7 @@ import {
 import type { ServerEnv } from "./env.ts";
 import { handleError, handleNotFound } from "./errors.ts";
 import { SSE_KEEP_ALIVE_MS } from "./limits.ts";
+import { matchedPrefix } from "./mount.ts";
 import { route } from "./route.ts";
 import { batchRoutes } from "./routes/batches.ts";
 import { fetchRoutes } from "./routes/fetch.ts";
@@ -75,6 +76,7 @@ export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E
     c.set("store", storeFor(c.env));
     c.set("now", now);
     c.set("random", random);
+    c.set("mountPath", matchedPrefix(c));
     await next();
   });
   // Durable Streams answer every /ds request themselves, with the protocol's own CORS and headers.
@@ -96,5 +98,8 @@ export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E
   offsetRoutes(app);
   groupRoutes(app);
   waitRoutes(app);
+  // A host that mounts the app keeps its own not-found handler (Hono uses the outer app's), so unknown paths of
+  // the API answer the API's 404 here; at the root this is the same answer `notFound` gives.
+  app.all("/v1/*", handleNotFound);
   return app;
 }

@@ -9,7 +9,13 @@ import type { ServerEnv } from "./env.ts";
 
 export interface AppEnv {
   Bindings: ServerEnv;
-  Variables: { store: LogStore; now: () => number; random: () => number };
+  Variables: {
+    store: LogStore;
+    now: () => number;
+    random: () => number;
+    /** The path the app is mounted under, as sent: `""` when it serves the root (see `mount.ts`). */
+    mountPath: string;
+  };
 }
 
 /** Where a partition's Durable Object lives (a location hint such as `wnam`). */
