@@ -5,7 +5,6 @@ export default defineConfig({
   test: {
     projects: [
       "packages/*",
-      "apps/worker",
       "apps/bench",
       "apps/worker/vitest.workerd.config.ts",
       "packages/indexeddb/vitest.browser.config.ts",

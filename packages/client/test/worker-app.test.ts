@@ -1,115 +1,86 @@
-// The round trips against the real Worker app (apps/worker/src/app.ts) in-process over a MemoryStore. The app is
-// imported by URL at run time, so the client's typecheck does not pull the Worker's sources into this project;
-// while the app is missing or incomplete the suite is skipped and the reason printed.
-import { DEFAULT_TOPIC_CONFIG, type LogStore, MemoryStore } from "@edgelog/core";
+// HttpLogStore against the real server app (`@edgelog/server`) in-process over a MemoryStore: the shared store
+// conformance suite, the HTTP round trips, and consumer groups through the server's coordinator.
+import { DEFAULT_TOPIC_CONFIG, MemoryStore } from "@edgelog/core";
 import { expectEdgeLogError, runLogStoreConformance } from "@edgelog/core/testing";
+import { createApp } from "@edgelog/server";
 import { describe, expect, it } from "vitest";
 import { HttpLogStore } from "../src/index.ts";
 import { runRoundTrips } from "./support/round-trip-suite.ts";
 
-interface WorkerAppModule {
-  createApp(options: { store: (env: unknown) => LogStore }): {
-    fetch(request: Request, env?: unknown): Response | Promise<Response>;
-  };
-}
+runRoundTrips("Worker app", {
+  createStore: () => new MemoryStore(),
+  fetchFor: (store) => {
+    const worker = createApp({ store: () => store });
+    // A fresh env object per server: the app keeps one store per env.
+    const env = {};
+    return async (input, init) => worker.fetch(new Request(input, init), env);
+  },
+});
 
-const appUrl = new URL("../../../apps/worker/src/app.ts", import.meta.url).href;
-let app: WorkerAppModule | null = null;
-let unavailable = "";
-try {
-  app = (await import(/* @vite-ignore */ appUrl)) as WorkerAppModule;
-} catch (error) {
-  unavailable = error instanceof Error ? error.message : String(error);
-}
-
-if (app === null) {
-  describe("HttpLogStore round trips: Worker app", () => {
-    it.skip(`Worker app not importable yet: ${unavailable.slice(0, 160)}`, () => {});
-  });
-} else {
-  const { createApp } = app;
-  runRoundTrips("Worker app", {
-    createStore: () => new MemoryStore(),
-    fetchFor: (store) => {
-      const worker = createApp({ store: () => store });
-      // A fresh env object per server: the app keeps one store per env.
-      const env = {};
-      return async (input, init) => worker.fetch(new Request(input, init), env);
-    },
-  });
-}
-
-if (app !== null) {
-  const { createApp } = app;
-  describe("HttpLogStore consumer groups against the Worker app", () => {
-    const setup = () => {
-      const memory = new MemoryStore();
-      const worker = createApp({ store: () => memory });
-      const env = {};
-      const store = new HttpLogStore({
-        url: "http://edgelog.test",
-        fetch: async (input, init) => worker.fetch(new Request(input, init), env),
-      });
-      return { memory, store };
-    };
-
-    it("heartbeats, commits as a member, fetches, describes, lists and deletes through the server's coordinator", async () => {
-      const { memory, store } = setup();
-      await memory.createTopic({ name: "orders", partitions: 2, config: DEFAULT_TOPIC_CONFIG });
-      const m = await store.groupHeartbeat("g", { memberId: "m", memberEpoch: 0, topics: ["orders"] });
-      expect(m.assignment).toEqual([{ topic: "orders", partitions: [0, 1] }]);
-      await store.commitOffsets("g", [{ topic: "orders", partition: 1, offset: 7, metadata: "note" }], {
-        memberId: "m",
-        memberEpoch: m.memberEpoch,
-      });
-      await expectEdgeLogError(
-        store.commitOffsets("g", [{ topic: "orders", partition: 0, offset: 1, metadata: null }], {
-          memberId: "m",
-          memberEpoch: m.memberEpoch - 1,
-        }),
-        "STALE_MEMBER_EPOCH",
-      );
-      expect(await store.fetchOffsets("g")).toEqual([
-        { topic: "orders", partition: 1, offset: 7, metadata: "note" },
-      ]);
-      expect(await store.fetchOffsets("g", ["orders"])).toEqual(await memory.fetchOffsets("g"));
-      const described = await store.describeGroup("g");
-      expect(described).toMatchObject({ groupId: "g", state: "Stable" });
-      expect(described.members[0]).toMatchObject({ memberId: "m", memberEpoch: m.memberEpoch });
-      expect(await store.listGroups()).toEqual(["g"]);
-      await expectEdgeLogError(store.deleteGroup("g"), "NON_EMPTY_GROUP");
-      await store.groupHeartbeat("g", { memberId: "m", memberEpoch: -1 });
-      await store.deleteGroup("g");
-      await expectEdgeLogError(store.describeGroup("g"), "GROUP_ID_NOT_FOUND");
-      await store.close();
+describe("HttpLogStore consumer groups against the Worker app", () => {
+  const setup = () => {
+    const memory = new MemoryStore();
+    const worker = createApp({ store: () => memory });
+    const env = {};
+    const store = new HttpLogStore({
+      url: "http://edgelog.test",
+      fetch: async (input, init) => worker.fetch(new Request(input, init), env),
     });
-  });
-}
-
-if (app !== null) {
-  const { createApp } = app;
-  // The client-facing contract, checked by the same suite as every other store: HttpLogStore over the Worker
-  // app over a MemoryStore. Group state and Durable Streams commands stay on the server (the HTTP API exposes
-  // them only as heartbeats and /ds), so those capabilities are declared absent. "Reopening" is a new client on
-  // the same server: what the server holds must be there for it.
-  const servers = new WeakMap<HttpLogStore, typeof fetch>();
-  const clientOf = (serverFetch: typeof fetch): HttpLogStore => {
-    const store = new HttpLogStore({ url: "http://edgelog.test", fetch: serverFetch });
-    servers.set(store, serverFetch);
-    return store;
+    return { memory, store };
   };
-  runLogStoreConformance("HttpLogStore (Worker app over MemoryStore)", {
-    capabilities: { groupState: false, streams: false },
-    createStore: () => {
-      const worker = createApp({ store: () => new MemoryStore() });
-      const env = {};
-      return clientOf(async (input, init) => worker.fetch(new Request(input, init), env));
-    },
-    reopenStore: async (store) => {
-      const serverFetch = servers.get(store as HttpLogStore);
-      if (serverFetch === undefined) throw new Error("not a store of this suite");
-      await store.close();
-      return clientOf(serverFetch);
-    },
+
+  it("heartbeats, commits as a member, fetches, describes, lists and deletes through the server's coordinator", async () => {
+    const { memory, store } = setup();
+    await memory.createTopic({ name: "orders", partitions: 2, config: DEFAULT_TOPIC_CONFIG });
+    const m = await store.groupHeartbeat("g", { memberId: "m", memberEpoch: 0, topics: ["orders"] });
+    expect(m.assignment).toEqual([{ topic: "orders", partitions: [0, 1] }]);
+    await store.commitOffsets("g", [{ topic: "orders", partition: 1, offset: 7, metadata: "note" }], {
+      memberId: "m",
+      memberEpoch: m.memberEpoch,
+    });
+    await expectEdgeLogError(
+      store.commitOffsets("g", [{ topic: "orders", partition: 0, offset: 1, metadata: null }], {
+        memberId: "m",
+        memberEpoch: m.memberEpoch - 1,
+      }),
+      "STALE_MEMBER_EPOCH",
+    );
+    expect(await store.fetchOffsets("g")).toEqual([
+      { topic: "orders", partition: 1, offset: 7, metadata: "note" },
+    ]);
+    expect(await store.fetchOffsets("g", ["orders"])).toEqual(await memory.fetchOffsets("g"));
+    const described = await store.describeGroup("g");
+    expect(described).toMatchObject({ groupId: "g", state: "Stable" });
+    expect(described.members[0]).toMatchObject({ memberId: "m", memberEpoch: m.memberEpoch });
+    expect(await store.listGroups()).toEqual(["g"]);
+    await expectEdgeLogError(store.deleteGroup("g"), "NON_EMPTY_GROUP");
+    await store.groupHeartbeat("g", { memberId: "m", memberEpoch: -1 });
+    await store.deleteGroup("g");
+    await expectEdgeLogError(store.describeGroup("g"), "GROUP_ID_NOT_FOUND");
+    await store.close();
   });
-}
+});
+
+// The client-facing contract, checked by the same suite as every other store. Group state and Durable Streams
+// commands stay on the server (the HTTP API exposes them only as heartbeats and /ds), so those capabilities are
+// declared absent. "Reopening" is a new client of the same server: what the server holds must be there for it.
+const servers = new WeakMap<HttpLogStore, typeof fetch>();
+const clientOf = (serverFetch: typeof fetch): HttpLogStore => {
+  const store = new HttpLogStore({ url: "http://edgelog.test", fetch: serverFetch });
+  servers.set(store, serverFetch);
+  return store;
+};
+runLogStoreConformance("HttpLogStore (server app over MemoryStore)", {
+  capabilities: { groupState: false, streams: false },
+  createStore: () => {
+    const worker = createApp({ store: () => new MemoryStore() });
+    const env = {};
+    return clientOf(async (input, init) => worker.fetch(new Request(input, init), env));
+  },
+  reopenStore: async (store) => {
+    const serverFetch = servers.get(store as HttpLogStore);
+    if (serverFetch === undefined) throw new Error("not a store of this suite");
+    await store.close();
+    return clientOf(serverFetch);
+  },
+});

@@ -4,19 +4,13 @@
  * logs of one name. The upstream is the Worker app itself, run in the page over a MemoryStore (a Worker cannot be
  * reached from the browser test); the `fetch` option routes requests to it.
  */
-import { DEFAULT_TOPIC_CONFIG, decodeBatch, decodeText, type LogStore, MemoryStore } from "@edgelog/core";
+import { DEFAULT_TOPIC_CONFIG, decodeBatch, decodeText, MemoryStore } from "@edgelog/core";
+import { createApp } from "@edgelog/server";
 import { expect, it } from "vitest";
 import { openOfflineLog } from "../src/index.ts";
 
-const WORKER_APP: string = new URL("../../../apps/worker/src/app.ts", import.meta.url).href;
-
 /** The Worker app over a MemoryStore with a `clicks` topic, and a `fetch` that routes requests to it. */
 async function upstreamApp(partitions: number) {
-  const { createApp } = (await import(/* @vite-ignore */ WORKER_APP)) as {
-    createApp(options: { store: () => LogStore }): {
-      fetch(request: Request, env: unknown): Response | Promise<Response>;
-    };
-  };
   const upstream = new MemoryStore();
   await upstream.createTopic({ name: "clicks", partitions, config: DEFAULT_TOPIC_CONFIG });
   const app = createApp({ store: () => upstream });

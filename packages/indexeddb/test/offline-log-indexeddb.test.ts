@@ -4,17 +4,10 @@
  * "tab" (a second store instance on the same database), with the Worker app in-process as the upstream.
  */
 import "fake-indexeddb/auto";
-import { DEFAULT_TOPIC_CONFIG, decodeBatch, decodeText, type LogStore, MemoryStore } from "@edgelog/core";
+import { DEFAULT_TOPIC_CONFIG, decodeBatch, decodeText, MemoryStore } from "@edgelog/core";
+import { createApp } from "@edgelog/server";
 import { expect, it } from "vitest";
 import { IndexedDbLogStore, openOfflineLog } from "../src/index.ts";
-
-/** Loaded by a computed path so tsc (rootDir: this package) does not follow it; vitest resolves it. */
-const WORKER_APP: string = new URL("../../../apps/worker/src/app.ts", import.meta.url).href;
-const { createApp } = (await import(/* @vite-ignore */ WORKER_APP)) as {
-  createApp(options: { store: () => LogStore }): {
-    fetch(request: Request, env: unknown): Response | Promise<Response>;
-  };
-};
 
 it("survives a crash mid-sync on IndexedDB and delivers exactly once, with a second tab appending", async () => {
   const upstream = new MemoryStore();

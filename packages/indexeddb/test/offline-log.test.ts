@@ -4,17 +4,9 @@
  * per-key order and nothing lost across offline periods, lost responses, crashes, refusals, tabs and epoch bumps.
  */
 import { DEFAULT_TOPIC_CONFIG, decodeBatch, decodeText, type LogStore, MemoryStore } from "@edgelog/core";
+import { createApp } from "@edgelog/server";
 import { describe, expect, it } from "vitest";
 import { handleSyncEvent, OUTBOX_STATE_ID, openOfflineLog, REFUSED_PREFIX } from "../src/index.ts";
-
-/** The Worker app, loaded by a computed path: vitest resolves it, while tsc (whose rootDir is this package)
- * does not follow it. The proper fix is a project reference to apps/worker. */
-const WORKER_APP: string = new URL("../../../apps/worker/src/app.ts", import.meta.url).href;
-const { createApp } = (await import(/* @vite-ignore */ WORKER_APP)) as {
-  createApp(options: { store: () => LogStore }): {
-    fetch(request: Request, env: unknown): Response | Promise<Response>;
-  };
-};
 
 let seq = 0;
 const uniqueName = (): string => `test-${++seq}-${Math.random().toString(36).slice(2)}`;

@@ -2,16 +2,10 @@
  * Following upstream into a local replica: live copying, upstream offsets kept, resuming after a restart without
  * gaps or repeats, and going on after the network returns.
  */
-import { DEFAULT_TOPIC_CONFIG, encodeBatch, type LogStore, MemoryStore } from "@edgelog/core";
+import { DEFAULT_TOPIC_CONFIG, encodeBatch, MemoryStore } from "@edgelog/core";
+import { createApp } from "@edgelog/server";
 import { describe, expect, it } from "vitest";
 import { openOfflineLog, REPLICA_PREFIX } from "../src/index.ts";
-
-const WORKER_APP: string = new URL("../../../apps/worker/src/app.ts", import.meta.url).href;
-const { createApp } = (await import(/* @vite-ignore */ WORKER_APP)) as {
-  createApp(options: { store: () => LogStore }): {
-    fetch(request: Request, env: unknown): Response | Promise<Response>;
-  };
-};
 
 const enc = new TextEncoder();
 const text = new TextDecoder();

@@ -8,7 +8,7 @@
  * made here maps back to its path. Topics of `/v1` that start with `_` but are not such an escape have no path.
  */
 
-/** Where the protocol is mounted. */
+/** Where the protocol sits in the app (under the app's own mount path, if any). */
 export const DS_PREFIX = "/ds/";
 /** Topic names are 1–249 characters (docs/http-api.md "Topics"). */
 export const MAX_TOPIC_NAME_LENGTH = 249;
@@ -67,8 +67,11 @@ export function streamForTopic(topic: string): string | null {
   }
 }
 
-/** The topic of the stream a `Stream-Forked-From` value names: a path on this server (with or without `/ds`). */
-export function topicForForkSource(forkedFrom: string): string | null {
+/**
+ * The topic of the stream a `Stream-Forked-From` value names: a path on this server (with or without the
+ * `/ds/` prefix, which is `dsPrefix` when the app is mounted under a path of its own).
+ */
+export function topicForForkSource(forkedFrom: string, dsPrefix: string = DS_PREFIX): string | null {
   let path = forkedFrom;
   if (/^https?:\/\//i.test(path)) {
     try {
@@ -77,7 +80,7 @@ export function topicForForkSource(forkedFrom: string): string | null {
       return null;
     }
   }
-  if (path.startsWith(DS_PREFIX)) path = path.slice(DS_PREFIX.length);
+  if (path.startsWith(dsPrefix)) path = path.slice(dsPrefix.length);
   else if (path.startsWith("/")) path = path.slice(1);
   return topicForStream(path);
 }

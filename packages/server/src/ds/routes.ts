@@ -64,7 +64,9 @@ async function handle(c: Ctx, options: DurableStreamsOptions): Promise<Response>
   const store = c.get("store");
   if (!supportsStreams(store)) return text(501, "this store does not support Durable Streams");
   const url = new URL(c.req.url);
-  const path = url.pathname.slice(DS_PREFIX.length);
+  // Under the app's mount path, if the host mounted it under one of its own.
+  const dsPrefix = `${c.get("mountPath")}${DS_PREFIX}`;
+  const path = url.pathname.slice(dsPrefix.length);
   // The protocol reserves `__ds` for its optional subscription and JWKS APIs, which edgelog does not offer:
   // such a path is never a stream.
   if (path === RESERVED_PREFIX || path.startsWith(`${RESERVED_PREFIX}/`)) {
@@ -75,7 +77,8 @@ async function handle(c: Ctx, options: DurableStreamsOptions): Promise<Response>
   }
   const topic = topicForStream(path);
   if (topic === null) return bad("the stream path is empty or too long for a topic name");
-  const request: StreamRequest = { c, store, url, path, topic, now: c.get("now")(), options };
+  const scope = { store, dsPrefix };
+  const request: StreamRequest = { c, scope, url, path, topic, now: c.get("now")(), options };
   switch (method) {
     case "PUT":
       return create(request);
@@ -95,7 +98,7 @@ async function handle(c: Ctx, options: DurableStreamsOptions): Promise<Response>
 // ── HEAD and DELETE ─────────────────────────────────────────────────────────────────────────────────────────
 
 async function head(r: StreamRequest): Promise<Response> {
-  const found = await findStream(r.store, r.topic, r.now, false);
+  const found = await findStream(r.scope, r.topic, r.now, false);
   if (found.kind === "missing") return new Response(null, { status: 404 });
   if (found.kind === "gone") return new Response(null, { status: 410 });
   const { state, highWatermark, topic } = found.stream;
@@ -112,9 +115,9 @@ async function head(r: StreamRequest): Promise<Response> {
 }
 
 async function remove(r: StreamRequest): Promise<Response> {
-  const found = await findStream(r.store, r.topic, r.now, false);
+  const found = await findStream(r.scope, r.topic, r.now, false);
   if (found.kind === "missing") return text(404, "stream not found");
   if (found.kind === "gone") return text(410, "stream deleted");
-  await deleteStream(r.store, found.stream);
+  await deleteStream(r.scope, found.stream);
   return new Response(null, { status: 204 });
 }

@@ -21,6 +21,7 @@ import {
   LOCATION_HINTS,
   type PartitionPlacement,
 } from "../context.ts";
+import { DS_PREFIX } from "../ds/names.ts";
 import { deleteStreamTopic, supportsStreams } from "../ds/streams.ts";
 import { invalidRequest } from "../errors.ts";
 import { limitBody } from "../limits.ts";
@@ -92,8 +93,9 @@ export function topicRoutes(app: Hono<AppEnv>): void {
       const store = c.var.store;
       const metadata = await requireTopic(store, pathParam(c, "topic"));
       // A Durable Streams fork counts against its source (ds/streams.ts): delete it the way /ds would.
-      if (supportsStreams(store) && metadata.partitions === 1) await deleteStreamTopic(store, metadata);
-      else await store.deleteTopic(metadata.name);
+      if (supportsStreams(store) && metadata.partitions === 1) {
+        await deleteStreamTopic({ store, dsPrefix: `${c.var.mountPath}${DS_PREFIX}` }, metadata);
+      } else await store.deleteTopic(metadata.name);
       return c.body(null, 204);
     },
   });

@@ -1,14 +1,15 @@
 /**
  * @module
- * `GET /ds/{path}`: catch-up reads, long-polls and SSE over the stream's topic. A read returns the records
- * from the requested position on, within `CHUNK_MAX_BYTES` of whole batches: a JSON array for JSON streams,
- * the bytes for others.
+ * `GET /ds/{path}`: catch-up reads, long-polls and SSE. This module parses the query, asks `read-stream.ts` for
+ * the records, and shapes the answer: a JSON array for JSON streams, the bytes for others; the offset, up-to-date,
+ * closed and cursor headers, the ETag (304 on a match); SSE events.
  */
 import { EdgeLogError, type StreamState } from "@edgelog/core";
 import { toBase64 } from "../json-records.ts";
-import { bad, etag, type StreamRequest, text } from "./http.ts";
+import { bad, etag, refusedResponse, type StreamRequest } from "./http.ts";
 import { encodeStreamOffset, parseStreamOffset, type StreamOffsetSpec } from "./offsets.ts";
-import { type FoundStream, findStream, readChunk } from "./streams.ts";
+import { followStream, openRead, readCatchUp } from "./read-stream.ts";
+import type { FoundStream } from "./streams.ts";
 import {
   CACHEABLE,
   concatBytes,
@@ -20,13 +21,6 @@ import {
   responseCursor,
   sseEvent,
 } from "./wire.ts";
-
-/**
- * Bytes of batches one response (or SSE data event) carries. The protocol lets the server chunk, and clients
- * that follow `Stream-Up-To-Date` read on; generous, because `@durable-streams/client` 0.2.7 with `live: false`
- * stops after its first response whatever `Stream-Up-To-Date` says. Well under a Workers RPC message (32 MiB).
- */
-export const CHUNK_MAX_BYTES = 4 * 1024 * 1024;
 
 function parseOffsetParam(
   url: URL,
@@ -53,16 +47,10 @@ export async function read(r: StreamRequest): Promise<Response> {
   if ((live === "long-poll" || live === "sse") && offset.spec === undefined) {
     return bad(`live=${live} needs an offset`);
   }
-  const found = await findStream(r.store, r.topic, r.now, true);
-  if (found.kind === "missing") return text(404, "stream not found");
-  if (found.kind === "gone") return text(410, "stream deleted");
-  const stream = found.stream;
-  const { state, highWatermark, logStartOffset } = stream;
-  let start: number;
-  if (offset.spec === undefined || offset.spec === "start") start = logStartOffset;
-  else if (offset.spec === "now") start = highWatermark;
-  else start = Math.min(offset.spec, highWatermark);
-  if (start < logStartOffset) return text(410, "that offset is before the retained data");
+  const opened = await openRead(r.scope, r.topic, offset.spec, r.now);
+  if (opened.kind === "refused") return refusedResponse(opened);
+  const { stream, start } = opened;
+  const { state, highWatermark } = stream;
 
   if (live === "sse") return sse(r, stream, start, cursor);
   if (offset.spec === "now" && live !== "long-poll") {
@@ -78,39 +66,36 @@ export async function read(r: StreamRequest): Promise<Response> {
     });
   }
   const longPoll = live === "long-poll";
-  let chunk = await readChunk(r.store, r.topic, start, { maxBytes: CHUNK_MAX_BYTES, maxWaitMs: 0 });
-  let closed = state.closed;
-  if (longPoll && chunk.values.length === 0 && start >= chunk.highWatermark) {
-    if (closed) {
+  const read = await readCatchUp(
+    r.scope,
+    stream,
+    start,
+    longPoll ? { waitMs: r.options.longPollTimeoutMs, signal: c.req.raw.signal, now: c.get("now") } : null,
+  );
+  switch (read.kind) {
+    case "refused":
+      return refusedResponse(read);
+    case "closed-tail":
       return new Response(null, {
         status: 204,
         headers: { [H.nextOffset]: encodeStreamOffset(start), [H.upToDate]: "true", [H.closed]: "true" },
       });
-    }
-    chunk = await readChunk(r.store, r.topic, start, {
-      maxBytes: CHUNK_MAX_BYTES,
-      maxWaitMs: r.options.longPollTimeoutMs,
-      signal: c.req.raw.signal,
-    });
-    const after = await findStream(r.store, r.topic, c.get("now")(), true);
-    if (after.kind === "missing") return text(404, "stream not found");
-    if (after.kind === "gone") return text(410, "stream deleted");
-    closed = after.stream.state.closed;
-    if (chunk.values.length === 0) {
-      const atTail = start >= after.stream.highWatermark;
+    case "timed-out":
       return new Response(null, {
         status: 204,
         headers: {
           [H.nextOffset]: encodeStreamOffset(start),
           [H.upToDate]: "true",
           [H.cursor]: responseCursor(cursor, c.get("now")(), c.get("random")),
-          ...(closed && atTail ? { [H.closed]: "true" } : {}),
+          ...(read.closedAtTail ? { [H.closed]: "true" } : {}),
         },
       });
-    }
+    case "chunk":
+      break;
   }
+  const { chunk } = read;
   const upToDate = chunk.nextOffset >= chunk.highWatermark;
-  const closedAtEnd = closed && upToDate;
+  const closedAtEnd = read.closed && upToDate;
   const tag = etag(stream.topic.topicId, offset.raw ?? "-1", chunk.nextOffset, closedAtEnd);
   if (c.req.header("If-None-Match") === tag)
     return new Response(null, { status: 304, headers: { ETag: tag } });
@@ -127,12 +112,12 @@ export async function read(r: StreamRequest): Promise<Response> {
 }
 
 /**
- * SSE (§C5): each chunk read is one `data` event followed by its own `control` event; at the tail the stream
- * waits (a keep-alive control after each empty wait), ends with `streamClosed` once the stream is closed and
+ * SSE (§C5): each step of `followStream` is one `data` event (when it read values) followed by its own `control`
+ * event (a keep-alive after an empty wait); the stream ends with `streamClosed` once the stream is closed and
  * read to its end, and otherwise after `sseMaxConnectionMs`, for the client to resume.
  */
 function sse(r: StreamRequest, stream: FoundStream, start: number, cursor: string | undefined): Response {
-  const { c, store, topic, options } = r;
+  const { c, options } = r;
   const { state } = stream;
   const base64 = !isTextual(state.contentType);
   const json = isJson(state.contentType);
@@ -141,9 +126,14 @@ function sse(r: StreamRequest, stream: FoundStream, start: number, cursor: strin
   const abort = new AbortController();
   const onClientGone = (): void => abort.abort(new EdgeLogError("REQUEST_TIMED_OUT", "the client went away"));
   c.req.raw.signal.addEventListener("abort", onClientGone, { once: true });
-  const deadline = Date.now() + options.sseMaxConnectionMs;
   const now = c.get("now");
   const random = c.get("random");
+  const steps = followStream(r.scope, r.topic, start, {
+    waitMs: options.longPollTimeoutMs,
+    deadline: Date.now() + options.sseMaxConnectionMs,
+    signal: abort.signal,
+    now,
+  });
 
   const control = (next: number, upToDate: boolean, closed: boolean): string => {
     const fields: Record<string, unknown> = { streamNextOffset: encodeStreamOffset(next) };
@@ -154,8 +144,6 @@ function sse(r: StreamRequest, stream: FoundStream, start: number, cursor: strin
     }
     return sseEvent("control", JSON.stringify(fields));
   };
-  let offset = start;
-  let wait = 0;
   const finish = (controller: ReadableStreamDefaultController<Uint8Array>): void => {
     c.req.raw.signal.removeEventListener("abort", onClientGone);
     try {
@@ -165,33 +153,26 @@ function sse(r: StreamRequest, stream: FoundStream, start: number, cursor: strin
     }
   };
 
-  // One chunk per pull: a reader that does not keep up holds the stream back instead of filling memory.
+  // One step per pull: a reader that does not keep up holds the stream back instead of filling memory.
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
-        const chunk = await readChunk(store, topic, offset, {
-          maxBytes: CHUNK_MAX_BYTES,
-          maxWaitMs: wait,
-          signal: abort.signal,
-        });
-        const found = await findStream(store, topic, now(), true);
-        if (found.kind !== "found") return finish(controller);
-        const closed = found.stream.state.closed;
+        const next = await steps.next();
+        if (next.done === true) return finish(controller);
+        const step = next.value;
         // A data event and its control event go out in one write, so no reader sees one without the other.
         let events = "";
-        if (chunk.values.length > 0) {
+        if (step.values.length > 0) {
           let payload: string;
-          if (base64) payload = toBase64(concatBytes(chunk.values));
-          else if (json) payload = jsonArrayOf(chunk.values);
-          else payload = decoder.decode(concatBytes(chunk.values));
+          if (base64) payload = toBase64(concatBytes(step.values));
+          else if (json) payload = jsonArrayOf(step.values);
+          else payload = decoder.decode(concatBytes(step.values));
           events += sseEvent("data", payload);
-          offset = chunk.nextOffset;
         }
-        const upToDate = offset >= Math.max(chunk.highWatermark, found.stream.highWatermark);
-        const done = closed && upToDate;
-        controller.enqueue(encoder.encode(events + control(offset, upToDate, done)));
-        if (done || Date.now() >= deadline) return finish(controller);
-        wait = upToDate ? Math.min(options.longPollTimeoutMs, Math.max(1, deadline - Date.now())) : 0;
+        controller.enqueue(
+          encoder.encode(events + control(step.nextOffset, step.upToDate, step.closedAtEnd)),
+        );
+        if (step.last) return finish(controller);
       } catch (error) {
         if (!abort.signal.aborted) console.error("edgelog worker: /ds SSE failed", error);
         finish(controller);

@@ -1,14 +1,13 @@
 /**
  * @module
- * What every `/ds` handler shares: the request it works on, plain-text answers, the body (within the API's
- * size limit), the `Stream-Closed` flag and message parsing that answers 400 instead of throwing.
+ * What every `/ds` handler shares: the request it works on, plain-text answers (a service's refusal among them),
+ * the body (within the API's size limit) and the `Stream-Closed` flag.
  */
-import { isEdgeLogError, type LogRecord } from "@edgelog/core";
 import type { Context } from "hono";
 import type { AppEnv } from "../context.ts";
 import { bodyTooLarge, MAX_BODY_BYTES } from "../limits.ts";
-import type { StreamStore } from "./streams.ts";
-import { recordsFromBody } from "./wire.ts";
+import type { Refusal, RefusalReason } from "./refusal.ts";
+import type { StreamScope } from "./streams.ts";
 
 /** How long a long-poll (or an idle SSE stream between keep-alives) waits for data by default. */
 export const DEFAULT_DS_LONG_POLL_TIMEOUT_MS = 20_000;
@@ -24,7 +23,8 @@ export type Ctx = Context<AppEnv>;
 
 export interface StreamRequest {
   readonly c: Ctx;
-  readonly store: StreamStore;
+  /** The store, and the `/ds/` prefix of this app's URLs. */
+  readonly scope: StreamScope;
   readonly url: URL;
   /** The stream path: the URL path after `/ds/`, as sent. */
   readonly path: string;
@@ -42,6 +42,18 @@ export function text(status: number, message: string, headers: Record<string, st
 
 export const bad = (message: string): Response => text(400, message);
 
+const REFUSAL_STATUS: Readonly<Record<RefusalReason, number>> = {
+  invalid: 400,
+  "not-found": 404,
+  gone: 410,
+  conflict: 409,
+};
+
+/** A service's refusal as the protocol's plain-text answer. */
+export function refusedResponse(refusal: Refusal): Response {
+  return text(REFUSAL_STATUS[refusal.reason], refusal.message);
+}
+
 /** The request body; larger than the API's `MAX_BODY_BYTES` → 413 (declared sizes refused before reading). */
 export async function body(c: Ctx): Promise<Uint8Array> {
   if (Number(c.req.header("Content-Length")) > MAX_BODY_BYTES) throw bodyTooLarge();
@@ -53,21 +65,6 @@ export async function body(c: Ctx): Promise<Uint8Array> {
 /** `Stream-Closed`: only `true` (any case) counts (§C3). */
 export function isTrue(value: string | undefined): boolean {
   return value !== undefined && value.trim().toLowerCase() === "true";
-}
-
-/** The body's records, or a 400 when a JSON body is invalid (or an empty array on append). */
-export function records(
-  bytes: Uint8Array,
-  contentType: string,
-  now: number,
-  creating: boolean,
-): LogRecord[] | Response {
-  try {
-    return recordsFromBody(bytes, contentType, now, creating);
-  } catch (error) {
-    if (isEdgeLogError(error)) return bad(error.message);
-    throw error;
-  }
 }
 
 /** Strong ETag of a read: the topic's incarnation, the range and whether it reached a closed end. */

@@ -6,7 +6,7 @@
 import { MemoryStore } from "@edgelog/core";
 import { expect } from "vitest";
 import { type AppOptions, createApp } from "../src/app.ts";
-import type { Env } from "../src/env.ts";
+import type { ServerEnv } from "../src/env.ts";
 
 export const NOW = 1_764_000_000_000;
 
@@ -15,7 +15,7 @@ export function setup(options: Partial<AppOptions> = {}) {
   const now = options.now ?? (() => NOW);
   const store = new MemoryStore({ now });
   const app = createApp({ store: () => store, now, random: () => 0, ...options });
-  const env: Env = { PARTITIONS: {}, TOPICS: {}, GROUPS: {}, ALLOWED_ORIGINS: "https://app.example" };
+  const env: ServerEnv = { ALLOWED_ORIGINS: "https://app.example" };
 
   async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
     const init: RequestInit = { method, headers: { ...headers } };

@@ -1,15 +1,21 @@
 /**
  * @module
- * The Hono environment every route shares: the Worker bindings and the request's `LogStore`, plus the optional
- * extras a Durable Object store offers (partition placement by region), detected rather than required so the
- * same app runs over the memory store in tests.
+ * The Hono environment every route shares: the variables the server reads from the env and the request's
+ * `LogStore`, plus the optional extras a Durable Object store offers (partition placement by region), detected
+ * rather than required so the same app runs over the memory store in tests.
  */
 import type { LogStore, TopicMetadata, TopicSpec } from "@edgelog/core";
-import type { Env } from "./env.ts";
+import type { ServerEnv } from "./env.ts";
 
 export interface AppEnv {
-  Bindings: Env;
-  Variables: { store: LogStore; now: () => number; random: () => number };
+  Bindings: ServerEnv;
+  Variables: {
+    store: LogStore;
+    now: () => number;
+    random: () => number;
+    /** The path the app is mounted under, as sent: `""` when it serves the root (see `mount.ts`). */
+    mountPath: string;
+  };
 }
 
 /** Where a partition's Durable Object lives (a location hint such as `wnam`). */

@@ -1,7 +1,7 @@
 /**
  * @module
- * `createApp`: the v1 HTTP API (docs/http-api.md) as a Hono app over any `LogStore`. The Worker entry passes
- * a Durable Object store; tests pass a `MemoryStore` and call `app.request(...)` in Node.
+ * `createApp`: the v1 HTTP API and Durable Streams (docs/http-api.md) as a Hono app over any `LogStore`. The Worker
+ * entry (apps/worker) passes a Durable Object store; tests pass a `MemoryStore` and call `app.request(...)`.
  */
 import type { LogStore } from "@edgelog/core";
 import { Hono } from "hono";
@@ -12,9 +12,10 @@ import {
   DEFAULT_DS_SSE_MAX_CONNECTION_MS,
   durableStreams,
 } from "./ds/routes.ts";
-import type { Env } from "./env.ts";
+import type { ServerEnv } from "./env.ts";
 import { handleError, handleNotFound } from "./errors.ts";
 import { SSE_KEEP_ALIVE_MS } from "./limits.ts";
+import { matchedPrefix } from "./mount.ts";
 import { route } from "./route.ts";
 import { batchRoutes } from "./routes/batches.ts";
 import { fetchRoutes } from "./routes/fetch.ts";
@@ -24,9 +25,12 @@ import { produceRoutes } from "./routes/produce.ts";
 import { topicRoutes } from "./routes/topics.ts";
 import { waitRoutes } from "./routes/wait.ts";
 
-export interface AppOptions {
-  /** Makes the store for an env; called once per env object (per isolate in a Worker), then reused. */
-  readonly store: (env: Env) => LogStore;
+export interface AppOptions<E extends ServerEnv = ServerEnv> {
+  /**
+   * Makes the store for an env; called once per env object (per isolate in a Worker), then reused. `E` is the
+   * host's env (its bindings as well as the variables the server reads).
+   */
+  readonly store: (env: E) => LogStore;
   /** Clock for records without a timestamp; tests inject one. Default `Date.now`. */
   readonly now?: () => number;
   /** Picks the partition of keyless records, like `Math.random` (the default). */
@@ -44,21 +48,22 @@ export interface AppOptions {
  * const app = createApp({ store: () => new MemoryStore() });
  * const res = await app.request("/v1/health"); // 200 { status: "ok" }
  */
-export function createApp(options: AppOptions): Hono<AppEnv> {
+export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E>): Hono<AppEnv> {
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   // One store per env object: a Worker isolate keeps its env for its lifetime, so this is one per isolate.
   const stores = new WeakMap<object, LogStore>();
   let storeWithoutEnv: LogStore | undefined;
-  const storeFor = (env: Env | undefined): LogStore => {
+  // The env is the host's (`E`); Hono types it as what the routes read.
+  const storeFor = (env: ServerEnv | undefined): LogStore => {
     if (env === undefined || env === null) {
       // `app.request(path)` in tests passes no env: keep one store for all such requests.
-      storeWithoutEnv ??= options.store(env as unknown as Env);
+      storeWithoutEnv ??= options.store(env as unknown as E);
       return storeWithoutEnv;
     }
     let store = stores.get(env);
     if (store === undefined) {
-      store = options.store(env);
+      store = options.store(env as E);
       stores.set(env, store);
     }
     return store;
@@ -71,6 +76,7 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
     c.set("store", storeFor(c.env));
     c.set("now", now);
     c.set("random", random);
+    c.set("mountPath", matchedPrefix(c));
     await next();
   });
   // Durable Streams answer every /ds request themselves, with the protocol's own CORS and headers.
@@ -92,5 +98,8 @@ export function createApp(options: AppOptions): Hono<AppEnv> {
   offsetRoutes(app);
   groupRoutes(app);
   waitRoutes(app);
+  // A host that mounts the app keeps its own not-found handler (Hono uses the outer app's), so unknown paths of
+  // the API answer the API's 404 here; at the root this is the same answer `notFound` gives.
+  app.all("/v1/*", handleNotFound);
   return app;
 }

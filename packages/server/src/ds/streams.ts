@@ -2,8 +2,9 @@
  * @module
  * Streams over the `LogStore`: each stream is a single-partition topic whose partition holds the stream's state
  * document (core's `store-kit/stream-state.ts`) beside its batches. This module finds a stream (expiring it when
- * its TTL or Expires-At has passed), creates, appends, reads and deletes, with fork bookkeeping; the HTTP
- * shapes live in `routes.ts`.
+ * its TTL or Expires-At has passed), creates, appends, reads and deletes, with fork bookkeeping. The protocol's
+ * decisions over these live in the service modules (`create-stream.ts`, `fork.ts`, `append-stream.ts`,
+ * `read-stream.ts`); the HTTP shapes in the route modules (`routes.ts`, `create.ts`, `append.ts`, `read.ts`).
  */
 import {
   DEFAULT_TOPIC_CONFIG,
@@ -37,6 +38,18 @@ export function supportsStreams(store: LogStore & Partial<StreamCommands>): stor
   return typeof store.stream === "function";
 }
 
+/** What the stream operations work on: the store, and where `/ds` is served, to resolve fork sources. */
+export interface StreamScope {
+  readonly store: StreamStore;
+  /** The `/ds/` prefix of this app's URLs (after its mount path): `Stream-Forked-From` paths start with it. */
+  readonly dsPrefix: string;
+}
+
+/** The topic of a fork's source, from its `Stream-Forked-From` value; null when it names no stream path. */
+export function forkSourceTopic(scope: StreamScope, forkedFrom: string): string | null {
+  return topicForForkSource(forkedFrom, scope.dsPrefix);
+}
+
 export function partitionOf(topic: string): TopicPartition {
   return { topic, partition: 0 };
 }
@@ -67,11 +80,12 @@ async function command(store: StreamStore, topic: string, cmd: StreamCommand): P
  * expired stream is deleted on the spot (soft-deleted while forks still read it) and reported missing.
  */
 export async function findStream(
-  store: StreamStore,
+  scope: StreamScope,
   topic: string,
   nowMs: number,
   touch: boolean,
 ): Promise<Lookup> {
+  const { store } = scope;
   const metadata = await store.getTopic(topic);
   if (metadata === null || metadata.partitions !== 1) return { kind: "missing" };
   const outcome = await command(store, topic, { kind: "get", touch });
@@ -80,7 +94,7 @@ export async function findStream(
   const { state } = stream;
   if (state.softDeleted) return { kind: "gone", stream };
   if (streamExpired(state, nowMs)) {
-    await deleteStream(store, stream);
+    await deleteStream(scope, stream);
     return state.forks > 0 ? { kind: "gone", stream } : { kind: "missing" };
   }
   return { kind: "found", stream };
@@ -90,9 +104,9 @@ export async function findStream(
  * `/v1` topic DELETE of a one-partition topic: it always deletes (expired or not), and a fork lets go of its
  * source as it would through `/ds`.
  */
-export async function deleteStreamTopic(store: StreamStore, metadata: TopicMetadata): Promise<void> {
-  const outcome = await command(store, metadata.name, { kind: "get", touch: false });
-  if (outcome !== null) await dropStream(store, foundStream(metadata, outcome));
+export async function deleteStreamTopic(scope: StreamScope, metadata: TopicMetadata): Promise<void> {
+  const outcome = await command(scope.store, metadata.name, { kind: "get", touch: false });
+  if (outcome !== null) await dropStream(scope, foundStream(metadata, outcome));
 }
 
 /** The stream a topic holds; a `/v1` topic `/ds` never wrote is an open JSON stream. */
@@ -110,12 +124,12 @@ function foundStream(metadata: TopicMetadata, outcome: StreamOutcome): FoundStre
  * Deletes a stream: soft-deletes it while forks remain (they read its data), else deletes its topic and lets
  * go of its source, which is deleted too once it was soft-deleted and this was its last fork.
  */
-export async function deleteStream(store: StreamStore, stream: FoundStream): Promise<void> {
+export async function deleteStream(scope: StreamScope, stream: FoundStream): Promise<void> {
   if (stream.state.forks > 0) {
-    await command(store, stream.topic.name, { kind: "update", softDeleted: true });
+    await command(scope.store, stream.topic.name, { kind: "update", softDeleted: true });
     return;
   }
-  await dropStream(store, stream);
+  await dropStream(scope, stream);
 }
 
 /**
@@ -124,7 +138,8 @@ export async function deleteStream(store: StreamStore, stream: FoundStream): Pro
  * so deleting a fork through either view keeps its source's fork count right. (Forks hold copies of their data,
  * so a source deleted through `/v1` leaves them readable.)
  */
-export async function dropStream(store: StreamStore, stream: FoundStream): Promise<void> {
+export async function dropStream(scope: StreamScope, stream: FoundStream): Promise<void> {
+  const { store } = scope;
   const topic = stream.topic.name;
   try {
     await store.deleteTopic(topic);
@@ -132,7 +147,7 @@ export async function dropStream(store: StreamStore, stream: FoundStream): Promi
     if (!(isEdgeLogError(error) && error.code === "UNKNOWN_TOPIC_OR_PARTITION")) throw error;
     return;
   }
-  const source = stream.state.forkedFrom === null ? null : topicForForkSource(stream.state.forkedFrom);
+  const source = stream.state.forkedFrom === null ? null : forkSourceTopic(scope, stream.state.forkedFrom);
   if (source === null) return;
   const released = await command(store, source, { kind: "update", forksDelta: -1 });
   if (released === null) return;
@@ -140,7 +155,7 @@ export async function dropStream(store: StreamStore, stream: FoundStream): Promi
   if (parent?.softDeleted && parent.forks === 0) {
     const metadata = await store.getTopic(source);
     if (metadata !== null) {
-      await deleteStream(store, {
+      await deleteStream(scope, {
         topic: metadata,
         state: parent,
         initialised: true,

@@ -1,13 +1,13 @@
 /**
  * @module
  * `POST /ds/{path}`: appends (JSON flattened one level, one record per value; other types one record per
- * append), closes, or both, with `Stream-Seq` and the idempotent producer's checks decided by the partition in
- * the same transaction as the write (core's `store-kit/stream-state.ts`).
+ * append), closes, or both. This module parses the request's headers and body, `append-stream.ts` decides, and
+ * the verdict becomes the protocol's answer here.
  */
-import { mediaType, type StreamOutcome, type StreamProducerTuple } from "@edgelog/core";
-import { bad, body, type Ctx, isTrue, records, type StreamRequest, text } from "./http.ts";
+import type { StreamOutcome, StreamProducerTuple } from "@edgelog/core";
+import { appendToStream } from "./append-stream.ts";
+import { bad, body, type Ctx, isTrue, refusedResponse, type StreamRequest, text } from "./http.ts";
 import { encodeStreamOffset } from "./offsets.ts";
-import { findStream, runCommand, toBatches } from "./streams.ts";
 import { H } from "./wire.ts";
 
 const STRICT_INTEGER = /^\d+$/;
@@ -39,37 +39,16 @@ export async function append(r: StreamRequest): Promise<Response> {
   if (bytes.byteLength > 0 && (contentType === undefined || contentType.trim() === "")) {
     return bad("an append needs a Content-Type");
   }
-  const found = await findStream(r.store, r.topic, r.now, true);
-  if (found.kind === "missing") return text(404, "stream not found");
-  if (found.kind === "gone") return text(410, "stream deleted");
-  const stream = found.stream;
-  let batches: Uint8Array[] = [];
-  const closeOnly = bytes.byteLength === 0;
-  // Closed first, then content type (§C2): only an open stream of the same type gets its body parsed.
-  if (!closeOnly && !stream.state.closed) {
-    if (mediaType(contentType) !== mediaType(stream.state.contentType)) {
-      return text(409, "Content-Type does not match the stream's");
-    }
-    const parsed = records(bytes, stream.state.contentType, r.now, false);
-    if (parsed instanceof Response) return parsed;
-    batches = toBatches(parsed);
-  }
-  if (!stream.initialised) {
-    // A /v1 topic written over /ds for the first time: give it its (default) stream state.
-    await r.store.stream(
-      { topic: r.topic, partition: 0 },
-      { kind: "create", state: stream.state, batches: [] },
-    );
-  }
-  const outcome = await runCommand(r.store, r.topic, {
-    kind: "append",
-    batches,
-    contentType: closeOnly ? null : mediaType(contentType),
-    streamSeq,
+  const result = await appendToStream(r.scope, r.topic, {
     producer,
     close,
+    streamSeq,
+    contentType,
+    bytes,
+    now: r.now,
   });
-  return appendAnswer(outcome, producer, closeOnly);
+  if (result.kind === "refused") return refusedResponse(result);
+  return appendAnswer(result.outcome, producer, bytes.byteLength === 0);
 }
 
 function appendAnswer(

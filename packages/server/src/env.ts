@@ -1,0 +1,14 @@
+/**
+ * @module
+ * The variables the server reads from its host's env (a Worker's `[vars]`). The bindings a store needs (Durable
+ * Object namespaces, say) are the host's business: the store factory receives the whole env, typed by the host.
+ */
+
+export interface ServerEnv {
+  /** Comma-separated location hints that lead partitions, e.g. `"wnam,weur"`. */
+  readonly REGIONS?: string;
+  /** Comma-separated origins allowed by CORS; `"*"` allows any. */
+  readonly ALLOWED_ORIGINS?: string;
+  /** How long a `/ds` long-poll waits for data, in ms (default 20000). */
+  readonly DS_LONG_POLL_TIMEOUT_MS?: string;
+}

@@ -1,0 +1,20 @@
+/**
+ * @module
+ * `@edgelog/server`: edgelog's HTTP server — the v1 API and the Durable Streams protocol at `/ds` — as a Hono app
+ * over any `LogStore`. Serve it as a Worker's default export, or mount it under a path of your own Hono app
+ * (README.md "Mounting").
+ */
+export { type AppOptions, createApp } from "./app.ts";
+export { type AppEnv, LOCATION_HINTS, type PartitionPlacement, type RegionAwareStore } from "./context.ts";
+export { DEFAULT_DS_LONG_POLL_TIMEOUT_MS, DEFAULT_DS_SSE_MAX_CONNECTION_MS } from "./ds/http.ts";
+export type { ServerEnv } from "./env.ts";
+export {
+  DEFAULT_FETCH_LIMIT,
+  DEFAULT_FETCH_MAX_BYTES,
+  MAX_BODY_BYTES,
+  MAX_FETCH_LIMIT,
+  MAX_FETCH_MAX_BYTES,
+  MAX_RECORDS_PER_REQUEST,
+  MAX_WAIT_MS,
+  SSE_KEEP_ALIVE_MS,
+} from "./limits.ts";
