@@ -3,7 +3,6 @@
  * The embedded default `LogStore`: everything in memory, nothing persisted. It is what `new EdgeLog()` uses when
  * given no store, what tests run against, and the reference the conformance suite was written from.
  */
-import { EdgeLogError } from "../errors.ts";
 import { GroupCoordinator, type GroupCoordinatorOptions } from "../groups/group-coordinator.ts";
 import type {
   GroupDescription,
@@ -29,7 +28,15 @@ import {
 import { nextGroupStateVersion } from "../store-kit/group-state.ts";
 import { inspectBatchForAppend } from "../store-kit/inspect-batch.ts";
 import { runStreamCommand, type StreamCommand, type StreamOutcome } from "../store-kit/stream-state.ts";
-import { assertPartitionExists, compareStrings, storeClosedError, unknownTopic } from "../validation.ts";
+import {
+  assertPartitionExists,
+  assertPartitionsGrow,
+  compareStrings,
+  storeClosedError,
+  topicAlreadyExists,
+  unknownGroup,
+  unknownTopic,
+} from "../validation.ts";
 import { MemoryPartition } from "./memory-partition.ts";
 
 export interface MemoryStoreOptions {
@@ -70,11 +77,7 @@ export class MemoryStore implements LogStore {
 
   async createTopic(spec: TopicSpec): Promise<TopicMetadata> {
     this.#assertOpen();
-    if (this.#topics.has(spec.name)) {
-      throw new EdgeLogError("TOPIC_ALREADY_EXISTS", `topic "${spec.name}" already exists`, {
-        context: { topic: spec.name },
-      });
-    }
+    if (this.#topics.has(spec.name)) throw topicAlreadyExists(spec.name);
     const metadata: TopicMetadata = {
       name: spec.name,
       topicId: randomId(),
@@ -113,13 +116,7 @@ export class MemoryStore implements LogStore {
   async createPartitions(name: string, count: number): Promise<TopicMetadata> {
     const topic = this.#topic(name);
     const current = topic.metadata.partitions;
-    if (count <= current) {
-      throw new EdgeLogError(
-        "INVALID_PARTITIONS",
-        `topic "${name}" has ${current} partitions; the new count must be larger (partitions are never removed)`,
-        { context: { topic: name, partitions: current, requested: count } },
-      );
-    }
+    assertPartitionsGrow(name, current, count);
     for (let partition = current; partition < count; partition++) {
       topic.partitions.push(new MemoryPartition({ topic: name, partition }));
     }
@@ -252,9 +249,7 @@ export class MemoryStore implements LogStore {
   async deleteGroup(groupId: string): Promise<void> {
     this.#assertOpen();
     if (this.#groups.has(groupId)) await this.#coordinator.assertDeletable(groupId);
-    if (!this.#groups.delete(groupId)) {
-      throw new EdgeLogError("GROUP_ID_NOT_FOUND", `unknown group "${groupId}"`, { context: { groupId } });
-    }
+    if (!this.#groups.delete(groupId)) throw unknownGroup(groupId);
   }
 
   async close(): Promise<void> {
