@@ -176,6 +176,7 @@ export {
   type StreamVerdict,
   streamExpired,
 } from "./store-kit/stream-state.ts";
+export { newTopicMetadata } from "./store-kit/topic-metadata.ts";
 export {
   configEntriesToRecord,
   DEFAULT_MAX_MESSAGE_BYTES,

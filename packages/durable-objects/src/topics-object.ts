@@ -12,7 +12,7 @@ import {
   assertPartitionsGrow,
   compareStrings,
   EdgeLogError,
-  randomId,
+  newTopicMetadata,
   type TopicConfig,
   type TopicMetadata,
   type TopicSpec,
@@ -78,13 +78,7 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
     return toResult(async () => {
       const chosen = this.#chooseRegions(regions);
       if (this.#row(spec.name) !== null || this.#creating.has(spec.name)) throw topicAlreadyExists(spec.name);
-      const metadata: TopicMetadata = {
-        name: spec.name,
-        topicId: randomId(),
-        partitions: spec.partitions,
-        config: { ...spec.config },
-        createdAt: Date.now(),
-      };
+      const metadata = newTopicMetadata(spec, Date.now());
       const placement = Array.from({ length: spec.partitions }, (_, p) => regionFor(chosen, p));
       this.#creating.add(spec.name);
       try {

@@ -32,6 +32,7 @@ import {
   inspectBatchForAppend,
   isEdgeLogError,
   type LogStore,
+  newTopicMetadata,
   nextGroupStateVersion,
   offsetForTimestampInBatch,
   type PartitionOffsets,
@@ -41,7 +42,6 @@ import {
   type ReadOptions,
   type ReadResult,
   type RejectedBatch,
-  randomId,
   resultOf,
   runStreamCommand,
   type StoredBatch,
@@ -217,13 +217,7 @@ export class IndexedDbLogStore implements LogStore {
   // ── topics ──────────────────────────────────────────────────────────────────────────────────────────────────
 
   async createTopic(spec: TopicSpec): Promise<TopicMetadata> {
-    const metadata: TopicMetadata = {
-      name: spec.name,
-      topicId: randomId(),
-      partitions: spec.partitions,
-      config: { ...spec.config },
-      createdAt: this.#now(),
-    };
+    const metadata = newTopicMetadata(spec, this.#now());
     await this.#write(["topics"], async (tx) => {
       const topics = tx.objectStore("topics");
       if ((await topics.getKey(spec.name)) !== undefined) throw topicAlreadyExists(spec.name);

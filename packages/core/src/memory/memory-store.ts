@@ -10,7 +10,6 @@ import type {
   GroupHeartbeatResponse,
   GroupMemberRef,
 } from "../groups/group-types.ts";
-import { randomId } from "../random-id.ts";
 import {
   type AppendResult,
   type BatchInfo,
@@ -28,6 +27,7 @@ import {
 import { nextGroupStateVersion } from "../store-kit/group-state.ts";
 import { inspectBatchForAppend } from "../store-kit/inspect-batch.ts";
 import { runStreamCommand, type StreamCommand, type StreamOutcome } from "../store-kit/stream-state.ts";
+import { newTopicMetadata } from "../store-kit/topic-metadata.ts";
 import {
   assertPartitionExists,
   assertPartitionsGrow,
@@ -78,13 +78,7 @@ export class MemoryStore implements LogStore {
   async createTopic(spec: TopicSpec): Promise<TopicMetadata> {
     this.#assertOpen();
     if (this.#topics.has(spec.name)) throw topicAlreadyExists(spec.name);
-    const metadata: TopicMetadata = {
-      name: spec.name,
-      topicId: randomId(),
-      partitions: spec.partitions,
-      config: { ...spec.config },
-      createdAt: this.#now(),
-    };
+    const metadata = newTopicMetadata(spec, this.#now());
     const partitions = Array.from(
       { length: spec.partitions },
       (_, partition) => new MemoryPartition({ topic: spec.name, partition }),
