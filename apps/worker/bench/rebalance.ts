@@ -3,8 +3,8 @@
  * A joins alone and heartbeats until it owns every partition; then member B joins, and both heartbeat back to
  * back until their assignments are disjoint and cover all partitions. The figure (`edge.rebalance.edgelog`, ms)
  * is the time from B's join request until that first holds.
- * When the heartbeat does not (yet) answer as HTTP-API.md says, or the group never settles, the case is skipped
- * with the reason (`RebalanceUnsupported`) rather than failing the run.
+ * When the heartbeat does not (yet) answer as docs/http-api.md says, or the group never settles, the case is
+ * skipped with the reason (`RebalanceUnsupported`) rather than failing the run.
  */
 import type { Sink } from "./http-throughput.ts";
 import type { Peers } from "./peers.ts";

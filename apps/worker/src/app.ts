@@ -1,7 +1,7 @@
 /**
  * @module
- * `createApp`: the v1 HTTP API (README.md) as a Hono app over any `LogStore`. The Worker entry passes a
- * Durable Object store; tests pass a `MemoryStore` and call `app.request(...)` in Node.
+ * `createApp`: the v1 HTTP API (docs/http-api.md) as a Hono app over any `LogStore`. The Worker entry passes
+ * a Durable Object store; tests pass a `MemoryStore` and call `app.request(...)` in Node.
  */
 import type { LogStore } from "@edgelog/core";
 import { Hono } from "hono";

@@ -1,8 +1,9 @@
 /**
  * @module
- * CORS from `ALLOWED_ORIGINS` (README "CORS"). Hono's `cors` does the header work; this wrapper keeps it away
- * from disallowed origins entirely, because Hono would still send `Access-Control-Expose-Headers` and friends
- * to them, and the README promises a disallowed origin gets no CORS headers at all.
+ * CORS from `ALLOWED_ORIGINS` (docs/http-api.md "CORS"). Hono's `cors` does the header work; this wrapper
+ * keeps it away from disallowed origins entirely, because Hono would still send
+ * `Access-Control-Expose-Headers` and friends to them, and docs/http-api.md promises a disallowed origin gets
+ * no CORS headers at all.
  */
 import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";

@@ -1,8 +1,8 @@
 /**
  * @module
- * Errors on the wire (HTTP-API.md "Errors", fixed): every failure answers the status of its code from core's
- * one table and the body `{ "error": { code, message, ...context } }`. Anything that is not an `EdgeLogError`
- * is a bug: it is logged and answered as a 500 without its stack.
+ * Errors on the wire (docs/http-api.md "Errors", fixed): every failure answers the status of its code from
+ * core's one table and the body `{ "error": { code, message, ...context } }`. Anything that is not an
+ * `EdgeLogError` is a bug: it is logged and answered as a 500 without its stack.
  */
 import { EdgeLogError, httpStatusFor, isEdgeLogError } from "@edgelog/core";
 import type { Context } from "hono";
@@ -35,7 +35,10 @@ export function handleNotFound(c: Context): Response {
   );
 }
 
-/** A known path asked with a method it does not serve: 405 with `Allow`, code `INVALID_REQUEST` (README). */
+/**
+ * A known path asked with a method it does not serve: 405 with `Allow`, code `INVALID_REQUEST`
+ * (docs/http-api.md "Errors").
+ */
 export function methodNotAllowed(c: Context, allowed: readonly string[]): Response {
   const response = errorResponse(
     new EdgeLogError("INVALID_REQUEST", `method ${c.req.method} is not allowed here`, {

@@ -149,7 +149,7 @@ export function renderRecord(record: ConsumedRecord, format: ValueFormat): Rende
       rendered.key = text;
     }
   }
-  // README: headers as `{ key: text }`, the last value of a repeated key winning.
+  // docs/http-api.md: headers as `{ key: text }`, the last value of a repeated key winning.
   for (const header of record.headers) {
     rendered.headers[header.key] = header.value === null ? null : lossyUtf8.decode(header.value);
   }

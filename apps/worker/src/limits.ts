@@ -1,7 +1,7 @@
 /**
  * @module
- * The API's limits (README "Limits"), named once, and the request-body guard that enforces the byte limit
- * before buffering when `Content-Length` declares the size and while streaming when it does not.
+ * The API's limits (docs/http-api.md "Limits"), named once, and the request-body guard that enforces the byte
+ * limit before buffering when `Content-Length` declares the size and while streaming when it does not.
  */
 import { EdgeLogError } from "@edgelog/core";
 import type { MiddlewareHandler } from "hono";

@@ -1,7 +1,7 @@
 /**
  * @module
- * Declares one path with its methods and answers every other method on it with 405 (README "Errors"), which
- * Hono alone would report as an unknown route (404).
+ * Declares one path with its methods and answers every other method on it with 405 (docs/http-api.md
+ * "Errors"), which Hono alone would report as an unknown route (404).
  */
 import type { Hono, MiddlewareHandler } from "hono";
 import type { AppEnv } from "./context.ts";

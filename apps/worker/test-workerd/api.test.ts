@@ -1,7 +1,8 @@
 /**
- * The deployed shape of the API inside workerd: every fixed endpoint and error code of HTTP-API.md through the
- * real Worker entry over Durable Objects (`SELF` is the Worker of wrangler.toml), plus the binary fast path and
- * an idempotent retry, so what the Node route tests prove over a MemoryStore also holds over the edge store.
+ * The deployed shape of the API inside workerd: every fixed endpoint and error code of docs/http-api.md
+ * through the real Worker entry over Durable Objects (`SELF` is the Worker of wrangler.toml), plus the binary
+ * fast path and an idempotent retry, so what the Node route tests prove over a MemoryStore also holds over
+ * the edge store.
  */
 
 import { SELF } from "cloudflare:test";
@@ -216,7 +217,7 @@ describe("the Worker over Durable Objects, inside workerd", () => {
   });
 });
 
-describe("consumer groups over GroupObjects (HTTP-API.md, fixed)", () => {
+describe("consumer groups over GroupObjects (docs/http-api.md, fixed)", () => {
   it("joins, hands a partition over, fences stale epochs, commits, reports lag and leaves", async () => {
     const topic = await createTopic(2);
     await call("POST", `/v1/topics/${topic}/records`, {

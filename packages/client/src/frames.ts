@@ -1,6 +1,6 @@
 /**
  * @module
- * Parsing the binary fetch body (`application/vnd.edgelog.batches`, apps/worker/README.md): frames of
+ * Parsing the binary fetch body (`application/vnd.edgelog.batches`, docs/http-api.md): frames of
  * `[baseOffset: uint64 LE][length: uint32 LE][batch bytes]`, back to back. Each batch's header supplies what
  * the frame does not (record count, max timestamp), so a read over HTTP yields the same `StoredBatch`es a local
  * store would.
@@ -35,7 +35,7 @@ export function parseFrames(body: Uint8Array): StoredBatch[] {
   let at = 0;
   while (at < body.length) {
     if (body.length - at < FRAME_HEADER_BYTES) throw truncated(body.length, at);
-    // Offsets are below 2^53 (HTTP-API.md), so the high word times 2^32 is exact.
+    // Offsets are below 2^53 (docs/http-api.md), so the high word times 2^32 is exact.
     const baseOffset = view.getUint32(at + 4, true) * UINT32_SPAN + view.getUint32(at, true);
     const length = view.getUint32(at + LENGTH_OFFSET, true);
     const start = at + FRAME_HEADER_BYTES;

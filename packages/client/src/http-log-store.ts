@@ -1,6 +1,6 @@
 /**
  * @module
- * `HttpLogStore`: core's `LogStore` over edgelog's HTTP API (apps/worker/README.md), so `new EdgeLog({ store })`
+ * `HttpLogStore`: core's `LogStore` over edgelog's HTTP API (docs/http-api.md), so `new EdgeLog({ store })`
  * gives admins, producers and consumers that talk to a remote edgelog exactly as they would to a local store.
  * Only `fetch` is used, so it runs in Node, browsers and Workers.
  *
@@ -35,7 +35,6 @@ import {
   type TopicMetadata,
   type TopicPartition,
   type TopicSpec,
-  type VersionedGroupState,
   validateHeartbeat,
 } from "@edgelog/core";
 import { BATCH_CONTENT_TYPE, BATCHES_CONTENT_TYPE, parseFrames } from "./frames.ts";
@@ -81,7 +80,7 @@ export interface TailOptions {
 const DEFAULT_TIMEOUT_MS = 30_000;
 /** `listBatches`' default page, as the memory store's. */
 const DEFAULT_LIST_BATCHES_LIMIT = 1_000;
-/** The server clamps `wait` to this (apps/worker/README.md "Limits"); waiting longer is split into polls. */
+/** The server clamps `wait` to this (docs/http-api.md "Limits"); waiting longer is split into polls. */
 const MAX_SERVER_WAIT_MS = 30_000;
 const JSON_TYPE = "application/json";
 const SSE_TYPE = "text/event-stream";
@@ -378,7 +377,8 @@ export class HttpLogStore implements LogStore {
           events++;
           if (event.event !== "records") continue;
           const data = JSON.parse(event.data) as { records: RecordJson[]; nextOffset: number };
-          // The event id is the next offset; resuming from it neither skips nor repeats (README "SSE live tail").
+          // The event id is the next offset; resuming from it neither skips nor repeats (docs/http-api.md
+          // "SSE live tail").
           from = event.id !== "" ? event.id : String(data.nextOffset);
           failures = 0;
           if (data.records.length > 0) yield data.records.map((record) => toConsumedRecord(record));
@@ -398,7 +398,7 @@ export class HttpLogStore implements LogStore {
     }
   }
 
-  // ── consumer groups: the server's coordinator (HTTP-API.md "Consumer groups") ──────────────────────────────
+  // ── consumer groups: the server's coordinator (docs/http-api.md "Consumer groups") ───────────────────────
 
   async groupHeartbeat(groupId: string, request: GroupHeartbeatRequest): Promise<GroupHeartbeatResponse> {
     validateHeartbeat(request);
@@ -445,15 +445,6 @@ export class HttpLogStore implements LogStore {
         offset,
         metadata: metadata ?? null,
       }));
-  }
-
-  /** The coordinator's raw state stays on the server: members talk to it through heartbeats. */
-  async getGroupState(_groupId: string): Promise<VersionedGroupState | null> {
-    throw rawGroupStateUnsupported("getGroupState");
-  }
-
-  async putGroupState(_groupId: string, _state: unknown, _expectedVersion: number | null): Promise<number> {
-    throw rawGroupStateUnsupported("putGroupState");
   }
 
   async listGroups(): Promise<string[]> {
@@ -603,6 +594,15 @@ function topicPath(name: string): string {
 }
 
 function partitionPath(tp: TopicPartition): string {
+  // The contract's answer for a partition outside the topic, given here: such a path would be a malformed URL
+  // to the server (400), and no topic has a partition that is not a whole number from 0.
+  if (!Number.isSafeInteger(tp.partition) || tp.partition < 0) {
+    throw new EdgeLogError(
+      "UNKNOWN_TOPIC_OR_PARTITION",
+      `topic "${tp.topic}" has no partition ${String(tp.partition)}: partitions are numbered from 0`,
+      { context: { topic: tp.topic, partition: tp.partition } },
+    );
+  }
   return `${topicPath(tp.topic)}/partitions/${encodeURIComponent(String(tp.partition))}`;
 }
 
@@ -669,13 +669,6 @@ function fromBase64(text: string): Uint8Array {
 
 function storeClosed(): EdgeLogError {
   return new EdgeLogError("STORE_CLOSED", "the HTTP log store is closed");
-}
-
-function rawGroupStateUnsupported(method: string): EdgeLogError {
-  return new EdgeLogError(
-    "UNSUPPORTED_VERSION",
-    `${method}: a group's coordinator state is not exposed over HTTP; use groupHeartbeat and describeGroup`,
-  );
 }
 
 function groupPath(groupId: string): string {

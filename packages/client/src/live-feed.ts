@@ -6,15 +6,14 @@
  * keys and headers as text, so it says *that* records arrived, and the binary fetch returns them byte for byte.
  * One connection serves every waiting read of the partition, and stays open between reads (no gap between polls).
  */
-import type { ConsumedRecord } from "@edgelog/core";
+import { type ConsumedRecord, type ParkedWait, parkWait } from "@edgelog/core";
 
 /** A feed with no waiting reader for this long closes its connection. */
 export const LIVE_FEED_IDLE_MS = 30_000;
 
 interface Waiter {
   readonly offset: number;
-  resolve(woke: boolean): void;
-  reject(error: unknown): void;
+  readonly parked: ParkedWait<boolean>;
 }
 
 export class LiveFeed {
@@ -52,36 +51,27 @@ export class LiveFeed {
   waitBeyond(offset: number, waitMs: number, signal?: AbortSignal): Promise<boolean> {
     if (this.#ended || this.#nextOffset > offset) return Promise.resolve(true);
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<boolean>((resolve, reject) => {
-      const settle = (): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-        this.#waiters.delete(waiter);
-        if (this.#waiters.size === 0) this.#armIdleTimer();
-      };
-      const waiter: Waiter = {
-        offset,
-        resolve: (woke) => {
-          settle();
-          resolve(woke);
+    const waiter: Waiter = {
+      offset,
+      parked: parkWait({
+        timeoutMs: waitMs,
+        timeoutValue: false,
+        signal,
+        onSettle: () => {
+          this.#waiters.delete(waiter);
+          if (this.#waiters.size === 0) this.#armIdleTimer();
         },
-        reject: (error) => {
-          settle();
-          reject(error);
-        },
-      };
-      const onAbort = (): void => waiter.reject(signal?.reason);
-      const timer = setTimeout(() => waiter.resolve(false), waitMs);
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.#waiters.add(waiter);
-      if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
-      this.#idleTimer = null;
-    });
+      }),
+    };
+    this.#waiters.add(waiter);
+    if (this.#idleTimer !== null) clearTimeout(this.#idleTimer);
+    this.#idleTimer = null;
+    return waiter.parked.promise;
   }
 
   /** Closes the connection; waiting reads reject with `reason`. */
   stop(reason: unknown): void {
-    for (const waiter of [...this.#waiters]) waiter.reject(reason);
+    for (const waiter of [...this.#waiters]) waiter.parked.reject(reason);
     this.#end();
   }
 
@@ -90,12 +80,13 @@ export class LiveFeed {
       for await (const batch of records) {
         const last = batch.at(-1);
         if (last !== undefined) this.#nextOffset = Math.max(this.#nextOffset, last.offset + 1);
-        for (const waiter of [...this.#waiters]) if (this.#nextOffset > waiter.offset) waiter.resolve(true);
+        for (const waiter of [...this.#waiters])
+          if (this.#nextOffset > waiter.offset) waiter.parked.resolve(true);
       }
     } catch {
       // A final error (the topic was deleted, access revoked) ends the feed; the woken reads' own fetch reports it.
     }
-    for (const waiter of [...this.#waiters]) waiter.resolve(true);
+    for (const waiter of [...this.#waiters]) waiter.parked.resolve(true);
     this.#end();
   }
 

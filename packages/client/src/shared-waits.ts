@@ -6,7 +6,7 @@
  * which partitions are ready; their reads then fetch. A read that joins while a poll is out for other partitions
  * restarts it with everyone (waits carry no data, so a restart is cheap).
  */
-import type { TopicPartition } from "@edgelog/core";
+import { type ParkedWait, parkWait, type TopicPartition } from "@edgelog/core";
 
 /** One poll: the partitions (each with the offset it waits past) and for how long; resolves to the ready ones. */
 export type SendWait = (
@@ -20,8 +20,7 @@ interface Waiter {
   readonly tp: TopicPartition;
   readonly offset: number;
   readonly deadline: number;
-  readonly resolve: (woken: boolean) => void;
-  readonly reject: (error: unknown) => void;
+  readonly parked: ParkedWait<boolean>;
 }
 
 const keyOf = (tp: TopicPartition): string => `${tp.topic}\u0000${tp.partition}`;
@@ -42,52 +41,35 @@ export class SharedWaits {
   /** Resolves `true` once `tp` has something to read past `offset`, `false` when `maxWaitMs` ran out. */
   wait(tp: TopicPartition, offset: number, maxWaitMs: number, signal?: AbortSignal): Promise<boolean> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<boolean>((resolve, reject) => {
-      const waiter: Waiter = {
-        key: `${keyOf(tp)}\u0000${offset}`,
-        tp,
-        offset,
-        deadline: Date.now() + maxWaitMs,
-        resolve: (woken) => {
-          cleanup();
-          resolve(woken);
-        },
-        reject: (error) => {
-          cleanup();
-          reject(error);
-        },
-      };
-      const leave = (): void => {
-        this.#waiters.delete(waiter);
-        if (this.#waiters.size === 0) this.#poll?.controller.abort(new Error("no one waits"));
-      };
-      const onAbort = (): void => {
-        leave();
-        waiter.reject(signal?.reason);
-      };
+    const waiter: Waiter = {
+      key: `${keyOf(tp)}\u0000${offset}`,
+      tp,
+      offset,
+      deadline: Date.now() + maxWaitMs,
       // Each read keeps its own deadline: the poll out may have been sent for longer.
-      const timer = setTimeout(() => {
-        leave();
-        waiter.resolve(false);
-      }, maxWaitMs);
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.#waiters.add(waiter);
-      // A poll out for others does not cover this read: restart it with everyone.
-      if (this.#poll !== null && !this.#poll.covers.has(waiter.key))
-        this.#poll.controller.abort(new Error("restart"));
-      if (!this.#looping) void this.#loop();
-    });
+      parked: parkWait({
+        timeoutMs: maxWaitMs,
+        timeoutValue: false,
+        signal,
+        onSettle: () => {
+          this.#waiters.delete(waiter);
+          if (this.#waiters.size === 0) this.#poll?.controller.abort(new Error("no one waits"));
+        },
+      }),
+    };
+    this.#waiters.add(waiter);
+    // A poll out for others does not cover this read: restart it with everyone.
+    if (this.#poll !== null && !this.#poll.covers.has(waiter.key))
+      this.#poll.controller.abort(new Error("restart"));
+    if (!this.#looping) void this.#loop();
+    return waiter.parked.promise;
   }
 
   /** Ends every wait with `error` (the store closed). */
   fail(error: unknown): void {
-    for (const waiter of [...this.#waiters]) waiter.reject(error);
-    this.#waiters.clear();
-    this.#poll?.controller.abort(error);
+    const poll = this.#poll;
+    for (const waiter of [...this.#waiters]) waiter.parked.reject(error);
+    poll?.controller.abort(error);
   }
 
   async #loop(): Promise<void> {
@@ -116,20 +98,14 @@ export class SharedWaits {
           if (controller.signal.aborted) continue; // restarted, or nobody waits any more
           // The poll itself failed (network, server): the waiting reads fail with it, so their callers' retry
           // policy (and backoff) applies, as it would to a long-poll of their own.
-          for (const waiter of waiters) {
-            this.#waiters.delete(waiter);
-            waiter.reject(error);
-          }
+          for (const waiter of waiters) waiter.parked.reject(error);
           continue;
         } finally {
           this.#poll = null;
         }
         const woken = new Set(ready.map(keyOf));
         for (const waiter of waiters) {
-          if (this.#waiters.has(waiter) && woken.has(keyOf(waiter.tp))) {
-            this.#waiters.delete(waiter);
-            waiter.resolve(true);
-          }
+          if (woken.has(keyOf(waiter.tp))) waiter.parked.resolve(true);
         }
       }
     } finally {

@@ -2,7 +2,7 @@
 // imported by URL at run time, so the client's typecheck does not pull the Worker's sources into this project;
 // while the app is missing or incomplete the suite is skipped and the reason printed.
 import { DEFAULT_TOPIC_CONFIG, type LogStore, MemoryStore } from "@edgelog/core";
-import { expectEdgeLogError } from "@edgelog/core/testing";
+import { expectEdgeLogError, runLogStoreConformance } from "@edgelog/core/testing";
 import { describe, expect, it } from "vitest";
 import { HttpLogStore } from "../src/index.ts";
 import { runRoundTrips } from "./support/round-trip-suite.ts";
@@ -81,8 +81,35 @@ if (app !== null) {
       await store.groupHeartbeat("g", { memberId: "m", memberEpoch: -1 });
       await store.deleteGroup("g");
       await expectEdgeLogError(store.describeGroup("g"), "GROUP_ID_NOT_FOUND");
-      await expectEdgeLogError(store.getGroupState("g"), "UNSUPPORTED_VERSION");
       await store.close();
     });
+  });
+}
+
+if (app !== null) {
+  const { createApp } = app;
+  // The client-facing contract, checked by the same suite as every other store: HttpLogStore over the Worker
+  // app over a MemoryStore. Group state and Durable Streams commands stay on the server (the HTTP API exposes
+  // them only as heartbeats and /ds), so those capabilities are declared absent. "Reopening" is a new client on
+  // the same server: what the server holds must be there for it.
+  const servers = new WeakMap<HttpLogStore, typeof fetch>();
+  const clientOf = (serverFetch: typeof fetch): HttpLogStore => {
+    const store = new HttpLogStore({ url: "http://edgelog.test", fetch: serverFetch });
+    servers.set(store, serverFetch);
+    return store;
+  };
+  runLogStoreConformance("HttpLogStore (Worker app over MemoryStore)", {
+    capabilities: { groupState: false, streams: false },
+    createStore: () => {
+      const worker = createApp({ store: () => new MemoryStore() });
+      const env = {};
+      return clientOf(async (input, init) => worker.fetch(new Request(input, init), env));
+    },
+    reopenStore: async (store) => {
+      const serverFetch = servers.get(store as HttpLogStore);
+      if (serverFetch === undefined) throw new Error("not a store of this suite");
+      await store.close();
+      return clientOf(serverFetch);
+    },
   });
 }

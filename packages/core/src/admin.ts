@@ -26,7 +26,7 @@ export interface TopicToCreate {
   readonly topic: string;
   /** Default 1. */
   readonly numPartitions?: number;
-  /** Accepted for KafkaJS compatibility; replication is per region, not per topic (see ARCHITECTURE.md). */
+  /** Accepted for KafkaJS compatibility and ignored: there is no replication yet (docs/architecture.md). */
   readonly replicationFactor?: number;
   readonly configEntries?: readonly { name: string; value: string }[];
   readonly config?: Readonly<Record<string, string | number>>;

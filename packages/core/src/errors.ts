@@ -122,7 +122,7 @@ export class EdgeLogError extends Error {
     this.context = options.context ?? {};
   }
 
-  /** The wire shape of HTTP-API.md: `{ code, message, ...context }`. */
+  /** The wire shape of docs/http-api.md: `{ code, message, ...context }`. */
   toJSON(): { code: ErrorCode; message: string } & ErrorContext {
     return { ...this.context, code: this.code, message: this.message };
   }

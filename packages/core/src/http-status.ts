@@ -1,7 +1,7 @@
 /**
  * @module
  * The one table from error code to HTTP status, shared by the Worker (to answer) and the HTTP client (to read
- * answers back). The fixed part is HTTP-API.md's "Errors" section; the rest follows the same reasoning.
+ * answers back). The fixed part is docs/http-api.md's "Errors" section; the rest follows the same reasoning.
  */
 import type { ErrorCode } from "./errors.ts";
 

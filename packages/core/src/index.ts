@@ -116,11 +116,14 @@ export {
   type BatchInfo,
   type CommittedOffset,
   DEFAULT_READ_MAX_BYTES,
+  type GroupStateStore,
   type LogStore,
   type PartitionOffsets,
   type ReadOptions,
   type ReadResult,
+  type StorageEngine,
   type StoredBatch,
+  type StreamStore,
   type TopicMetadata,
   type TopicPartition,
   type TopicSpec,
@@ -143,6 +146,7 @@ export { AppendWaiters, type WaitOutcome } from "./store-kit/append-waiters.ts";
 export { nextGroupStateVersion } from "./store-kit/group-state.ts";
 export { inspectBatchForAppend } from "./store-kit/inspect-batch.ts";
 export { offsetForTimestampIn, offsetForTimestampInBatch } from "./store-kit/offset-for-timestamp.ts";
+export { type ParkedWait, type ParkOptions, parkWait } from "./store-kit/parked-wait.ts";
 export {
   checkProducerSequence,
   lastSequenceOf,

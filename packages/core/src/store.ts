@@ -1,13 +1,21 @@
 /**
  * @module
- * `LogStore`: the one seam between edgelog's Kafka semantics and where bytes live. The memory store, the
- * Durable Object store and the IndexedDB store each implement it; `@edgelog/core/testing` checks that they do.
+ * The two seams between edgelog's Kafka semantics and where bytes live.
+ *
+ * - `LogStore` is the client-facing seam: everything `EdgeLog`, its admin, producer and consumer use. The memory,
+ *   Durable Object, IndexedDB and HTTP client stores each implement it; `@edgelog/core/testing` checks that they do.
+ * - `StorageEngine` adds what only a store's *host* needs, never a client: the versioned group state the group
+ *   coordinator persists where it runs beside the store (`GroupStateStore`), Durable Streams commands run inside
+ *   the append transaction (`StreamStore`), and private documents of components running on the store
+ *   (`PrivateStateStore`, the offline outbox). A store over a remote server (HTTP) has none of these: the server
+ *   keeps them.
  *
  * The unit of storage is the encoded record batch (see `codec/record-batch.ts`), never the single record: a
  * store keeps one entry per batch and assigns it the offsets `[baseOffset, baseOffset + recordCount)`. Everything
- * Kafka-semantic — partitioning, batching, the consumer loop, validation of user input — lives above this
- * interface, once, in core. What a store must do itself is what only it can do atomically: assign offsets,
- * check an idempotent producer's sequence in the same transaction as the append, and wake waiting readers.
+ * Kafka-semantic — partitioning, batching, the consumer loop, validation of user input — lives above these
+ * interfaces, once, in core. What a store must do itself is what only it can do atomically: assign offsets,
+ * check an idempotent producer's sequence in the same transaction as the append, and wake waiting readers; the
+ * rules for that are core's too (`store-kit`), so a store only loads state, plans with them and applies the plan.
  */
 import type {
   GroupDescription,
@@ -167,7 +175,7 @@ export interface LogStore {
 
   // ── consumer groups ───────────────────────────────────────────────────────────────────────────────────────
   // The coordinator (KIP-848: server-side assignment, member epochs) lives with the store, because only the
-  // store sees every member; `GroupCoordinator` in core implements it over `getGroupState`/`putGroupState`.
+  // store sees every member; `GroupCoordinator` in core implements it over a `GroupStateStore`.
   /**
    * One member heartbeat: join (`memberEpoch` 0), stay (its current epoch), leave (-1). Answers the member's
    * epoch and assignment. `FENCED_MEMBER_EPOCH` for a stale epoch, `UNKNOWN_MEMBER_ID` for a member the group
@@ -184,13 +192,6 @@ export interface LogStore {
   commitOffsets(groupId: string, offsets: readonly CommittedOffset[], member?: GroupMemberRef): Promise<void>;
   /** The group's committed offsets, optionally only for some topics, ordered by topic then partition. */
   fetchOffsets(groupId: string, topics?: readonly string[]): Promise<CommittedOffset[]>;
-  /** Versioned state for a group id: the coordinator's persistence (and the offline log's outbox state). */
-  getGroupState(groupId: string): Promise<VersionedGroupState | null>;
-  /**
-   * Replaces the group's state if its version is still `expectedVersion` (`null`: the group must have no state
-   * yet); returns the new version. `CONCURRENT_TRANSACTIONS` (retriable) when someone else wrote first.
-   */
-  putGroupState(groupId: string, state: unknown, expectedVersion: number | null): Promise<number>;
   /** Groups that have state or committed offsets, in id order. */
   listGroups(): Promise<string[]>;
   /**
@@ -199,15 +200,37 @@ export interface LogStore {
    */
   deleteGroup(groupId: string): Promise<void>;
 
-  // ── durable streams (optional) ────────────────────────────────────────────────────────────────────────────
-  /**
-   * Runs a Durable Streams command on a partition (`store-kit/stream-state.ts`): the stream's state document
-   * changes in the same transaction as the batches it admits. Optional: the Worker's `/ds` routes need it; the
-   * memory, Durable Object and IndexedDB stores have it (the HTTP client store does not).
-   */
-  stream?(tp: TopicPartition, command: StreamCommand): Promise<StreamOutcome>;
-
   // ── lifecycle ─────────────────────────────────────────────────────────────────────────────────────────────
   /** Releases resources; waiting reads reject with `STORE_CLOSED`, and so does every later call. */
   close(): Promise<void>;
 }
+
+/**
+ * Versioned group state: what core's `GroupCoordinator` persists where it runs beside the store (in-process for
+ * the memory and IndexedDB stores, inside the group's Durable Object at the edge). Not for clients: a client
+ * changes a group only through heartbeats, commits and deletes.
+ */
+export interface GroupStateStore {
+  /** Versioned state for a group id, `null` when it has none. */
+  getGroupState(groupId: string): Promise<VersionedGroupState | null>;
+  /**
+   * Replaces the group's state if its version is still `expectedVersion` (`null`: the group must have no state
+   * yet); returns the new version. `CONCURRENT_TRANSACTIONS` (retriable) when someone else wrote first.
+   */
+  putGroupState(groupId: string, state: unknown, expectedVersion: number | null): Promise<number>;
+}
+
+/** Durable Streams commands, run by the store inside its append transaction. */
+export interface StreamStore {
+  /**
+   * Runs a Durable Streams command on a partition (`store-kit/stream-state.ts`): the stream's state document
+   * changes in the same transaction as the batches it admits. The `/ds` routes need it.
+   */
+  stream(tp: TopicPartition, command: StreamCommand): Promise<StreamOutcome>;
+}
+
+/**
+ * The host-side seam: a `LogStore` plus what only the code hosting it needs (the group coordinator's state and
+ * Durable Streams). The memory and IndexedDB stores are engines; the HTTP client store is only a `LogStore`.
+ */
+export interface StorageEngine extends LogStore, GroupStateStore, StreamStore {}

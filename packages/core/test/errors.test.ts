@@ -49,7 +49,7 @@ describe("EdgeLogError", () => {
 });
 
 describe("HTTP status table", () => {
-  it("gives the statuses fixed by HTTP-API.md", () => {
+  it("gives the statuses fixed by docs/http-api.md", () => {
     expect({
       INVALID_REQUEST: httpStatusFor("INVALID_REQUEST"),
       INVALID_TOPIC: httpStatusFor("INVALID_TOPIC"),

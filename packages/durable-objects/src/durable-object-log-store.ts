@@ -16,6 +16,7 @@ import {
   type GroupHeartbeatRequest,
   type GroupHeartbeatResponse,
   type GroupMemberRef,
+  type GroupStateStore,
   isEdgeLogError,
   type LogStore,
   type PartitionOffsets,
@@ -24,6 +25,7 @@ import {
   randomId,
   type StreamCommand,
   type StreamOutcome,
+  type StreamStore,
   storeClosedError,
   type TopicMetadata,
   type TopicPartition,
@@ -71,7 +73,7 @@ interface CachedTopic {
  * @example
  * export default { fetch: (req: Request, env: EdgeLogEnv) => handle(req, new EdgeLog({ store: new DurableObjectLogStore(env) })) }
  */
-export class DurableObjectLogStore implements LogStore {
+export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamStore {
   readonly #env: EdgeLogEnv;
   readonly #prefix: string;
   readonly #maxAgeMs: number;

@@ -5,9 +5,9 @@
  * transaction that reads the partition row, checks the producer's sequence and writes the batch, the partition
  * and the producer — IndexedDB runs overlapping readwrite transactions one at a time, so any number of tabs can
  * append to the same database. Appends issued in the same tick share one transaction (group commit), since a
- * transaction, not a record, is what costs (BASELINES.md: ~870 transactions/s against ~11,900 records/s
- * batched). Readers long-poll on core's `AppendWaiters` and are woken from other tabs through a
- * `BroadcastChannel`.
+ * transaction, not a record, is what costs (docs/benchmarks/results.md: raw idb in Chromium adds ~3,080
+ * records/s one transaction each, ~18,000 with 1,000 per transaction). Readers long-poll on core's
+ * `AppendWaiters` and are woken from other tabs through a `BroadcastChannel`.
  */
 import {
   type AppendResult,
@@ -31,7 +31,6 @@ import {
   type GroupMemberRef,
   inspectBatchForAppend,
   isEdgeLogError,
-  type LogStore,
   newTopicMetadata,
   nextGroupStateVersion,
   offsetForTimestampInBatch,
@@ -44,6 +43,7 @@ import {
   type RejectedBatch,
   resultOf,
   runStreamCommand,
+  type StorageEngine,
   type StoredBatch,
   type StreamCommand,
   type StreamOutcome,
@@ -152,7 +152,7 @@ const APPEND_STORES: AnyStores = ["topics", "partitions", "batches", "producers"
  * const store = await IndexedDbLogStore.open({ name: "my-app" });
  * const log = new EdgeLog({ store });
  */
-export class IndexedDbLogStore implements LogStore {
+export class IndexedDbLogStore implements StorageEngine {
   readonly #name: string;
   readonly #now: () => number;
   readonly #durability: IDBTransactionDurability;

@@ -1,8 +1,9 @@
 /**
  * @module
- * `openOfflineLog`: the browser's offline producer (BROWSER-API.md). The local log is the outbox: `append` writes
- * one record to a local topic `__outbox.<topic>` of any `LogStore` (IndexedDB by default), and one syncing tab
- * sends it upstream as a Kafka idempotent producer. Built on the `LogStore` interface only.
+ * `openOfflineLog`: the browser's offline producer (docs/browser-api.md). The local log is the outbox:
+ * `append` writes one record to a local topic `__outbox.<topic>` of any `LogStore` (IndexedDB by default),
+ * and one syncing tab sends it upstream as a Kafka idempotent producer. Built on the `LogStore` interface
+ * only.
  *
  * Exactly once, in short (details on `OutboxState` and `#runPlan`): the in-flight plan — local range, and per
  * upstream batch its partition, epoch, base sequence and exact local offsets — is persisted with compare-and-set
@@ -25,6 +26,7 @@ import {
   encodeBatch,
   encodedRecordSize,
   encodeJson,
+  type GroupStateStore,
   isEdgeLogError,
   type LogRecord,
   type LogStore,
@@ -89,7 +91,7 @@ export interface OfflineLogOptions {
   readonly name: string;
   readonly upstream: UpstreamOptions;
   /** The local store; default `new IndexedDbLogStore({ name })` (closed by `close()`; an injected one is not). */
-  readonly store?: LogStore;
+  readonly store?: LogStore & GroupStateStore;
   /**
    * Retry backoff after a retriable failure, core's `backoffMs`: the step min(maxMs, initialMs·2^attempt), half of
    * it fixed and half random. Defaults 1 000 and 60 000.
@@ -233,7 +235,7 @@ export async function openOfflineLog(options: OfflineLogOptions): Promise<Offlin
 
 class OfflineLogImpl implements OfflineLog {
   readonly #options: OfflineLogOptions;
-  readonly #store: LogStore;
+  readonly #store: LogStore & GroupStateStore;
   readonly #ownsStore: boolean;
   readonly #upstream: HttpLogStore;
   readonly #upstreamMetadata = new Map<string, { meta: TopicMetadata; at: number }>();

@@ -10,7 +10,7 @@
 
 /** Where the protocol is mounted. */
 export const DS_PREFIX = "/ds/";
-/** Topic names are 1–249 characters (HTTP-API.md "Topics"). */
+/** Topic names are 1–249 characters (docs/http-api.md "Topics"). */
 export const MAX_TOPIC_NAME_LENGTH = 249;
 const PLAIN_PATH = /^[A-Za-z0-9.-][A-Za-z0-9._-]*$/;
 const KEPT_BYTE = /[A-Za-z0-9.-]/;

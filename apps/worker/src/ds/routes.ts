@@ -1,6 +1,6 @@
 /**
  * @module
- * The Durable Streams protocol at `/ds/...` (KAFKA-AND-DURABLE-STREAMS.md §C; apps/worker/README.md "Durable
+ * The Durable Streams protocol at `/ds/...` (docs/semantics.md §C; docs/http-api.md "Durable
  * Streams"): PUT creates (or forks), POST appends and closes, GET reads (catch-up, long-poll, SSE), HEAD
  * describes, DELETE deletes. Each stream is a single-partition topic (`names.ts`), its offsets are edgelog
  * offsets (`offsets.ts`), and its protocol state (content type, closed flag, TTL, forks, `Stream-Seq`,

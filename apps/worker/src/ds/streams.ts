@@ -16,6 +16,7 @@ import {
   openJsonStreamState,
   type PartitionOffsets,
   type StreamCommand,
+  type StreamStore as StreamCommands,
   type StreamOutcome,
   type StreamState,
   streamExpired,
@@ -31,9 +32,10 @@ const STREAM_TOPIC_CONFIG = { ...DEFAULT_TOPIC_CONFIG, "retention.ms": -1 };
 /** Per-record framing allowance when cutting batches. */
 const RECORD_OVERHEAD_BYTES = 32;
 
-export type StreamStore = LogStore & Required<Pick<LogStore, "stream">>;
+export type StreamStore = LogStore & StreamCommands;
 
-export function supportsStreams(store: LogStore): store is StreamStore {
+/** The Durable Object and memory stores run stream commands; a store without them answers /ds with 501. */
+export function supportsStreams(store: LogStore & Partial<StreamCommands>): store is StreamStore {
   return typeof store.stream === "function";
 }
 

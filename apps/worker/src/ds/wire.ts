@@ -1,6 +1,6 @@
 /**
  * @module
- * The Durable Streams wire format (KAFKA-AND-DURABLE-STREAMS.md §C): header names, the headers every response
+ * The Durable Streams wire format (docs/semantics.md §C): header names, the headers every response
  * carries (browser security, CORS), the long-poll cursor, SSE framing, and message bodies ⇄ records — JSON
  * streams keep one record per JSON value (an array POST is flattened one level), every other stream keeps one
  * record per append with the body's bytes.

@@ -1,9 +1,9 @@
 /**
  * @module
- * Consumer groups (HTTP-API.md "Consumer groups", fixed): heartbeat (join, stay, leave), offset commits by a
- * member or by an admin while the group is empty, committed offsets with lag, and a group's description; plus
- * the listing and deletion of groups (extensions). The coordinator itself lives with the store (in production
- * the group's `GroupObject`); these routes only translate HTTP.
+ * Consumer groups (docs/http-api.md "Consumer groups", fixed): heartbeat (join, stay, leave), offset commits
+ * by a member or by an admin while the group is empty, committed offsets with lag, and a group's description;
+ * plus the listing and deletion of groups (extensions). The coordinator itself lives with the store (in
+ * production the group's `GroupObject`); these routes only translate HTTP.
  */
 import {
   assertPartitionExists,

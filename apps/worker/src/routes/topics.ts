@@ -1,7 +1,7 @@
 /**
  * @module
- * Topic administration: create, list, describe, grow and delete (README "Endpoints"). Input is validated with
- * core's helpers — the same rules `Admin` applies — before the store is asked anything.
+ * Topic administration: create, list, describe, grow and delete (docs/http-api.md "Topics"). Input is
+ * validated with core's helpers — the same rules `Admin` applies — before the store is asked anything.
  */
 import {
   assertValidPartitionCount,
@@ -64,8 +64,8 @@ export function topicRoutes(app: Hono<AppEnv>): void {
           );
         }
         const spec = { name, partitions, config: resolved };
-        // README: without `regions`, partitions spread over every deployment region (the store alone would
-        // put them all in the first one).
+        // docs/http-api.md: without `regions`, partitions spread over every deployment region (the store
+        // alone would put them all in the first one).
         const spread = pinned ?? (deployment.length > 0 ? deployment : undefined);
         const metadata = isRegionAware(store)
           ? await store.createTopicIn(spec, spread)

@@ -1,9 +1,9 @@
 /**
  * @module
- * Round trips through `HttpLogStore` and `createClient` against a server (the stub, or the real Worker app
- * in-process): admin operations, produce → consume across partitions, idempotent retries after a lost response,
- * long-poll wake-ups, aborts, server error codes, and the SSE tail. It replaces the store conformance suite,
- * which needs the consumer-group methods the HTTP API does not have yet.
+ * Round trips through `HttpLogStore` and `createClient` against the real Worker app in-process: what only a store
+ * over HTTP has — the server's error context carried across, produce → consume through `createClient`,
+ * idempotent retries after a lost response, shared SSE feeds, the multi-partition poll and its fallback, the SSE
+ * tail. The client-facing contract itself is the shared store conformance suite (worker-app.test.ts).
  */
 import { decodeText, type EdgeLog, encodeBatch, type MemoryStore, partitionForKey } from "@edgelog/core";
 import { expectEdgeLogError, makeBatch, readAll } from "@edgelog/core/testing";
@@ -51,72 +51,6 @@ export function runRoundTrips(name: string, server: ServerUnderTest): void {
       "max.message.bytes": 1024 * 1024,
       "cleanup.policy": "delete" as const,
     };
-
-    it("creates, describes, lists, grows and deletes topics", async () => {
-      const { store } = setup();
-      const created = await store.createTopic({ name: "orders", partitions: 2, config });
-      expect(created).toMatchObject({ name: "orders", partitions: 2 });
-      expect(created.config["retention.ms"]).toBe(-1);
-      await store.createTopic({ name: "audit", partitions: 1, config });
-      expect((await store.listTopics()).map((t) => [t.name, t.partitions])).toEqual([
-        ["audit", 1],
-        ["orders", 2],
-      ]);
-      expect((await store.getTopic("orders"))?.partitions).toBe(2);
-      expect(await store.getTopic("missing")).toBeNull();
-      await expectEdgeLogError(
-        store.createTopic({ name: "orders", partitions: 1, config }),
-        "TOPIC_ALREADY_EXISTS",
-      );
-      expect((await store.createPartitions("orders", 3)).partitions).toBe(3);
-      await expectEdgeLogError(store.createPartitions("orders", 2), "INVALID_PARTITIONS");
-      await store.deleteTopic("orders");
-      expect(await store.getTopic("orders")).toBeNull();
-      await expectEdgeLogError(store.deleteTopic("orders"), "UNKNOWN_TOPIC_OR_PARTITION");
-    });
-
-    it("appends with the binary fast path and reads the same bytes back", async () => {
-      const { store } = setup();
-      await store.createTopic({ name: "t", partitions: 1, config });
-      const tp = { topic: "t", partition: 0 };
-      const first = await store.append(tp, makeBatch(3, "a"));
-      expect(first).toMatchObject({ baseOffset: 0, lastOffset: 2, duplicate: false, highWatermark: 3 });
-      await store.append(tp, makeBatch(2, "b"));
-      const result = await store.read(tp, { offset: 1 });
-      expect(result).toMatchObject({ highWatermark: 5, logStartOffset: 0 });
-      expect(result.batches.map((b) => [b.baseOffset, b.lastOffset, b.recordCount])).toEqual([
-        [0, 2, 3],
-        [3, 4, 2],
-      ]);
-      expect(result.batches[0]?.payload).toEqual(makeBatch(3, "a"));
-      expect((await readAll(store, tp)).map((r) => text(r.value))).toEqual([
-        "a-0",
-        "a-1",
-        "a-2",
-        "b-0",
-        "b-1",
-      ]);
-      expect((await store.read(tp, { offset: 5 })).batches).toEqual([]);
-      await expectEdgeLogError(store.read(tp, { offset: 6 }), "OFFSET_OUT_OF_RANGE");
-    });
-
-    it("answers offsets, offsets by timestamp, deleteRecords and listBatches", async () => {
-      const { store } = setup();
-      await store.createTopic({ name: "t", partitions: 1, config });
-      const tp = { topic: "t", partition: 0 };
-      await store.append(tp, makeBatch(3)); // timestamps 1_700_000_000_000 + i
-      await store.append(tp, makeBatch(2));
-      expect(await store.offsets(tp)).toEqual({ logStartOffset: 0, highWatermark: 5 });
-      expect(await store.offsetForTimestamp(tp, 1_700_000_000_001)).toBe(1);
-      expect(await store.offsetForTimestamp(tp, 1_800_000_000_000)).toBeNull();
-      expect((await store.listBatches(tp)).map((b) => [b.baseOffset, b.recordCount])).toEqual([
-        [0, 3],
-        [3, 2],
-      ]);
-      expect(await store.listBatches(tp, { fromOffset: 4, limit: 5 })).toHaveLength(1);
-      expect(await store.deleteRecords(tp, 3)).toEqual({ logStartOffset: 3, highWatermark: 5 });
-      await expectEdgeLogError(store.offsets({ topic: "t", partition: 9 }), "UNKNOWN_TOPIC_OR_PARTITION");
-    });
 
     it("surfaces the server's error codes and context", async () => {
       const { store } = setup();
@@ -203,37 +137,6 @@ export function runRoundTrips(name: string, server: ServerUnderTest): void {
       expect(stored.map((r) => text(r.value))).toEqual(["once", "twice?", "next"]);
     });
 
-    it("wakes a long-poll as soon as a batch is appended, and times out empty", async () => {
-      const { store } = setup();
-      await store.createTopic({ name: "t", partitions: 1, config });
-      const tp = { topic: "t", partition: 0 };
-      const started = Date.now();
-      const waiting = store.read(tp, { offset: 0, maxWaitMs: 5_000 });
-      await new Promise((r) => setTimeout(r, 30));
-      await store.append(tp, makeBatch(1));
-      const result = await waiting;
-      expect(result.batches).toHaveLength(1);
-      expect(Date.now() - started).toBeLessThan(2_000);
-      const empty = await store.read(tp, { offset: 1, maxWaitMs: 50 });
-      expect(empty.batches).toEqual([]);
-      expect(empty.highWatermark).toBe(1);
-    });
-
-    it("rejects a waiting read with the signal's reason, and everything with STORE_CLOSED after close", async () => {
-      const { store } = setup();
-      await store.createTopic({ name: "t", partitions: 1, config });
-      const tp = { topic: "t", partition: 0 };
-      const controller = new AbortController();
-      const waiting = store.read(tp, { offset: 0, maxWaitMs: 1_000, signal: controller.signal });
-      const reason = new Error("stop");
-      controller.abort(reason);
-      await expect(waiting).rejects.toBe(reason);
-      const parked = store.read(tp, { offset: 0, maxWaitMs: 1_000 });
-      await store.close();
-      await expectEdgeLogError(parked, "STORE_CLOSED");
-      await expectEdgeLogError(store.offsets(tp), "STORE_CLOSED");
-    });
-
     it("serves waiting reads from one shared SSE feed per partition with live: sse", async () => {
       let feeds = 0;
       const { store } = setup({
@@ -294,71 +197,88 @@ export function runRoundTrips(name: string, server: ServerUnderTest): void {
       expect(seen.sort()).toEqual(["a", "b", "c", "d"]);
     });
 
-    it("parks every waiting read in one multi-partition poll with live: shared (or falls back to long-polls)", async () => {
-      let pollsAnswered = 0;
-      let pollsOpen = 0;
-      let mostOpen = 0;
-      let perPartitionWaits = 0;
-      const { store } = setup({
-        live: "shared",
-        wrap: (inner) => async (input, init) => {
-          const url = String(input);
-          if (url.includes("/batches") && url.includes("wait=")) perPartitionWaits++;
-          if (!url.endsWith("/v1/wait")) return inner(input, init);
-          // A poll is open until it is answered or aborted (a browser frees the connection on abort).
-          let open = true;
-          const close = () => {
-            if (open) pollsOpen--;
-            open = false;
-          };
-          mostOpen = Math.max(mostOpen, ++pollsOpen);
-          init?.signal?.addEventListener("abort", close, { once: true });
-          try {
-            const response = await inner(input, init);
-            if (response.ok) pollsAnswered++;
-            return response;
-          } finally {
-            close();
-          }
-        },
-      });
-      await store.createTopic({ name: "t", partitions: 8, config });
-      const partitions = Array.from({ length: 8 }, (_, partition) => ({ topic: "t", partition }));
-      const started = Date.now();
-      const waiting = partitions.map((tp) => store.read(tp, { offset: 0, maxWaitMs: 5_000 }));
-      const outcomes = Promise.allSettled(waiting);
-      await new Promise((r) => setTimeout(r, 50));
-      await store.append({ topic: "t", partition: 5 }, makeBatch(1, "five"));
-      await store.append({ topic: "t", partition: 2 }, makeBatch(1, "two"));
-      const [two, five] = await Promise.all([waiting[2], waiting[5]]);
-      expect(Date.now() - started).toBeLessThan(3_000);
-      expect(two?.batches[0]?.payload).toEqual(makeBatch(1, "two"));
-      expect(five?.batches[0]?.payload).toEqual(makeBatch(1, "five"));
-      if (pollsAnswered > 0) {
-        expect(mostOpen).toBe(1);
-        expect(perPartitionWaits).toBe(0);
-      } else {
-        expect(perPartitionWaits).toBeGreaterThanOrEqual(8); // the server has no /v1/wait: long-polls it is
-      }
-      // An empty wait times out; an abort and a close end a wait.
-      expect((await store.read({ topic: "t", partition: 0 }, { offset: 0, maxWaitMs: 30 })).batches).toEqual(
-        [],
-      );
-      const controller = new AbortController();
-      const aborted = store.read(
-        { topic: "t", partition: 0 },
-        { offset: 0, maxWaitMs: 5_000, signal: controller.signal },
-      );
-      await new Promise((r) => setTimeout(r, 10));
-      controller.abort(new Error("seek"));
-      await expect(aborted).rejects.toThrow("seek");
-      await store.close();
-      for (const [i, outcome] of (await outcomes).entries()) {
-        if (i === 2 || i === 5) continue;
-        expect(outcome.status).toBe("rejected");
-        expect((outcome as PromiseRejectedResult).reason).toMatchObject({ code: "STORE_CLOSED" });
-      }
-    });
+    it.each([
+      { server: "with /v1/wait", hasWait: true },
+      { server: "without /v1/wait (an older Worker)", hasWait: false },
+    ])(
+      "parks every waiting read in one multi-partition poll with live: shared, $server",
+      async ({ hasWait }) => {
+        let pollsAnswered = 0;
+        let pollsOpen = 0;
+        let mostOpen = 0;
+        let perPartitionWaits = 0;
+        const { store } = setup({
+          live: "shared",
+          wrap: (inner) => async (input, init) => {
+            const url = String(input);
+            if (url.includes("/batches") && url.includes("wait=")) perPartitionWaits++;
+            if (!url.endsWith("/v1/wait")) return inner(input, init);
+            if (!hasWait) {
+              return new Response(
+                JSON.stringify({ error: { code: "NOT_FOUND", message: "no such route" } }),
+                {
+                  status: 404,
+                  headers: { "content-type": "application/json" },
+                },
+              );
+            }
+            // A poll is open until it is answered or aborted (a browser frees the connection on abort).
+            let open = true;
+            const close = () => {
+              if (open) pollsOpen--;
+              open = false;
+            };
+            mostOpen = Math.max(mostOpen, ++pollsOpen);
+            init?.signal?.addEventListener("abort", close, { once: true });
+            try {
+              const response = await inner(input, init);
+              if (response.ok) pollsAnswered++;
+              return response;
+            } finally {
+              close();
+            }
+          },
+        });
+        await store.createTopic({ name: "t", partitions: 8, config });
+        const partitions = Array.from({ length: 8 }, (_, partition) => ({ topic: "t", partition }));
+        const started = Date.now();
+        const waiting = partitions.map((tp) => store.read(tp, { offset: 0, maxWaitMs: 5_000 }));
+        const outcomes = Promise.allSettled(waiting);
+        await new Promise((r) => setTimeout(r, 50));
+        await store.append({ topic: "t", partition: 5 }, makeBatch(1, "five"));
+        await store.append({ topic: "t", partition: 2 }, makeBatch(1, "two"));
+        const [two, five] = await Promise.all([waiting[2], waiting[5]]);
+        expect(Date.now() - started).toBeLessThan(3_000);
+        expect(two?.batches[0]?.payload).toEqual(makeBatch(1, "two"));
+        expect(five?.batches[0]?.payload).toEqual(makeBatch(1, "five"));
+        if (hasWait) {
+          expect(pollsAnswered).toBeGreaterThan(0);
+          expect(mostOpen).toBe(1);
+          expect(perPartitionWaits).toBe(0);
+        } else {
+          expect(pollsAnswered).toBe(0);
+          expect(perPartitionWaits).toBeGreaterThanOrEqual(8); // the server has no /v1/wait: long-polls it is
+        }
+        // An empty wait times out; an abort and a close end a wait.
+        expect(
+          (await store.read({ topic: "t", partition: 0 }, { offset: 0, maxWaitMs: 30 })).batches,
+        ).toEqual([]);
+        const controller = new AbortController();
+        const aborted = store.read(
+          { topic: "t", partition: 0 },
+          { offset: 0, maxWaitMs: 5_000, signal: controller.signal },
+        );
+        await new Promise((r) => setTimeout(r, 10));
+        controller.abort(new Error("seek"));
+        await expect(aborted).rejects.toThrow("seek");
+        await store.close();
+        for (const [i, outcome] of (await outcomes).entries()) {
+          if (i === 2 || i === 5) continue;
+          expect(outcome.status).toBe("rejected");
+          expect((outcome as PromiseRejectedResult).reason).toMatchObject({ code: "STORE_CLOSED" });
+        }
+      },
+    );
 
     it("tails a partition over SSE, resuming after a dropped stream without gaps", async () => {
       let connections = 0;

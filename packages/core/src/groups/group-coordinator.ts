@@ -6,7 +6,7 @@
  * coordinators may serve the same group. Stores use it to implement the consumer-group part of `LogStore`.
  */
 import { EdgeLogError, isEdgeLogError } from "../errors.ts";
-import type { TopicMetadata, VersionedGroupState } from "../store.ts";
+import type { GroupStateStore, LogStore } from "../store.ts";
 import { assertValidGroupId, assertValidTopicName, unknownGroup } from "../validation.ts";
 import {
   applyMembership,
@@ -36,12 +36,8 @@ import type {
 } from "./group-types.ts";
 import { LEAVE_GROUP_EPOCH } from "./group-types.ts";
 
-/** What the coordinator needs from a store. */
-export interface GroupStatePort {
-  getGroupState(groupId: string): Promise<VersionedGroupState | null>;
-  putGroupState(groupId: string, state: unknown, expectedVersion: number | null): Promise<number>;
-  getTopic(name: string): Promise<TopicMetadata | null>;
-}
+/** What the coordinator needs from a store: the group state it persists, and topics to assign. */
+export type GroupStatePort = GroupStateStore & Pick<LogStore, "getTopic">;
 
 export interface GroupCoordinatorOptions extends Partial<CoordinatorConfig> {
   /** The clock; tests pass their own. */

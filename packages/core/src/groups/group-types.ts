@@ -2,7 +2,7 @@
  * @module
  * The consumer-group protocol's public shapes, in the spirit of Kafka's KIP-848 `ConsumerGroupHeartbeat`: a
  * member heartbeats with its subscription and gets its assignment back; the coordinator (in the store) decides.
- * The HTTP API (HTTP-API.md "Consumer groups") carries exactly these objects.
+ * The HTTP API (docs/http-api.md "Consumer groups") carries exactly these objects.
  */
 
 /** Some partitions of one topic. */

@@ -15,10 +15,10 @@ import {
   type BatchInfo,
   type CommittedOffset,
   DEFAULT_READ_MAX_BYTES,
-  type LogStore,
   type PartitionOffsets,
   type ReadOptions,
   type ReadResult,
+  type StorageEngine,
   type TopicMetadata,
   type TopicPartition,
   type TopicSpec,
@@ -63,7 +63,7 @@ const DEFAULT_LIST_BATCHES_LIMIT = 1000;
  * @example
  * const log = new EdgeLog({ store: new MemoryStore() }) // the same as new EdgeLog()
  */
-export class MemoryStore implements LogStore {
+export class MemoryStore implements StorageEngine {
   readonly #now: () => number;
   readonly #topics = new Map<string, MemoryTopic>();
   readonly #groups = new Map<string, MemoryGroup>();

@@ -198,7 +198,8 @@ export class Producer {
       }
       const metadata = await this.#metadata.require(topic);
       // Only the topic's limit refuses a record: `maxBatchBytes` is a batching target and a larger record is sent
-      // alone (as with Kafka's `batch.size`); MESSAGE_TOO_LARGE is about `max.message.bytes` (spec §A3).
+      // alone (as with Kafka's `batch.size`); MESSAGE_TOO_LARGE is about `max.message.bytes`
+      // (docs/semantics.md §A3).
       const limit = metadata.config["max.message.bytes"];
       for (const message of messages) {
         const record = toLogRecord(message, now);

@@ -4,16 +4,12 @@
  * the next append, by their timeout, by their abort signal, or by a failure (topic deleted, store closed).
  * Runtime-agnostic (timers and AbortSignal only), so the memory, Durable Object and IndexedDB stores share it.
  */
+import { type ParkedWait, parkWait } from "./parked-wait.ts";
 
 export type WaitOutcome = "appended" | "timeout";
 
-interface Waiter {
-  settle(outcome: WaitOutcome): void;
-  fail(error: unknown): void;
-}
-
 export class AppendWaiters {
-  readonly #waiters = new Set<Waiter>();
+  readonly #waiters = new Set<ParkedWait<WaitOutcome>>();
 
   /** Number of parked readers (for tests and metrics). */
   get size(): number {
@@ -27,36 +23,23 @@ export class AppendWaiters {
   wait(timeoutMs: number, signal?: AbortSignal): Promise<WaitOutcome> {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (timeoutMs <= 0) return Promise.resolve("timeout");
-    return new Promise<WaitOutcome>((resolve, reject) => {
-      const cleanup = (): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-        this.#waiters.delete(waiter);
-      };
-      const waiter: Waiter = {
-        settle: (outcome) => {
-          cleanup();
-          resolve(outcome);
-        },
-        fail: (error) => {
-          cleanup();
-          reject(error);
-        },
-      };
-      const onAbort = (): void => waiter.fail(signal?.reason);
-      const timer = setTimeout(() => waiter.settle("timeout"), timeoutMs);
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.#waiters.add(waiter);
+    const parked: ParkedWait<WaitOutcome> = parkWait<WaitOutcome>({
+      timeoutMs,
+      timeoutValue: "timeout",
+      signal,
+      onSettle: () => this.#waiters.delete(parked),
     });
+    this.#waiters.add(parked);
+    return parked.promise;
   }
 
   /** Wakes every parked reader: new data is there. */
   notify(): void {
-    for (const waiter of [...this.#waiters]) waiter.settle("appended");
+    for (const waiter of [...this.#waiters]) waiter.resolve("appended");
   }
 
   /** Rejects every parked reader with `error`. */
   fail(error: unknown): void {
-    for (const waiter of [...this.#waiters]) waiter.fail(error);
+    for (const waiter of [...this.#waiters]) waiter.reject(error);
   }
 }

@@ -1,7 +1,7 @@
 /**
  * @module
- * The idempotent producer's bookkeeping (Kafka §A4), as pure functions every store runs inside its append
- * transaction, so the rules exist once and every store applies them identically.
+ * The idempotent producer's bookkeeping (docs/semantics.md §A4), as pure functions every store runs inside
+ * its append transaction, so the rules exist once and every store applies them identically.
  *
  * Rules, after Kafka's `ProducerAppendInfo.checkSequence` and `ProducerStateEntry`:
  * an older epoch is fenced; a newer epoch must start at sequence 0; within an epoch a batch identical to one of

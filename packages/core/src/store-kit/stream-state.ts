@@ -1,6 +1,6 @@
 /**
  * @module
- * Durable Streams state beside a partition (KAFKA-AND-DURABLE-STREAMS.md §C): what the protocol needs that a
+ * Durable Streams state beside a partition (docs/semantics.md §C): what the protocol needs that a
  * Kafka log has no place for — the stream's content type, open/closed, TTL and expiry, fork lineage, the last
  * `Stream-Seq` and the string-keyed idempotent producers — as one JSON document per partition.
  *

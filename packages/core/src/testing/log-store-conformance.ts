@@ -1,19 +1,34 @@
 /**
  * @module
- * The shared conformance suite every `LogStore` passes (in the spirit of unstorage's `testDriver`). It checks
- * the whole contract of `store.ts` — topics, atomic appends with dense offsets, reads by offset and byte budget,
- * long-polls, offsets by timestamp, the retention hook, the idempotent producer's rules, group offsets and group
- * state — and, when the store can be reopened, that all of it survives a restart.
+ * The shared conformance suite every store passes (in the spirit of unstorage's `testDriver`). It checks the
+ * whole client-facing contract of `store.ts` — topics, atomic appends with dense offsets, reads by offset and byte
+ * budget, long-polls, offsets by timestamp, the retention hook, the idempotent producer's rules, consumer groups —
+ * and, for the host-side capabilities a store declares (group state, Durable Streams), those too; when the store
+ * can be reopened, that all of it survives a restart. A capability a store does not declare is reported as
+ * skipped, never as passed.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { decodeBatch, encodeBatch } from "../codec/record-batch.ts";
-import type { LogStore, TopicMetadata, TopicPartition } from "../store.ts";
+import type { GroupStateStore, LogStore, StreamStore, TopicMetadata, TopicPartition } from "../store.ts";
 import { openJsonStreamState } from "../store-kit/stream-state.ts";
 import { DEFAULT_TOPIC_CONFIG, type TopicConfig } from "../topic-config.ts";
 import { expectEdgeLogError, makeBatch, makeRecords, readAll } from "./helpers.ts";
 import { describeStreamState } from "./stream-state-conformance.ts";
 
+/**
+ * The host-side parts of the contract a store implements (`StorageEngine`). Every one defaults to `true`, so a
+ * store that lacks one says so here, as unstorage's and hono's shared suites have drivers declare what they lack.
+ */
+export interface StoreCapabilities {
+  /** `GroupStateStore`: versioned, compare-and-set group state. */
+  readonly groupState?: boolean;
+  /** `StreamStore`: Durable Streams commands inside the append transaction. */
+  readonly streams?: boolean;
+}
+
 export interface LogStoreConformanceOptions {
+  /** What the store implements beyond `LogStore`; default: everything (a `StorageEngine`). */
+  readonly capabilities?: StoreCapabilities;
   /** A fresh, empty store for each test. */
   createStore(): LogStore | Promise<LogStore>;
   /** Disposes of a store after its test (default: `store.close()`). */
@@ -31,11 +46,23 @@ const text = new TextDecoder();
 const valuesOf = (records: readonly { value: Uint8Array | null }[]): (string | null)[] =>
   records.map((r) => (r.value === null ? null : text.decode(r.value)));
 
+type StoreUnderTest = LogStore & Partial<GroupStateStore & StreamStore>;
+
+/** The store as a `GroupStateStore`; fails the test when a store that declared the capability lacks it. */
+function groupStateOf(store: StoreUnderTest): LogStore & GroupStateStore {
+  if (store.getGroupState === undefined || store.putGroupState === undefined) {
+    throw new Error("the store declares groupState but has no getGroupState/putGroupState");
+  }
+  return store as LogStore & GroupStateStore;
+}
+
 export function runLogStoreConformance(name: string, options: LogStoreConformanceOptions): void {
   const scale = options.timeScale ?? 1;
+  const hasGroupState = options.capabilities?.groupState ?? true;
+  const hasStreams = options.capabilities?.streams ?? true;
 
   describe(`LogStore conformance: ${name}`, () => {
-    let store: LogStore;
+    let store: StoreUnderTest;
     const open: LogStore[] = [];
 
     beforeEach(async () => {
@@ -504,42 +531,40 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
         });
       });
 
-      it("keeps a producer's sequence across stream appends to its partition, and refuses stamped stream batches", async (ctx) => {
-        if (store.stream === undefined) {
-          ctx.skip();
-          return;
-        }
-        await store.append(tp, makeBatch(2, "p", stamp(0)));
-        const state = openJsonStreamState(1_700_000_000_000);
-        await store.stream(tp, { kind: "create", state, batches: [makeBatch(1, "s")] });
-        const streamAppend = (batch: Uint8Array) =>
-          store.stream?.(tp, {
-            kind: "append",
-            batches: [batch],
-            contentType: "application/json",
-            streamSeq: null,
-            producer: null,
-            close: false,
+      it.skipIf(!hasStreams)(
+        "keeps a producer's sequence across stream appends to its partition, and refuses stamped stream batches",
+        async () => {
+          const streams = store.stream?.bind(store);
+          if (streams === undefined) throw new Error("the store declares streams but has no stream()");
+          await store.append(tp, makeBatch(2, "p", stamp(0)));
+          const state = openJsonStreamState(1_700_000_000_000);
+          await streams(tp, { kind: "create", state, batches: [makeBatch(1, "s")] });
+          const streamAppend = (batch: Uint8Array) =>
+            streams(tp, {
+              kind: "append",
+              batches: [batch],
+              contentType: "application/json",
+              streamSeq: null,
+              producer: null,
+              close: false,
+            });
+          expect(await streamAppend(makeBatch(2, "t"))).toMatchObject({
+            verdict: { kind: "ok" },
+            highWatermark: 5,
           });
-        expect(await streamAppend(makeBatch(2, "t"))).toMatchObject({
-          verdict: { kind: "ok" },
-          highWatermark: 5,
-        });
-        await expectEdgeLogError(
-          Promise.resolve().then(() => streamAppend(makeBatch(1, "x", stamp(2)))),
-          "INVALID_RECORD",
-        );
-        expect((await store.offsets(tp)).highWatermark).toBe(5);
-        expect(await store.append(tp, makeBatch(1, "q", stamp(2)))).toMatchObject({
-          baseOffset: 5,
-          duplicate: false,
-        });
-        expect(await store.append(tp, makeBatch(2, "p", stamp(0)))).toMatchObject({
-          baseOffset: 0,
-          duplicate: true,
-        });
-        expect(valuesOf(await readAll(store, tp))).toEqual(["p-0", "p-1", "s-0", "t-0", "t-1", "q-0"]);
-      });
+          await expectEdgeLogError(streamAppend(makeBatch(1, "x", stamp(2))), "INVALID_RECORD");
+          expect((await store.offsets(tp)).highWatermark).toBe(5);
+          expect(await store.append(tp, makeBatch(1, "q", stamp(2)))).toMatchObject({
+            baseOffset: 5,
+            duplicate: false,
+          });
+          expect(await store.append(tp, makeBatch(2, "p", stamp(0)))).toMatchObject({
+            baseOffset: 0,
+            duplicate: true,
+          });
+          expect(valuesOf(await readAll(store, tp))).toEqual(["p-0", "p-1", "s-0", "t-0", "t-1", "q-0"]);
+        },
+      );
 
       it("refuses a gap with OUT_OF_ORDER_SEQUENCE_NUMBER and says which sequence it expected", async () => {
         await store.append(tp, makeBatch(3, "a", stamp(0)));
@@ -651,28 +676,40 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
         expect(await store.fetchOffsets("g")).toEqual([]);
       });
 
-      it("stores group state with compare-and-set versions", async () => {
-        expect(await store.getGroupState("g")).toBeNull();
-        expect(await store.putGroupState("g", { members: ["m1"] }, null)).toBe(1);
-        await expectEdgeLogError(store.putGroupState("g", { members: [] }, null), "CONCURRENT_TRANSACTIONS");
-        expect(await store.putGroupState("g", { members: ["m1", "m2"] }, 1)).toBe(2);
-        const stale = await expectEdgeLogError(store.putGroupState("g", {}, 1), "CONCURRENT_TRANSACTIONS");
+      it.skipIf(!hasGroupState)("stores group state with compare-and-set versions", async () => {
+        const engine = groupStateOf(store);
+        expect(await engine.getGroupState("g")).toBeNull();
+        expect(await engine.putGroupState("g", { members: ["m1"] }, null)).toBe(1);
+        await expectEdgeLogError(engine.putGroupState("g", { members: [] }, null), "CONCURRENT_TRANSACTIONS");
+        expect(await engine.putGroupState("g", { members: ["m1", "m2"] }, 1)).toBe(2);
+        const stale = await expectEdgeLogError(engine.putGroupState("g", {}, 1), "CONCURRENT_TRANSACTIONS");
         expect(stale.retriable).toBe(true);
-        const read = await store.getGroupState("g");
+        const read = await engine.getGroupState("g");
         expect(read).toEqual({ state: { members: ["m1", "m2"] }, version: 2 });
         (read?.state as { members: string[] } | undefined)?.members.push("mutated");
-        expect((await store.getGroupState("g"))?.state).toEqual({ members: ["m1", "m2"] });
+        expect((await engine.getGroupState("g"))?.state).toEqual({ members: ["m1", "m2"] });
       });
 
-      it("lists groups with state or offsets and deletes them", async () => {
-        await store.putGroupState("g2", { x: 1 }, null);
+      it("lists groups with members or offsets and deletes them", async () => {
+        await store.groupHeartbeat("g2", { memberId: "m", memberEpoch: 0, topics: ["a"] });
         await store.commitOffsets("g1", [{ topic: "a", partition: 0, offset: 1, metadata: null }]);
         expect(await store.listGroups()).toEqual(["g1", "g2"]);
         await store.deleteGroup("g1");
         expect(await store.listGroups()).toEqual(["g2"]);
         expect(await store.fetchOffsets("g1")).toEqual([]);
+        await expectEdgeLogError(store.deleteGroup("g1"), "GROUP_ID_NOT_FOUND");
+        await store.groupHeartbeat("g2", { memberId: "m", memberEpoch: -1 });
         await store.deleteGroup("g2");
-        expect(await store.getGroupState("g2")).toBeNull();
+        expect(await store.listGroups()).toEqual([]);
+        await expectEdgeLogError(store.describeGroup("g2"), "GROUP_ID_NOT_FOUND");
+      });
+
+      it.skipIf(!hasGroupState)("lists and deletes a group that has only state", async () => {
+        const engine = groupStateOf(store);
+        await engine.putGroupState("g2", { x: 1 }, null);
+        expect(await store.listGroups()).toEqual(["g2"]);
+        await store.deleteGroup("g2");
+        expect(await engine.getGroupState("g2")).toBeNull();
         await expectEdgeLogError(store.deleteGroup("g2"), "GROUP_ID_NOT_FOUND");
       });
 
@@ -775,7 +812,7 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
       });
     });
 
-    describeStreamState(() => store, scale, options.reopenStore);
+    describeStreamState(hasStreams ? () => store : null, scale, options.reopenStore);
 
     const reopenStore = options.reopenStore;
     if (reopenStore !== undefined) {
@@ -788,7 +825,7 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
           await store.append(tp, makeBatch(2, "q"));
           await store.deleteRecords(tp, 1);
           await store.commitOffsets("g", [{ topic: "durable", partition: 1, offset: 2, metadata: "x" }]);
-          await store.putGroupState("g", { epoch: 3 }, null);
+          if (hasGroupState) await groupStateOf(store).putGroupState("gs", { epoch: 3 }, null);
 
           const reopened = await reopenStore(store);
           open.push(reopened);
@@ -799,7 +836,12 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
           expect(await reopened.fetchOffsets("g")).toEqual([
             { topic: "durable", partition: 1, offset: 2, metadata: "x" },
           ]);
-          expect(await reopened.getGroupState("g")).toEqual({ state: { epoch: 3 }, version: 1 });
+          if (hasGroupState) {
+            expect(await groupStateOf(reopened).getGroupState("gs")).toEqual({
+              state: { epoch: 3 },
+              version: 1,
+            });
+          }
           expect(await reopened.append(tp, makeBatch(1, "r"))).toMatchObject({ baseOffset: 5 });
         });
       });

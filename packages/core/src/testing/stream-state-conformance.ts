@@ -1,12 +1,12 @@
 /**
  * @module
- * The `LogStore.stream` part of the store conformance suite (Durable Streams state, `store-kit/stream-state.ts`):
+ * The `StreamStore` part of the store conformance suite (Durable Streams state, `store-kit/stream-state.ts`):
  * the state document changes together with the batches it admits, rejections change nothing, a close wakes
- * readers parked at the tail, and the state goes with its topic. Stores without `stream` skip these tests
- * (reported as skipped, never passed).
+ * readers parked at the tail, and the state goes with its topic. Stores that do not declare the capability skip
+ * these tests (reported as skipped, never passed).
  */
 import { beforeEach, describe, expect, it, type TestContext } from "vitest";
-import type { LogStore, TopicPartition } from "../store.ts";
+import type { LogStore, StreamStore, TopicPartition } from "../store.ts";
 import { openJsonStreamState, type StreamCommand, type StreamState } from "../store-kit/stream-state.ts";
 import { DEFAULT_TOPIC_CONFIG } from "../topic-config.ts";
 import { expectEdgeLogError, makeBatch, readAll } from "./helpers.ts";
@@ -25,23 +25,29 @@ const append = (fields: Partial<Append> = {}): Append => ({
   ...fields,
 });
 
-/** Registers the tests; `current` returns the test's store, `scale` multiplies waits. */
+type Streams = LogStore & StreamStore;
+
+/**
+ * Registers the tests; `current` returns the test's store (`null`: the store does not declare the capability),
+ * `scale` multiplies waits.
+ */
 export function describeStreamState(
-  current: () => LogStore,
+  current: (() => LogStore & Partial<StreamStore>) | null,
   scale: number,
   reopen?: (store: LogStore) => Promise<LogStore>,
 ): void {
-  describe("durable streams state (optional stream())", () => {
+  describe("durable streams state (StreamStore)", () => {
     const tp: TopicPartition = { topic: "stream", partition: 0 };
-    let store: LogStore & Required<Pick<LogStore, "stream">>;
+    let store: Streams;
 
     beforeEach(async (ctx: TestContext) => {
-      const candidate = current();
-      if (candidate.stream === undefined) {
+      if (current === null) {
         ctx.skip();
         return;
       }
-      store = candidate as typeof store;
+      const candidate = current();
+      if (candidate.stream === undefined) throw new Error("the store declares streams but has no stream()");
+      store = candidate as Streams;
       await store.createTopic({ name: tp.topic, partitions: 1, config: DEFAULT_TOPIC_CONFIG });
     });
 
@@ -179,8 +185,8 @@ export function describeStreamState(
       it("keeps the state across a reopen", async () => {
         await store.stream(tp, { kind: "create", state: STATE, batches: [] });
         await store.stream(tp, append({ producer: { id: "p", epoch: 1, seq: 0 }, close: true }));
-        const reopened = await reopen(store);
-        expect(await reopened.stream?.(tp, { kind: "get", touch: false })).toMatchObject({
+        const reopened = (await reopen(store)) as Streams;
+        expect(await reopened.stream(tp, { kind: "get", touch: false })).toMatchObject({
           state: { closed: true, producers: { p: { epoch: 1, lastSeq: 0 } } },
           highWatermark: 1,
         });

@@ -1,5 +1,6 @@
-// Scenario tests of the group coordinator: the wire behaviour HTTP-API.md fixes (join, leave, fencing), the
-// incremental hand-over of a partition, lost answers, session and revocation timeouts, commits' epoch checks.
+// Scenario tests of the group coordinator: the wire behaviour docs/http-api.md fixes (join, leave, fencing),
+// the incremental hand-over of a partition, lost answers, session and revocation timeouts, commits' epoch
+// checks.
 import { describe, expect, it } from "vitest";
 import { rangeAssignor, uniformAssignor } from "../../src/groups/assignors.ts";
 import { codeOf as errorCodeOf, FakeGroupWorld } from "./support.ts";

@@ -20,7 +20,6 @@ import {
   type TopicMetadata,
   type TopicPartition,
   type TopicSpec,
-  type VersionedGroupState,
 } from "../../src/index.ts";
 
 /** `lose-request`: fail before the inner store sees the append. `lose-response`: append, then fail. */
@@ -102,12 +101,6 @@ export class FlakyStore implements LogStore {
   }
   fetchOffsets(groupId: string, topics?: readonly string[]): Promise<CommittedOffset[]> {
     return this.inner.fetchOffsets(groupId, topics);
-  }
-  getGroupState(groupId: string): Promise<VersionedGroupState | null> {
-    return this.inner.getGroupState(groupId);
-  }
-  putGroupState(groupId: string, state: unknown, expectedVersion: number | null): Promise<number> {
-    return this.inner.putGroupState(groupId, state, expectedVersion);
   }
   listGroups(): Promise<string[]> {
     return this.inner.listGroups();
