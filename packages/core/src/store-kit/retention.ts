@@ -1,10 +1,10 @@
 /**
  * @module
- * The `delete` cleanup policy (docs/semantics.md §A6) as pure functions: `planRetention` says where the log start must move,
- * given a partition's batches oldest first; `retentionDueAt` says when a partition next has retention work, so a
- * store knows whether to plan now (after an append) or when to wake up (a Durable Object's alarm). Stores call
- * them from wherever their runtime runs housekeeping and apply the answer with `deleteRecords`; none repeats the
- * age or size rule.
+ * The `delete` cleanup policy (docs/semantics.md §A6) as pure functions: `planRetention` says where the log
+ * start must move, given a partition's batches oldest first; `retentionDueAt` says when a partition next has
+ * retention work, so a store knows whether to plan now (after an append) or when to wake up (a Durable Object's
+ * alarm). Stores call them from wherever their runtime runs housekeeping and apply the answer with
+ * `deleteRecords`; none repeats the age or size rule.
  */
 import type { BatchInfo } from "../store.ts";
 import type { TopicConfig } from "../topic-config.ts";
