@@ -148,9 +148,23 @@ export {
   type TopicSpec,
   type VersionedGroupState,
 } from "./store.ts";
+export {
+  type AppendOutcome,
+  type AppendPlan,
+  type AppendPlanInput,
+  type AssignedPlacement,
+  type CheckedBatch,
+  checkBatch,
+  type PartitionBounds,
+  planAppend,
+  producerIdsOf,
+  type RejectedBatch,
+  resultOf,
+} from "./store-kit/append-plan.ts";
 export { AppendWaiters, type WaitOutcome } from "./store-kit/append-waiters.ts";
 export { nextGroupStateVersion } from "./store-kit/group-state.ts";
 export { inspectBatchForAppend } from "./store-kit/inspect-batch.ts";
+export { offsetForTimestampIn, offsetForTimestampInBatch } from "./store-kit/offset-for-timestamp.ts";
 export { type ParkedWait, type ParkOptions, parkWait } from "./store-kit/parked-wait.ts";
 export {
   checkProducerSequence,
@@ -163,7 +177,13 @@ export {
   producerStateIsLive,
   type SequenceCheck,
 } from "./store-kit/producer-state.ts";
-export { planRetention } from "./store-kit/retention.ts";
+export { ReadBudget } from "./store-kit/read-budget.ts";
+export {
+  batchExpiresAt,
+  planRetention,
+  retentionDueAt,
+  retentionNeedsOldest,
+} from "./store-kit/retention.ts";
 export {
   checkStreamProducer,
   mediaType,
@@ -179,6 +199,7 @@ export {
   type StreamVerdict,
   streamExpired,
 } from "./store-kit/stream-state.ts";
+export { newTopicMetadata } from "./store-kit/topic-metadata.ts";
 export {
   configEntriesToRecord,
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -190,15 +211,20 @@ export {
   type TopicConfig,
 } from "./topic-config.ts";
 export {
+  assertOffsetInRange,
   assertPartitionExists,
+  assertPartitionsGrow,
   assertValidGroupId,
   assertValidOffset,
   assertValidPartitionCount,
   assertValidTopicName,
   compareStrings,
   MAX_TOPIC_NAME_LENGTH,
+  offsetOutOfRange,
   requireTopic,
   storeClosedError,
+  topicAlreadyExists,
   topicNamesCollide,
+  unknownGroup,
   unknownTopic,
 } from "./validation.ts";

@@ -5,7 +5,7 @@
  * user would expect.
  */
 import { EdgeLogError } from "./errors.ts";
-import type { LogStore, TopicMetadata } from "./store.ts";
+import type { LogStore, PartitionOffsets, TopicMetadata, TopicPartition } from "./store.ts";
 import { MAX_PARTITIONS } from "./topic-config.ts";
 
 /** Kafka's limit (`Topic.MAX_NAME_LENGTH`). */
@@ -98,6 +98,43 @@ export function assertValidGroupId(groupId: unknown): asserts groupId is string 
 /** The unknown-topic error, worded once. */
 export function unknownTopic(topic: string): EdgeLogError {
   return new EdgeLogError("UNKNOWN_TOPIC_OR_PARTITION", `unknown topic "${topic}"`, { context: { topic } });
+}
+
+/** `OFFSET_OUT_OF_RANGE` for an offset outside `[logStartOffset, highWatermark]` of a partition, worded once. */
+export function offsetOutOfRange(tp: TopicPartition, offset: number, bounds: PartitionOffsets): EdgeLogError {
+  const { logStartOffset, highWatermark } = bounds;
+  return new EdgeLogError(
+    "OFFSET_OUT_OF_RANGE",
+    `offset ${offset} is outside [${logStartOffset}, ${highWatermark}] of ${tp.topic}/${tp.partition}`,
+    { context: { topic: tp.topic, partition: tp.partition, offset, logStartOffset, highWatermark } },
+  );
+}
+
+/** Throws `offsetOutOfRange` unless `offset` lies in `[logStartOffset, highWatermark]` (what a read or a delete may name). */
+export function assertOffsetInRange(tp: TopicPartition, offset: number, bounds: PartitionOffsets): void {
+  if (offset < bounds.logStartOffset || offset > bounds.highWatermark)
+    throw offsetOutOfRange(tp, offset, bounds);
+}
+
+/** `TOPIC_ALREADY_EXISTS`, worded once for every store. */
+export function topicAlreadyExists(topic: string): EdgeLogError {
+  return new EdgeLogError("TOPIC_ALREADY_EXISTS", `topic "${topic}" already exists`, { context: { topic } });
+}
+
+/** Throws `INVALID_PARTITIONS` unless `requested` grows a topic of `current` partitions: they are never removed. */
+export function assertPartitionsGrow(topic: string, current: number, requested: number): void {
+  if (requested <= current) {
+    throw new EdgeLogError(
+      "INVALID_PARTITIONS",
+      `topic "${topic}" has ${current} partitions; the new count must be larger (partitions are never removed)`,
+      { context: { topic, partitions: current, requested } },
+    );
+  }
+}
+
+/** `GROUP_ID_NOT_FOUND` for a group with neither state nor offsets, worded once. */
+export function unknownGroup(groupId: string): EdgeLogError {
+  return new EdgeLogError("GROUP_ID_NOT_FOUND", `unknown group "${groupId}"`, { context: { groupId } });
 }
 
 /** A topic named by a caller, which must be a legal name (`INVALID_TOPIC`) and exist (`UNKNOWN_TOPIC_OR_PARTITION`). */

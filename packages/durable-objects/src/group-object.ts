@@ -12,7 +12,6 @@ import { DurableObject } from "cloudflare:workers";
 import {
   type CommittedOffset,
   compareStrings,
-  EdgeLogError,
   GroupCoordinator,
   type GroupDescription,
   type GroupHeartbeatRequest,
@@ -21,6 +20,7 @@ import {
   type GroupStatePort,
   nextGroupStateVersion,
   type TopicMetadata,
+  unknownGroup,
   type VersionedGroupState,
 } from "@edgelog/core";
 import { DEFAULT_METADATA_MAX_AGE_MS } from "./durable-object-log-store.ts";
@@ -165,11 +165,7 @@ export class GroupObject extends DurableObject<EdgeLogEnv> {
   /** Deletes state and offsets; `GROUP_ID_NOT_FOUND` when the group has neither. */
   async deleteGroup(ref: GroupRef): Promise<RpcResult<null>> {
     return toResult(async () => {
-      if (this.#isEmpty()) {
-        throw new EdgeLogError("GROUP_ID_NOT_FOUND", `unknown group "${ref.groupId}"`, {
-          context: { groupId: ref.groupId },
-        });
-      }
+      if (this.#isEmpty()) throw unknownGroup(ref.groupId);
       await this.#coordinator(ref).assertDeletable(ref.groupId);
       this.#wipe();
       unwrap(await this.#topics(ref.prefix).unregisterGroup(ref.groupId));

@@ -10,21 +10,25 @@
 
 import { DurableObject } from "cloudflare:workers";
 import {
+  type AppendPlan,
   type AppendResult,
   AppendWaiters,
-  type BatchHeader,
+  assertOffsetInRange,
   type BatchInfo,
-  checkProducerSequence,
+  checkBatch,
   EdgeLogError,
-  findOffsetForTimestamp,
-  inspectBatchForAppend,
-  isEdgeLogError,
+  offsetForTimestampIn,
+  type PartitionBounds,
   type PartitionOffsets,
   type ProducerState,
+  planAppend,
   planRetention,
-  producerStateAfterAppend,
+  producerIdsOf,
   producerStateIsLive,
+  ReadBudget,
   type ReadResult,
+  retentionDueAt,
+  retentionNeedsOldest,
   runStreamCommand,
   type StoredBatch,
   type StreamCommand,
@@ -272,16 +276,12 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   async offsetForTimestamp(timestamp: number): Promise<RpcResult<number | null>> {
     return toResult(() => {
       const meta = this.#requireMeta();
+      // SQLite skips the batches that are too old already (core's rule would too), so their payloads stay unread.
       const rows = this.ctx.storage.sql.exec<BatchRow>(
         "SELECT * FROM batches WHERE max_timestamp >= ? ORDER BY base_offset",
         timestamp,
       );
-      for (const row of rows) {
-        const found = findOffsetForTimestamp(new Uint8Array(row.payload), row.base_offset, timestamp);
-        // A batch straddling the log start may hold the match below it: the first retained offset answers.
-        if (found !== null) return Math.max(found, meta.logStartOffset);
-      }
-      return null;
+      return offsetForTimestampIn(mapRows(rows, toStoredBatch), timestamp, meta.logStartOffset);
     });
   }
 
@@ -396,7 +396,10 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     }
   }
 
-  /** One transaction for the whole group; on a storage fault it rolled back and memory is reloaded from SQLite. */
+  /**
+   * Load–plan–apply in one transaction for the whole group: load the producers the batches name, let core's
+   * planner decide, write its rows. On a storage fault it rolled back and memory is reloaded from SQLite.
+   */
   #tryTransaction(
     meta: PartitionMeta,
     group: PendingAppend[],
@@ -412,89 +415,54 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       createdAt: 0,
     };
     const now = Date.now();
-    let highWatermark = meta.highWatermark;
-    let sizeBytes = this.#sizeBytes;
-    let appended = 0;
-    const results: RpcResult<AppendResult>[] = [];
+    let plan: AppendPlan<PartitionBounds>;
     try {
-      this.ctx.storage.transactionSync(() => {
-        for (const { batch } of group) {
-          let header: BatchHeader;
-          let state: ProducerState | undefined;
-          try {
-            header = inspectBatchForAppend(topic, tp, batch);
-            state = header.producerId === null ? undefined : this.#producer(header.producerId);
-            const check = checkProducerSequence(tp, state, header);
-            if (check.kind === "duplicate") {
-              const { baseOffset, lastOffset, logAppendTime } = check.entry;
-              results.push(
-                ok({
-                  baseOffset,
-                  lastOffset,
-                  logAppendTime,
-                  duplicate: true,
-                  logStartOffset: meta.logStartOffset,
-                  highWatermark,
-                }),
-              );
-              continue;
-            }
-          } catch (error) {
-            // A verdict on this batch only (corrupt, too large, out of sequence): the others go on.
-            if (!isEdgeLogError(error)) throw error;
-            results.push(failure(error));
-            continue;
-          }
-          const baseOffset = highWatermark;
-          const lastOffset = baseOffset + header.recordCount - 1;
+      plan = this.ctx.storage.transactionSync(() => {
+        const batches = group.map(({ batch }) => checkBatch(topic, tp, batch));
+        const producers = new Map(producerIdsOf(batches).map((id) => [id, this.#producer(id)]));
+        const { logStartOffset, highWatermark } = meta;
+        const partition = { logStartOffset, highWatermark, sizeBytes: this.#sizeBytes };
+        const planned = planAppend({ tp, partition, producers, batches, nowMs: now });
+        for (const b of planned.batches) {
           sql.exec(
             `INSERT INTO batches (base_offset, last_offset, record_count, max_timestamp, append_time, size_bytes, payload)
              VALUES (?, ?, ?, ?, ?, ?, ?)`,
-            baseOffset,
-            lastOffset,
-            header.recordCount,
-            header.maxTimestamp,
-            now,
-            batch.byteLength,
-            exactBuffer(batch),
-          );
-          if (header.producerId !== null) {
-            sql.exec(
-              "INSERT OR REPLACE INTO producers (producer_id, state) VALUES (?, ?)",
-              header.producerId,
-              JSON.stringify(producerStateAfterAppend(state, header, baseOffset, now)),
-            );
-          }
-          highWatermark = lastOffset + 1;
-          sizeBytes += batch.byteLength;
-          appended++;
-          results.push(
-            ok({
-              baseOffset,
-              lastOffset,
-              logAppendTime: now,
-              duplicate: false,
-              logStartOffset: meta.logStartOffset,
-              highWatermark,
-            }),
+            b.baseOffset,
+            b.lastOffset,
+            b.recordCount,
+            b.maxTimestamp,
+            b.logAppendTime,
+            b.sizeBytes,
+            exactBuffer(b.payload),
           );
         }
-        if (appended > 0) sql.exec("UPDATE meta SET high_watermark = ? WHERE id = 0", highWatermark);
+        for (const state of planned.producers) {
+          sql.exec(
+            "INSERT OR REPLACE INTO producers (producer_id, state) VALUES (?, ?)",
+            state.producerId,
+            JSON.stringify(state),
+          );
+        }
+        if (planned.batches.length > 0) {
+          sql.exec("UPDATE meta SET high_watermark = ? WHERE id = 0", planned.partition.highWatermark);
+        }
+        return planned;
       });
     } catch (error) {
       // Rolled back: memory must say what SQLite says, never what the failed transaction meant to write.
       this.#load();
       return { storageError: error };
     }
+    const appended = plan.batches.length;
     if (appended > 0) this.#appendTransactions++;
     this.#appendedBatches += appended;
-    meta.highWatermark = highWatermark;
-    this.#sizeBytes = sizeBytes;
+    meta.highWatermark = plan.partition.highWatermark;
+    this.#sizeBytes = plan.partition.sizeBytes;
     if (appended > 0) {
       this.#waiters.notify();
       this.#scheduleRetention(now);
     }
-    return { results };
+    return { results: plan.outcomes.map((o) => (o.kind === "error" ? failure(o.error) : ok(o.result))) };
   }
 
   #producer(producerId: string): ProducerState | undefined {
@@ -509,16 +477,14 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   #readNow(offset: number, maxBytes: number): ReadResult {
     this.#assertInRange(offset);
     const batches: StoredBatch[] = [];
-    let budget = maxBytes;
+    const budget = new ReadBudget(maxBytes);
     const rows = this.ctx.storage.sql.exec<BatchRow>(
       "SELECT * FROM batches WHERE base_offset >= ? ORDER BY base_offset",
       this.#baseOffsetHolding(offset),
     );
     for (const row of rows) {
-      // Always the batch holding `offset`, then whole batches while the budget lasts (Kafka's fetch rule).
-      if (batches.length > 0 && row.size_bytes > budget) break;
-      batches.push({ ...toBatchInfo(row), payload: new Uint8Array(row.payload) });
-      budget -= row.size_bytes;
+      if (!budget.admits(row.size_bytes)) break;
+      batches.push(toStoredBatch(row));
     }
     return { batches, ...this.#offsets() };
   }
@@ -537,11 +503,13 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     return row !== undefined && row.last_offset >= offset ? row.base_offset : offset;
   }
 
-  *#batchInfos(): Generator<BatchInfo> {
-    const rows = this.ctx.storage.sql.exec<BatchInfoRow>(
-      `SELECT ${BATCH_INFO_COLUMNS} FROM batches ORDER BY base_offset`,
+  #batchInfos(): Iterable<BatchInfo> {
+    return mapRows(
+      this.ctx.storage.sql.exec<BatchInfoRow>(
+        `SELECT ${BATCH_INFO_COLUMNS} FROM batches ORDER BY base_offset`,
+      ),
+      toBatchInfo,
     );
-    for (const row of rows) yield toBatchInfo(row);
   }
 
   // ── retention ───────────────────────────────────────────────────────────────────────────────────────────────
@@ -569,22 +537,20 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     }
   }
 
-  /** Sets the alarm for the next moment retention has work: now when over `retention.bytes`, else the oldest expiry. */
+  /** Sets the alarm for the next moment retention has work (core's `retentionDueAt`), unless one comes sooner. */
   #scheduleRetention(now: number): void {
     const meta = this.#meta;
     if (meta === null) return;
-    const retentionMs = meta.config["retention.ms"];
-    const retentionBytes = meta.config["retention.bytes"];
-    let due: number | null = null;
-    if (retentionBytes >= 0 && this.#sizeBytes > retentionBytes) {
-      due = now;
-    } else if (retentionMs >= 0 && this.#alarmAt === null) {
-      const oldest = this.ctx.storage.sql
-        .exec<BatchInfoRow>(`SELECT ${BATCH_INFO_COLUMNS} FROM batches ORDER BY base_offset LIMIT 1`)
-        .toArray()[0];
-      // Same age rule as planRetention: the newest record's time, but never before the batch arrived.
-      if (oldest !== undefined) due = Math.max(oldest.max_timestamp, oldest.append_time) + retentionMs + 1;
-    }
+    // An alarm already set is no later than the oldest batch's expiry (appends never make the oldest older):
+    // then only `retention.bytes` can bring it forward, and the oldest batch need not be read.
+    const oldest =
+      this.#alarmAt === null && retentionNeedsOldest(meta.config, this.#sizeBytes)
+        ? this.ctx.storage.sql
+            .exec<BatchInfoRow>(`SELECT ${BATCH_INFO_COLUMNS} FROM batches ORDER BY base_offset LIMIT 1`)
+            .toArray()
+            .map(toBatchInfo)[0]
+        : undefined;
+    const due = retentionDueAt(meta.config, this.#sizeBytes, oldest, now);
     if (due !== null && (this.#alarmAt === null || due < this.#alarmAt)) {
       this.#alarmAt = due;
       void this.ctx.storage.setAlarm(due);
@@ -641,21 +607,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
 
   #assertInRange(offset: number): void {
     const meta = this.#requireMeta();
-    if (offset < meta.logStartOffset || offset > meta.highWatermark) {
-      throw new EdgeLogError(
-        "OFFSET_OUT_OF_RANGE",
-        `offset ${offset} is outside [${meta.logStartOffset}, ${meta.highWatermark}] of ${meta.topic}/${meta.partition}`,
-        {
-          context: {
-            topic: meta.topic,
-            partition: meta.partition,
-            offset,
-            logStartOffset: meta.logStartOffset,
-            highWatermark: meta.highWatermark,
-          },
-        },
-      );
-    }
+    assertOffsetInRange({ topic: meta.topic, partition: meta.partition }, offset, meta);
   }
 
   #unknown(): EdgeLogError {
@@ -675,6 +627,15 @@ function toBatchInfo(row: BatchInfoRow): BatchInfo {
     logAppendTime: row.append_time,
     sizeBytes: row.size_bytes,
   };
+}
+
+function toStoredBatch(row: BatchRow): StoredBatch {
+  return { ...toBatchInfo(row), payload: new Uint8Array(row.payload) };
+}
+
+/** SQLite rows as they are read, converted one at a time (a consumer that stops early reads no further). */
+function* mapRows<R, T>(rows: Iterable<R>, convert: (row: R) => T): Generator<T> {
+  for (const row of rows) yield convert(row);
 }
 
 /** The bytes of `view` as an ArrayBuffer of exactly its length (SQLite binds whole ArrayBuffers). */

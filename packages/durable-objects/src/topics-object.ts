@@ -9,12 +9,14 @@
 
 import { DurableObject } from "cloudflare:workers";
 import {
+  assertPartitionsGrow,
   compareStrings,
   EdgeLogError,
-  randomId,
+  newTopicMetadata,
   type TopicConfig,
   type TopicMetadata,
   type TopicSpec,
+  topicAlreadyExists,
   unknownTopic,
 } from "@edgelog/core";
 import type { EdgeLogEnv } from "./env.ts";
@@ -75,18 +77,8 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
   ): Promise<RpcResult<TopicMetadata>> {
     return toResult(async () => {
       const chosen = this.#chooseRegions(regions);
-      if (this.#row(spec.name) !== null || this.#creating.has(spec.name)) {
-        throw new EdgeLogError("TOPIC_ALREADY_EXISTS", `topic "${spec.name}" already exists`, {
-          context: { topic: spec.name },
-        });
-      }
-      const metadata: TopicMetadata = {
-        name: spec.name,
-        topicId: randomId(),
-        partitions: spec.partitions,
-        config: { ...spec.config },
-        createdAt: Date.now(),
-      };
+      if (this.#row(spec.name) !== null || this.#creating.has(spec.name)) throw topicAlreadyExists(spec.name);
+      const metadata = newTopicMetadata(spec, Date.now());
       const placement = Array.from({ length: spec.partitions }, (_, p) => regionFor(chosen, p));
       this.#creating.add(spec.name);
       try {
@@ -175,13 +167,7 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
   async createPartitions(prefix: string, name: string, count: number): Promise<RpcResult<TopicMetadata>> {
     return toResult(async () => {
       const row = this.#require(name);
-      if (count <= row.partitions) {
-        throw new EdgeLogError(
-          "INVALID_PARTITIONS",
-          `topic "${name}" has ${row.partitions} partitions; the new count must be larger (partitions are never removed)`,
-          { context: { topic: name, partitions: row.partitions, requested: count } },
-        );
-      }
+      assertPartitionsGrow(name, row.partitions, count);
       const regions = JSON.parse(row.regions) as string[];
       const placement = JSON.parse(row.placement) as string[];
       for (let p = placement.length; p < count; p++) placement.push(regionFor(regions, p));

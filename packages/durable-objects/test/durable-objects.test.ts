@@ -148,6 +148,35 @@ describe("PartitionObject", () => {
     expect(await reopened.append(tp, makeBatch(1, "after"))).toMatchObject({ baseOffset: highWatermark });
   });
 
+  it("costs one INSERT per batch and, per transaction, one read and one write per producer and one meta update", async () => {
+    const store = newStore();
+    const tp = { topic: "cost", partition: 0 };
+    await createTopic(store, "cost", 1, { "retention.ms": -1 });
+    const stub = await partitionStub(store, "cost", 0);
+    const statements: string[] = [];
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql;
+      const exec = sql.exec.bind(sql);
+      sql.exec = ((query: string, ...bindings: unknown[]) => {
+        statements.push(query.trim().split(/\s+/)[0] ?? "");
+        return exec(query, ...bindings);
+      }) as typeof sql.exec;
+    });
+    const before = await stub.stats();
+    const batches = 20;
+    await Promise.all(
+      Array.from({ length: batches }, (_, i) =>
+        store.append(tp, makeBatch(1, `c${i}`, { producerId: "p", producerEpoch: 0, baseSequence: i })),
+      ),
+    );
+    const transactions = (await stub.stats()).appendTransactions - before.appendTransactions;
+    const count = (verb: string) => statements.filter((s) => s === verb).length;
+    expect(count("INSERT")).toBe(batches + transactions); // the batches, and each transaction's producer row
+    expect(count("SELECT")).toBe(transactions); // the producer's state, once per transaction
+    expect(count("UPDATE")).toBe(transactions); // the high watermark
+    expect(statements).toHaveLength(batches + 3 * transactions);
+  });
+
   it("rolls a failed transaction back and keeps memory in step with SQLite", async () => {
     const store = newStore();
     const tp = { topic: "fault", partition: 0 };

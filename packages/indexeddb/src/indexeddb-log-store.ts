@@ -12,15 +12,17 @@
 import {
   type AppendResult,
   AppendWaiters,
+  assertOffsetInRange,
   assertPartitionExists,
+  assertPartitionsGrow,
   type BatchHeader,
   type BatchInfo,
+  type CheckedBatch,
   type CommittedOffset,
-  checkProducerSequence,
+  checkBatch,
   compareStrings,
   DEFAULT_READ_MAX_BYTES,
-  EdgeLogError,
-  findOffsetForTimestamp,
+  type EdgeLogError,
   GroupCoordinator,
   type GroupCoordinatorOptions,
   type GroupDescription,
@@ -29,13 +31,17 @@ import {
   type GroupMemberRef,
   inspectBatchForAppend,
   isEdgeLogError,
+  newTopicMetadata,
   nextGroupStateVersion,
+  offsetForTimestampInBatch,
   type PartitionOffsets,
   type ProducerState,
-  producerStateAfterAppend,
+  planAppend,
+  ReadBudget,
   type ReadOptions,
   type ReadResult,
-  randomId,
+  type RejectedBatch,
+  resultOf,
   runStreamCommand,
   type StorageEngine,
   type StoredBatch,
@@ -45,13 +51,14 @@ import {
   type TopicMetadata,
   type TopicPartition,
   type TopicSpec,
+  topicAlreadyExists,
+  unknownGroup,
   unknownTopic,
   type VersionedGroupState,
 } from "@edgelog/core";
 import type { IDBPTransaction, StoreNames } from "idb";
 import { toEdgeLogError } from "./idb-errors.ts";
 import {
-  type BatchRow,
   batchRange,
   groupRange,
   type LogDatabase,
@@ -63,7 +70,6 @@ import {
 } from "./idb-schema.ts";
 import {
   applyRetention,
-  assertInRange,
   baseOffsetHolding,
   batchInfoOf,
   deleteBelow,
@@ -74,6 +80,7 @@ import {
   settle,
   topicIn,
   type WriteTx,
+  writePlan,
 } from "./store-partition.ts";
 import { openChannel, postQuietly } from "./tabs.ts";
 
@@ -123,6 +130,17 @@ interface CheckedAppend extends PendingAppend {
 }
 
 type Outcome = { readonly ok: AppendResult } | { readonly error: EdgeLogError };
+
+/** What one partition's share of an append transaction loaded, for core's planner. */
+interface PartitionAppends {
+  readonly tp: TopicPartition;
+  readonly topic: TopicMetadata;
+  readonly row: PartitionRow;
+  readonly producers: Map<string, ProducerState | undefined>;
+  readonly batches: (CheckedBatch | RejectedBatch)[];
+  /** Where each of `batches` stands in the group. */
+  readonly indexes: number[];
+}
 
 type AnyStores = StoreNames<LogSchema>[];
 
@@ -199,20 +217,10 @@ export class IndexedDbLogStore implements StorageEngine {
   // ── topics ──────────────────────────────────────────────────────────────────────────────────────────────────
 
   async createTopic(spec: TopicSpec): Promise<TopicMetadata> {
-    const metadata: TopicMetadata = {
-      name: spec.name,
-      topicId: randomId(),
-      partitions: spec.partitions,
-      config: { ...spec.config },
-      createdAt: this.#now(),
-    };
+    const metadata = newTopicMetadata(spec, this.#now());
     await this.#write(["topics"], async (tx) => {
       const topics = tx.objectStore("topics");
-      if ((await topics.getKey(spec.name)) !== undefined) {
-        throw new EdgeLogError("TOPIC_ALREADY_EXISTS", `topic "${spec.name}" already exists`, {
-          context: { topic: spec.name },
-        });
-      }
+      if ((await topics.getKey(spec.name)) !== undefined) throw topicAlreadyExists(spec.name);
       await topics.add(metadata);
     });
     this.#topicCache.set(metadata.name, metadata);
@@ -250,13 +258,7 @@ export class IndexedDbLogStore implements StorageEngine {
   async createPartitions(name: string, count: number): Promise<TopicMetadata> {
     const metadata = await this.#write(["topics"], async (tx) => {
       const topic = await topicIn(tx, name);
-      if (count <= topic.partitions) {
-        throw new EdgeLogError(
-          "INVALID_PARTITIONS",
-          `topic "${name}" has ${topic.partitions} partitions; the new count must be larger (partitions are never removed)`,
-          { context: { topic: name, partitions: topic.partitions, requested: count } },
-        );
-      }
+      assertPartitionsGrow(name, topic.partitions, count);
       // New partitions need no rows: an absent partition row is an empty partition.
       const grown: TopicMetadata = { ...topic, partitions: count };
       await tx.objectStore("topics").put(grown);
@@ -357,18 +359,18 @@ export class IndexedDbLogStore implements StorageEngine {
   }
 
   /**
-   * The append transaction: offsets, sequence checks and retention for every batch of the group, in order.
-   * Partition rows and producer states are read once and carried in memory across the group, so a later batch
-   * of the same producer is checked against the earlier one. Rejects only when storage fails (rolled back).
+   * The append transaction, load–plan–apply: load the topics, partition rows and producer states the group
+   * touches (each once), let core's planner decide each partition's batches in arrival order (so a later batch
+   * of a producer is checked against the earlier one), write the plans' rows, then apply retention. Rejects only
+   * when storage fails (rolled back).
    */
   async #appendTransaction(db: LogDatabase, group: CheckedAppend[]): Promise<Outcome[]> {
     const now = this.#now();
     return this.#inTransaction(db, APPEND_STORES, "readwrite", async (tx) => {
       const topics = new Map<string, TopicMetadata | undefined>();
-      const partitions = new Map<string, { topic: TopicMetadata; row: PartitionRow }>();
-      const producers = new Map<string, ProducerState | undefined>();
+      const partitions = new Map<string, PartitionAppends>();
       const outcomes: Outcome[] = [];
-      for (const pending of group) {
+      for (const [i, pending] of group.entries()) {
         const { tp, batch } = pending;
         try {
           if (!topics.has(tp.topic)) topics.set(tp.topic, await tx.objectStore("topics").get(tp.topic));
@@ -380,88 +382,40 @@ export class IndexedDbLogStore implements StorageEngine {
           // The cache may be behind another tab (grown, or deleted and re-created): the row here is the truth.
           this.#topicCache.set(tp.topic, topic);
           assertPartitionExists(tp.topic, tp.partition, topic.partitions);
-          // Deleted and re-created (maybe in another tab) since inspection: inspect against the topic of now.
-          const header =
-            topic.topicId === pending.topic.topicId
-              ? pending.header
-              : inspectBatchForAppend(topic, tp, batch);
-          const partitionKey = `${topic.topicId}\u0000${tp.partition}`;
-          let partition = partitions.get(partitionKey);
+          const key = `${topic.topicId}\u0000${tp.partition}`;
+          let partition = partitions.get(key);
           if (partition === undefined) {
-            partition = { topic, row: await partitionIn(tx, topic.topicId, tp.partition) };
-            partitions.set(partitionKey, partition);
+            const row = await partitionIn(tx, topic.topicId, tp.partition);
+            partition = { tp, topic, row, producers: new Map(), batches: [], indexes: [] };
+            partitions.set(key, partition);
           }
-          const row = partition.row;
-          let state: ProducerState | undefined;
-          const producerKey = `${partitionKey}\u0000${header.producerId}`;
-          if (header.producerId !== null) {
-            if (!producers.has(producerKey)) {
-              const stored = await tx
-                .objectStore("producers")
-                .get([topic.topicId, tp.partition, header.producerId]);
-              producers.set(producerKey, stored?.state);
-            }
-            state = producers.get(producerKey);
+          // Deleted and re-created (maybe in another tab) since inspection: inspect against the topic of now.
+          const checked =
+            topic.topicId === pending.topic.topicId
+              ? { payload: batch, header: pending.header }
+              : checkBatch(topic, tp, batch);
+          const producerId = "header" in checked ? checked.header.producerId : null;
+          if (producerId !== null && !partition.producers.has(producerId)) {
+            const stored = await tx.objectStore("producers").get([topic.topicId, tp.partition, producerId]);
+            partition.producers.set(producerId, stored?.state);
           }
-          const check = checkProducerSequence(tp, state, header);
-          if (check.kind === "duplicate") {
-            const { baseOffset, lastOffset, logAppendTime } = check.entry;
-            outcomes.push({
-              ok: { baseOffset, lastOffset, logAppendTime, duplicate: true, ...offsetsOf(row) },
-            });
-            continue;
-          }
-          const baseOffset = row.highWatermark;
-          const stored: BatchRow = {
-            topicId: topic.topicId,
-            partition: tp.partition,
-            baseOffset,
-            lastOffset: baseOffset + header.recordCount - 1,
-            recordCount: header.recordCount,
-            maxTimestamp: header.maxTimestamp,
-            logAppendTime: now,
-            sizeBytes: batch.byteLength,
-            payload: batch,
-          };
-          // Not awaited: requests of a transaction run in order, and a failed one aborts the transaction,
-          // which `#inTransaction` reports. Awaiting each would cost a round trip per batch.
-          settle(tx.objectStore("batches").add(stored));
-          partition.row = {
-            ...row,
-            highWatermark: stored.lastOffset + 1,
-            sizeBytes: row.sizeBytes + stored.sizeBytes,
-          };
-          if (header.producerId !== null) {
-            const next = producerStateAfterAppend(state, header, baseOffset, now);
-            producers.set(producerKey, next);
-            settle(
-              tx.objectStore("producers").put({
-                topicId: topic.topicId,
-                partition: tp.partition,
-                producerId: header.producerId,
-                state: next,
-              }),
-            );
-          }
-          outcomes.push({
-            ok: {
-              baseOffset,
-              lastOffset: stored.lastOffset,
-              logAppendTime: now,
-              duplicate: false,
-              ...offsetsOf(partition.row),
-            },
-          });
+          partition.batches.push(checked);
+          partition.indexes.push(i);
         } catch (error) {
-          // A verdict on this batch only (unknown partition, out of sequence…): the others go on.
+          // A verdict on this batch only (unknown topic or partition): the others go on.
           if (!isEdgeLogError(error)) throw error;
-          outcomes.push({ error });
+          outcomes[i] = { error };
         }
       }
-      for (const partition of partitions.values()) {
+      for (const { tp, topic, row, producers, batches, indexes } of partitions.values()) {
+        const plan = planAppend({ tp, partition: row, producers, batches, nowMs: now });
+        writePlan(tx, plan);
+        for (const [j, outcome] of plan.outcomes.entries()) {
+          outcomes[indexes[j] as number] =
+            outcome.kind === "error" ? { error: outcome.error } : { ok: outcome.result };
+        }
         // Retention after appends, as the memory store does: there is no alarm in a tab.
-        const row = await applyRetention(tx, partition.topic, partition.row, now);
-        settle(tx.objectStore("partitions").put(row));
+        settle(tx.objectStore("partitions").put(await applyRetention(tx, topic, plan.partition, now)));
       }
       return outcomes;
     });
@@ -469,7 +423,8 @@ export class IndexedDbLogStore implements StorageEngine {
 
   /**
    * Durable Streams state, kept on the partition row and changed in the same transaction as the batches it
-   * admits (core's `runStreamCommand` decides; this transaction applies).
+   * admits (core's `runStreamCommand` decides, core's append planner places the batches; this transaction
+   * applies).
    */
   async stream(tp: TopicPartition, command: StreamCommand): Promise<StreamOutcome> {
     const now = this.#now();
@@ -484,24 +439,13 @@ export class IndexedDbLogStore implements StorageEngine {
             row = { ...row, streamState };
           },
           append: (batch) => {
-            const header = inspectBatchForAppend(topic, tp, batch);
-            const baseOffset = row.highWatermark;
-            const lastOffset = baseOffset + header.recordCount - 1;
-            settle(
-              tx.objectStore("batches").add({
-                topicId: topic.topicId,
-                partition: tp.partition,
-                baseOffset,
-                lastOffset,
-                recordCount: header.recordCount,
-                maxTimestamp: header.maxTimestamp,
-                logAppendTime: now,
-                sizeBytes: batch.byteLength,
-                payload: batch,
-              }),
-            );
-            row = { ...row, highWatermark: lastOffset + 1, sizeBytes: row.sizeBytes + batch.byteLength };
-            return { baseOffset, lastOffset, logAppendTime: now, duplicate: false, ...offsetsOf(row) };
+            // Stream batches carry no producer stamp (runStreamCommand refuses them): no producer to load.
+            const batches = [checkBatch(topic, tp, batch)];
+            const plan = planAppend({ tp, partition: row, producers: new Map(), batches, nowMs: now });
+            const appended = resultOf(plan.outcomes[0]);
+            writePlan(tx, plan);
+            row = plan.partition;
+            return appended;
           },
           offsets: () => offsetsOf(row),
           notify: () => {
@@ -537,19 +481,17 @@ export class IndexedDbLogStore implements StorageEngine {
   #readNow(tp: TopicPartition, offset: number, maxBytes: number): Promise<ReadResult> {
     return this.#read(["topics", "partitions", "batches"], async (tx) => {
       const { topic, row } = await partitionOf(tx, tp);
-      assertInRange(tp, row, offset);
+      assertOffsetInRange(tp, offset, row);
       const batches: StoredBatch[] = [];
-      let budget = maxBytes;
+      const budget = new ReadBudget(maxBytes);
       const start = await baseOffsetHolding(tx, topic.topicId, tp.partition, offset);
       let cursor = await tx
         .objectStore("batches")
         .openCursor(batchRange(topic.topicId, tp.partition, start, null));
       while (cursor !== null) {
         const { topicId: _t, partition: _p, ...batch } = cursor.value;
-        // Always the batch holding `offset`, then whole batches while the budget lasts (Kafka's fetch rule).
-        if (batches.length > 0 && batch.sizeBytes > budget) break;
+        if (!budget.admits(batch.sizeBytes)) break;
         batches.push(batch);
-        budget -= batch.sizeBytes;
         cursor = await cursor.continue();
       }
       return { batches, ...offsetsOf(row) };
@@ -565,12 +507,8 @@ export class IndexedDbLogStore implements StorageEngine {
       const { topic, row } = await partitionOf(tx, tp);
       let cursor = await tx.objectStore("batches").openCursor(partitionRange(topic.topicId, tp.partition));
       while (cursor !== null) {
-        const batch = cursor.value;
-        if (batch.maxTimestamp >= timestamp) {
-          const found = findOffsetForTimestamp(batch.payload, batch.baseOffset, timestamp);
-          // A batch straddling the log start may hold the match below it: the first retained offset answers.
-          if (found !== null) return Math.max(found, row.logStartOffset);
-        }
+        const found = offsetForTimestampInBatch(cursor.value, timestamp, row.logStartOffset);
+        if (found !== null) return found;
         cursor = await cursor.continue();
       }
       return null;
@@ -598,7 +536,7 @@ export class IndexedDbLogStore implements StorageEngine {
   async deleteRecords(tp: TopicPartition, beforeOffset: number): Promise<PartitionOffsets> {
     return this.#write(APPEND_STORES, async (tx) => {
       const { topic, row } = await partitionOf(tx, tp);
-      assertInRange(tp, row, beforeOffset);
+      assertOffsetInRange(tp, beforeOffset, row);
       const next = await deleteBelow(tx, topic.topicId, tp.partition, row, beforeOffset);
       await tx.objectStore("partitions").put(next);
       return offsetsOf(next);
@@ -690,9 +628,7 @@ export class IndexedDbLogStore implements StorageEngine {
         groups.getKey(groupId),
         offsets.count(groupRange(groupId)),
       ]);
-      if (state === undefined && offsetCount === 0) {
-        throw new EdgeLogError("GROUP_ID_NOT_FOUND", `unknown group "${groupId}"`, { context: { groupId } });
-      }
+      if (state === undefined && offsetCount === 0) throw unknownGroup(groupId);
       await Promise.all([groups.delete(groupId), offsets.delete(groupRange(groupId))]);
     });
   }

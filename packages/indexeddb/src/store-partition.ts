@@ -5,12 +5,14 @@
  * they protected) and apply retention. Each takes the transaction it runs in; none opens one.
  */
 import {
+  type AppendPlan,
   assertPartitionExists,
   type BatchInfo,
-  EdgeLogError,
   type PartitionOffsets,
   planRetention,
   producerStateIsLive,
+  retentionDueAt,
+  retentionNeedsOldest,
   type TopicMetadata,
   type TopicPartition,
   unknownTopic,
@@ -106,24 +108,35 @@ export async function deleteBelow(
   return { ...row, logStartOffset, sizeBytes: row.sizeBytes - freedBytes };
 }
 
-/** Kafka's `delete` cleanup policy, planned by core; checks the oldest batch first so most appends read one key. */
+/** Writes the rows of core's append plan; not awaited, like every write of an append transaction. */
+export function writePlan(tx: WriteTx, plan: AppendPlan<PartitionRow>): void {
+  const { topicId, partition } = plan.partition;
+  // Requests of a transaction run in order and a failed one aborts the transaction, which the caller reports:
+  // awaiting each would cost a round trip per batch.
+  for (const batch of plan.batches) settle(tx.objectStore("batches").add({ ...batch, topicId, partition }));
+  for (const state of plan.producers) {
+    settle(tx.objectStore("producers").put({ topicId, partition, producerId: state.producerId, state }));
+  }
+}
+
+/**
+ * Kafka's `delete` cleanup policy: core says when it is due and where the log start moves; the oldest batch is
+ * read only when its age matters, so most appends read one key at most.
+ */
 export async function applyRetention(
   tx: WriteTx,
   topic: TopicMetadata,
   row: PartitionRow,
   now: number,
 ): Promise<PartitionRow> {
-  const retentionMs = topic.config["retention.ms"];
-  const retentionBytes = topic.config["retention.bytes"];
-  const oversize = retentionBytes >= 0 && row.sizeBytes > retentionBytes;
-  if (!oversize) {
-    if (retentionMs < 0) return row;
-    const first = await tx.objectStore("batches").get(partitionRange(row.topicId, row.partition));
-    if (first === undefined || Math.max(first.maxTimestamp, first.logAppendTime) >= now - retentionMs)
-      return row;
-  }
+  const { config } = topic;
+  const oldest = retentionNeedsOldest(config, row.sizeBytes)
+    ? await tx.objectStore("batches").get(partitionRange(row.topicId, row.partition))
+    : undefined;
+  const due = retentionDueAt(config, row.sizeBytes, oldest, now);
+  if (due === null || due > now) return row;
   const batches = await tx.objectStore("batches").getAll(partitionRange(row.topicId, row.partition));
-  const cutoff = planRetention(batches, topic.config, now, row.sizeBytes);
+  const cutoff = planRetention(batches, config, now, row.sizeBytes);
   return cutoff === null ? row : deleteBelow(tx, row.topicId, row.partition, row, cutoff);
 }
 
@@ -134,15 +147,4 @@ export function batchInfoOf(row: BatchRow): BatchInfo {
 
 export function offsetsOf(row: PartitionRow): PartitionOffsets {
   return { logStartOffset: row.logStartOffset, highWatermark: row.highWatermark };
-}
-
-export function assertInRange(tp: TopicPartition, row: PartitionRow, offset: number): void {
-  if (offset < row.logStartOffset || offset > row.highWatermark) {
-    const { logStartOffset, highWatermark } = row;
-    throw new EdgeLogError(
-      "OFFSET_OUT_OF_RANGE",
-      `offset ${offset} is outside [${logStartOffset}, ${highWatermark}] of ${tp.topic}/${tp.partition}`,
-      { context: { topic: tp.topic, partition: tp.partition, offset, logStartOffset, highWatermark } },
-    );
-  }
 }

@@ -91,6 +91,30 @@ describe("IndexedDbLogStore", () => {
     expect(store.stats().appendTransactions - before).toBe(2);
   });
 
+  it("costs one add per batch and one read and one write per topic, partition and producer in a group commit", async () => {
+    const store = open(new IDBFactory(), uniqueName());
+    await createTopic(store);
+    await store.append(tp, makeBatch(1)); // warms the topic cache
+    const requests = countRequests();
+    try {
+      await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          store.append(tp, makeBatch(1, `r${i}`, { producerId: "p", producerEpoch: 0, baseSequence: i })),
+        ),
+      );
+    } finally {
+      requests.uninstall();
+    }
+    expect(Object.fromEntries(requests.counts)).toEqual({
+      "topics.get": 1,
+      "partitions.get": 1,
+      "producers.get": 1,
+      "batches.add": 10,
+      "producers.put": 1,
+      "partitions.put": 1,
+    });
+  });
+
   it("gives two instances on one database (two tabs) dense, unique offsets", async () => {
     const factory = new IDBFactory();
     const name = uniqueName();
@@ -252,6 +276,28 @@ describe("IndexedDbLogStore", () => {
     expect(values).toEqual(["orig-0", "orig-1"]);
   });
 });
+
+/** Counts the requests made on object stores (`store.method`) until `uninstall()`. */
+function countRequests(): { counts: Map<string, number>; uninstall(): void } {
+  type Method = (this: { name: string }, ...args: unknown[]) => unknown;
+  const proto = IDBObjectStore.prototype as unknown as Record<string, Method>;
+  const methods = ["get", "getAll", "getKey", "getAllKeys", "count", "add", "put", "delete", "openCursor"];
+  const originals = new Map(methods.map((m) => [m, proto[m] as Method]));
+  const counts = new Map<string, number>();
+  for (const [method, original] of originals) {
+    proto[method] = function (this: { name: string }, ...args: unknown[]): unknown {
+      const key = `${this.name}.${method}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      return original.apply(this, args);
+    };
+  }
+  return {
+    counts,
+    uninstall(): void {
+      for (const [method, original] of originals) proto[method] = original;
+    },
+  };
+}
 
 /**
  * A stand-in for a full origin: puts of batches that do not fit the remaining budget fail the way browsers

@@ -7,7 +7,7 @@
  */
 import { EdgeLogError, isEdgeLogError } from "../errors.ts";
 import type { GroupStateStore, LogStore } from "../store.ts";
-import { assertValidGroupId, assertValidTopicName } from "../validation.ts";
+import { assertValidGroupId, assertValidTopicName, unknownGroup } from "../validation.ts";
 import {
   applyMembership,
   type CoordinatorConfig,
@@ -105,7 +105,7 @@ export class GroupCoordinator {
     const described = await this.describe(groupId);
     if (described !== null) return described;
     if (await hasOffsets()) return describeGroupState(groupId, emptyGroupState());
-    throw new EdgeLogError("GROUP_ID_NOT_FOUND", `unknown group "${groupId}"`, { context: { groupId } });
+    throw unknownGroup(groupId);
   }
 
   /** `NON_EMPTY_GROUP` while the group has members: deleting it would strand them. */

@@ -4,8 +4,6 @@
  * holding an offset), producer state for idempotence, and the parked long-poll readers. Synchronous, so every
  * operation is atomic by construction in a single-threaded runtime.
  */
-import { findOffsetForTimestamp } from "../codec/record-batch.ts";
-import { EdgeLogError } from "../errors.ts";
 import type {
   AppendResult,
   BatchInfo,
@@ -15,16 +13,14 @@ import type {
   TopicMetadata,
   TopicPartition,
 } from "../store.ts";
+import { checkBatch, planAppend, resultOf } from "../store-kit/append-plan.ts";
 import { AppendWaiters } from "../store-kit/append-waiters.ts";
-import { inspectBatchForAppend } from "../store-kit/inspect-batch.ts";
-import {
-  checkProducerSequence,
-  type ProducerState,
-  producerStateAfterAppend,
-  producerStateIsLive,
-} from "../store-kit/producer-state.ts";
-import { planRetention } from "../store-kit/retention.ts";
+import { offsetForTimestampIn } from "../store-kit/offset-for-timestamp.ts";
+import { type ProducerState, producerStateIsLive } from "../store-kit/producer-state.ts";
+import { ReadBudget } from "../store-kit/read-budget.ts";
+import { planRetention, retentionDueAt } from "../store-kit/retention.ts";
 import type { StreamState } from "../store-kit/stream-state.ts";
+import { assertOffsetInRange } from "../validation.ts";
 
 /** Compact the batch array once this many leading entries have been deleted (amortised O(1) deletes). */
 const COMPACT_AFTER_DELETED_BATCHES = 1024;
@@ -50,67 +46,42 @@ export class MemoryPartition {
     return { logStartOffset: this.#logStartOffset, highWatermark: this.#highWatermark };
   }
 
+  /** Load–plan–apply over core's planner; the load is free here (everything is in memory). */
   append(topic: TopicMetadata, batch: Uint8Array, nowMs: number): AppendResult {
-    const header = inspectBatchForAppend(topic, this.#tp, batch);
-    const producerState = header.producerId === null ? undefined : this.#producers.get(header.producerId);
-    const check = checkProducerSequence(this.#tp, producerState, header);
-    if (check.kind === "duplicate") {
-      const { baseOffset, lastOffset, logAppendTime } = check.entry;
-      return { baseOffset, lastOffset, logAppendTime, duplicate: true, ...this.offsets() };
-    }
-    const baseOffset = this.#highWatermark;
-    const stored: StoredBatch = {
-      baseOffset,
-      lastOffset: baseOffset + header.recordCount - 1,
-      recordCount: header.recordCount,
-      maxTimestamp: header.maxTimestamp,
-      logAppendTime: nowMs,
-      sizeBytes: batch.byteLength,
-      // Copy: the caller may reuse its buffer, and the log must never change under a reader.
-      payload: batch.slice(),
-    };
-    this.#batches.push(stored);
-    this.#highWatermark = stored.lastOffset + 1;
-    this.#sizeBytes += stored.sizeBytes;
-    if (header.producerId !== null) {
-      this.#producers.set(
-        header.producerId,
-        producerStateAfterAppend(producerState, header, baseOffset, nowMs),
-      );
-    }
+    const plan = planAppend({
+      tp: this.#tp,
+      partition: { ...this.offsets(), sizeBytes: this.#sizeBytes },
+      producers: this.#producers,
+      batches: [checkBatch(topic, this.#tp, batch)],
+      nowMs,
+    });
+    const result = resultOf(plan.outcomes[0]);
+    if (result.duplicate) return result;
+    // Copy: the caller may reuse its buffer, and the log must never change under a reader.
+    for (const stored of plan.batches) this.#batches.push({ ...stored, payload: stored.payload.slice() });
+    for (const state of plan.producers) this.#producers.set(state.producerId, state);
+    this.#highWatermark = plan.partition.highWatermark;
+    this.#sizeBytes = plan.partition.sizeBytes;
     this.#applyRetention(topic, nowMs);
     this.waiters.notify();
-    return {
-      baseOffset,
-      lastOffset: stored.lastOffset,
-      logAppendTime: nowMs,
-      duplicate: false,
-      ...this.offsets(),
-    };
+    // Retention may have moved the log start: answer the bounds as they are now.
+    return { ...result, ...this.offsets() };
   }
 
   read(offset: number, maxBytes: number): ReadResult {
-    this.#assertInRange(offset);
+    assertOffsetInRange(this.#tp, offset, this.offsets());
     const batches: StoredBatch[] = [];
-    let budget = maxBytes;
+    const budget = new ReadBudget(maxBytes);
     for (let i = this.#indexOf(offset); i < this.#batches.length; i++) {
       const batch = this.#batches[i] as StoredBatch;
-      if (batches.length > 0 && batch.sizeBytes > budget) break;
+      if (!budget.admits(batch.sizeBytes)) break;
       batches.push({ ...batch, payload: batch.payload.slice() });
-      budget -= batch.sizeBytes;
     }
     return { batches, ...this.offsets() };
   }
 
   offsetForTimestamp(timestamp: number): number | null {
-    for (let i = this.#head; i < this.#batches.length; i++) {
-      const batch = this.#batches[i] as StoredBatch;
-      if (batch.maxTimestamp < timestamp) continue;
-      const found = findOffsetForTimestamp(batch.payload, batch.baseOffset, timestamp);
-      // A batch straddling the log start may hold the match below it; the first retained offset is then the answer.
-      if (found !== null) return Math.max(found, this.#logStartOffset);
-    }
-    return null;
+    return offsetForTimestampIn(this.#retained(), timestamp, this.#logStartOffset);
   }
 
   listBatches(fromOffset: number | undefined, limit: number): BatchInfo[] {
@@ -120,7 +91,7 @@ export class MemoryPartition {
   }
 
   deleteRecords(beforeOffset: number): PartitionOffsets {
-    this.#assertInRange(beforeOffset);
+    assertOffsetInRange(this.#tp, beforeOffset, this.offsets());
     this.#logStartOffset = Math.max(this.#logStartOffset, beforeOffset);
     while (this.#head < this.#batches.length) {
       const batch = this.#batches[this.#head] as StoredBatch;
@@ -139,14 +110,8 @@ export class MemoryPartition {
   }
 
   #applyRetention(topic: TopicMetadata, nowMs: number): void {
-    const first = this.#batches[this.#head];
-    if (first === undefined) return;
-    const retentionMs = topic.config["retention.ms"];
-    const retentionBytes = topic.config["retention.bytes"];
-    const due =
-      (retentionMs >= 0 && Math.max(first.maxTimestamp, first.logAppendTime) < nowMs - retentionMs) ||
-      (retentionBytes >= 0 && this.#sizeBytes > retentionBytes);
-    if (!due) return;
+    const due = retentionDueAt(topic.config, this.#sizeBytes, this.#batches[this.#head], nowMs);
+    if (due === null || due > nowMs) return;
     const cutoff = planRetention(this.#retained(), topic.config, nowMs, this.#sizeBytes);
     if (cutoff !== null) this.deleteRecords(cutoff);
   }
@@ -171,22 +136,5 @@ export class MemoryPartition {
       }
     }
     return found;
-  }
-
-  #assertInRange(offset: number): void {
-    if (offset < this.#logStartOffset || offset > this.#highWatermark) {
-      throw new EdgeLogError(
-        "OFFSET_OUT_OF_RANGE",
-        `offset ${offset} is outside [${this.#logStartOffset}, ${this.#highWatermark}] of ${this.#tp.topic}/${this.#tp.partition}`,
-        {
-          context: {
-            ...this.#tp,
-            offset,
-            logStartOffset: this.#logStartOffset,
-            highWatermark: this.#highWatermark,
-          },
-        },
-      );
-    }
   }
 }

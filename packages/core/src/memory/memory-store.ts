@@ -3,7 +3,6 @@
  * The embedded default `LogStore`: everything in memory, nothing persisted. It is what `new EdgeLog()` uses when
  * given no store, what tests run against, and the reference the conformance suite was written from.
  */
-import { EdgeLogError } from "../errors.ts";
 import { GroupCoordinator, type GroupCoordinatorOptions } from "../groups/group-coordinator.ts";
 import type {
   GroupDescription,
@@ -11,7 +10,6 @@ import type {
   GroupHeartbeatResponse,
   GroupMemberRef,
 } from "../groups/group-types.ts";
-import { randomId } from "../random-id.ts";
 import {
   type AppendResult,
   type BatchInfo,
@@ -29,7 +27,16 @@ import {
 import { nextGroupStateVersion } from "../store-kit/group-state.ts";
 import { inspectBatchForAppend } from "../store-kit/inspect-batch.ts";
 import { runStreamCommand, type StreamCommand, type StreamOutcome } from "../store-kit/stream-state.ts";
-import { assertPartitionExists, compareStrings, storeClosedError, unknownTopic } from "../validation.ts";
+import { newTopicMetadata } from "../store-kit/topic-metadata.ts";
+import {
+  assertPartitionExists,
+  assertPartitionsGrow,
+  compareStrings,
+  storeClosedError,
+  topicAlreadyExists,
+  unknownGroup,
+  unknownTopic,
+} from "../validation.ts";
 import { MemoryPartition } from "./memory-partition.ts";
 
 export interface MemoryStoreOptions {
@@ -70,18 +77,8 @@ export class MemoryStore implements StorageEngine {
 
   async createTopic(spec: TopicSpec): Promise<TopicMetadata> {
     this.#assertOpen();
-    if (this.#topics.has(spec.name)) {
-      throw new EdgeLogError("TOPIC_ALREADY_EXISTS", `topic "${spec.name}" already exists`, {
-        context: { topic: spec.name },
-      });
-    }
-    const metadata: TopicMetadata = {
-      name: spec.name,
-      topicId: randomId(),
-      partitions: spec.partitions,
-      config: { ...spec.config },
-      createdAt: this.#now(),
-    };
+    if (this.#topics.has(spec.name)) throw topicAlreadyExists(spec.name);
+    const metadata = newTopicMetadata(spec, this.#now());
     const partitions = Array.from(
       { length: spec.partitions },
       (_, partition) => new MemoryPartition({ topic: spec.name, partition }),
@@ -113,13 +110,7 @@ export class MemoryStore implements StorageEngine {
   async createPartitions(name: string, count: number): Promise<TopicMetadata> {
     const topic = this.#topic(name);
     const current = topic.metadata.partitions;
-    if (count <= current) {
-      throw new EdgeLogError(
-        "INVALID_PARTITIONS",
-        `topic "${name}" has ${current} partitions; the new count must be larger (partitions are never removed)`,
-        { context: { topic: name, partitions: current, requested: count } },
-      );
-    }
+    assertPartitionsGrow(name, current, count);
     for (let partition = current; partition < count; partition++) {
       topic.partitions.push(new MemoryPartition({ topic: name, partition }));
     }
@@ -252,9 +243,7 @@ export class MemoryStore implements StorageEngine {
   async deleteGroup(groupId: string): Promise<void> {
     this.#assertOpen();
     if (this.#groups.has(groupId)) await this.#coordinator.assertDeletable(groupId);
-    if (!this.#groups.delete(groupId)) {
-      throw new EdgeLogError("GROUP_ID_NOT_FOUND", `unknown group "${groupId}"`, { context: { groupId } });
-    }
+    if (!this.#groups.delete(groupId)) throw unknownGroup(groupId);
   }
 
   async close(): Promise<void> {

@@ -11,6 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { decodeBatch, encodeBatch } from "../codec/record-batch.ts";
 import type { GroupHeartbeatResponse } from "../groups/group-types.ts";
 import type { GroupStateStore, LogStore, StreamStore, TopicMetadata, TopicPartition } from "../store.ts";
+import { openJsonStreamState } from "../store-kit/stream-state.ts";
 import { DEFAULT_TOPIC_CONFIG, type TopicConfig } from "../topic-config.ts";
 import { expectEdgeLogError, makeBatch, makeRecords, readAll } from "./helpers.ts";
 import { describeStreamState } from "./stream-state-conformance.ts";
@@ -388,6 +389,35 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
         expect(await store.offsetForTimestamp(tp, 401)).toBeNull();
       });
 
+      it("answers a timestamp inside a batch straddling the log start with the first retained offset at most", async () => {
+        const at = (timestamp: number) => ({ key: null, value: null, headers: [], timestamp });
+        await store.append(tp, encodeBatch([at(100), at(300), at(200)])); // offsets 0,1,2
+        await store.append(tp, encodeBatch([at(250), at(400)])); // offsets 3,4
+        await store.deleteRecords(tp, 2); // the first batch straddles the log start
+        expect(await store.offsetForTimestamp(tp, 0)).toBe(2);
+        // Offset 1 (300) is the first match, but below the log start: the first retained offset answers.
+        expect(await store.offsetForTimestamp(tp, 250)).toBe(2);
+        expect(await store.offsetForTimestamp(tp, 301)).toBe(4);
+        expect(await store.offsetForTimestamp(tp, 401)).toBeNull();
+      });
+
+      it("applies retention.bytes after appends (at once, or from the store's own housekeeping)", async () => {
+        const size = makeBatch(5, "b0").byteLength;
+        const bytes: TopicPartition = { topic: "bytes", partition: 0 };
+        await createTopic("bytes", 1, { "retention.ms": -1, "retention.bytes": size * 2 });
+        for (let i = 0; i < 5; i++) await store.append(bytes, makeBatch(5, `b${i}`));
+        // A Durable Object applies retention from its alarm, due at once: give it a bounded number of turns.
+        for (let turn = 0; turn < 200 && (await store.offsets(bytes)).logStartOffset < 15; turn++) {
+          await new Promise((resolve) => setTimeout(resolve, 10 * scale));
+        }
+        expect(await store.offsets(bytes)).toEqual({ logStartOffset: 15, highWatermark: 25 });
+        expect((await store.listBatches(bytes)).map((b) => b.baseOffset)).toEqual([15, 20]);
+        expect(valuesOf(await readAll(store, bytes))).toEqual([
+          ...["b3-0", "b3-1", "b3-2", "b3-3", "b3-4"],
+          ...["b4-0", "b4-1", "b4-2", "b4-3", "b4-4"],
+        ]);
+      });
+
       it("lists batch metadata without payloads", async () => {
         await store.append(tp, makeBatch(3));
         await store.append(tp, makeBatch(2));
@@ -472,6 +502,70 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
         expect(results.map((r) => r.baseOffset)).toEqual([0, 0]);
         expect((await store.offsets(tp)).highWatermark).toBe(4);
       });
+
+      it("checks a producer's batches that arrive together against each other (one group commit)", async () => {
+        const first = makeBatch(3, "a", stamp(0));
+        const settled = await Promise.allSettled([
+          store.append(tp, first),
+          store.append(tp, makeBatch(2, "b", stamp(3))),
+          store.append(tp, first),
+          store.append(tp, makeBatch(1, "gap", stamp(9))),
+          store.append(tp, makeBatch(1, "c", stamp(5))),
+        ]);
+        const summary = settled.map((s) =>
+          s.status === "fulfilled"
+            ? [s.value.baseOffset, s.value.duplicate]
+            : [(s.reason as { code?: string }).code, null],
+        );
+        expect(summary).toEqual([
+          [0, false],
+          [3, false],
+          [0, true],
+          ["OUT_OF_ORDER_SEQUENCE_NUMBER", null],
+          [5, false],
+        ]);
+        expect(valuesOf(await readAll(store, tp))).toEqual(["a-0", "a-1", "a-2", "b-0", "b-1", "c-0"]);
+        // The state the group left behind dedupes a later retry of its middle batch.
+        expect(await store.append(tp, makeBatch(2, "b", stamp(3)))).toMatchObject({
+          baseOffset: 3,
+          duplicate: true,
+        });
+      });
+
+      it.skipIf(!hasStreams)(
+        "keeps a producer's sequence across stream appends to its partition, and refuses stamped stream batches",
+        async () => {
+          const streams = store.stream?.bind(store);
+          if (streams === undefined) throw new Error("the store declares streams but has no stream()");
+          await store.append(tp, makeBatch(2, "p", stamp(0)));
+          const state = openJsonStreamState(1_700_000_000_000);
+          await streams(tp, { kind: "create", state, batches: [makeBatch(1, "s")] });
+          const streamAppend = (batch: Uint8Array) =>
+            streams(tp, {
+              kind: "append",
+              batches: [batch],
+              contentType: "application/json",
+              streamSeq: null,
+              producer: null,
+              close: false,
+            });
+          expect(await streamAppend(makeBatch(2, "t"))).toMatchObject({
+            verdict: { kind: "ok" },
+            highWatermark: 5,
+          });
+          await expectEdgeLogError(streamAppend(makeBatch(1, "x", stamp(2))), "INVALID_RECORD");
+          expect((await store.offsets(tp)).highWatermark).toBe(5);
+          expect(await store.append(tp, makeBatch(1, "q", stamp(2)))).toMatchObject({
+            baseOffset: 5,
+            duplicate: false,
+          });
+          expect(await store.append(tp, makeBatch(2, "p", stamp(0)))).toMatchObject({
+            baseOffset: 0,
+            duplicate: true,
+          });
+          expect(valuesOf(await readAll(store, tp))).toEqual(["p-0", "p-1", "s-0", "t-0", "t-1", "q-0"]);
+        },
+      );
 
       it("refuses a gap with OUT_OF_ORDER_SEQUENCE_NUMBER and says which sequence it expected", async () => {
         await store.append(tp, makeBatch(3, "a", stamp(0)));
