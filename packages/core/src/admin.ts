@@ -13,6 +13,7 @@ import type { LogStore, PartitionOffsets, TopicMetadata } from "./store.ts";
 import { configEntriesToRecord, resolveTopicConfig, type TopicConfig } from "./topic-config.ts";
 import {
   assertPartitionExists,
+  assertPartitionsGrow,
   assertValidGroupId,
   assertValidOffset,
   assertValidPartitionCount,
@@ -207,15 +208,7 @@ export class Admin {
     for (const { topic, count } of options.topicPartitions) {
       assertValidPartitionCount(count, topic);
       const metadata = await this.#requireTopic(topic);
-      if (count <= metadata.partitions) {
-        throw new EdgeLogError(
-          "INVALID_PARTITIONS",
-          `topic "${topic}" already has ${metadata.partitions} partitions`,
-          {
-            context: { topic, partitions: metadata.partitions, requested: count },
-          },
-        );
-      }
+      assertPartitionsGrow(topic, metadata.partitions, count);
     }
     if (options.validateOnly === true) return true;
     for (const { topic, count } of options.topicPartitions) {

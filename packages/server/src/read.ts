@@ -4,10 +4,10 @@
  * (416 outside them), read whole batches (optionally waiting), decode them and skip records below the start.
  */
 import {
+  assertOffsetInRange,
   type ConsumedRecord,
   DEFAULT_READ_MAX_BYTES,
   decodeBatch,
-  EdgeLogError,
   type LogStore,
   type PartitionOffsets,
   type TopicPartition,
@@ -18,7 +18,7 @@ import { type OffsetSpec, resolveOffset } from "./params.ts";
 export async function startOffset(store: LogStore, tp: TopicPartition, spec: OffsetSpec): Promise<number> {
   const bounds = await store.offsets(tp);
   const offset = resolveOffset(spec, bounds);
-  assertInRange(tp, offset, bounds);
+  assertOffsetInRange(tp, offset, bounds);
   return offset;
 }
 
@@ -29,16 +29,6 @@ export async function startOffset(store: LogStore, tp: TopicPartition, spec: Off
  */
 export async function readFrom(store: LogStore, tp: TopicPartition, spec: OffsetSpec): Promise<number> {
   return typeof spec === "number" ? spec : startOffset(store, tp, spec);
-}
-
-export function assertInRange(tp: TopicPartition, offset: number, bounds: PartitionOffsets): void {
-  if (offset < bounds.logStartOffset || offset > bounds.highWatermark) {
-    throw new EdgeLogError(
-      "OFFSET_OUT_OF_RANGE",
-      `offset ${offset} is outside [${bounds.logStartOffset}, ${bounds.highWatermark}]`,
-      { context: { ...tp, offset, ...bounds } },
-    );
-  }
 }
 
 export interface RecordsRead extends PartitionOffsets {

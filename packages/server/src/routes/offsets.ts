@@ -2,13 +2,12 @@
  * @module
  * Partition offsets: the bounds, the offset for a timestamp (Kafka's ListOffsets) and DeleteRecords.
  */
-import { EdgeLogError, requireTopic } from "@edgelog/core";
+import { assertOffsetInRange, EdgeLogError, requireTopic } from "@edgelog/core";
 import type { Hono } from "hono";
 import type { AppEnv } from "../context.ts";
 import { invalidRequest } from "../errors.ts";
 import { limitBody } from "../limits.ts";
 import { integerQuery, pathParam, readJsonObject, requirePartition } from "../params.ts";
-import { assertInRange } from "../read.ts";
 import { route } from "../route.ts";
 
 /** Kafka's DeleteRecords sentinel: delete up to the high watermark. */
@@ -55,7 +54,7 @@ export function offsetRoutes(app: Hono<AppEnv>): void {
         }
         const bounds = await store.offsets(tp);
         const target = beforeOffset === HIGH_WATERMARK ? bounds.highWatermark : beforeOffset;
-        assertInRange(tp, target, bounds);
+        assertOffsetInRange(tp, target, bounds);
         const { logStartOffset, highWatermark } = await store.deleteRecords(tp, target);
         return c.json({ logStartOffset, highWatermark });
       },
