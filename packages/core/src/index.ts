@@ -138,6 +138,7 @@ export {
   type GroupStateStore,
   type LogStore,
   type PartitionOffsets,
+  type PrivateStateStore,
   type ReadOptions,
   type ReadResult,
   type StorageEngine,
@@ -162,7 +163,7 @@ export {
   resultOf,
 } from "./store-kit/append-plan.ts";
 export { AppendWaiters, type WaitOutcome } from "./store-kit/append-waiters.ts";
-export { nextGroupStateVersion } from "./store-kit/group-state.ts";
+export { nextGroupStateVersion, nextPrivateStateVersion } from "./store-kit/group-state.ts";
 export { inspectBatchForAppend } from "./store-kit/inspect-batch.ts";
 export { offsetForTimestampIn, offsetForTimestampInBatch } from "./store-kit/offset-for-timestamp.ts";
 export { type ParkedWait, type ParkOptions, parkWait } from "./store-kit/parked-wait.ts";

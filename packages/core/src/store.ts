@@ -125,6 +125,22 @@ export interface VersionedGroupState {
   readonly version: number;
 }
 
+// ── private state ───────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Versioned documents private to a component running on a store (the offline outbox): never a consumer group,
+ * never listed, described or deleted by any admin call. Same compare-and-set rule as group state.
+ */
+export interface PrivateStateStore {
+  /** The document under `key`, or `null` when there is none. */
+  getPrivateState(key: string): Promise<VersionedGroupState | null>;
+  /**
+   * Replaces the document if its version is still `expectedVersion` (`null`: there must be none yet); returns the
+   * new version. `CONCURRENT_TRANSACTIONS` (retriable) when someone else wrote first.
+   */
+  putPrivateState(key: string, state: unknown, expectedVersion: number | null): Promise<number>;
+}
+
 /** Defaults shared by every store. */
 export const DEFAULT_READ_MAX_BYTES = 1024 * 1024;
 

@@ -4,13 +4,23 @@
  * value. The layout mirrors the Durable Object's SQLite tables: one entry per record batch (never per record),
  * one row per partition, per producer and per group. Data keys start with the topic's `topicId`, not its name,
  * so a deleted and re-created topic can never see the old one's rows, and a whole topic or partition is one
- * key range.
+ * key range. Private documents (`PrivateStateStore`: the offline outbox's state) have a store of their own, apart
+ * from `groups`, so no group call can list, describe or delete them.
+ *
+ * Versions: 1 had no `private` store, and the outbox kept its state as the group `__edgelog_outbox`; 2 adds
+ * `private` and moves that row into it (`upgrade`).
  */
 import type { BatchInfo, CommittedOffset, ProducerState, StreamState, TopicMetadata } from "@edgelog/core";
 import { type DBSchema, type IDBPDatabase, wrap } from "idb";
 
 /** Bump with a migration in `upgrade` when the layout changes. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+
+/**
+ * The group id under which version 1 kept the offline outbox's state. A fact of that layout, so it is spelled
+ * out here rather than imported: the outbox's key may change, the rows version 1 wrote will not.
+ */
+export const V1_OUTBOX_GROUP_ID = "__edgelog_outbox";
 
 export type PartitionKey = [topicId: string, partition: number];
 export type BatchKey = [topicId: string, partition: number, baseOffset: number];
@@ -48,6 +58,13 @@ export interface GroupRow {
   readonly version: number;
 }
 
+/** A private document (`PrivateStateStore`), versioned for compare-and-set like a group's state. */
+export interface PrivateRow {
+  readonly key: string;
+  readonly state: unknown;
+  readonly version: number;
+}
+
 export interface OffsetRow extends CommittedOffset {
   readonly groupId: string;
 }
@@ -59,6 +76,7 @@ export interface LogSchema extends DBSchema {
   producers: { key: ProducerKey; value: ProducerRow };
   groups: { key: string; value: GroupRow };
   offsets: { key: OffsetKey; value: OffsetRow; indexes: { byTopic: string } };
+  private: { key: string; value: PrivateRow };
 }
 
 export type LogDatabase = IDBPDatabase<LogSchema>;
@@ -70,17 +88,24 @@ export type LogDatabase = IDBPDatabase<LogSchema>;
 export async function openLogDatabase(factory: IDBFactory, name: string): Promise<LogDatabase> {
   const request = factory.open(name, SCHEMA_VERSION);
   request.addEventListener("upgradeneeded", (event) => {
-    if (event.oldVersion >= 1) return;
     const db = request.result;
-    db.createObjectStore("topics", { keyPath: "name" });
-    db.createObjectStore("partitions", { keyPath: ["topicId", "partition"] });
-    db.createObjectStore("batches", { keyPath: ["topicId", "partition", "baseOffset"] });
-    db.createObjectStore("producers", { keyPath: ["topicId", "partition", "producerId"] });
-    db.createObjectStore("groups", { keyPath: "groupId" });
-    db.createObjectStore("offsets", { keyPath: ["groupId", "topic", "partition"] }).createIndex(
-      "byTopic",
-      "topic",
-    );
+    if (event.oldVersion < 1) {
+      db.createObjectStore("topics", { keyPath: "name" });
+      db.createObjectStore("partitions", { keyPath: ["topicId", "partition"] });
+      db.createObjectStore("batches", { keyPath: ["topicId", "partition", "baseOffset"] });
+      db.createObjectStore("producers", { keyPath: ["topicId", "partition", "producerId"] });
+      db.createObjectStore("groups", { keyPath: "groupId" });
+      db.createObjectStore("offsets", { keyPath: ["groupId", "topic", "partition"] }).createIndex(
+        "byTopic",
+        "topic",
+      );
+    }
+    if (event.oldVersion < 2) {
+      const privateStore = db.createObjectStore("private", { keyPath: "key" });
+      // In the same upgrade transaction: a browser that upgrades mid-sync keeps the outbox's producer id, epoch
+      // and in-flight plan (and their version), or, if the upgrade fails, keeps version 1 untouched.
+      if (event.oldVersion >= 1) moveOutboxGroupRow(request.transaction, privateStore);
+    }
   });
   const db = (await wrap(request)) as LogDatabase | undefined;
   if (db === undefined) throw new Error(`IndexedDB did not open database "${name}"`);
@@ -88,6 +113,20 @@ export async function openLogDatabase(factory: IDBFactory, name: string): Promis
   // calls (InvalidStateError as the cause), which is right: its code is older than the data.
   db.addEventListener("versionchange", () => db.close());
   return db;
+}
+
+/** Version 1 → 2: the outbox's state row leaves `groups` for `private`, under the same key and version. */
+function moveOutboxGroupRow(tx: IDBTransaction | null, privateStore: IDBObjectStore): void {
+  if (tx === null) return;
+  const groups = tx.objectStore("groups");
+  const read = groups.get(V1_OUTBOX_GROUP_ID);
+  read.addEventListener("success", () => {
+    const row = read.result as GroupRow | undefined;
+    if (row === undefined) return;
+    const moved: PrivateRow = { key: row.groupId, state: row.state, version: row.version };
+    privateStore.put(moved);
+    groups.delete(V1_OUTBOX_GROUP_ID);
+  });
 }
 
 // Key ranges. IndexedDB orders a shorter array before any longer one it prefixes, and any array after every

@@ -33,6 +33,7 @@ import {
   isEdgeLogError,
   newTopicMetadata,
   nextGroupStateVersion,
+  nextPrivateStateVersion,
   offsetForTimestampInBatch,
   type PartitionOffsets,
   type ProducerState,
@@ -749,5 +750,23 @@ export class IndexedDbLogStore implements StorageEngine {
     } else if (message.type === "topic-deleted") {
       this.#topicDeleted(message.topic);
     }
+  }
+
+  // ── private state (`PrivateStateStore`) ─────────────────────────────────────────────────────────────────────
+
+  /** A private document (the offline outbox's state): its own object store, never seen by a group call. */
+  async getPrivateState(key: string): Promise<VersionedGroupState | null> {
+    const row = await this.#read(["private"], (tx) => tx.objectStore("private").get(key));
+    // Structured clone already handed out a copy: the stored document changes only through putPrivateState.
+    return row === undefined ? null : { state: row.state, version: row.version };
+  }
+
+  async putPrivateState(key: string, state: unknown, expectedVersion: number | null): Promise<number> {
+    return this.#write(["private"], async (tx) => {
+      const store = tx.objectStore("private");
+      const version = nextPrivateStateVersion(key, (await store.get(key))?.version ?? null, expectedVersion);
+      await store.put({ key, state, version });
+      return version;
+    });
   }
 }

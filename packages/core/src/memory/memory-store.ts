@@ -24,7 +24,7 @@ import {
   type TopicSpec,
   type VersionedGroupState,
 } from "../store.ts";
-import { nextGroupStateVersion } from "../store-kit/group-state.ts";
+import { nextGroupStateVersion, nextPrivateStateVersion } from "../store-kit/group-state.ts";
 import { inspectBatchForAppend } from "../store-kit/inspect-batch.ts";
 import { runStreamCommand, type StreamCommand, type StreamOutcome } from "../store-kit/stream-state.ts";
 import { newTopicMetadata } from "../store-kit/topic-metadata.ts";
@@ -281,6 +281,25 @@ export class MemoryStore implements StorageEngine {
       this.#groups.set(groupId, group);
     }
     return group;
+  }
+
+  // ── private state (`PrivateStateStore`) ─────────────────────────────────────────────────────────────────────
+
+  /** Private documents (the offline outbox's state): a key space of their own, no group call ever sees them. */
+  readonly #private = new Map<string, VersionedGroupState>();
+
+  async getPrivateState(key: string): Promise<VersionedGroupState | null> {
+    this.#assertOpen();
+    const stored = this.#private.get(key);
+    // A copy, as getGroupState hands out: the stored document changes only through putPrivateState.
+    return stored === undefined ? null : { state: structuredClone(stored.state), version: stored.version };
+  }
+
+  async putPrivateState(key: string, state: unknown, expectedVersion: number | null): Promise<number> {
+    this.#assertOpen();
+    const version = nextPrivateStateVersion(key, this.#private.get(key)?.version ?? null, expectedVersion);
+    this.#private.set(key, { state: structuredClone(state), version });
+    return version;
   }
 }
 
