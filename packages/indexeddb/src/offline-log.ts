@@ -1,18 +1,11 @@
 /**
  * @module
- * `openOfflineLog`: the browser's offline producer (docs/browser-api.md). The local log is the outbox:
- * `append` writes one record to a local topic `__outbox.<topic>` of any `LogStore` (IndexedDB by default),
- * and one syncing tab sends it upstream as a Kafka idempotent producer. Built on the `LogStore` interface
- * only.
- *
- * Exactly once, in short (details on `OutboxState` and `#runPlan`): the in-flight plan — local range, and per
- * upstream batch its partition, epoch, base sequence and exact local offsets — is persisted with compare-and-set
- * BEFORE anything is sent; batches are sent one at a time in plan order and each ack is persisted before the next
- * is sent. So at any moment at most one batch (the first unacknowledged one) may sit on the server without us
- * knowing; resending it is bit-identical (same records re-read from the local log, same stamp) and, being the
- * producer's latest batch on that partition, is inside the server's dedupe window. A batch is re-stamped (split,
- * renumbered, new epoch) only after the server answered for exactly that batch with an error it raises before
- * writing. Nothing is deleted locally before every batch of the plan is acknowledged (or set aside as refused).
+ * `openOfflineLog`: the browser's offline producer (docs/browser-api.md). The local log is the outbox: `append`
+ * writes one record to a local topic `__outbox.<topic>` of any `LogStore` with a private key space (IndexedDB by
+ * default), and one syncing tab sends it upstream as a Kafka idempotent producer. This module is the shell: the
+ * public API, tabs (Web Locks, BroadcastChannel), timers and `flush()`. The outbox's state lives in
+ * `outbox-state.ts`, `pending()` in `pending-count.ts`; plans are built in `sync-plan.ts` and executed, exactly
+ * once, in `sync-runner.ts`.
  */
 import { HttpLogStore } from "@edgelog/client";
 import {
@@ -20,64 +13,29 @@ import {
   backoffMs,
   type ConsumedRecord,
   DEFAULT_TOPIC_CONFIG,
-  decodeBatch,
   EdgeLogError,
   type ErrorCode,
   encodeBatch,
   encodeJson,
-  type GroupStateStore,
   isEdgeLogError,
   type LogRecord,
-  type LogStore,
-  partitionForKey,
   type RecordHeader,
-  randomId,
-  recordTooLarge,
-  soloBatchSize,
-  type TopicMetadata,
-  type TopicPartition,
   toBytes,
 } from "@edgelog/core";
 import { IndexedDbLogStore } from "./indexeddb-log-store.ts";
+import { counterOf, loadOutboxState, localTp, OUTBOX_PREFIX, type OutboxStore } from "./outbox-state.ts";
+import { isUnexpectedFailure, toSyncError } from "./sync-error.ts";
+import { MAX_BATCH_BYTES } from "./sync-plan.ts";
+import { OutboxSync, outboxTopics, type PlanOutcome } from "./sync-runner.ts";
 import { holdSyncLock, type OutboxMessage, openChannel, postQuietly } from "./tabs.ts";
 import { type FollowOptions, UpstreamFollower } from "./upstream-follower.ts";
 
-/** Reserved group id under which the outbox keeps its state (producer id, epoch, sequences, plan). */
-export const OUTBOX_STATE_ID = "__edgelog_outbox";
-/** Local topic holding records not yet acknowledged upstream for `topic`. */
-export const OUTBOX_PREFIX = "__outbox.";
-/** Local topic holding records the server permanently refused, with `edgelog-error-*` headers. */
-export const REFUSED_PREFIX = "__refused.";
-/** Upper bound on one upstream batch (the server's `max.message.bytes` may lower it). */
-const MAX_BATCH_BYTES = 1024 * 1024;
-/**
- * Records per sync plan: bounds the plan document (their local offsets) and the work redone after one failure,
- * while keeping the per-plan fixed cost (state writes, a local delete) small per record when draining a backlog.
- */
-const MAX_PLAN_RECORDS = 5_000;
-/** How long upstream topic metadata is reused between plans; a refusal always re-checks it fresh. */
-const UPSTREAM_METADATA_MAX_AGE_MS = 2_000;
-const SEQUENCE_MODULUS = 2 ** 31;
+export { OUTBOX_PREFIX, OUTBOX_STATE_ID, REFUSED_PREFIX } from "./outbox-state.ts";
+
 /** Recounts of `pending()` that appends overtook before the figure is left to the increments. */
 const MAX_RECOUNT_ATTEMPTS = 3;
 /** `OfflineLogOptions.flushTimeoutMs`: twice the client's request timeout, so one slow request never trips it. */
 const DEFAULT_FLUSH_TIMEOUT_MS = 60_000;
-
-/** Errors the server raises before writing anything, about the batch itself: set the record(s) aside. */
-const REFUSAL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  "MESSAGE_TOO_LARGE",
-  "INVALID_RECORD",
-  "CORRUPT_MESSAGE",
-  "INVALID_TIMESTAMP",
-  "UNKNOWN_TOPIC_OR_PARTITION",
-  "INVALID_TOPIC",
-]);
-/** The partition does not hold this batch and wants a new epoch (Kafka's producer-epoch bump, KIP-360). */
-const SEQUENCE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  "OUT_OF_ORDER_SEQUENCE_NUMBER",
-  "UNKNOWN_PRODUCER_ID",
-  "INVALID_PRODUCER_EPOCH",
-]);
 
 export interface UpstreamOptions {
   /** Base URL of an edgelog Worker (v1 HTTP API). */
@@ -91,8 +49,11 @@ export interface OfflineLogOptions {
   /** IndexedDB database name; also names the sync lock and the BroadcastChannel. */
   readonly name: string;
   readonly upstream: UpstreamOptions;
-  /** The local store; default `new IndexedDbLogStore({ name })` (closed by `close()`; an injected one is not). */
-  readonly store?: LogStore & GroupStateStore;
+  /**
+   * The local store, with a private key space for the outbox's state; default `new IndexedDbLogStore({ name })`
+   * (closed by `close()`; an injected one is not).
+   */
+  readonly store?: OutboxStore;
   /**
    * Retry backoff after a retriable failure, core's `backoffMs`: the step min(maxMs, initialMs·2^attempt), half of
    * it fixed and half random. Defaults 1 000 and 60 000.
@@ -154,72 +115,9 @@ export interface OfflineLog {
   close(): Promise<void>;
 }
 
-/** One upstream batch of a plan. */
-interface PlannedBatch {
-  partition: number;
-  epoch: number;
-  baseSequence: number;
-  /** Local offsets of its records, in local order. */
-  offsets: number[];
-  status: "pending" | "acked" | "refused";
-  error?: { code: ErrorCode; message: string };
-}
-
-interface SyncPlan {
-  topic: string;
-  localFrom: number;
-  localTo: number;
-  batches: PlannedBatch[];
-}
-
-/**
- * Persisted under `OUTBOX_STATE_ID` with compare-and-set, so two syncers (a lock lost, a service worker) can
- * never both act on one plan: the loser's write fails and it reloads.
- */
-interface OutboxState {
-  producerId: string;
-  epoch: number;
-  /** Next sequence per `topic/partition` in `epoch`; absent means 0. */
-  sequences: Record<string, number>;
-  /** Per upstream topic: the next local offset not yet acknowledged. */
-  committed: Record<string, number>;
-  plan: SyncPlan | null;
-}
-
-const localTp = (topic: string): TopicPartition => ({ topic: `${OUTBOX_PREFIX}${topic}`, partition: 0 });
-const seqKey = (topic: string, partition: number): string => `${topic}/${partition}`;
-
 function toValue(value: OfflineValue): Uint8Array | null {
   if (value === null || value instanceof Uint8Array || typeof value === "string") return toBytes(value);
   return encodeJson(value);
-}
-
-function asError(error: unknown): EdgeLogError {
-  if (isEdgeLogError(error)) return error;
-  return new EdgeLogError("REQUEST_TIMED_OUT", `sync failed: ${String(error)}`, {
-    cause: error,
-    retriable: true,
-  });
-}
-
-/**
- * Gives each pending batch of the plan its stamp: the current epoch and consecutive sequences per partition, after
- * the last batch acknowledged in this epoch. Only ever applied to batches the server provably does not hold.
- */
-function restamp(state: OutboxState, plan: SyncPlan): void {
-  const next = new Map<number, number>();
-  for (const batch of plan.batches) {
-    if (batch.status === "refused") continue;
-    if (batch.status === "acked") {
-      if (batch.epoch === state.epoch)
-        next.set(batch.partition, (batch.baseSequence + batch.offsets.length) % SEQUENCE_MODULUS);
-      continue;
-    }
-    const base = next.get(batch.partition) ?? state.sequences[seqKey(plan.topic, batch.partition)] ?? 0;
-    batch.epoch = state.epoch;
-    batch.baseSequence = base;
-    next.set(batch.partition, (base + batch.offsets.length) % SEQUENCE_MODULUS);
-  }
 }
 
 /**
@@ -236,10 +134,10 @@ export async function openOfflineLog(options: OfflineLogOptions): Promise<Offlin
 
 class OfflineLogImpl implements OfflineLog {
   readonly #options: OfflineLogOptions;
-  readonly #store: LogStore & GroupStateStore;
+  readonly #store: OutboxStore;
   readonly #ownsStore: boolean;
   readonly #upstream: HttpLogStore;
-  readonly #upstreamMetadata = new Map<string, { meta: TopicMetadata; at: number }>();
+  readonly #sync: OutboxSync;
   readonly #channel: BroadcastChannel | null;
   readonly #now: () => number;
   readonly #listeners = new Set<(event: SyncEvent) => void>();
@@ -291,6 +189,14 @@ class OfflineLogImpl implements OfflineLog {
     });
     this.#channel = openChannel(`edgelog-outbox:${options.name}`);
     this.#now = options.now ?? Date.now;
+    this.#sync = new OutboxSync({
+      store: this.#store,
+      upstream: this.#upstream,
+      ensureLocalTopic: (name) => this.#ensureLocalTopic(name),
+      isClosed: () => this.#closed,
+      onPlanDone: (outcome) => this.#planDone(outcome),
+      now: this.#now,
+    });
   }
 
   async open(): Promise<void> {
@@ -528,33 +434,16 @@ class OfflineLogImpl implements OfflineLog {
     );
   }
 
-  async #loadState(): Promise<{ state: OutboxState; version: number | null }> {
-    const stored = await this.#store.getGroupState(OUTBOX_STATE_ID);
-    if (stored !== null)
-      return { state: structuredClone(stored.state) as OutboxState, version: stored.version };
-    return {
-      state: { producerId: randomId(), epoch: 0, sequences: {}, committed: {}, plan: null },
-      version: null,
-    };
-  }
-
-  async #outboxTopics(): Promise<string[]> {
-    return (await this.#store.listTopics())
-      .map((t) => t.name)
-      .filter((n) => n.startsWith(OUTBOX_PREFIX))
-      .map((n) => n.slice(OUTBOX_PREFIX.length));
-  }
-
   async #targets(): Promise<Map<string, number>> {
     const targets = new Map<string, number>();
-    for (const topic of await this.#outboxTopics())
+    for (const topic of await outboxTopics(this.#store))
       targets.set(topic, (await this.#store.offsets(localTp(topic))).highWatermark);
     return targets;
   }
 
   async #reached(targets: Map<string, number>): Promise<boolean> {
-    const { state } = await this.#loadState();
-    for (const [topic, hw] of targets) if ((state.committed[topic] ?? 0) < hw) return false;
+    const { state } = await loadOutboxState(this.#store);
+    for (const [topic, hw] of targets) if (counterOf(state.committed, topic) < hw) return false;
     return true;
   }
 
@@ -593,10 +482,10 @@ class OfflineLogImpl implements OfflineLog {
   async #countPending(): Promise<void> {
     for (let attempt = 0; attempt < MAX_RECOUNT_ATTEMPTS; attempt++) {
       const increments = this.#increments;
-      const { state } = await this.#loadState();
+      const { state } = await loadOutboxState(this.#store);
       let pending = 0;
       for (const [topic, hw] of await this.#targets())
-        pending += Math.max(0, hw - (state.committed[topic] ?? 0));
+        pending += Math.max(0, hw - counterOf(state.committed, topic));
       if (increments === this.#increments) {
         this.#pending = pending;
         return;
@@ -632,14 +521,18 @@ class OfflineLogImpl implements OfflineLog {
     // Errors belong to the pass that saw them: a plan completed in this pass must not report an older failure.
     this.#lastError = null;
     try {
-      await this.#drain();
+      await this.#sync.drain();
       this.#attempt = 0;
       this.#lastError = null;
       this.#report(0);
     } catch (error) {
       if (this.#closed) return;
-      this.#lastError = asError(error);
+      const failure = toSyncError(error, "local");
+      this.#lastError = failure;
       this.#report(0);
+      // A failure nobody understands (a bug) would fail the same way again: no retry timer. The next wake-up
+      // (an append, going online, the interval, a flush, another tab) tries again; its error is reported anew.
+      if (isUnexpectedFailure(failure)) return;
       // Core's one backoff policy (jittered, so browsers coming back together do not retry in step).
       const delay = backoffMs(this.#attempt++, {
         initialRetryTime: this.#options.retry?.initialMs ?? 1_000,
@@ -660,227 +553,9 @@ class OfflineLogImpl implements OfflineLog {
     this.#refreshAndEmit(error, pass);
   }
 
-  /** Runs plans until nothing is pending; throws on a failure that needs a backoff. */
-  async #drain(): Promise<void> {
-    for (;;) {
-      if (this.#closed) return;
-      const { state, version } = await this.#loadState();
-      if (state.plan !== null) {
-        await this.#runPlan(state, version);
-        continue;
-      }
-      const plan = await this.#buildPlan(state);
-      if (plan === null) return;
-      state.plan = plan;
-      restamp(state, plan);
-      await this.#store.putGroupState(OUTBOX_STATE_ID, state, version);
-    }
-  }
-
-  async #localRecords(topic: string, from: number, to: number): Promise<Map<number, LogRecord>> {
-    const out = new Map<number, LogRecord>();
-    let offset = from;
-    while (offset < to) {
-      const { batches } = await this.#store.read(localTp(topic), { offset, maxBytes: MAX_BATCH_BYTES });
-      if (batches.length === 0) break;
-      for (const batch of batches) {
-        decodeBatch(batch.payload).records.forEach((record, i) => {
-          const at = batch.baseOffset + i;
-          if (at >= offset && at < to) out.set(at, record);
-        });
-        offset = Math.max(offset, batch.lastOffset + 1);
-      }
-    }
-    return out;
-  }
-
-  /** Upstream metadata for planning, reused briefly so a backlog drains without a metadata request per plan. */
-  async #upstreamTopic(topic: string): Promise<TopicMetadata | null> {
-    const cached = this.#upstreamMetadata.get(topic);
-    if (cached !== undefined && this.#now() - cached.at < UPSTREAM_METADATA_MAX_AGE_MS) return cached.meta;
-    const meta = await this.#upstream.getTopic(topic);
-    // An unknown topic is never cached: records for it are refused, so the answer must be current.
-    if (meta === null) this.#upstreamMetadata.delete(topic);
-    else this.#upstreamMetadata.set(topic, { meta, at: this.#now() });
-    return meta;
-  }
-
-  async #buildPlan(state: OutboxState): Promise<SyncPlan | null> {
-    for (const topic of await this.#outboxTopics()) {
-      const from = state.committed[topic] ?? 0;
-      const { highWatermark } = await this.#store.offsets(localTp(topic));
-      if (from >= highWatermark) continue;
-      const records = await this.#localRecords(topic, from, Math.min(highWatermark, from + MAX_PLAN_RECORDS));
-      const meta = await this.#upstreamTopic(topic);
-      const batches: PlannedBatch[] = [];
-      const byPartition = new Map<number, { batch: PlannedBatch; builder: BatchBuilder }>();
-      // Keyless records stick to one partition per plan (Kafka's sticky partitioner, KIP-480).
-      const sticky = meta === null ? 0 : Math.floor(Math.random() * meta.partitions);
-      const maxBytes = Math.min(MAX_BATCH_BYTES, meta?.config["max.message.bytes"] ?? MAX_BATCH_BYTES);
-      const budget = { producerId: state.producerId, maxBatchBytes: maxBytes };
-      let to = from;
-      for (const [offset, record] of records) {
-        if (meta === null) {
-          const error = {
-            code: "UNKNOWN_TOPIC_OR_PARTITION" as const,
-            message: `upstream topic "${topic}" does not exist`,
-          };
-          batches.push({
-            partition: 0,
-            epoch: 0,
-            baseSequence: 0,
-            offsets: [offset],
-            status: "refused",
-            error,
-          });
-          to = offset + 1;
-          continue;
-        }
-        const partition = record.key === null ? sticky : partitionForKey(record.key, meta.partitions);
-        const alone = soloBatchSize(record, budget.producerId);
-        if (alone > maxBytes) {
-          // Refused before sending, so it never takes a sequence and never blocks the rest.
-          const { message } = recordTooLarge(alone, maxBytes, { topic });
-          batches.push({
-            partition,
-            epoch: 0,
-            baseSequence: 0,
-            offsets: [offset],
-            status: "refused",
-            error: { code: "MESSAGE_TOO_LARGE", message },
-          });
-          to = offset + 1;
-          continue;
-        }
-        const open = byPartition.get(partition);
-        if (open !== undefined) {
-          // One batch per partition per plan: a full batch ends the plan here, the rest goes in the next one.
-          if (!open.builder.tryAdd(record)) break;
-          open.batch.offsets.push(offset);
-        } else {
-          const batch: PlannedBatch = {
-            partition,
-            epoch: 0,
-            baseSequence: 0,
-            offsets: [offset],
-            status: "pending",
-          };
-          batches.push(batch);
-          const builder = new BatchBuilder(budget);
-          builder.tryAdd(record);
-          byPartition.set(partition, { batch, builder });
-        }
-        to = offset + 1;
-      }
-      return { topic, localFrom: from, localTo: to, batches };
-    }
-    return null;
-  }
-
-  /**
-   * Sends the plan's pending batches one by one in plan order, persisting each outcome before the next send.
-   * Invariant: every batch before the first pending one is acked or refused, and no batch after it was ever sent.
-   */
-  async #runPlan(state: OutboxState, startVersion: number | null): Promise<void> {
-    const plan = state.plan as SyncPlan;
-    let version = startVersion;
-    const save = async (): Promise<void> => {
-      version = await this.#store.putGroupState(OUTBOX_STATE_ID, state, version);
-    };
-    const records = await this.#localRecords(plan.topic, plan.localFrom, plan.localTo);
-    let sent = 0;
-    /** One epoch bump per pass: a server that refuses a fresh epoch at sequence 0 gets a backoff, not a spin. */
-    let bumped = false;
-    for (let i = 0; i < plan.batches.length; i++) {
-      const batch = plan.batches[i] as PlannedBatch;
-      if (batch.status !== "pending") continue;
-      const tp = { topic: plan.topic, partition: batch.partition };
-      // Re-read from the local log and re-encoded: same records, same stamp → the identical bytes as any earlier try.
-      const bytes = encodeBatch(
-        batch.offsets.map((o) => records.get(o) as LogRecord),
-        { producerId: state.producerId, producerEpoch: batch.epoch, baseSequence: batch.baseSequence },
-      );
-      try {
-        await this.#upstream.append(tp, bytes);
-        batch.status = "acked";
-        sent += batch.offsets.length;
-        await save();
-      } catch (error) {
-        if (this.#closed || !isEdgeLogError(error)) throw error;
-        const code = error.code;
-        if (code === "UNKNOWN_TOPIC_OR_PARTITION") {
-          // Re-check: only a topic or partition that is really gone refuses the records.
-          this.#upstreamMetadata.delete(plan.topic);
-          const meta = await this.#upstream.getTopic(plan.topic);
-          if (meta !== null && batch.partition < meta.partitions) throw error;
-        }
-        if (SEQUENCE_CODES.has(code)) {
-          if (bumped) throw error;
-          bumped = true;
-          // The partition answered for exactly this batch without storing it: were it stored, it would be this
-          // producer's latest batch there (nothing later was sent) and come back as a duplicate. A new epoch
-          // also fences any stale copy of it still travelling. Sequences restart at 0 on every partition.
-          state.epoch += 1;
-          state.sequences = {};
-          restamp(state, plan);
-          await save();
-          i--;
-          continue;
-        }
-        if (!REFUSAL_CODES.has(code)) throw error;
-        if (batch.offsets.length > 1) {
-          // Isolate the offending record(s): same first sequence, one record per batch, resent in order.
-          const singles = batch.offsets.map((o, k) => ({
-            partition: batch.partition,
-            epoch: batch.epoch,
-            baseSequence: (batch.baseSequence + k) % SEQUENCE_MODULUS,
-            offsets: [o],
-            status: "pending" as const,
-          }));
-          plan.batches.splice(i, 1, ...singles);
-        } else {
-          batch.status = "refused";
-          batch.error = { code, message: error.message };
-          // It took no sequence: the batches after it on that partition move down by one.
-          restamp(state, plan);
-        }
-        await save();
-        i--;
-      }
-    }
-    // Every batch is acked or refused: set refused records aside, then commit and only then delete.
-    const refused = plan.batches.filter((b) => b.status === "refused");
-    if (refused.length > 0) {
-      const name = `${REFUSED_PREFIX}${plan.topic}`;
-      await this.#ensureLocalTopic(name);
-      const aside = refused.flatMap((b) =>
-        b.offsets.map((o) => {
-          const r = records.get(o) as LogRecord;
-          const headers = [
-            ...r.headers,
-            { key: "edgelog-error-code", value: toBytes(b.error?.code ?? "") },
-            { key: "edgelog-error-message", value: toBytes(b.error?.message ?? "") },
-            { key: "edgelog-local-offset", value: toBytes(String(o)) },
-          ];
-          return { ...r, headers };
-        }),
-      );
-      await this.#store.append({ topic: name, partition: 0 }, encodeBatch(aside));
-      const first = refused[0]?.error;
-      this.#lastError = new EdgeLogError(
-        first?.code ?? "INVALID_RECORD",
-        `${aside.length} record(s) refused upstream and kept in ${name}: ${first?.message}`,
-        { retriable: false },
-      );
-    }
-    for (const b of plan.batches)
-      if (b.status === "acked" && b.epoch === state.epoch)
-        state.sequences[seqKey(plan.topic, b.partition)] =
-          (b.baseSequence + b.offsets.length) % SEQUENCE_MODULUS;
-    state.committed[plan.topic] = plan.localTo;
-    state.plan = null;
-    await save();
-    await this.#store.deleteRecords(localTp(plan.topic), plan.localTo);
+  /** A plan completed: its refusal (if any) becomes the error of this pass, reported with its progress. */
+  #planDone({ sent, refusal }: PlanOutcome): void {
+    if (refusal !== null) this.#lastError = refusal;
     // A refusal is reported through this plan's progress event (flush() callers reject on it).
     this.#report(sent);
   }

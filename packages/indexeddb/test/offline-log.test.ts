@@ -142,7 +142,7 @@ describe("openOfflineLog", () => {
     const a = await openOfflineLog({ name, store, upstream: { url, fetch: hanging }, retry: FAST });
     const expected = await appendMany(a, 0, 8);
     await until(() => stored === 1);
-    expect((await store.getGroupState(OUTBOX_STATE_ID))?.state).toMatchObject({ plan: { localFrom: 0 } });
+    expect((await store.getPrivateState(OUTBOX_STATE_ID))?.state).toMatchObject({ plan: { localFrom: 0 } });
     await a.close(); // the tab dies: the plan stays, the ack was never seen
     const b = await openOfflineLog({ name, store, upstream: { url, fetch: appFetch }, retry: FAST });
     expect(b.pending()).toBe(8);
@@ -251,7 +251,7 @@ describe("openOfflineLog", () => {
       producerEpoch: 1,
       baseSequence: 0,
     });
-    expect((await store.getGroupState(OUTBOX_STATE_ID))?.state).toMatchObject({ epoch: 1, plan: null });
+    expect((await store.getPrivateState(OUTBOX_STATE_ID))?.state).toMatchObject({ epoch: 1, plan: null });
     await log.close();
   });
 
