@@ -1,22 +1,20 @@
 /**
  * @module
  * The offline log in real Chromium: real IndexedDB, Web Locks electing the syncer, BroadcastChannel between two
- * logs of one name. The upstream is the Worker app itself, run in the page over a MemoryStore (a Worker cannot be
- * reached from the browser test); the `fetch` option routes requests to it.
+ * logs of one name, every group of the local database deleted mid-sync. The upstream is the Worker app itself, run
+ * in the page over a MemoryStore (a Worker cannot be reached from the browser test); the `fetch` option routes
+ * requests to it.
  */
 import { DEFAULT_TOPIC_CONFIG, decodeBatch, decodeText, MemoryStore } from "@edgelog/core";
-import { createApp } from "@edgelog/server";
 import { expect, it } from "vitest";
 import { openOfflineLog } from "../src/index.ts";
+import { deleteEveryGroupMidSync, workerAppFetch } from "../test/support/outbox-scenarios.ts";
 
 /** The Worker app over a MemoryStore with a `clicks` topic, and a `fetch` that routes requests to it. */
 async function upstreamApp(partitions: number) {
   const upstream = new MemoryStore();
   await upstream.createTopic({ name: "clicks", partitions, config: DEFAULT_TOPIC_CONFIG });
-  const app = createApp({ store: () => upstream });
-  const fetch = async (input: RequestInfo | URL, init?: RequestInit) =>
-    app.fetch(new Request(input, init), {});
-  return { upstream, fetch };
+  return { upstream, fetch: await workerAppFetch(upstream) };
 }
 
 it("two logs of one name in Chromium: one syncs (Web Locks), both append, exactly once upstream", async () => {
@@ -94,4 +92,38 @@ it("flush() in the tab that does not sync is bounded when the syncing one stalls
   ]);
   expect(b.pending()).toBe(0);
   await b.close();
+});
+
+it("deleting every group of the local database mid-sync in Chromium loses nothing and duplicates nothing", async () => {
+  const upstream = new MemoryStore();
+  await deleteEveryGroupMidSync({
+    upstream,
+    appFetch: await workerAppFetch(upstream),
+    first: 50,
+    offline: 400,
+  });
+});
+
+it("syncs topics named __proto__ and constructor through real IndexedDB", async () => {
+  const upstream = new MemoryStore();
+  for (const topic of ["__proto__", "constructor"])
+    await upstream.createTopic({ name: topic, partitions: 1, config: DEFAULT_TOPIC_CONFIG });
+  const fetch = await workerAppFetch(upstream);
+  const log = await openOfflineLog({
+    name: `browser-${Math.random().toString(36).slice(2)}`,
+    upstream: { url: "http://edgelog.test", fetch },
+  });
+  for (const round of [1, 2]) {
+    await Promise.all(
+      ["__proto__", "constructor"].map((topic) => log.append(topic, { value: `${topic}-${round}` })),
+    );
+    await log.flush();
+  }
+  for (const topic of ["__proto__", "constructor"]) {
+    const { batches } = await upstream.read({ topic, partition: 0 }, { offset: 0 });
+    const values = batches.flatMap((x) => decodeBatch(x.payload).records.map((r) => decodeText(r.value)));
+    expect(values).toEqual([`${topic}-1`, `${topic}-2`]);
+  }
+  expect(log.pending()).toBe(0);
+  await log.close();
 });

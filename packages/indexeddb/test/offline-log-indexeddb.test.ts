@@ -1,20 +1,25 @@
 /**
  * @module
  * The offline log over the real `IndexedDbLogStore` (fake-indexeddb in Node): a crash mid-sync and a second
- * "tab" (a second store instance on the same database), with the Worker app in-process as the upstream.
+ * "tab" (a second store instance on the same database), every group deleted mid-sync, and a version-1 database
+ * upgraded mid-sync, with the Worker app in-process as the upstream.
  */
 import "fake-indexeddb/auto";
-import { DEFAULT_TOPIC_CONFIG, decodeBatch, decodeText, MemoryStore } from "@edgelog/core";
-import { createApp } from "@edgelog/server";
+import { DEFAULT_TOPIC_CONFIG, MemoryStore } from "@edgelog/core";
 import { expect, it } from "vitest";
-import { IndexedDbLogStore, openOfflineLog } from "../src/index.ts";
+import { IndexedDbLogStore, OUTBOX_STATE_ID, openOfflineLog } from "../src/index.ts";
+import {
+  deleteEveryGroupMidSync,
+  expectExactlyOnceInKeyOrder,
+  upstreamRecords,
+  workerAppFetch,
+} from "./support/outbox-scenarios.ts";
+import { copyAsV1Database } from "./support/v1-database.ts";
 
 it("survives a crash mid-sync on IndexedDB and delivers exactly once, with a second tab appending", async () => {
   const upstream = new MemoryStore();
   await upstream.createTopic({ name: "clicks", partitions: 2, config: DEFAULT_TOPIC_CONFIG });
-  const app = createApp({ store: () => upstream });
-  const appFetch = async (input: RequestInfo | URL, init?: RequestInit) =>
-    app.fetch(new Request(input, init), {});
+  const appFetch = await workerAppFetch(upstream);
   let stored = 0;
   const hanging = async (input: RequestInfo | URL, init?: RequestInit) => {
     const response = await appFetch(input, init);
@@ -47,25 +52,58 @@ it("survives a crash mid-sync on IndexedDB and delivers exactly once, with a sec
   await c.append("clicks", { key: "k0", value: "from-c" });
   expected.push("k0:from-c");
   await c.flush();
-  const got: string[][] = [];
-  for (const partition of [0, 1]) {
-    const { batches } = await upstream.read({ topic: "clicks", partition }, { offset: 0 });
-    got.push(
-      batches.flatMap((x) =>
-        decodeBatch(x.payload).records.map((r) => `${decodeText(r.key)}:${decodeText(r.value)}`),
-      ),
-    );
-  }
-  expect(got.flat().sort()).toEqual([...expected].sort());
-  for (const key of ["k0", "k1", "k2"]) {
-    const holder = got.find((p) => p.some((r) => r.startsWith(`${key}:`))) ?? [];
-    expect(holder.filter((r) => r.startsWith(`${key}:`))).toEqual(
-      expected.filter((e) => e.startsWith(`${key}:`)),
-    );
-  }
+  expectExactlyOnceInKeyOrder(await upstreamRecords(upstream, "clicks"), expected);
   await expect.poll(() => b.pending()).toBe(0);
   await b.close();
   await c.close();
   await storeB.close();
   await storeC.close();
+});
+
+it("deleting every group of the local database mid-sync loses nothing and duplicates nothing", async () => {
+  const upstream = new MemoryStore();
+  await deleteEveryGroupMidSync({
+    upstream,
+    appFetch: await workerAppFetch(upstream),
+    first: 50,
+    offline: 400,
+  });
+});
+
+it("a database upgraded from version 1 mid-sync keeps the producer id, epoch and plan in flight", async () => {
+  const upstream = new MemoryStore();
+  await upstream.createTopic({ name: "clicks", partitions: 2, config: DEFAULT_TOPIC_CONFIG });
+  const appFetch = await workerAppFetch(upstream);
+  let stored = 0;
+  const hanging = async (input: RequestInfo | URL, init?: RequestInit) => {
+    const response = await appFetch(input, init);
+    if (init?.method !== "POST" || !(init.body instanceof Uint8Array)) return response;
+    stored++;
+    return new Promise<Response>(() => undefined); // stored upstream, the answer never comes
+  };
+  const url = "http://edgelog.test";
+  const name = `idb-${Math.random().toString(36).slice(2)}`;
+  const store = new IndexedDbLogStore({ name });
+  const a = await openOfflineLog({ name, store, upstream: { url, fetch: hanging } });
+  const expected = Array.from({ length: 12 }, (_, i) => `k${i % 3}:v${i}`);
+  await Promise.all(
+    Array.from({ length: 12 }, (_, i) => a.append("clicks", { key: `k${i % 3}`, value: `v${i}` })),
+  );
+  await expect.poll(() => stored).toBe(1);
+  await a.close();
+  const inFlight = await store.getPrivateState(OUTBOX_STATE_ID);
+  expect((inFlight?.state as { plan: unknown } | undefined)?.plan).not.toBeNull();
+  await store.close();
+
+  // The same database as version 1 wrote it: the state is the group __edgelog_outbox. Opening it upgrades it.
+  await copyAsV1Database(indexedDB, name, `${name}-v1`);
+  const upgraded = new IndexedDbLogStore({ name: `${name}-v1` });
+  expect(await upgraded.getPrivateState(OUTBOX_STATE_ID)).toEqual(inFlight);
+  expect(await upgraded.listGroups()).toEqual([]);
+  const b = await openOfflineLog({ name: `${name}-v1`, store: upgraded, upstream: { url, fetch: appFetch } });
+  await b.flush();
+  // The batch stored before the upgrade is resent with the same producer id and stamp: deduplicated.
+  expectExactlyOnceInKeyOrder(await upstreamRecords(upstream, "clicks"), expected);
+  await b.close();
+  await upgraded.close();
 });

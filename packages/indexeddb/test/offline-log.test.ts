@@ -3,10 +3,15 @@
  * The offline log against the real Worker app in-process (upstream) and core's MemoryStore (local): exactly once,
  * per-key order and nothing lost across offline periods, lost responses, crashes, refusals, tabs and epoch bumps.
  */
-import { DEFAULT_TOPIC_CONFIG, decodeBatch, decodeText, type LogStore, MemoryStore } from "@edgelog/core";
-import { createApp } from "@edgelog/server";
+import { DEFAULT_TOPIC_CONFIG, decodeBatch, decodeText, MemoryStore } from "@edgelog/core";
 import { describe, expect, it } from "vitest";
 import { handleSyncEvent, OUTBOX_STATE_ID, openOfflineLog, REFUSED_PREFIX } from "../src/index.ts";
+import {
+  expectExactlyOnceInKeyOrder,
+  until,
+  upstreamRecords,
+  workerAppFetch,
+} from "./support/outbox-scenarios.ts";
 
 let seq = 0;
 const uniqueName = (): string => `test-${++seq}-${Math.random().toString(36).slice(2)}`;
@@ -14,10 +19,9 @@ const FAST = { initialMs: 5, maxMs: 20 };
 
 function setup(partitions = 3, config: Partial<typeof DEFAULT_TOPIC_CONFIG> = {}) {
   const upstream = new MemoryStore();
-  const app = createApp({ store: () => upstream });
-  const env = { PARTITIONS: {}, TOPICS: {}, GROUPS: {} };
-  const appFetch = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> =>
-    Promise.resolve(app.fetch(new Request(input, init), env));
+  const app = workerAppFetch(upstream);
+  const appFetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> =>
+    (await app)(input, init);
   const ready = upstream.createTopic({
     name: "clicks",
     partitions,
@@ -26,34 +30,6 @@ function setup(partitions = 3, config: Partial<typeof DEFAULT_TOPIC_CONFIG> = {}
   const isBatchPost = (init?: RequestInit): boolean =>
     init?.method === "POST" && init.body instanceof Uint8Array;
   return { upstream, appFetch, ready, isBatchPost, url: "http://edgelog.test" };
-}
-
-/** Every record upstream, per partition, as "key:value". */
-async function upstreamRecords(store: LogStore, topic = "clicks"): Promise<string[][]> {
-  const meta = await store.getTopic(topic);
-  const out: string[][] = [];
-  for (let p = 0; p < (meta?.partitions ?? 0); p++) {
-    const { batches } = await store.read({ topic, partition: p }, { offset: 0, maxBytes: 1 << 24 });
-    out.push(
-      batches.flatMap((b) =>
-        decodeBatch(b.payload).records.map((r) => `${decodeText(r.key)}:${decodeText(r.value)}`),
-      ),
-    );
-  }
-  return out;
-}
-
-/** Exactly once: every expected record appears once overall, and each key's records in append order. */
-function expectExactlyOnceInKeyOrder(perPartition: string[][], expected: string[]): void {
-  const all = perPartition.flat();
-  expect([...all].sort()).toEqual([...expected].sort());
-  for (const key of new Set(expected.map((e) => e.split(":")[0]))) {
-    const holders = perPartition.filter((p) => p.some((r) => r.startsWith(`${key}:`)));
-    expect(holders.length).toBe(1);
-    expect(holders[0]?.filter((r) => r.startsWith(`${key}:`))).toEqual(
-      expected.filter((e) => e.startsWith(`${key}:`)),
-    );
-  }
 }
 
 async function appendMany(
@@ -70,14 +46,6 @@ async function appendMany(
   }
   await Promise.all(done);
   return expected;
-}
-
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 describe("openOfflineLog", () => {
@@ -355,6 +323,82 @@ describe("openOfflineLog", () => {
     await log.append("clicks", { key: "a", value: new Uint8Array([104, 105]) });
     await log.flush();
     expect(await upstreamRecords(upstream)).toEqual([['a:{"x":1}', "a:text", "a:hi"]]);
+    await log.close();
+  });
+
+  it("syncs topics named __proto__ and constructor like any other", async () => {
+    const { upstream, appFetch, url } = setup();
+    for (const name of ["__proto__", "constructor"])
+      await upstream.createTopic({ name, partitions: 2, config: DEFAULT_TOPIC_CONFIG });
+    const store = new MemoryStore();
+    const log = await openOfflineLog({
+      name: uniqueName(),
+      store,
+      upstream: { url, fetch: appFetch },
+      retry: FAST,
+    });
+    for (let round = 0; round < 2; round++) {
+      await Promise.all(
+        ["__proto__", "constructor"].flatMap((topic) =>
+          [0, 1, 2].map((i) => log.append(topic, { key: `k${i}`, value: `${topic}-${round}-${i}` })),
+        ),
+      );
+      await log.flush();
+    }
+    expect(log.pending()).toBe(0);
+    for (const topic of ["__proto__", "constructor"]) {
+      const expected = [0, 1].flatMap((round) => [0, 1, 2].map((i) => `k${i}:${topic}-${round}-${i}`));
+      expectExactlyOnceInKeyOrder(await upstreamRecords(upstream, topic), expected);
+    }
+    const { state } = (await store.getPrivateState(OUTBOX_STATE_ID)) ?? {};
+    const { committed } = state as { committed: Record<string, number> };
+    expect(Object.entries(committed).sort()).toEqual([
+      ["__proto__", 6],
+      ["constructor", 6],
+    ]);
+    await log.close();
+  });
+
+  it("reports an unexpected failure as itself, not a retriable timeout, and does not retry it on a timer", async () => {
+    const { upstream, appFetch, ready, url } = setup(1);
+    await ready;
+    const bug = new RangeError("a bug in the store");
+    let broken = true;
+    let attempts = 0;
+    const store = new MemoryStore();
+    const faulty = new Proxy(store, {
+      get(target, prop) {
+        if (prop === "putPrivateState")
+          return (...args: Parameters<MemoryStore["putPrivateState"]>) => {
+            attempts++;
+            return broken ? Promise.reject(bug) : target.putPrivateState(...args);
+          };
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const log = await openOfflineLog({
+      name: uniqueName(),
+      store: faulty,
+      upstream: { url, fetch: appFetch },
+      retry: FAST,
+      syncIntervalMs: 0,
+    });
+    await log.append("clicks", { key: "a", value: "v1" });
+    const error = await log.flush().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: "UNKNOWN_SERVER_ERROR", retriable: false, cause: bug });
+    const seen = attempts;
+    // Five times the longest backoff: a timer retry would have tried again by now.
+    await new Promise((r) => setTimeout(r, 5 * FAST.maxMs));
+    expect(attempts).toBe(seen);
+    // The next wake-up (here an append) tries again.
+    broken = false;
+    await log.append("clicks", { key: "a", value: "v2" });
+    await log.flush();
+    expect(await upstreamRecords(upstream)).toEqual([["a:v1", "a:v2"]]);
     await log.close();
   });
 

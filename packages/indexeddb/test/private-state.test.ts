@@ -6,41 +6,10 @@ import { expectEdgeLogError } from "@edgelog/core/testing";
 import { IDBFactory } from "fake-indexeddb";
 import { afterEach, describe, expect, it } from "vitest";
 import { IndexedDbLogStore, OUTBOX_STATE_ID } from "../src/index.ts";
+import { createV1Database } from "./support/v1-database.ts";
 
 let sequence = 0;
 const uniqueName = (): string => `private-state-${++sequence}-${Math.random().toString(36).slice(2)}`;
-
-/** Resolves with a raw IndexedDB request's result. */
-function done<T>(request: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-}
-
-/** A database in the version-1 layout (no `private` store), with the given group rows. */
-export async function createV1Database(
-  factory: IDBFactory,
-  name: string,
-  groups: readonly { groupId: string; state: unknown; version: number }[],
-): Promise<void> {
-  const open = factory.open(name, 1);
-  open.onupgradeneeded = () => {
-    const db = open.result;
-    db.createObjectStore("topics", { keyPath: "name" });
-    db.createObjectStore("partitions", { keyPath: ["topicId", "partition"] });
-    db.createObjectStore("batches", { keyPath: ["topicId", "partition", "baseOffset"] });
-    db.createObjectStore("producers", { keyPath: ["topicId", "partition", "producerId"] });
-    const rows = db.createObjectStore("groups", { keyPath: "groupId" });
-    db.createObjectStore("offsets", { keyPath: ["groupId", "topic", "partition"] }).createIndex(
-      "byTopic",
-      "topic",
-    );
-    for (const row of groups) rows.put(row);
-  };
-  const db = await done(open);
-  db.close();
-}
 
 describe("IndexedDbLogStore private state", () => {
   const stores: IndexedDbLogStore[] = [];
@@ -87,10 +56,12 @@ describe("IndexedDbLogStore private state", () => {
     const factory = new IDBFactory();
     const name = uniqueName();
     const outbox = { producerId: "p-1", epoch: 3, sequences: { "clicks/0": 5 }, committed: {}, plan: null };
-    await createV1Database(factory, name, [
-      { groupId: OUTBOX_STATE_ID, state: outbox, version: 42 },
-      { groupId: "billing", state: { members: [] }, version: 2 },
-    ]);
+    await createV1Database(factory, name, {
+      groups: [
+        { groupId: OUTBOX_STATE_ID, state: outbox, version: 42 },
+        { groupId: "billing", state: { members: [] }, version: 2 },
+      ],
+    });
     const store = open(factory, name);
     expect(await store.getPrivateState(OUTBOX_STATE_ID)).toEqual({ state: outbox, version: 42 });
     expect(await store.getGroupState(OUTBOX_STATE_ID)).toBeNull();
@@ -103,7 +74,9 @@ describe("IndexedDbLogStore private state", () => {
   it("upgrading a version-1 database without outbox state only adds the private store", async () => {
     const factory = new IDBFactory();
     const name = uniqueName();
-    await createV1Database(factory, name, [{ groupId: "billing", state: { members: [] }, version: 1 }]);
+    await createV1Database(factory, name, {
+      groups: [{ groupId: "billing", state: { members: [] }, version: 1 }],
+    });
     const store = open(factory, name);
     expect(await store.getPrivateState(OUTBOX_STATE_ID)).toBeNull();
     expect(await store.listGroups()).toEqual(["billing"]);
