@@ -23,17 +23,23 @@ import {
   toBytes,
 } from "@edgelog/core";
 import { IndexedDbLogStore } from "./indexeddb-log-store.ts";
-import { counterOf, loadOutboxState, localTp, OUTBOX_PREFIX, type OutboxStore } from "./outbox-state.ts";
+import {
+  allCommitted,
+  countPending,
+  localTp,
+  OUTBOX_PREFIX,
+  type OutboxStore,
+  outboxTargets,
+} from "./outbox-state.ts";
+import { PendingCount } from "./pending-count.ts";
 import { isUnexpectedFailure, toSyncError } from "./sync-error.ts";
 import { MAX_BATCH_BYTES } from "./sync-plan.ts";
-import { OutboxSync, outboxTopics, type PlanOutcome } from "./sync-runner.ts";
+import { OutboxSync, type PlanOutcome } from "./sync-runner.ts";
 import { holdSyncLock, type OutboxMessage, openChannel, postQuietly } from "./tabs.ts";
 import { type FollowOptions, UpstreamFollower } from "./upstream-follower.ts";
 
 export { OUTBOX_PREFIX, OUTBOX_STATE_ID, REFUSED_PREFIX } from "./outbox-state.ts";
 
-/** Recounts of `pending()` that appends overtook before the figure is left to the increments. */
-const MAX_RECOUNT_ATTEMPTS = 3;
 /** `OfflineLogOptions.flushTimeoutMs`: twice the client's request timeout, so one slow request never trips it. */
 const DEFAULT_FLUSH_TIMEOUT_MS = 60_000;
 
@@ -147,7 +153,7 @@ class OfflineLogImpl implements OfflineLog {
   #passNo = 0;
   readonly #abort = new AbortController();
   #releaseLock: () => void = () => undefined;
-  #pending = 0;
+  readonly #pending: PendingCount;
   #sent = 0;
   #lastError: EdgeLogError | null = null;
   #closed = false;
@@ -160,11 +166,6 @@ class OfflineLogImpl implements OfflineLog {
   >();
   #knownTopics = new Set<string>();
   #running: Promise<void> | null = null;
-  /** The recount of `pending()` running, and the one queued behind it (see `#refreshPending`). */
-  #recounting: Promise<void> | null = null;
-  #recountQueued: Promise<void> | null = null;
-  /** Bumped by every increment of `#pending`, so a recount can tell that one landed while it read the store. */
-  #increments = 0;
   #again = false;
   #attempt = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -189,6 +190,7 @@ class OfflineLogImpl implements OfflineLog {
     });
     this.#channel = openChannel(`edgelog-outbox:${options.name}`);
     this.#now = options.now ?? Date.now;
+    this.#pending = new PendingCount(() => countPending(this.#store));
     this.#sync = new OutboxSync({
       store: this.#store,
       upstream: this.#upstream,
@@ -200,7 +202,7 @@ class OfflineLogImpl implements OfflineLog {
   }
 
   async open(): Promise<void> {
-    await this.#refreshPending();
+    await this.#pending.refresh();
     if (this.#channel !== null)
       this.#channel.onmessage = (e: MessageEvent<OutboxMessage>) => this.#onMessage(e.data);
     const nav = globalThis.navigator as Navigator | undefined;
@@ -228,7 +230,7 @@ class OfflineLogImpl implements OfflineLog {
   }
 
   pending(): number {
-    return this.#pending;
+    return this.#pending.value;
   }
 
   onSync(callback: (event: SyncEvent) => void): () => void {
@@ -268,7 +270,7 @@ class OfflineLogImpl implements OfflineLog {
     try {
       await this.#ensureLocalTopic(`${OUTBOX_PREFIX}${topic}`);
       await this.#store.append(localTp(topic), encodeBatch(entry.records));
-      this.#increment(entry.records.length);
+      this.#pending.add(entry.records.length);
       for (const w of entry.waiters) w.resolve();
       this.#post({ type: "appended", count: entry.records.length });
       this.#emit();
@@ -302,8 +304,8 @@ class OfflineLogImpl implements OfflineLog {
       throw new EdgeLogError("REQUEST_TIMED_OUT", "offline: cannot flush to the upstream now");
     // Appends of this tick are part of "everything appended before the call".
     await Promise.all([...this.#queued.keys()].map((t) => this.#writeQueued(t)));
-    const targets = await this.#targets();
-    if (await this.#reached(targets)) return;
+    const targets = await outboxTargets(this.#store);
+    if (await allCommitted(this.#store, targets)) return;
     const after = this.#passNo;
     const stallMs = this.#options.flushTimeoutMs ?? DEFAULT_FLUSH_TIMEOUT_MS;
     await new Promise<void>((resolve, reject) => {
@@ -320,7 +322,7 @@ class OfflineLogImpl implements OfflineLog {
               "REQUEST_TIMED_OUT",
               `flush: no sync progress for ${stallMs} ms; the tab or worker that syncs "${this.#options.name}" ` +
                 "is stalled or gone (nothing is lost: the records stay pending)",
-              { retriable: true, context: { pending: this.#pending } },
+              { retriable: true, context: { pending: this.#pending.value } },
             ),
           );
         }, stallMs);
@@ -335,7 +337,7 @@ class OfflineLogImpl implements OfflineLog {
           if (error !== null && (pass > after || pass === -1 || !error.retriable)) {
             off();
             reject(error);
-          } else if (await this.#reached(targets)) {
+          } else if (await allCommitted(this.#store, targets)) {
             off();
             resolve();
           }
@@ -398,7 +400,7 @@ class OfflineLogImpl implements OfflineLog {
   // ── progress ──────────────────────────────────────────────────────────────────────────────────────────────
 
   #emit(lastError: EdgeLogError | null = this.#lastError, pass = this.#passNo): void {
-    const event: SyncEvent = { sent: this.#sent, pending: this.#pending, lastError };
+    const event: SyncEvent = { sent: this.#sent, pending: this.#pending.value, lastError };
     for (const listener of [...this.#listeners]) listener(event);
     for (const listener of [...this.#passListeners]) listener(event, pass);
   }
@@ -410,7 +412,7 @@ class OfflineLogImpl implements OfflineLog {
   #onMessage(message: OutboxMessage): void {
     if (this.#closed) return;
     if (message.type === "appended" || message.type === "flush") {
-      if (message.type === "appended") this.#increment(message.count);
+      if (message.type === "appended") this.#pending.add(message.count);
       this.#emit();
       this.#kick();
       return;
@@ -428,74 +430,10 @@ class OfflineLogImpl implements OfflineLog {
 
   /** Recounts `pending()` from the store, then notifies; a store closed meanwhile just ends it. */
   #refreshAndEmit(error: EdgeLogError | null, pass: number): void {
-    this.#refreshPending().then(
+    this.#pending.refresh().then(
       () => this.#emit(error, pass),
       () => undefined,
     );
-  }
-
-  async #targets(): Promise<Map<string, number>> {
-    const targets = new Map<string, number>();
-    for (const topic of await outboxTopics(this.#store))
-      targets.set(topic, (await this.#store.offsets(localTp(topic))).highWatermark);
-    return targets;
-  }
-
-  async #reached(targets: Map<string, number>): Promise<boolean> {
-    const { state } = await loadOutboxState(this.#store);
-    for (const [topic, hw] of targets) if (counterOf(state.committed, topic) < hw) return false;
-    return true;
-  }
-
-  /**
-   * Recounts `pending()` from the store (on open and after sync progress, here or in another tab). Recounts run
-   * one at a time, and a call made while one runs is served by the next one, which starts after it: every
-   * caller gets a count that includes everything it had seen. See `#countPending` for appends meanwhile.
-   */
-  #refreshPending(): Promise<void> {
-    if (this.#recountQueued !== null) return this.#recountQueued;
-    const start = (): Promise<void> => {
-      const run = this.#countPending().finally(() => {
-        if (this.#recounting === run) this.#recounting = null;
-      });
-      this.#recounting = run;
-      return run;
-    };
-    const running = this.#recounting;
-    if (running === null) return start();
-    const queued = running
-      .catch(() => undefined)
-      .then(() => {
-        this.#recountQueued = null;
-        return start();
-      });
-    this.#recountQueued = queued;
-    return queued;
-  }
-
-  /**
-   * The count takes several reads while appends (here or in other tabs) move it: a figure read while an
-   * increment landed may predate it, and writing it back would lose that increment with nothing to correct it
-   * while offline. So such a figure is counted again; if appends keep landing, the increments stand (they are
-   * exact) until a quieter recount. Appends themselves never recount: an awaited append stays one transaction.
-   */
-  async #countPending(): Promise<void> {
-    for (let attempt = 0; attempt < MAX_RECOUNT_ATTEMPTS; attempt++) {
-      const increments = this.#increments;
-      const { state } = await loadOutboxState(this.#store);
-      let pending = 0;
-      for (const [topic, hw] of await this.#targets())
-        pending += Math.max(0, hw - counterOf(state.committed, topic));
-      if (increments === this.#increments) {
-        this.#pending = pending;
-        return;
-      }
-    }
-  }
-
-  #increment(count: number): void {
-    this.#pending += count;
-    this.#increments++;
   }
 
   // ── the sync loop (syncer only) ───────────────────────────────────────────────────────────────────────────

@@ -2,8 +2,8 @@
  * @module
  * The offline outbox's layout on its local store: the local topics it writes, and its one state document (producer
  * id, epoch, sequences, committed positions, in-flight sync plan) kept in the store's private key space
- * (`PrivateStateStore`), where no group call can list, describe or delete it. Also `restamp`, the one rule that
- * gives a plan's batches their producer stamps.
+ * (`PrivateStateStore`), where no group call can list, describe or delete it; what is pending against it. Also
+ * `restamp`, the one rule that gives a plan's batches their producer stamps.
  */
 import {
   type ErrorCode,
@@ -144,4 +144,39 @@ export function restamp(state: OutboxState, plan: SyncPlan): void {
     batch.baseSequence = base;
     next.set(batch.partition, (base + batch.offsets.length) % SEQUENCE_MODULUS);
   }
+}
+
+/** Upstream topics with a local outbox topic. */
+export async function outboxTopics(store: LogStore): Promise<string[]> {
+  return (await store.listTopics())
+    .map((t) => t.name)
+    .filter((n) => n.startsWith(OUTBOX_PREFIX))
+    .map((n) => n.slice(OUTBOX_PREFIX.length));
+}
+
+/** Per upstream topic, the local high watermark: everything appended so far ends there. */
+export async function outboxTargets(store: LogStore): Promise<Map<string, number>> {
+  const targets = new Map<string, number>();
+  for (const topic of await outboxTopics(store))
+    targets.set(topic, (await store.offsets(localTp(topic))).highWatermark);
+  return targets;
+}
+
+/** Whether every topic's committed position has reached its target: all of it is acknowledged upstream. */
+export async function allCommitted(
+  store: OutboxStore,
+  targets: ReadonlyMap<string, number>,
+): Promise<boolean> {
+  const { state } = await loadOutboxState(store);
+  for (const [topic, target] of targets) if (counterOf(state.committed, topic) < target) return false;
+  return true;
+}
+
+/** Records appended and not yet acknowledged upstream, over every topic. */
+export async function countPending(store: OutboxStore): Promise<number> {
+  const { state } = await loadOutboxState(store);
+  let pending = 0;
+  for (const [topic, target] of await outboxTargets(store))
+    pending += Math.max(0, target - counterOf(state.committed, topic));
+  return pending;
 }

@@ -28,9 +28,9 @@ import {
   loadOutboxState,
   localTp,
   nameCounters,
-  OUTBOX_PREFIX,
   type OutboxState,
   type OutboxStore,
+  outboxTopics,
   type PlannedBatch,
   REFUSED_PREFIX,
   restamp,
@@ -280,14 +280,6 @@ export class OutboxSync {
       throw toSyncError(error, "upstream");
     }
   }
-}
-
-/** Upstream topics with a local outbox topic. */
-export async function outboxTopics(store: LogStore): Promise<string[]> {
-  return (await store.listTopics())
-    .map((t) => t.name)
-    .filter((n) => n.startsWith(OUTBOX_PREFIX))
-    .map((n) => n.slice(OUTBOX_PREFIX.length));
 }
 
 /** The local records of `topic` at offsets `[from, to)`, by offset. */
