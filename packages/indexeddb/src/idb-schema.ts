@@ -20,7 +20,7 @@ export const SCHEMA_VERSION = 2;
  * The group id under which version 1 kept the offline outbox's state. A fact of that layout, so it is spelled
  * out here rather than imported: the outbox's key may change, the rows version 1 wrote will not.
  */
-export const V1_OUTBOX_GROUP_ID = "__edgelog_outbox";
+const V1_OUTBOX_GROUP_ID = "__edgelog_outbox";
 
 export type PartitionKey = [topicId: string, partition: number];
 export type BatchKey = [topicId: string, partition: number, baseOffset: number];

@@ -164,18 +164,21 @@ export class OutboxSync {
         batch.offsets.map((o) => records.get(o) as LogRecord),
         { producerId: state.producerId, producerEpoch: batch.epoch, baseSequence: batch.baseSequence },
       );
-      let error: EdgeLogError;
+      let error: EdgeLogError | null = null;
       try {
         await this.#options.upstream.append(tp, bytes);
+      } catch (failure) {
+        if (this.#options.isClosed()) throw failure;
+        // Only the server's answer about this batch may re-stamp it; no answer (the network) ends the pass.
+        if (!isEdgeLogError(failure)) throw toSyncError(failure, "upstream");
+        error = failure;
+      }
+      if (error === null) {
+        // Outside the try: a failure to persist the ack is the local store's, never the server's answer.
         batch.status = "acked";
         sent += batch.offsets.length;
         await save();
         continue;
-      } catch (failure) {
-        if (this.#options.isClosed()) throw failure;
-        // Only an answer about this batch may re-stamp it; anything else (the network) throws below.
-        if (!isEdgeLogError(failure)) throw toSyncError(failure, "upstream");
-        error = failure;
       }
       const code = error.code;
       if (code === "UNKNOWN_TOPIC_OR_PARTITION" && (await this.#stillExists(tp))) throw error;

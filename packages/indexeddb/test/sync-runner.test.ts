@@ -20,10 +20,11 @@ import {
   loadOutboxState,
   localTp,
   OUTBOX_PREFIX,
+  type OutboxStore,
   REFUSED_PREFIX,
   type SyncPlan,
 } from "../src/outbox-state.ts";
-import { isUnexpectedFailure } from "../src/sync-error.ts";
+import { isUnexpectedFailure, toSyncError } from "../src/sync-error.ts";
 import { OutboxSync, type PlanOutcome, type SyncUpstream } from "../src/sync-runner.ts";
 
 /** What the fake upstream does with the next batch: store and answer, store and lose the answer, or throw. */
@@ -92,7 +93,7 @@ async function localOutbox(values: string[], key: string | null = "a") {
   return { store, append };
 }
 
-function syncOf(store: MemoryStore, upstream: SyncUpstream) {
+function syncOf(store: OutboxStore, upstream: SyncUpstream) {
   const outcomes: PlanOutcome[] = [];
   const sync = new OutboxSync({
     store,
@@ -244,6 +245,31 @@ describe("OutboxSync", () => {
       if (r.status === "rejected") expect(r.reason).toMatchObject({ code: "CONCURRENT_TRANSACTIONS" });
     await a.drain();
     expect((await up.stored()).flat()).toEqual(["v1", "v2", "v3"]);
+  });
+
+  it("an ack the local store fails to persist is a local failure: unexpected, and the resend dedupes", async () => {
+    const up = await fakeUpstream(1);
+    const local = await localOutbox(["v1", "v2"]);
+    let writes = 0;
+    const bug = new TypeError("cannot read properties of undefined");
+    const faulty = new Proxy(local.store, {
+      get(target, prop) {
+        if (prop === "putPrivateState")
+          return (...args: Parameters<MemoryStore["putPrivateState"]>) =>
+            ++writes === 2 ? Promise.reject(bug) : target.putPrivateState(...args);
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const { sync } = syncOf(faulty, up.upstream);
+    // Write 1 persists the plan, write 2 (the ack) fails: it comes out as itself (the offline log classifies
+    // it as local, so unexpected), never as a network failure of the upstream call.
+    await expect(sync.drain()).rejects.toBe(bug);
+    expect(isUnexpectedFailure(toSyncError(bug, "local"))).toBe(true);
+    expect((await loadOutboxState(local.store)).state.plan?.batches).toMatchObject([{ status: "pending" }]);
+    await sync.drain();
+    expect(up.sent.map((s) => s.bytes)).toEqual([up.sent[0]?.bytes, up.sent[0]?.bytes]);
+    expect(await up.stored()).toEqual([["v1", "v2"]]);
   });
 
   it("classifies failures: a network TypeError is a retriable timeout, anything else unexpected and final", async () => {
