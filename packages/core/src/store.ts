@@ -125,22 +125,6 @@ export interface VersionedGroupState {
   readonly version: number;
 }
 
-// ── private state ───────────────────────────────────────────────────────────────────────────────────────────
-
-/**
- * Versioned documents private to a component running on a store (the offline outbox): never a consumer group,
- * never listed, described or deleted by any admin call. Same compare-and-set rule as group state.
- */
-export interface PrivateStateStore {
-  /** The document under `key`, or `null` when there is none. */
-  getPrivateState(key: string): Promise<VersionedGroupState | null>;
-  /**
-   * Replaces the document if its version is still `expectedVersion` (`null`: there must be none yet); returns the
-   * new version. `CONCURRENT_TRANSACTIONS` (retriable) when someone else wrote first.
-   */
-  putPrivateState(key: string, state: unknown, expectedVersion: number | null): Promise<number>;
-}
-
 /** Defaults shared by every store. */
 export const DEFAULT_READ_MAX_BYTES = 1024 * 1024;
 
@@ -243,6 +227,22 @@ export interface StreamStore {
    * changes in the same transaction as the batches it admits. The `/ds` routes need it.
    */
   stream(tp: TopicPartition, command: StreamCommand): Promise<StreamOutcome>;
+}
+
+// ── private state ───────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Versioned documents private to a component running on a store (the offline outbox): never a consumer group,
+ * never listed, described or deleted by any admin call. Same compare-and-set rule as group state.
+ */
+export interface PrivateStateStore {
+  /** The document under `key`, or `null` when there is none. */
+  getPrivateState(key: string): Promise<VersionedGroupState | null>;
+  /**
+   * Replaces the document if its version is still `expectedVersion` (`null`: there must be none yet); returns the
+   * new version. `CONCURRENT_TRANSACTIONS` (retriable) when someone else wrote first.
+   */
+  putPrivateState(key: string, state: unknown, expectedVersion: number | null): Promise<number>;
 }
 
 /**

@@ -6,6 +6,8 @@
  * `restamp`, the one rule that gives a plan's batches their producer stamps.
  */
 import {
+  type Dict,
+  dict,
   type ErrorCode,
   type LogStore,
   type PrivateStateStore,
@@ -45,22 +47,19 @@ export interface SyncPlan {
 }
 
 /**
- * A map from user-chosen names (topics) to numbers. Always a null-prototype object: `__proto__` and `constructor`
- * are valid topic names, and on a plain object the one would set the prototype and the other read `Object`.
- */
-export type NameCounters = Record<string, number>;
-
-/**
  * Persisted under `OUTBOX_STATE_ID` with compare-and-set, so two syncers (a lock lost, a service worker) can
  * never both act on one plan: the loser's write fails and it reloads.
  */
 export interface OutboxState {
   producerId: string;
   epoch: number;
-  /** Next sequence per `topic/partition` in `epoch` (`sequenceKey`); absent means 0. */
-  sequences: NameCounters;
-  /** Per upstream topic: the next local offset not yet acknowledged; absent means 0. */
-  committed: NameCounters;
+  /**
+   * Next sequence per `topic/partition` in `epoch` (`sequenceKey`); absent means 0. Keyed by user-chosen topic
+   * names, so a null-prototype `dict` (`__proto__` and `constructor` are valid topic names).
+   */
+  sequences: Dict<number>;
+  /** Per upstream topic: the next local offset not yet acknowledged; absent means 0. A `dict` too. */
+  committed: Dict<number>;
   plan: SyncPlan | null;
 }
 
@@ -73,38 +72,23 @@ export const localTp = (topic: string): TopicPartition => ({
 /** Key of a partition's next sequence in `OutboxState.sequences`. */
 export const sequenceKey = (topic: string, partition: number): string => `${topic}/${partition}`;
 
-/** An empty null-prototype `NameCounters`, or a copy of `from`'s own numeric entries. */
-export function nameCounters(from?: unknown): NameCounters {
-  const out = Object.create(null) as NameCounters;
-  if (typeof from !== "object" || from === null) return out;
-  // Own entries only (a stored own `__proto__` key included), each defined rather than assigned.
-  for (const [name, value] of Object.entries(from))
-    if (typeof value === "number") setCounter(out, name, value);
-  return out;
-}
-
-/** A counter's value, 0 when absent (never an inherited property, whatever the object). */
-export function counterOf(counters: NameCounters, name: string): number {
+/** A counter's value, 0 when absent: only ever an own entry, whatever object it is given. */
+export function counterOf(counters: Dict<number>, name: string): number {
   return Object.hasOwn(counters, name) ? (counters[name] as number) : 0;
-}
-
-/** Sets a counter; a defined property, so a `__proto__` name is stored as a key on any object. */
-export function setCounter(counters: NameCounters, name: string, value: number): void {
-  Object.defineProperty(counters, name, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** The state of an outbox that has never synced: a fresh producer id. */
 export function newOutboxState(producerId: string = randomId()): OutboxState {
-  return { producerId, epoch: 0, sequences: nameCounters(), committed: nameCounters(), plan: null };
+  return { producerId, epoch: 0, sequences: dict(), committed: dict(), plan: null };
 }
 
 /**
- * The state as stored (a structured clone, or any earlier version of this code's plain objects) made safe again:
- * the name-keyed maps become null-prototype objects.
+ * The state as stored made safe again: structured clone (and the plain objects earlier versions of this code
+ * wrote) hand out ordinary objects, so the name-keyed maps become `dict`s again.
  */
 export function restoreOutboxState(stored: unknown): OutboxState {
   const state = structuredClone(stored) as OutboxState;
-  return { ...state, sequences: nameCounters(state.sequences), committed: nameCounters(state.committed) };
+  return { ...state, sequences: dict(state.sequences), committed: dict(state.committed) };
 }
 
 /** The outbox's state and its version (`null`: never saved). */

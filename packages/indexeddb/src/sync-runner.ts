@@ -13,6 +13,7 @@
  */
 import {
   decodeBatch,
+  dict,
   EdgeLogError,
   type ErrorCode,
   encodeBatch,
@@ -27,7 +28,6 @@ import {
   counterOf,
   loadOutboxState,
   localTp,
-  nameCounters,
   type OutboxState,
   type OutboxStore,
   outboxTopics,
@@ -38,7 +38,6 @@ import {
   type SyncPlan,
   saveOutboxState,
   sequenceKey,
-  setCounter,
 } from "./outbox-state.ts";
 import { toSyncError } from "./sync-error.ts";
 import { buildPlan, MAX_BATCH_BYTES, MAX_PLAN_RECORDS } from "./sync-plan.ts";
@@ -189,7 +188,7 @@ export class OutboxSync {
         // producer's latest batch there (nothing later was sent) and come back as a duplicate. A new epoch
         // also fences any stale copy of it still travelling. Sequences restart at 0 on every partition.
         state.epoch += 1;
-        state.sequences = nameCounters();
+        state.sequences = dict();
         restamp(state, plan);
         await save();
         i--;
@@ -219,12 +218,9 @@ export class OutboxSync {
     const refusal = await this.#setAside(plan, records);
     for (const b of plan.batches)
       if (b.status === "acked" && b.epoch === state.epoch)
-        setCounter(
-          state.sequences,
-          sequenceKey(plan.topic, b.partition),
-          (b.baseSequence + b.offsets.length) % SEQUENCE_MODULUS,
-        );
-    setCounter(state.committed, plan.topic, plan.localTo);
+        state.sequences[sequenceKey(plan.topic, b.partition)] =
+          (b.baseSequence + b.offsets.length) % SEQUENCE_MODULUS;
+    state.committed[plan.topic] = plan.localTo;
     state.plan = null;
     await save();
     await this.#store.deleteRecords(localTp(plan.topic), plan.localTo);

@@ -15,7 +15,6 @@ import {
   restoreOutboxState,
   type SyncPlan,
   saveOutboxState,
-  setCounter,
 } from "../src/outbox-state.ts";
 
 const batch = (
@@ -34,7 +33,7 @@ const stamps = (plan: SyncPlan) => plan.batches.map((b) => [b.partition, b.epoch
 describe("restamp", () => {
   it("continues each partition after its stored sequence, and after batches acked in this epoch", () => {
     const state = newOutboxState("p");
-    setCounter(state.sequences, "t/1", 5);
+    state.sequences["t/1"] = 5;
     const acked = { ...batch(0, 2, "acked"), baseSequence: 7 };
     const plan: SyncPlan = {
       topic: "t",
@@ -54,7 +53,7 @@ describe("restamp", () => {
 
   it("after an epoch bump ignores acks of the old epoch and wraps sequences at 2^31", () => {
     const state: OutboxState = { ...newOutboxState("p"), epoch: 1 };
-    setCounter(state.sequences, "t/0", 2 ** 31 - 1);
+    state.sequences["t/0"] = 2 ** 31 - 1;
     const plan: SyncPlan = {
       topic: "t",
       localFrom: 0,
@@ -99,9 +98,10 @@ describe("outbox state counters", () => {
     it(`keeps topics named __proto__ and constructor through a ${name} round trip`, async () => {
       const store = create();
       const state = newOutboxState("p");
-      setCounter(state.committed, "__proto__", 3);
-      setCounter(state.committed, "constructor", 5);
-      setCounter(state.sequences, "__proto__/0", 7);
+      const [proto, ctor] = ["__proto__", "constructor"];
+      state.committed[proto] = 3;
+      state.committed[ctor] = 5;
+      state.sequences[`${proto}/0`] = 7;
       const version = await saveOutboxState(store, state, null);
       const loaded = await loadOutboxState(store);
       expect(loaded.version).toBe(version);
