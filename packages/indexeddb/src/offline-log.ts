@@ -9,7 +9,6 @@
  */
 import { HttpLogStore } from "@edgelog/client";
 import {
-  BatchBuilder,
   backoffMs,
   type ConsumedRecord,
   DEFAULT_TOPIC_CONFIG,

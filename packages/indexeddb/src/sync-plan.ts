@@ -5,10 +5,11 @@
  * so everything here is decided once per plan and never re-decided for a resend.
  */
 import {
-  batchHeaderSize,
-  encodedRecordSize,
+  BatchBuilder,
   type LogRecord,
   partitionForKey,
+  recordTooLarge,
+  soloBatchSize,
   type TopicMetadata,
 } from "@edgelog/core";
 import type { PlannedBatch, SyncPlan } from "./outbox-state.ts";
@@ -36,20 +37,6 @@ export interface PlanInput {
 }
 
 /**
- * The batch-splitting rule, on its own so core's batch builder can take its place: the encoded size of a batch
- * once `record` joins it, where `open` is the batch so far (`null`: `record` starts a new one).
- */
-export function batchSizeWith(
-  open: { readonly sizeBytes: number; readonly baseTimestamp: number } | null,
-  record: LogRecord,
-  producerId: string,
-): number {
-  return open === null
-    ? batchHeaderSize(producerId) + encodedRecordSize(record, record.timestamp)
-    : open.sizeBytes + encodedRecordSize(record, open.baseTimestamp);
-}
-
-/**
  * Cuts the records into at most one pending batch per upstream partition, in local order: a record that cannot be
  * sent at all (no such upstream topic; larger than a batch may be) is refused on its own, taking no sequence; the
  * plan ends before the first record that would overflow its partition's batch (the next plan starts there).
@@ -58,8 +45,10 @@ export function batchSizeWith(
 export function buildPlan(input: PlanInput): SyncPlan {
   const { topic, upstream, producerId } = input;
   const batches: PlannedBatch[] = [];
-  const open = new Map<number, { batch: PlannedBatch; sizeBytes: number; baseTimestamp: number }>();
+  // Batches are cut by core's batch builder (exact encoded sizes), one open per partition.
+  const open = new Map<number, { batch: PlannedBatch; builder: BatchBuilder }>();
   const maxBytes = Math.min(MAX_BATCH_BYTES, upstream?.config["max.message.bytes"] ?? MAX_BATCH_BYTES);
+  const budget = { producerId, maxBatchBytes: maxBytes };
   const refuse = (
     partition: number,
     offset: number,
@@ -84,15 +73,10 @@ export function buildPlan(input: PlanInput): SyncPlan {
     }
     const partition =
       record.key === null ? input.stickyPartition : partitionForKey(record.key, upstream.partitions);
-    const alone = batchSizeWith(null, record, producerId);
+    const alone = soloBatchSize(record, producerId);
     if (alone > maxBytes) {
       // Refused before sending, so it never takes a sequence and never blocks the rest.
-      refuse(
-        partition,
-        offset,
-        "MESSAGE_TOO_LARGE",
-        `record of ${alone} bytes exceeds the upstream max.message.bytes ${maxBytes}`,
-      );
+      refuse(partition, offset, "MESSAGE_TOO_LARGE", recordTooLarge(alone, maxBytes, { topic }).message);
       localTo = offset + 1;
       continue;
     }
@@ -106,12 +90,12 @@ export function buildPlan(input: PlanInput): SyncPlan {
         status: "pending",
       };
       batches.push(batch);
-      open.set(partition, { batch, sizeBytes: alone, baseTimestamp: record.timestamp });
+      const builder = new BatchBuilder(budget);
+      builder.tryAdd(record);
+      open.set(partition, { batch, builder });
     } else {
-      const sizeBytes = batchSizeWith(current, record, producerId);
       // One batch per partition per plan: a full batch ends the plan here, the rest goes in the next one.
-      if (sizeBytes > maxBytes) break;
-      current.sizeBytes = sizeBytes;
+      if (!current.builder.tryAdd(record)) break;
       current.batch.offsets.push(offset);
     }
     localTo = offset + 1;

@@ -8,13 +8,13 @@
 import { DEFAULT_TOPIC_CONFIG, decodeBatch, decodeText, MemoryStore } from "@edgelog/core";
 import { expect, it } from "vitest";
 import { openOfflineLog } from "../src/index.ts";
-import { deleteEveryGroupMidSync, workerAppFetch } from "../test/support/outbox-scenarios.ts";
+import { deleteEveryGroupMidSync, serverAppFetch } from "../test/support/outbox-scenarios.ts";
 
 /** The Worker app over a MemoryStore with a `clicks` topic, and a `fetch` that routes requests to it. */
 async function upstreamApp(partitions: number) {
   const upstream = new MemoryStore();
   await upstream.createTopic({ name: "clicks", partitions, config: DEFAULT_TOPIC_CONFIG });
-  return { upstream, fetch: await workerAppFetch(upstream) };
+  return { upstream, fetch: serverAppFetch(upstream) };
 }
 
 it("two logs of one name in Chromium: one syncs (Web Locks), both append, exactly once upstream", async () => {
@@ -98,7 +98,7 @@ it("deleting every group of the local database mid-sync in Chromium loses nothin
   const upstream = new MemoryStore();
   await deleteEveryGroupMidSync({
     upstream,
-    appFetch: await workerAppFetch(upstream),
+    appFetch: serverAppFetch(upstream),
     first: 50,
     offline: 400,
   });
@@ -108,7 +108,7 @@ it("syncs topics named __proto__ and constructor through real IndexedDB", async 
   const upstream = new MemoryStore();
   for (const topic of ["__proto__", "constructor"])
     await upstream.createTopic({ name: topic, partitions: 1, config: DEFAULT_TOPIC_CONFIG });
-  const fetch = await workerAppFetch(upstream);
+  const fetch = serverAppFetch(upstream);
   const log = await openOfflineLog({
     name: `browser-${Math.random().toString(36).slice(2)}`,
     upstream: { url: "http://edgelog.test", fetch },

@@ -11,15 +11,15 @@ import { IndexedDbLogStore, OUTBOX_STATE_ID, openOfflineLog } from "../src/index
 import {
   deleteEveryGroupMidSync,
   expectExactlyOnceInKeyOrder,
+  serverAppFetch,
   upstreamRecords,
-  workerAppFetch,
 } from "./support/outbox-scenarios.ts";
 import { copyAsV1Database } from "./support/v1-database.ts";
 
 it("survives a crash mid-sync on IndexedDB and delivers exactly once, with a second tab appending", async () => {
   const upstream = new MemoryStore();
   await upstream.createTopic({ name: "clicks", partitions: 2, config: DEFAULT_TOPIC_CONFIG });
-  const appFetch = await workerAppFetch(upstream);
+  const appFetch = serverAppFetch(upstream);
   let stored = 0;
   const hanging = async (input: RequestInfo | URL, init?: RequestInit) => {
     const response = await appFetch(input, init);
@@ -64,7 +64,7 @@ it("deleting every group of the local database mid-sync loses nothing and duplic
   const upstream = new MemoryStore();
   await deleteEveryGroupMidSync({
     upstream,
-    appFetch: await workerAppFetch(upstream),
+    appFetch: serverAppFetch(upstream),
     first: 50,
     offline: 400,
   });
@@ -73,7 +73,7 @@ it("deleting every group of the local database mid-sync loses nothing and duplic
 it("a database upgraded from version 1 mid-sync keeps the producer id, epoch and plan in flight", async () => {
   const upstream = new MemoryStore();
   await upstream.createTopic({ name: "clicks", partitions: 2, config: DEFAULT_TOPIC_CONFIG });
-  const appFetch = await workerAppFetch(upstream);
+  const appFetch = serverAppFetch(upstream);
   let stored = 0;
   const hanging = async (input: RequestInfo | URL, init?: RequestInit) => {
     const response = await appFetch(input, init);

@@ -8,9 +8,9 @@ import { describe, expect, it } from "vitest";
 import { handleSyncEvent, OUTBOX_STATE_ID, openOfflineLog, REFUSED_PREFIX } from "../src/index.ts";
 import {
   expectExactlyOnceInKeyOrder,
+  serverAppFetch,
   until,
   upstreamRecords,
-  workerAppFetch,
 } from "./support/outbox-scenarios.ts";
 
 let seq = 0;
@@ -19,9 +19,7 @@ const FAST = { initialMs: 5, maxMs: 20 };
 
 function setup(partitions = 3, config: Partial<typeof DEFAULT_TOPIC_CONFIG> = {}) {
   const upstream = new MemoryStore();
-  const app = workerAppFetch(upstream);
-  const appFetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> =>
-    (await app)(input, init);
+  const appFetch = serverAppFetch(upstream);
   const ready = upstream.createTopic({
     name: "clicks",
     partitions,

@@ -4,11 +4,12 @@ import {
   encodeBatch,
   type LogRecord,
   partitionForKey,
+  soloBatchSize,
   type TopicMetadata,
   toBytes,
 } from "@edgelog/core";
 import { describe, expect, it } from "vitest";
-import { batchSizeWith, buildPlan, MAX_BATCH_BYTES } from "../src/sync-plan.ts";
+import { buildPlan, MAX_BATCH_BYTES } from "../src/sync-plan.ts";
 
 const record = (key: string | null, value: string, timestamp = 1_000): LogRecord => ({
   key: toBytes(key),
@@ -77,7 +78,7 @@ describe("buildPlan", () => {
 
   it("ends the plan before the first record that would overflow its partition's batch", () => {
     const records = Array.from({ length: 10 }, (_, i) => record("a", `${i}`.padStart(100, "-")));
-    const limit = batchSizeWith(null, records[0] as LogRecord, "p") + 2 * 110;
+    const limit = soloBatchSize(records[0] as LogRecord, "p") + 2 * 110;
     const result = plan(records, upstream(1, limit));
     const [only] = result.batches;
     expect(result.batches).toHaveLength(1);
@@ -101,18 +102,5 @@ describe("buildPlan", () => {
     expect(result.batches[0]?.offsets).toEqual([10, 11, 12]);
     expect(result.localTo).toBe(13);
     expect(MAX_BATCH_BYTES).toBe(1024 * 1024);
-  });
-});
-
-describe("batchSizeWith (the batch-splitting rule)", () => {
-  it("is exactly the encoded size of the stamped batch", () => {
-    const stamp = { producerId: "producer-1", producerEpoch: 3, baseSequence: 17 };
-    const records = [record("a", "one", 1_000), record(null, "two", 1_500), record("c", "three", 900)];
-    const baseTimestamp = records[0]?.timestamp ?? 0;
-    let sizeBytes = 0;
-    records.forEach((next, i) => {
-      sizeBytes = batchSizeWith(i === 0 ? null : { sizeBytes, baseTimestamp }, next, stamp.producerId);
-      expect(sizeBytes).toBe(encodeBatch(records.slice(0, i + 1), stamp).length);
-    });
   });
 });

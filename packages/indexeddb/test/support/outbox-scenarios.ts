@@ -1,7 +1,8 @@
 /**
  * @module
  * Offline-log scenarios run both in Node (fake-indexeddb) and in real Chromium (real IndexedDB), each against the
- * Worker app in-process as the upstream: the caller passes the app's `fetch` and the MemoryStore behind it.
+ * server app (`@edgelog/server`) in-process as the upstream: the caller passes its `fetch` and the MemoryStore
+ * behind it.
  */
 import {
   DEFAULT_TOPIC_CONFIG,
@@ -17,7 +18,7 @@ import { IndexedDbLogStore, OUTBOX_STATE_ID, openOfflineLog } from "../../src/in
 export type AppFetch = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
 
 /** The server app (`@edgelog/server`) over `upstream`, as a `fetch`. */
-export async function workerAppFetch(upstream: MemoryStore): Promise<AppFetch> {
+export function serverAppFetch(upstream: MemoryStore): AppFetch {
   const app = createApp({ store: () => upstream });
   return async (input, init) => app.fetch(new Request(input, init), {});
 }
