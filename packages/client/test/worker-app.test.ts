@@ -71,7 +71,7 @@ const clientOf = (serverFetch: typeof fetch): HttpLogStore => {
   return store;
 };
 runLogStoreConformance("HttpLogStore (server app over MemoryStore)", {
-  capabilities: { groupState: false, streams: false },
+  capabilities: { groupState: false, streams: false, privateState: false },
   createStore: () => {
     const worker = createApp({ store: () => new MemoryStore() });
     const env = {};

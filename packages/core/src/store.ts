@@ -246,7 +246,9 @@ export interface PrivateStateStore {
 }
 
 /**
- * The host-side seam: a `LogStore` plus what only the code hosting it needs (the group coordinator's state and
- * Durable Streams). The memory and IndexedDB stores are engines; the HTTP client store is only a `LogStore`.
+ * The host-side seam: a `LogStore` plus what only the code hosting it needs (the group coordinator's state,
+ * Durable Streams, private documents). The memory and IndexedDB stores are engines; the Durable Object store keeps
+ * group state and streams but has no private documents (nothing runs on it that needs them); the HTTP client
+ * store is only a `LogStore`.
  */
-export interface StorageEngine extends LogStore, GroupStateStore, StreamStore {}
+export interface StorageEngine extends LogStore, GroupStateStore, StreamStore, PrivateStateStore {}

@@ -8,6 +8,8 @@ import { DurableObjectLogStore } from "../src/index.ts";
 let worlds = 0;
 
 runLogStoreConformance("DurableObjectLogStore", {
+  // Nothing that needs private documents runs on the Durable Object store (the offline outbox is a browser's).
+  capabilities: { privateState: false },
   createStore: () => new DurableObjectLogStore(env, { namespacePrefix: `conformance-${++worlds}/` }),
   reopenStore: async (store) => {
     const prefix = (store as DurableObjectLogStore).namespacePrefix;

@@ -10,7 +10,14 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { decodeBatch, encodeBatch } from "../codec/record-batch.ts";
 import type { GroupHeartbeatResponse } from "../groups/group-types.ts";
-import type { GroupStateStore, LogStore, StreamStore, TopicMetadata, TopicPartition } from "../store.ts";
+import type {
+  GroupStateStore,
+  LogStore,
+  PrivateStateStore,
+  StreamStore,
+  TopicMetadata,
+  TopicPartition,
+} from "../store.ts";
 import { openJsonStreamState } from "../store-kit/stream-state.ts";
 import { DEFAULT_TOPIC_CONFIG, type TopicConfig } from "../topic-config.ts";
 import { expectEdgeLogError, makeBatch, makeRecords, readAll } from "./helpers.ts";
@@ -25,6 +32,8 @@ export interface StoreCapabilities {
   readonly groupState?: boolean;
   /** `StreamStore`: Durable Streams commands inside the append transaction. */
   readonly streams?: boolean;
+  /** `PrivateStateStore`: versioned documents in a key space of their own (the offline outbox's state). */
+  readonly privateState?: boolean;
 }
 
 export interface LogStoreConformanceOptions {
@@ -47,7 +56,7 @@ const text = new TextDecoder();
 const valuesOf = (records: readonly { value: Uint8Array | null }[]): (string | null)[] =>
   records.map((r) => (r.value === null ? null : text.decode(r.value)));
 
-type StoreUnderTest = LogStore & Partial<GroupStateStore & StreamStore>;
+type StoreUnderTest = LogStore & Partial<GroupStateStore & StreamStore & PrivateStateStore>;
 
 /** The store as a `GroupStateStore`; fails the test when a store that declared the capability lacks it. */
 function groupStateOf(store: StoreUnderTest): LogStore & GroupStateStore {
@@ -57,10 +66,19 @@ function groupStateOf(store: StoreUnderTest): LogStore & GroupStateStore {
   return store as LogStore & GroupStateStore;
 }
 
+/** The store as a `PrivateStateStore`; fails the test when a store that declared the capability lacks it. */
+function privateStateOf(store: StoreUnderTest): LogStore & PrivateStateStore {
+  if (store.getPrivateState === undefined || store.putPrivateState === undefined) {
+    throw new Error("the store declares privateState but has no getPrivateState/putPrivateState");
+  }
+  return store as LogStore & PrivateStateStore;
+}
+
 export function runLogStoreConformance(name: string, options: LogStoreConformanceOptions): void {
   const scale = options.timeScale ?? 1;
   const hasGroupState = options.capabilities?.groupState ?? true;
   const hasStreams = options.capabilities?.streams ?? true;
+  const hasPrivateState = options.capabilities?.privateState ?? true;
 
   describe(`LogStore conformance: ${name}`, () => {
     let store: StoreUnderTest;
@@ -830,6 +848,46 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
       });
     });
 
+    describe("private state (PrivateStateStore)", () => {
+      it.skipIf(!hasPrivateState)(
+        "is compare-and-set, hands out copies, and is a key space of its own",
+        async () => {
+          const engine = privateStateOf(store);
+          expect(await engine.getPrivateState("outbox")).toBeNull();
+          expect(await engine.putPrivateState("outbox", { epoch: 0 }, null)).toBe(1);
+          const stale = await expectEdgeLogError(
+            engine.putPrivateState("outbox", {}, null),
+            "CONCURRENT_TRANSACTIONS",
+          );
+          expect(stale.retriable).toBe(true);
+          expect(await engine.putPrivateState("outbox", { epoch: 1 }, 1)).toBe(2);
+          const read = await engine.getPrivateState("outbox");
+          expect(read).toEqual({ state: { epoch: 1 }, version: 2 });
+          (read?.state as { epoch: number }).epoch = 99;
+          expect((await engine.getPrivateState("outbox"))?.state).toEqual({ epoch: 1 });
+          if (hasGroupState) {
+            // A group of the same name is another thing entirely.
+            expect(await groupStateOf(store).getGroupState("outbox")).toBeNull();
+          }
+        },
+      );
+
+      it.skipIf(!hasPrivateState)("is never listed, described or deleted by the group calls", async () => {
+        const engine = privateStateOf(store);
+        await createTopic("a");
+        await engine.putPrivateState("__edgelog_outbox", { plan: "in flight" }, null);
+        await store.commitOffsets("g", [{ topic: "a", partition: 0, offset: 1, metadata: null }]);
+        expect(await store.listGroups()).toEqual(["g"]);
+        await expectEdgeLogError(store.describeGroup("__edgelog_outbox"), "GROUP_ID_NOT_FOUND");
+        await expectEdgeLogError(store.deleteGroup("__edgelog_outbox"), "GROUP_ID_NOT_FOUND");
+        for (const groupId of await store.listGroups()) await store.deleteGroup(groupId);
+        expect(await engine.getPrivateState("__edgelog_outbox")).toEqual({
+          state: { plan: "in flight" },
+          version: 1,
+        });
+      });
+    });
+
     describe("lifecycle", () => {
       it("rejects waiting reads and later calls with STORE_CLOSED once closed", async () => {
         await createTopic("t");
@@ -839,6 +897,9 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
         await expectEdgeLogError(pending, "STORE_CLOSED");
         await expectEdgeLogError(store.listTopics(), "STORE_CLOSED");
         await expectEdgeLogError(store.append({ topic: "t", partition: 0 }, makeBatch(1)), "STORE_CLOSED");
+        if (hasPrivateState) {
+          await expectEdgeLogError(privateStateOf(store).putPrivateState("k", {}, null), "STORE_CLOSED");
+        }
       });
     });
 
@@ -856,6 +917,7 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
           await store.deleteRecords(tp, 1);
           await store.commitOffsets("g", [{ topic: "durable", partition: 1, offset: 2, metadata: "x" }]);
           if (hasGroupState) await groupStateOf(store).putGroupState("gs", { epoch: 3 }, null);
+          if (hasPrivateState) await privateStateOf(store).putPrivateState("ps", { plan: 7 }, null);
 
           const reopened = await reopenStore(store);
           open.push(reopened);
@@ -869,6 +931,12 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
           if (hasGroupState) {
             expect(await groupStateOf(reopened).getGroupState("gs")).toEqual({
               state: { epoch: 3 },
+              version: 1,
+            });
+          }
+          if (hasPrivateState) {
+            expect(await privateStateOf(reopened).getPrivateState("ps")).toEqual({
+              state: { plan: 7 },
               version: 1,
             });
           }
