@@ -11,16 +11,10 @@
  */
 import {
   type AppendResult,
-  assertValidGroupId,
-  BATCH_CONTENT_TYPE,
-  BATCHES_CONTENT_TYPE,
   type BatchInfo,
-  backoffMs,
   type CommittedOffset,
   type ConsumedRecord,
-  DEFAULT_READ_MAX_BYTES,
   DEFAULT_TOPIC_CONFIG,
-  decodeFrames,
   EdgeLogError,
   type GroupDescription,
   type GroupHeartbeatRequest,
@@ -33,13 +27,21 @@ import {
   type ReadResult,
   type RecordHeader,
   type RetryOptions,
-  sleep,
   type TopicConfig,
   type TopicMetadata,
   type TopicPartition,
   type TopicSpec,
-  validateHeartbeat,
 } from "@edgelog/core";
+import {
+  assertValidGroupId,
+  BATCH_CONTENT_TYPE,
+  BATCHES_CONTENT_TYPE,
+  backoffMs,
+  DEFAULT_READ_MAX_BYTES,
+  decodeFrames,
+  sleep,
+  validateHeartbeat,
+} from "@edgelog/core/store-kit";
 import { errorFromResponse, requestFailed } from "./http-errors.ts";
 import { LiveFeed } from "./live-feed.ts";
 import { SharedWaits } from "./shared-waits.ts";

@@ -39,12 +39,9 @@ class RemoteEdgeLog extends EdgeLog {
   }
 }
 
-// The binary endpoints' content types and frame codec are core's, shared with the server.
+// The user API, re-exported so a client needs one import.
 export {
-  BATCH_CONTENT_TYPE,
-  BATCHES_CONTENT_TYPE,
   type ConsumedRecord,
-  decodeFrames,
   decodeJson,
   decodeText,
   EdgeLog,
@@ -54,5 +51,7 @@ export {
   encodeJson,
   isEdgeLogError,
 } from "@edgelog/core";
+// The binary endpoints' content types and frame codec are core's, shared with the server.
+export { BATCH_CONTENT_TYPE, BATCHES_CONTENT_TYPE, decodeFrames } from "@edgelog/core/store-kit";
 export { HttpLogStore, type HttpLogStoreOptions, type TailOptions } from "./http-log-store.ts";
 export { readSse, type SseEvent, SseParser } from "./sse.ts";

@@ -6,7 +6,8 @@
  * keys and headers as text, so it says *that* records arrived, and the binary fetch returns them byte for byte.
  * One connection serves every waiting read of the partition, and stays open between reads (no gap between polls).
  */
-import { type ConsumedRecord, type ParkedWait, parkWait } from "@edgelog/core";
+import type { ConsumedRecord } from "@edgelog/core";
+import { type ParkedWait, parkWait } from "@edgelog/core/store-kit";
 
 /** A feed with no waiting reader for this long closes its connection. */
 export const LIVE_FEED_IDLE_MS = 30_000;

@@ -6,7 +6,8 @@
  * which partitions are ready; their reads then fetch. A read that joins while a poll is out for other partitions
  * restarts it with everyone (waits carry no data, so a restart is cheap).
  */
-import { type ParkedWait, parkWait, type TopicPartition } from "@edgelog/core";
+import type { TopicPartition } from "@edgelog/core";
+import { type ParkedWait, parkWait } from "@edgelog/core/store-kit";
 
 /** One poll: the partitions (each with the offset it waits past) and for how long; resolves to the ready ones. */
 export type SendWait = (

@@ -1,5 +1,6 @@
 // HttpLogStore against stub fetches: request shapes, error mapping (and its retriability), timeouts, aborts.
-import { EdgeLogError, encodeFrames } from "@edgelog/core";
+import { EdgeLogError } from "@edgelog/core";
+import { encodeFrames } from "@edgelog/core/store-kit";
 import { expectEdgeLogError, makeBatch } from "@edgelog/core/testing";
 import { describe, expect, it } from "vitest";
 import { HttpLogStore } from "../src/http-log-store.ts";

@@ -1,14 +1,13 @@
 // Core's append planner, the read-budget rule, offset-for-timestamp and the retention due time, without a store:
 // what every store's load–plan–apply relies on, including the follower mode (batches with assigned offsets).
 import { describe, expect, it } from "vitest";
+import { DEFAULT_TOPIC_CONFIG, encodeBatch, type TopicMetadata } from "../src/index.ts";
 import {
   type AppendPlan,
   type AppendPlanInput,
   batchExpiresAt,
   type CheckedBatch,
   checkBatch,
-  DEFAULT_TOPIC_CONFIG,
-  encodeBatch,
   offsetForTimestampIn,
   type PartitionBounds,
   type ProducerState,
@@ -19,8 +18,7 @@ import {
   resultOf,
   retentionDueAt,
   retentionNeedsOldest,
-  type TopicMetadata,
-} from "../src/index.ts";
+} from "../src/store-kit/index.ts";
 import { makeBatch } from "../src/testing/index.ts";
 
 const tp = { topic: "t", partition: 0 };

@@ -1,12 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  EdgeLogError,
-  HTTP_STATUS_BY_CODE,
-  httpStatusFor,
-  isEdgeLogError,
-  isErrorCode,
-  isRetriable,
-} from "../src/index.ts";
+import { EdgeLogError, isEdgeLogError, isErrorCode, isRetriable } from "../src/index.ts";
+import { HTTP_STATUS_BY_CODE, httpStatusFor } from "../src/store-kit/index.ts";
 
 describe("EdgeLogError", () => {
   it("carries a code, retriability from Kafka's table, context and cause", () => {

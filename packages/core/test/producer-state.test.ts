@@ -8,7 +8,7 @@ import {
   type ProducerState,
   producerStateAfterAppend,
   producerStateIsLive,
-} from "../src/index.ts";
+} from "../src/store-kit/index.ts";
 import { errorCodeOf } from "../src/testing/index.ts";
 
 const tp = { topic: "t", partition: 0 };

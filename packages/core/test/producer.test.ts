@@ -12,9 +12,9 @@ import {
   MemoryStore,
   type Message,
   partitionForKey,
-  readBatchHeader,
   type TopicPartition,
 } from "../src/index.ts";
+import { readBatchHeader } from "../src/store-kit/index.ts";
 import { expectEdgeLogError, readAll } from "../src/testing/index.ts";
 import { FlakyStore } from "./support/flaky-store.ts";
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { AppendWaiters, type BatchInfo, planRetention } from "../src/index.ts";
+import type { BatchInfo } from "../src/index.ts";
+import { AppendWaiters, planRetention } from "../src/store-kit/index.ts";
 
 const batch = (
   baseOffset: number,

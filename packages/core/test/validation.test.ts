@@ -1,16 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { DEFAULT_TOPIC_CONFIG, decodeJson, decodeText, encodeJson, toHeaders } from "../src/index.ts";
 import {
   assertValidGroupId,
   assertValidPartitionCount,
   assertValidTopicName,
-  DEFAULT_TOPIC_CONFIG,
-  decodeJson,
-  decodeText,
-  encodeJson,
   resolveTopicConfig,
-  toHeaders,
   topicNamesCollide,
-} from "../src/index.ts";
+} from "../src/store-kit/index.ts";
 import { errorCodeOf } from "../src/testing/index.ts";
 
 describe("topic names (Kafka's Topic.java rules)", () => {

@@ -7,33 +7,35 @@
  */
 import {
   type AppendResult,
-  assertPartitionExists,
-  assertValidGroupId,
   type BatchInfo,
   type CommittedOffset,
-  DEFAULT_READ_MAX_BYTES,
   type GroupDescription,
   type GroupHeartbeatRequest,
   type GroupHeartbeatResponse,
   type GroupMemberRef,
-  type GroupStateStore,
   isEdgeLogError,
   type LogStore,
   type PartitionOffsets,
   type ReadOptions,
   type ReadResult,
+  type TopicMetadata,
+  type TopicPartition,
+  type TopicSpec,
+} from "@edgelog/core";
+import {
+  assertPartitionExists,
+  assertValidGroupId,
+  DEFAULT_READ_MAX_BYTES,
+  type GroupStateStore,
   randomId,
   type StreamCommand,
   type StreamOutcome,
   type StreamStore,
   storeClosedError,
-  type TopicMetadata,
-  type TopicPartition,
-  type TopicSpec,
   unknownTopic,
   type VersionedGroupState,
   validateHeartbeat,
-} from "@edgelog/core";
+} from "@edgelog/core/store-kit";
 import type { EdgeLogEnv } from "./env.ts";
 import type { GroupRef } from "./group-object.ts";
 import { groupObjectName, partitionObjectName, topicsObjectName } from "./names.ts";

@@ -9,20 +9,22 @@
  */
 
 import { DurableObject } from "cloudflare:workers";
+import type {
+  CommittedOffset,
+  GroupDescription,
+  GroupHeartbeatRequest,
+  GroupHeartbeatResponse,
+  GroupMemberRef,
+  TopicMetadata,
+} from "@edgelog/core";
 import {
-  type CommittedOffset,
   compareStrings,
   GroupCoordinator,
-  type GroupDescription,
-  type GroupHeartbeatRequest,
-  type GroupHeartbeatResponse,
-  type GroupMemberRef,
   type GroupStatePort,
   nextGroupStateVersion,
-  type TopicMetadata,
   unknownGroup,
   type VersionedGroupState,
-} from "@edgelog/core";
+} from "@edgelog/core/store-kit";
 import { DEFAULT_METADATA_MAX_AGE_MS } from "./durable-object-log-store.ts";
 import type { EdgeLogEnv } from "./env.ts";
 import { topicsObjectName } from "./names.ts";

@@ -10,34 +10,36 @@
 
 import { DurableObject } from "cloudflare:workers";
 import {
-  type AppendPlan,
   type AppendResult,
+  type BatchInfo,
+  EdgeLogError,
+  type PartitionOffsets,
+  type ReadResult,
+  type StoredBatch,
+  type TopicConfig,
+  type TopicMetadata,
+  type TopicPartition,
+} from "@edgelog/core";
+import {
+  type AppendPlan,
   AppendWaiters,
   assertOffsetInRange,
-  type BatchInfo,
   checkBatch,
-  EdgeLogError,
   offsetForTimestampIn,
   type PartitionBounds,
-  type PartitionOffsets,
   type ProducerState,
   planAppend,
   planRetention,
   producerIdsOf,
   producerStateIsLive,
   ReadBudget,
-  type ReadResult,
   retentionDueAt,
   retentionNeedsOldest,
   runStreamCommand,
-  type StoredBatch,
   type StreamCommand,
   type StreamOutcome,
   type StreamState,
-  type TopicConfig,
-  type TopicMetadata,
-  type TopicPartition,
-} from "@edgelog/core";
+} from "@edgelog/core/store-kit";
 import type { EdgeLogEnv } from "./env.ts";
 import { errorFromRpc, failure, ok, type RpcResult, toResult } from "./rpc-result.ts";
 

@@ -8,17 +8,14 @@
  */
 
 import { DurableObject } from "cloudflare:workers";
+import { EdgeLogError, type TopicConfig, type TopicMetadata, type TopicSpec } from "@edgelog/core";
 import {
   assertPartitionsGrow,
   compareStrings,
-  EdgeLogError,
   newTopicMetadata,
-  type TopicConfig,
-  type TopicMetadata,
-  type TopicSpec,
   topicAlreadyExists,
   unknownTopic,
-} from "@edgelog/core";
+} from "@edgelog/core/store-kit";
 import type { EdgeLogEnv } from "./env.ts";
 import { groupObjectName, parseRegions, partitionObjectName } from "./names.ts";
 import { type RpcResult, toResult, unwrap } from "./rpc-result.ts";

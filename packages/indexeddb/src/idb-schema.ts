@@ -10,7 +10,8 @@
  * Versions: 1 had no `private` store, and the outbox kept its state as the group `__edgelog_outbox`; 2 adds
  * `private` and moves that row into it (`upgrade`).
  */
-import type { BatchInfo, CommittedOffset, ProducerState, StreamState, TopicMetadata } from "@edgelog/core";
+import type { BatchInfo, CommittedOffset, TopicMetadata } from "@edgelog/core";
+import type { ProducerState, StreamState } from "@edgelog/core/store-kit";
 import { type DBSchema, type IDBPDatabase, wrap } from "idb";
 
 /** Bump with a migration in `upgrade` when the layout changes. */

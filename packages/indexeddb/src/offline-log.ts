@@ -9,7 +9,6 @@
  */
 import { HttpLogStore } from "@edgelog/client";
 import {
-  backoffMs,
   type ConsumedRecord,
   DEFAULT_TOPIC_CONFIG,
   EdgeLogError,
@@ -21,6 +20,7 @@ import {
   type RecordHeader,
   toBytes,
 } from "@edgelog/core";
+import { backoffMs } from "@edgelog/core/store-kit";
 import { IndexedDbLogStore } from "./indexeddb-log-store.ts";
 import {
   allCommitted,

@@ -5,15 +5,8 @@
  * (`PrivateStateStore`), where no group call can list, describe or delete it; what is pending against it. Also
  * `restamp`, the one rule that gives a plan's batches their producer stamps.
  */
-import {
-  type Dict,
-  dict,
-  type ErrorCode,
-  type LogStore,
-  type PrivateStateStore,
-  randomId,
-  type TopicPartition,
-} from "@edgelog/core";
+import type { ErrorCode, LogStore, TopicPartition } from "@edgelog/core";
+import { type Dict, dict, type PrivateStateStore, randomId } from "@edgelog/core/store-kit";
 
 /** Private-state key of the outbox's state document (version 1 of the IndexedDB schema kept it as a group). */
 export const OUTBOX_STATE_ID = "__edgelog_outbox";

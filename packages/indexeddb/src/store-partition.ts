@@ -4,19 +4,16 @@
  * find the batch holding an offset through the batch key, drop batches below a new log start (with the producers
  * they protected) and apply retention. Each takes the transaction it runs in; none opens one.
  */
+import type { BatchInfo, PartitionOffsets, TopicMetadata, TopicPartition } from "@edgelog/core";
 import {
   type AppendPlan,
   assertPartitionExists,
-  type BatchInfo,
-  type PartitionOffsets,
   planRetention,
   producerStateIsLive,
   retentionDueAt,
   retentionNeedsOldest,
-  type TopicMetadata,
-  type TopicPartition,
   unknownTopic,
-} from "@edgelog/core";
+} from "@edgelog/core/store-kit";
 import type { IDBPTransaction, StoreNames } from "idb";
 import {
   type BatchRow,

@@ -4,14 +4,8 @@
  * batches, and which are refused before sending. The plan is persisted before anything is sent (`sync-runner.ts`),
  * so everything here is decided once per plan and never re-decided for a resend.
  */
-import {
-  BatchBuilder,
-  type LogRecord,
-  partitionForKey,
-  recordTooLarge,
-  soloBatchSize,
-  type TopicMetadata,
-} from "@edgelog/core";
+import { type LogRecord, partitionForKey, type TopicMetadata } from "@edgelog/core";
+import { BatchBuilder, recordTooLarge, soloBatchSize } from "@edgelog/core/store-kit";
 import type { PlannedBatch, SyncPlan } from "./outbox-state.ts";
 
 /** Upper bound on one upstream batch (the server's `max.message.bytes` may lower it). */

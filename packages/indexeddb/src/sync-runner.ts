@@ -13,7 +13,6 @@
  */
 import {
   decodeBatch,
-  dict,
   EdgeLogError,
   type ErrorCode,
   encodeBatch,
@@ -24,6 +23,7 @@ import {
   type TopicPartition,
   toBytes,
 } from "@edgelog/core";
+import { dict } from "@edgelog/core/store-kit";
 import {
   counterOf,
   loadOutboxState,

@@ -6,7 +6,6 @@
  * or a repeat while the upstream still holds the records. Reads long-poll upstream, so new records arrive live.
  */
 import {
-  backoffMs,
   type ConsumedRecord,
   DEFAULT_TOPIC_CONFIG,
   decodeBatch,
@@ -16,9 +15,9 @@ import {
   isRetriable,
   type LogRecord,
   type LogStore,
-  sleep,
   type TopicPartition,
 } from "@edgelog/core";
+import { backoffMs, sleep } from "@edgelog/core/store-kit";
 
 export const REPLICA_PREFIX = "__replica.";
 /** Header holding a replicated record's offset in the upstream partition (decimal). */

@@ -1,7 +1,8 @@
 // The outbox's state document: restamp's stamping rule, and name-keyed counters that stay safe for topics named
 // `__proto__` or `constructor` through a store round trip (memory and fake-indexeddb) and from old plain objects.
 import "fake-indexeddb/auto";
-import { MemoryStore, type PrivateStateStore } from "@edgelog/core";
+import { MemoryStore } from "@edgelog/core";
+import type { PrivateStateStore } from "@edgelog/core/store-kit";
 import { IDBFactory } from "fake-indexeddb";
 import { describe, expect, it } from "vitest";
 import { IndexedDbLogStore } from "../src/index.ts";

@@ -4,10 +4,10 @@ import {
   encodeBatch,
   type LogRecord,
   partitionForKey,
-  soloBatchSize,
   type TopicMetadata,
   toBytes,
 } from "@edgelog/core";
+import { soloBatchSize } from "@edgelog/core/store-kit";
 import { describe, expect, it } from "vitest";
 import { buildPlan, MAX_BATCH_BYTES } from "../src/sync-plan.ts";
 

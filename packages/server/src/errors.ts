@@ -4,7 +4,8 @@
  * core's one table and the body `{ "error": { code, message, ...context } }`. Anything that is not an
  * `EdgeLogError` is a bug: it is logged and answered as a 500 without its stack.
  */
-import { EdgeLogError, httpStatusFor, isEdgeLogError } from "@edgelog/core";
+import { EdgeLogError, isEdgeLogError } from "@edgelog/core";
+import { httpStatusFor } from "@edgelog/core/store-kit";
 import type { Context } from "hono";
 
 /** The JSON error body for an `EdgeLogError`, with its status (or `status` when a route knows better). */

@@ -6,13 +6,13 @@
  */
 import {
   type ConsumedRecord,
-  dict,
   EdgeLogError,
   encodeJson,
   type LogRecord,
   MAX_TIMESTAMP_MS,
   type RecordHeader,
 } from "@edgelog/core";
+import { dict } from "@edgelog/core/store-kit";
 import { isPlainObject } from "./params.ts";
 
 export type ValueFormat = "json" | "text" | "base64";

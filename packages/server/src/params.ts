@@ -3,7 +3,8 @@
  * Parsing of path segments, query parameters and JSON bodies. Every malformed input becomes an `EdgeLogError`
  * with a 4xx code here, so route handlers only see well-typed values and a bad request is never a 500.
  */
-import { assertPartitionExists, type TopicMetadata } from "@edgelog/core";
+import type { TopicMetadata } from "@edgelog/core";
+import { assertPartitionExists } from "@edgelog/core/store-kit";
 import type { Context } from "hono";
 import { invalidRequest } from "./errors.ts";
 

@@ -4,14 +4,13 @@
  * (416 outside them), read whole batches (optionally waiting), decode them and skip records below the start.
  */
 import {
-  assertOffsetInRange,
   type ConsumedRecord,
-  DEFAULT_READ_MAX_BYTES,
   decodeBatch,
   type LogStore,
   type PartitionOffsets,
   type TopicPartition,
 } from "@edgelog/core";
+import { assertOffsetInRange, DEFAULT_READ_MAX_BYTES } from "@edgelog/core/store-kit";
 import { type OffsetSpec, resolveOffset } from "./params.ts";
 
 /** Resolves `spec` against the partition's bounds; a number outside `[logStartOffset, highWatermark]` → 416. */

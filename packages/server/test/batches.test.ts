@@ -2,7 +2,8 @@
  * @module
  * The binary fast path: appending an encoded batch as is, and fetching framed batches back.
  */
-import { decodeBatch, decodeFrames, encodeBatch, type LogRecord } from "@edgelog/core";
+import { decodeBatch, encodeBatch, type LogRecord } from "@edgelog/core";
+import { decodeFrames } from "@edgelog/core/store-kit";
 import { describe, expect, it } from "vitest";
 import { expectError, setup } from "./helpers.ts";
 

@@ -3,7 +3,7 @@
  * Consumer groups: joining, server-computed assignments, fencing, leaving, session expiry, commits and lag.
  */
 
-import { DEFAULT_COORDINATOR_CONFIG } from "@edgelog/core";
+import { DEFAULT_COORDINATOR_CONFIG } from "@edgelog/core/store-kit";
 import { describe, expect, it } from "vitest";
 import { expectError, NOW, setup } from "./helpers.ts";
 

@@ -5,7 +5,7 @@
  * to the partition, which decides them in the same transaction as the write (core's `store-kit/stream-state.ts`).
  * The outcome's verdict is the route's to answer.
  */
-import { mediaType, type StreamOutcome, type StreamProducerTuple } from "@edgelog/core";
+import { mediaType, type StreamOutcome, type StreamProducerTuple } from "@edgelog/core/store-kit";
 import { messagesOf, type Refusal, refuse } from "./refusal.ts";
 import { findStream, runCommand, type StreamScope, toBatches } from "./streams.ts";
 

@@ -4,7 +4,7 @@
  * append), closes, or both. This module parses the request's headers and body, `append-stream.ts` decides, and
  * the verdict becomes the protocol's answer here.
  */
-import type { StreamOutcome, StreamProducerTuple } from "@edgelog/core";
+import type { StreamOutcome, StreamProducerTuple } from "@edgelog/core/store-kit";
 import { appendToStream } from "./append-stream.ts";
 import { bad, body, type Ctx, isTrue, refusedResponse, type StreamRequest, text } from "./http.ts";
 import { encodeStreamOffset } from "./offsets.ts";

@@ -5,7 +5,7 @@
  * are made with the initial body — after the fork's copy when it is a fork (`fork.ts`) — and the fork's source
  * counts one more fork. A create that loses a race to another answers as the idempotent create would.
  */
-import { mediaType, type StreamState } from "@edgelog/core";
+import { mediaType, type StreamState } from "@edgelog/core/store-kit";
 import { planFork } from "./fork.ts";
 import { messagesOf, type Refusal, refuse } from "./refusal.ts";
 import {

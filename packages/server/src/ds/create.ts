@@ -3,7 +3,7 @@
  * `PUT /ds/{path}`: parses and validates the create headers and body, asks `create-stream.ts` to create (or fork,
  * or match) the stream, and answers 201 with `Location`, 200 for an identical config, or the refusal's status.
  */
-import type { StreamState } from "@edgelog/core";
+import type { StreamState } from "@edgelog/core/store-kit";
 import { type CreateConfig, createOrMatchStream, DEFAULT_CONTENT_TYPE } from "./create-stream.ts";
 import { bad, body, isTrue, refusedResponse, type StreamRequest } from "./http.ts";
 import { encodeStreamOffset, parseStreamOffset } from "./offsets.ts";

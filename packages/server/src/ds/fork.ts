@@ -5,7 +5,8 @@
  * source's offsets and is a standalone topic. This module checks the source and the offsets, reads what the fork
  * copies and works out the fork's state; `create-stream.ts` writes it.
  */
-import { DEFAULT_READ_MAX_BYTES, encodeBatch, mediaType, type StreamState } from "@edgelog/core";
+import { encodeBatch } from "@edgelog/core";
+import { DEFAULT_READ_MAX_BYTES, mediaType, type StreamState } from "@edgelog/core/store-kit";
 import type { CreateConfig } from "./create-stream.ts";
 import { encodeStreamOffset } from "./offsets.ts";
 import { type Refusal, refuse } from "./refusal.ts";

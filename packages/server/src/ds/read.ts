@@ -4,7 +4,8 @@
  * the records, and shapes the answer: a JSON array for JSON streams, the bytes for others; the offset, up-to-date,
  * closed and cursor headers, the ETag (304 on a match); SSE events.
  */
-import { EdgeLogError, type StreamState } from "@edgelog/core";
+import { EdgeLogError } from "@edgelog/core";
+import type { StreamState } from "@edgelog/core/store-kit";
 import { toBase64 } from "../json-records.ts";
 import { bad, etag, refusedResponse, type StreamRequest } from "./http.ts";
 import { encodeStreamOffset, parseStreamOffset, type StreamOffsetSpec } from "./offsets.ts";

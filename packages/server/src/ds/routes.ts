@@ -8,7 +8,8 @@
  * `store-kit/stream-state.ts`). So a stream is an ordinary topic to `/v1`, and a one-partition `/v1` topic is a
  * JSON stream here: one log, two views.
  */
-import { EdgeLogError, httpStatusFor, isEdgeLogError } from "@edgelog/core";
+import { EdgeLogError, isEdgeLogError } from "@edgelog/core";
+import { httpStatusFor } from "@edgelog/core/store-kit";
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context.ts";
 import { errorResponse } from "../errors.ts";

@@ -13,17 +13,19 @@ import {
   isEdgeLogError,
   type LogRecord,
   type LogStore,
-  openJsonStreamState,
   type PartitionOffsets,
+  type TopicMetadata,
+  type TopicPartition,
+} from "@edgelog/core";
+import {
+  openJsonStreamState,
   type StreamCommand,
   type StreamStore as StreamCommands,
   type StreamOutcome,
   type StreamState,
   splitIntoBatches,
   streamExpired,
-  type TopicMetadata,
-  type TopicPartition,
-} from "@edgelog/core";
+} from "@edgelog/core/store-kit";
 import { topicForForkSource } from "./names.ts";
 
 /** Appends are cut into batches of about this many bytes, well under a topic's `max.message.bytes`. */

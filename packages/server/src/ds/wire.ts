@@ -5,7 +5,8 @@
  * streams keep one record per JSON value (an array POST is flattened one level), every other stream keeps one
  * record per append with the body's bytes.
  */
-import { EdgeLogError, type LogRecord, mediaType } from "@edgelog/core";
+import { EdgeLogError, type LogRecord } from "@edgelog/core";
+import { mediaType } from "@edgelog/core/store-kit";
 import { isOriginAllowed } from "../cors.ts";
 
 export const H = {

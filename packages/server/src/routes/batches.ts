@@ -6,7 +6,12 @@
  * decodes with).
  */
 
-import { BATCH_CONTENT_TYPE, BATCHES_CONTENT_TYPE, encodeFrames, requireTopic } from "@edgelog/core";
+import {
+  BATCH_CONTENT_TYPE,
+  BATCHES_CONTENT_TYPE,
+  encodeFrames,
+  requireTopic,
+} from "@edgelog/core/store-kit";
 import type { Hono } from "hono";
 import type { AppEnv } from "../context.ts";
 import { invalidRequest } from "../errors.ts";

@@ -3,7 +3,8 @@
  * `GET /v1/topics/{topic}/partitions/{p}/records`: the JSON fetch with long-poll (`wait`), and the same path
  * with `Accept: text/event-stream` as an SSE live tail resumable from `Last-Event-ID`.
  */
-import { isEdgeLogError, type LogStore, requireTopic, type TopicPartition } from "@edgelog/core";
+import { isEdgeLogError, type LogStore, type TopicPartition } from "@edgelog/core";
+import { requireTopic } from "@edgelog/core/store-kit";
 import type { Context, Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { AppEnv } from "../context.ts";

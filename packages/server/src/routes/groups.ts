@@ -6,19 +6,21 @@
  * production the group's `GroupObject`); these routes only translate HTTP.
  */
 import {
-  assertPartitionExists,
-  assertValidGroupId,
   type CommittedOffset,
-  consumerLag,
   EdgeLogError,
   type GroupHeartbeatRequest,
   type GroupMemberRef,
   JOIN_GROUP_EPOCH,
   type LogStore,
+} from "@edgelog/core";
+import {
+  assertPartitionExists,
+  assertValidGroupId,
+  consumerLag,
   NOT_COMMITTED,
   randomId,
   requireTopic,
-} from "@edgelog/core";
+} from "@edgelog/core/store-kit";
 import type { Hono } from "hono";
 import type { AppEnv } from "../context.ts";
 import { invalidRequest } from "../errors.ts";

@@ -2,7 +2,8 @@
  * @module
  * Partition offsets: the bounds, the offset for a timestamp (Kafka's ListOffsets) and DeleteRecords.
  */
-import { assertOffsetInRange, EdgeLogError, requireTopic } from "@edgelog/core";
+import { EdgeLogError } from "@edgelog/core";
+import { assertOffsetInRange, requireTopic } from "@edgelog/core/store-kit";
 import type { Hono } from "hono";
 import type { AppEnv } from "../context.ts";
 import { invalidRequest } from "../errors.ts";

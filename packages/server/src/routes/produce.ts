@@ -4,18 +4,15 @@
  * encoded before anything is appended, so a bad record never leaves a partial write behind; then the batches
  * (one per partition, records in request order) are appended in parallel and offsets answered per record.
  */
+import { type AppendResult, EdgeLogError, partitionForKey, type TopicMetadata } from "@edgelog/core";
 import {
-  type AppendResult,
   assertPartitionExists,
   BatchBuilder,
-  EdgeLogError,
   type ProducerStamp,
-  partitionForKey,
   recordTooLarge,
   requireTopic,
   soloBatchSize,
-  type TopicMetadata,
-} from "@edgelog/core";
+} from "@edgelog/core/store-kit";
 import type { Hono } from "hono";
 import type { AppEnv } from "../context.ts";
 import { invalidRequest } from "../errors.ts";

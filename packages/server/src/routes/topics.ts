@@ -3,16 +3,14 @@
  * Topic administration: create, list, describe, grow and delete (docs/http-api.md "Topics"). Input is
  * validated with core's helpers — the same rules `Admin` applies — before the store is asked anything.
  */
+import { EdgeLogError, type LogStore, type TopicMetadata } from "@edgelog/core";
 import {
   assertValidPartitionCount,
   assertValidTopicName,
-  EdgeLogError,
-  type LogStore,
   requireTopic,
   resolveTopicConfig,
-  type TopicMetadata,
   topicNamesCollide,
-} from "@edgelog/core";
+} from "@edgelog/core/store-kit";
 import type { Hono } from "hono";
 import {
   type AppEnv,

@@ -1,0 +1,131 @@
+/**
+ * @module
+ * `@edgelog/core/store-kit`: what implementers of stores, servers and clients of edgelog need and users of
+ * `EdgeLog` do not — the host-side store seams, the rules every store applies inside its transactions (append
+ * planning, idempotent producer state, retention, Durable Streams state, long-poll waiters), the batch codec's
+ * verification, the group coordinator, validation and error builders, the HTTP status table.
+ */
+export {
+  type BatchBudget,
+  BatchBuilder,
+  recordTooLarge,
+  type SplitOptions,
+  soloBatchSize,
+  splitIntoBatches,
+} from "../codec/batch-builder.ts";
+export {
+  BATCH_CONTENT_TYPE,
+  BATCHES_CONTENT_TYPE,
+  type DecodeFramesOptions,
+  decodeFrames,
+  encodeFrames,
+  FRAME_HEADER_BYTES,
+  type Frame,
+  UNKNOWN_LOG_APPEND_TIME,
+} from "../codec/frames.ts";
+export {
+  BATCH_FORMAT_VERSION,
+  type BatchHeader,
+  batchHeaderSize,
+  encodedRecordSize,
+  findOffsetForTimestamp,
+  type ProducerStamp,
+  readBatchHeader,
+  verifyBatch,
+} from "../codec/record-batch.ts";
+export { type Dict, dict } from "../dict.ts";
+export {
+  ASSIGNORS,
+  type Assignor,
+  type AssignorMember,
+  DEFAULT_ASSIGNOR,
+  rangeAssignor,
+  uniformAssignor,
+} from "../groups/assignors.ts";
+export {
+  GroupCoordinator,
+  type GroupCoordinatorOptions,
+  type GroupStatePort,
+  validateHeartbeat,
+  validatePartitionList,
+} from "../groups/group-coordinator.ts";
+export { type CoordinatorConfig, DEFAULT_COORDINATOR_CONFIG } from "../groups/group-state-machine.ts";
+export { consumerLag, NOT_COMMITTED } from "../groups/lag.ts";
+export { HTTP_STATUS_BY_CODE, httpStatusFor } from "../http-status.ts";
+export { randomId } from "../random-id.ts";
+export { assertValidTimestamp } from "../record.ts";
+export { backoffMs, sleep, withRetry } from "../retry.ts";
+export {
+  DEFAULT_READ_MAX_BYTES,
+  type GroupStateStore,
+  type PrivateStateStore,
+  type StorageEngine,
+  type StreamStore,
+  type VersionedGroupState,
+} from "../store.ts";
+export { configEntriesToRecord, resolveTopicConfig } from "../topic-config.ts";
+export {
+  assertOffsetInRange,
+  assertPartitionExists,
+  assertPartitionsGrow,
+  assertValidGroupId,
+  assertValidOffset,
+  assertValidPartitionCount,
+  assertValidTopicName,
+  compareStrings,
+  MAX_TOPIC_NAME_LENGTH,
+  offsetOutOfRange,
+  requireTopic,
+  storeClosedError,
+  topicAlreadyExists,
+  topicNamesCollide,
+  unknownGroup,
+  unknownTopic,
+} from "../validation.ts";
+export {
+  type AppendOutcome,
+  type AppendPlan,
+  type AppendPlanInput,
+  type AssignedPlacement,
+  type CheckedBatch,
+  checkBatch,
+  type PartitionBounds,
+  planAppend,
+  producerIdsOf,
+  type RejectedBatch,
+  resultOf,
+} from "./append-plan.ts";
+export { AppendWaiters, type WaitOutcome } from "./append-waiters.ts";
+export { nextGroupStateVersion, nextPrivateStateVersion } from "./group-state.ts";
+export { inspectBatchForAppend } from "./inspect-batch.ts";
+export { offsetForTimestampIn, offsetForTimestampInBatch } from "./offset-for-timestamp.ts";
+export { type ParkedWait, type ParkOptions, parkWait } from "./parked-wait.ts";
+export {
+  checkProducerSequence,
+  lastSequenceOf,
+  nextSequenceAfter,
+  PRODUCER_BATCHES_RETAINED,
+  type ProducerBatchEntry,
+  type ProducerState,
+  producerStateAfterAppend,
+  producerStateIsLive,
+  type SequenceCheck,
+} from "./producer-state.ts";
+export { ReadBudget } from "./read-budget.ts";
+export { batchExpiresAt, planRetention, retentionDueAt, retentionNeedsOldest } from "./retention.ts";
+export {
+  checkStreamProducer,
+  mediaType,
+  openJsonStreamState,
+  runStreamCommand,
+  STREAM_PRODUCER_TTL_MS,
+  type StreamCommand,
+  type StreamHost,
+  type StreamOutcome,
+  type StreamProducerState,
+  type StreamProducerTuple,
+  type StreamState,
+  type StreamVerdict,
+  streamExpired,
+} from "./stream-state.ts";
+export { newTopicMetadata } from "./topic-metadata.ts";
