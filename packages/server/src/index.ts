@@ -2,7 +2,7 @@
  * @module
  * `@edgelog/server`: edgelog's HTTP server — the v1 API and the Durable Streams protocol at `/ds` — as a Hono app
  * over any `LogStore`. Serve it as a Worker's default export, or mount it under a path of your own Hono app
- * (README.md "Mounting").
+ * (packages/server/README.md "Mounting").
  */
 export { type AppOptions, createApp } from "./app.ts";
 export { type AppEnv, LOCATION_HINTS, type PartitionPlacement, type RegionAwareStore } from "./context.ts";
