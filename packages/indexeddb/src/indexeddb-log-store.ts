@@ -475,6 +475,8 @@ export class IndexedDbLogStore implements StorageEngine {
     const result = await this.#readNow(tp, options.offset, maxBytes);
     const maxWaitMs = options.maxWaitMs ?? 0;
     if (result.batches.length > 0 || maxWaitMs <= 0 || options.offset < result.highWatermark) return result;
+    // Closed while the first read ran: close() has already failed the parked readers, so this one must not park.
+    if (this.#closed) throw storeClosedError();
     // Long-poll (Kafka's fetch.max.wait.ms): woken by an append in this tab or, through the channel, another.
     const waiters = this.#waitersOf(tp.topic, tp.partition, true);
     await waiters.wait(maxWaitMs, options.signal);

@@ -889,6 +889,21 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
     });
 
     describe("lifecycle", () => {
+      it("rejects with STORE_CLOSED a read that was on its way to waiting when the store closed", async () => {
+        // The close lands at a different moment of the read each time: before it looked, while it looks for data
+        // (inside a store's transaction or call), or once it waits. Whenever it lands, the read ends at once.
+        for (const turns of [0, 1, 2, 3, 5, 8, 13]) {
+          const subject = await options.createStore();
+          open.push(subject);
+          await subject.createTopic({ name: "t", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
+          const pending = subject.read({ topic: "t", partition: 0 }, { offset: 0, maxWaitMs: 600_000 });
+          for (let turn = 0; turn < turns; turn++) await new Promise((r) => setTimeout(r, 0));
+          const closed = subject.close();
+          await expectEdgeLogError(pending, "STORE_CLOSED");
+          await closed;
+        }
+      });
+
       it("rejects waiting reads and later calls with STORE_CLOSED once closed", async () => {
         await createTopic("t");
         const pending = store.read({ topic: "t", partition: 0 }, { offset: 0, maxWaitMs: 10_000 * scale });
