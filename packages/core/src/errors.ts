@@ -16,6 +16,7 @@ export type ErrorCode =
   | "CORRUPT_MESSAGE"
   | "UNSUPPORTED_VERSION"
   | "MESSAGE_TOO_LARGE"
+  | "UNSUPPORTED_MEDIA_TYPE"
   | "UNKNOWN_TOPIC_OR_PARTITION"
   | "OFFSET_OUT_OF_RANGE"
   | "TOPIC_ALREADY_EXISTS"
@@ -55,6 +56,8 @@ const RETRIABLE: Readonly<Record<ErrorCode, boolean>> = {
   CORRUPT_MESSAGE: true,
   UNSUPPORTED_VERSION: false,
   MESSAGE_TOO_LARGE: false,
+  // The same request with the same type is refused again: the sender must change how it sends.
+  UNSUPPORTED_MEDIA_TYPE: false,
   UNKNOWN_TOPIC_OR_PARTITION: false,
   OFFSET_OUT_OF_RANGE: false,
   TOPIC_ALREADY_EXISTS: false,

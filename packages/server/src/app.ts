@@ -24,6 +24,8 @@ import { offsetRoutes } from "./routes/offsets.ts";
 import { produceRoutes } from "./routes/produce.ts";
 import { topicRoutes } from "./routes/topics.ts";
 import { waitRoutes } from "./routes/wait.ts";
+import { securityHeaders } from "./security-headers.ts";
+import { requireWriteContentType } from "./write-content-type.ts";
 
 export interface AppOptions<E extends ServerEnv = ServerEnv> {
   /**
@@ -72,6 +74,7 @@ export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E
   const app = new Hono<AppEnv>();
   app.onError(handleError);
   app.notFound(handleNotFound);
+  app.use("*", securityHeaders());
   app.use("*", async (c, next) => {
     c.set("store", storeFor(c.env));
     c.set("now", now);
@@ -89,6 +92,7 @@ export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E
     })(c, next),
   );
   app.use("*", corsMiddleware());
+  app.use("/v1/*", requireWriteContentType());
 
   route(app, "/v1/health", { get: async (c) => c.json({ status: "ok" }) });
   topicRoutes(app);

@@ -35,7 +35,9 @@ function setupRegional() {
   const json = async (method: string, path: string, body?: unknown) => {
     const res = await app.request(
       path,
-      body === undefined ? { method } : { method, body: JSON.stringify(body) },
+      body === undefined
+        ? { method }
+        : { method, body: JSON.stringify(body), headers: { "Content-Type": "application/json" } },
       env,
     );
     const text = await res.text();

@@ -44,7 +44,7 @@ export function durableStreams(options: DurableStreamsOptions): MiddlewareHandle
     } catch (error) {
       response = failed(c, error);
     }
-    return withStreamHeaders(response, origin, c.env?.ALLOWED_ORIGINS);
+    return withStreamHeaders(response, origin, c.env?.ALLOWED_ORIGINS, c.req.method === "OPTIONS");
   };
 }
 

@@ -7,7 +7,7 @@
  */
 import { EdgeLogError, type LogRecord } from "@edgelog/core";
 import { mediaType } from "@edgelog/core/store-kit";
-import { isOriginAllowed } from "../cors.ts";
+import { applyCors } from "../cors.ts";
 
 export const H = {
   nextOffset: "Stream-Next-Offset",
@@ -28,65 +28,24 @@ export const H = {
   receivedSeq: "Producer-Received-Seq",
 } as const;
 
-const ALLOWED_METHODS = "GET, POST, PUT, DELETE, HEAD, OPTIONS";
-const ALLOWED_HEADERS = [
-  "Content-Type",
-  "Authorization",
-  "If-None-Match",
-  H.seq,
-  H.ttl,
-  H.expiresAt,
-  H.closed,
-  H.producerId,
-  H.producerEpoch,
-  H.producerSeq,
-  H.forkedFrom,
-  H.forkOffset,
-  H.forkSubOffset,
-].join(", ");
-const EXPOSED_HEADERS = [
-  H.nextOffset,
-  H.cursor,
-  H.upToDate,
-  H.closed,
-  H.ttl,
-  H.expiresAt,
-  H.sseEncoding,
-  H.producerEpoch,
-  H.producerSeq,
-  H.expectedSeq,
-  H.receivedSeq,
-  "ETag",
-  "Content-Type",
-  "Content-Encoding",
-  "Location",
-  "Vary",
-].join(", ");
-
 /** Catch-up and long-poll data may be cached by CDNs (§C9): the bytes at an offset never change. */
 export const CACHEABLE = "public, max-age=60, stale-while-revalidate=300";
 export const NO_STORE = "no-store";
 
 /**
- * Adds what every `/ds` response carries: `nosniff` and a resource policy (§C10), and CORS for an origin that
- * `ALLOWED_ORIGINS` admits (as the rest of the API, a disallowed origin gets none).
+ * Adds what every `/ds` response carries: `nosniff` and a resource policy (§C10), and the app's one CORS rule
+ * (`cors.ts`), the same as `/v1`'s: a disallowed origin gets no CORS headers.
  */
 export function withStreamHeaders(
   response: Response,
   origin: string | undefined,
   allowed: string | undefined,
+  preflight: boolean,
 ): Response {
   const headers = response.headers;
   headers.set("X-Content-Type-Options", "nosniff");
   headers.set("Cross-Origin-Resource-Policy", "cross-origin");
-  const anyOrigin = (allowed ?? "").split(",").some((entry) => entry.trim() === "*");
-  if (origin !== undefined ? isOriginAllowed(origin, allowed) : anyOrigin) {
-    headers.set("Access-Control-Allow-Origin", anyOrigin ? "*" : (origin as string));
-    if (!anyOrigin) headers.append("Vary", "Origin");
-    headers.set("Access-Control-Allow-Methods", ALLOWED_METHODS);
-    headers.set("Access-Control-Allow-Headers", ALLOWED_HEADERS);
-    headers.set("Access-Control-Expose-Headers", EXPOSED_HEADERS);
-  }
+  applyCors(headers, origin, allowed, preflight);
   return response;
 }
 
