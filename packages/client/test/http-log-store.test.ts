@@ -219,3 +219,31 @@ describe("HttpLogStore errors", () => {
     expect(EdgeLogError).toBeDefined();
   });
 });
+
+describe("HttpLogStore content types", () => {
+  it("sends every POST as JSON or the batch type (the server refuses anything else), and reads 415 back", async () => {
+    const { store, requests } = stub(() => new Response("unsupported", { status: 415 }));
+    const writes: Promise<unknown>[] = [
+      store.createTopic({ name: "t", partitions: 1, config }),
+      store.createPartitions("t", 2),
+      store.append(tp, makeBatch(1)),
+      store.deleteRecords(tp, 1),
+      store.groupHeartbeat("g", { memberId: "m", memberEpoch: 0, topics: ["t"] }),
+      store.commitOffsets("g", [{ topic: "t", partition: 0, offset: 1, metadata: null }]),
+      store.deleteTopic("t"),
+      store.deleteGroup("g"),
+    ];
+    for (const write of writes) await expectEdgeLogError(write, "UNSUPPORTED_MEDIA_TYPE");
+    expect(requests).toHaveLength(writes.length);
+    for (const { method, url, headers, body } of requests) {
+      const type = headers.get("content-type");
+      if (method === "POST") {
+        const expected = url.endsWith("/batches") ? "application/vnd.edgelog.batch" : "application/json";
+        expect(type, url).toBe(expected);
+      } else {
+        // A bodiless DELETE needs no type.
+        expect(body.byteLength, url).toBe(0);
+      }
+    }
+  });
+});

@@ -10,6 +10,7 @@ import {
   BATCH_CONTENT_TYPE,
   BATCHES_CONTENT_TYPE,
   encodeFrames,
+  mediaType,
   requireTopic,
 } from "@edgelog/core/store-kit";
 import type { Hono } from "hono";
@@ -29,9 +30,9 @@ export function batchRoutes(app: Hono<AppEnv>): void {
         const store = c.var.store;
         const metadata = await requireTopic(store, pathParam(c, "topic"));
         const partition = requirePartition(metadata, pathParam(c, "partition"));
-        const type = (c.req.header("Content-Type") ?? "").split(";")[0]?.trim();
+        const type = mediaType(c.req.header("Content-Type"));
         if (type !== BATCH_CONTENT_TYPE) {
-          throw invalidRequest(`Content-Type must be ${BATCH_CONTENT_TYPE}`, { contentType: type ?? null });
+          throw invalidRequest(`Content-Type must be ${BATCH_CONTENT_TYPE}`, { contentType: type });
         }
         const batch = new Uint8Array(await c.req.arrayBuffer());
         if (batch.length === 0) throw invalidRequest("request body is empty; expected one record batch");
