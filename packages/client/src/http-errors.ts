@@ -56,7 +56,8 @@ export async function errorFromResponse(response: Response): Promise<EdgeLogErro
   const detail = text.length > 0 ? `: ${text.slice(0, 200)}` : "";
   const retryAfter = response.headers.get("retry-after");
   return new EdgeLogError(code, `HTTP ${response.status} ${response.statusText}${detail}`.trim(), {
-    retriable: serverError || code === "THROTTLING_QUOTA_EXCEEDED" || response.status === HTTP_GATEWAY_TIMEOUT,
+    retriable:
+      serverError || code === "THROTTLING_QUOTA_EXCEEDED" || response.status === HTTP_GATEWAY_TIMEOUT,
     context: { status: response.status, ...(retryAfter === null ? {} : { retryAfter }) },
   });
 }
