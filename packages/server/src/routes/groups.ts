@@ -22,6 +22,7 @@ import {
   requireTopic,
 } from "@edgelog/core/store-kit";
 import type { Hono } from "hono";
+import { requireRight } from "../auth/middleware.ts";
 import type { AppEnv } from "../context.ts";
 import { invalidRequest } from "../errors.ts";
 import { limitBody } from "../limits.ts";
@@ -61,7 +62,11 @@ export function groupRoutes(app: Hono<AppEnv>): void {
         const store = c.var.store;
         const body = await readJsonObject(c);
         const offsets = await parseCommits(store, body.offsets);
-        await store.commitOffsets(groupId, offsets, parseMember(body));
+        const member = parseMember(body);
+        // A commit without a member resets the group's positions: an operator's act.
+        if (member === undefined) requireRight(c, "admin");
+        for (const { topic } of offsets) requireRight(c, "consume", topic);
+        await store.commitOffsets(groupId, offsets, member);
         return c.body(null, 204);
       },
     ],
