@@ -426,6 +426,33 @@ describe("authentication and rights, route by route", () => {
   });
 });
 
+describe("auth and CORS", () => {
+  it("answers a preflight without a token, and puts CORS headers on a 401", async () => {
+    const app = createApp({ store: () => new MemoryStore(), auth: { secret: SECRET } });
+    const env = { ALLOWED_ORIGINS: "https://app.example" };
+    const origin = "https://app.example";
+    const preflight = await app.request(
+      "/v1/topics/orders/records",
+      {
+        method: "OPTIONS",
+        headers: {
+          Origin: origin,
+          "Access-Control-Request-Method": "POST",
+          "Access-Control-Request-Headers": "authorization",
+        },
+      },
+      env,
+    );
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("Access-Control-Allow-Headers")).toMatch(/authorization/i);
+    for (const path of ["/v1/topics", "/ds/s"]) {
+      const refused = await app.request(path, { headers: { Origin: origin } }, env);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get("Access-Control-Allow-Origin")).toBe(origin);
+    }
+  });
+});
+
 describe("secure by default", () => {
   const store = () => new MemoryStore({ now: () => NOW_MS });
   const request = (env: Record<string, string>, path = "/v1/topics") =>
