@@ -61,12 +61,15 @@ export function groupRoutes(app: Hono<AppEnv>): void {
         assertValidGroupId(groupId);
         const store = c.var.store;
         const body = await readJsonObject(c);
+        // Rights first, before the store is asked about the named topics: a refused caller learns nothing of them.
+        // A commit without a member resets the group's positions, an operator's act.
+        if (body.memberId === undefined) requireRight(c, "admin");
+        for (const entry of Array.isArray(body.offsets) ? body.offsets : []) {
+          if (isPlainObject(entry) && typeof entry.topic === "string")
+            requireRight(c, "consume", entry.topic);
+        }
         const offsets = await parseCommits(store, body.offsets);
-        const member = parseMember(body);
-        // A commit without a member resets the group's positions: an operator's act.
-        if (member === undefined) requireRight(c, "admin");
-        for (const { topic } of offsets) requireRight(c, "consume", topic);
-        await store.commitOffsets(groupId, offsets, member);
+        await store.commitOffsets(groupId, offsets, parseMember(body));
         return c.body(null, 204);
       },
     ],

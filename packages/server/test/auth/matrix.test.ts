@@ -399,6 +399,14 @@ describe("authentication and rights, route by route", () => {
       code: "TOPIC_AUTHORIZATION_FAILED",
       topic: "orders",
     });
+    // Refused before the store is asked: an unknown topic answers 403, not 404.
+    const unknown = json({
+      memberId: "m",
+      memberEpoch: 1,
+      offsets: [{ topic: "hidden", partition: 0, offset: 0 }],
+    });
+    const probe = await call("POST", "/v1/groups/g/offsets", await token("group:g"), unknown);
+    expect(probe.status).toBe(403);
     const wait = json({
       partitions: [
         { topic: "orders", partition: 0, offset: 0 },
