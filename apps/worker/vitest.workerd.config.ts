@@ -4,6 +4,12 @@ import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineProject } from "vitest/config";
 
 export default defineProject({
-  plugins: [cloudflareTest({ wrangler: { configPath: "../../wrangler.toml" } })],
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "../../wrangler.toml" },
+      // wrangler.toml enforces auth by default; these tests are about the store, not tokens.
+      miniflare: { bindings: { EDGELOG_AUTH: "none" } },
+    }),
+  ],
   test: { name: "worker-workerd", include: ["test-workerd/**/*.test.ts"] },
 });

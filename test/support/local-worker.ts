@@ -34,7 +34,10 @@ export interface LocalWorkerOptions {
   readonly config?: string;
   /** Path answering 200 once the Worker is up. Default `/v1/health`. */
   readonly readyPath?: string;
-  /** Worker variables to set or override (`wrangler dev --var NAME:VALUE`). */
+  /**
+   * Worker variables to set or override (`wrangler dev --var NAME:VALUE`). `EDGELOG_AUTH` is `none` unless set
+   * here; an `EDGELOG_JWT_SECRET` here makes the Worker enforce tokens.
+   */
   readonly vars?: Readonly<Record<string, string>>;
 }
 
@@ -70,7 +73,11 @@ async function startOnce(options: LocalWorkerOptions): Promise<LocalWorker> {
       "--persist-to",
       persistTo,
       "--show-interactive-dev-session=false",
-      ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+      // Open unless the test configures auth itself: a secret or JWKS it passes enforces tokens regardless.
+      ...Object.entries({ EDGELOG_AUTH: "none", ...options.vars }).flatMap(([name, value]) => [
+        "--var",
+        `${name}:${value}`,
+      ]),
     ],
     {
       cwd: REPO_ROOT,

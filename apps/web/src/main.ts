@@ -221,3 +221,23 @@ document.body.dataset.ready = "true";
 void ensureTopic(readForm().topic);
 void showUpstream();
 setInterval(() => void showUpstream(), UPSTREAM_POLL_MS);
+
+/**
+ * Says loudly when the Worker runs without authentication (`npm start`), or is locked because none is configured,
+ * from `GET /v1/health`'s `auth` (always open). Nothing is shown when tokens are enforced.
+ */
+async function showAuthMode(): Promise<void> {
+  const banner = element("auth-banner");
+  const health = (await (await fetch(`${location.origin}/v1/health`)).json()) as { auth?: unknown };
+  if (health.auth === "none") {
+    banner.textContent =
+      "No authentication (EDGELOG_AUTH=none): anyone who can reach this Worker can read, write and delete " +
+      "every topic. For local use only.";
+  } else if (health.auth === "unconfigured") {
+    banner.textContent =
+      "Authentication is not configured: the API refuses every request. Set EDGELOG_JWT_SECRET " +
+      "(wrangler secret put EDGELOG_JWT_SECRET) or EDGELOG_JWKS_URL.";
+  } else return;
+  banner.hidden = false;
+}
+void showAuthMode().catch(() => {});

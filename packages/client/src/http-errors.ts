@@ -15,15 +15,16 @@ const HTTP_GATEWAY_TIMEOUT = 504;
 /** Codes for error responses that carry no edgelog error body (a proxy, a platform error page). */
 const CODE_BY_STATUS: Readonly<Record<number, ErrorCode>> = {
   400: "INVALID_REQUEST",
-  401: "UNAUTHORIZED",
-  403: "FORBIDDEN",
+  401: "AUTHENTICATION_FAILED",
+  // Without a body the server's resource is unknown; cluster is the widest of Kafka's three authorization codes.
+  403: "CLUSTER_AUTHORIZATION_FAILED",
   404: "NOT_FOUND",
   405: "METHOD_NOT_ALLOWED",
   409: "INVALID_REQUEST",
   413: "MESSAGE_TOO_LARGE",
   415: "UNSUPPORTED_MEDIA_TYPE",
   416: "OFFSET_OUT_OF_RANGE",
-  429: "THROTTLED",
+  429: "THROTTLING_QUOTA_EXCEEDED",
   504: "REQUEST_TIMED_OUT",
 };
 
@@ -56,7 +57,8 @@ export async function errorFromResponse(response: Response): Promise<EdgeLogErro
   const detail = text.length > 0 ? `: ${text.slice(0, 200)}` : "";
   const retryAfter = response.headers.get("retry-after");
   return new EdgeLogError(code, `HTTP ${response.status} ${response.statusText}${detail}`.trim(), {
-    retriable: serverError || code === "THROTTLED" || response.status === HTTP_GATEWAY_TIMEOUT,
+    retriable:
+      serverError || code === "THROTTLING_QUOTA_EXCEEDED" || response.status === HTTP_GATEWAY_TIMEOUT,
     context: { status: response.status, ...(retryAfter === null ? {} : { retryAfter }) },
   });
 }

@@ -181,11 +181,11 @@ describe("HttpLogStore errors", () => {
     const { store } = stub(
       () => new Response("nope", { status: statuses.shift() ?? 400, headers: { "retry-after": "2" } }),
     );
-    const throttled = await expectEdgeLogError(store.offsets(tp), "THROTTLED");
+    const throttled = await expectEdgeLogError(store.offsets(tp), "THROTTLING_QUOTA_EXCEEDED");
     expect(throttled.retriable).toBe(true);
     expect(throttled.context.retryAfter).toBe("2");
     await expectEdgeLogError(store.offsets(tp), "MESSAGE_TOO_LARGE");
-    await expectEdgeLogError(store.offsets(tp), "UNAUTHORIZED");
+    await expectEdgeLogError(store.offsets(tp), "AUTHENTICATION_FAILED");
     await expectEdgeLogError(store.offsets(tp), "NOT_FOUND");
   });
 

@@ -10,7 +10,7 @@ import { runRoundTrips } from "./support/round-trip-suite.ts";
 runRoundTrips("Worker app", {
   createStore: () => new MemoryStore(),
   fetchFor: (store) => {
-    const worker = createApp({ store: () => store });
+    const worker = createApp({ auth: "none", store: () => store });
     // A fresh env object per server: the app keeps one store per env.
     const env = {};
     return async (input, init) => worker.fetch(new Request(input, init), env);
@@ -20,7 +20,7 @@ runRoundTrips("Worker app", {
 describe("HttpLogStore consumer groups against the Worker app", () => {
   const setup = () => {
     const memory = new MemoryStore();
-    const worker = createApp({ store: () => memory });
+    const worker = createApp({ auth: "none", store: () => memory });
     const env = {};
     const store = new HttpLogStore({
       url: "http://edgelog.test",
@@ -73,7 +73,7 @@ const clientOf = (serverFetch: typeof fetch): HttpLogStore => {
 runLogStoreConformance("HttpLogStore (server app over MemoryStore)", {
   capabilities: { groupState: false, streams: false, privateState: false },
   createStore: () => {
-    const worker = createApp({ store: () => new MemoryStore() });
+    const worker = createApp({ auth: "none", store: () => new MemoryStore() });
     const env = {};
     return clientOf(async (input, init) => worker.fetch(new Request(input, init), env));
   },

@@ -30,9 +30,11 @@ export type ErrorCode =
   | "INVALID_GROUP_ID"
   | "NON_EMPTY_GROUP"
   | "CONCURRENT_TRANSACTIONS"
-  | "UNAUTHORIZED"
-  | "FORBIDDEN"
-  | "THROTTLED"
+  | "AUTHENTICATION_FAILED"
+  | "TOPIC_AUTHORIZATION_FAILED"
+  | "GROUP_AUTHORIZATION_FAILED"
+  | "CLUSTER_AUTHORIZATION_FAILED"
+  | "THROTTLING_QUOTA_EXCEEDED"
   | "NOT_LEADER"
   | "REQUEST_TIMED_OUT"
   | "NOT_FOUND"
@@ -71,9 +73,12 @@ const RETRIABLE: Readonly<Record<ErrorCode, boolean>> = {
   INVALID_GROUP_ID: false,
   NON_EMPTY_GROUP: false,
   CONCURRENT_TRANSACTIONS: true,
-  UNAUTHORIZED: false,
-  FORBIDDEN: false,
-  THROTTLED: true,
+  // A fresh token may succeed, but the same request cannot: the caller refreshes first (the client does once).
+  AUTHENTICATION_FAILED: false,
+  TOPIC_AUTHORIZATION_FAILED: false,
+  GROUP_AUTHORIZATION_FAILED: false,
+  CLUSTER_AUTHORIZATION_FAILED: false,
+  THROTTLING_QUOTA_EXCEEDED: true,
   NOT_LEADER: true,
   REQUEST_TIMED_OUT: true,
   NOT_FOUND: false,

@@ -5,7 +5,7 @@ import { isUnexpectedFailure, toSyncError } from "../src/sync-error.ts";
 
 describe("toSyncError", () => {
   it("passes an EdgeLogError through unchanged", () => {
-    const error = new EdgeLogError("THROTTLED", "slow down");
+    const error = new EdgeLogError("THROTTLING_QUOTA_EXCEEDED", "slow down");
     expect(toSyncError(error, "upstream")).toBe(error);
     expect(isUnexpectedFailure(error)).toBe(false);
   });

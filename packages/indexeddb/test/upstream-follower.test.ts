@@ -20,7 +20,7 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5_000): Pr
 
 function world() {
   const upstream = new MemoryStore();
-  const app = createApp({ store: () => upstream });
+  const app = createApp({ auth: "none", store: () => upstream });
   let offline = false;
   const fetch = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> =>
     offline

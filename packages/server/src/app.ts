@@ -3,17 +3,22 @@
  * `createApp`: the v1 HTTP API and Durable Streams (docs/http-api.md) as a Hono app over any `LogStore`. The Worker
  * entry (apps/worker) passes a Durable Object store; tests pass a `MemoryStore` and call `app.request(...)`.
  */
-import type { LogStore } from "@edgelog/core";
-import { Hono } from "hono";
+import { isEdgeLogError, type LogStore } from "@edgelog/core";
+import { type Context, Hono } from "hono";
+import { type AuthMode, type AuthOption, authResolver } from "./auth/config.ts";
+import { authenticate, checkNeed, rightsFor } from "./auth/middleware.ts";
+import { streamNeed } from "./auth/rights.ts";
 import type { AppEnv } from "./context.ts";
 import { corsMiddleware } from "./cors.ts";
+import { DS_PREFIX, topicForStream } from "./ds/names.ts";
 import {
   DEFAULT_DS_LONG_POLL_TIMEOUT_MS,
   DEFAULT_DS_SSE_MAX_CONNECTION_MS,
   durableStreams,
 } from "./ds/routes.ts";
+import { withStreamHeaders } from "./ds/wire.ts";
 import type { ServerEnv } from "./env.ts";
-import { handleError, handleNotFound } from "./errors.ts";
+import { errorResponse, handleError, handleNotFound } from "./errors.ts";
 import { SSE_KEEP_ALIVE_MS } from "./limits.ts";
 import { matchedPrefix } from "./mount.ts";
 import { route } from "./route.ts";
@@ -43,6 +48,12 @@ export interface AppOptions<E extends ServerEnv = ServerEnv> {
   readonly dsLongPollTimeoutMs?: number;
   /** `/ds` SSE connection lifetime before the client resumes. Default 60 s. */
   readonly dsSseMaxConnectionMs?: number;
+  /**
+   * Bearer-token authentication (docs/http-api.md "Authentication"): `"none"` runs open, `{ secret, jwksUrl }`
+   * verifies tokens with these keys. Default: from the env (`EDGELOG_JWT_SECRET`, `EDGELOG_JWKS_URL`,
+   * `EDGELOG_AUTH`); with none of them every route but health answers 401.
+   */
+  readonly auth?: AuthOption;
 }
 
 /**
@@ -71,6 +82,8 @@ export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E
     return store;
   };
 
+  const authMode = authResolver(options.auth);
+
   const app = new Hono<AppEnv>();
   app.onError(handleError);
   app.notFound(handleNotFound);
@@ -82,19 +95,29 @@ export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E
     c.set("mountPath", matchedPrefix(c));
     await next();
   });
-  // Durable Streams answer every /ds request themselves, with the protocol's own CORS and headers.
-  app.use("/ds/*", (c, next) =>
-    durableStreams({
+  // Durable Streams answer every /ds request themselves, with the protocol's own CORS and headers; the token's
+  // right on the stream's topic is checked first.
+  app.use("/ds/*", async (c, next) => {
+    const refused = await authorizeStream(c, authMode(c.env));
+    if (refused !== undefined) {
+      return withStreamHeaders(refused, c.req.header("Origin"), c.env?.ALLOWED_ORIGINS, false);
+    }
+    return durableStreams({
       longPollTimeoutMs:
         options.dsLongPollTimeoutMs ??
         (Number(c.env?.DS_LONG_POLL_TIMEOUT_MS) || DEFAULT_DS_LONG_POLL_TIMEOUT_MS),
       sseMaxConnectionMs: options.dsSseMaxConnectionMs ?? DEFAULT_DS_SSE_MAX_CONNECTION_MS,
-    })(c, next),
-  );
+    })(c, next);
+  });
   app.use("*", corsMiddleware());
+  app.use(
+    "*",
+    authenticate((c) => authMode(c.env)),
+  );
   app.use("/v1/*", requireWriteContentType());
 
-  route(app, "/v1/health", { get: async (c) => c.json({ status: "ok" }) });
+  // `auth` tells the console (and operators) how the deployment authenticates; `status` is fixed.
+  route(app, "/v1/health", { get: async (c) => c.json({ status: "ok", auth: authMode(c.env).kind }) });
   topicRoutes(app);
   produceRoutes(app);
   fetchRoutes(app, { keepAliveMs: options.sseKeepAliveMs ?? SSE_KEEP_ALIVE_MS });
@@ -106,4 +129,21 @@ export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E
   // the API answer the API's 404 here; at the root this is the same answer `notFound` gives.
   app.all("/v1/*", handleNotFound);
   return app;
+}
+
+/** The 401/403 for a `/ds` request whose token lacks the right on the stream's topic, or `undefined`. */
+async function authorizeStream(c: Context<AppEnv>, mode: AuthMode): Promise<Response | undefined> {
+  const rights = await rightsFor(c, mode, false);
+  if (rights instanceof Response) return rights;
+  c.set("rights", rights);
+  const path = new URL(c.req.url).pathname.slice(`${c.var.mountPath}${DS_PREFIX}`.length);
+  // A path that names no topic is answered by the protocol (400/404) to callers holding any right at all.
+  const topic = topicForStream(path) ?? "";
+  try {
+    checkNeed(c, streamNeed(c.req.method), () => topic);
+  } catch (error) {
+    if (isEdgeLogError(error)) return errorResponse(error);
+    throw error;
+  }
+  return undefined;
 }

@@ -5,6 +5,7 @@
  * rather than required so the same app runs over the memory store in tests.
  */
 import type { LogStore, TopicMetadata, TopicSpec } from "@edgelog/core";
+import type { Scopes } from "./auth/scopes.ts";
 import type { ServerEnv } from "./env.ts";
 
 export interface AppEnv {
@@ -15,6 +16,8 @@ export interface AppEnv {
     random: () => number;
     /** The path the app is mounted under, as sent: `""` when it serves the root (see `mount.ts`). */
     mountPath: string;
+    /** What the request's token allows (every right when the deployment runs open). */
+    rights: Scopes;
   };
 }
 

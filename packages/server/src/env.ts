@@ -11,4 +11,10 @@ export interface ServerEnv {
   readonly ALLOWED_ORIGINS?: string;
   /** How long a `/ds` long-poll waits for data, in ms (default 20000). */
   readonly DS_LONG_POLL_TIMEOUT_MS?: string;
+  /** HS256 secret that signs bearer tokens (a `wrangler secret`). */
+  readonly EDGELOG_JWT_SECRET?: string;
+  /** JWKS URL whose keys verify RS256/ES256 bearer tokens. */
+  readonly EDGELOG_JWKS_URL?: string;
+  /** `"none"` runs the API open, only when neither a secret nor a JWKS is configured. */
+  readonly EDGELOG_AUTH?: string;
 }

@@ -10,7 +10,7 @@ import { createApp } from "../src/app.ts";
 const ALLOWED = "https://app.example";
 
 function appWith(allowedOrigins: string | undefined) {
-  const app = createApp({ store: () => new MemoryStore() });
+  const app = createApp({ auth: "none", store: () => new MemoryStore() });
   const env = allowedOrigins === undefined ? {} : { ALLOWED_ORIGINS: allowedOrigins };
   return (path: string, init: RequestInit = {}) => app.request(path, init, env);
 }

@@ -14,7 +14,7 @@ export function setup(options: Partial<AppOptions> = {}) {
   // One clock for the app and the store, so tests that move time move both (group sessions live in the store).
   const now = options.now ?? (() => NOW);
   const store = new MemoryStore({ now });
-  const app = createApp({ store: () => store, now, random: () => 0, ...options });
+  const app = createApp({ auth: "none", store: () => store, now, random: () => 0, ...options });
   const env: ServerEnv = { ALLOWED_ORIGINS: "https://app.example" };
 
   async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {

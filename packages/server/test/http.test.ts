@@ -14,7 +14,7 @@ describe("health and routing", () => {
     const { json } = setup();
     const res = await json("GET", "/v1/health");
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: "ok" });
+    expect(res.body).toEqual({ status: "ok", auth: "none" });
     expect(res.headers.get("Content-Type")).toMatch(/^application\/json/);
   });
 
@@ -45,7 +45,7 @@ describe("health and routing", () => {
   it("an unexpected failure is 500 UNKNOWN_SERVER_ERROR without a stack", async () => {
     const store = new MemoryStore();
     store.listTopics = () => Promise.reject(new TypeError("boom"));
-    const app = createApp({ store: () => store });
+    const app = createApp({ auth: "none", store: () => store });
     const errors: unknown[] = [];
     const original = console.error;
     console.error = (...args: unknown[]) => errors.push(args);
@@ -69,6 +69,7 @@ describe("health and routing", () => {
   it("keeps one store per env object", async () => {
     let made = 0;
     const app = createApp({
+      auth: "none",
       store: () => {
         made++;
         return new MemoryStore();
@@ -182,7 +183,7 @@ describe("CORS", () => {
   });
 
   it("allows any origin with ALLOWED_ORIGINS=*", async () => {
-    const app = createApp({ store: () => new MemoryStore() });
+    const app = createApp({ auth: "none", store: () => new MemoryStore() });
     const env = { PARTITIONS: {}, TOPICS: {}, GROUPS: {}, ALLOWED_ORIGINS: "*" };
     const res = await app.request("/v1/health", { headers: { Origin: "http://localhost:5173" } }, env);
     // `*` itself, not an echo: with `*` a browser never sends credentials, and no answer varies by origin.

@@ -15,7 +15,7 @@ const TOKEN = "Bearer secret";
 /** A host Worker: its own auth middleware, its own route, and edgelog under `/events` (and per tenant). */
 function host() {
   const store = new MemoryStore({ now: () => NOW });
-  const edgelog = createApp({ store: () => store, now: () => NOW, random: () => 0 });
+  const edgelog = createApp({ auth: "none", store: () => store, now: () => NOW, random: () => 0 });
   const app = new Hono();
   let authorised = 0;
   app.use(async (c, next) => {
@@ -25,7 +25,10 @@ function host() {
   });
   app.get("/", (c) => c.text("the host's own page"));
   app.route("/events", edgelog);
-  app.route("/tenants/:tenant", createApp({ store: () => new MemoryStore({ now: () => NOW }) }));
+  app.route(
+    "/tenants/:tenant",
+    createApp({ auth: "none", store: () => new MemoryStore({ now: () => NOW }) }),
+  );
   const call = (
     method: string,
     path: string,

@@ -30,7 +30,7 @@ class RegionalMemoryStore extends MemoryStore implements RegionAwareStore {
 
 function setupRegional() {
   const store = new RegionalMemoryStore();
-  const app = createApp({ store: () => store });
+  const app = createApp({ auth: "none", store: () => store });
   const env = { PARTITIONS: {}, TOPICS: {}, GROUPS: {}, REGIONS: "wnam, weur,apac" };
   const json = async (method: string, path: string, body?: unknown) => {
     const res = await app.request(

@@ -72,7 +72,7 @@ describe("security headers", () => {
     const { createApp } = await import("../src/app.ts");
     const { MemoryStore } = await import("@edgelog/core");
     const host = new Hono();
-    host.route("/events", createApp({ store: () => new MemoryStore() }));
+    host.route("/events", createApp({ auth: "none", store: () => new MemoryStore() }));
     const v1 = await host.request("/events/v1/health");
     expectSecurityHeaders(v1, "mounted /v1");
     expect(v1.headers.get("Cache-Control")).toBe("no-store");

@@ -19,7 +19,7 @@ export type AppFetch = (input: RequestInfo | URL, init?: RequestInit) => Promise
 
 /** The server app (`@edgelog/server`) over `upstream`, as a `fetch`. */
 export function serverAppFetch(upstream: MemoryStore): AppFetch {
-  const app = createApp({ store: () => upstream });
+  const app = createApp({ auth: "none", store: () => upstream });
   return async (input, init) => app.fetch(new Request(input, init), {});
 }
 

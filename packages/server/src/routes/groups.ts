@@ -22,6 +22,7 @@ import {
   requireTopic,
 } from "@edgelog/core/store-kit";
 import type { Hono } from "hono";
+import { requireRight } from "../auth/middleware.ts";
 import type { AppEnv } from "../context.ts";
 import { invalidRequest } from "../errors.ts";
 import { limitBody } from "../limits.ts";
@@ -60,6 +61,13 @@ export function groupRoutes(app: Hono<AppEnv>): void {
         assertValidGroupId(groupId);
         const store = c.var.store;
         const body = await readJsonObject(c);
+        // Rights first, before the store is asked about the named topics: a refused caller learns nothing of them.
+        // A commit without a member resets the group's positions, an operator's act.
+        if (body.memberId === undefined) requireRight(c, "admin");
+        for (const entry of Array.isArray(body.offsets) ? body.offsets : []) {
+          if (isPlainObject(entry) && typeof entry.topic === "string")
+            requireRight(c, "consume", entry.topic);
+        }
         const offsets = await parseCommits(store, body.offsets);
         await store.commitOffsets(groupId, offsets, parseMember(body));
         return c.body(null, 204);

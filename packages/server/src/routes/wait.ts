@@ -7,6 +7,7 @@
  */
 import { isEdgeLogError, type LogStore, type TopicPartition } from "@edgelog/core";
 import type { Hono } from "hono";
+import { requireRight } from "../auth/middleware.ts";
 import type { AppEnv } from "../context.ts";
 import { invalidRequest } from "../errors.ts";
 import { limitBody, MAX_WAIT_MS } from "../limits.ts";
@@ -27,6 +28,7 @@ export function waitRoutes(app: Hono<AppEnv>): void {
       async (c) => {
         const body = await readJsonObject(c);
         const partitions = parsePartitions(body.partitions);
+        for (const { topic } of partitions) requireRight(c, "consume", topic);
         const { wait } = body;
         if (wait !== undefined && (typeof wait !== "number" || !Number.isSafeInteger(wait) || wait < 0)) {
           throw invalidRequest("`wait` must be a non-negative integer of ms");

@@ -1,0 +1,523 @@
+/**
+ * Every route of the rights table × {no token, expired, bad signature, alg none, wrong right, right} over the app
+ * in Node with a secret configured: the documented status, and nothing written by a refused request.
+ */
+import { MemoryStore } from "@edgelog/core";
+import { describe, expect, it } from "vitest";
+import { createApp } from "../../src/app.ts";
+import { ROUTE_RIGHTS } from "../../src/auth/rights.ts";
+import { algNone, badSignature, expired, NOW_MS, SECRET, token } from "./tokens.ts";
+
+interface Case {
+  readonly method: string;
+  /** The table's path template, to check that every entry is covered. */
+  readonly route: string;
+  readonly path: string;
+  readonly body?: string;
+  readonly contentType?: string;
+  /** A scope that holds the right, and the status the route then answers. */
+  readonly right: string;
+  readonly ok: number;
+  /** A scope that lacks it, and the code of the 403. */
+  readonly wrong: string;
+  readonly refusedWith: string;
+}
+
+const json = (value: unknown) => JSON.stringify(value);
+const TP0 = "/v1/topics/orders/partitions/0";
+
+const CASES: Case[] = [
+  {
+    method: "GET",
+    route: "/v1/topics",
+    path: "/v1/topics",
+    right: "admin",
+    ok: 200,
+    wrong: "consume:* produce:* group:*",
+    refusedWith: "CLUSTER_AUTHORIZATION_FAILED",
+  },
+  {
+    method: "POST",
+    route: "/v1/topics",
+    path: "/v1/topics",
+    body: json({ name: "fresh" }),
+    right: "admin",
+    ok: 201,
+    wrong: "produce:*",
+    refusedWith: "CLUSTER_AUTHORIZATION_FAILED",
+  },
+  {
+    method: "GET",
+    route: "/v1/topics/:topic",
+    path: "/v1/topics/orders",
+    right: "consume:orders",
+    ok: 200,
+    wrong: "consume:other",
+    refusedWith: "TOPIC_AUTHORIZATION_FAILED",
+  },
+  {
+    method: "GET",
+    route: "/v1/topics/:topic",
+    path: "/v1/topics/orders",
+    right: "produce:ord*",
+    ok: 200,
+    wrong: "group:orders",
+    refusedWith: "TOPIC_AUTHORIZATION_FAILED",
+  },
+  {
+    method: "DELETE",
+    route: "/v1/topics/:topic",
+    path: "/v1/topics/orders",
+    right: "admin",
+    ok: 204,
+    wrong: "produce:orders consume:orders",
+    refusedWith: "CLUSTER_AUTHORIZATION_FAILED",
+  },
+  {
+    method: "POST",
+    route: "/v1/topics/:topic/partitions",
+    path: "/v1/topics/orders/partitions",
+    body: json({ count: 3 }),
+    right: "admin",
+    ok: 200,
+    wrong: "produce:orders",
+    refusedWith: "CLUSTER_AUTHORIZATION_FAILED",
+  },
+  {
+    method: "POST",
+    route: "/v1/topics/:topic/records",
+    path: "/v1/topics/orders/records",
+    body: json({ records: [{ value: "v" }] }),
+    right: "produce:orders",
+    ok: 200,
+    wrong: "consume:orders produce:order",
+    refusedWith: "TOPIC_AUTHORIZATION_FAILED",
+  },
+  // A batch that fails its checksum: the right lets it reach the decoder (400), which writes nothing either.
+  {
+    method: "POST",
+    route: "/v1/topics/:topic/partitions/:partition/batches",
+    path: `${TP0}/batches`,
+    body: "not a batch",
+    contentType: "application/vnd.edgelog.batch",
+    right: "produce:orders",
+    ok: 400,
+    wrong: "consume:orders",
+    refusedWith: "TOPIC_AUTHORIZATION_FAILED",
+  },
+  {
+    method: "GET",
+    route: "/v1/topics/:topic/partitions/:partition/batches",
+    path: `${TP0}/batches`,
+    right: "consume:orders",
+    ok: 200,
+    wrong: "produce:orders",
+    refusedWith: "TOPIC_AUTHORIZATION_FAILED",
+  },
+  {
+    method: "GET",
+    route: "/v1/topics/:topic/partitions/:partition/records",
+    path: `${TP0}/records`,
+    right: "consume:*",
+    ok: 200,
+    wrong: "produce:orders",
+    refusedWith: "TOPIC_AUTHORIZATION_FAILED",
+  },
+  {
+    method: "GET",
+    route: "/v1/topics/:topic/partitions/:partition/offsets",
+    path: `${TP0}/offsets`,
+    right: "consume:orders",
+    ok: 200,
+    wrong: "group:*",
+    refusedWith: "TOPIC_AUTHORIZATION_FAILED",
+  },
+  {
+    method: "POST",
+    route: "/v1/topics/:topic/partitions/:partition/delete-records",
+    path: `${TP0}/delete-records`,
+    body: json({ beforeOffset: 1 }),
+    right: "admin",
+    ok: 200,
+    wrong: "produce:orders consume:orders",
+    refusedWith: "CLUSTER_AUTHORIZATION_FAILED",
+  },
+  {
+    method: "GET",
+    route: "/v1/groups",
+    path: "/v1/groups",
+    right: "admin",
+    ok: 200,
+    wrong: "group:*",
+    refusedWith: "CLUSTER_AUTHORIZATION_FAILED",
+  },
+  {
+    method: "POST",
+    route: "/v1/groups/:group/heartbeat",
+    path: "/v1/groups/g/heartbeat",
+    body: json({ memberId: "m", memberEpoch: 0, topics: ["orders"] }),
+    right: "group:g",
+    ok: 200,
+    wrong: "group:h consume:orders",
+    refusedWith: "GROUP_AUTHORIZATION_FAILED",
+  },
+  // A commit without a member resets the group: admin only.
+  {
+    method: "POST",
+    route: "/v1/groups/:group/offsets",
+    path: "/v1/groups/g/offsets",
+    body: json({ offsets: [{ topic: "orders", partition: 0, offset: 1 }] }),
+    right: "admin",
+    ok: 204,
+    wrong: "group:g consume:orders",
+    refusedWith: "CLUSTER_AUTHORIZATION_FAILED",
+  },
+  {
+    method: "POST",
+    route: "/v1/groups/:group/offsets",
+    path: "/v1/groups/g/offsets",
+    body: json({ offsets: [{ topic: "orders", partition: 0, offset: 1 }] }),
+    right: "admin",
+    ok: 204,
+    wrong: "consume:orders",
+    refusedWith: "GROUP_AUTHORIZATION_FAILED",
+  },
+  {
+    method: "GET",
+    route: "/v1/groups/:group/offsets",
+    path: "/v1/groups/g/offsets",
+    right: "group:g",
+    ok: 200,
+    wrong: "consume:*",
+    refusedWith: "GROUP_AUTHORIZATION_FAILED",
+  },
+  {
+    method: "GET",
+    route: "/v1/groups/:group",
+    path: "/v1/groups/g",
+    right: "group:*",
+    ok: 200,
+    wrong: "group:gg",
+    refusedWith: "GROUP_AUTHORIZATION_FAILED",
+  },
+  {
+    method: "DELETE",
+    route: "/v1/groups/:group",
+    path: "/v1/groups/g",
+    right: "admin",
+    ok: 204,
+    wrong: "group:g",
+    refusedWith: "CLUSTER_AUTHORIZATION_FAILED",
+  },
+  {
+    method: "POST",
+    route: "/v1/wait",
+    path: "/v1/wait",
+    body: json({ partitions: [{ topic: "orders", partition: 0, offset: 0 }] }),
+    right: "consume:orders",
+    ok: 200,
+    wrong: "consume:other produce:orders",
+    refusedWith: "TOPIC_AUTHORIZATION_FAILED",
+  },
+  // Durable Streams: the stream's topic name is the resource.
+  {
+    method: "PUT",
+    route: "/ds PUT",
+    path: "/ds/fresh",
+    contentType: "text/plain",
+    right: "produce:fresh",
+    ok: 201,
+    wrong: "consume:fresh",
+    refusedWith: "TOPIC_AUTHORIZATION_FAILED",
+  },
+  {
+    method: "POST",
+    route: "/ds POST",
+    path: "/ds/s",
+    body: "hello",
+    contentType: "text/plain",
+    right: "produce:s",
+    ok: 204,
+    wrong: "consume:s",
+    refusedWith: "TOPIC_AUTHORIZATION_FAILED",
+  },
+  {
+    method: "GET",
+    route: "/ds GET",
+    path: "/ds/s?offset=-1",
+    right: "consume:s",
+    ok: 200,
+    wrong: "produce:s",
+    refusedWith: "TOPIC_AUTHORIZATION_FAILED",
+  },
+  {
+    method: "HEAD",
+    route: "/ds HEAD",
+    path: "/ds/s",
+    right: "consume:s",
+    ok: 200,
+    wrong: "produce:s",
+    refusedWith: "TOPIC_AUTHORIZATION_FAILED",
+  },
+  {
+    method: "DELETE",
+    route: "/ds DELETE",
+    path: "/ds/s",
+    right: "admin",
+    ok: 204,
+    wrong: "produce:s consume:s",
+    refusedWith: "CLUSTER_AUTHORIZATION_FAILED",
+  },
+];
+
+async function setup() {
+  const store = new MemoryStore({ now: () => NOW_MS });
+  const app = createApp({ store: () => store, now: () => NOW_MS, random: () => 0, auth: { secret: SECRET } });
+  const admin = await token("admin");
+  const call = (
+    method: string,
+    path: string,
+    bearer?: string,
+    body?: string,
+    contentType = "application/json",
+  ) =>
+    app.request(path, {
+      method,
+      headers: {
+        ...(bearer === undefined ? {} : { Authorization: `Bearer ${bearer}` }),
+        ...(body === undefined && method !== "PUT" ? {} : { "Content-Type": contentType }),
+      },
+      ...(body === undefined ? {} : { body }),
+    });
+  expect((await call("POST", "/v1/topics", admin, json({ name: "orders", partitions: 2 }))).status).toBe(201);
+  expect(
+    (
+      await call(
+        "POST",
+        "/v1/topics/orders/records",
+        admin,
+        json({ records: [{ value: "a" }, { value: "b" }] }),
+      )
+    ).status,
+  ).toBe(200);
+  expect(
+    (
+      await call(
+        "POST",
+        "/v1/groups/g/offsets",
+        admin,
+        json({ offsets: [{ topic: "orders", partition: 0, offset: 1 }] }),
+      )
+    ).status,
+  ).toBe(204);
+  expect((await call("PUT", "/ds/s", admin, undefined, "text/plain")).status).toBe(201);
+  expect((await call("POST", "/ds/s", admin, "first", "text/plain")).status).toBe(204);
+
+  /** Everything a request could have written: topics, partitions, high watermarks, groups, committed offsets. */
+  async function snapshot() {
+    const topics = await store.listTopics();
+    const partitions = [];
+    for (const t of topics) {
+      for (let partition = 0; partition < t.partitions; partition++) {
+        partitions.push({ topic: t.name, partition, ...(await store.offsets({ topic: t.name, partition })) });
+      }
+    }
+    const groups = await store.listGroups();
+    const offsets = await Promise.all(groups.map((g) => store.fetchOffsets(g)));
+    return { topics: topics.map((t) => [t.name, t.partitions, t.topicId]), partitions, groups, offsets };
+  }
+  return { app, call, snapshot };
+}
+
+describe("authentication and rights, route by route", () => {
+  it("covers every route of the rights table", () => {
+    const covered = new Set(CASES.map((c) => `${c.method} ${c.route}`));
+    for (const key of ROUTE_RIGHTS.keys()) if (key !== "GET /v1/health") expect(covered).toContain(key);
+  });
+
+  for (const c of CASES) {
+    it(`${c.method} ${c.path} (${c.right})`, async () => {
+      const { call, snapshot } = await setup();
+      const before = await snapshot();
+      const send = (bearer?: string) => call(c.method, c.path, bearer, c.body, c.contentType);
+      for (const [what, bearer] of [
+        ["no token", undefined],
+        ["expired", await expired(c.right)],
+        ["bad signature", await badSignature(c.right)],
+        ["alg none", algNone(c.right)],
+      ] as const) {
+        const res = await send(bearer);
+        expect(res.status, what).toBe(401);
+        expect(res.headers.get("WWW-Authenticate"), what).toMatch(/^Bearer realm="edgelog"/);
+        if (c.method !== "HEAD") expect((await res.json()).error.code, what).toBe("AUTHENTICATION_FAILED");
+      }
+      const refused = await send(await token(c.wrong));
+      expect(refused.status).toBe(403);
+      if (c.method !== "HEAD") expect((await refused.json()).error.code).toBe(c.refusedWith);
+      expect(await snapshot()).toEqual(before);
+      const allowed = await send(await token(c.right));
+      expect(allowed.status).toBe(c.ok);
+    });
+  }
+
+  it("keeps GET /v1/health open, whatever is sent", async () => {
+    const { call } = await setup();
+    for (const bearer of [undefined, "garbage", algNone("admin")]) {
+      const res = await call("GET", "/v1/health", bearer);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ status: "ok", auth: "token" });
+    }
+  });
+
+  it("takes ?access_token= on GET reads only", async () => {
+    const { call, snapshot } = await setup();
+    const consume = await token("consume:orders produce:orders");
+    expect((await call("GET", `${TP0}/records?access_token=${consume}`)).status).toBe(200);
+    expect((await call("GET", `/ds/s?offset=-1&access_token=${await token("consume:s")}`)).status).toBe(200);
+    const before = await snapshot();
+    const post = await call(
+      "POST",
+      `/v1/topics/orders/records?access_token=${consume}`,
+      undefined,
+      json({ records: [{ value: "x" }] }),
+    );
+    expect(post.status).toBe(401);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("checks consume on every topic a commit or a wait names", async () => {
+    const { call, snapshot } = await setup();
+    const before = await snapshot();
+    const member = json({
+      memberId: "m",
+      memberEpoch: 1,
+      offsets: [{ topic: "orders", partition: 0, offset: 2 }],
+    });
+    const commit = await call("POST", "/v1/groups/g/offsets", await token("group:g consume:other"), member);
+    expect(commit.status).toBe(403);
+    expect((await commit.json()).error).toMatchObject({
+      code: "TOPIC_AUTHORIZATION_FAILED",
+      topic: "orders",
+    });
+    // Refused before the store is asked: an unknown topic answers 403, not 404.
+    const unknown = json({
+      memberId: "m",
+      memberEpoch: 1,
+      offsets: [{ topic: "hidden", partition: 0, offset: 0 }],
+    });
+    const probe = await call("POST", "/v1/groups/g/offsets", await token("group:g"), unknown);
+    expect(probe.status).toBe(403);
+    const wait = json({
+      partitions: [
+        { topic: "orders", partition: 0, offset: 0 },
+        { topic: "secret", partition: 0, offset: 0 },
+      ],
+    });
+    const waited = await call("POST", "/v1/wait", await token("consume:orders"), wait);
+    expect(waited.status).toBe(403);
+    expect((await waited.json()).error).toMatchObject({
+      code: "TOPIC_AUTHORIZATION_FAILED",
+      topic: "secret",
+    });
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("refuses a malformed Authorization header", async () => {
+    const { app } = await setup();
+    const good = await token("consume:orders");
+    for (const header of ["Basic abc", "Bearer", "Bearer ", `Bearer ${good} x`, good, `Bearer ${good}.`]) {
+      const res = await app.request(`${TP0}/records`, { headers: { Authorization: header } });
+      expect(res.status, header).toBe(401);
+    }
+    const lower = await app.request(`${TP0}/records`, { headers: { Authorization: `bearer ${good}` } });
+    expect(lower.status).toBe(200);
+  });
+});
+
+describe("auth and CORS", () => {
+  it("answers a preflight without a token, and puts CORS headers on a 401", async () => {
+    const app = createApp({ store: () => new MemoryStore(), auth: { secret: SECRET } });
+    const env = { ALLOWED_ORIGINS: "https://app.example" };
+    const origin = "https://app.example";
+    const preflight = await app.request(
+      "/v1/topics/orders/records",
+      {
+        method: "OPTIONS",
+        headers: {
+          Origin: origin,
+          "Access-Control-Request-Method": "POST",
+          "Access-Control-Request-Headers": "authorization",
+        },
+      },
+      env,
+    );
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("Access-Control-Allow-Headers")).toMatch(/authorization/i);
+    for (const path of ["/v1/topics", "/ds/s"]) {
+      const refused = await app.request(path, { headers: { Origin: origin } }, env);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get("Access-Control-Allow-Origin")).toBe(origin);
+    }
+  });
+});
+
+describe("secure by default", () => {
+  const store = () => new MemoryStore({ now: () => NOW_MS });
+  const request = (env: Record<string, string>, path = "/v1/topics") =>
+    createApp({ store, now: () => NOW_MS }).request(path, {}, env);
+
+  it("answers 401 saying how to configure auth when nothing is configured", async () => {
+    for (const path of [
+      "/v1/topics",
+      "/v1/groups",
+      "/v1/topics/x/partitions/0/records",
+      "/v1/nowhere",
+      "/ds/s",
+    ]) {
+      const res = await request({}, path);
+      expect(res.status, path).toBe(401);
+      expect(res.headers.get("WWW-Authenticate")).toMatch(/^Bearer /);
+      expect((await res.json()).error.message).toMatch(/EDGELOG_JWT_SECRET.*EDGELOG_AUTH=none/);
+    }
+    const health = await request({}, "/v1/health");
+    expect(await health.json()).toEqual({ status: "ok", auth: "unconfigured" });
+  });
+
+  it("runs open only with EDGELOG_AUTH=none and neither a secret nor a JWKS", async () => {
+    expect((await request({ EDGELOG_AUTH: "none" })).status).toBe(200);
+    expect(await (await request({ EDGELOG_AUTH: "none" }, "/v1/health")).json()).toEqual({
+      status: "ok",
+      auth: "none",
+    });
+    expect((await request({ EDGELOG_AUTH: "yes" })).status).toBe(401);
+    expect((await request({ EDGELOG_AUTH: "none", EDGELOG_JWT_SECRET: SECRET })).status).toBe(401);
+    expect(
+      (await request({ EDGELOG_AUTH: "none", EDGELOG_JWKS_URL: "https://idp.example/jwks" })).status,
+    ).toBe(401);
+  });
+
+  it("verifies tokens with the env's secret", async () => {
+    const app = createApp({ store, now: () => NOW_MS });
+    const env = { EDGELOG_JWT_SECRET: SECRET };
+    const res = await app.request(
+      "/v1/topics",
+      { headers: { Authorization: `Bearer ${await token("admin")}` } },
+      env,
+    );
+    expect(res.status).toBe(200);
+    const other = { EDGELOG_JWT_SECRET: "a-different-secret" };
+    const refused = await app.request(
+      "/v1/topics",
+      { headers: { Authorization: `Bearer ${await token("admin")}` } },
+      other,
+    );
+    expect(refused.status).toBe(401);
+  });
+
+  it("lets createApp({ auth }) override the env", async () => {
+    const open = createApp({ store, auth: "none" });
+    expect((await open.request("/v1/topics", {}, { EDGELOG_JWT_SECRET: SECRET })).status).toBe(200);
+    const locked = createApp({ store, auth: {} });
+    expect((await locked.request("/v1/topics", {}, { EDGELOG_AUTH: "none" })).status).toBe(401);
+  });
+});
