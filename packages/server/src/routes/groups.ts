@@ -28,6 +28,12 @@ import { limitBody } from "../limits.ts";
 import { isPlainObject, pathParam, readJsonObject } from "../params.ts";
 import { route } from "../route.ts";
 
+/**
+ * Largest heartbeat body: room for a full subscription (1,000 names of up to 249 characters) and the partitions
+ * a member owns, far below the general 8 MiB, so a heartbeat cannot make the coordinator parse megabytes.
+ */
+export const MAX_HEARTBEAT_BYTES = 1024 * 1024;
+
 export function groupRoutes(app: Hono<AppEnv>): void {
   route(app, "/v1/groups", {
     get: async (c) => c.json({ groups: (await c.var.store.listGroups()).map((group) => ({ group })) }),
@@ -35,7 +41,7 @@ export function groupRoutes(app: Hono<AppEnv>): void {
 
   route(app, "/v1/groups/:group/heartbeat", {
     post: [
-      limitBody(),
+      limitBody(MAX_HEARTBEAT_BYTES),
       async (c) => {
         const groupId = pathParam(c, "group");
         assertValidGroupId(groupId);
