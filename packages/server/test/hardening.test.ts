@@ -3,9 +3,45 @@
  * Issue 12's findings from trying to break the API, each pinned by a test over `createApp` + `MemoryStore`:
  * bounded heartbeats and waits, names that are JavaScript object properties, internal errors kept inside.
  */
-import { describe, expect, it } from "vitest";
+import {
+  MemoryStore,
+  type PartitionOffsets,
+  type ReadOptions,
+  type ReadResult,
+  type TopicPartition,
+} from "@edgelog/core";
+import { describe, expect, it, vi } from "vitest";
+import { createApp } from "../src/app.ts";
 import { MAX_HEARTBEAT_BYTES } from "../src/routes/groups.ts";
-import { expectError, setup } from "./helpers.ts";
+import { expectError, NOW, setup } from "./helpers.ts";
+
+/** A memory store that counts the per-partition calls a route makes. */
+class CountingStore extends MemoryStore {
+  offsetsCalls = 0;
+  readCalls = 0;
+  override async offsets(tp: TopicPartition): Promise<PartitionOffsets> {
+    this.offsetsCalls++;
+    return super.offsets(tp);
+  }
+  override async read(tp: TopicPartition, options: ReadOptions): Promise<ReadResult> {
+    this.readCalls++;
+    return super.read(tp, options);
+  }
+}
+
+function countingSetup() {
+  const store = new CountingStore({ now: () => NOW });
+  const app = createApp({ store: () => store, now: () => NOW, random: () => 0 });
+  const post = async (path: string, body: unknown) => {
+    const res = await app.request(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  return { store, post };
+}
 
 describe("heartbeat bounds (finding 1)", () => {
   it("refuses a subscription of more than 1,000 topics with 400 INVALID_REQUEST and stores no member", async () => {
@@ -26,5 +62,46 @@ describe("heartbeat bounds (finding 1)", () => {
     });
     const res = await call("POST", "/v1/groups/g/heartbeat", body, { "Content-Type": "application/json" });
     expect(res.status).toBe(413);
+  });
+});
+
+describe("/v1/wait amplification (finding 5)", () => {
+  it("looks each partition up once however often it is named, and answers it once", async () => {
+    const { store, post } = countingSetup();
+    expect((await post("/v1/topics", { name: "a", partitions: 2 })).status).toBe(201);
+    expect((await post("/v1/topics/a/records", { records: [{ value: 1, partition: 0 }] })).status).toBe(200);
+    store.offsetsCalls = 0;
+    const partitions = Array.from({ length: 1_000 }, (_, i) => ({ topic: "a", partition: i % 2, offset: 0 }));
+    const res = await post("/v1/wait", { partitions, wait: 0 });
+    expect(res).toEqual({ status: 200, body: { ready: [{ topic: "a", partition: 0 }] } });
+    expect(store.offsetsCalls).toBe(2);
+  });
+
+  it("waits on a partition named at several offsets from the lowest, with one read", async () => {
+    const { store, post } = countingSetup();
+    expect((await post("/v1/topics", { name: "a", partitions: 1 })).status).toBe(201);
+    expect((await post("/v1/topics/a/records", { records: [{ value: 1 }, { value: 2 }] })).status).toBe(200);
+    // At its end (offset 2) and behind it (offset 0): the lowest, 0, has records to read, so it is ready now.
+    const res = await post("/v1/wait", {
+      partitions: [2, 0, 2].map((offset) => ({ topic: "a", partition: 0, offset })),
+      wait: 0,
+    });
+    expect(res).toEqual({ status: 200, body: { ready: [{ topic: "a", partition: 0 }] } });
+    // All at the end: one parked read for the partition, not one per copy.
+    store.readCalls = 0;
+    const waiting = post("/v1/wait", {
+      partitions: Array.from({ length: 500 }, () => ({ topic: "a", partition: 0, offset: 2 })),
+      wait: 5_000,
+    });
+    await vi.waitFor(() => expect(store.readCalls).toBeGreaterThan(0));
+    expect((await post("/v1/topics/a/records", { records: [{ value: 3 }] })).status).toBe(200);
+    expect(await waiting).toEqual({ status: 200, body: { ready: [{ topic: "a", partition: 0 }] } });
+    expect(store.readCalls).toBe(1);
+  });
+
+  it("still refuses more than 1,000 entries", async () => {
+    const { post } = countingSetup();
+    const partitions = Array.from({ length: 1_001 }, (_, i) => ({ topic: "a", partition: i, offset: 0 }));
+    expect((await post("/v1/wait", { partitions })).status).toBe(400);
   });
 });
