@@ -10,6 +10,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { EdgeLogError, type TopicConfig, type TopicMetadata, type TopicSpec } from "@edgelog/core";
 import {
+  assertNoTopicCollision,
   assertPartitionsGrow,
   compareStrings,
   newTopicMetadata,
@@ -75,6 +76,19 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
     return toResult(async () => {
       const chosen = this.#chooseRegions(regions);
       if (this.#row(spec.name) !== null || this.#creating.has(spec.name)) throw topicAlreadyExists(spec.name);
+      // Checked in the same synchronous step that reserves the name below (no await in between), against
+      // published rows and names still being configured: two colliding creates cannot both get past here.
+      assertNoTopicCollision(spec.name, this.#creating);
+      assertNoTopicCollision(
+        spec.name,
+        this.ctx.storage.sql
+          .exec<{ name: string }>(
+            "SELECT name FROM topics WHERE replace(name, '.', '_') = ?",
+            spec.name.replaceAll(".", "_"),
+          )
+          .toArray()
+          .map((row) => row.name),
+      );
       const metadata = newTopicMetadata(spec, Date.now());
       const placement = Array.from({ length: spec.partitions }, (_, p) => regionFor(chosen, p));
       this.#creating.add(spec.name);
