@@ -14,6 +14,7 @@ import {
 } from "./ds/routes.ts";
 import type { ServerEnv } from "./env.ts";
 import { handleError, handleNotFound } from "./errors.ts";
+import { jsonCharset } from "./json-charset.ts";
 import { SSE_KEEP_ALIVE_MS } from "./limits.ts";
 import { matchedPrefix } from "./mount.ts";
 import { route } from "./route.ts";
@@ -89,6 +90,7 @@ export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E
     })(c, next),
   );
   app.use("*", corsMiddleware());
+  app.use("/v1/*", jsonCharset());
 
   route(app, "/v1/health", { get: async (c) => c.json({ status: "ok" }) });
   topicRoutes(app);

@@ -105,3 +105,67 @@ describe("/v1/wait amplification (finding 5)", () => {
     expect((await post("/v1/wait", { partitions })).status).toBe(400);
   });
 });
+
+describe("small ones (finding 8)", () => {
+  it("answers a negative commit offset with 400 INVALID_REQUEST, not 416", async () => {
+    const { json, createTopic } = setup();
+    await createTopic("t");
+    const res = await json("POST", "/v1/groups/g/offsets", {
+      offsets: [{ topic: "t", partition: 0, offset: -1 }],
+    });
+    expectError(res, 400, "INVALID_REQUEST");
+  });
+
+  it("labels every JSON answer application/json; charset=utf-8", async () => {
+    const { call, createTopic } = setup();
+    await createTopic("t");
+    const answers = [
+      await call("GET", "/v1/health"),
+      await call("GET", "/v1/topics"),
+      await call("GET", "/v1/topics/t"),
+      await call("POST", "/v1/topics/t/records", JSON.stringify({ records: [{ value: 1 }] }), {
+        "Content-Type": "application/json",
+      }),
+      await call("GET", "/v1/topics/t/partitions/0/records?offset=0"),
+      await call("GET", "/v1/topics/nope"),
+    ];
+    for (const res of answers)
+      expect(res.headers.get("Content-Type")).toBe("application/json; charset=utf-8");
+  });
+
+  it("refuses keys, headers and text values with lone surrogates (they cannot be stored as UTF-8)", async () => {
+    const { produce, createTopic } = setup();
+    await createTopic("t");
+    expectError(await produce("t", { records: [{ key: "a\ud800", value: 1 }] }), 400, "INVALID_RECORD");
+    expectError(
+      await produce("t", { records: [{ value: 1, headers: { h: "\udc00" } }] }),
+      400,
+      "INVALID_RECORD",
+    );
+    expectError(
+      await produce("t", { records: [{ value: 1, headers: { "\ud83d": "v" } }] }),
+      400,
+      "INVALID_RECORD",
+    );
+    expectError(
+      await produce("t", { valueFormat: "text", records: [{ value: "x\ud800y" }] }),
+      400,
+      "INVALID_RECORD",
+    );
+  });
+
+  it("keeps what is well formed: surrogate pairs, and lone surrogates inside JSON values (escaped, they round-trip)", async () => {
+    const { produce, json, createTopic } = setup();
+    await createTopic("t");
+    const res = await produce("t", {
+      records: [{ key: "😀", value: { s: "a\ud800b" }, headers: { "😀": "😀" } }],
+    });
+    expect(res.status).toBe(200);
+    const fetched = await json("GET", "/v1/topics/t/partitions/0/records?offset=0");
+    expect(fetched.body.records[0]).toMatchObject({
+      key: "😀",
+      value: { s: "a\ud800b" },
+      headers: { "😀": "😀" },
+    });
+  });
+});

@@ -128,9 +128,11 @@ async function parseCommits(store: LogStore, input: unknown): Promise<CommittedO
     const metadata = await requireTopic(store, entry.topic);
     assertPartitionExists(metadata.name, entry.partition, metadata.partitions);
     const { offset, metadata: note } = entry;
+    // A malformed offset is a bad request (400), not a position outside the log (416).
     if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0) {
-      throw new EdgeLogError("OFFSET_OUT_OF_RANGE", "a committed offset must be a non-negative integer", {
-        context: { topic: metadata.name, partition: entry.partition as number },
+      throw invalidRequest("a committed offset must be a non-negative integer", {
+        topic: metadata.name,
+        partition: entry.partition as number,
       });
     }
     if (note !== undefined && note !== null && typeof note !== "string") {
