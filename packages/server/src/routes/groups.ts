@@ -7,7 +7,6 @@
  */
 import {
   type CommittedOffset,
-  EdgeLogError,
   type GroupHeartbeatRequest,
   type GroupMemberRef,
   JOIN_GROUP_EPOCH,
