@@ -4,6 +4,8 @@
  * bounded heartbeats and waits, names that are JavaScript object properties, internal errors kept inside.
  */
 import {
+  DEFAULT_TOPIC_CONFIG,
+  EdgeLogError,
   MemoryStore,
   type PartitionOffsets,
   type ReadOptions,
@@ -167,5 +169,65 @@ describe("small ones (finding 8)", () => {
       value: { s: "a\ud800b" },
       headers: { "😀": "😀" },
     });
+  });
+});
+
+describe("internal errors (finding 6)", () => {
+  /** A store whose topic listing fails as a storage fault would: raw, or already wrapped by an RPC layer. */
+  function failingSetup(error: unknown) {
+    const store = new MemoryStore({ now: () => NOW });
+    store.listTopics = async () => {
+      throw error;
+    };
+    store.read = async () => {
+      throw error;
+    };
+    const app = createApp({ store: () => store, now: () => NOW, random: () => 0 });
+    return { app, store };
+  }
+
+  const secret = "SQLITE_CANTOPEN: /var/lib/secret/partition.sqlite";
+  const cases: [string, unknown][] = [
+    ["a raw exception", new TypeError(secret)],
+    [
+      "an UNKNOWN_SERVER_ERROR carried back from a Durable Object",
+      new EdgeLogError("UNKNOWN_SERVER_ERROR", secret),
+    ],
+  ];
+
+  for (const [name, error] of cases) {
+    it(`logs ${name} once with its route and answers a generic 500`, async () => {
+      const { app } = failingSetup(error);
+      const log = vi.spyOn(console, "error").mockImplementation(() => undefined);
+      try {
+        const res = await app.request("/v1/topics");
+        expect(res.status).toBe(500);
+        const body = (await res.json()) as { error: { code: string; message: string } };
+        expect(body.error).toEqual({ code: "UNKNOWN_SERVER_ERROR", message: "internal error" });
+        expect(JSON.stringify(body)).not.toContain("SQLITE");
+        expect(log).toHaveBeenCalledTimes(1);
+        expect(log.mock.calls[0]?.join(" ")).toContain("GET /v1/topics");
+        expect(log.mock.calls[0]).toContain(error);
+      } finally {
+        log.mockRestore();
+      }
+    });
+  }
+
+  it("sends an SSE tail's internal failure as a generic error event, logged once", async () => {
+    const { app, store } = failingSetup(new EdgeLogError("UNKNOWN_SERVER_ERROR", secret));
+    await store.createTopic({ name: "t", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
+    const log = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    try {
+      const res = await app.request("/v1/topics/t/partitions/0/records?offset=0", {
+        headers: { Accept: "text/event-stream" },
+      });
+      const text = await res.text();
+      expect(text).toContain("event: error");
+      expect(text).not.toContain("SQLITE");
+      expect(log).toHaveBeenCalledTimes(1);
+    } finally {
+      log.mockRestore();
+    }
   });
 });
