@@ -4,6 +4,7 @@
  * Unknown or unsupported settings are refused (`INVALID_CONFIG`) rather than silently ignored, so a user never
  * believes a topic is compacted or retained differently from how it is.
  */
+import { dict } from "./dict.ts";
 import { EdgeLogError } from "./errors.ts";
 
 /** One mebibyte; Kafka's `max.message.bytes` default (1048588) rounded to the unit people think in. */
@@ -105,7 +106,9 @@ export function resolveTopicConfig(
 export function configEntriesToRecord(
   entries: readonly { name: string; value: string | number | null }[] | undefined,
 ): Record<string, unknown> {
-  const record: Record<string, unknown> = {};
+  // Names are the user's: on `{}` an entry named "__proto__" would set the prototype and vanish, so an unknown
+  // config would be dropped instead of refused.
+  const record = dict<unknown>();
   for (const entry of entries ?? []) record[entry.name] = entry.value;
   return record;
 }

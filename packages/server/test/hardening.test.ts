@@ -231,3 +231,93 @@ describe("internal errors (finding 6)", () => {
     }
   });
 });
+
+describe("names that are JavaScript object properties (finding 2)", () => {
+  const PROPERTY_NAMES = ["valueOf", "toString", "constructor", "__proto__", "hasOwnProperty"];
+
+  it("a member id that is an Object.prototype property commits only as a member, like any unknown id", async () => {
+    const { json, createTopic } = setup();
+    await createTopic("t");
+    const joined = await json("POST", "/v1/groups/g/heartbeat", {
+      memberId: "real",
+      memberEpoch: 0,
+      topics: ["t"],
+    });
+    expect(joined.status).toBe(200);
+    for (const memberId of PROPERTY_NAMES) {
+      for (const memberEpoch of [0, 1, joined.body.memberEpoch, 99]) {
+        const res = await json("POST", "/v1/groups/g/offsets", {
+          memberId,
+          memberEpoch,
+          offsets: [{ topic: "t", partition: 0, offset: 0 }],
+        });
+        expectError(res, 404, "UNKNOWN_MEMBER_ID");
+      }
+    }
+    const described = await json("GET", "/v1/groups/g");
+    expect(described.body.offsets).toEqual([]);
+  });
+
+  it("each such name joins as a member of its own and is stored", async () => {
+    const { json, createTopic } = setup();
+    await createTopic("t", 5);
+    for (const memberId of PROPERTY_NAMES) {
+      const res = await json("POST", "/v1/groups/g/heartbeat", { memberId, memberEpoch: 0, topics: ["t"] });
+      expect(res.status).toBe(200);
+      expect(res.body.memberId).toBe(memberId);
+    }
+    const described = await json("GET", "/v1/groups/g");
+    expect(described.body.members.map((m: { memberId: string }) => m.memberId).sort()).toEqual(
+      [...PROPERTY_NAMES].sort(),
+    );
+  });
+
+  it("a member subscribed to such a topic before it exists keeps heartbeating once it is created", async () => {
+    const { json } = setup();
+    for (const topic of ["constructor", "__proto__", "toString"]) {
+      const group = `g-${topic}`;
+      const joined = await json("POST", `/v1/groups/${group}/heartbeat`, {
+        memberId: "m",
+        memberEpoch: 0,
+        topics: [topic],
+      });
+      expect(joined.status).toBe(200);
+      expect(joined.body.assignment).toEqual([]);
+      expect((await json("POST", "/v1/topics", { name: topic, partitions: 2 })).status).toBe(201);
+      const beat = await json("POST", `/v1/groups/${group}/heartbeat`, {
+        memberId: "m",
+        memberEpoch: joined.body.memberEpoch,
+      });
+      expect(beat.status).toBe(200);
+      const again = await json("POST", `/v1/groups/${group}/heartbeat`, {
+        memberId: "m",
+        memberEpoch: beat.body.memberEpoch,
+      });
+      expect(again.status).toBe(200);
+      expect(again.body.assignment).toEqual([{ topic, partitions: [0, 1] }]);
+      const commit = await json("POST", `/v1/groups/${group}/offsets`, {
+        memberId: "m",
+        memberEpoch: again.body.memberEpoch,
+        offsets: [{ topic, partition: 1, offset: 0 }],
+      });
+      expect(commit.status).toBe(204);
+    }
+  });
+
+  it("a record header named __proto__ comes back in JSON fetch", async () => {
+    const { produce, json, createTopic } = setup();
+    await createTopic("t");
+    expect(
+      (
+        await produce("t", {
+          records: [{ value: 1, headers: JSON.parse('{"__proto__":"p","constructor":"c"}') }],
+        })
+      ).status,
+    ).toBe(200);
+    const fetched = await json("GET", "/v1/topics/t/partitions/0/records?offset=0");
+    expect(Object.entries(fetched.body.records[0].headers)).toEqual([
+      ["__proto__", "p"],
+      ["constructor", "c"],
+    ]);
+  });
+});
