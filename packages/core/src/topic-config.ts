@@ -13,8 +13,12 @@ export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 export const MAX_MESSAGE_BYTES_LIMIT = 2_000_000 - 64 * 1024;
 /** Kafka's `retention.ms` default: seven days. */
 export const DEFAULT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
-/** Upper bound on a topic's partition count: each partition is a storage object of its own. */
-export const MAX_PARTITIONS = 10_000;
+/**
+ * Upper bound on a topic's partition count: each partition is a storage object of its own, configured when the
+ * topic is created. 10,000 failed on the local runtime (SQLite files could not be opened, requests starved);
+ * 1,000 and 2,000 succeed there, so 1,000 leaves headroom.
+ */
+export const MAX_PARTITIONS = 1_000;
 
 export interface TopicConfig {
   /** Delete batches whose newest record is older than this; `-1` keeps them forever. */

@@ -321,3 +321,16 @@ describe("names that are JavaScript object properties (finding 2)", () => {
     ]);
   });
 });
+
+describe("partition maximum (finding 4)", () => {
+  it("creates 1,000 partitions and refuses 1,001 with 400 INVALID_PARTITIONS", async () => {
+    const { json } = setup();
+    expectError(
+      await json("POST", "/v1/topics", { name: "over", partitions: 1_001 }),
+      400,
+      "INVALID_PARTITIONS",
+    );
+    expect((await json("POST", "/v1/topics", { name: "max", partitions: 1_000 })).status).toBe(201);
+    expectError(await json("POST", "/v1/topics/max/partitions", { count: 1_001 }), 400, "INVALID_PARTITIONS");
+  });
+});
