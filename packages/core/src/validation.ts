@@ -39,6 +39,24 @@ export function topicNamesCollide(a: string, b: string): boolean {
   return a !== b && a.replaceAll(".", "_") === b.replaceAll(".", "_");
 }
 
+/**
+ * Throws `INVALID_TOPIC` when `name` collides with one of `existing` ('.' and '_' alike). A store calls it inside
+ * the transaction that creates the topic, so two concurrent creates of colliding names cannot both succeed.
+ */
+export function assertNoTopicCollision(name: string, existing: Iterable<string>): void {
+  for (const other of existing) {
+    if (topicNamesCollide(name, other)) {
+      throw new EdgeLogError(
+        "INVALID_TOPIC",
+        `topic "${name}" collides with "${other}" ('.' and '_' are alike)`,
+        {
+          context: { topic: name },
+        },
+      );
+    }
+  }
+}
+
 /** Throws `INVALID_PARTITIONS` unless `count` is a whole number of partitions in `1..MAX_PARTITIONS`. */
 export function assertValidPartitionCount(count: unknown, topic?: string): asserts count is number {
   if (typeof count !== "number" || !Number.isInteger(count) || count < 1 || count > MAX_PARTITIONS) {

@@ -66,6 +66,7 @@ export class GroupObject extends DurableObject<EdgeLogEnv> {
    * reads it, and the namespace has one TopicsObject. A topic's growth or deletion reaches the group within that.
    */
   readonly #topicCache = new Map<string, { metadata: TopicMetadata | null; expiresAt: number }>();
+  readonly #topicListCache = new Map<string, { topics: TopicMetadata[]; expiresAt: number }>();
 
   constructor(ctx: DurableObjectState, env: EdgeLogEnv) {
     super(ctx, env);
@@ -195,6 +196,7 @@ export class GroupObject extends DurableObject<EdgeLogEnv> {
       putGroupState: async (_groupId, state, expectedVersion) =>
         this.#writeState(ref.groupId, state, expectedVersion),
       getTopic: (name) => this.#topicMetadata(ref.prefix, name),
+      listTopics: () => this.#topicList(ref.prefix),
     };
     return new GroupCoordinator(
       port,
@@ -209,6 +211,15 @@ export class GroupObject extends DurableObject<EdgeLogEnv> {
     const metadata = unwrap(await this.#topics(prefix).getTopic(name));
     this.#topicCache.set(key, { metadata, expiresAt: Date.now() + DEFAULT_METADATA_MAX_AGE_MS });
     return metadata;
+  }
+
+  /** Every topic, cached as single topics are: a subscription naming many topics costs one RPC, not one per name. */
+  async #topicList(prefix: string): Promise<TopicMetadata[]> {
+    const cached = this.#topicListCache.get(prefix);
+    if (cached !== undefined && cached.expiresAt > Date.now()) return cached.topics;
+    const topics = unwrap(await this.#topics(prefix).listTopics());
+    this.#topicListCache.set(prefix, { topics, expiresAt: Date.now() + DEFAULT_METADATA_MAX_AGE_MS });
+    return topics;
   }
 
   #rememberRef(ref: GroupRef): void {

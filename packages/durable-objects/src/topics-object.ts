@@ -10,6 +10,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { EdgeLogError, type TopicConfig, type TopicMetadata, type TopicSpec } from "@edgelog/core";
 import {
+  assertNoTopicCollision,
   assertPartitionsGrow,
   compareStrings,
   newTopicMetadata,
@@ -18,6 +19,7 @@ import {
 } from "@edgelog/core/store-kit";
 import type { EdgeLogEnv } from "./env.ts";
 import { groupObjectName, parseRegions, partitionObjectName } from "./names.ts";
+import { configurePartitions } from "./partition-setup.ts";
 import { type RpcResult, toResult, unwrap } from "./rpc-result.ts";
 
 /** A topic's metadata with the region that leads each partition (index = partition). */
@@ -75,12 +77,25 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
     return toResult(async () => {
       const chosen = this.#chooseRegions(regions);
       if (this.#row(spec.name) !== null || this.#creating.has(spec.name)) throw topicAlreadyExists(spec.name);
+      // Checked in the same synchronous step that reserves the name below (no await in between), against
+      // published rows and names still being configured: two colliding creates cannot both get past here.
+      assertNoTopicCollision(spec.name, this.#creating);
+      assertNoTopicCollision(
+        spec.name,
+        this.ctx.storage.sql
+          .exec<{ name: string }>(
+            "SELECT name FROM topics WHERE replace(name, '.', '_') = ?",
+            spec.name.replaceAll(".", "_"),
+          )
+          .toArray()
+          .map((row) => row.name),
+      );
       const metadata = newTopicMetadata(spec, Date.now());
       const placement = Array.from({ length: spec.partitions }, (_, p) => regionFor(chosen, p));
       this.#creating.add(spec.name);
       try {
         // Configure first, publish after: a topic that getTopic returns always has live partition objects.
-        await this.#configure(prefix, metadata, placement, 0);
+        await this.#configure(prefix, metadata, placement, 0, true);
         this.ctx.storage.sql.exec(
           "INSERT INTO topics (name, topic_id, partitions, config, created_at, placement, regions) VALUES (?, ?, ?, ?, ?, ?, ?)",
           metadata.name,
@@ -169,7 +184,7 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
       const placement = JSON.parse(row.placement) as string[];
       for (let p = placement.length; p < count; p++) placement.push(regionFor(regions, p));
       const metadata: TopicMetadata = { ...toMetadata(row), partitions: count };
-      await this.#configure(prefix, metadata, placement, row.partitions);
+      await this.#configure(prefix, metadata, placement, row.partitions, false);
       // Re-check after the await: the topic may have been deleted (or grown) meanwhile.
       const current = this.#row(name);
       if (current === null || current.topic_id !== row.topic_id) throw unknownTopic(name);
@@ -228,23 +243,31 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
     return unique;
   }
 
+  /**
+   * Configures the partition objects from `fromPartition` on, a bounded step at a time. A create
+   * (`undoOnFailure`) destroys what it reached when one fails, so a failed create leaves no orphans under its
+   * topic id. A grow does not: a destroyed object refuses to be configured again while it stays in memory, so
+   * undoing would break the retry, which reconfigures the same objects.
+   */
   async #configure(
     prefix: string,
     metadata: TopicMetadata,
     placement: readonly string[],
     fromPartition: number,
+    undoOnFailure: boolean,
   ): Promise<void> {
-    const work: Promise<void>[] = [];
-    for (let partition = fromPartition; partition < placement.length; partition++) {
-      const region = placement[partition] as string;
-      const stub = this.#partitionStub(prefix, metadata.topicId, partition, region);
-      work.push(
-        stub
-          .configure({ topic: metadata.name, partition, topicId: metadata.topicId, config: metadata.config })
-          .then((result) => void unwrap(result)),
-      );
-    }
-    await Promise.all(work);
+    const stubOf = (partition: number) =>
+      this.#partitionStub(prefix, metadata.topicId, partition, placement[partition] as string);
+    const partitions = Array.from({ length: placement.length - fromPartition }, (_, i) => fromPartition + i);
+    await configurePartitions(partitions, {
+      configure: async (partition) => {
+        const { name: topic, topicId, config } = metadata;
+        unwrap(await stubOf(partition).configure({ topic, partition, topicId, config }));
+      },
+      destroy: async (partition) => {
+        if (undoOnFailure) unwrap(await stubOf(partition).destroy());
+      },
+    });
   }
 
   #partitionStub(prefix: string, topicId: string, partition: number, region: string) {

@@ -29,6 +29,7 @@ import {
 } from "@edgelog/core";
 import {
   AppendWaiters,
+  assertNoTopicCollision,
   assertOffsetInRange,
   assertPartitionExists,
   assertPartitionsGrow,
@@ -224,6 +225,11 @@ export class IndexedDbLogStore implements StorageEngine {
     await this.#write(["topics"], async (tx) => {
       const topics = tx.objectStore("topics");
       if ((await topics.getKey(spec.name)) !== undefined) throw topicAlreadyExists(spec.name);
+      // In the same transaction as the add, so a concurrent create of a colliding name (any tab) waits for it.
+      // Names that collide share everything before their first '.' or '_': only those keys are read.
+      const stem = spec.name.split(/[._]/, 1)[0] ?? "";
+      const similar = await topics.getAllKeys(IDBKeyRange.bound(stem, `${stem}\uffff`));
+      assertNoTopicCollision(spec.name, similar as string[]);
       await topics.add(metadata);
     });
     this.#topicCache.set(metadata.name, metadata);

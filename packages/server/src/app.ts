@@ -19,6 +19,7 @@ import {
 import { withStreamHeaders } from "./ds/wire.ts";
 import type { ServerEnv } from "./env.ts";
 import { errorResponse, handleError, handleNotFound } from "./errors.ts";
+import { jsonCharset } from "./json-charset.ts";
 import { SSE_KEEP_ALIVE_MS } from "./limits.ts";
 import { matchedPrefix } from "./mount.ts";
 import { route } from "./route.ts";
@@ -110,6 +111,8 @@ export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E
     })(c, next);
   });
   app.use("*", corsMiddleware());
+  // Outside auth, so that a refusal says its charset too.
+  app.use("/v1/*", jsonCharset());
   app.use(
     "*",
     authenticate((c) => authMode(c.env)),

@@ -2,7 +2,8 @@
  * @module
  * Errors on the wire (docs/http-api.md "Errors", fixed): every failure answers the status of its code from
  * core's one table and the body `{ "error": { code, message, ...context } }`. Anything that is not an
- * `EdgeLogError` is a bug: it is logged and answered as a 500 without its stack.
+ * `EdgeLogError` (or is an `UNKNOWN_SERVER_ERROR`) is a bug or a fault below: it is logged once with its route
+ * and answered as a 500 with a generic message, never its own.
  */
 import { EdgeLogError, isEdgeLogError } from "@edgelog/core";
 import { httpStatusFor } from "@edgelog/core/store-kit";
@@ -18,14 +19,24 @@ export function errorResponse(error: EdgeLogError, status?: number): Response {
 
 /** Hono's `onError`: known errors keep their code; unknown ones become `UNKNOWN_SERVER_ERROR`. */
 export function handleError(error: unknown, c: Context): Response {
-  if (isEdgeLogError(error)) return errorResponse(error);
   // The client went away (a long-poll it gave up on): the store read was aborted with it. Nothing failed and
   // nobody will read the answer, so it is not logged as a bug.
-  if (c.req.raw.signal.aborted) {
+  if (!isEdgeLogError(error) && c.req.raw.signal.aborted) {
     return errorResponse(new EdgeLogError("REQUEST_TIMED_OUT", "the client closed the request"));
   }
-  console.error("edgelog worker: unexpected error", error);
-  return errorResponse(new EdgeLogError("UNKNOWN_SERVER_ERROR", "internal error"));
+  return errorResponse(publicError(error, c));
+}
+
+/**
+ * What a client may see of `error`. An `EdgeLogError` with a code of its own is the API's answer and passes;
+ * anything else is a bug or a fault below us (a storage error, or one a Durable Object sent back as
+ * `UNKNOWN_SERVER_ERROR` with the runtime's raw message): it is logged here, once, with its route, and the
+ * client gets the generic `UNKNOWN_SERVER_ERROR` — never an internal message.
+ */
+export function publicError(error: unknown, c: Context): EdgeLogError {
+  if (isEdgeLogError(error) && error.code !== "UNKNOWN_SERVER_ERROR") return error;
+  console.error(`edgelog: unexpected error on ${c.req.method} ${new URL(c.req.url).pathname}`, error);
+  return new EdgeLogError("UNKNOWN_SERVER_ERROR", "internal error");
 }
 
 /** Hono's `notFound`: the fixed `NOT_FOUND` code for any unknown route. */

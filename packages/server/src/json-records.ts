@@ -22,6 +22,11 @@ const utf8Encoder = new TextEncoder();
 // `ignoreBOM` spelled out: Cloudflare's types require it (false is the standard default).
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 const lossyUtf8 = new TextDecoder("utf-8");
+/**
+ * A lone surrogate (in `u` mode a pair is one code point, so only unpaired halves match). UTF-8 cannot carry one:
+ * encoding would silently turn it into U+FFFD, so a key, header or text value holding one is refused instead.
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
 /** Canonical or unpadded base64; `atob` alone would also accept whitespace. */
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
 
@@ -63,6 +68,7 @@ export function parseRecords(
     if (key !== undefined && key !== null && typeof key !== "string") {
       throw invalidRecord(index, "`key` must be a string or null");
     }
+    if (typeof key === "string") assertWellFormed(key, index, "`key`");
     if (partition !== undefined && !(typeof partition === "number" && Number.isInteger(partition))) {
       throw invalidRecord(index, "`partition` must be an integer");
     }
@@ -97,6 +103,7 @@ function valueBytes(value: unknown, format: ValueFormat, index: number): Uint8Ar
     case "text":
       if (typeof value !== "string")
         throw invalidRecord(index, 'with valueFormat "text", `value` must be a string');
+      assertWellFormed(value, index, "`value`");
       return utf8Encoder.encode(value);
     case "base64":
       if (typeof value !== "string" || !BASE64.test(value)) {
@@ -114,9 +121,17 @@ function parseHeaders(headers: unknown, index: number): RecordHeader[] {
     if (value !== null && typeof value !== "string") {
       throw invalidRecord(index, `header "${key}" must be a string or null`);
     }
+    assertWellFormed(key, index, "a header name");
+    if (value !== null) assertWellFormed(value, index, `header "${key}"`);
     list.push({ key, value: value === null ? null : utf8Encoder.encode(value) });
   }
   return list;
+}
+
+function assertWellFormed(text: string, index: number, what: string): void {
+  if (LONE_SURROGATE.test(text)) {
+    throw invalidRecord(index, `${what} holds a lone UTF-16 surrogate, which UTF-8 cannot store`);
+  }
 }
 
 /** A record as the fetch and SSE endpoints render it. */

@@ -6,7 +6,7 @@
  * coordinators may serve the same group. Stores use it to implement the consumer-group part of `LogStore`.
  */
 import { EdgeLogError, isEdgeLogError } from "../errors.ts";
-import type { GroupStateStore, LogStore } from "../store.ts";
+import type { GroupStateStore, LogStore, TopicMetadata } from "../store.ts";
 import { assertValidGroupId, assertValidTopicName, unknownGroup } from "../validation.ts";
 import {
   applyMembership,
@@ -36,8 +36,13 @@ import type {
 } from "./group-types.ts";
 import { LEAVE_GROUP_EPOCH } from "./group-types.ts";
 
-/** What the coordinator needs from a store: the group state it persists, and topics to assign. */
-export type GroupStatePort = GroupStateStore & Pick<LogStore, "getTopic">;
+/**
+ * What the coordinator needs from a store: the group state it persists, and topics to assign. With
+ * `listTopics`, a subscription naming many topics costs one listing instead of a lookup per name.
+ */
+export type GroupStatePort = GroupStateStore &
+  Pick<LogStore, "getTopic"> &
+  Partial<Pick<LogStore, "listTopics">>;
 
 export interface GroupCoordinatorOptions extends Partial<CoordinatorConfig> {
   /** The clock; tests pass their own. */
@@ -49,6 +54,13 @@ export interface GroupCoordinatorOptions extends Partial<CoordinatorConfig> {
 /** Compare-and-set attempts before answering the retriable `CONCURRENT_TRANSACTIONS`. */
 const MAX_ATTEMPTS = 16;
 const MAX_MEMBER_ID_LENGTH = 255;
+/**
+ * Most topics one member may subscribe to (as `/v1/wait` bounds its partitions): every heartbeat of the group
+ * walks the subscriptions, so an unbounded list lets one request stall the coordinator.
+ */
+export const MAX_SUBSCRIBED_TOPICS = 1_000;
+/** Above this many referenced names, metadata comes from one `listTopics` rather than a `getTopic` per name. */
+const LOOKUPS_BEFORE_LISTING = 16;
 
 export class GroupCoordinator {
   readonly config: CoordinatorConfig;
@@ -165,8 +177,19 @@ export class GroupCoordinator {
     }
   }
 
+  /**
+   * Metadata of the named topics that exist. Names of topics that do not exist cost nothing beyond a set
+   * lookup once there are many: the listing is proportional to the topics that exist, not to the names.
+   */
   async #snapshot(names: readonly string[]): Promise<Map<string, TopicSnapshot>> {
-    const found = await Promise.all(names.map((name) => this.#port.getTopic(name)));
+    const listTopics = this.#port.listTopics?.bind(this.#port);
+    let found: (TopicMetadata | null)[];
+    if (listTopics !== undefined && names.length > LOOKUPS_BEFORE_LISTING) {
+      const wanted = new Set(names);
+      found = (await listTopics()).filter((topic) => wanted.has(topic.name));
+    } else {
+      found = await Promise.all(names.map((name) => this.#port.getTopic(name)));
+    }
     const snapshot = new Map<string, TopicSnapshot>();
     for (const topic of found) {
       if (topic !== null) snapshot.set(topic.name, { topicId: topic.topicId, partitions: topic.partitions });
@@ -191,6 +214,9 @@ export function validateHeartbeat(request: GroupHeartbeatRequest): void {
   if (request.topics !== undefined) {
     if (!Array.isArray(request.topics) || !request.topics.every((t) => typeof t === "string")) {
       throw invalid("`topics` must be an array of topic names");
+    }
+    if (request.topics.length > MAX_SUBSCRIBED_TOPICS) {
+      throw invalid(`a subscription names at most ${MAX_SUBSCRIBED_TOPICS} topics`);
     }
     for (const topic of request.topics) assertValidTopicName(topic);
   }

@@ -186,9 +186,10 @@ export function refreshTarget(state: GroupState, topics: ReadonlyMap<string, Top
   state.topics = known;
   if (state.groupEpoch === state.assignmentEpoch) return;
   state.assignor = preferredAssignor(state);
+  // Assignors see only topics that exist: their work then follows what exists, not what members named.
   const members: AssignorMember[] = Object.values(state.members).map((m) => ({
     memberId: m.memberId,
-    topics: m.topics,
+    topics: m.topics.filter((t) => known[t] !== undefined),
     previous: state.target[m.memberId] ?? dict(),
   }));
   const counts = new Map(

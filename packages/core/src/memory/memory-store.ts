@@ -29,6 +29,7 @@ import { inspectBatchForAppend } from "../store-kit/inspect-batch.ts";
 import { runStreamCommand, type StreamCommand, type StreamOutcome } from "../store-kit/stream-state.ts";
 import { newTopicMetadata } from "../store-kit/topic-metadata.ts";
 import {
+  assertNoTopicCollision,
   assertPartitionExists,
   assertPartitionsGrow,
   compareStrings,
@@ -78,6 +79,7 @@ export class MemoryStore implements StorageEngine {
   async createTopic(spec: TopicSpec): Promise<TopicMetadata> {
     this.#assertOpen();
     if (this.#topics.has(spec.name)) throw topicAlreadyExists(spec.name);
+    assertNoTopicCollision(spec.name, this.#topics.keys());
     const metadata = newTopicMetadata(spec, this.#now());
     const partitions = Array.from(
       { length: spec.partitions },

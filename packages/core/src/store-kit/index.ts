@@ -65,6 +65,7 @@ export {
 } from "../store.ts";
 export { configEntriesToRecord, resolveTopicConfig } from "../topic-config.ts";
 export {
+  assertNoTopicCollision,
   assertOffsetInRange,
   assertPartitionExists,
   assertPartitionsGrow,

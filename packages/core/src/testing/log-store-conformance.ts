@@ -119,6 +119,20 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
         await expectEdgeLogError(createTopic("orders"), "TOPIC_ALREADY_EXISTS");
       });
 
+      it("refuses names differing only by '.' and '_' even when created at once: exactly one wins", async () => {
+        const results = await Promise.allSettled([createTopic("a.x"), createTopic("a_x")]);
+        expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+        const refused = results.find((r) => r.status === "rejected");
+        expect((refused as PromiseRejectedResult | undefined)?.reason).toMatchObject({
+          code: "INVALID_TOPIC",
+        });
+        const winners = (await store.listTopics()).map((t) => t.name);
+        expect(winners).toHaveLength(1);
+        const loser = winners[0] === "a.x" ? "a_x" : "a.x";
+        await expectEdgeLogError(createTopic(loser), "INVALID_TOPIC");
+        await createTopic("a-x");
+      });
+
       it("answers null for an unknown topic and UNKNOWN_TOPIC_OR_PARTITION when one is needed", async () => {
         expect(await store.getTopic("nope")).toBeNull();
         await expectEdgeLogError(store.deleteTopic("nope"), "UNKNOWN_TOPIC_OR_PARTITION");

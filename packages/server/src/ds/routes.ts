@@ -8,11 +8,11 @@
  * `store-kit/stream-state.ts`). So a stream is an ordinary topic to `/v1`, and a one-partition `/v1` topic is a
  * JSON stream here: one log, two views.
  */
-import { EdgeLogError, isEdgeLogError } from "@edgelog/core";
+import { isEdgeLogError } from "@edgelog/core";
 import { httpStatusFor } from "@edgelog/core/store-kit";
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context.ts";
-import { errorResponse } from "../errors.ts";
+import { errorResponse, publicError } from "../errors.ts";
 import { append } from "./append.ts";
 import { create } from "./create.ts";
 import { bad, type Ctx, type DurableStreamsOptions, etag, type StreamRequest, text } from "./http.ts";
@@ -49,14 +49,13 @@ export function durableStreams(options: DurableStreamsOptions): MiddlewareHandle
 }
 
 function failed(c: Ctx, error: unknown): Response {
-  if (isEdgeLogError(error)) {
+  if (isEdgeLogError(error) && error.code !== "UNKNOWN_SERVER_ERROR") {
     // A read below the log start is "gone" in this protocol (§C2), not Kafka's 416.
     const status = error.code === "OFFSET_OUT_OF_RANGE" ? 410 : httpStatusFor(error.code);
     return errorResponse(error, status);
   }
-  if (c.req.raw.signal.aborted) return new Response(null, { status: 499 });
-  console.error("edgelog worker: unexpected error in /ds", error);
-  return errorResponse(new EdgeLogError("UNKNOWN_SERVER_ERROR", "internal error"));
+  if (!isEdgeLogError(error) && c.req.raw.signal.aborted) return new Response(null, { status: 499 });
+  return errorResponse(publicError(error, c));
 }
 
 async function handle(c: Ctx, options: DurableStreamsOptions): Promise<Response> {

@@ -3,12 +3,12 @@
  * `GET /v1/topics/{topic}/partitions/{p}/records`: the JSON fetch with long-poll (`wait`), and the same path
  * with `Accept: text/event-stream` as an SSE live tail resumable from `Last-Event-ID`.
  */
-import { isEdgeLogError, type LogStore, type TopicPartition } from "@edgelog/core";
+import type { LogStore, TopicPartition } from "@edgelog/core";
 import { requireTopic } from "@edgelog/core/store-kit";
 import type { Context, Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { AppEnv } from "../context.ts";
-import { invalidRequest } from "../errors.ts";
+import { invalidRequest, publicError } from "../errors.ts";
 import { parseValueFormat, renderRecord, type ValueFormat } from "../json-records.ts";
 import { DEFAULT_FETCH_LIMIT, MAX_FETCH_LIMIT, MAX_WAIT_MS } from "../limits.ts";
 import { integerQuery, offsetQuery, parseInteger, pathParam, requirePartition } from "../params.ts";
@@ -108,10 +108,7 @@ async function tail(
       }
     } catch (error) {
       if (controller.signal.aborted) return;
-      if (!isEdgeLogError(error)) console.error("edgelog worker: SSE tail failed", error);
-      const body = isEdgeLogError(error)
-        ? error.toJSON()
-        : { code: "UNKNOWN_SERVER_ERROR", message: "internal error" };
+      const body = publicError(error, c).toJSON();
       await stream.writeSSE({ event: "error", data: JSON.stringify({ error: body }) });
     }
   });

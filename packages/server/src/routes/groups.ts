@@ -7,7 +7,6 @@
  */
 import {
   type CommittedOffset,
-  EdgeLogError,
   type GroupHeartbeatRequest,
   type GroupMemberRef,
   JOIN_GROUP_EPOCH,
@@ -29,6 +28,12 @@ import { limitBody } from "../limits.ts";
 import { isPlainObject, pathParam, readJsonObject } from "../params.ts";
 import { route } from "../route.ts";
 
+/**
+ * Largest heartbeat body: room for a full subscription (1,000 names of up to 249 characters) and the partitions
+ * a member owns, far below the general 8 MiB, so a heartbeat cannot make the coordinator parse megabytes.
+ */
+export const MAX_HEARTBEAT_BYTES = 1024 * 1024;
+
 export function groupRoutes(app: Hono<AppEnv>): void {
   route(app, "/v1/groups", {
     get: async (c) => c.json({ groups: (await c.var.store.listGroups()).map((group) => ({ group })) }),
@@ -36,7 +41,7 @@ export function groupRoutes(app: Hono<AppEnv>): void {
 
   route(app, "/v1/groups/:group/heartbeat", {
     post: [
-      limitBody(),
+      limitBody(MAX_HEARTBEAT_BYTES),
       async (c) => {
         const groupId = pathParam(c, "group");
         assertValidGroupId(groupId);
@@ -130,9 +135,11 @@ async function parseCommits(store: LogStore, input: unknown): Promise<CommittedO
     const metadata = await requireTopic(store, entry.topic);
     assertPartitionExists(metadata.name, entry.partition, metadata.partitions);
     const { offset, metadata: note } = entry;
+    // A malformed offset is a bad request (400), not a position outside the log (416).
     if (typeof offset !== "number" || !Number.isSafeInteger(offset) || offset < 0) {
-      throw new EdgeLogError("OFFSET_OUT_OF_RANGE", "a committed offset must be a non-negative integer", {
-        context: { topic: metadata.name, partition: entry.partition as number },
+      throw invalidRequest("a committed offset must be a non-negative integer", {
+        topic: metadata.name,
+        partition: entry.partition as number,
       });
     }
     if (note !== undefined && note !== null && typeof note !== "string") {

@@ -27,7 +27,7 @@ export function waitRoutes(app: Hono<AppEnv>): void {
       limitBody(),
       async (c) => {
         const body = await readJsonObject(c);
-        const partitions = parsePartitions(body.partitions);
+        const partitions = distinctPartitions(parsePartitions(body.partitions));
         for (const { topic } of partitions) requireRight(c, "consume", topic);
         const { wait } = body;
         if (wait !== undefined && (typeof wait !== "number" || !Number.isSafeInteger(wait) || wait < 0)) {
@@ -61,6 +61,28 @@ function parsePartitions(input: unknown): WaitFor[] {
   });
 }
 
+/** A partition to wait on, once however often the request named it. */
+interface DistinctWait extends WaitFor {
+  /** Named at more than one offset: at most one of them is its end, so a read at another answers now. */
+  readonly mixed: boolean;
+}
+
+/**
+ * One entry per partition, in the order first named, at the lowest offset it was named with: the store is then
+ * asked once per partition, not once per copy.
+ */
+function distinctPartitions(partitions: readonly WaitFor[]): DistinctWait[] {
+  const byPartition = new Map<string, DistinctWait>();
+  for (const p of partitions) {
+    const key = `${p.partition}\u0000${p.topic}`;
+    const seen = byPartition.get(key);
+    if (seen === undefined) byPartition.set(key, { ...p, mixed: false });
+    else if (p.offset !== seen.offset)
+      byPartition.set(key, { ...seen, offset: Math.min(seen.offset, p.offset), mixed: true });
+  }
+  return [...byPartition.values()];
+}
+
 /**
  * The partitions a read at their offset would answer now: with records, or with an error (unknown topic, offset
  * out of range) that the client's read should surface. When none is, waits up to `waitMs` for the first to be;
@@ -68,7 +90,7 @@ function parsePartitions(input: unknown): WaitFor[] {
  */
 async function firstReady(
   store: LogStore,
-  partitions: readonly WaitFor[],
+  partitions: readonly DistinctWait[],
   waitMs: number,
   signal: AbortSignal,
 ): Promise<WaitFor[]> {
@@ -82,7 +104,7 @@ async function firstReady(
   );
   const ready = partitions.filter((p, i) => {
     const b = bounds[i];
-    return b === "ready" || b === undefined || p.offset !== b.highWatermark;
+    return b === "ready" || b === undefined || p.mixed || p.offset !== b.highWatermark;
   });
   if (ready.length > 0 || waitMs === 0) return ready;
   const stop = new AbortController();
