@@ -11,6 +11,7 @@ import { EdgeLogError, encodeBatch, type LogRecord, type MemoryStore } from "@ed
 import { BATCH_CONTENT_TYPE, HTTP_STATUS_BY_CODE } from "@edgelog/core/store-kit";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { streamForTopic } from "../src/ds/names.ts";
 import { setup } from "./helpers.ts";
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -655,18 +656,51 @@ async function send(harness: Harness, request: FuzzRequest): Promise<Answer> {
 
 type Harness = ReturnType<typeof setup>;
 
-/** Everything a request could write, as plain data: topics, partition bounds, groups with members and offsets. */
-async function snapshot(store: MemoryStore): Promise<unknown> {
+/** The stream headers a HEAD answers: what a `/ds` request could change besides the log. */
+const STREAM_STATE_HEADERS = [
+  "Content-Type",
+  "Stream-Next-Offset",
+  "Stream-Closed",
+  "Stream-TTL",
+  "Stream-Expires-At",
+  "ETag",
+] as const;
+
+/**
+ * Everything a request could write, as plain data: topics, partition bounds, each one-partition topic's stream
+ * state (its HEAD), and groups with their members and committed offsets.
+ */
+interface Snapshot {
+  readonly partitions: readonly { readonly name: string; readonly bounds: readonly unknown[] }[];
+  readonly groups: unknown;
+}
+
+async function snapshot(harness: Harness): Promise<Snapshot> {
+  const store = harness.store as MemoryStore;
   const topics = (await store.listTopics()).sort((a, b) => (a.name < b.name ? -1 : 1));
   const partitions = await Promise.all(
-    topics.map(async (t) => ({
-      name: t.name,
-      topicId: t.topicId,
-      config: t.config,
-      bounds: await Promise.all(
-        Array.from({ length: t.partitions }, (_, partition) => store.offsets({ topic: t.name, partition })),
-      ),
-    })),
+    topics.map(async (t) => {
+      const path = t.partitions === 1 ? streamForTopic(t.name) : null;
+      let stream: Record<string, string | null> | null = null;
+      if (path !== null) {
+        const head = await harness.app.request(
+          `/ds/${encodeURIComponent(path)}`,
+          { method: "HEAD" },
+          harness.env,
+        );
+        stream = { status: String(head.status) };
+        for (const name of STREAM_STATE_HEADERS) stream[name] = head.headers.get(name);
+      }
+      return {
+        name: t.name,
+        topicId: t.topicId,
+        config: t.config,
+        bounds: await Promise.all(
+          Array.from({ length: t.partitions }, (_, partition) => store.offsets({ topic: t.name, partition })),
+        ),
+        stream,
+      };
+    }),
   );
   const groups = await Promise.all(
     (await store.listGroups()).sort().map(async (group) => ({
@@ -739,15 +773,51 @@ function describeRequest(request: FuzzRequest): string {
   return `${request.method} ${urlOf(request)} ${JSON.stringify(request.headers)} ${body ?? ""}`.slice(0, 600);
 }
 
+/**
+ * What a refused request may still have written, by design. A JSON produce whose records go to several
+ * partitions appends one batch per partition and does not roll them back together (docs/http-api.md
+ * "Produce", as in Kafka): when one partition refuses its batch (say a producer sequence gap), the others may
+ * have been written. The refusing partition itself must be unchanged, so only the others' bounds are let go.
+ */
+function forgiveOtherPartitions(
+  request: FuzzRequest,
+  answer: Answer,
+  after: Snapshot,
+  before: Snapshot,
+): Snapshot {
+  const isProduce =
+    request.method === "POST" && request.segments.length === 4 && request.segments[3] === "records";
+  if (!isProduce || request.segments[0] !== "v1") return after;
+  let refused: unknown;
+  try {
+    refused = (JSON.parse(answer.text) as { error?: { partition?: unknown } }).error?.partition;
+  } catch {
+    return after;
+  }
+  if (typeof refused !== "number") return after;
+  const topic = request.segments[2];
+  return {
+    ...after,
+    partitions: after.partitions.map((t) => {
+      const earlier = before.partitions.find((b) => b.name === t.name);
+      if (t.name !== topic || earlier === undefined) return t;
+      return {
+        ...t,
+        bounds: t.bounds.map((b, partition) => (partition === refused ? b : earlier.bounds[partition])),
+      };
+    }),
+  };
+}
+
 async function checkSequence(requests: readonly FuzzRequest[]): Promise<void> {
   const harness = await seeded();
   for (const request of requests) {
-    const before = await snapshot(harness.store as MemoryStore);
+    const before = await snapshot(harness);
     const answer = await send(harness, request);
     const broken = violation(request, answer);
     if (broken !== null) throw new Error(`${describeRequest(request)}\n  → ${broken}`);
     if (answer.status >= 400) {
-      const after = await snapshot(harness.store as MemoryStore);
+      const after = forgiveOtherPartitions(request, answer, await snapshot(harness), before);
       expect(after, `${describeRequest(request)}\n  → refused with ${answer.status} but wrote`).toEqual(
         before,
       );
@@ -755,15 +825,24 @@ async function checkSequence(requests: readonly FuzzRequest[]): Promise<void> {
   }
 }
 
+/** Runs per property; `FUZZ_RUNS=5000 npx vitest run packages/server/test/fuzz-routes.test.ts` hunts longer. */
+const RUNS = Number(process.env.FUZZ_RUNS) || 0;
+/** A bound on a whole property (not a timing assertion): a hung request fails the test instead of the run. */
+const FUZZ_TIMEOUT_MS = RUNS > 0 ? 3_600_000 : 60_000;
+
 describe("fuzzing every route", () => {
-  it("never a 5xx, always a known error with its status, never a write from a refused request", async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(anyRequest, { minLength: 1, maxLength: 5 }), (requests) =>
-        checkSequence(requests),
-      ),
-      { numRuns: 250 },
-    );
-  });
+  it(
+    "never a 5xx, always a known error with its status, never a write from a refused request",
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(anyRequest, { minLength: 1, maxLength: 5 }), (requests) =>
+          checkSequence(requests),
+        ),
+        { numRuns: RUNS || 250 },
+      );
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 
   for (const [name, arbitrary] of [
     ["topics", topicsRoutes],
@@ -773,14 +852,18 @@ describe("fuzzing every route", () => {
     ["wait", waitRoute],
     ["/ds", dsRoute],
   ] as const) {
-    it(`${name}: the same properties, one route family at a time`, async () => {
-      await fc.assert(
-        fc.asyncProperty(fc.array(arbitrary, { minLength: 1, maxLength: 4 }), (requests) =>
-          checkSequence(requests),
-        ),
-        { numRuns: 100 },
-      );
-    });
+    it(
+      `${name}: the same properties, one route family at a time`,
+      async () => {
+        await fc.assert(
+          fc.asyncProperty(fc.array(arbitrary, { minLength: 1, maxLength: 4 }), (requests) =>
+            checkSequence(requests),
+          ),
+          { numRuns: RUNS || 100 },
+        );
+      },
+      FUZZ_TIMEOUT_MS,
+    );
   }
 
   it("the checker flags a 5xx, a status off the table, a non-JSON error and an unknown code", () => {
