@@ -338,24 +338,42 @@ const produceRoute = post(
   ),
 );
 
-/** A valid batch, then maybe mutated: byte edits with or without a fixed-up CRC, truncation, extension. */
+/** CRC-32C (Castagnoli), to re-seal a mutated batch so it gets past the checksum to the structural checks. */
+const CRC32C_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function resealCrc(batch: Uint8Array): void {
+  if (batch.length < 7) return;
+  let crc = 0xffffffff;
+  for (let i = 7; i < batch.length; i++)
+    crc = (CRC32C_TABLE[(crc ^ (batch[i] as number)) & 0xff] as number) ^ (crc >>> 8);
+  new DataView(batch.buffer, batch.byteOffset, batch.byteLength).setUint32(3, (crc ^ 0xffffffff) >>> 0, true);
+}
+
+/**
+ * A valid batch, then maybe mutated: byte edits (re-sealed with a valid CRC or not), truncation. Producer stamps
+ * include the edges of the int32 fields, so a batch's last sequence can pass 2^31 - 1.
+ */
 const batchBody: fc.Arbitrary<Uint8Array> = fc
   .record({
     values: fc.array(fc.uint8Array({ maxLength: 8 }), { minLength: 1, maxLength: 3 }),
     producer: fc.option(
       fc.record({
         producerId: fc.constantFrom("p1", "__proto__", "constructor"),
-        producerEpoch: fc.integer({ min: 0, max: 2 }),
-        baseSequence: fc.integer({ min: 0, max: 3 }),
+        producerEpoch: usually(fc.integer({ min: 0, max: 2 }), fc.constant(2 ** 31 - 1)),
+        baseSequence: usually(fc.integer({ min: 0, max: 3 }), fc.constantFrom(2 ** 31 - 2, 2 ** 31 - 1)),
       }),
       { nil: undefined },
     ),
     edits: rarely(
       fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 3 }),
     ),
+    reseal: fc.boolean(),
     cut: rarely(fc.nat()),
   })
-  .map(({ values, producer, edits, cut }) => {
+  .map(({ values, producer, edits, reseal, cut }) => {
     const records: LogRecord[] = values.map((value) => ({
       key: null,
       value,
@@ -365,6 +383,7 @@ const batchBody: fc.Arbitrary<Uint8Array> = fc
     let batch: Uint8Array = encodeBatch(records, producer);
     for (const [at, value] of edits ?? []) batch[at % batch.length] = value;
     if (cut !== undefined) batch = batch.slice(0, cut % (batch.length + 1));
+    if (reseal) resealCrc(batch);
     return batch;
   });
 
@@ -865,6 +884,14 @@ describe("fuzzing every route", () => {
       FUZZ_TIMEOUT_MS,
     );
   }
+
+  it("re-sealing a batch writes the CRC the encoder wrote", () => {
+    const batch = encodeBatch([{ key: null, value: new Uint8Array([1, 2]), headers: [], timestamp: 5 }]);
+    const copy = batch.slice();
+    copy.fill(0, 3, 7);
+    resealCrc(copy);
+    expect(copy).toEqual(batch);
+  });
 
   it("the checker flags a 5xx, a status off the table, a non-JSON error and an unknown code", () => {
     const refused: Answer = {
