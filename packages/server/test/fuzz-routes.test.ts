@@ -696,30 +696,32 @@ interface Snapshot {
 
 async function snapshot(harness: Harness): Promise<Snapshot> {
   const store = harness.store as MemoryStore;
+  // Streams first: touching an expired stream (a TTL that ran out) deletes it, by design, so the store is read
+  // after that has happened rather than halfway through.
+  const streams = new Map<string, Record<string, string | null>>();
+  for (const t of await store.listTopics()) {
+    const path = t.partitions === 1 ? streamForTopic(t.name) : null;
+    if (path === null) continue;
+    const head = await harness.app.request(
+      `/ds/${encodeURIComponent(path)}`,
+      { method: "HEAD" },
+      harness.env,
+    );
+    const stream: Record<string, string | null> = { status: String(head.status) };
+    for (const name of STREAM_STATE_HEADERS) stream[name] = head.headers.get(name);
+    streams.set(t.name, stream);
+  }
   const topics = (await store.listTopics()).sort((a, b) => (a.name < b.name ? -1 : 1));
   const partitions = await Promise.all(
-    topics.map(async (t) => {
-      const path = t.partitions === 1 ? streamForTopic(t.name) : null;
-      let stream: Record<string, string | null> | null = null;
-      if (path !== null) {
-        const head = await harness.app.request(
-          `/ds/${encodeURIComponent(path)}`,
-          { method: "HEAD" },
-          harness.env,
-        );
-        stream = { status: String(head.status) };
-        for (const name of STREAM_STATE_HEADERS) stream[name] = head.headers.get(name);
-      }
-      return {
-        name: t.name,
-        topicId: t.topicId,
-        config: t.config,
-        bounds: await Promise.all(
-          Array.from({ length: t.partitions }, (_, partition) => store.offsets({ topic: t.name, partition })),
-        ),
-        stream,
-      };
-    }),
+    topics.map(async (t) => ({
+      name: t.name,
+      topicId: t.topicId,
+      config: t.config,
+      bounds: await Promise.all(
+        Array.from({ length: t.partitions }, (_, partition) => store.offsets({ topic: t.name, partition })),
+      ),
+      stream: streams.get(t.name) ?? null,
+    })),
   );
   const groups = await Promise.all(
     (await store.listGroups()).sort().map(async (group) => ({
