@@ -702,11 +702,8 @@ async function snapshot(harness: Harness): Promise<Snapshot> {
   for (const t of await store.listTopics()) {
     const path = t.partitions === 1 ? streamForTopic(t.name) : null;
     if (path === null) continue;
-    const head = await harness.app.request(
-      `/ds/${encodeURIComponent(path)}`,
-      { method: "HEAD" },
-      harness.env,
-    );
+    // The stream path is the URL path as sent (already percent-encoded), so it goes back into a URL as it is.
+    const head = await harness.app.request(`/ds/${path}`, { method: "HEAD" }, harness.env);
     const stream: Record<string, string | null> = { status: String(head.status) };
     for (const name of STREAM_STATE_HEADERS) stream[name] = head.headers.get(name);
     streams.set(t.name, stream);
