@@ -844,7 +844,10 @@ async function checkSequence(requests: readonly FuzzRequest[]): Promise<void> {
 }
 
 /** Runs per property; `FUZZ_RUNS=5000 npx vitest run packages/server/test/fuzz-routes.test.ts` hunts longer. */
-const RUNS = Number(process.env.FUZZ_RUNS) || 0;
+// This package's tests are typed without Node's globals; the runner is Node, so read the variable through globalThis.
+const RUNS =
+  Number((globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.FUZZ_RUNS) ||
+  0;
 /** A bound on a whole property (not a timing assertion): a hung request fails the test instead of the run. */
 const FUZZ_TIMEOUT_MS = RUNS > 0 ? 3_600_000 : 60_000;
 
