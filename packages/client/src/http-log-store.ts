@@ -46,12 +46,20 @@ import { errorFromResponse, requestFailed } from "./http-errors.ts";
 import { LiveFeed } from "./live-feed.ts";
 import { SharedWaits } from "./shared-waits.ts";
 import { readSse } from "./sse.ts";
+import { type TokenOption, TokenSource } from "./token-source.ts";
 
 export interface HttpLogStoreOptions {
   /** Base URL of the edgelog Worker, e.g. `https://edgelog.example.workers.dev`. */
   readonly url: string;
   /** Extra headers on every request (auth); a function is called per request, so tokens can rotate. */
   readonly headers?: Record<string, string> | (() => Record<string, string>);
+  /**
+   * The bearer token, sent as `Authorization: Bearer …` on every request (SSE tails included). A function (like
+   * Ably's `authCallback`) is called for the first token, again when the cached one is within 30 s of its JWT
+   * `exp` (a token without `exp` is kept until a 401), and after a 401, when the request is retried once with
+   * the fresh token; a second 401 fails with `AUTHENTICATION_FAILED`. Concurrent requests share one call.
+   */
+  readonly token?: TokenOption;
   /** The `fetch` to use (a test double, a Worker service binding's `fetch`). Default: the global one. */
   readonly fetch?: typeof fetch;
   /**
@@ -110,7 +118,7 @@ interface TopicJson {
 
 /**
  * @example
- * const store = new HttpLogStore({ url: "https://edgelog.example.workers.dev", headers: { authorization } });
+ * const store = new HttpLogStore({ url: "https://edgelog.example.workers.dev", token: () => fetchToken() });
  * const log = new EdgeLog({ store });
  * await log.producer().send({ topic: "orders", messages: [{ key: "user-1", value: "created" }] });
  */
@@ -119,6 +127,7 @@ export class HttpLogStore implements LogStore {
   readonly #headers: HttpLogStoreOptions["headers"];
   readonly #fetch: typeof fetch;
   readonly #timeoutMs: number;
+  readonly #token: TokenSource | undefined;
   /** One controller per request in flight, so `close()` can abort them all. */
   readonly #inFlight = new Set<AbortController>();
   #live: "long-poll" | "sse" | "shared";
@@ -137,6 +146,7 @@ export class HttpLogStore implements LogStore {
     // Wrapped, not stored bare: browsers throw "Illegal invocation" when `fetch` is called off `window`.
     this.#fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#token = options.token === undefined ? undefined : new TokenSource(options.token);
     this.#live = options.live ?? "long-poll";
     this.#sharedWaits = new SharedWaits(
       (partitions, waitMs, signal) => this.#waitFor(partitions, waitMs, signal),
@@ -363,7 +373,7 @@ export class HttpLogStore implements LogStore {
       const controller = this.#track(signal);
       try {
         const response = await raceAbort(
-          this.#fetch(this.#url(`${partitionPath(tp)}/records`, { offset: from, valueFormat: "base64" }), {
+          this.#send(this.#url(`${partitionPath(tp)}/records`, { offset: from, valueFormat: "base64" }), {
             method: "GET",
             headers: this.#requestHeaders(SSE_TYPE),
             signal: controller.signal,
@@ -508,6 +518,20 @@ export class HttpLogStore implements LogStore {
     this.#inFlight.delete(controller);
   }
 
+  /**
+   * `fetch` with the bearer token. A 401 is retried once with a fresh token from the token function: the token
+   * may have expired in flight or been revoked. The caller turns a second 401 into `AUTHENTICATION_FAILED`.
+   */
+  async #send(url: string, init: RequestInit): Promise<Response> {
+    const source = this.#token;
+    if (source === undefined) return this.#fetch(url, init);
+    const token = await source.get();
+    const response = await this.#fetch(url, withBearer(init, token));
+    if (response.status !== HTTP_UNAUTHORIZED || !source.refreshable) return response;
+    await response.body?.cancel().catch(() => undefined);
+    return this.#fetch(url, withBearer(init, await source.refresh(token)));
+  }
+
   async #json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     return this.#request(method, path, options, async (response) => (await response.json()) as T);
   }
@@ -545,7 +569,7 @@ export class HttpLogStore implements LogStore {
     try {
       return await raceAbort(
         (async () => {
-          const response = await this.#fetch(url, init);
+          const response = await this.#send(url, init);
           if (!response.ok) throw await errorFromResponse(response);
           return handle(response);
         })(),
@@ -562,6 +586,15 @@ export class HttpLogStore implements LogStore {
       this.#untrack(controller, signal);
     }
   }
+}
+
+const HTTP_UNAUTHORIZED = 401;
+
+function withBearer(init: RequestInit, token: string): RequestInit {
+  return {
+    ...init,
+    headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${token}` },
+  };
 }
 
 /** The listener each tracked controller added to its caller's signal, so it can be removed afterwards. */

@@ -18,7 +18,7 @@ export interface ClientOptions extends HttpLogStoreOptions {
  * An `EdgeLog` whose admins, producers and consumers talk to the edgelog server at `options.url`.
  * `log.close()` closes the HTTP store, aborting requests in flight.
  * @example
- * const log = createClient({ url: "https://edgelog.example.workers.dev", headers: { authorization } });
+ * const log = createClient({ url: "https://edgelog.example.workers.dev", token: () => fetchToken() });
  * await log.producer().send({ topic: "orders", messages: [{ key: "user-1", value: "created" }] });
  */
 export function createClient(options: ClientOptions): EdgeLog {
@@ -55,3 +55,4 @@ export {
 export { BATCH_CONTENT_TYPE, BATCHES_CONTENT_TYPE, decodeFrames } from "@edgelog/core/store-kit";
 export { HttpLogStore, type HttpLogStoreOptions, type TailOptions } from "./http-log-store.ts";
 export { readSse, type SseEvent, SseParser } from "./sse.ts";
+export type { TokenOption } from "./token-source.ts";

@@ -7,7 +7,7 @@
  * `outbox-state.ts`, `pending()` in `pending-count.ts`; plans are built in `sync-plan.ts` and executed, exactly
  * once, in `sync-runner.ts`.
  */
-import { HttpLogStore } from "@edgelog/client";
+import { HttpLogStore, type TokenOption } from "@edgelog/client";
 import {
   type ConsumedRecord,
   DEFAULT_TOPIC_CONFIG,
@@ -46,6 +46,13 @@ export interface UpstreamOptions {
   /** Base URL of an edgelog Worker (v1 HTTP API). */
   readonly url: string;
   readonly headers?: Record<string, string> | (() => Record<string, string>);
+  /**
+   * The bearer token for the upstream, as `HttpLogStore`'s `token`: a JWT, or a function returning one, called
+   * again before the cached one expires and after a 401. While the upstream refuses it (401, or 403 for a token
+   * without the right), records stay pending and `onSync` reports the error as `lastError`; a later valid token
+   * syncs them, exactly once.
+   */
+  readonly token?: TokenOption;
   /** Extension: a `fetch` to use (tests, Worker service bindings). */
   readonly fetch?: typeof fetch;
 }
@@ -185,6 +192,7 @@ class OfflineLogImpl implements OfflineLog {
     this.#upstream = new HttpLogStore({
       url: options.upstream.url,
       ...(options.upstream.headers === undefined ? {} : { headers: options.upstream.headers }),
+      ...(options.upstream.token === undefined ? {} : { token: options.upstream.token }),
       ...(options.upstream.fetch === undefined ? {} : { fetch: options.upstream.fetch }),
     });
     this.#channel = openChannel(`edgelog-outbox:${options.name}`);
