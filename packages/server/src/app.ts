@@ -6,7 +6,7 @@
 import { isEdgeLogError, type LogStore } from "@edgelog/core";
 import { type Context, Hono } from "hono";
 import { type AuthMode, type AuthOption, authResolver } from "./auth/config.ts";
-import { authenticate, checkNeed, rightsFor } from "./auth/middleware.ts";
+import { authenticate, checkNeed, sessionFor, useSession } from "./auth/middleware.ts";
 import { streamNeed } from "./auth/rights.ts";
 import type { AppEnv } from "./context.ts";
 import { corsMiddleware } from "./cors.ts";
@@ -136,9 +136,9 @@ export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E
 
 /** The 401/403 for a `/ds` request whose token lacks the right on the stream's topic, or `undefined`. */
 async function authorizeStream(c: Context<AppEnv>, mode: AuthMode): Promise<Response | undefined> {
-  const rights = await rightsFor(c, mode, false);
-  if (rights instanceof Response) return rights;
-  c.set("rights", rights);
+  const session = await sessionFor(c, mode, false);
+  if (session instanceof Response) return session;
+  useSession(c, session);
   const path = new URL(c.req.url).pathname.slice(`${c.var.mountPath}${DS_PREFIX}`.length);
   // A path that names no topic is answered by the protocol (400/404) to callers holding any right at all.
   const topic = topicForStream(path) ?? "";

@@ -18,6 +18,11 @@ export interface AppEnv {
     mountPath: string;
     /** What the request's token allows (every right when the deployment runs open). */
     rights: Scopes;
+    /**
+     * When the request's token stops verifying, on `now`'s clock (`Infinity` when open): long-polls and live
+     * tails end by then, so a connection never outlives its token.
+     */
+    sessionEndsAt: number;
   };
 }
 

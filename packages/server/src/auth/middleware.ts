@@ -11,7 +11,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context.ts";
 import { errorResponse } from "../errors.ts";
 import { type AuthMode, HOW_TO_CONFIGURE } from "./config.ts";
-import { verifyJwt } from "./jwt.ts";
+import { CLOCK_SKEW_SECONDS, verifyJwt } from "./jwt.ts";
 import type { Need } from "./rights.ts";
 import { ALL_RIGHTS, parseScopes, type ResourceRight, type Scopes } from "./scopes.ts";
 
@@ -40,16 +40,28 @@ function bearerToken(c: Context<AppEnv>): string | undefined {
   return undefined;
 }
 
+/** What a verified request may do, and until when (ms on the app's clock; `Infinity` when no token expires). */
+export interface Session {
+  readonly rights: Scopes;
+  readonly endsAt: number;
+}
+
+const OPEN_SESSION: Session = { rights: ALL_RIGHTS, endsAt: Number.POSITIVE_INFINITY };
+
 /**
- * The rights of this request under `mode`, or the 401 to answer. `open` routes (health) pass whatever is sent.
+ * The session of this request under `mode`, or the 401 to answer. `open` routes (health) pass whatever is sent.
+ * The session ends when the token stops verifying (`exp` plus the clock skew allowed), so a long-poll or a live
+ * tail opened with it never outlives it (see `session.ts`).
  */
-export async function rightsFor(
+export async function sessionFor(
   c: Context<AppEnv>,
   mode: AuthMode,
   open: boolean,
-): Promise<Scopes | Response> {
-  if (mode.kind === "none") return ALL_RIGHTS;
-  if (open || c.req.method === "OPTIONS") return parseScopes(undefined);
+): Promise<Session | Response> {
+  if (mode.kind === "none") return OPEN_SESSION;
+  if (open || c.req.method === "OPTIONS") {
+    return { rights: parseScopes(undefined), endsAt: Number.POSITIVE_INFINITY };
+  }
   if (mode.kind === "unconfigured") {
     return unauthenticated(new EdgeLogError("AUTHENTICATION_FAILED", HOW_TO_CONFIGURE), false);
   }
@@ -62,21 +74,27 @@ export async function rightsFor(
   }
   try {
     const claims = await verifyJwt(token, await mode.keys, c.var.now());
-    return parseScopes(claims.scope);
+    return { rights: parseScopes(claims.scope), endsAt: (claims.exp + CLOCK_SKEW_SECONDS) * 1000 };
   } catch (error) {
     if (isEdgeLogError(error)) return unauthenticated(error, true);
     throw error;
   }
 }
 
-/** Authenticates every /v1 request but health; sets `rights`. */
+/** Puts a verified session on the request's context. */
+export function useSession(c: Context<AppEnv>, session: Session): void {
+  c.set("rights", session.rights);
+  c.set("sessionEndsAt", session.endsAt);
+}
+
+/** Authenticates every /v1 request but health; sets `rights` and `sessionEndsAt`. */
 export function authenticate(modeFor: (c: Context<AppEnv>) => AuthMode): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const path = new URL(c.req.url).pathname;
     const open = path === `${c.var.mountPath}/v1/health`;
-    const rights = await rightsFor(c, modeFor(c), open);
-    if (rights instanceof Response) return rights;
-    c.set("rights", rights);
+    const session = await sessionFor(c, modeFor(c), open);
+    if (session instanceof Response) return session;
+    useSession(c, session);
     await next();
     return undefined;
   };

@@ -6,6 +6,7 @@
  */
 import { EdgeLogError } from "@edgelog/core";
 import type { StreamState } from "@edgelog/core/store-kit";
+import { waitWithinSession } from "../auth/session.ts";
 import { toBase64 } from "../json-records.ts";
 import { bad, etag, refusedResponse, type StreamRequest } from "./http.ts";
 import { encodeStreamOffset, parseStreamOffset, type StreamOffsetSpec } from "./offsets.ts";
@@ -71,7 +72,13 @@ export async function read(r: StreamRequest): Promise<Response> {
     r.scope,
     stream,
     start,
-    longPoll ? { waitMs: r.options.longPollTimeoutMs, signal: c.req.raw.signal, now: c.get("now") } : null,
+    longPoll
+      ? {
+          waitMs: waitWithinSession(c, r.options.longPollTimeoutMs),
+          signal: c.req.raw.signal,
+          now: c.get("now"),
+        }
+      : null,
   );
   switch (read.kind) {
     case "refused":
@@ -131,7 +138,8 @@ function sse(r: StreamRequest, stream: FoundStream, start: number, cursor: strin
   const random = c.get("random");
   const steps = followStream(r.scope, r.topic, start, {
     waitMs: options.longPollTimeoutMs,
-    deadline: Date.now() + options.sseMaxConnectionMs,
+    // The connection ends by the token's expiry too; the client resumes from its offset with a fresh one.
+    deadline: Date.now() + waitWithinSession(c, options.sseMaxConnectionMs),
     signal: abort.signal,
     now,
   });

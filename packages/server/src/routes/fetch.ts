@@ -7,6 +7,7 @@ import type { LogStore, TopicPartition } from "@edgelog/core";
 import { requireTopic } from "@edgelog/core/store-kit";
 import type { Context, Hono } from "hono";
 import { streamSSE } from "hono/streaming";
+import { sessionExpired, sessionRemainingMs, waitWithinSession } from "../auth/session.ts";
 import type { AppEnv } from "../context.ts";
 import { invalidRequest, publicError } from "../errors.ts";
 import { parseValueFormat, renderRecord, type ValueFormat } from "../json-records.ts";
@@ -44,11 +45,14 @@ export function fetchRoutes(app: Hono<AppEnv>, options: { keepAliveMs: number })
   });
 }
 
-/** `wait` in ms: a non-negative integer, clamped to `MAX_WAIT_MS`; default 0 (answer at once). */
-export function waitQuery(c: Context): number {
+/**
+ * `wait` in ms: a non-negative integer, clamped to `MAX_WAIT_MS` and to what is left of the token's session;
+ * default 0 (answer at once).
+ */
+export function waitQuery(c: Context<AppEnv>): number {
   const wait = integerQuery(c, "wait") ?? 0;
   if (wait < 0) throw invalidRequest("wait must be a non-negative number of ms", { wait });
-  return Math.min(wait, MAX_WAIT_MS);
+  return waitWithinSession(c, Math.min(wait, MAX_WAIT_MS));
 }
 
 function acceptsEventStream(c: Context): boolean {
@@ -58,7 +62,8 @@ function acceptsEventStream(c: Context): boolean {
 /**
  * The SSE tail. Everything that can be refused (topic, partition, start offset) is checked before the stream
  * opens, so those errors keep their status; a failure once streaming (say retention overtook the reader) is
- * sent as an `error` event with the usual error body, and the stream ends.
+ * sent as an `error` event with the usual error body, and the stream ends — as it does, with
+ * `AUTHENTICATION_FAILED`, when the token that opened it expires (`auth/session.ts`).
  */
 async function tail(
   c: Context<AppEnv>,
@@ -85,10 +90,11 @@ async function tail(
     requestSignal.addEventListener("abort", () => controller.abort(), { once: true });
     try {
       while (!controller.signal.aborted) {
+        if (sessionRemainingMs(c) === 0) throw sessionExpired();
         const read = await readRecords(store, tp, {
           offset,
           limit,
-          maxWaitMs: keepAliveMs,
+          maxWaitMs: waitWithinSession(c, keepAliveMs),
           signal: controller.signal,
         });
         if (read.records.length === 0) {

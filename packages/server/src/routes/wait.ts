@@ -8,6 +8,7 @@
 import { isEdgeLogError, type LogStore, type TopicPartition } from "@edgelog/core";
 import type { Hono } from "hono";
 import { requireRight } from "../auth/middleware.ts";
+import { waitWithinSession } from "../auth/session.ts";
 import type { AppEnv } from "../context.ts";
 import { invalidRequest } from "../errors.ts";
 import { limitBody, MAX_WAIT_MS } from "../limits.ts";
@@ -33,7 +34,7 @@ export function waitRoutes(app: Hono<AppEnv>): void {
         if (wait !== undefined && (typeof wait !== "number" || !Number.isSafeInteger(wait) || wait < 0)) {
           throw invalidRequest("`wait` must be a non-negative integer of ms");
         }
-        const waitMs = Math.min(MAX_WAIT_MS, wait ?? 0);
+        const waitMs = waitWithinSession(c, Math.min(MAX_WAIT_MS, wait ?? 0));
         const ready = await firstReady(c.var.store, partitions, waitMs, c.req.raw.signal);
         return c.json({ ready: ready.map(({ topic, partition }) => ({ topic, partition })) });
       },
