@@ -39,6 +39,11 @@ export interface LocalWorkerOptions {
    * here; an `EDGELOG_JWT_SECRET` here makes the Worker enforce tokens.
    */
   readonly vars?: Readonly<Record<string, string>>;
+  /**
+   * Whether to run open (`EDGELOG_AUTH=none`, the default) when `vars` configures no auth; `false` runs the
+   * config exactly as a deploy would (locked unless it configures a key).
+   */
+  readonly open?: boolean;
 }
 
 /** Starts attempts: a port found free can be taken before wrangler binds it when several start at once. */
@@ -74,10 +79,10 @@ async function startOnce(options: LocalWorkerOptions): Promise<LocalWorker> {
       persistTo,
       "--show-interactive-dev-session=false",
       // Open unless the test configures auth itself: a secret or JWKS it passes enforces tokens regardless.
-      ...Object.entries({ EDGELOG_AUTH: "none", ...options.vars }).flatMap(([name, value]) => [
-        "--var",
-        `${name}:${value}`,
-      ]),
+      ...Object.entries({
+        ...(options.open === false ? {} : { EDGELOG_AUTH: "none" }),
+        ...options.vars,
+      }).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
     ],
     {
       cwd: REPO_ROOT,

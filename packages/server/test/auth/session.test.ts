@@ -4,7 +4,7 @@
  * short-lived token is no longer refreshed stops reading. Waits are checked by what the store was asked for
  * (counted, not timed).
  */
-import { MemoryStore, type ReadOptions, type TopicPartition } from "@edgelog/core";
+import { DEFAULT_TOPIC_CONFIG, MemoryStore, type ReadOptions, type TopicPartition } from "@edgelog/core";
 import { afterEach, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.ts";
 import { CLOCK_SKEW_SECONDS } from "../../src/auth/jwt.ts";
@@ -51,7 +51,7 @@ afterEach(async () => {
 describe("a token's session bounds its connections", () => {
   it("shortens a JSON long-poll to what the token has left", async () => {
     const { store, call } = setup();
-    await store.createTopic({ name: "orders", partitions: 1 });
+    await store.createTopic({ name: "orders", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
     const res = await call(
       "GET",
       "/v1/topics/orders/partitions/0/records?offset=0&wait=30000",
@@ -65,7 +65,7 @@ describe("a token's session bounds its connections", () => {
 
   it("shortens a binary long-poll", async () => {
     const { store, call } = setup();
-    await store.createTopic({ name: "orders", partitions: 1 });
+    await store.createTopic({ name: "orders", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
     const binary = await call(
       "GET",
       "/v1/topics/orders/partitions/0/batches?offset=0&wait=30000",
@@ -79,7 +79,7 @@ describe("a token's session bounds its connections", () => {
 
   it("shortens /v1/wait", async () => {
     const { store, call } = setup();
-    await store.createTopic({ name: "orders", partitions: 1 });
+    await store.createTopic({ name: "orders", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
     const wait = await call("POST", "/v1/wait", "consume:orders", {
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ partitions: [{ topic: "orders", partition: 0, offset: 0 }], wait: 30_000 }),
@@ -91,7 +91,7 @@ describe("a token's session bounds its connections", () => {
 
   it("ends an SSE tail with AUTHENTICATION_FAILED when the token expires", async () => {
     const { store, call } = setup();
-    await store.createTopic({ name: "orders", partitions: 1 });
+    await store.createTopic({ name: "orders", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
     const res = await call("GET", "/v1/topics/orders/partitions/0/records?offset=0", "consume:orders", {
       headers: { Accept: "text/event-stream" },
     });
@@ -107,7 +107,7 @@ describe("a token's session bounds its connections", () => {
 
   it("keeps an SSE tail open while the token is valid (a control: the bound is the token, not the stream)", async () => {
     const { app, store, issuedAt } = setup();
-    await store.createTopic({ name: "orders", partitions: 1 });
+    await store.createTopic({ name: "orders", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
     const longLived = await signToken({
       secret: SECRET,
       scope: "consume:orders",
