@@ -14,7 +14,8 @@ export {
   type TopicToCreate,
 } from "./admin.ts";
 export { decodeBatch, encodeBatch } from "./codec/record-batch.ts";
-export type { Batch, KafkaMessage } from "./consumer/consumed-batch.ts";
+export type { Batch, KafkaMessage, MessageHeader } from "./consumer/consumed-batch.ts";
+export { type BytesEncoding, MessageBytes } from "./consumer/message-bytes.ts";
 export {
   Consumer,
   type ConsumerConfig,

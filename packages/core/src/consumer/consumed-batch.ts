@@ -6,14 +6,22 @@
 import { decodeBatch } from "../codec/record-batch.ts";
 import type { RecordHeader } from "../record.ts";
 import type { StoredBatch } from "../store.ts";
+import { type MessageBytes, messageBytes } from "./message-bytes.ts";
+
+/** A consumed header: its value's `toString()` decodes UTF-8, as in KafkaJS. */
+export interface MessageHeader {
+  readonly key: string;
+  readonly value: MessageBytes | null;
+}
 
 /** A message as handlers receive it. */
 export interface KafkaMessage {
-  readonly key: Uint8Array | null;
-  /** `null` is a tombstone. Use `decodeText` / `decodeJson` for strings and JSON. */
-  readonly value: Uint8Array | null;
+  /** Bytes whose `toString()` is UTF-8 text, as KafkaJS's `Buffer`s. */
+  readonly key: MessageBytes | null;
+  /** `null` is a tombstone. `toString()` gives the UTF-8 text; `decodeJson` parses JSON. */
+  readonly value: MessageBytes | null;
   /** Ordered; a key may repeat. */
-  readonly headers: readonly RecordHeader[];
+  readonly headers: readonly MessageHeader[];
   readonly timestamp: number;
   readonly offset: number;
   /** Always 0: no compression, no transactions. Present for KafkaJS compatibility. */
@@ -45,9 +53,9 @@ export function messagesFrom(batches: readonly StoredBatch[], fromOffset: number
       const record = records[i];
       if (record === undefined) break;
       messages.push({
-        key: record.key,
-        value: record.value,
-        headers: record.headers,
+        key: messageBytes(record.key),
+        value: messageBytes(record.value),
+        headers: record.headers.map(handlerHeader),
         timestamp: record.timestamp,
         offset: batch.baseOffset + i,
         attributes: 0,
@@ -55,6 +63,10 @@ export function messagesFrom(batches: readonly StoredBatch[], fromOffset: number
     }
   }
   return messages;
+}
+
+function handlerHeader(header: RecordHeader): MessageHeader {
+  return { key: header.key, value: messageBytes(header.value) };
 }
 
 export function makeBatch(
