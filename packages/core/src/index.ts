@@ -15,7 +15,6 @@ export {
 } from "./admin.ts";
 export { decodeBatch, encodeBatch } from "./codec/record-batch.ts";
 export type { Batch, KafkaMessage, MessageHeader } from "./consumer/consumed-batch.ts";
-export { type BytesEncoding, MessageBytes } from "./consumer/message-bytes.ts";
 export {
   Consumer,
   type ConsumerConfig,
@@ -27,6 +26,7 @@ export {
   type RunOptions,
   type SubscribeOptions,
 } from "./consumer/consumer.ts";
+export { type BytesEncoding, MessageBytes } from "./consumer/message-bytes.ts";
 export { EdgeLog, type EdgeLogConfig } from "./edge-log.ts";
 export {
   EdgeLogError,
