@@ -107,6 +107,15 @@ describe("the console against a Worker that requires tokens", () => {
       "the log's auth failure",
     );
 
+    // Not a token at all (a header could not even carry it): refused before any request, and not kept.
+    await pasteToken(page, "Bearer eyJ.\npasted by mistake");
+    await waitUntil(
+      async () => (await textOf(page, "#token-message")).includes("That is not a JWT"),
+      10_000,
+      "the shape check",
+    );
+    expect(await stored(page)).toEqual({ session: null, local: 0 });
+
     // A badly signed token: refused with the server's own words, and not kept.
     const badlySigned = await signToken({ secret: "not-the-secret-0123456789-abcdefghij", scope: "admin" });
     await pasteToken(page, badlySigned);

@@ -25,6 +25,10 @@ function element<T extends HTMLElement>(id: string): T {
   return found as T;
 }
 
+/** A compact JWS (header.payload.signature, base64url), of a size any server takes in a header. */
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+const MAX_TOKEN_CHARS = 8_192;
+
 const STATUS: Readonly<Record<AuthMode, string>> = {
   none: "This server is open: it takes no token, and anyone who can reach it can read and write every topic.",
   unconfigured:
@@ -60,6 +64,13 @@ export function mountTokenCard(options: TokenCardOptions): TokenCard {
     event.preventDefault();
     const token = input.value.trim();
     if (token === "") return;
+    // Checked here: a string that cannot be a header value would fail every request like a network outage.
+    if (token.length > MAX_TOKEN_CHARS || !JWT_SHAPE.test(token)) {
+      show(
+        `That is not a JWT: three base64url parts separated by dots, at most ${MAX_TOKEN_CHARS} characters.`,
+      );
+      return;
+    }
     const refusal = await options.check(token);
     if (refusal !== null) {
       show(`The server refused this token: ${refusal}`);
