@@ -10,16 +10,12 @@
  * compresses IndexedDB values and counts the compressed size, so the record that must not fit is random bytes:
  * a megabyte of one repeated character fits in a few kilobytes.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
 import { type Browser, chromium } from "playwright-core";
-import { build } from "vite";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { bundleApiPage, serveApiPage } from "./support/api-page.ts";
 import { CHROMIUM_LAUNCH_OPTIONS } from "./support/chromium.ts";
 import { type LocalWorker, startLocalWorker } from "./support/local-worker.ts";
 
-const PAGE_ENTRY = resolve(import.meta.dirname, "../packages/indexeddb/test-pages/api-page.ts");
 const QUOTA_BYTES = 1024 * 1024;
 const STORED = 20;
 const VALUE_BYTES = 10_000;
@@ -29,22 +25,7 @@ let browser: Browser;
 let bundle: string;
 
 beforeAll(async () => {
-  const outDir = await mkdtemp(join(tmpdir(), "edgelog-api-page-"));
-  try {
-    await build({
-      configFile: false,
-      logLevel: "warn",
-      build: {
-        outDir,
-        emptyOutDir: true,
-        minify: false,
-        lib: { entry: PAGE_ENTRY, formats: ["iife"], name: "edgelogApiPage", fileName: () => "api.js" },
-      },
-    });
-    bundle = await readFile(join(outDir, "api.js"), "utf8");
-  } finally {
-    await rm(outDir, { recursive: true, force: true });
-  }
+  bundle = await bundleApiPage();
   [worker, browser] = await Promise.all([startLocalWorker(), chromium.launch(CHROMIUM_LAUNCH_OPTIONS)]);
 });
 
@@ -62,14 +43,7 @@ it("an append past the origin's quota rejects with STORAGE_QUOTA_EXCEEDED; what 
   });
   expect(created.status).toBe(201);
   const context = await browser.newContext();
-  await context.route(`${worker.url}/__test/**`, (route) =>
-    new URL(route.request().url()).pathname === "/__test/api.js"
-      ? route.fulfill({ body: bundle, contentType: "text/javascript; charset=utf-8" })
-      : route.fulfill({
-          body: '<!doctype html><meta charset="utf-8"><script src="/__test/api.js"></script>',
-          contentType: "text/html; charset=utf-8",
-        }),
-  );
+  await serveApiPage(context, worker.url, bundle);
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send("Storage.overrideQuotaForOrigin", { origin: worker.url, quotaSize: QUOTA_BYTES });

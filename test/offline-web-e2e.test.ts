@@ -109,7 +109,7 @@ describe("the web console's offline log against the local Worker, in Chromium", 
       await tab.fill("input[name=topic]", "tabs");
       await tab.fill("input[name=key]", `tab-${i}`);
     }
-    await tabs[0]?.click("button[type=submit]"); // online: creates "tabs" upstream, one event from tab-0
+    await tabs[0]?.click("#append-form button[type=submit]"); // online: creates "tabs" upstream, one event from tab-0
     // The click only starts the page's handler (create the topic, then append): wait until that event is
     // acknowledged, or going offline could overtake the topic's creation.
     await waitUntil(async () => (await textOf(tabs[0] as Page, "#sent")) === "1", 20_000);
@@ -152,7 +152,7 @@ describe("the web console's offline log against the local Worker, in Chromium", 
     await page.fill("input[name=topic]", "refusals");
     await page.fill("input[name=key]", "k");
     await page.fill("input[name=value]", '"before"');
-    await page.click("button[type=submit]");
+    await page.click("#append-form button[type=submit]");
     // "Pending 0" alone also holds before the click's handler has appended anything (it first creates the topic
     // upstream): wait for the acknowledgement, or under load "before" would be appended after going offline.
     await waitUntil(
@@ -169,9 +169,9 @@ describe("the web console's offline log against the local Worker, in Chromium", 
       },
       JSON.stringify("x".repeat(1_100_000)),
     );
-    await page.click("button[type=submit]");
+    await page.click("#append-form button[type=submit]");
     await page.fill("input[name=value]", '"after"');
-    await page.click("button[type=submit]");
+    await page.click("#append-form button[type=submit]");
     await waitUntil(async () => (await textOf(page, "#pending")) === "2", 20_000);
     await context.setOffline(false);
     await waitUntil(async () => (await textOf(page, "#pending")) === "0", 30_000);

@@ -2,10 +2,14 @@
  * The web console: records events with `openOfflineLog` (IndexedDB first, upstream later), shows pending / sent /
  * errors live, and lets a person cut the network to watch events queue up and drain exactly once on return.
  * "Go offline" makes this page's upstream requests fail the way a dropped connection does; the browser's own
- * offline mode (DevTools) works too.
+ * offline mode (DevTools) works too. Where the server requires a token, the Access card (token-card.ts) takes one;
+ * the console sends it on its own requests and its offline log gets it through a token function.
  */
+import { EdgeLogError } from "@edgelog/core";
 import { type OfflineValue, openOfflineLog, registerOfflineLogSync } from "@edgelog/indexeddb";
+import { fetchAuthMode, readToken, refusalMessage, withToken } from "./console-token.ts";
 import { LOG_NAME, SERVICE_WORKER_URL } from "./log-config.ts";
+import { mountTokenCard } from "./token-card.ts";
 
 const UPSTREAM_POLL_MS = 1_000;
 const BURST = 1_000;
@@ -22,9 +26,59 @@ const networkFetch: typeof fetch = (input, init) =>
     ? Promise.reject(new TypeError("Failed to fetch (simulated offline)"))
     : fetch(input, init);
 
+const authMode = await fetchAuthMode(fetch);
+/**
+ * Whether the log gets the pasted token. Not when the server is open (it must send none); when the server could
+ * not be asked, only if a token was pasted before in this tab (a later one reloads the page to reach the log).
+ */
+const logUsesToken = authMode !== "none" && !(authMode === "unknown" && readToken() === null);
+/** The token the log was last given: its auth failures concern the kept token only while this is that token. */
+let tokenGiven: string | null = null;
+
 const log = await openOfflineLog({
   name: LOG_NAME,
-  upstream: { url: location.origin, fetch: networkFetch },
+  upstream: {
+    url: location.origin,
+    fetch: networkFetch,
+    ...(logUsesToken
+      ? {
+          // Read at each call: the log calls it again after `tokenChanged()`, a 401 or near the token's exp.
+          token: () => {
+            const token = readToken();
+            tokenGiven = token;
+            if (token === null)
+              throw new EdgeLogError("AUTHENTICATION_FAILED", "no token: paste one in the Access card");
+            return token;
+          },
+        }
+      : {}),
+  },
+});
+
+/** The console's own API requests: with the pasted token, and a 401 brings the token form back. */
+async function apiFetch(path: string, init?: RequestInit): Promise<Response> {
+  const token = readToken();
+  const response = await networkFetch(path, withToken(init, token));
+  // Without a token the form is up already; with one, a 401 says it no longer works (expired, key rotated).
+  if (response.status === 401 && token !== null && token === readToken())
+    tokenCard.refused(await refusalMessage(response));
+  return response;
+}
+
+const tokenCard = mountTokenCard({
+  mode: authMode,
+  // The console needs its topic upstream anyway: creating it is the check (a 403 is a valid token without
+  // `admin`; offline, the token is kept unchecked).
+  check: (token) => ensureTopic(readForm().topic, token),
+  changed: () => {
+    if (!logUsesToken) {
+      location.reload();
+      return;
+    }
+    // Sync now with the new token (or learn at once that there is none), not after an auth failure's backoff.
+    log.tokenChanged();
+    void showUpstream();
+  },
 });
 
 /**
@@ -74,6 +128,9 @@ log.onSync((event) => {
   if (event.lastError) {
     lastError.hidden = false;
     lastError.textContent = `${event.lastError.code}: ${event.lastError.message}`;
+    // Not a failure of a pass that began before the kept token was pasted (or of having none).
+    if (event.lastError.code === "AUTHENTICATION_FAILED" && tokenGiven !== null && tokenGiven === readToken())
+      tokenCard.refused(event.lastError.message);
   } else {
     lastError.hidden = true;
   }
@@ -107,24 +164,40 @@ function readForm(): { topic: string; key: string; value: OfflineValue } {
  * refused and set aside. The console creates the topic it writes to when it can reach the server.
  */
 const ensured = new Set<string>();
-async function ensureTopic(topic: string): Promise<void> {
-  if (ensured.has(topic)) return;
+/** Returns the server's message when it refuses `token` (401), else `null`. */
+async function ensureTopic(topic: string, token = readToken()): Promise<string | null> {
+  if (ensured.has(topic) && token === readToken()) return null;
   try {
-    const response = await networkFetch("/v1/topics", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ name: topic, partitions: 3 }),
-    });
+    const response = await networkFetch(
+      "/v1/topics",
+      withToken(
+        {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ name: topic, partitions: 3 }),
+        },
+        token,
+      ),
+    );
     if (response.status === 201 || response.status === 409) ensured.add(topic);
+    if (response.status === 401) return await refusalMessage(response);
   } catch {
     // Offline: the records wait in IndexedDB; the topic is created on the next append made online.
   }
+  return null;
+}
+
+/** `ensureTopic` with the kept token; its refusal brings the token form back. */
+async function ensureTopicOrAsk(topic: string): Promise<void> {
+  const token = readToken();
+  const refusal = await ensureTopic(topic, token);
+  if (refusal !== null && token !== null && token === readToken()) tokenCard.refused(refusal);
 }
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const { topic, key, value } = readForm();
-  await ensureTopic(topic);
+  await ensureTopicOrAsk(topic);
   await log.append(topic, { key: key === "" ? null : key, value }).catch(showAppendError);
   if (!navigator.onLine) void requestBackgroundSync();
   render();
@@ -132,7 +205,7 @@ form.addEventListener("submit", async (event) => {
 
 element("append-burst").addEventListener("click", async () => {
   const { topic, key } = readForm();
-  await ensureTopic(topic);
+  await ensureTopicOrAsk(topic);
   // No await between appends: the log coalesces them into a few IndexedDB transactions.
   await Promise.all(
     Array.from({ length: BURST }, (_, i) =>
@@ -148,7 +221,7 @@ toggle.addEventListener("click", async () => {
   simulatedOffline = !simulatedOffline;
   toggle.textContent = simulatedOffline ? "Go online" : "Go offline";
   // Create the topic before the log hears it is online, so its first sync has somewhere to write.
-  if (!simulatedOffline) await ensureTopic(readForm().topic);
+  if (!simulatedOffline) await ensureTopicOrAsk(readForm().topic);
   // The log listens to the browser's online/offline events; tell it the simulated network changed too.
   window.dispatchEvent(new Event(simulatedOffline ? "offline" : "online"));
   render();
@@ -166,7 +239,7 @@ element("flush").addEventListener("click", async () => {
 async function showUpstream(): Promise<void> {
   const topic = readForm().topic;
   try {
-    const response = await networkFetch(`/v1/topics/${encodeURIComponent(topic)}`);
+    const response = await apiFetch(`/v1/topics/${encodeURIComponent(topic)}`);
     if (!response.ok) {
       element("upstream-summary").textContent =
         response.status === 404 ? `no topic "${topic}" upstream yet` : "—";
@@ -186,7 +259,7 @@ async function showUpstream(): Promise<void> {
     if (latest !== undefined && latest.highWatermark > 0) {
       const from = Math.max(0, latest.highWatermark - 10);
       const records = (await (
-        await networkFetch(
+        await apiFetch(
           `/v1/topics/${encodeURIComponent(topic)}/partitions/${latest.partition}/records?offset=${from}&limit=10`,
         )
       ).json()) as { records: { offset: number; key: string | null; value: unknown }[] };
@@ -206,7 +279,7 @@ async function showUpstream(): Promise<void> {
 }
 
 window.addEventListener("online", () => {
-  void ensureTopic(readForm().topic);
+  void ensureTopicOrAsk(readForm().topic);
   render();
 });
 window.addEventListener("offline", () => {
@@ -218,7 +291,7 @@ window.addEventListener("pagehide", () => void requestBackgroundSync());
 render();
 // For people and tests alike: the figures above are live from here on.
 document.body.dataset.ready = "true";
-void ensureTopic(readForm().topic);
+void ensureTopicOrAsk(readForm().topic);
 void showUpstream();
 setInterval(() => void showUpstream(), UPSTREAM_POLL_MS);
 
@@ -226,18 +299,17 @@ setInterval(() => void showUpstream(), UPSTREAM_POLL_MS);
  * Says loudly when the Worker runs without authentication (`npm start`), or is locked because none is configured,
  * from `GET /v1/health`'s `auth` (always open). Nothing is shown when tokens are enforced.
  */
-async function showAuthMode(): Promise<void> {
+function showAuthBanner(): void {
   const banner = element("auth-banner");
-  const health = (await (await fetch(`${location.origin}/v1/health`)).json()) as { auth?: unknown };
-  if (health.auth === "none") {
+  if (authMode === "none") {
     banner.textContent =
       "No authentication (EDGELOG_AUTH=none): anyone who can reach this Worker can read, write and delete " +
       "every topic. For local use only.";
-  } else if (health.auth === "unconfigured") {
+  } else if (authMode === "unconfigured") {
     banner.textContent =
       "Authentication is not configured: the API refuses every request. Set EDGELOG_JWT_SECRET " +
       "(wrangler secret put EDGELOG_JWT_SECRET) or EDGELOG_JWKS_URL.";
   } else return;
   banner.hidden = false;
 }
-void showAuthMode().catch(() => {});
+showAuthBanner();

@@ -470,6 +470,15 @@ export class HttpLogStore implements LogStore {
     await this.#request("DELETE", groupPath(groupId), {}, async () => undefined);
   }
 
+  /**
+   * Extension: the token function now returns a different token (signed in again, other rights): the cached one is
+   * dropped and the next request calls the function. Without a token function this does nothing. Like Ably's
+   * `auth.authorize()` or Firebase's `getIdToken(true)`, for a change the app learns of before any `exp` or 401.
+   */
+  tokenChanged(): void {
+    this.#token?.invalidate();
+  }
+
   // ── lifecycle ─────────────────────────────────────────────────────────────────────────────────────────────
 
   /** Aborts every request in flight (they reject with `STORE_CLOSED`, tails end) and refuses later calls. */

@@ -21,6 +21,8 @@ export class TokenSource {
   #cached: { readonly token: string; readonly expMs: number | undefined } | undefined;
   /** The call of the function in flight, shared by every request that needs a token meanwhile. */
   #pending: Promise<string> | undefined;
+  /** Bumped by `invalidate()`: a call begun before it may return the old token, so it is neither cached nor shared. */
+  #generation = 0;
 
   constructor(option: TokenOption, now: () => number = Date.now) {
     this.#option = option;
@@ -46,6 +48,16 @@ export class TokenSource {
   }
 
   /**
+   * Forgets the cached token: the next request calls the function again. For when the app knows the function
+   * now returns a different token (a user signed in again, got other rights) before any `exp` or 401 says so.
+   */
+  invalidate(): void {
+    this.#cached = undefined;
+    this.#pending = undefined;
+    this.#generation++;
+  }
+
+  /**
    * A fresh token after `rejected` met a 401. When another request already replaced it, that one is returned
    * instead of calling the function again: concurrent 401s share one refresh.
    */
@@ -57,29 +69,34 @@ export class TokenSource {
 
   #fetch(): Promise<string> {
     if (this.#pending !== undefined) return this.#pending;
-    const option = this.#option as () => string | Promise<string>;
-    const pending = (async () => {
-      try {
-        const token = await option();
-        if (typeof token !== "string" || token === "") {
-          throw new EdgeLogError("AUTHENTICATION_FAILED", "the token function returned no token");
-        }
-        this.#cached = { token, expMs: expiryMs(token) };
-        return token;
-      } catch (error) {
-        // A failing token function is an authentication failure (the request was never sent), kept retriable:
-        // the identity provider may be back in a moment, unlike a token the server refused.
-        if (isEdgeLogError(error)) throw error;
-        throw new EdgeLogError("AUTHENTICATION_FAILED", `the token function failed: ${describe(error)}`, {
-          cause: error,
-          retriable: true,
-        });
-      } finally {
-        this.#pending = undefined;
-      }
-    })();
+    const generation = this.#generation;
+    // Settled only after `#pending` is set, even when the function throws synchronously: otherwise the finished
+    // call would stay `#pending` and every later request would get its failure without calling the function.
+    const pending = this.#call(generation).finally(() => {
+      if (this.#pending === pending) this.#pending = undefined;
+    });
     this.#pending = pending;
     return pending;
+  }
+
+  async #call(generation: number): Promise<string> {
+    const option = this.#option as () => string | Promise<string>;
+    try {
+      const token = await option();
+      if (typeof token !== "string" || token === "") {
+        throw new EdgeLogError("AUTHENTICATION_FAILED", "the token function returned no token");
+      }
+      if (generation === this.#generation) this.#cached = { token, expMs: expiryMs(token) };
+      return token;
+    } catch (error) {
+      // A failing token function is an authentication failure (the request was never sent), kept retriable:
+      // the identity provider may be back in a moment, unlike a token the server refused.
+      if (isEdgeLogError(error)) throw error;
+      throw new EdgeLogError("AUTHENTICATION_FAILED", `the token function failed: ${describe(error)}`, {
+        cause: error,
+        retriable: true,
+      });
+    }
   }
 }
 

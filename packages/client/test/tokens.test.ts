@@ -147,12 +147,81 @@ describe("HttpLogStore token option", () => {
     }
   });
 
+  it("tokenChanged() drops the cached token: a 403 token is replaced before any exp or 401", async () => {
+    const { fetch, seen, memory } = setup();
+    await memory.createTopic({ name: "orders", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
+    let scope = "produce:orders";
+    let calls = 0;
+    const store = new HttpLogStore({
+      url: "http://edgelog.test",
+      fetch,
+      token: () => {
+        calls++;
+        return mint(600, scope);
+      },
+    });
+    await expectEdgeLogError(store.offsets(TP), "TOPIC_AUTHORIZATION_FAILED");
+    scope = "consume:orders";
+    // Still cached (valid for 10 minutes, and a 403 is no reason to refresh): refused again, no new call.
+    await expectEdgeLogError(store.offsets(TP), "TOPIC_AUTHORIZATION_FAILED");
+    expect(calls).toBe(1);
+    store.tokenChanged();
+    await store.offsets(TP);
+    expect(calls).toBe(2);
+    expect(seen.unauthorized).toBe(0);
+    // A string token has nothing to drop.
+    new HttpLogStore({ url: "http://edgelog.test", fetch, token: "t" }).tokenChanged();
+  });
+
+  it("tokenChanged() during a call of the function: that call's (older) token is not cached", async () => {
+    const issued = ["old", "new"];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let calls = 0;
+    const source = new TokenSource(async () => {
+      const token = issued[calls++] as string;
+      if (token === "old") await gate;
+      return token;
+    });
+    const first = source.get();
+    source.invalidate();
+    const second = source.get();
+    release();
+    expect(await first).toBe("old"); // the request already waiting on it still gets an answer
+    expect(await second).toBe("new");
+    expect(await source.get()).toBe("new");
+    expect(calls).toBe(2);
+  });
+
   it("turns a throwing token function into a retriable AUTHENTICATION_FAILED", async () => {
     const source = new TokenSource(() => {
       throw new Error("identity provider down");
     });
     const error = await expectEdgeLogError(source.get(), "AUTHENTICATION_FAILED");
     expect(error.retriable).toBe(true);
+  });
+
+  it("calls a function that threw (synchronously or not) again on the next request", async () => {
+    for (const fail of [
+      () => {
+        throw new Error("signed out");
+      },
+      () => Promise.reject(new Error("signed out")),
+    ]) {
+      let signedIn = false;
+      let calls = 0;
+      const source = new TokenSource(() => {
+        calls++;
+        return signedIn ? "fresh" : fail();
+      });
+      await expectEdgeLogError(source.get(), "AUTHENTICATION_FAILED");
+      await expectEdgeLogError(source.get(), "AUTHENTICATION_FAILED");
+      signedIn = true;
+      expect(await source.get()).toBe("fresh");
+      expect(calls).toBe(3);
+    }
   });
 });
 

@@ -113,6 +113,13 @@ export interface OfflineLog {
   flush(): Promise<void>;
   onSync(callback: (event: SyncEvent) => void): () => void;
   /**
+   * Extension: the upstream token function now returns a different token (a user signed in again, or got the
+   * right it lacked). The cached token is dropped and the sync tries again at once, without waiting out the
+   * backoff of an auth failure; in a tab that does not sync, the syncing tab is told. Like Ably's
+   * `auth.authorize()`: the app, not a timer, knows when a new token exists.
+   */
+  tokenChanged(): void;
+  /**
    * Extension: follows an upstream topic into a local replica for offline reads, live (long-poll) and resumable
    * across reloads. One tab follows a topic at a time (Web Locks); stop with `signal` or `close()`.
    */
@@ -243,6 +250,22 @@ class OfflineLogImpl implements OfflineLog {
   onSync(callback: (event: SyncEvent) => void): () => void {
     this.#listeners.add(callback);
     return () => this.#listeners.delete(callback);
+  }
+
+  tokenChanged(): void {
+    if (this.#closed) return;
+    if (!this.#isSyncer) {
+      this.#post({ type: "token-changed" });
+      return;
+    }
+    this.#retryWithNewToken();
+  }
+
+  /** A new token is a new situation: the backoff of the failures the old one caused starts over, from now. */
+  #retryWithNewToken(): void {
+    this.#upstream.tokenChanged();
+    this.#attempt = 0;
+    this.#kick();
   }
 
   append(topic: string, record: OfflineRecord): Promise<void> {
@@ -418,6 +441,10 @@ class OfflineLogImpl implements OfflineLog {
 
   #onMessage(message: OutboxMessage): void {
     if (this.#closed) return;
+    if (message.type === "token-changed") {
+      if (this.#isSyncer) this.#retryWithNewToken();
+      return;
+    }
     if (message.type === "appended" || message.type === "flush") {
       if (message.type === "appended") this.#pending.add(message.count);
       this.#emit();

@@ -10,6 +10,8 @@
 export type OutboxMessage =
   | { readonly type: "appended"; readonly count: number }
   | { readonly type: "flush" }
+  /** `tokenChanged()` in a tab that does not sync: the syncing tab drops its cached token and retries now. */
+  | { readonly type: "token-changed" }
   | {
       readonly type: "progress";
       readonly sent: number;

@@ -8,7 +8,13 @@ import "fake-indexeddb/auto";
 import { DEFAULT_TOPIC_CONFIG, type EdgeLogError, MemoryStore } from "@edgelog/core";
 import { createApp, signToken } from "@edgelog/server";
 import { expect, it } from "vitest";
-import { IndexedDbLogStore, openOfflineLog, REFUSED_PREFIX } from "../src/index.ts";
+import {
+  IndexedDbLogStore,
+  type OfflineLog,
+  openOfflineLog,
+  REFUSED_PREFIX,
+  type SyncEvent,
+} from "../src/index.ts";
 import { expectExactlyOnceInKeyOrder, upstreamRecords } from "./support/outbox-scenarios.ts";
 
 const SECRET = "offline-test-secret-of-enough-length-012";
@@ -103,4 +109,93 @@ it("keeps records pending while the token is refused, reports it, and syncs them
   expect(await store.getTopic(`${REFUSED_PREFIX}clicks`)).toBeNull();
   await log.close();
   await store.close();
+});
+
+/** Resolves with the first `onSync` event that satisfies `done`. */
+function syncEvent(log: OfflineLog, done: (event: SyncEvent) => boolean): Promise<SyncEvent> {
+  return new Promise((resolve) => {
+    const off = log.onSync((event) => {
+      if (!done(event)) return;
+      off();
+      resolve(event);
+    });
+  });
+}
+
+it("tokenChanged() retries at once with the new token instead of after the auth failure's backoff", async () => {
+  const { upstream, server, fetch } = securedUpstream();
+  await upstream.createTopic({ name: "clicks", partitions: 2, config: DEFAULT_TOPIC_CONFIG });
+  let scope = "consume:clicks"; // signed in, but without the right to produce
+  let minted = 0;
+  const token = () => {
+    minted++;
+    return signToken({ secret: SECRET, scope, ttlSeconds: 600, now: server.now });
+  };
+  const name = dbName();
+  const store = new IndexedDbLogStore({ name });
+  const log = await openOfflineLog({
+    name,
+    store,
+    upstream: { url, fetch, token },
+    syncIntervalMs: 0,
+    retry: { initialMs: 600_000, maxMs: 600_000 }, // a backoff far beyond the test: only tokenChanged() can help
+  });
+  const refused = syncEvent(log, (e) => e.lastError?.code === "TOPIC_AUTHORIZATION_FAILED");
+  const expected: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    expected.push(`k${i % 2}:v${i}`);
+    await log.append("clicks", { key: `k${i % 2}`, value: `v${i}` });
+  }
+  await refused;
+  expect(log.pending()).toBe(4);
+
+  scope = "produce:clicks";
+  // The new right alone changes nothing: the refused token is cached for ten minutes and the backoff runs.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(log.pending()).toBe(4);
+  expect(minted).toBe(1);
+
+  const drained = syncEvent(log, (e) => e.pending === 0);
+  log.tokenChanged();
+  expect((await drained).lastError).toBeNull();
+  expect(minted).toBe(2);
+  expect(server.appended).toBeGreaterThan(0);
+  expectExactlyOnceInKeyOrder(await upstreamRecords(upstream, "clicks"), expected);
+  await log.close();
+  await store.close();
+});
+
+it("tokenChanged() in a tab that does not sync wakes the syncing tab at once", async () => {
+  const { upstream, server, fetch } = securedUpstream();
+  await upstream.createTopic({ name: "clicks", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
+  let secret = "a-secret-the-server-does-not-know-0123456";
+  const token = () => signToken({ secret, scope: "produce:clicks", ttlSeconds: 600, now: server.now });
+  const name = dbName();
+  const options = {
+    name,
+    upstream: { url, fetch, token },
+    syncIntervalMs: 0,
+    retry: { initialMs: 600_000, maxMs: 600_000 },
+  };
+  const syncer = await openOfflineLog(options);
+  const other = await openOfflineLog({ ...options, sync: false });
+  const rejected = syncEvent(other, (e) => e.lastError?.code === "AUTHENTICATION_FAILED");
+  await other.append("clicks", { key: "k", value: "v0" });
+  await other.append("clicks", { key: "k", value: "v1" });
+  await rejected;
+  // Let the pass the second append started fail too: then nothing but tokenChanged() wakes the syncer.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(syncer.pending()).toBe(2);
+
+  secret = SECRET;
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(syncer.pending()).toBe(2);
+  const drained = syncEvent(other, (e) => e.pending === 0 && e.sent === 2);
+  other.tokenChanged();
+  expect((await drained).lastError).toBeNull();
+  expectExactlyOnceInKeyOrder(await upstreamRecords(upstream, "clicks"), ["k:v0", "k:v1"]);
+  await other.close();
+  await syncer.close();
+  // Closed: a late call is harmless.
+  syncer.tokenChanged();
 });

@@ -1,0 +1,220 @@
+/**
+ * The web console's token, in real headless Chromium against the real Worker (`wrangler dev`): with
+ * `EDGELOG_JWT_SECRET` set, the console asks for a token, checks a pasted one with one request and shows the
+ * server's message when it is refused, keeps the accepted one in `sessionStorage` only, sends it as bearer on its
+ * own requests and to its offline log (records appended before sign-in stay pending, then go out once), brings the
+ * form back when the token expires (the server's 401 message), and "Sign out" forgets it. Against an open Worker
+ * it says so and asks for nothing. All under the console's CSP, without a violation.
+ */
+import { signToken } from "@edgelog/server";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM_LAUNCH_OPTIONS } from "./support/chromium.ts";
+import { type LocalWorker, startLocalWorker } from "./support/local-worker.ts";
+
+const SECRET = "e2e-console-secret-0123456789-abcdefghij";
+const STORAGE_KEY = "edgelog-console-token";
+const TOPIC = "secured";
+
+async function waitUntil(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const textOf = async (page: Page, selector: string): Promise<string> =>
+  (await page.textContent(selector)) ?? "";
+
+/** A new context on the console, ready, collecting CSP violations. */
+async function openConsole(browser: Browser, url: string) {
+  const context = await browser.newContext();
+  const violations: string[] = [];
+  const page = await context.newPage();
+  page.on("console", (message) => {
+    if (message.text().includes("Content Security Policy")) violations.push(message.text());
+  });
+  await page.goto(url);
+  await page.waitForSelector("body[data-ready=true]");
+  return { context, page, violations };
+}
+
+async function pasteToken(page: Page, token: string): Promise<void> {
+  await page.fill("#token-input", token);
+  await page.click("#token-form button[type=submit]");
+}
+
+const stored = (page: Page) =>
+  page.evaluate((key) => ({ session: sessionStorage.getItem(key), local: localStorage.length }), STORAGE_KEY);
+
+describe("the console against a Worker that requires tokens", () => {
+  let worker: LocalWorker;
+  let browser: Browser;
+  let context: BrowserContext | undefined;
+
+  beforeAll(async () => {
+    [worker, browser] = await Promise.all([
+      startLocalWorker({ vars: { EDGELOG_JWT_SECRET: SECRET } }),
+      chromium.launch(CHROMIUM_LAUNCH_OPTIONS),
+    ]);
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await browser?.close();
+    await worker?.stop();
+  });
+
+  async function upstreamValues(): Promise<unknown[]> {
+    const admin = await signToken({ secret: SECRET, scope: "admin", ttlSeconds: 60 });
+    const headers = { authorization: `Bearer ${admin}` };
+    const described = await fetch(`${worker.url}/v1/topics/${TOPIC}`, { headers });
+    if (!described.ok) return [];
+    const { partitions } = (await described.json()) as { partitions: { partition: number }[] };
+    const values: unknown[] = [];
+    for (const { partition } of partitions) {
+      const body = (await (
+        await fetch(`${worker.url}/v1/topics/${TOPIC}/partitions/${partition}/records?offset=0`, { headers })
+      ).json()) as { records: { value: unknown }[] };
+      values.push(...body.records.map((r) => r.value));
+    }
+    return values;
+  }
+
+  it("asks for a token, keeps it for the tab, sends it, asks again on a 401, and signs out", async () => {
+    const opened = await openConsole(browser, worker.url);
+    context = opened.context;
+    const { page, violations } = opened;
+    const authorizations: (string | undefined)[] = [];
+    page.on("request", (request) => {
+      if (new URL(request.url()).pathname.startsWith(`/v1/topics/${TOPIC}`))
+        authorizations.push(request.headers().authorization);
+    });
+    expect(await textOf(page, "#auth-status")).toContain("requires a token");
+    expect(await page.isVisible("#token-form")).toBe(true);
+    expect(await page.isVisible("#sign-out")).toBe(false);
+    expect(await page.isVisible("#auth-banner")).toBe(false);
+
+    // Recorded before any token: kept, pending, and the reason shown.
+    await page.fill("input[name=topic]", TOPIC);
+    await page.fill("input[name=value]", '"first"');
+    await page.click("#append-form button[type=submit]");
+    await waitUntil(async () => (await textOf(page, "#pending")) === "1", 20_000, "the first record pending");
+    await waitUntil(
+      async () => (await textOf(page, "#last-error")).includes("AUTHENTICATION_FAILED"),
+      20_000,
+      "the log's auth failure",
+    );
+
+    // Not a token at all (a header could not even carry it): refused before any request, and not kept.
+    await pasteToken(page, "Bearer eyJ.\npasted by mistake");
+    await waitUntil(
+      async () => (await textOf(page, "#token-message")).includes("That is not a JWT"),
+      10_000,
+      "the shape check",
+    );
+    expect(await stored(page)).toEqual({ session: null, local: 0 });
+
+    // A badly signed token: refused with the server's own words, and not kept.
+    const badlySigned = await signToken({ secret: "not-the-secret-0123456789-abcdefghij", scope: "admin" });
+    await pasteToken(page, badlySigned);
+    await waitUntil(
+      async () => (await textOf(page, "#token-message")).includes("the token's signature does not verify"),
+      20_000,
+      "the server's message",
+    );
+    expect(await stored(page)).toEqual({ session: null, local: 0 });
+    expect(await page.isVisible("#token-form")).toBe(true);
+
+    // A good one: kept in sessionStorage only, and the pending record goes out at once, once.
+    const good = await signToken({ secret: SECRET, scope: "admin", ttlSeconds: 600 });
+    await pasteToken(page, good);
+    await waitUntil(async () => (await textOf(page, "#sent")) === "1", 20_000, "the first record sent");
+    expect(await textOf(page, "#pending")).toBe("0");
+    expect(await stored(page)).toEqual({ session: good, local: 0 });
+    expect(await page.isVisible("#token-form")).toBe(false);
+    expect(await page.isVisible("#sign-out")).toBe(true);
+    await waitUntil(
+      async () => (await textOf(page, "#upstream-summary")).includes(`1 records in "${TOPIC}"`),
+      20_000,
+      "the console's own (authorized) read",
+    );
+    expect(authorizations).toContain(`Bearer ${good}`);
+
+    // Signed out: the token is gone, the form is back, a new record waits.
+    await page.click("#sign-out");
+    expect(await stored(page)).toEqual({ session: null, local: 0 });
+    expect(await page.isVisible("#token-form")).toBe(true);
+    await page.fill("input[name=value]", '"second"');
+    await page.click("#append-form button[type=submit]");
+    await waitUntil(
+      async () => (await textOf(page, "#pending")) === "1",
+      20_000,
+      "the second record pending",
+    );
+
+    // A token the server takes for 3 more seconds (backdated by its 60 s clock-skew allowance): it sends the
+    // second record, then expires, and the console's next request brings the form back with the server's message.
+    const shortLived = await signToken({
+      secret: SECRET,
+      scope: "admin",
+      ttlSeconds: 3,
+      now: Date.now() - 60_000,
+    });
+    await pasteToken(page, shortLived);
+    await waitUntil(async () => (await textOf(page, "#pending")) === "0", 20_000, "the second record sent");
+    await waitUntil(
+      async () => (await textOf(page, "#token-message")).includes("the token has expired"),
+      20_000,
+      "the expiry's 401",
+    );
+    expect(await page.isVisible("#token-form")).toBe(true);
+
+    // Survives a reload of the tab (sessionStorage), gone in a new one.
+    await pasteToken(page, good);
+    await waitUntil(async () => !(await page.isVisible("#token-form")), 20_000, "the form gone");
+    await page.reload();
+    await page.waitForSelector("body[data-ready=true]");
+    expect(await page.isVisible("#sign-out")).toBe(true);
+    expect(await stored(page)).toEqual({ session: good, local: 0 });
+    const other = await context.newPage();
+    await other.goto(worker.url);
+    await other.waitForSelector("body[data-ready=true]");
+    expect(await stored(other)).toEqual({ session: null, local: 0 });
+    expect(await other.isVisible("#token-form")).toBe(true);
+
+    expect(await upstreamValues()).toEqual(["first", "second"]);
+    expect(violations).toEqual([]);
+  });
+});
+
+describe("the console against an open Worker", () => {
+  let worker: LocalWorker;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    [worker, browser] = await Promise.all([startLocalWorker(), chromium.launch(CHROMIUM_LAUNCH_OPTIONS)]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await worker?.stop();
+  });
+
+  it("says plainly that the server is open and asks for no token", async () => {
+    const { context, page, violations } = await openConsole(browser, worker.url);
+    expect(await textOf(page, "#auth-status")).toContain("This server is open");
+    expect(await page.isVisible("#token-form")).toBe(false);
+    expect(await page.isVisible("#sign-out")).toBe(false);
+    await page.click("#append-form button[type=submit]");
+    await waitUntil(
+      async () => (await textOf(page, "#sent")) === "1",
+      20_000,
+      "the record sent without a token",
+    );
+    expect(await textOf(page, "#last-error")).toBe("");
+    expect(violations).toEqual([]);
+    await context.close();
+  });
+});
