@@ -5,8 +5,8 @@
  * (packages/server/README.md "Mounting").
  */
 export { type AppOptions, createApp } from "./app.ts";
-export type { AuthOption } from "./auth/config.ts";
-export { parseScopes, type Scopes } from "./auth/scopes.ts";
+export type { AuthOption, HostRights } from "./auth/config.ts";
+export { ALL_RIGHTS, parseScopes, type Scopes } from "./auth/scopes.ts";
 export { signToken, type TokenOptions } from "./auth/sign.ts";
 export { type AppEnv, LOCATION_HINTS, type PartitionPlacement, type RegionAwareStore } from "./context.ts";
 export { DEFAULT_DS_LONG_POLL_TIMEOUT_MS, DEFAULT_DS_SSE_MAX_CONNECTION_MS } from "./ds/http.ts";

@@ -53,6 +53,7 @@ export async function rightsFor(
   if (mode.kind === "unconfigured") {
     return unauthenticated(new EdgeLogError("AUTHENTICATION_FAILED", HOW_TO_CONFIGURE), false);
   }
+  if (mode.kind === "host") return hostRights(c, mode);
   const token = bearerToken(c);
   if (token === undefined || token === "") {
     return unauthenticated(
@@ -67,6 +68,33 @@ export async function rightsFor(
     if (isEdgeLogError(error)) return unauthenticated(error, true);
     throw error;
   }
+}
+
+/**
+ * The rights the host's own authentication granted. Only what it returns is granted: nothing (or anything but a
+ * scope string or `Scopes`) is the 401 of an unauthenticated request, so a host function that forgets a case
+ * closes the API rather than opening it.
+ */
+async function hostRights(
+  c: Context<AppEnv>,
+  mode: Extract<AuthMode, { kind: "host" }>,
+): Promise<Scopes | Response> {
+  const granted = await mode.rights(c as unknown as Context);
+  if (typeof granted === "string") return parseScopes(granted);
+  if (isScopes(granted)) return granted;
+  return unauthenticated(
+    new EdgeLogError("AUTHENTICATION_FAILED", "the request was not authenticated by the host"),
+    false,
+  );
+}
+
+function isScopes(value: unknown): value is Scopes {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as Scopes).admin === "boolean" &&
+    typeof (value as Scopes).allows === "function"
+  );
 }
 
 /** Authenticates every /v1 request but health; sets `rights`. */
