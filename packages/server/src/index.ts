@@ -7,9 +7,14 @@
  */
 export { type AppOptions, createApp } from "./app.ts";
 export type { AuthOption, HostRights } from "./auth/config.ts";
-export { ALL_RIGHTS, parseScopes, type Scopes } from "./auth/scopes.ts";
+export { ALL_RIGHTS, intersectScopes, parseScopes, type Scopes } from "./auth/scopes.ts";
 export { signToken, type TokenOptions } from "./auth/sign.ts";
-export { type BindingOptions, createBinding, type ExecutionContextLike } from "./binding/in-process.ts";
+export {
+  type BindingOptions,
+  bindingRights,
+  createBinding,
+  type ExecutionContextLike,
+} from "./binding/in-process.ts";
 export type {
   BindingValueFormat,
   CommitOptions,

@@ -188,6 +188,28 @@ describe("createBinding", () => {
     expect(await codeOf(none.describeTopic("orders"))).toBe("AUTHENTICATION_FAILED");
   });
 
+  it("caps bindings by EDGELOG_BINDING_SCOPES and narrows one by its props.scopes, never widens", async () => {
+    const store = new MemoryStore({ now: () => NOW });
+    const make = createBinding({ store: () => store });
+    const ctx = (props: unknown) => ({ waitUntil() {}, passThroughOnException() {}, props });
+    await make({}).createTopic({ name: "orders" });
+    await make({}).createTopic({ name: "audit" });
+    const capped = make({ EDGELOG_BINDING_SCOPES: "produce:orders consume:*" });
+    await capped.send("orders", [{ value: 1 }]);
+    expect(await codeOf(capped.send("audit", [{ value: 1 }]))).toBe("TOPIC_AUTHORIZATION_FAILED");
+    expect((await capped.fetchRecords("audit", 0)).records).toEqual([]);
+    const reader = make({}, ctx({ scopes: "consume:orders" }));
+    expect((await reader.fetchRecords("orders", 0)).records).toHaveLength(1);
+    expect(await codeOf(reader.send("orders", [{ value: 2 }]))).toBe("TOPIC_AUTHORIZATION_FAILED");
+    const widened = make({ EDGELOG_BINDING_SCOPES: "consume:orders" }, ctx({ scopes: "admin" }));
+    expect(await codeOf(widened.deleteTopic("orders"))).toBe("CLUSTER_AUTHORIZATION_FAILED");
+    expect(await codeOf(widened.send("orders", [{ value: 2 }]))).toBe("TOPIC_AUTHORIZATION_FAILED");
+    const malformed = make({}, ctx({ scopes: ["admin"] }));
+    expect(await codeOf(malformed.fetchRecords("orders", 0))).toBe("TOPIC_AUTHORIZATION_FAILED");
+    const otherProps = make({}, ctx({ team: "shop" }));
+    expect((await otherProps.listTopics()).length).toBe(2);
+  });
+
   it("writes what HTTP reads, on the same store", async () => {
     const { binding, http } = setup();
     await binding.createTopic({ name: "t" });

@@ -6,9 +6,10 @@
  * The cost is a JSON round trip inside the isolate — no network, no extra invocation.
  */
 import { EdgeLogError } from "@edgelog/core";
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 import { type AppOptions, createApp } from "../app.ts";
 import type { HostRights } from "../auth/config.ts";
+import { intersectScopes, parseScopes, type Scopes } from "../auth/scopes.ts";
 import type { AppEnv } from "../context.ts";
 import type { ServerEnv } from "../env.ts";
 import { fromBase64, toBase64 } from "../json-records.ts";
@@ -19,28 +20,52 @@ const ORIGIN = "https://edgelog.binding";
 
 export interface BindingOptions<E extends ServerEnv = ServerEnv> extends Omit<AppOptions<E>, "auth"> {
   /**
-   * The rights of every call through the binding (a scope string, as a token's `scope`). Default `"admin"`: a
-   * service binding is a capability only the account's own deployments can hold, like Cloudflare's bindings.
+   * The rights of a call through the binding. Default `bindingRights`: `"admin"`, narrowed by the Worker's
+   * `EDGELOG_BINDING_SCOPES` and by the calling binding's `props.scopes`.
    */
-  readonly rights?: (env: E) => HostRights;
+  readonly rights?: (env: E, ctx: ExecutionContextLike | undefined) => HostRights;
 }
 
-/** Makes the binding's operations for an env (and the invocation's context, for `waitUntil`). */
+/** Makes the binding's operations for an env and the invocation's context (`waitUntil`, the binding's `props`). */
 export function createBinding<E extends ServerEnv = ServerEnv>(
   options: BindingOptions<E>,
 ): (env: E, ctx?: ExecutionContextLike) => EdgeLogBinding {
-  const { rights, ...appOptions } = options;
+  const { rights = bindingRights, ...appOptions } = options;
   const app = createApp<E>({
     ...appOptions,
-    auth: { rights: (c) => (rights === undefined ? "admin" : rights(c.env as E)) },
+    auth: { rights: (c) => rights(c.env as E, executionContextOf(c)) },
   });
   return (env, ctx) => new InProcessBinding(app, env, ctx);
+}
+
+/**
+ * The default rights of a binding call: every right — a service binding is a capability only the account's own
+ * deployments can hold, as with Cloudflare's own bindings — unless the edgelog Worker caps all bindings with
+ * `EDGELOG_BINDING_SCOPES`, and narrowed further by the caller's `[services.props] scopes` (least privilege
+ * the caller opts into; it can never widen the cap). A `scopes` that is not a string grants nothing.
+ */
+export function bindingRights(env: ServerEnv | undefined, ctx: ExecutionContextLike | undefined): Scopes {
+  const cap = parseScopes(env?.EDGELOG_BINDING_SCOPES ?? "admin");
+  const props = ctx?.props;
+  if (typeof props !== "object" || props === null || !Object.hasOwn(props, "scopes")) return cap;
+  return intersectScopes(cap, parseScopes((props as { scopes: unknown }).scopes));
+}
+
+function executionContextOf(c: Context): ExecutionContextLike | undefined {
+  try {
+    return c.executionCtx as unknown as ExecutionContextLike;
+  } catch {
+    // Hono throws when the request came without one (`app.request` in tests).
+    return undefined;
+  }
 }
 
 /** What Hono's `fetch` takes as its third argument; typed structurally so Node tests need no Workers types. */
 export interface ExecutionContextLike {
   waitUntil(promise: Promise<unknown>): void;
   passThroughOnException(): void;
+  /** A service binding's `props` (wrangler `[services.props]`), as the caller's configuration set them. */
+  readonly props?: unknown;
 }
 
 type Query = Readonly<Record<string, string | number | readonly string[] | undefined>>;
