@@ -44,11 +44,12 @@ export function withEdgeLogErrors<T extends object>(stub: T): T {
   return new Proxy(stub, {
     get(target, property) {
       if (property === "then") return undefined;
-      const member = Reflect.get(target, property) as unknown;
+      const member: unknown = Reflect.get(target, property);
       if (typeof member !== "function") return member;
       return (...args: unknown[]) => {
         try {
-          const result = (member as (...a: unknown[]) => unknown).apply(target, args);
+          // `Reflect.apply`, not `member.apply`: on an RPC stub every property, `apply` too, is a remote method.
+          const result: unknown = Reflect.apply(member, target, args);
           return result instanceof Promise || isThenable(result)
             ? Promise.resolve(result).catch((error: unknown) => {
                 throw fromRpcError(error);

@@ -43,6 +43,15 @@ describe("rpc errors", () => {
     expect(fromRpcError("text")).toBe("text");
   });
 
+  it("calls an RPC stub's methods without reading their properties (`apply` would be a remote method)", async () => {
+    // Like a Workers RPC stub: every property of a method is another remote method, `apply` and `call` too.
+    const method = new Proxy(async () => "sent", {
+      get: (_, property) => () => Promise.reject(new Error(`remote method ${String(property)}`)),
+    });
+    const stub = new Proxy({}, { get: () => method });
+    await expect(withEdgeLogErrors(stub as { send(): Promise<string> }).send()).resolves.toBe("sent");
+  });
+
   it("wraps a stub so that callers switch on error.code", async () => {
     const stub = {
       async describeTopic(name: string): Promise<string> {
