@@ -210,6 +210,48 @@ describe("createBinding", () => {
     expect((await otherProps.listTopics()).length).toBe(2);
   });
 
+  it("costs the store the same calls as the HTTP request it stands for", async () => {
+    const calls: string[] = [];
+    const memory = new MemoryStore({ now: () => NOW });
+    // Every store method call, by name, whoever makes it.
+    const store = new Proxy(memory, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver) as unknown;
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          calls.push(String(property));
+          return Reflect.apply(value, target, args);
+        };
+      },
+    });
+    const options = { store: () => store, now: () => NOW, random: () => 0 };
+    const binding = createBinding(options)({});
+    const http = createApp({ ...options, auth: "none" });
+    await binding.createTopic({ name: "t", partitions: 2 });
+    const count = async (run: () => Promise<unknown>): Promise<string[]> => {
+      calls.length = 0;
+      await run();
+      return [...calls];
+    };
+    const records = [
+      { key: "a", value: 1 },
+      { value: 2, partition: 1 },
+    ];
+    const viaBinding = await count(() => binding.send("t", records));
+    const viaHttp = await count(() =>
+      http.request("/v1/topics/t/records", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ records }),
+      }),
+    );
+    expect(viaBinding).toEqual(viaHttp);
+    expect(viaBinding.filter((name) => name === "append")).toHaveLength(2);
+    expect(await count(() => binding.fetchRecords("t", 1, { limit: 10 }))).toEqual(
+      await count(() => http.request("/v1/topics/t/partitions/1/records?limit=10")),
+    );
+  });
+
   it("writes what HTTP reads, on the same store", async () => {
     const { binding, http } = setup();
     await binding.createTopic({ name: "t" });
