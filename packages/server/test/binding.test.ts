@@ -228,7 +228,7 @@ describe("createBinding", () => {
     const binding = createBinding(options)({});
     const http = createApp({ ...options, auth: "none" });
     await binding.createTopic({ name: "t", partitions: 2 });
-    const count = async (run: () => Promise<unknown>): Promise<string[]> => {
+    const count = async (run: () => unknown): Promise<string[]> => {
       calls.length = 0;
       await run();
       return [...calls];
