@@ -81,6 +81,11 @@ describe("createBinding", () => {
       ["fetchOffsets", ["g", "t"]],
       ["commitOffsets", ["g", "nope"]],
       ["heartbeat", ["g", { memberEpoch: 3 }]],
+      // Dot segments would be resolved by URL parsing into other routes (`/v1/groups/..` is `/v1/`).
+      ["describeTopic", [".."]],
+      ["deleteTopic", ["."]],
+      ["describeGroup", [".."]],
+      ["commitOffsets", ["..", [{ topic: "t", partition: 0, offset: 0 }]]],
     ];
     for (const [method, args] of attempts) {
       const code = await codeOf(loose[method]?.(...args) ?? Promise.resolve());
@@ -88,6 +93,15 @@ describe("createBinding", () => {
         code,
       );
     }
+  });
+
+  it("addresses names that look like dot segments or escapes as the names they are", async () => {
+    const { binding } = setup();
+    for (const group of ["%2e%2E", "...", "a/../b", "%2F"]) {
+      expect(await codeOf(binding.describeGroup(group))).toBe("GROUP_ID_NOT_FOUND");
+    }
+    await binding.heartbeat("a/../b", { memberEpoch: 0, topics: ["t"] });
+    expect(await binding.listGroups()).toEqual(["a/../b"]);
   });
 
   it("produces and fetches with keys, headers and explicit partitions", async () => {

@@ -176,14 +176,24 @@ function toJson(body: unknown): string {
   }
 }
 
-/** A name argument: a string, percent-encoded as a path segment (group ids may hold `/`). */
+/**
+ * A name argument: a string, percent-encoded as a path segment (group ids may hold `/`). `.` and `..` are
+ * refused: URL parsing would resolve them as dot segments and address another route (`encodeURIComponent`
+ * leaves dots as they are, and turns a `%2e` of the name into `%252e`, which is no dot segment).
+ */
 function segment(value: unknown, what: string): string {
   if (typeof value !== "string") {
     throw new EdgeLogError("INVALID_REQUEST", `${what} must be a string`, {
       context: { [what]: typeof value },
     });
   }
-  return encodeURIComponent(value);
+  const encoded = encodeURIComponent(value);
+  if (encoded === "." || encoded === "..") {
+    throw new EdgeLogError("INVALID_REQUEST", `${what} "${value}" cannot be addressed`, {
+      context: { [what]: value },
+    });
+  }
+  return encoded;
 }
 
 function partitionNumber(value: unknown): string {

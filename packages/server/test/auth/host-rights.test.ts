@@ -68,6 +68,15 @@ describe("auth: { rights } from the host's middleware", () => {
     });
   });
 
+  it("guards Durable Streams under the mount with the same rights", async () => {
+    const h = host((user) => (user === "ops" ? "admin" : user === "reader" ? "consume:*" : undefined));
+    const put = (user?: string) => h.call("PUT", "/ds/orders-stream", user, undefined).then((r) => r.status);
+    expect(await put()).toBe(401);
+    expect(await put("reader")).toBe(403);
+    expect([200, 201]).toContain(await put("ops"));
+    expect((await h.call("GET", "/ds/orders-stream?offset=-1", "reader")).status).toBe(200);
+  });
+
   it("takes parsed Scopes and async functions", async () => {
     const h = host(async (user) => (user === "ops" ? parseScopes("admin") : null));
     expect((await h.call("GET", "/v1/topics", "ops")).status).toBe(200);
