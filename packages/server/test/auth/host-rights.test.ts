@@ -70,7 +70,7 @@ describe("auth: { rights } from the host's middleware", () => {
 
   it("guards Durable Streams under the mount with the same rights", async () => {
     const h = host((user) => (user === "ops" ? "admin" : user === "reader" ? "consume:*" : undefined));
-    const put = (user?: string) => h.call("PUT", "/ds/orders-stream", user, undefined).then((r) => r.status);
+    const put = async (user?: string) => (await h.call("PUT", "/ds/orders-stream", user)).status;
     expect(await put()).toBe(401);
     expect(await put("reader")).toBe(403);
     expect([200, 201]).toContain(await put("ops"));
