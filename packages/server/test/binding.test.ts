@@ -81,6 +81,7 @@ describe("createBinding", () => {
       ["fetchOffsets", ["g", "t"]],
       ["commitOffsets", ["g", "nope"]],
       ["heartbeat", ["g", { memberEpoch: 3 }]],
+      ["fetchOffsets", ["g", Array.from({ length: 1_001 }, (_, i) => `t${i}`)]],
       // Dot segments would be resolved by URL parsing into other routes (`/v1/groups/..` is `/v1/`).
       ["describeTopic", [".."]],
       ["deleteTopic", ["."]],

@@ -124,13 +124,13 @@ export function requireRight(c: Context<AppEnv>, right: ResourceRight | "admin",
   }
   if (rights.allows(right, name)) return;
   if (right === "group") {
-    throw new EdgeLogError("GROUP_AUTHORIZATION_FAILED", `the token may not act in group "${name}"`, {
+    throw new EdgeLogError("GROUP_AUTHORIZATION_FAILED", `the caller may not act in group "${name}"`, {
       context: { groupId: name },
     });
   }
   throw new EdgeLogError(
     "TOPIC_AUTHORIZATION_FAILED",
-    `the token may not ${TOPIC_WORDS[right]} topic "${name}"`,
+    `the caller may not ${TOPIC_WORDS[right]} topic "${name}"`,
     {
       context: { topic: name },
     },
