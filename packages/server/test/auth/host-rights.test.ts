@@ -102,6 +102,41 @@ describe("auth: { rights } from the host's middleware", () => {
     expect(withToken.status).toBe(401);
   });
 
+  it("is not reached around the host's middleware by spelling the path differently", async () => {
+    const app = new Hono<{ Variables: { scopes: string } }>();
+    app.use("/events/*", async (c, next) => {
+      if (c.req.header("X-Key") !== "k") return c.text("no", 401);
+      c.set("scopes", "admin");
+      await next();
+      return undefined;
+    });
+    app.route(
+      "/events",
+      createApp({ store: () => new MemoryStore(), auth: { rights: (c) => c.get("scopes") } }),
+    );
+    const spellings = [
+      "/events/v1/topics",
+      "//events/v1/topics",
+      "/events//v1/topics",
+      "/%65vents/v1/topics",
+      "/events/%761/topics",
+      "/Events/v1/topics",
+      "/events/v1/topics/",
+      "/events%2Fv1/topics",
+      "/events/./v1/topics",
+      "/x/../events/v1/topics",
+      "/events;/v1/topics",
+    ];
+    for (const path of spellings) {
+      const res = await app.request(`http://host.test${path}`);
+      expect([401, 404], path).toContain(res.status);
+      expect(await res.text(), path).not.toContain("topics");
+    }
+    expect(
+      (await app.request("http://host.test/events/v1/topics", { headers: { "X-Key": "k" } })).status,
+    ).toBe(200);
+  });
+
   it("refuses a rights option that is not a function at start-up", () => {
     expect(() =>
       createApp({
