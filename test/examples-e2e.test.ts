@@ -47,8 +47,9 @@ async function edgelogWithoutAssets(): Promise<string> {
 }
 
 it("bundles both examples with wrangler deploy --dry-run", async () => {
-  expect((await dryRun(OWN_WORKER)).some((f) => f.endsWith(".js"))).toBe(true);
-  expect((await dryRun(BINDING_CONSUMER)).some((f) => f.endsWith(".js"))).toBe(true);
+  const [ownWorker, bindingConsumer] = await Promise.all([dryRun(OWN_WORKER), dryRun(BINDING_CONSUMER)]);
+  expect(ownWorker.some((f) => f.endsWith(".js"))).toBe(true);
+  expect(bindingConsumer.some((f) => f.endsWith(".js"))).toBe(true);
 });
 
 describe("own-worker: edgelog under /events of a user's Worker", () => {

@@ -35,7 +35,8 @@ export function fromRpcError(error: unknown): unknown {
 
 /**
  * `stub` with every method call's rejection passed through `fromRpcError`, so callers `switch (error.code)`
- * directly. Only calls are wrapped: the result is the stub's own (a stub is not thenable, and neither is this).
+ * directly. Only calls are wrapped (a stub is not thenable, and neither is this); a call answers a plain
+ * `Promise`, so RPC promise pipelining (calling a method on a result before awaiting it) is not kept.
  * @example
  * const log = withEdgeLogErrors(env.EDGELOG);
  * try { await log.describeTopic("nope") } catch (e) { if (isEdgeLogError(e)) e.code } // "UNKNOWN_TOPIC_OR_PARTITION"
