@@ -32,8 +32,15 @@ async function freePort(): Promise<number> {
 export interface LocalWorkerOptions {
   /** A wrangler config other than the repo's (e.g. a benchmark baseline). */
   readonly config?: string;
-  /** Path answering 200 once the Worker is up. Default `/v1/health`. */
+  /**
+   * Further configs run beside it in the same `wrangler dev` (their Workers reachable by service bindings, not
+   * served on the port), e.g. the edgelog Worker beside a Worker that binds to it.
+   */
+  readonly alsoConfigs?: readonly string[];
+  /** Path answering 200 (or `readyStatus`) once the Worker is up. Default `/v1/health`. */
   readonly readyPath?: string;
+  /** The status `readyPath` answers once the Worker is up. Default 200. */
+  readonly readyStatus?: number;
   /**
    * Worker variables to set or override (`wrangler dev --var NAME:VALUE`). `EDGELOG_AUTH` is `none` unless set
    * here; an `EDGELOG_JWT_SECRET` here makes the Worker enforce tokens.
@@ -71,6 +78,7 @@ async function startOnce(options: LocalWorkerOptions): Promise<LocalWorker> {
     [
       "dev",
       ...(options.config === undefined ? [] : ["--config", options.config]),
+      ...(options.alsoConfigs ?? []).flatMap((config) => ["--config", config]),
       "--ip",
       "127.0.0.1",
       "--port",
@@ -113,7 +121,8 @@ async function startOnce(options: LocalWorkerOptions): Promise<LocalWorker> {
     if (child.exitCode !== null) break;
     try {
       const response = await fetch(`${url}${options.readyPath ?? "/v1/health"}`);
-      if (response.ok) return { url, stop };
+      await response.body?.cancel();
+      if (response.status === (options.readyStatus ?? 200)) return { url, stop };
     } catch {
       // not listening yet
     }

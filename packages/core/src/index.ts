@@ -83,6 +83,7 @@ export {
   toHeaders,
 } from "./record.ts";
 export { DEFAULT_RETRY, type RetryOptions } from "./retry.ts";
+export { fromRpcError, toRpcError, withEdgeLogErrors } from "./rpc-errors.ts";
 export type {
   AppendResult,
   BatchInfo,

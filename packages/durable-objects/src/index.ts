@@ -1,7 +1,8 @@
 /**
  * @module
  * `@edgelog/durable-objects`: edgelog on Cloudflare Durable Objects — the three object classes a Worker exports
- * and binds (see wrangler.toml), and the `LogStore` that routes to them.
+ * and binds (see wrangler.toml), the `LogStore` that routes to them, and `EdgeLogService`, the Workers binding
+ * other Workers call over RPC.
  */
 export {
   DEFAULT_METADATA_MAX_AGE_MS,
@@ -9,6 +10,7 @@ export {
   type DurableObjectLogStoreOptions,
   type RegionalTopicSpec,
 } from "./durable-object-log-store.ts";
+export { EdgeLogService, type EdgeLogServiceEnv } from "./edgelog-service.ts";
 export type { EdgeLogEnv } from "./env.ts";
 export { GroupObject, type GroupRef } from "./group-object.ts";
 export { groupObjectName, parseRegions, partitionObjectName, topicsObjectName } from "./names.ts";

@@ -50,9 +50,10 @@ export interface AppOptions<E extends ServerEnv = ServerEnv> {
   /** `/ds` SSE connection lifetime before the client resumes. Default 60 s. */
   readonly dsSseMaxConnectionMs?: number;
   /**
-   * Bearer-token authentication (docs/http-api.md "Authentication"): `"none"` runs open, `{ secret, jwksUrl }`
-   * verifies tokens with these keys. Default: from the env (`EDGELOG_JWT_SECRET`, `EDGELOG_JWKS_URL`,
-   * `EDGELOG_AUTH`); with none of them every route but health answers 401.
+   * Authentication (docs/http-api.md "Authentication"): `"none"` runs open, `{ secret, jwksUrl }` verifies bearer
+   * tokens with these keys, `{ rights: (c) => scopes }` takes the rights a host's own middleware granted (a scope
+   * string such as `"produce:orders"`; `null`/`undefined` → 401). Default: from the env (`EDGELOG_JWT_SECRET`,
+   * `EDGELOG_JWKS_URL`, `EDGELOG_AUTH`); with none of them every route but health answers 401.
    */
   readonly auth?: AuthOption;
 }

@@ -17,4 +17,6 @@ export interface ServerEnv {
   readonly EDGELOG_JWKS_URL?: string;
   /** `"none"` runs the API open, only when neither a secret nor a JWKS is configured. */
   readonly EDGELOG_AUTH?: string;
+  /** Caps what every Workers binding call may do (scopes, as a token's); unset, bindings hold every right. */
+  readonly EDGELOG_BINDING_SCOPES?: string;
 }

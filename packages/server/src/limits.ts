@@ -21,6 +21,8 @@ export const MAX_WAIT_MS = 30_000;
 export const DEFAULT_FETCH_MAX_BYTES = 1024 * 1024;
 /** Largest binary fetch byte budget; larger values are clamped. */
 export const MAX_FETCH_MAX_BYTES = 8 * 1024 * 1024;
+/** Most topics one committed-offsets query names (as many as a subscription may). */
+export const MAX_OFFSETS_QUERY_TOPICS = 1_000;
 /** How often an idle SSE stream sends a `: keep-alive` comment, so proxies do not close it. */
 export const SSE_KEEP_ALIVE_MS = 15_000;
 

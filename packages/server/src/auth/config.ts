@@ -3,15 +3,32 @@
  * Which authentication a request meets, from `createApp({ auth })` or else the host's env. Secure by default: a
  * secret (`EDGELOG_JWT_SECRET`) or a JWKS (`EDGELOG_JWKS_URL`) always enforces tokens; with neither, only the
  * explicit `EDGELOG_AUTH=none` opens the API, and otherwise every route but health answers 401 saying how to
- * configure it.
+ * configure it. A host that authenticates requests itself (`{ rights }`) grants only what its function returns:
+ * nothing returned is a 401, never an open API.
  */
+import type { Context } from "hono";
 import type { ServerEnv } from "../env.ts";
 import { JwksCache } from "./jwks.ts";
 import { importHmacSecret, type JwtKeys } from "./jwt.ts";
+import type { Scopes } from "./scopes.ts";
 
-/** `createApp`'s `auth` option: run open, or verify tokens with these keys (overriding the env). */
+/**
+ * What a host's own authentication grants a request: a scope string in the token grammar (`"admin"`,
+ * `"produce:orders-* consume:orders-*"`, docs/http-api.md "Authentication"), parsed `Scopes`, or `null` /
+ * `undefined` when the host did not authenticate it (answered 401).
+ */
+export type HostRights = Scopes | string | null | undefined;
+
+/**
+ * `createApp`'s `auth` option: run open, verify tokens with these keys (overriding the env), or take the rights
+ * from the host's own middleware (`rights(c)` sees what it put on the context, e.g. `c.get("user")`).
+ */
 export type AuthOption =
   | "none"
+  | {
+      // Hono's `Context` without the host's types: the host reads its own variables with `c.get(...)`.
+      readonly rights: (c: Context) => HostRights | Promise<HostRights>;
+    }
   | {
       /** HS256 shared secret. */
       readonly secret?: string | undefined;
@@ -25,7 +42,8 @@ export type AuthOption =
 export type AuthMode =
   | { readonly kind: "none" }
   | { readonly kind: "unconfigured" }
-  | { readonly kind: "token"; readonly keys: Promise<JwtKeys> };
+  | { readonly kind: "token"; readonly keys: Promise<JwtKeys> }
+  | { readonly kind: "host"; readonly rights: (c: Context) => HostRights | Promise<HostRights> };
 
 /** The name of each mode in `GET /v1/health` (`auth`) and the docs. */
 export type AuthModeName = AuthMode["kind"];
@@ -42,6 +60,11 @@ export function authResolver(option: AuthOption | undefined): (env: ServerEnv | 
   const hmacKeys = new Map<string, Promise<CryptoKey>>();
   const jwksCaches = new Map<string, JwksCache>();
   const modes = new Map<string, AuthMode>();
+  if (typeof option === "object" && "rights" in option) {
+    if (typeof option.rights !== "function") throw new TypeError("auth.rights must be a function");
+    const host: AuthMode = { kind: "host", rights: option.rights };
+    return () => host;
+  }
   const injectedFetch = typeof option === "object" ? option.fetch : undefined;
   return (env) => {
     const secret =

@@ -65,6 +65,7 @@ export async function sessionFor(
   if (mode.kind === "unconfigured") {
     return unauthenticated(new EdgeLogError("AUTHENTICATION_FAILED", HOW_TO_CONFIGURE), false);
   }
+  if (mode.kind === "host") return hostRights(c, mode);
   const token = bearerToken(c);
   if (token === undefined || token === "") {
     return unauthenticated(
@@ -79,6 +80,34 @@ export async function sessionFor(
     if (isEdgeLogError(error)) return unauthenticated(error, true);
     throw error;
   }
+}
+
+/**
+ * The rights the host's own authentication granted. Only what it returns is granted: nothing (or anything but a
+ * scope string or `Scopes`) is the 401 of an unauthenticated request, so a host function that forgets a case
+ * closes the API rather than opening it.
+ */
+async function hostRights(
+  c: Context<AppEnv>,
+  mode: Extract<AuthMode, { kind: "host" }>,
+): Promise<Session | Response> {
+  const granted = await mode.rights(c as unknown as Context);
+  // The host's own credential has no expiry edgelog can see: its connections end by their own limits.
+  if (typeof granted === "string") return { rights: parseScopes(granted), endsAt: Number.POSITIVE_INFINITY };
+  if (isScopes(granted)) return { rights: granted, endsAt: Number.POSITIVE_INFINITY };
+  return unauthenticated(
+    new EdgeLogError("AUTHENTICATION_FAILED", "the request was not authenticated by the host"),
+    false,
+  );
+}
+
+function isScopes(value: unknown): value is Scopes {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as Scopes).admin === "boolean" &&
+    typeof (value as Scopes).allows === "function"
+  );
 }
 
 /** Puts a verified session on the request's context. */
@@ -114,13 +143,13 @@ export function requireRight(c: Context<AppEnv>, right: ResourceRight | "admin",
   }
   if (rights.allows(right, name)) return;
   if (right === "group") {
-    throw new EdgeLogError("GROUP_AUTHORIZATION_FAILED", `the token may not act in group "${name}"`, {
+    throw new EdgeLogError("GROUP_AUTHORIZATION_FAILED", `the caller may not act in group "${name}"`, {
       context: { groupId: name },
     });
   }
   throw new EdgeLogError(
     "TOPIC_AUTHORIZATION_FAILED",
-    `the token may not ${TOPIC_WORDS[right]} topic "${name}"`,
+    `the caller may not ${TOPIC_WORDS[right]} topic "${name}"`,
     {
       context: { topic: name },
     },

@@ -54,3 +54,11 @@ export function parseScopes(claim: unknown): Scopes {
 
 /** Every right: what a request holds when the deployment runs open (`EDGELOG_AUTH=none`). */
 export const ALL_RIGHTS: Scopes = { admin: true, allows: () => true };
+
+/** The rights both `a` and `b` hold: a cap and a narrowing, say. */
+export function intersectScopes(a: Scopes, b: Scopes): Scopes {
+  return {
+    admin: a.admin && b.admin,
+    allows: (right, name) => a.allows(right, name) && b.allows(right, name),
+  };
+}

@@ -24,7 +24,7 @@ import type { Hono } from "hono";
 import { requireRight } from "../auth/middleware.ts";
 import type { AppEnv } from "../context.ts";
 import { invalidRequest } from "../errors.ts";
-import { limitBody } from "../limits.ts";
+import { limitBody, MAX_OFFSETS_QUERY_TOPICS } from "../limits.ts";
 import { isPlainObject, pathParam, readJsonObject } from "../params.ts";
 import { route } from "../route.ts";
 
@@ -82,6 +82,12 @@ export function groupRoutes(app: Hono<AppEnv>): void {
       const groupId = pathParam(c, "group");
       assertValidGroupId(groupId);
       const topics = c.req.queries("topic") ?? [];
+      // Each named topic costs a metadata read and a bounds read per partition: the list is bounded.
+      if (topics.length > MAX_OFFSETS_QUERY_TOPICS) {
+        throw invalidRequest(`a committed-offsets query names at most ${MAX_OFFSETS_QUERY_TOPICS} topics`, {
+          topics: topics.length,
+        });
+      }
       return c.json({ offsets: await offsetsWithLag(c.var.store, groupId, topics) });
     },
   });
