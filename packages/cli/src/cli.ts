@@ -71,7 +71,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
         log ??= connect(target, io);
         return log;
       },
-      note: (line) => io.stderr.write(`${line}\n`),
+      note: async (line) => {
+        await io.stderr.write(`${line}\n`);
+      },
     };
     try {
       return await command.run(parsed, context);

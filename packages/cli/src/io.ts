@@ -7,10 +7,13 @@
  */
 import type { Readable, Writable } from "node:stream";
 
-/** A stream written with backpressure: `write` resolves once the stream can take more. */
+/** A stream written with backpressure: `write` resolves once the chunk was handed to the operating system. */
 export interface Output {
-  /** Writes and waits for room; a write to a closed pipe is dropped (see `closed`). */
-  write(chunk: string | Uint8Array): Promise<void>;
+  /**
+   * Writes `chunk` and resolves once it was handed on (so a slow reader slows the writer down): `true` when it
+   * was, `false` when the reader went away first (see `closed`) and the chunk is lost.
+   */
+  write(chunk: string | Uint8Array): Promise<boolean>;
   /** True once the reader went away (`EPIPE`): nothing more will be written. */
   readonly closed: boolean;
   /** Resolves when the reader goes away. */
@@ -19,7 +22,7 @@ export interface Output {
   readonly isTTY: boolean;
   /** Terminal width, when it is one. */
   readonly columns: number | undefined;
-  /** Resolves once everything written so far was handed to the operating system (or the reader left). */
+  /** Resolves once everything written so far was handed on (or the reader left). */
   flush(): Promise<void>;
 }
 
@@ -36,7 +39,7 @@ export interface CliIo {
   now(): number;
 }
 
-/** Wraps a Node writable: resolves writes on `drain`, and treats `EPIPE` as the reader having left. */
+/** Wraps a Node writable: writes resolve once handed on, and `EPIPE` means the reader left. */
 export function nodeOutput(stream: Writable & { isTTY?: boolean; columns?: number }): Output {
   let closed = false;
   let markClosed = (): void => {};
@@ -56,33 +59,20 @@ export function nodeOutput(stream: Writable & { isTTY?: boolean; columns?: numbe
     whenClosed,
     isTTY: stream.isTTY === true,
     columns: stream.columns,
-    flush() {
-      if (closed) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        stream.write("", () => resolve());
-        whenClosed.then(resolve);
-      });
+    async flush() {
+      await write("");
     },
-    write(chunk) {
-      if (closed) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        const ready = stream.write(chunk);
-        if (ready) {
-          resolve();
-          return;
-        }
-        // Room again, or the reader left: either way this write is done with.
-        const done = (): void => {
-          stream.off("drain", done);
-          stream.off("close", done);
-          resolve();
-        };
-        stream.once("drain", done);
-        stream.once("close", done);
-        whenClosed.then(done);
-      });
-    },
+    write,
   };
+  function write(chunk: string | Uint8Array): Promise<boolean> {
+    if (closed) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      // The callback runs once the chunk left Node's buffer — later when the pipe is full, which is the
+      // backpressure — or with the error that says the reader left.
+      // A destroyed stream calls back pending writes with an error too, so every write settles.
+      stream.write(chunk, (error) => resolve(error == null && !closed));
+    });
+  }
 }
 
 /**

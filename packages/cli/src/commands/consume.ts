@@ -10,6 +10,7 @@
 import { type Consumer, type EdgeLog, EdgeLogError, MAX_PARTITIONS } from "@edgelog/core";
 import type { Command } from "../command.ts";
 import { EXIT, type ExitCode, usageError } from "../exit-codes.ts";
+import type { Output } from "../io.ts";
 import {
   expectPositionals,
   flag,
@@ -125,6 +126,22 @@ export const consume: Command = {
       finish(outcome);
     };
 
+    /**
+     * Writes what `out` holds; only once stdout took it are its records consumed (committed, in a group). The
+     * reader leaving first ends the command, and those records stay unconsumed.
+     */
+    const deliver = async (out: OutputBatch, resolveOffset: (offset: number) => void): Promise<boolean> => {
+      const written = await out.write();
+      if (written === null) return true;
+      if (!written.delivered) {
+        end({ kind: "done" });
+        return false;
+      }
+      resolveOffset(written.lastOffset);
+      printed += written.records;
+      return true;
+    };
+
     /** With --exit: whether every partition we read is at (or past) the end it had at start. */
     const atEnd = (): boolean => {
       if (!joined) return false;
@@ -153,23 +170,19 @@ export const consume: Command = {
         eachBatchAutoResolve: false,
         eachBatch: async ({ batch, resolveOffset, pause }) => {
           const logEnd = ends.get(batch.partition) ?? Number.POSITIVE_INFINITY;
+          const out = new OutputBatch(io.stdout);
           for (const message of batch.messages) {
-            if (done) return;
+            if (done) break;
             if (exitAtEnd && message.offset >= logEnd) {
               // Past the end we stop at: fetch no more of this partition.
               pause();
               break;
             }
-            await io.stdout.write(format({ topic, partition: batch.partition, ...message }));
-            // The reader left before this record reached it: it is not consumed.
-            if (io.stdout.closed) return;
-            resolveOffset(message.offset);
-            printed++;
-            if (count !== undefined && printed >= count) {
-              end({ kind: "done" });
-              return;
-            }
+            out.add(format({ topic, partition: batch.partition, ...message }), message.offset);
+            if (count !== undefined && printed + out.records >= count) end({ kind: "done" });
+            if (out.full && !(await deliver(out, resolveOffset))) return;
           }
+          await deliver(out, resolveOffset);
           if (exitAtEnd && !done && atEnd()) end({ kind: "done" });
         },
       });
@@ -186,6 +199,44 @@ export const consume: Command = {
     }
   },
 };
+
+/** Output bytes gathered into one write: one system call per ~64 KiB instead of one per record. */
+export const OUTPUT_BATCH_BYTES = 64 * 1024;
+
+/** Formatted records waiting to be written together, with the offset of the last. */
+class OutputBatch {
+  readonly #out: Output;
+  #chunks: Uint8Array[] = [];
+  #bytes = 0;
+  #lastOffset = -1;
+  records = 0;
+
+  constructor(out: Output) {
+    this.#out = out;
+  }
+
+  get full(): boolean {
+    return this.#bytes >= OUTPUT_BATCH_BYTES;
+  }
+
+  add(bytes: Uint8Array, offset: number): void {
+    this.#chunks.push(bytes);
+    this.#bytes += bytes.byteLength;
+    this.#lastOffset = offset;
+    this.records++;
+  }
+
+  /** Writes and empties the batch; `null` when it was empty. */
+  async write(): Promise<{ delivered: boolean; lastOffset: number; records: number } | null> {
+    if (this.records === 0) return null;
+    const result = { lastOffset: this.#lastOffset, records: this.records };
+    const bytes = Buffer.concat(this.#chunks, this.#bytes);
+    this.#chunks = [];
+    this.#bytes = 0;
+    this.records = 0;
+    return { ...result, delivered: await this.#out.write(bytes) };
+  }
+}
 
 function startOf(parsed: Parsed): Start {
   const offset = stringOption(parsed, "offset");

@@ -6,7 +6,13 @@
  * stdin is read only as the window drains, so memory stays flat however much is piped in. Offsets go to stdout
  * in input order (`PARTITION OFFSET`, one line per record), the summary to stderr.
  */
-import { EdgeLogError, MAX_PARTITIONS, type Message, type RecordMetadata } from "@edgelog/core";
+import {
+  EdgeLogError,
+  isEdgeLogError,
+  MAX_PARTITIONS,
+  type Message,
+  type RecordMetadata,
+} from "@edgelog/core";
 import type { Command } from "../command.ts";
 import { EXIT, type ExitCode, usageError } from "../exit-codes.ts";
 import { splitKey, splitLines } from "../lines.ts";
@@ -24,7 +30,58 @@ const utf8 = new TextEncoder();
 interface Pending {
   readonly sent: Promise<RecordMetadata[]>;
   readonly bytes: number;
-  settled: boolean;
+  /** 1-based line number, for error messages. */
+  readonly line: number;
+}
+
+/** The records in flight, oldest first, bounded in count and bytes: `add` waits while it is full. */
+class Window {
+  readonly #queue: Pending[] = [];
+  #bytes = 0;
+  #closed = false;
+  #wakeReader: (() => void) | null = null;
+  #wakePrinter: (() => void) | null = null;
+
+  async add(pending: Pending): Promise<void> {
+    this.#queue.push(pending);
+    this.#bytes += pending.bytes;
+    this.#wakePrinter?.();
+    while (this.#queue.length >= MAX_PENDING_RECORDS || this.#bytes >= MAX_PENDING_BYTES) {
+      await new Promise<void>((resolve) => {
+        this.#wakeReader = resolve;
+      });
+    }
+  }
+
+  /** The oldest record in flight, waiting for one; `undefined` once closed and empty. */
+  async oldest(): Promise<Pending | undefined> {
+    while (this.#queue.length === 0 && !this.#closed) {
+      await new Promise<void>((resolve) => {
+        this.#wakePrinter = resolve;
+      });
+    }
+    return this.#queue[0];
+  }
+
+  release(pending: Pending): void {
+    this.#queue.shift();
+    this.#bytes -= pending.bytes;
+    this.#wakeReader?.();
+  }
+
+  /** No more records will be added. */
+  close(): void {
+    this.#closed = true;
+    this.#wakePrinter?.();
+  }
+}
+
+/** The error with the line it refused, so the user can find the record. */
+function lineError(error: unknown, line: number): unknown {
+  if (!isEdgeLogError(error)) return error;
+  return new EdgeLogError(error.code, `line ${line}: ${error.message}`, {
+    context: { ...error.context, line },
+  });
 }
 
 export const produce: Command = {
@@ -45,7 +102,8 @@ export const produce: Command = {
     "  -q, --quiet              print no offsets",
     "",
     "Prints PARTITION OFFSET for each record on stdout, in input order, and a summary on stderr.",
-    "On the first record the server refuses, stops reading, waits for what is in flight and exits non-zero.",
+    "On the first record the server refuses, stops reading, waits for what is in flight (those records are",
+    "stored and printed) and exits non-zero with the refused line's number in the message.",
   ].join("\n"),
   options: {
     "key-separator": { type: "string", short: "K" },
@@ -88,59 +146,47 @@ export const produce: Command = {
 
     const producer = log().producer({ lingerMs, retry: { retries } });
     const started = io.now();
-    const window: Pending[] = [];
-    let pendingBytes = 0;
+    const window = new Window();
     let read = 0;
     let written = 0;
     let failure: unknown = null;
 
-    /** Waits for the oldest send and prints its offset; the first failure stops the input. */
-    const settleOldest = async (): Promise<void> => {
-      const oldest = window.shift();
-      if (oldest === undefined) return;
-      pendingBytes -= oldest.bytes;
-      try {
-        const [result] = await oldest.sent;
-        written++;
-        if (!quiet && result !== undefined)
-          await io.stdout.write(`${result.partition} ${result.baseOffset}\n`);
-      } catch (error) {
-        failure ??= error;
+    // Prints each record's offset as soon as it and every record before it are stored, while input is still read.
+    const printer = (async () => {
+      for (let next = await window.oldest(); next !== undefined; next = await window.oldest()) {
+        try {
+          const [result] = await next.sent;
+          written++;
+          if (!quiet && result !== undefined)
+            await io.stdout.write(`${result.partition} ${result.baseOffset}\n`);
+        } catch (error) {
+          failure ??= lineError(error, next.line);
+        }
+        window.release(next);
       }
-    };
+    })();
 
     const lines = interruptible(splitLines(io.stdin), io);
     try {
       for await (const line of lines) {
+        // A refusal stops the input: checked before each send, as it may have arrived while stdin was idle.
+        if (failure !== null) break;
         read++;
         const message: Message = {
           ...(separator === undefined ? { value: line } : splitKey(line, separator, read)),
           ...(partition === undefined ? {} : { partition }),
           ...(headers.length === 0 ? {} : { headers }),
         };
-        const pending: Pending = {
-          sent: producer.send({ topic, messages: [message] }),
-          bytes: line.byteLength,
-          settled: false,
-        };
-        // Also keeps an early rejection from counting as unhandled: settleOldest reports it, in order.
-        const settle = (): void => {
-          pending.settled = true;
-        };
-        pending.sent.then(settle, settle);
-        window.push(pending);
-        pendingBytes += line.byteLength;
-        while (window.length >= MAX_PENDING_RECORDS || pendingBytes >= MAX_PENDING_BYTES)
-          await settleOldest();
-        // Offsets of settled sends are printed as they come, so a long stream shows progress downstream.
-        while (window[0]?.settled === true && failure === null) await settleOldest();
-        if (failure !== null) break;
+        const sent = producer.send({ topic, messages: [message] });
+        // The printer reports a rejection, in order; this only keeps it from counting as unhandled meanwhile.
+        sent.catch(() => undefined);
+        await window.add({ sent, bytes: line.byteLength, line: read });
       }
     } catch (error) {
       failure ??= error;
     } finally {
-      await producer.flush().catch(() => undefined);
-      while (window.length > 0) await settleOldest();
+      window.close();
+      await printer;
       await producer.disconnect().catch(() => undefined);
     }
 

@@ -13,7 +13,11 @@ export interface CapturedOutput extends Output {
   close(): void;
 }
 
-export function capture(options: { isTTY?: boolean; closeAfterBytes?: number } = {}): CapturedOutput {
+/**
+ * A captured stream. `acceptBytes`: the reader leaves once that many bytes were written — a write that would go
+ * past it is refused (its bytes never arrive), as a write after the reader closed the pipe fails with EPIPE.
+ */
+export function capture(options: { isTTY?: boolean; acceptBytes?: number } = {}): CapturedOutput {
   const chunks: Uint8Array[] = [];
   let size = 0;
   let closed = false;
@@ -38,11 +42,15 @@ export function capture(options: { isTTY?: boolean; closeAfterBytes?: number } =
     text: () => Buffer.from(bytes()).toString("utf8"),
     async flush() {},
     async write(chunk) {
-      if (closed) return;
+      if (closed) return false;
       const data = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
+      if (options.acceptBytes !== undefined && size + data.byteLength > options.acceptBytes) {
+        close();
+        return false;
+      }
       chunks.push(data);
       size += data.byteLength;
-      if (options.closeAfterBytes !== undefined && size >= options.closeAfterBytes) close();
+      return true;
     },
   };
 }
