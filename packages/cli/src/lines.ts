@@ -12,17 +12,24 @@ const NEWLINE = 0x0a;
 /** Longer lines are refused: no single record may be larger (the server's default `max.message.bytes` is 1 MiB). */
 export const DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024;
 
+/** Lines handed out together at most, so one huge input chunk does not become one huge send. */
+export const MAX_GROUP_LINES = 4_096;
+
 /**
- * The lines of a byte stream, without their `\n` (a `\r` before it is kept: the bytes are the record). A last line
- * without a newline is a line; an empty input has none. Each line is a copy, safe to keep.
+ * The lines of a byte stream, without their `\n` (a `\r` before it is kept: the bytes are the record), in groups:
+ * the complete lines of each chunk read, at most `maxGroupLines` together, so a caller can send what arrived at
+ * once in one go. A last line without a newline is a line; an empty input has none. Lines are copies, safe to
+ * keep. A line longer than `maxLineBytes` fails the iteration (after the lines before it were handed out).
  */
-export async function* splitLines(
+export async function* splitLineGroups(
   chunks: AsyncIterable<Uint8Array>,
   maxLineBytes = DEFAULT_MAX_LINE_BYTES,
-): AsyncGenerator<Uint8Array> {
+  maxGroupLines = MAX_GROUP_LINES,
+): AsyncGenerator<Uint8Array[]> {
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
   let lineNumber = 0;
+  let group: Uint8Array[] = [];
   const tooLong = (): EdgeLogError =>
     new EdgeLogError("MESSAGE_TOO_LARGE", `line ${lineNumber + 1} is longer than ${maxLineBytes} bytes`);
   for await (const chunk of chunks) {
@@ -30,13 +37,24 @@ export async function* splitLines(
     for (;;) {
       const end = chunk.indexOf(NEWLINE, start);
       if (end === -1) break;
-      if (pendingBytes + end - start > maxLineBytes) throw tooLong();
+      if (pendingBytes + end - start > maxLineBytes) {
+        if (group.length > 0) yield group;
+        throw tooLong();
+      }
       pending.push(chunk.subarray(start, end));
-      yield join(pending, pendingBytes + end - start);
+      group.push(join(pending, pendingBytes + end - start));
       lineNumber++;
       pending = [];
       pendingBytes = 0;
       start = end + 1;
+      if (group.length >= maxGroupLines) {
+        yield group;
+        group = [];
+      }
+    }
+    if (group.length > 0) {
+      yield group;
+      group = [];
     }
     if (start < chunk.byteLength) {
       pendingBytes += chunk.byteLength - start;
@@ -45,7 +63,15 @@ export async function* splitLines(
       pending.push(chunk.slice(start));
     }
   }
-  if (pendingBytes > 0) yield join(pending, pendingBytes);
+  if (pendingBytes > 0) yield [join(pending, pendingBytes)];
+}
+
+/** The lines of a byte stream one by one (see `splitLineGroups`). */
+export async function* splitLines(
+  chunks: AsyncIterable<Uint8Array>,
+  maxLineBytes = DEFAULT_MAX_LINE_BYTES,
+): AsyncGenerator<Uint8Array> {
+  for await (const group of splitLineGroups(chunks, maxLineBytes)) yield* group;
 }
 
 /** A line's key and value: split at the first occurrence of `separator`. */

@@ -219,26 +219,75 @@ describe("produce and consume", () => {
   it("stops at the first refused record, keeps the offsets of what was stored, and exits with its code", async () => {
     const server = inProcessServer();
     await cli(server, ["topics", "create", "small", "--config", "max.message.bytes=200"]);
-    // One chunk: "after" was sent before the refusal was known, so it is stored (and printed) too.
-    const run = await cli(server, ["produce", "small"], { stdin: `ok\n${"x".repeat(500)}\nafter\n` });
-    expect(run.code).toBe(EXIT.USAGE);
-    expect(run.stdout).toBe("0 0\n0 1\n");
-    expect(run.stderr).toMatch(/produced 2 records to "small".*1 not produced/);
-    expect(run.stderr).toMatch(/edgelog: MESSAGE_TOO_LARGE: line 2: /);
-    // Input after the refusal is not read once it is known.
+    // Lines that arrive together are sent together, and a refused send stores none of them.
+    const run = await cli(server, ["produce", "small"], { stdin: `ok\n${"x".repeat(500)}\nalso\n` });
+    expect(run).toMatchObject({ code: EXIT.USAGE, stdout: "" });
+    expect(run.stderr).toMatch(/produced 0 records to "small".*3 not produced/);
+    expect(run.stderr).toMatch(/edgelog: MESSAGE_TOO_LARGE: lines 1-3: /);
+    // Separately arriving lines: what came before is stored, and input after the refusal is not sent.
+    let pulledAfter = false;
     async function* slow() {
+      yield new TextEncoder().encode("ok\n");
+      await new Promise((r) => setTimeout(r, 20));
       yield new TextEncoder().encode(`${"x".repeat(500)}\n`);
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 20));
+      pulledAfter = true;
       yield new TextEncoder().encode("never\n");
     }
     const stopped = await cli(server, ["produce", "small"], { stdin: slow() });
-    expect(stopped).toMatchObject({ code: EXIT.USAGE, stdout: "" });
-    expect((await cli(server, ["consume", "small", "-b", "-e"])).stdout).toBe("ok\nafter\n");
+    expect(stopped).toMatchObject({ code: EXIT.USAGE, stdout: "0 0\n" });
+    expect(stopped.stderr).toMatch(
+      /produced 1 record to "small".*1 not produced\nedgelog: MESSAGE_TOO_LARGE: line 2: /,
+    );
+    expect(pulledAfter).toBe(true);
+    expect((await cli(server, ["consume", "small", "-b", "-e"])).stdout).toBe("ok\n");
     const keyless = await cli(server, ["produce", "small", "-K", ":"], { stdin: "a:1\nno separator\n" });
     expect(keyless).toMatchObject({
       code: EXIT.USAGE,
       stderr: expect.stringContaining("line 2 has no key separator"),
     });
+  });
+
+  it("stores every line exactly once when responses to appends are lost and the producer retries", async () => {
+    const server = await withTopic(3);
+    let appends = 0;
+    let lost = 0;
+    const lossy = {
+      fetch: (async (input, init) => {
+        const response = await server.fetch(input, init);
+        const url = String(input instanceof Request ? input.url : input);
+        if ((init?.method ?? "GET") === "POST" && url.includes("/batches") && appends++ % 2 === 0) {
+          lost++;
+          // The batch was stored; the response never arrives.
+          throw new TypeError("fetch failed", { cause: new Error("socket hang up") });
+        }
+        return response;
+      }) as typeof fetch,
+    };
+    const input = lines(3000, (i) => `k${i % 11}:${i}`);
+    async function* trickle() {
+      for (let i = 0; i < input.length; i += 250) {
+        yield new TextEncoder().encode(`${input.slice(i, i + 250).join("\n")}\n`);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    }
+    const produced = await cli(lossy, ["produce", "orders", "-K", ":", "--linger-ms", "0"], {
+      stdin: trickle(),
+    });
+    expect(produced.code).toBe(0);
+    expect(lost).toBeGreaterThan(3);
+    const offsets = produced.stdout.trimEnd().split("\n");
+    expect(offsets).toHaveLength(3000);
+    expect(new Set(offsets).size).toBe(3000);
+    const consumed = await cli(server, ["consume", "orders", "-b", "-e", "-f", "%p %o %k:%v\n"]);
+    const got = consumed.stdout.trimEnd().split("\n");
+    expect(got).toHaveLength(3000);
+    // Each line once, at the offset produce printed for it.
+    const printedFor = new Map(input.map((line, i) => [line, offsets[i]]));
+    for (const row of got) {
+      const [p, o, record] = row.split(" ");
+      expect(printedFor.get(record as string)).toBe(`${p} ${o}`);
+    }
   });
 
   it("stops producing on SIGINT, flushes what was read, and exits 130", async () => {
@@ -266,7 +315,7 @@ describe("produce and consume", () => {
 describe("consumer groups", () => {
   it("commits only what reached stdout when the reader leaves (| head), then exits 0 quietly", async () => {
     const server = await withTopic(1);
-    // 1,000-byte lines: output is written ~64 KiB at a time, so the first write carries the first 66 records.
+    // 1,000-byte lines: output is written OUTPUT_BATCH_BYTES at a time, so the first write carries the first 17.
     const input = lines(100, (i) => `${i}`.padEnd(1000, "."));
     await cli(server, ["produce", "orders"], { stdin: `${input.join("\n")}\n` });
     const perWrite = Math.ceil(OUTPUT_BATCH_BYTES / 1001);

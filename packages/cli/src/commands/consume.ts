@@ -200,8 +200,11 @@ export const consume: Command = {
   },
 };
 
-/** Output bytes gathered into one write: one system call per ~64 KiB instead of one per record. */
-export const OUTPUT_BATCH_BYTES = 64 * 1024;
+/**
+ * Output bytes gathered into one write: one system call per ~16 KiB instead of one per record, and well inside a
+ * pipe's buffer (64 KiB on Linux), so a write completes while the reader still reads and what it took is known.
+ */
+export const OUTPUT_BATCH_BYTES = 16 * 1024;
 
 /** Formatted records waiting to be written together, with the offset of the last. */
 class OutputBatch {

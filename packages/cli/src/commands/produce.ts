@@ -1,21 +1,24 @@
 /**
  * @module
  * `edgelog produce TOPIC`: one record per stdin line through core's idempotent `Producer`, so a batch retried
- * after a lost response is stored once. Each line is its own `send` (so each gets its own offset back) and the
- * producer batches what arrives within `--linger-ms`; at most a bounded window of records is in flight, and
- * stdin is read only as the window drains, so memory stays flat however much is piped in. Offsets go to stdout
- * in input order (`PARTITION OFFSET`, one line per record), the summary to stderr.
+ * after a lost response is stored once. The lines that arrive together go out in one `send` (the producer
+ * batches further within `--linger-ms`); each line's partition is chosen here with core's own partitioner
+ * (murmur2 for keys, sticky without), so every line's offset is known from the send's per-partition result. At
+ * most a bounded window of records is in flight and stdin is read only as it drains, so memory stays flat however
+ * much is piped in. Offsets go to stdout in input order (`PARTITION OFFSET`, one line per record), the summary to
+ * stderr.
  */
 import {
   EdgeLogError,
   isEdgeLogError,
   MAX_PARTITIONS,
   type Message,
+  Partitioners,
   type RecordMetadata,
 } from "@edgelog/core";
 import type { Command } from "../command.ts";
 import { EXIT, type ExitCode, usageError } from "../exit-codes.ts";
-import { splitKey, splitLines } from "../lines.ts";
+import { splitKey, splitLineGroups } from "../lines.ts";
 import { expectPositionals, flag, integerOption, listOption, parsePair, stringOption } from "../options.ts";
 import { formatRate } from "../stats.ts";
 import { decodeEscapes } from "../template.ts";
@@ -23,65 +26,17 @@ import { interruptible } from "./interruptible.ts";
 
 /** Records sent but not yet acknowledged, at most: bounds memory and the offsets held back for ordering. */
 export const MAX_PENDING_RECORDS = 16_384;
-/** Bytes of values and keys in flight, at most. */
+/** Bytes of lines in flight, at most. */
 export const MAX_PENDING_BYTES = 16 * 1024 * 1024;
 const utf8 = new TextEncoder();
 
+/** One `send`: consecutive input lines, with the partition chosen for each. */
 interface Pending {
   readonly sent: Promise<RecordMetadata[]>;
+  readonly partitions: readonly number[];
   readonly bytes: number;
-  /** 1-based line number, for error messages. */
-  readonly line: number;
-}
-
-/** The records in flight, oldest first, bounded in count and bytes: `add` waits while it is full. */
-class Window {
-  readonly #queue: Pending[] = [];
-  #bytes = 0;
-  #closed = false;
-  #wakeReader: (() => void) | null = null;
-  #wakePrinter: (() => void) | null = null;
-
-  async add(pending: Pending): Promise<void> {
-    this.#queue.push(pending);
-    this.#bytes += pending.bytes;
-    this.#wakePrinter?.();
-    while (this.#queue.length >= MAX_PENDING_RECORDS || this.#bytes >= MAX_PENDING_BYTES) {
-      await new Promise<void>((resolve) => {
-        this.#wakeReader = resolve;
-      });
-    }
-  }
-
-  /** The oldest record in flight, waiting for one; `undefined` once closed and empty. */
-  async oldest(): Promise<Pending | undefined> {
-    while (this.#queue.length === 0 && !this.#closed) {
-      await new Promise<void>((resolve) => {
-        this.#wakePrinter = resolve;
-      });
-    }
-    return this.#queue[0];
-  }
-
-  release(pending: Pending): void {
-    this.#queue.shift();
-    this.#bytes -= pending.bytes;
-    this.#wakeReader?.();
-  }
-
-  /** No more records will be added. */
-  close(): void {
-    this.#closed = true;
-    this.#wakePrinter?.();
-  }
-}
-
-/** The error with the line it refused, so the user can find the record. */
-function lineError(error: unknown, line: number): unknown {
-  if (!isEdgeLogError(error)) return error;
-  return new EdgeLogError(error.code, `line ${line}: ${error.message}`, {
-    context: { ...error.context, line },
-  });
+  /** 1-based number of its first line, for error messages. */
+  readonly firstLine: number;
 }
 
 export const produce: Command = {
@@ -101,9 +56,9 @@ export const produce: Command = {
     "                           idempotent, so a retried batch is never stored twice",
     "  -q, --quiet              print no offsets",
     "",
-    "Prints PARTITION OFFSET for each record on stdout, in input order, and a summary on stderr.",
-    "On the first record the server refuses, stops reading, waits for what is in flight (those records are",
-    "stored and printed) and exits non-zero with the refused line's number in the message.",
+    "Prints PARTITION OFFSET for each stored record on stdout, in input order, and a summary on stderr.",
+    "When the server refuses a record, stops reading and exits non-zero naming the lines not stored; lines",
+    "already sent before the refusal was known are still stored (and printed).",
   ].join("\n"),
   options: {
     "key-separator": { type: "string", short: "K" },
@@ -136,54 +91,83 @@ export const produce: Command = {
         .admin()
         .fetchTopicMetadata({ topics: [topic] })
     ).topics;
-    if (partition !== undefined && partition >= (metadata?.partitions.length ?? 0)) {
+    const partitionCount = metadata?.partitions.length ?? 0;
+    if (partition !== undefined && partition >= partitionCount) {
       throw new EdgeLogError(
         "UNKNOWN_TOPIC_OR_PARTITION",
-        `topic "${topic}" has no partition ${partition} (it has ${metadata?.partitions.length ?? 0})`,
+        `topic "${topic}" has no partition ${partition} (it has ${partitionCount})`,
         { context: { topic, partition } },
       );
     }
 
     const producer = log().producer({ lingerMs, retry: { retries } });
+    const partitioner = Partitioners.DefaultPartitioner();
     const started = io.now();
     const window = new Window();
     let read = 0;
     let written = 0;
     let failure: unknown = null;
+    const fail = (error: unknown): void => {
+      failure ??= error;
+    };
 
-    // Prints each record's offset as soon as it and every record before it are stored, while input is still read.
+    // Prints each record's offset once it and every record before it are stored, while input is still read.
     const printer = (async () => {
       for (let next = await window.oldest(); next !== undefined; next = await window.oldest()) {
-        try {
-          const [result] = await next.sent;
-          written++;
-          if (!quiet && result !== undefined)
-            await io.stdout.write(`${result.partition} ${result.baseOffset}\n`);
-        } catch (error) {
-          failure ??= lineError(error, next.line);
+        const results = await next.sent.catch(() => null);
+        if (results !== null) {
+          written += next.partitions.length;
+          if (!quiet) await io.stdout.write(offsetLines(results, next.partitions));
         }
         window.release(next);
       }
     })();
 
-    const lines = interruptible(splitLines(io.stdin), io);
+    const send = (
+      messages: Message[],
+      partitions: number[],
+      bytes: number,
+      firstLine: number,
+    ): Promise<void> => {
+      const sent = producer.send({ topic, messages });
+      const lines = messages.length;
+      // Noted at once, not when the printer gets here, so no further input is sent after a refusal.
+      sent.catch((error: unknown) => fail(linesError(error, firstLine, lines)));
+      return window.add({ sent, partitions, bytes, firstLine });
+    };
+
+    const groups = interruptible(splitLineGroups(io.stdin), io);
     try {
-      for await (const line of lines) {
-        // A refusal stops the input: checked before each send, as it may have arrived while stdin was idle.
+      for await (const group of groups) {
         if (failure !== null) break;
-        read++;
-        const message: Message = {
-          ...(separator === undefined ? { value: line } : splitKey(line, separator, read)),
-          ...(partition === undefined ? {} : { partition }),
-          ...(headers.length === 0 ? {} : { headers }),
-        };
-        const sent = producer.send({ topic, messages: [message] });
-        // The printer reports a rejection, in order; this only keeps it from counting as unhandled meanwhile.
-        sent.catch(() => undefined);
-        await window.add({ sent, bytes: line.byteLength, line: read });
+        const firstLine = read + 1;
+        const messages: Message[] = [];
+        const partitions: number[] = [];
+        let bytes = 0;
+        try {
+          for (const line of group) {
+            read++;
+            const { key, value } =
+              separator === undefined ? { key: null, value: line } : splitKey(line, separator, read);
+            const chosen =
+              partition ?? partitioner({ topic, partitionCount, key, sizeBytes: line.byteLength });
+            messages.push({
+              ...(key === null ? {} : { key }),
+              value,
+              partition: chosen,
+              ...(headers.length === 0 ? {} : { headers }),
+            });
+            partitions.push(chosen);
+            bytes += line.byteLength;
+          }
+        } catch (error) {
+          // A malformed line: what came before it is still sent.
+          fail(error);
+        }
+        if (messages.length > 0) await send(messages, partitions, bytes, firstLine);
       }
     } catch (error) {
-      failure ??= error;
+      fail(error);
     } finally {
       window.close();
       await printer;
@@ -195,9 +179,75 @@ export const produce: Command = {
     await note(
       `produced ${written} record${written === 1 ? "" : "s"} to "${topic}" in ${seconds.toFixed(2)} s` +
         ` (${formatRate(written, seconds)} records/s)${failed > 0 ? `, ${failed} not produced` : ""}` +
-        (lines.interrupted ? ", interrupted" : ""),
+        (groups.interrupted ? ", interrupted" : ""),
     );
     if (failure !== null) throw failure;
-    return lines.interrupted ? EXIT.INTERRUPTED : EXIT.OK;
+    return groups.interrupted ? EXIT.INTERRUPTED : EXIT.OK;
   },
 };
+
+/** `PARTITION OFFSET` per record of one send, in send order: a send's records in a partition are consecutive. */
+function offsetLines(results: readonly RecordMetadata[], partitions: readonly number[]): string {
+  const next = new Map(results.map((r) => [r.partition, r.baseOffset]));
+  let out = "";
+  for (const partition of partitions) {
+    const offset = next.get(partition) ?? -1;
+    next.set(partition, offset + 1);
+    out += `${partition} ${offset}\n`;
+  }
+  return out;
+}
+
+/** The error with the lines it concerns, so the user can find them (a refused send stores none of its lines). */
+function linesError(error: unknown, firstLine: number, lines: number): unknown {
+  if (!isEdgeLogError(error)) return error;
+  const where = lines === 1 ? `line ${firstLine}` : `lines ${firstLine}-${firstLine + lines - 1}`;
+  return new EdgeLogError(error.code, `${where}: ${error.message}`, {
+    context: { ...error.context, line: firstLine },
+  });
+}
+
+/** The sends in flight, oldest first, bounded in records and bytes: `add` waits while it is full. */
+class Window {
+  readonly #queue: Pending[] = [];
+  #records = 0;
+  #bytes = 0;
+  #closed = false;
+  #wakeReader: (() => void) | null = null;
+  #wakePrinter: (() => void) | null = null;
+
+  async add(pending: Pending): Promise<void> {
+    this.#queue.push(pending);
+    this.#records += pending.partitions.length;
+    this.#bytes += pending.bytes;
+    this.#wakePrinter?.();
+    while (this.#records >= MAX_PENDING_RECORDS || this.#bytes >= MAX_PENDING_BYTES) {
+      await new Promise<void>((resolve) => {
+        this.#wakeReader = resolve;
+      });
+    }
+  }
+
+  /** The oldest send in flight, waiting for one; `undefined` once closed and empty. */
+  async oldest(): Promise<Pending | undefined> {
+    while (this.#queue.length === 0 && !this.#closed) {
+      await new Promise<void>((resolve) => {
+        this.#wakePrinter = resolve;
+      });
+    }
+    return this.#queue[0];
+  }
+
+  release(pending: Pending): void {
+    this.#queue.shift();
+    this.#records -= pending.partitions.length;
+    this.#bytes -= pending.bytes;
+    this.#wakeReader?.();
+  }
+
+  /** No more sends will be added. */
+  close(): void {
+    this.#closed = true;
+    this.#wakePrinter?.();
+  }
+}
