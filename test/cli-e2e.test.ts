@@ -227,7 +227,11 @@ describe("edgelog CLI against wrangler dev", () => {
     await run(["topics", "create", "live"]);
     await run(["produce", "live"], { stdin: "a\nb\nc\n" });
     let child: ChildProcess | undefined;
-    const member = run(["consume", "live", "-g", "live-group", "-b"], { onSpawn: (c) => void (child = c) });
+    const member = run(["consume", "live", "-g", "live-group", "-b"], {
+      onSpawn: (c) => {
+        child = c;
+      },
+    });
     await expect
       .poll(
         async () =>
