@@ -50,6 +50,8 @@ export const consume: Command = {
     "  -g, --group G           read as a member of consumer group G: partitions are shared with the group's",
     "                          other members, and the offsets of printed records are committed",
     "  -e, --exit              stop at the end of the log: the high watermark each partition had at start",
+    "                          (with --group: of the partitions the group assigned to this member, once it",
+    "                          was assigned some)",
     "  -c, --count N           stop after N records",
     "  -f, --format FMT        json: one object a line {topic, partition, offset, timestamp, key, value, headers};",
     "                          or a template (default '%v\\n'): %v or %s value, %k key, %t topic, %p partition,",
