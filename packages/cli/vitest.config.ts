@@ -2,5 +2,6 @@
 import { defineProject } from "vitest/config";
 
 export default defineProject({
-  test: { name: "cli", environment: "node", include: ["test/**/*.test.ts"] },
+  // Commands run whole produce / consume sessions in-process: generous on a shared, loaded machine.
+  test: { name: "cli", environment: "node", include: ["test/**/*.test.ts"], testTimeout: 30_000 },
 });

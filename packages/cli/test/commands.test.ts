@@ -4,6 +4,7 @@ import { EdgeLog } from "@edgelog/core";
 import { describe, expect, it } from "vitest";
 import { EXIT, runCli } from "../src/cli.ts";
 import { OUTPUT_BATCH_BYTES } from "../src/commands/consume.ts";
+import { MAX_PENDING_RECORDS } from "../src/commands/produce.ts";
 import { capture, cli, inProcessServer, terminal } from "./support/harness.ts";
 
 const lines = (n: number, f: (i: number) => string = (i) => `line ${i}`) =>
@@ -289,6 +290,45 @@ describe("produce and consume", () => {
       expect(printedFor.get(record as string)).toBe(`${p} ${o}`);
     }
   });
+
+  it("reads stdin only as fast as the server acknowledges: a bounded window of records in flight", async () => {
+    const server = await withTopic(1);
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    let appends = 0;
+    const gated = {
+      fetch: (async (input, init) => {
+        const url = String(input instanceof Request ? input.url : input);
+        if ((init?.method ?? "GET") === "POST" && url.includes("/batches")) {
+          appends++;
+          await gate;
+        }
+        return server.fetch(input, init);
+      }) as typeof fetch,
+    };
+    let pulled = 0;
+    const chunk = new TextEncoder().encode(`${lines(1000, (i) => `r${i}`).join("\n")}\n`);
+    async function* sixtyThousand() {
+      for (let i = 0; i < 60; i++) {
+        pulled += 1000;
+        yield chunk;
+      }
+    }
+    const running = cli(gated, ["produce", "orders", "-q"], { stdin: sixtyThousand() });
+    // The server holds every append: input is read up to the window and no further.
+    await expect.poll(() => pulled).toBeGreaterThanOrEqual(MAX_PENDING_RECORDS);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(appends).toBeGreaterThan(0);
+    expect(pulled).toBeLessThanOrEqual(MAX_PENDING_RECORDS + 2 * 1000);
+    expect(pulled).toBeLessThan(40_000);
+    open();
+    const run = await running;
+    expect(run.code).toBe(0);
+    expect(pulled).toBe(60_000);
+    expect(run.stderr).toMatch(/^produced 60000 records/);
+  }, 60_000);
 
   it("stops producing on SIGINT, flushes what was read, and exits 130", async () => {
     const server = await withTopic(1);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { indexOfBytes, splitKey, splitLines } from "../src/lines.ts";
+import { indexOfBytes, splitKey, splitLineGroups, splitLines } from "../src/lines.ts";
 
 const utf8 = new TextEncoder();
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString("utf8");
@@ -76,6 +76,37 @@ describe("splitLines", () => {
     await iterator.next();
     expect(pulled).toBeLessThanOrEqual(3);
     await iterator.return?.(undefined);
+  });
+});
+
+describe("splitLineGroups", () => {
+  const groups = async (source: AsyncIterable<Uint8Array>, maxLine = 100, maxGroup = 3) => {
+    const out: string[][] = [];
+    for await (const group of splitLineGroups(source, maxLine, maxGroup)) out.push(group.map(text));
+    return out;
+  };
+
+  it("groups the complete lines of each chunk, at most maxGroupLines together", async () => {
+    expect(await groups(chunks("a\nb\nc\nd\ne", "\nf\n", "g"))).toEqual([
+      ["a", "b", "c"],
+      ["d"],
+      ["e", "f"],
+      ["g"],
+    ]);
+  });
+
+  it("hands out the lines before a line that is too long, then fails", async () => {
+    const seen: string[][] = [];
+    const run = (async () => {
+      for await (const group of splitLineGroups(chunks(`ok\nfine\n${"x".repeat(20)}\nnever\n`), 10, 100)) {
+        seen.push(group.map(text));
+      }
+    })();
+    await expect(run).rejects.toMatchObject({
+      code: "MESSAGE_TOO_LARGE",
+      message: expect.stringContaining("line 3"),
+    });
+    expect(seen).toEqual([["ok", "fine"]]);
   });
 });
 
