@@ -60,7 +60,8 @@ export async function* splitLineGroups(
       pendingBytes += chunk.byteLength - start;
       if (pendingBytes > maxLineBytes) throw tooLong();
       // The rest of the chunk is kept until its line ends; copied, because a stream may reuse its buffers.
-      pending.push(chunk.slice(start));
+      // (`new Uint8Array(view)` copies; a Buffer's `slice` would not.)
+      pending.push(new Uint8Array(chunk.subarray(start)));
     }
   }
   if (pendingBytes > 0) yield [join(pending, pendingBytes)];
