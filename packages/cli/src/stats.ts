@@ -7,7 +7,8 @@ import type { Output } from "./io.ts";
 
 export function formatRate(count: number, seconds: number): string {
   if (seconds <= 0) return "-";
-  return Math.round(count / seconds).toLocaleString("en-US");
+  const rate = count / seconds;
+  return rate < 10 ? rate.toFixed(1) : Math.round(rate).toLocaleString("en-US");
 }
 
 export function formatBytes(bytes: number): string {
