@@ -30,6 +30,32 @@ export function percentile(samples: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))] as number;
 }
 
+/**
+ * Latency samples kept for percentiles, bounded: past `capacity`, a uniform random sample of everything seen
+ * (reservoir sampling), so a long benchmark's memory stays flat and its percentiles unbiased.
+ */
+export class Samples {
+  readonly #capacity: number;
+  readonly #random: () => number;
+  readonly values: number[] = [];
+  #seen = 0;
+
+  constructor(capacity = 100_000, random: () => number = Math.random) {
+    this.#capacity = capacity;
+    this.#random = random;
+  }
+
+  add(value: number): void {
+    this.#seen++;
+    if (this.values.length < this.#capacity) {
+      this.values.push(value);
+      return;
+    }
+    const slot = Math.floor(this.#random() * this.#seen);
+    if (slot < this.#capacity) this.values[slot] = value;
+  }
+}
+
 const REDRAW_MS = 100;
 const BAR_WIDTH = 30;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatBytes, formatRate, ProgressBar, percentile } from "../src/stats.ts";
+import { formatBytes, formatRate, ProgressBar, percentile, Samples } from "../src/stats.ts";
 import { capture } from "./support/harness.ts";
 
 describe("stats", () => {
@@ -10,6 +10,17 @@ describe("stats", () => {
     expect(percentile(samples, 100)).toBe(100);
     expect(percentile([7], 99)).toBe(7);
     expect(percentile([], 50)).toBeNaN();
+  });
+
+  it("keeps a bounded, uniform sample of latencies", () => {
+    const samples = new Samples(1000);
+    for (let i = 0; i < 100_000; i++) samples.add(i);
+    expect(samples.values).toHaveLength(1000);
+    // A uniform sample of 0..99,999: its median is near 50,000, not in the first thousand.
+    expect(Math.abs(percentile(samples.values, 50) - 50_000)).toBeLessThan(10_000);
+    const few = new Samples(10);
+    for (const v of [3, 1, 2]) few.add(v);
+    expect(few.values).toEqual([3, 1, 2]);
   });
 
   it("formats rates and sizes", () => {

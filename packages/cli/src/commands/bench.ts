@@ -8,7 +8,7 @@ import { type EdgeLog, EdgeLogError } from "@edgelog/core";
 import type { Command, CommandContext } from "../command.ts";
 import { EXIT, type ExitCode } from "../exit-codes.ts";
 import { expectPositionals, flag, integerOption, type Parsed, stringOption } from "../options.ts";
-import { formatRate, ProgressBar, percentile } from "../stats.ts";
+import { formatRate, ProgressBar, percentile, Samples } from "../stats.ts";
 
 const DEFAULT_TOPIC = "edgelog-bench";
 const MB = 1_000_000;
@@ -56,7 +56,7 @@ const produceBench: Command = {
       label: "produce",
       now: context.io.now,
     });
-    const latencies: number[] = [];
+    const latencies = new Samples();
     let next = 0;
     let sent = 0;
     const started = context.io.now();
@@ -67,7 +67,7 @@ const produceBench: Command = {
         const messages = Array.from({ length: count }, () => ({ value }));
         const before = context.io.now();
         await producer.send({ topic, messages });
-        latencies.push(context.io.now() - before);
+        latencies.add(context.io.now() - before);
         sent += count;
         progress.update(sent);
       }
@@ -85,7 +85,10 @@ const produceBench: Command = {
       records: sent,
       bytes: sent * recordSize,
       seconds,
-      sendLatencyMs: { p50: round(percentile(latencies, 50)), p99: round(percentile(latencies, 99)) },
+      sendLatencyMs: {
+        p50: round(percentile(latencies.values, 50)),
+        p99: round(percentile(latencies.values, 99)),
+      },
       batchSize,
       concurrency,
     });
