@@ -87,7 +87,8 @@ function closedPort(): Promise<number> {
 
 const lines = (n: number, f: (i: number) => string) => Array.from({ length: n }, (_, i) => f(i));
 
-describe("edgelog CLI against wrangler dev", () => {
+// Each CLI run is a Node process loading the TypeScript sources (seconds on a loaded machine): generous timeouts.
+describe("edgelog CLI against wrangler dev", { timeout: 240_000 }, () => {
   let worker: LocalWorker;
   let log: EdgeLog;
   const run = (args: readonly string[], options?: Parameters<typeof edgelog>[2]) =>
@@ -295,7 +296,7 @@ describe("edgelog CLI against wrangler dev", () => {
   });
 });
 
-describe("edgelog CLI with EDGELOG_TOKEN against a Worker that enforces tokens", () => {
+describe("edgelog CLI with EDGELOG_TOKEN against a Worker that enforces tokens", { timeout: 240_000 }, () => {
   let worker: LocalWorker;
   const token = (scope: string) => signToken({ secret: SECRET, scope, ttlSeconds: 600 });
 
