@@ -1,0 +1,110 @@
+/**
+ * @module
+ * `edgelog topics list | create | describe | delete`: core's `Admin` over the client. Lists print one name a
+ * line; `describe` prints a table (or `--json`); changes confirm on stderr so stdout stays data.
+ */
+import { EdgeLogError, MAX_PARTITIONS } from "@edgelog/core";
+import type { Command } from "../command.ts";
+import { EXIT } from "../exit-codes.ts";
+import { expectPositionals, flag, integerOption, listOption, parsePair } from "../options.ts";
+import { renderTable } from "../table.ts";
+
+const list: Command = {
+  path: ["topics", "list"],
+  usage: "[--json]",
+  summary: "list topic names, one a line",
+  help: "Prints every topic's name on its own line (--json: a JSON array).",
+  options: { json: { type: "boolean" } },
+  async run(parsed, { io, log }) {
+    expectPositionals(parsed, []);
+    const names = (await log().admin().listTopics()).sort();
+    if (flag(parsed, "json")) await io.stdout.write(`${JSON.stringify(names)}\n`);
+    else for (const name of names) await io.stdout.write(`${name}\n`);
+    return EXIT.OK;
+  },
+};
+
+const create: Command = {
+  path: ["topics", "create"],
+  usage: "NAME [--partitions N] [--config KEY=VALUE]... [--if-not-exists]",
+  summary: "create a topic",
+  help: [
+    "Creates a topic with N partitions (default 1, at most 1000) and the given configs:",
+    "  retention.ms (-1 = forever), retention.bytes (per partition, -1 = unlimited), max.message.bytes,",
+    "  cleanup.policy (delete).",
+    "An existing topic is an error (TOPIC_ALREADY_EXISTS, exit 5) unless --if-not-exists.",
+  ].join("\n"),
+  options: {
+    partitions: { type: "string", short: "p" },
+    config: { type: "string", short: "c", multiple: true },
+    "if-not-exists": { type: "boolean" },
+  },
+  async run(parsed, { log, note }) {
+    const [name] = expectPositionals(parsed, ["NAME"]) as [string];
+    const partitions = integerOption(parsed, "partitions", 1, 1, MAX_PARTITIONS);
+    const configEntries = listOption(parsed, "config").map((text) => {
+      const [key, value] = parsePair(text, "config");
+      return { name: key, value };
+    });
+    const created = await log()
+      .admin()
+      .createTopics({ topics: [{ topic: name, numPartitions: partitions, configEntries }] });
+    if (!created) {
+      if (flag(parsed, "if-not-exists")) {
+        await note(`topic "${name}" already exists`);
+        return EXIT.OK;
+      }
+      throw new EdgeLogError("TOPIC_ALREADY_EXISTS", `topic "${name}" already exists`, {
+        context: { topic: name },
+      });
+    }
+    await note(`created topic "${name}" with ${partitions} partition${partitions === 1 ? "" : "s"}`);
+    return EXIT.OK;
+  },
+};
+
+const describe: Command = {
+  path: ["topics", "describe"],
+  usage: "NAME [--json]",
+  summary: "a topic's config and each partition's offsets",
+  help: "Prints the topic's id and config, then per partition its log start (low), high watermark (high) and record count.",
+  options: { json: { type: "boolean" } },
+  async run(parsed, { io, log }) {
+    const [name] = expectPositionals(parsed, ["NAME"]) as [string];
+    const topic = await log().admin().describeTopic(name);
+    if (flag(parsed, "json")) {
+      await io.stdout.write(`${JSON.stringify(topic)}\n`);
+      return EXIT.OK;
+    }
+    const config = Object.entries(topic.config)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(" ");
+    await io.stdout.write(`topic ${topic.name}  id ${topic.topicId}\nconfig ${config}\n`);
+    const rows = topic.partitions.map((p) => [
+      p.partition,
+      p.logStartOffset,
+      p.highWatermark,
+      p.highWatermark - p.logStartOffset,
+    ]);
+    await io.stdout.write(renderTable(["PARTITION", "LOW", "HIGH", "RECORDS"], rows));
+    return EXIT.OK;
+  },
+};
+
+const remove: Command = {
+  path: ["topics", "delete"],
+  usage: "NAME",
+  summary: "delete a topic and its records",
+  help: "Deletes the topic with all its records. An unknown topic is UNKNOWN_TOPIC_OR_PARTITION (exit 4).",
+  options: {},
+  async run(parsed, { log, note }) {
+    const [name] = expectPositionals(parsed, ["NAME"]) as [string];
+    await log()
+      .admin()
+      .deleteTopics({ topics: [name] });
+    await note(`deleted topic "${name}"`);
+    return EXIT.OK;
+  },
+};
+
+export const TOPIC_COMMANDS: readonly Command[] = [list, create, describe, remove];
