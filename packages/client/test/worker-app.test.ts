@@ -71,7 +71,7 @@ const clientOf = (serverFetch: typeof fetch): HttpLogStore => {
   return store;
 };
 runLogStoreConformance("HttpLogStore (server app over MemoryStore)", {
-  capabilities: { groupState: false, streams: false, privateState: false },
+  capabilities: { groupState: false, streams: false, privateState: false, uncheckedCopies: false },
   createStore: () => {
     const worker = createApp({ auth: "none", store: () => new MemoryStore() });
     const env = {};

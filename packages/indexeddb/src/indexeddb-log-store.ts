@@ -10,6 +10,7 @@
  * `AppendWaiters` and are woken from other tabs through a `BroadcastChannel`.
  */
 import {
+  type AppendOptions,
   type AppendResult,
   type BatchInfo,
   type CommittedOffset,
@@ -47,6 +48,7 @@ import {
   offsetForTimestampInBatch,
   type ProducerState,
   planAppend,
+  RECORD_CAPS,
   ReadBudget,
   type RejectedBatch,
   resultOf,
@@ -123,6 +125,8 @@ type ChannelMessage =
 interface PendingAppend {
   readonly tp: TopicPartition;
   readonly batch: Uint8Array;
+  /** `false` for a copy of records accepted before (see `AppendOptions`). */
+  readonly checkRecordCaps: boolean;
   readonly resolve: (result: AppendResult) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -279,12 +283,13 @@ export class IndexedDbLogStore implements StorageEngine {
 
   // ── appends ─────────────────────────────────────────────────────────────────────────────────────────────────
 
-  append(tp: TopicPartition, batch: Uint8Array): Promise<AppendResult> {
+  append(tp: TopicPartition, batch: Uint8Array, options?: AppendOptions): Promise<AppendResult> {
     if (this.#closed) return Promise.reject(storeClosedError());
+    const checkRecordCaps = options?.checkRecordCaps ?? true;
     return new Promise<AppendResult>((resolve, reject) => {
       // Copy now: the batch is checked and stored in a later microtask, and the caller may reuse its buffer at
       // once. The copy is also exact, so structured clone stores only these bytes, not a larger buffer behind.
-      this.#queue.push({ tp, batch: batch.slice(), resolve, reject });
+      this.#queue.push({ tp, batch: batch.slice(), checkRecordCaps, resolve, reject });
       // Group commit: everything appended before this microtask runs shares one transaction; what arrives
       // while a transaction runs shares the next one.
       if (this.#queue.length === 1 && !this.#flushing) queueMicrotask(() => void this.#drain());
@@ -315,7 +320,8 @@ export class IndexedDbLogStore implements StorageEngine {
       for (const pending of group) {
         try {
           const topic = await this.#cachedTopic(db, pending.tp.topic);
-          const header = inspectBatchForAppend(topic, pending.tp, pending.batch);
+          const caps = pending.checkRecordCaps ? RECORD_CAPS : null;
+          const header = inspectBatchForAppend(topic, pending.tp, pending.batch, caps);
           checked.push({ ...pending, topic, header });
         } catch (error) {
           pending.reject(toEdgeLogError(error));
@@ -402,7 +408,7 @@ export class IndexedDbLogStore implements StorageEngine {
           const checked =
             topic.topicId === pending.topic.topicId
               ? { payload: batch, header: pending.header }
-              : checkBatch(topic, tp, batch);
+              : checkBatch(topic, tp, batch, { checkRecordCaps: pending.checkRecordCaps });
           const producerId = "header" in checked ? checked.header.producerId : null;
           if (producerId !== null && !partition.producers.has(producerId)) {
             const stored = await tx.objectStore("producers").get([topic.topicId, tp.partition, producerId]);

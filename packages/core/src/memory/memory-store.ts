@@ -11,6 +11,7 @@ import type {
   GroupMemberRef,
 } from "../groups/group-types.ts";
 import {
+  type AppendOptions,
   type AppendResult,
   type BatchInfo,
   type CommittedOffset,
@@ -120,9 +121,10 @@ export class MemoryStore implements StorageEngine {
     return topic.metadata;
   }
 
-  async append(tp: TopicPartition, batch: Uint8Array): Promise<AppendResult> {
+  async append(tp: TopicPartition, batch: Uint8Array, options?: AppendOptions): Promise<AppendResult> {
     const topic = this.#topic(tp.topic);
-    return this.#partitionOf(topic, tp).append(topic.metadata, batch, this.#now());
+    const checkRecordCaps = options?.checkRecordCaps ?? true;
+    return this.#partitionOf(topic, tp).append(topic.metadata, batch, this.#now(), checkRecordCaps);
   }
 
   async read(tp: TopicPartition, options: ReadOptions): Promise<ReadResult> {
@@ -170,7 +172,7 @@ export class MemoryStore implements StorageEngine {
         writeState: (state) => {
           partition.streamState = state;
         },
-        append: (batch) => partition.append(topic.metadata, batch, now),
+        append: (batch) => partition.append(topic.metadata, batch, now, true),
         offsets: () => partition.offsets(),
         notify: () => partition.waiters.notify(),
       },

@@ -33,6 +33,7 @@ export {
   readBatchHeader,
   verifyBatch,
 } from "../codec/record-batch.ts";
+export { assertRecordCaps, RECORD_CAPS, type RecordCaps, recordCapExceeded } from "../codec/record-caps.ts";
 export { type Dict, dict } from "../dict.ts";
 export {
   ASSIGNORS,
@@ -88,6 +89,7 @@ export {
   type AppendPlan,
   type AppendPlanInput,
   type AssignedPlacement,
+  type CheckBatchOptions,
   type CheckedBatch,
   checkBatch,
   type PartitionBounds,

@@ -9,7 +9,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { decodeBatch, encodeBatch } from "../codec/record-batch.ts";
+import { RECORD_CAPS, type RecordCaps } from "../codec/record-caps.ts";
 import type { GroupHeartbeatResponse } from "../groups/group-types.ts";
+import type { LogRecord } from "../record.ts";
 import type {
   GroupStateStore,
   LogStore,
@@ -34,6 +36,11 @@ export interface StoreCapabilities {
   readonly streams?: boolean;
   /** `PrivateStateStore`: versioned documents in a key space of their own (the offline outbox's state). */
   readonly privateState?: boolean;
+  /**
+   * `append(…, { checkRecordCaps: false })` stores a copy of history over the record caps. A store reached over
+   * HTTP cannot: the server caps every write.
+   */
+  readonly uncheckedCopies?: boolean;
 }
 
 export interface LogStoreConformanceOptions {
@@ -79,6 +86,7 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
   const hasGroupState = options.capabilities?.groupState ?? true;
   const hasStreams = options.capabilities?.streams ?? true;
   const hasPrivateState = options.capabilities?.privateState ?? true;
+  const hasUncheckedCopies = options.capabilities?.uncheckedCopies ?? true;
 
   describe(`LogStore conformance: ${name}`, () => {
     let store: StoreUnderTest;
@@ -328,6 +336,84 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
         first.batches[0]?.payload.fill(0);
         expect(valuesOf(await readAll(store, tp))).toEqual(["x-0", "x-1"]);
       });
+    });
+
+    describe("record caps (RECORD_CAPS)", () => {
+      const tp: TopicPartition = { topic: "capped", partition: 1 };
+      const bytes = (n: number) => new Uint8Array(n).fill(0x61);
+      const base = makeRecords(1)[0] as LogRecord;
+      const headers = (count: number, valueBytes = 0) =>
+        Array.from({ length: count }, (_, i) => ({ key: `h${i}`, value: bytes(valueBytes) }));
+      const overCaps: [keyof RecordCaps, LogRecord][] = [
+        ["maxHeaders", { ...base, headers: headers(RECORD_CAPS.maxHeaders + 1) }],
+        [
+          "maxHeaderNameBytes",
+          { ...base, headers: [{ key: "n".repeat(RECORD_CAPS.maxHeaderNameBytes + 1), value: null }] },
+        ],
+        ["maxHeaderValueBytes", { ...base, headers: headers(1, RECORD_CAPS.maxHeaderValueBytes + 1) }],
+        ["maxHeadersBytes", { ...base, headers: headers(9, RECORD_CAPS.maxHeaderValueBytes) }],
+        ["maxKeyBytes", { ...base, key: bytes(RECORD_CAPS.maxKeyBytes + 1) }],
+      ];
+      beforeEach(async () => {
+        await createTopic("capped", 2);
+      });
+
+      it("refuses a batch with a record over any cap with INVALID_RECORD, naming it, and writes nothing", async () => {
+        await store.append(tp, makeBatch(2));
+        for (const [cap, record] of overCaps) {
+          const batch = encodeBatch([base, record]);
+          const error = await expectEdgeLogError(store.append(tp, batch), "INVALID_RECORD");
+          expect(error.context).toMatchObject({ topic: "capped", partition: 1, offsetDelta: 1, cap });
+          expect(error.context.limit).toBe(RECORD_CAPS[cap]);
+          expect(error.retriable).toBe(false);
+        }
+        expect((await store.offsets(tp)).highWatermark).toBe(2);
+      });
+
+      it("accepts a record at the count, name, total and key caps at once", async () => {
+        const nameBytes = RECORD_CAPS.maxHeaderNameBytes;
+        const perHeader = RECORD_CAPS.maxHeadersBytes / RECORD_CAPS.maxHeaders;
+        const atCaps: LogRecord = {
+          ...base,
+          key: bytes(RECORD_CAPS.maxKeyBytes),
+          headers: Array.from({ length: RECORD_CAPS.maxHeaders }, (_, i) => ({
+            key: `${i}`.padStart(nameBytes, "n"),
+            value: bytes(perHeader - nameBytes),
+          })),
+        };
+        const result = await store.append(tp, encodeBatch([atCaps]));
+        expect(result.baseOffset).toBe(0);
+        const [back] = await readAll(store, tp);
+        expect(back?.headers).toHaveLength(RECORD_CAPS.maxHeaders);
+        expect(back?.key?.length).toBe(RECORD_CAPS.maxKeyBytes);
+      });
+
+      it("fails only the capped batch among concurrent appends (one group commit)", async () => {
+        const tooManyHeaders: LogRecord = { ...base, headers: headers(RECORD_CAPS.maxHeaders + 1) };
+        const settled = await Promise.allSettled([
+          store.append(tp, makeBatch(2, "a")),
+          store.append(tp, encodeBatch([base, tooManyHeaders])),
+          store.append(tp, makeBatch(3, "b")),
+        ]);
+        expect(settled.map((s) => s.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+        expect(settled[1]).toMatchObject({
+          reason: { code: "INVALID_RECORD", context: { cap: "maxHeaders" } },
+        });
+        expect(valuesOf(await readAll(store, tp)).sort()).toEqual(["a-0", "a-1", "b-0", "b-1", "b-2"]);
+      });
+
+      it.skipIf(!hasUncheckedCopies)(
+        "appends a copy of history over the caps with checkRecordCaps: false",
+        async () => {
+          const copy = encodeBatch(overCaps.map(([, record]) => record));
+          const result = await store.append(tp, copy, { checkRecordCaps: false });
+          expect(result).toMatchObject({ baseOffset: 0, lastOffset: overCaps.length - 1 });
+          const back = await readAll(store, tp);
+          expect(back.map((r) => r.headers.length)).toEqual(overCaps.map(([, r]) => r.headers.length));
+          // The option is per call: the next new write is capped again.
+          await expectEdgeLogError(store.append(tp, copy), "INVALID_RECORD");
+        },
+      );
     });
 
     describe("long-poll", () => {
