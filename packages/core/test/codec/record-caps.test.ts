@@ -37,7 +37,7 @@ const decodedVerdict = (r: LogRecord, caps: RecordCaps = RECORD_CAPS) =>
 const encodedVerdict = (r: LogRecord, caps: RecordCaps = RECORD_CAPS) =>
   verdict(() => verifyBatch(encodeBatch([record(), r]), caps));
 
-const { maxHeaders, maxHeaderNameBytes, maxHeaderValueBytes, maxHeadersBytes, maxKeyBytes } = RECORD_CAPS;
+const { maxHeaders, maxHeaderValueBytes, maxHeadersBytes, maxKeyBytes } = RECORD_CAPS;
 /** Eight values of 8 KiB are 64 KiB exactly, names not counted yet. */
 const FULL_VALUES = maxHeadersBytes / maxHeaderValueBytes;
 
