@@ -77,6 +77,12 @@ runLogStoreConformance("HttpLogStore (server app over MemoryStore)", {
     const env = {};
     return clientOf(async (input, init) => worker.fetch(new Request(input, init), env));
   },
+  createLimitedStore: ({ maxTopics, maxGroupMembers }) => {
+    const limits = { maxTopics, groups: { maxMembers: maxGroupMembers } };
+    const worker = createApp({ auth: "none", store: () => new MemoryStore(limits) });
+    const env = {};
+    return clientOf(async (input, init) => worker.fetch(new Request(input, init), env));
+  },
   reopenStore: async (store) => {
     const serverFetch = servers.get(store as HttpLogStore);
     if (serverFetch === undefined) throw new Error("not a store of this suite");

@@ -20,6 +20,7 @@ import {
   type GroupHeartbeatResponse,
   type GroupMemberRef,
   isEdgeLogError,
+  MAX_TOPICS,
   type PartitionOffsets,
   type ReadOptions,
   type ReadResult,
@@ -34,6 +35,7 @@ import {
   assertOffsetInRange,
   assertPartitionExists,
   assertPartitionsGrow,
+  assertTopicCapacity,
   type BatchHeader,
   type CheckedBatch,
   checkBatch,
@@ -104,8 +106,10 @@ export interface IndexedDbLogStoreOptions {
    * a browser crash, and is about twice as fast per transaction; group commit already amortises most of that.
    */
   readonly durability?: IDBTransactionDurability;
-  /** Session timeouts and heartbeat interval of the group coordinator (its clock is `now`). */
+  /** Session timeouts, heartbeat interval and member limit of the group coordinator (its clock is `now`). */
   readonly groups?: Omit<GroupCoordinatorOptions, "now">;
+  /** Topics the database holds at most; default `MAX_TOPICS`. Tests lower it. */
+  readonly maxTopics?: number;
 }
 
 /** Counters for tests and metrics. */
@@ -163,6 +167,7 @@ const APPEND_STORES: AnyStores = ["topics", "partitions", "batches", "producers"
 export class IndexedDbLogStore implements StorageEngine {
   readonly #name: string;
   readonly #now: () => number;
+  readonly #maxTopics: number;
   readonly #durability: IDBTransactionDurability;
   readonly #db: Promise<LogDatabase>;
   readonly #channel: BroadcastChannel | null;
@@ -182,6 +187,7 @@ export class IndexedDbLogStore implements StorageEngine {
   constructor(options: IndexedDbLogStoreOptions) {
     this.#name = options.name;
     this.#now = options.now ?? Date.now;
+    this.#maxTopics = options.maxTopics ?? MAX_TOPICS;
     // Tabs coordinate through the versioned group state (compare-and-set in one transaction), like isolates.
     this.#coordinator = new GroupCoordinator(this, { ...options.groups, now: this.#now });
     this.#durability = options.durability ?? "strict";
@@ -234,6 +240,8 @@ export class IndexedDbLogStore implements StorageEngine {
       const stem = spec.name.split(/[._]/, 1)[0] ?? "";
       const similar = await topics.getAllKeys(IDBKeyRange.bound(stem, `${stem}\uffff`));
       assertNoTopicCollision(spec.name, similar as string[]);
+      // Counted in the same transaction as the add: creates in other tabs wait for it, so none overshoots.
+      assertTopicCapacity(spec.name, await topics.count(), this.#maxTopics);
       await topics.add(metadata);
     });
     this.#topicCache.set(metadata.name, metadata);

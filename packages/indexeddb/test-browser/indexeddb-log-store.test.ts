@@ -24,6 +24,8 @@ function deleteDatabase(name: string): Promise<void> {
 
 runLogStoreConformance("IndexedDbLogStore (Chromium)", {
   createStore: () => new IndexedDbLogStore({ name: uniqueName() }),
+  createLimitedStore: ({ maxTopics, maxGroupMembers }) =>
+    new IndexedDbLogStore({ name: uniqueName(), maxTopics, groups: { maxMembers: maxGroupMembers } }),
   destroyStore: async (store) => {
     await store.close();
     await deleteDatabase((store as IndexedDbLogStore).name);

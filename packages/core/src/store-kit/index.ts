@@ -50,7 +50,11 @@ export {
   validateHeartbeat,
   validatePartitionList,
 } from "../groups/group-coordinator.ts";
-export { type CoordinatorConfig, DEFAULT_COORDINATOR_CONFIG } from "../groups/group-state-machine.ts";
+export {
+  type CoordinatorConfig,
+  DEFAULT_COORDINATOR_CONFIG,
+  MAX_GROUP_MEMBERS,
+} from "../groups/group-state-machine.ts";
 export { consumerLag, NOT_COMMITTED } from "../groups/lag.ts";
 export { HTTP_STATUS_BY_CODE, httpStatusFor } from "../http-status.ts";
 export { randomId } from "../random-id.ts";
@@ -70,6 +74,7 @@ export {
   assertOffsetInRange,
   assertPartitionExists,
   assertPartitionsGrow,
+  assertTopicCapacity,
   assertValidGroupId,
   assertValidOffset,
   assertValidPartitionCount,
@@ -80,6 +85,7 @@ export {
   requireTopic,
   storeClosedError,
   topicAlreadyExists,
+  topicCollisionKey,
   topicNamesCollide,
   unknownGroup,
   unknownTopic,

@@ -43,11 +43,23 @@ export interface StoreCapabilities {
   readonly uncheckedCopies?: boolean;
 }
 
+/** Lowered deployment limits for {@link LogStoreConformanceOptions.createLimitedStore}. */
+export interface StoreLimits {
+  readonly maxTopics: number;
+  readonly maxGroupMembers: number;
+}
+
 export interface LogStoreConformanceOptions {
   /** What the store implements beyond `LogStore`; default: everything (a `StorageEngine`). */
   readonly capabilities?: StoreCapabilities;
   /** A fresh, empty store for each test. */
   createStore(): LogStore | Promise<LogStore>;
+  /**
+   * A fresh, empty store whose deployment limits (`MAX_TOPICS`, `MAX_GROUP_MEMBERS`) are lowered to `limits`, so
+   * the limit tests need not create 10,000 topics. Stores that cannot lower them leave it out (and test the real
+   * limit on their own); the limit tests are then skipped.
+   */
+  createLimitedStore?(limits: StoreLimits): LogStore | Promise<LogStore>;
   /** Disposes of a store after its test (default: `store.close()`). */
   destroyStore?(store: LogStore): Promise<void>;
   /**
@@ -414,6 +426,67 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
           await expectEdgeLogError(store.append(tp, copy), "INVALID_RECORD");
         },
       );
+    });
+
+    describe.skipIf(options.createLimitedStore === undefined)("deployment limits", () => {
+      const config = { ...DEFAULT_TOPIC_CONFIG };
+      let limited: StoreUnderTest;
+      beforeEach(async () => {
+        limited = (await options.createLimitedStore?.({
+          maxTopics: 3,
+          maxGroupMembers: 2,
+        })) as StoreUnderTest;
+        open.push(limited);
+      });
+
+      it("refuses a topic past the deployment's limit with POLICY_VIOLATION; a deletion makes room", async () => {
+        for (const name of ["a", "b", "c"]) await limited.createTopic({ name, partitions: 1, config });
+        const error = await expectEdgeLogError(
+          limited.createTopic({ name: "d", partitions: 1, config }),
+          "POLICY_VIOLATION",
+        );
+        expect(error.context).toMatchObject({ topic: "d", limit: 3, actual: 3 });
+        expect(error.retriable).toBe(false);
+        // An existing name is still that error, not the limit's.
+        await expectEdgeLogError(
+          limited.createTopic({ name: "a", partitions: 1, config }),
+          "TOPIC_ALREADY_EXISTS",
+        );
+        expect((await limited.listTopics()).map((t) => t.name)).toEqual(["a", "b", "c"]);
+        await limited.deleteTopic("b");
+        await limited.createTopic({ name: "d", partitions: 1, config });
+        expect((await limited.listTopics()).map((t) => t.name)).toEqual(["a", "c", "d"]);
+      });
+
+      it("lets exactly as many concurrent creates through as there is room for", async () => {
+        await limited.createTopic({ name: "a", partitions: 1, config });
+        const settled = await Promise.allSettled(
+          ["b", "c", "d", "e"].map((name) => limited.createTopic({ name, partitions: 1, config })),
+        );
+        expect(settled.filter((s) => s.status === "fulfilled")).toHaveLength(2);
+        for (const s of settled)
+          if (s.status === "rejected") expect(s.reason).toMatchObject({ code: "POLICY_VIOLATION" });
+        expect(await limited.listTopics()).toHaveLength(3);
+      });
+
+      it("refuses a new member past the group's limit with GROUP_MAX_SIZE_REACHED; rejoins and leaves work", async () => {
+        await limited.createTopic({ name: "t", partitions: 2, config });
+        const join = (memberId: string) =>
+          limited.groupHeartbeat("g", { memberId, memberEpoch: 0, topics: ["t"] });
+        const a = await join("a");
+        await join("b");
+        const error = await expectEdgeLogError(join("c"), "GROUP_MAX_SIZE_REACHED");
+        expect(error.context).toMatchObject({ groupId: "g", memberId: "c", limit: 2, actual: 2 });
+        expect(error.retriable).toBe(false);
+        // A member already in the group rejoins (epoch 0) and heartbeats whatever the count.
+        const again = await join("a");
+        expect(again.memberEpoch).toBeGreaterThan(a.memberEpoch);
+        await limited.groupHeartbeat("g", { memberId: "a", memberEpoch: again.memberEpoch });
+        await limited.groupHeartbeat("g", { memberId: "b", memberEpoch: -1 });
+        await join("c");
+        const described = await limited.describeGroup("g");
+        expect(described.members.map((m) => m.memberId).sort()).toEqual(["a", "c"]);
+      });
     });
 
     describe("long-poll", () => {
