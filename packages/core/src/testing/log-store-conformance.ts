@@ -430,16 +430,18 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
 
     describe.skipIf(options.createLimitedStore === undefined)("deployment limits", () => {
       const config = { ...DEFAULT_TOPIC_CONFIG };
-      let limited: StoreUnderTest;
-      beforeEach(async () => {
-        limited = (await options.createLimitedStore?.({
+      /** Opened per test (a second `beforeEach` here would read as a duplicate of the suite's). */
+      const openLimited = async (): Promise<StoreUnderTest> => {
+        const limited = (await options.createLimitedStore?.({
           maxTopics: 3,
           maxGroupMembers: 2,
         })) as StoreUnderTest;
         open.push(limited);
-      });
+        return limited;
+      };
 
       it("refuses a topic past the deployment's limit with POLICY_VIOLATION; a deletion makes room", async () => {
+        const limited = await openLimited();
         for (const name of ["a", "b", "c"]) await limited.createTopic({ name, partitions: 1, config });
         const error = await expectEdgeLogError(
           limited.createTopic({ name: "d", partitions: 1, config }),
@@ -459,6 +461,7 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
       });
 
       it("lets exactly as many concurrent creates through as there is room for", async () => {
+        const limited = await openLimited();
         await limited.createTopic({ name: "a", partitions: 1, config });
         const settled = await Promise.allSettled(
           ["b", "c", "d", "e"].map((name) => limited.createTopic({ name, partitions: 1, config })),
@@ -470,6 +473,7 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
       });
 
       it("refuses a new member past the group's limit with GROUP_MAX_SIZE_REACHED; rejoins and leaves work", async () => {
+        const limited = await openLimited();
         await limited.createTopic({ name: "t", partitions: 2, config });
         const join = (memberId: string) =>
           limited.groupHeartbeat("g", { memberId, memberEpoch: 0, topics: ["t"] });
