@@ -9,8 +9,9 @@
  * record accepted before the caps existed must still copy.
  *
  * The numbers are K2's (32 headers, 256-byte names, 8 KiB values, 64 KiB in all). Kafka has no key cap; edgelog
- * caps keys at 8 KiB because a key is hashed on every produce and kept in memory per distinct key by compaction
- * and per-key views, so a megabyte key would cost that much on each of those paths. "All headers" counts the
+ * caps keys at 8 KiB because a key is hashed on every produce (murmur2, to pick its partition) and, once
+ * compaction exists (`cleanup.policy: compact` is refused today), would be held in memory per distinct key, so a
+ * megabyte key would cost that much on each of those paths. "All headers" counts the
  * UTF-8 bytes of each name plus the bytes of each value, not the framing.
  */
 import { EdgeLogError, type ErrorContext } from "../errors.ts";
@@ -40,13 +41,13 @@ export const RECORD_CAPS: RecordCaps = Object.freeze({
   maxKeyBytes: 8 * 1024,
 });
 
-/** What each cap is called in messages and in an error's `cap` context. */
-const CAP_NAMES: Readonly<Record<keyof RecordCaps, string>> = {
-  maxHeaders: "headers per record",
-  maxHeaderNameBytes: "bytes per header name",
-  maxHeaderValueBytes: "bytes per header value",
-  maxHeadersBytes: "bytes of all headers of a record",
-  maxKeyBytes: "bytes per key",
+/** How a message names each cap's limit, and what a record over it has. */
+const CAP_WORDS: Readonly<Record<keyof RecordCaps, { limit: string; has: (actual: number) => string }>> = {
+  maxHeaders: { limit: "headers per record", has: (n) => `${n} headers` },
+  maxHeaderNameBytes: { limit: "bytes per header name", has: (n) => `a header name of ${n} bytes` },
+  maxHeaderValueBytes: { limit: "bytes per header value", has: (n) => `a header value of ${n} bytes` },
+  maxHeadersBytes: { limit: "bytes of headers per record", has: (n) => `${n} bytes of headers` },
+  maxKeyBytes: { limit: "bytes per key", has: (n) => `a key of ${n} bytes` },
 };
 
 /**
@@ -66,10 +67,10 @@ export function recordCapExceeded(
       : typeof offsetDelta === "number"
         ? `record ${offsetDelta} of the batch`
         : "a record";
-  const what = cap === "maxHeaders" ? `${actual} headers` : `${actual} ${CAP_NAMES[cap]}`;
+  const words = CAP_WORDS[cap];
   return new EdgeLogError(
     "INVALID_RECORD",
-    `${which} has ${what}, over the limit of ${limit} ${CAP_NAMES[cap]}`,
+    `${which} has ${words.has(actual)}, over the limit of ${limit} ${words.limit}`,
     { context: { ...context, cap, limit, actual } },
   );
 }

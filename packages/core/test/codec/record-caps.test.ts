@@ -136,6 +136,28 @@ describe("record caps", () => {
     }
   });
 
+  it("say what the record has and the limit, in words", () => {
+    const messages = cases
+      .filter(([, , expected]) => expected !== "ok")
+      .map(([, r]) => {
+        try {
+          assertRecordCaps(r, { index: 0 });
+          return "accepted";
+        } catch (error) {
+          return (error as Error).message;
+        }
+      });
+    expect(messages).toEqual([
+      "record 0 has 33 headers, over the limit of 32 headers per record",
+      "record 0 has a header name of 257 bytes, over the limit of 256 bytes per header name",
+      "record 0 has a header name of 258 bytes, over the limit of 256 bytes per header name",
+      "record 0 has a header name of 257 bytes, over the limit of 256 bytes per header name",
+      "record 0 has a header value of 8193 bytes, over the limit of 8192 bytes per header value",
+      "record 0 has 65537 bytes of headers, over the limit of 65536 bytes of headers per record",
+      "record 0 has a key of 8193 bytes, over the limit of 8192 bytes per key",
+    ]);
+  });
+
   it("agree on random records, also under small caps", () => {
     const small: RecordCaps = {
       maxHeaders: 3,
