@@ -2,7 +2,13 @@
 // concurrent appends, alarm-driven retention, region placement and object naming, and stale per-isolate caches
 // after a topic is deleted and re-created.
 import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { DEFAULT_TOPIC_CONFIG, decodeBatch, MAX_TOPICS, type TopicConfig } from "@edgelog/core";
+import {
+  DEFAULT_TOPIC_CONFIG,
+  decodeBatch,
+  MAX_GROUP_MEMBERS,
+  MAX_TOPICS,
+  type TopicConfig,
+} from "@edgelog/core";
 import { expectEdgeLogError, makeBatch, readAll } from "@edgelog/core/testing";
 import { describe, expect, it, vi } from "vitest";
 import {
@@ -480,5 +486,55 @@ describe("TopicsObject topic limit", () => {
       (_instance, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM topics").one().n,
     );
     expect(count).toBe(MAX_TOPICS);
+  });
+});
+
+describe("GroupObject member limit", () => {
+  it("refuses a new member of a group holding MAX_GROUP_MEMBERS with GROUP_MAX_SIZE_REACHED; members rejoin", async () => {
+    const store = newStore();
+    await createTopic(store, "t", 2);
+    // The real limit without 1,000 heartbeats: the coordinator's stored state, written as it would write it.
+    const now = Date.now();
+    const members: Record<string, unknown> = {};
+    for (let i = 0; i < MAX_GROUP_MEMBERS; i++) {
+      members[`m-${i}`] = {
+        memberId: `m-${i}`,
+        memberEpoch: 1,
+        previousMemberEpoch: 0,
+        clientId: null,
+        topics: ["t"],
+        serverAssignor: null,
+        assigned: {},
+        pendingRevocation: {},
+        sessionTimeoutMs: 60_000,
+        rebalanceTimeoutMs: 60_000,
+        lastHeartbeatMs: now,
+        revocationDeadlineMs: null,
+      };
+    }
+    const state = {
+      kind: "edgelog.consumer-group.v1",
+      groupEpoch: 1,
+      assignmentEpoch: 0,
+      assignor: "uniform",
+      topics: {},
+      members,
+      target: {},
+    };
+    await store.putGroupState("full", state, null);
+    const error = await expectEdgeLogError(
+      store.groupHeartbeat("full", { memberId: "one-more", memberEpoch: 0, topics: ["t"] }),
+      "GROUP_MAX_SIZE_REACHED",
+    );
+    expect(error.context).toMatchObject({
+      groupId: "full",
+      limit: MAX_GROUP_MEMBERS,
+      actual: MAX_GROUP_MEMBERS,
+    });
+    const rejoined = await store.groupHeartbeat("full", { memberId: "m-0", memberEpoch: 0, topics: ["t"] });
+    expect(rejoined.memberEpoch).toBeGreaterThan(1);
+    await store.groupHeartbeat("full", { memberId: "m-1", memberEpoch: -1 }); // leaves
+    await store.groupHeartbeat("full", { memberId: "one-more", memberEpoch: 0, topics: ["t"] });
+    expect((await store.describeGroup("full")).members).toHaveLength(MAX_GROUP_MEMBERS);
   });
 });
