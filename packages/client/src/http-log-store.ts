@@ -192,6 +192,7 @@ export class HttpLogStore implements LogStore {
 
   // ── partitions ────────────────────────────────────────────────────────────────────────────────────────────
 
+  /** `AppendOptions` do not travel: the server applies its own rules (the record caps always). */
   async append(tp: TopicPartition, batch: Uint8Array): Promise<AppendResult> {
     const result = await this.#json<AppendResult>("POST", `${partitionPath(tp)}/batches`, { bytes: batch });
     return {

@@ -1,10 +1,10 @@
 // HttpLogStore against the real server app (`@edgelog/server`) in-process over a MemoryStore: the shared store
 // conformance suite, the HTTP round trips, and consumer groups through the server's coordinator.
-import { DEFAULT_TOPIC_CONFIG, MemoryStore } from "@edgelog/core";
+import { DEFAULT_TOPIC_CONFIG, encodeBatch, MemoryStore, RECORD_CAPS } from "@edgelog/core";
 import { expectEdgeLogError, runLogStoreConformance } from "@edgelog/core/testing";
 import { createApp } from "@edgelog/server";
 import { describe, expect, it } from "vitest";
-import { HttpLogStore } from "../src/index.ts";
+import { createClient, HttpLogStore } from "../src/index.ts";
 import { runRoundTrips } from "./support/round-trip-suite.ts";
 
 runRoundTrips("Worker app", {
@@ -71,9 +71,15 @@ const clientOf = (serverFetch: typeof fetch): HttpLogStore => {
   return store;
 };
 runLogStoreConformance("HttpLogStore (server app over MemoryStore)", {
-  capabilities: { groupState: false, streams: false, privateState: false },
+  capabilities: { groupState: false, streams: false, privateState: false, uncheckedCopies: false },
   createStore: () => {
     const worker = createApp({ auth: "none", store: () => new MemoryStore() });
+    const env = {};
+    return clientOf(async (input, init) => worker.fetch(new Request(input, init), env));
+  },
+  createLimitedStore: ({ maxTopics, maxGroupMembers }) => {
+    const limits = { maxTopics, groups: { maxMembers: maxGroupMembers } };
+    const worker = createApp({ auth: "none", store: () => new MemoryStore(limits) });
     const env = {};
     return clientOf(async (input, init) => worker.fetch(new Request(input, init), env));
   },
@@ -83,4 +89,44 @@ runLogStoreConformance("HttpLogStore (server app over MemoryStore)", {
     await store.close();
     return clientOf(serverFetch);
   },
+});
+
+describe("record caps through the client", () => {
+  it("the producer refuses a record over a cap before sending anything; a raw batch is refused by the server", async () => {
+    const memory = new MemoryStore();
+    await memory.createTopic({ name: "t", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
+    const worker = createApp({ auth: "none", store: () => memory });
+    const env = {};
+    const writes: string[] = [];
+    const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+      if (init?.method === "POST") writes.push(String(input));
+      return worker.fetch(new Request(input, init), env);
+    };
+    const log = createClient({ url: "http://edgelog.test", fetch });
+    const producer = log.producer();
+    await producer.connect();
+    const headers = Object.fromEntries(
+      Array.from({ length: RECORD_CAPS.maxHeaders + 1 }, (_, i) => [`h${i}`, "v"]),
+    );
+    const error = await expectEdgeLogError(
+      producer.send({ topic: "t", messages: [{ value: "v", headers }] }),
+      "INVALID_RECORD",
+    );
+    expect(error.context).toMatchObject({ topic: "t", index: 0, cap: "maxHeaders" });
+    expect(writes).toEqual([]);
+    // A batch encoded without the producer's check meets the server's: the same code, over HTTP.
+    const store = new HttpLogStore({ url: "http://edgelog.test", fetch });
+    const over = encodeBatch([
+      { key: new Uint8Array(RECORD_CAPS.maxKeyBytes + 1), value: null, headers: [], timestamp: 1 },
+    ]);
+    const refused = await expectEdgeLogError(
+      store.append({ topic: "t", partition: 0 }, over),
+      "INVALID_RECORD",
+    );
+    expect(refused.context).toMatchObject({ topic: "t", partition: 0, offsetDelta: 0, cap: "maxKeyBytes" });
+    expect((await memory.offsets({ topic: "t", partition: 0 })).highWatermark).toBe(0);
+    await producer.disconnect();
+    await store.close();
+    await log.close();
+  });
 });

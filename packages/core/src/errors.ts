@@ -12,6 +12,7 @@ export type ErrorCode =
   | "INVALID_PARTITIONS"
   | "INVALID_RECORD"
   | "INVALID_CONFIG"
+  | "POLICY_VIOLATION"
   | "INVALID_TIMESTAMP"
   | "CORRUPT_MESSAGE"
   | "UNSUPPORTED_VERSION"
@@ -29,6 +30,7 @@ export type ErrorCode =
   | "GROUP_ID_NOT_FOUND"
   | "INVALID_GROUP_ID"
   | "NON_EMPTY_GROUP"
+  | "GROUP_MAX_SIZE_REACHED"
   | "CONCURRENT_TRANSACTIONS"
   | "AUTHENTICATION_FAILED"
   | "TOPIC_AUTHORIZATION_FAILED"
@@ -54,6 +56,8 @@ const RETRIABLE: Readonly<Record<ErrorCode, boolean>> = {
   INVALID_PARTITIONS: false,
   INVALID_RECORD: false,
   INVALID_CONFIG: false,
+  // A deployment limit (topics per deployment): only an operator's change, or a deletion, helps.
+  POLICY_VIOLATION: false,
   INVALID_TIMESTAMP: false,
   CORRUPT_MESSAGE: true,
   UNSUPPORTED_VERSION: false,
@@ -72,6 +76,8 @@ const RETRIABLE: Readonly<Record<ErrorCode, boolean>> = {
   GROUP_ID_NOT_FOUND: false,
   INVALID_GROUP_ID: false,
   NON_EMPTY_GROUP: false,
+  // Kafka's verdict too: a full group takes the member only after another leaves, which a blind retry cannot know.
+  GROUP_MAX_SIZE_REACHED: false,
   CONCURRENT_TRANSACTIONS: true,
   // A fresh token may succeed, but the same request cannot: the caller refreshes first (the client does once).
   AUTHENTICATION_FAILED: false,

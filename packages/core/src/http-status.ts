@@ -11,6 +11,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   INVALID_PARTITIONS: 400,
   INVALID_RECORD: 400,
   INVALID_CONFIG: 400,
+  POLICY_VIOLATION: 400,
   INVALID_TIMESTAMP: 400,
   CORRUPT_MESSAGE: 400,
   UNSUPPORTED_VERSION: 400,
@@ -29,6 +30,8 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   GROUP_ID_NOT_FOUND: 404,
   INVALID_GROUP_ID: 400,
   NON_EMPTY_GROUP: 409,
+  // The request is well-formed; the group's current state (full) refuses it, as NON_EMPTY_GROUP's does.
+  GROUP_MAX_SIZE_REACHED: 409,
   CONCURRENT_TRANSACTIONS: 409,
   AUTHENTICATION_FAILED: 401,
   TOPIC_AUTHORIZATION_FAILED: 403,

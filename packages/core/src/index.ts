@@ -14,6 +14,7 @@ export {
   type TopicToCreate,
 } from "./admin.ts";
 export { decodeBatch, encodeBatch } from "./codec/record-batch.ts";
+export { RECORD_CAPS, type RecordCaps } from "./codec/record-caps.ts";
 export type { Batch, KafkaMessage, MessageHeader } from "./consumer/consumed-batch.ts";
 export {
   Consumer,
@@ -37,6 +38,7 @@ export {
   isErrorCode,
   isRetriable,
 } from "./errors.ts";
+export { MAX_GROUP_MEMBERS } from "./groups/group-state-machine.ts";
 export {
   type GroupDescription,
   type GroupHeartbeatRequest,
@@ -85,6 +87,7 @@ export {
 export { DEFAULT_RETRY, type RetryOptions } from "./retry.ts";
 export { fromRpcError, toRpcError, withEdgeLogErrors } from "./rpc-errors.ts";
 export type {
+  AppendOptions,
   AppendResult,
   BatchInfo,
   CommittedOffset,
@@ -103,5 +106,6 @@ export {
   DEFAULT_TOPIC_CONFIG,
   MAX_MESSAGE_BYTES_LIMIT,
   MAX_PARTITIONS,
+  MAX_TOPICS,
   type TopicConfig,
 } from "./topic-config.ts";

@@ -59,6 +59,17 @@ export interface PartitionOffsets {
   readonly highWatermark: number;
 }
 
+/** How `append` treats a batch. */
+export interface AppendOptions {
+  /**
+   * Whether the per-record caps (`RECORD_CAPS`: headers, header and key sizes) apply. Default `true`: every new
+   * write is capped. `false` only for a copy of records accepted before (a replica of another log, records set
+   * aside after a refusal), which must copy even if a cap came later. A store reached over HTTP ignores it: the
+   * server applies its own rules.
+   */
+  readonly checkRecordCaps?: boolean;
+}
+
 /** The outcome of `append`. */
 export interface AppendResult extends PartitionOffsets {
   /** Offset of the batch's first record (the original one when `duplicate`). */
@@ -152,13 +163,14 @@ export interface LogStore {
   // ── partitions ────────────────────────────────────────────────────────────────────────────────────────────
   /**
    * Appends one encoded batch atomically and assigns its offsets. The store verifies the batch (checksum and
-   * framing → `CORRUPT_MESSAGE`; larger than the topic's `max.message.bytes` → `MESSAGE_TOO_LARGE`) and, for a
+   * framing → `CORRUPT_MESSAGE`; larger than the topic's `max.message.bytes` → `MESSAGE_TOO_LARGE`; a record
+   * over a cap of `RECORD_CAPS` → `INVALID_RECORD`, unless `options.checkRecordCaps` is `false`) and, for a
    * batch stamped with a producer id, checks its epoch and sequence in the same transaction as the write
    * (Kafka's idempotent producer): an identical retry returns the original offsets with `duplicate: true`;
    * a gap → `OUT_OF_ORDER_SEQUENCE_NUMBER`; an older epoch → `INVALID_PRODUCER_EPOCH`; a producer the
    * partition does not know starting past sequence 0 → `UNKNOWN_PRODUCER_ID`. Waiting reads wake.
    */
-  append(tp: TopicPartition, batch: Uint8Array): Promise<AppendResult>;
+  append(tp: TopicPartition, batch: Uint8Array, options?: AppendOptions): Promise<AppendResult>;
   /** Reads whole batches from an offset within a byte budget, optionally waiting for new data. */
   read(tp: TopicPartition, options: ReadOptions): Promise<ReadResult>;
   offsets(tp: TopicPartition): Promise<PartitionOffsets>;

@@ -19,6 +19,12 @@ export const DEFAULT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
  * 1,000 and 2,000 succeed there, so 1,000 leaves headroom.
  */
 export const MAX_PARTITIONS = 1_000;
+/**
+ * Topics one deployment (one store) holds at most. Every topic list (`listTopics`, a group's metadata snapshot,
+ * the console) is proportional to it, and the metadata lives in one place (the Durable Object store's
+ * TopicsObject, one IndexedDB object store): 10,000 keeps a full listing to a few megabytes.
+ */
+export const MAX_TOPICS = 10_000;
 
 export interface TopicConfig {
   /** Delete batches whose newest record is older than this; `-1` keeps them forever. */

@@ -6,7 +6,7 @@
  */
 import { EdgeLogError } from "./errors.ts";
 import type { LogStore, PartitionOffsets, TopicMetadata, TopicPartition } from "./store.ts";
-import { MAX_PARTITIONS } from "./topic-config.ts";
+import { MAX_PARTITIONS, MAX_TOPICS } from "./topic-config.ts";
 
 /** Kafka's limit (`Topic.MAX_NAME_LENGTH`). */
 export const MAX_TOPIC_NAME_LENGTH = 249;
@@ -36,7 +36,12 @@ export function assertValidTopicName(name: unknown): asserts name is string {
 
 /** Kafka refuses topics whose names differ only by `.` versus `_`, because its metrics names would collide. */
 export function topicNamesCollide(a: string, b: string): boolean {
-  return a !== b && a.replaceAll(".", "_") === b.replaceAll(".", "_");
+  return a !== b && topicCollisionKey(a) === topicCollisionKey(b);
+}
+
+/** What colliding names share ('.' read as '_'): a store can index its names by it to find collisions at once. */
+export function topicCollisionKey(name: string): string {
+  return name.replaceAll(".", "_");
 }
 
 /**
@@ -54,6 +59,21 @@ export function assertNoTopicCollision(name: string, existing: Iterable<string>)
         },
       );
     }
+  }
+}
+
+/**
+ * Throws `POLICY_VIOLATION` (Kafka's code for a create the broker's policy refuses) when a store already holding
+ * `existing` topics may not create `name`. A store calls it inside the transaction that creates the topic, with
+ * topics still being created counted, so concurrent creates cannot overshoot. `maxTopics` is for tests.
+ */
+export function assertTopicCapacity(name: string, existing: number, maxTopics = MAX_TOPICS): void {
+  if (existing >= maxTopics) {
+    throw new EdgeLogError(
+      "POLICY_VIOLATION",
+      `cannot create topic "${name}": the deployment already holds ${existing} topics, the limit is ${maxTopics}`,
+      { context: { topic: name, limit: maxTopics, actual: existing } },
+    );
   }
 }
 

@@ -1,9 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { MemoryStore } from "../src/index.ts";
-import { makeBatch, runLogStoreConformance } from "../src/testing/index.ts";
+import { MAX_TOPICS, MemoryStore } from "../src/index.ts";
+import { expectEdgeLogError, makeBatch, runLogStoreConformance } from "../src/testing/index.ts";
 import { DEFAULT_TOPIC_CONFIG } from "../src/topic-config.ts";
 
-runLogStoreConformance("MemoryStore", { createStore: () => new MemoryStore() });
+runLogStoreConformance("MemoryStore", {
+  createStore: () => new MemoryStore(),
+  createLimitedStore: ({ maxTopics, maxGroupMembers }) =>
+    new MemoryStore({ maxTopics, groups: { maxMembers: maxGroupMembers } }),
+});
 
 describe("MemoryStore retention", () => {
   it("drops batches older than retention.ms, counting from their arrival at the earliest", async () => {
@@ -53,5 +57,18 @@ describe("MemoryStore retention", () => {
     for (let i = 0; i < 5; i++) await store.append(tp, makeBatch(10));
     expect(await store.offsets(tp)).toEqual({ logStartOffset: 30, highWatermark: 50 });
     expect((await store.listBatches(tp)).map((b) => b.baseOffset)).toEqual([30, 40]);
+  });
+});
+
+describe("MemoryStore deployment limits at their real values", () => {
+  it("holds MAX_TOPICS topics and refuses one more with POLICY_VIOLATION", async () => {
+    const store = new MemoryStore();
+    const spec = (name: string) => ({ name, partitions: 1, config: DEFAULT_TOPIC_CONFIG });
+    for (let i = 0; i < MAX_TOPICS; i++) await store.createTopic(spec(`topic.${i}`));
+    // A colliding name is still refused as one, and an existing one as such: the limit is checked last.
+    await expectEdgeLogError(store.createTopic(spec("topic_1")), "INVALID_TOPIC");
+    const error = await expectEdgeLogError(store.createTopic(spec("one-more")), "POLICY_VIOLATION");
+    expect(error.context).toMatchObject({ limit: MAX_TOPICS, actual: MAX_TOPICS });
+    expect(await store.listTopics()).toHaveLength(MAX_TOPICS);
   });
 });

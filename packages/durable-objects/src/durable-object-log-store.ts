@@ -6,6 +6,7 @@
  * location hint; groups go to their `GroupObject`. Errors come back as data and are rethrown as `EdgeLogError`s.
  */
 import {
+  type AppendOptions,
   type AppendResult,
   type BatchInfo,
   type CommittedOffset,
@@ -164,8 +165,9 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
 
   // ── partitions ──────────────────────────────────────────────────────────────────────────────────────────────
 
-  append(tp: TopicPartition, batch: Uint8Array): Promise<AppendResult> {
-    return this.#onPartition(tp, (stub) => stub.append(batch));
+  append(tp: TopicPartition, batch: Uint8Array, options?: AppendOptions): Promise<AppendResult> {
+    const checkRecordCaps = options?.checkRecordCaps ?? true;
+    return this.#onPartition(tp, (stub) => stub.append(batch, checkRecordCaps));
   }
 
   async read(tp: TopicPartition, options: ReadOptions): Promise<ReadResult> {

@@ -77,6 +77,8 @@ interface PartitionMeta extends PartitionConfiguration {
 
 interface PendingAppend {
   readonly batch: Uint8Array;
+  /** `false` for a copy of records accepted before (see `AppendOptions`). */
+  readonly checkRecordCaps: boolean;
   readonly resolve: (result: RpcResult<AppendResult>) => void;
 }
 
@@ -176,10 +178,13 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     });
   }
 
-  /** Appends one encoded batch; concurrent calls share one transaction (group commit). */
-  append(batch: Uint8Array): Promise<RpcResult<AppendResult>> {
+  /**
+   * Appends one encoded batch; concurrent calls share one transaction (group commit). `checkRecordCaps` as in
+   * `AppendOptions` (default `true`).
+   */
+  append(batch: Uint8Array, checkRecordCaps = true): Promise<RpcResult<AppendResult>> {
     return new Promise((resolve) => {
-      this.#queue.push({ batch, resolve });
+      this.#queue.push({ batch, checkRecordCaps, resolve });
       if (!this.#flushing) void this.#flush();
     });
   }
@@ -263,7 +268,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
 
   /** One batch through the group-commit path, inside the caller's transaction; throws its verdict. */
   #appendOne(meta: PartitionMeta, batch: Uint8Array): AppendResult {
-    const outcome = this.#tryTransaction(meta, [{ batch, resolve: () => undefined }]);
+    const outcome = this.#tryTransaction(meta, [{ batch, checkRecordCaps: true, resolve: () => undefined }]);
     if ("storageError" in outcome) throw outcome.storageError;
     const result = outcome.results[0];
     if (result === undefined) throw new Error("append lost its result");
@@ -420,7 +425,9 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     let plan: AppendPlan<PartitionBounds>;
     try {
       plan = this.ctx.storage.transactionSync(() => {
-        const batches = group.map(({ batch }) => checkBatch(topic, tp, batch));
+        const batches = group.map(({ batch, checkRecordCaps }) =>
+          checkBatch(topic, tp, batch, { checkRecordCaps }),
+        );
         const producers = new Map(producerIdsOf(batches).map((id) => [id, this.#producer(id)]));
         const { logStartOffset, highWatermark } = meta;
         const partition = { logStartOffset, highWatermark, sizeBytes: this.#sizeBytes };

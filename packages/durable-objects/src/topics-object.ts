@@ -12,6 +12,7 @@ import { EdgeLogError, type TopicConfig, type TopicMetadata, type TopicSpec } fr
 import {
   assertNoTopicCollision,
   assertPartitionsGrow,
+  assertTopicCapacity,
   compareStrings,
   newTopicMetadata,
   topicAlreadyExists,
@@ -59,6 +60,8 @@ type TopicRow = {
 export class TopicsObject extends DurableObject<EdgeLogEnv> {
   /** Names being created right now: the partition objects are configured before the row becomes visible. */
   readonly #creating = new Set<string>();
+  /** Rows of `topics`: counted once per instance, then kept by every insert and delete (no scan per create). */
+  #topicCount: number | null = null;
 
   constructor(ctx: DurableObjectState, env: EdgeLogEnv) {
     super(ctx, env);
@@ -90,6 +93,8 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
           .toArray()
           .map((row) => row.name),
       );
+      // Names still being configured count: they are reserved, and each may become a row.
+      assertTopicCapacity(spec.name, this.#countTopics() + this.#creating.size);
       const metadata = newTopicMetadata(spec, Date.now());
       const placement = Array.from({ length: spec.partitions }, (_, p) => regionFor(chosen, p));
       this.#creating.add(spec.name);
@@ -106,11 +111,17 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
           JSON.stringify(placement),
           JSON.stringify(chosen),
         );
+        if (this.#topicCount !== null) this.#topicCount++;
       } finally {
         this.#creating.delete(spec.name);
       }
       return metadata;
     });
+  }
+
+  #countTopics(): number {
+    this.#topicCount ??= this.ctx.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM topics").one().n;
+    return this.#topicCount;
   }
 
   async getTopic(name: string): Promise<RpcResult<TopicMetadata | null>> {
@@ -155,6 +166,7 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
     return toResult(async () => {
       const row = this.#require(name);
       this.ctx.storage.sql.exec("DELETE FROM topics WHERE name = ?", name);
+      if (this.#topicCount !== null) this.#topicCount--;
       const placement = JSON.parse(row.placement) as string[];
       await Promise.all(
         placement.map(async (region, partition) => {

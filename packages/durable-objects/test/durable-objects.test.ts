@@ -2,10 +2,21 @@
 // concurrent appends, alarm-driven retention, region placement and object naming, and stale per-isolate caches
 // after a topic is deleted and re-created.
 import { abortAllDurableObjects, env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { DEFAULT_TOPIC_CONFIG, decodeBatch, type TopicConfig } from "@edgelog/core";
+import {
+  DEFAULT_TOPIC_CONFIG,
+  decodeBatch,
+  MAX_GROUP_MEMBERS,
+  MAX_TOPICS,
+  type TopicConfig,
+} from "@edgelog/core";
 import { expectEdgeLogError, makeBatch, readAll } from "@edgelog/core/testing";
 import { describe, expect, it, vi } from "vitest";
-import { DurableObjectLogStore, groupObjectName, partitionObjectName } from "../src/index.ts";
+import {
+  DurableObjectLogStore,
+  groupObjectName,
+  partitionObjectName,
+  topicsObjectName,
+} from "../src/index.ts";
 
 let worlds = 0;
 const text = new TextDecoder();
@@ -443,5 +454,87 @@ describe("GroupObject", () => {
     const owned = views.flatMap((v) => v.assignment.flatMap((tp) => tp.partitions));
     expect(owned.sort()).toEqual([0, 1, 2, 3]);
     expect((await store.describeGroup("busy")).state).toBe("Stable");
+  });
+});
+
+describe("TopicsObject topic limit", () => {
+  it("holds MAX_TOPICS topics and refuses one more with POLICY_VIOLATION; a deletion makes room", async () => {
+    const store = newStore();
+    const stub = env.TOPICS.get(env.TOPICS.idFromName(topicsObjectName(store.namespacePrefix)));
+    // The real limit, without configuring 9,999 partition objects: rows seeded straight into the table.
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec(
+        `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+         INSERT INTO topics (name, topic_id, partitions, config, created_at, placement, regions)
+         SELECT 'seeded-' || i, 'seeded-id-' || i, 1, '{}', 0, '[]', '[]' FROM n`,
+        MAX_TOPICS - 1,
+      );
+    });
+    await createTopic(store, "last");
+    const error = await expectEdgeLogError(createTopic(store, "one-more"), "POLICY_VIOLATION");
+    expect(error.context).toMatchObject({ topic: "one-more", limit: MAX_TOPICS, actual: MAX_TOPICS });
+    // The count is kept by creates and deletes, not re-read: a deletion frees exactly one place.
+    await store.deleteTopic("last");
+    await createTopic(store, "one-more");
+    await expectEdgeLogError(createTopic(store, "again"), "POLICY_VIOLATION");
+    // Concurrent creates past the limit: names still being configured count, so none overshoots.
+    await store.deleteTopic("one-more");
+    const settled = await Promise.allSettled(["x", "y", "z"].map((name) => createTopic(store, name)));
+    expect(settled.filter((s) => s.status === "fulfilled")).toHaveLength(1);
+    const count = await runInDurableObject(
+      stub,
+      (_instance, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM topics").one().n,
+    );
+    expect(count).toBe(MAX_TOPICS);
+  });
+});
+
+describe("GroupObject member limit", () => {
+  it("refuses a new member of a group holding MAX_GROUP_MEMBERS with GROUP_MAX_SIZE_REACHED; members rejoin", async () => {
+    const store = newStore();
+    await createTopic(store, "t", 2);
+    // The real limit without 1,000 heartbeats: the coordinator's stored state, written as it would write it.
+    const now = Date.now();
+    const members: Record<string, unknown> = {};
+    for (let i = 0; i < MAX_GROUP_MEMBERS; i++) {
+      members[`m-${i}`] = {
+        memberId: `m-${i}`,
+        memberEpoch: 1,
+        previousMemberEpoch: 0,
+        clientId: null,
+        topics: ["t"],
+        serverAssignor: null,
+        assigned: {},
+        pendingRevocation: {},
+        sessionTimeoutMs: 60_000,
+        rebalanceTimeoutMs: 60_000,
+        lastHeartbeatMs: now,
+        revocationDeadlineMs: null,
+      };
+    }
+    const state = {
+      kind: "edgelog.consumer-group.v1",
+      groupEpoch: 1,
+      assignmentEpoch: 0,
+      assignor: "uniform",
+      topics: {},
+      members,
+      target: {},
+    };
+    await store.putGroupState("full", state, null);
+    const error = await expectEdgeLogError(
+      store.groupHeartbeat("full", { memberId: "one-more", memberEpoch: 0, topics: ["t"] }),
+      "GROUP_MAX_SIZE_REACHED",
+    );
+    expect(error.context).toMatchObject({
+      groupId: "full",
+      limit: MAX_GROUP_MEMBERS,
+      actual: MAX_GROUP_MEMBERS,
+    });
+    const rejoined = await store.groupHeartbeat("full", { memberId: "m-0", memberEpoch: 0, topics: ["t"] });
+    expect(rejoined.memberEpoch).toBeGreaterThan(1);
+    await store.groupHeartbeat("full", { memberId: "m-1", memberEpoch: -1 }); // leaves
+    await store.groupHeartbeat("full", { memberId: "one-more", memberEpoch: 0, topics: ["t"] });
+    expect((await store.describeGroup("full")).members).toHaveLength(MAX_GROUP_MEMBERS);
   });
 });

@@ -10,6 +10,7 @@
  * `AppendWaiters` and are woken from other tabs through a `BroadcastChannel`.
  */
 import {
+  type AppendOptions,
   type AppendResult,
   type BatchInfo,
   type CommittedOffset,
@@ -19,6 +20,7 @@ import {
   type GroupHeartbeatResponse,
   type GroupMemberRef,
   isEdgeLogError,
+  MAX_TOPICS,
   type PartitionOffsets,
   type ReadOptions,
   type ReadResult,
@@ -33,6 +35,7 @@ import {
   assertOffsetInRange,
   assertPartitionExists,
   assertPartitionsGrow,
+  assertTopicCapacity,
   type BatchHeader,
   type CheckedBatch,
   checkBatch,
@@ -47,6 +50,7 @@ import {
   offsetForTimestampInBatch,
   type ProducerState,
   planAppend,
+  RECORD_CAPS,
   ReadBudget,
   type RejectedBatch,
   resultOf,
@@ -102,8 +106,10 @@ export interface IndexedDbLogStoreOptions {
    * a browser crash, and is about twice as fast per transaction; group commit already amortises most of that.
    */
   readonly durability?: IDBTransactionDurability;
-  /** Session timeouts and heartbeat interval of the group coordinator (its clock is `now`). */
+  /** Session timeouts, heartbeat interval and member limit of the group coordinator (its clock is `now`). */
   readonly groups?: Omit<GroupCoordinatorOptions, "now">;
+  /** Topics the database holds at most; default `MAX_TOPICS`. Tests lower it. */
+  readonly maxTopics?: number;
 }
 
 /** Counters for tests and metrics. */
@@ -123,6 +129,8 @@ type ChannelMessage =
 interface PendingAppend {
   readonly tp: TopicPartition;
   readonly batch: Uint8Array;
+  /** `false` for a copy of records accepted before (see `AppendOptions`). */
+  readonly checkRecordCaps: boolean;
   readonly resolve: (result: AppendResult) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -159,6 +167,7 @@ const APPEND_STORES: AnyStores = ["topics", "partitions", "batches", "producers"
 export class IndexedDbLogStore implements StorageEngine {
   readonly #name: string;
   readonly #now: () => number;
+  readonly #maxTopics: number;
   readonly #durability: IDBTransactionDurability;
   readonly #db: Promise<LogDatabase>;
   readonly #channel: BroadcastChannel | null;
@@ -178,6 +187,7 @@ export class IndexedDbLogStore implements StorageEngine {
   constructor(options: IndexedDbLogStoreOptions) {
     this.#name = options.name;
     this.#now = options.now ?? Date.now;
+    this.#maxTopics = options.maxTopics ?? MAX_TOPICS;
     // Tabs coordinate through the versioned group state (compare-and-set in one transaction), like isolates.
     this.#coordinator = new GroupCoordinator(this, { ...options.groups, now: this.#now });
     this.#durability = options.durability ?? "strict";
@@ -230,6 +240,8 @@ export class IndexedDbLogStore implements StorageEngine {
       const stem = spec.name.split(/[._]/, 1)[0] ?? "";
       const similar = await topics.getAllKeys(IDBKeyRange.bound(stem, `${stem}\uffff`));
       assertNoTopicCollision(spec.name, similar as string[]);
+      // Counted in the same transaction as the add: creates in other tabs wait for it, so none overshoots.
+      assertTopicCapacity(spec.name, await topics.count(), this.#maxTopics);
       await topics.add(metadata);
     });
     this.#topicCache.set(metadata.name, metadata);
@@ -279,12 +291,13 @@ export class IndexedDbLogStore implements StorageEngine {
 
   // ── appends ─────────────────────────────────────────────────────────────────────────────────────────────────
 
-  append(tp: TopicPartition, batch: Uint8Array): Promise<AppendResult> {
+  append(tp: TopicPartition, batch: Uint8Array, options?: AppendOptions): Promise<AppendResult> {
     if (this.#closed) return Promise.reject(storeClosedError());
+    const checkRecordCaps = options?.checkRecordCaps ?? true;
     return new Promise<AppendResult>((resolve, reject) => {
       // Copy now: the batch is checked and stored in a later microtask, and the caller may reuse its buffer at
       // once. The copy is also exact, so structured clone stores only these bytes, not a larger buffer behind.
-      this.#queue.push({ tp, batch: batch.slice(), resolve, reject });
+      this.#queue.push({ tp, batch: batch.slice(), checkRecordCaps, resolve, reject });
       // Group commit: everything appended before this microtask runs shares one transaction; what arrives
       // while a transaction runs shares the next one.
       if (this.#queue.length === 1 && !this.#flushing) queueMicrotask(() => void this.#drain());
@@ -315,7 +328,8 @@ export class IndexedDbLogStore implements StorageEngine {
       for (const pending of group) {
         try {
           const topic = await this.#cachedTopic(db, pending.tp.topic);
-          const header = inspectBatchForAppend(topic, pending.tp, pending.batch);
+          const caps = pending.checkRecordCaps ? RECORD_CAPS : null;
+          const header = inspectBatchForAppend(topic, pending.tp, pending.batch, caps);
           checked.push({ ...pending, topic, header });
         } catch (error) {
           pending.reject(toEdgeLogError(error));
@@ -402,7 +416,7 @@ export class IndexedDbLogStore implements StorageEngine {
           const checked =
             topic.topicId === pending.topic.topicId
               ? { payload: batch, header: pending.header }
-              : checkBatch(topic, tp, batch);
+              : checkBatch(topic, tp, batch, { checkRecordCaps: pending.checkRecordCaps });
           const producerId = "header" in checked ? checked.header.producerId : null;
           if (producerId !== null && !partition.producers.has(producerId)) {
             const stored = await tx.objectStore("producers").get([topic.topicId, tp.partition, producerId]);

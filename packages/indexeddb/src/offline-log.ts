@@ -20,7 +20,7 @@ import {
   type RecordHeader,
   toBytes,
 } from "@edgelog/core";
-import { backoffMs } from "@edgelog/core/store-kit";
+import { assertRecordCaps, backoffMs } from "@edgelog/core/store-kit";
 import { IndexedDbLogStore } from "./indexeddb-log-store.ts";
 import {
   allCommitted,
@@ -277,6 +277,9 @@ class OfflineLogImpl implements OfflineLog {
         value: toBytes(value),
       }));
       local = { key: toBytes(record.key), value: toValue(record.value), headers, timestamp: this.#now() };
+      // Refused alone, now: in the store it would fail every record coalesced into its batch, and upstream
+      // would refuse it anyway.
+      assertRecordCaps(local, { topic });
     } catch (error) {
       return Promise.reject(error);
     }

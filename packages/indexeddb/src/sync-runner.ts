@@ -252,7 +252,8 @@ export class OutboxSync {
         return { ...r, headers };
       }),
     );
-    await this.#store.append({ topic: name, partition: 0 }, encodeBatch(aside));
+    // Records the local log accepted, with three headers more: kept whatever caps they are now over.
+    await this.#store.append({ topic: name, partition: 0 }, encodeBatch(aside), { checkRecordCaps: false });
     const first = refused[0]?.error;
     return new EdgeLogError(
       first?.code ?? "INVALID_RECORD",

@@ -168,7 +168,9 @@ export class UpstreamFollower {
         failures = 0;
         if (records.length === 0) continue;
         // One local batch per upstream fetch: the copy and the resume point move together, atomically.
-        await this.#local.append(localTp, encodeBatch(records));
+        // A copy of upstream's history, one header longer: not capped, so a record accepted upstream before a
+        // cap existed (or holding every header it allows) still copies.
+        await this.#local.append(localTp, encodeBatch(records), { checkRecordCaps: false });
         position = upstreamOffsetOf(records.at(-1) as LogRecord) + 1;
         options.onRecords?.(partition, records.length);
       } catch (error) {

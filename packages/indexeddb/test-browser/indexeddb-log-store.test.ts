@@ -1,7 +1,7 @@
 // IndexedDbLogStore in real headless Chromium: the store conformance suite on the browser's own IndexedDB, two
 // instances on one database (as two tabs would be), a reader woken across instances by BroadcastChannel,
 // durability across close and reopen, and a measurement of appends per second with and without group commit.
-import { DEFAULT_TOPIC_CONFIG, type LogStore } from "@edgelog/core";
+import { DEFAULT_TOPIC_CONFIG, type LogStore, MAX_TOPICS } from "@edgelog/core";
 import {
   expectEdgeLogError,
   expectTwoWritersGetDenseOffsets,
@@ -24,6 +24,8 @@ function deleteDatabase(name: string): Promise<void> {
 
 runLogStoreConformance("IndexedDbLogStore (Chromium)", {
   createStore: () => new IndexedDbLogStore({ name: uniqueName() }),
+  createLimitedStore: ({ maxTopics, maxGroupMembers }) =>
+    new IndexedDbLogStore({ name: uniqueName(), maxTopics, groups: { maxMembers: maxGroupMembers } }),
   destroyStore: async (store) => {
     await store.close();
     await deleteDatabase((store as IndexedDbLogStore).name);
@@ -152,4 +154,51 @@ describe("IndexedDbLogStore in Chromium", () => {
     }
     console.log(`IndexedDbLogStore, 1-record batches in Chromium: ${report.join("; ")}`);
   });
+});
+
+describe("IndexedDbLogStore topic limit in Chromium", () => {
+  it("holds MAX_TOPICS topics and refuses one more with POLICY_VIOLATION, counting in the create transaction", async () => {
+    const name = uniqueName();
+    const first = new IndexedDbLogStore({ name });
+    await first.createTopic({ name: "first", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
+    await first.close();
+    // The real limit without 9,998 create transactions: rows seeded in one raw transaction.
+    await new Promise<void>((resolve, reject) => {
+      const open = indexedDB.open(name);
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const db = open.result;
+        const tx = db.transaction("topics", "readwrite");
+        const topics = tx.objectStore("topics");
+        for (let i = 0; i < MAX_TOPICS - 2; i++) {
+          topics.put({
+            name: `seeded-${i}`,
+            topicId: `seeded-${i}`,
+            partitions: 1,
+            config: DEFAULT_TOPIC_CONFIG,
+            createdAt: 0,
+          });
+        }
+        tx.oncomplete = () => {
+          db.close();
+          resolve();
+        };
+        tx.onerror = () => reject(tx.error);
+      };
+    });
+    const store = new IndexedDbLogStore({ name });
+    try {
+      await store.createTopic({ name: "last", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
+      const error = await expectEdgeLogError(
+        store.createTopic({ name: "one-more", partitions: 1, config: DEFAULT_TOPIC_CONFIG }),
+        "POLICY_VIOLATION",
+      );
+      expect(error.context).toMatchObject({ topic: "one-more", limit: MAX_TOPICS, actual: MAX_TOPICS });
+      await store.deleteTopic("last");
+      await store.createTopic({ name: "one-more", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
+    } finally {
+      await store.close();
+      await deleteDatabase(name);
+    }
+  }, 30_000);
 });

@@ -29,6 +29,13 @@ function openStore(factory: IDBFactory, name: string): IndexedDbLogStore {
 
 runLogStoreConformance("IndexedDbLogStore (fake-indexeddb)", {
   createStore: () => openStore(new IDBFactory(), uniqueName()),
+  createLimitedStore: ({ maxTopics, maxGroupMembers }) =>
+    new IndexedDbLogStore({
+      name: uniqueName(),
+      indexedDB: new IDBFactory(),
+      maxTopics,
+      groups: { maxMembers: maxGroupMembers },
+    }),
   reopenStore: async (store) => {
     const where = factories.get(store);
     if (where === undefined) throw new Error("not a store of this file");

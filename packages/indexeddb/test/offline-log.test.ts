@@ -3,7 +3,14 @@
  * The offline log against the real Worker app in-process (upstream) and core's MemoryStore (local): exactly once,
  * per-key order and nothing lost across offline periods, lost responses, crashes, refusals, tabs and epoch bumps.
  */
-import { DEFAULT_TOPIC_CONFIG, decodeBatch, decodeText, MemoryStore } from "@edgelog/core";
+import {
+  DEFAULT_TOPIC_CONFIG,
+  decodeBatch,
+  decodeText,
+  encodeBatch,
+  MemoryStore,
+  RECORD_CAPS,
+} from "@edgelog/core";
 import { describe, expect, it } from "vitest";
 import { handleSyncEvent, OUTBOX_STATE_ID, openOfflineLog, REFUSED_PREFIX } from "../src/index.ts";
 import {
@@ -144,6 +151,71 @@ describe("openOfflineLog", () => {
     expect(decodeText(refused?.headers.find((h) => h.key === "edgelog-error-code")?.value ?? null)).toBe(
       "MESSAGE_TOO_LARGE",
     );
+    expect(log.pending()).toBe(0);
+    await log.close();
+  });
+
+  it("refuses a record over a cap at append, alone: the records appended with it are kept and delivered", async () => {
+    const { upstream, appFetch, ready, url } = setup(1);
+    await ready;
+    const log = await openOfflineLog({
+      name: uniqueName(),
+      store: new MemoryStore(),
+      upstream: { url, fetch: appFetch },
+      retry: FAST,
+    });
+    const headers = Object.fromEntries(
+      Array.from({ length: RECORD_CAPS.maxHeaders + 1 }, (_, i) => [`h${i}`, "v"]),
+    );
+    const settled = await Promise.allSettled([
+      log.append("clicks", { key: "a", value: "v1" }),
+      log.append("clicks", { key: "a", value: "too many headers", headers }),
+      log.append("clicks", { key: "k".repeat(RECORD_CAPS.maxKeyBytes + 1), value: "too long a key" }),
+      log.append("clicks", { key: "a", value: "v2" }),
+    ]);
+    expect(settled.map((r) => r.status)).toEqual(["fulfilled", "rejected", "rejected", "fulfilled"]);
+    expect(settled[1]).toMatchObject({
+      reason: { code: "INVALID_RECORD", context: { topic: "clicks", cap: "maxHeaders" } },
+    });
+    expect(settled[2]).toMatchObject({ reason: { code: "INVALID_RECORD", context: { cap: "maxKeyBytes" } } });
+    expect(log.pending()).toBe(2);
+    await log.flush();
+    expect(await upstreamRecords(upstream)).toEqual([["a:v1", "a:v2"]]);
+    await log.close();
+  });
+
+  it("sets aside a record written before the caps that upstream now refuses, whatever caps it is over", async () => {
+    const { upstream, appFetch, ready, url } = setup(1);
+    await ready;
+    const store = new MemoryStore();
+    const log = await openOfflineLog({
+      name: uniqueName(),
+      store,
+      upstream: { url, fetch: appFetch },
+      retry: FAST,
+    });
+    await log.append("clicks", { key: "a", value: "v1" });
+    await log.flush();
+    // A record an older version stored in the outbox: 32 headers (three more once set aside) and a long key.
+    const legacy = {
+      key: new TextEncoder().encode("k".repeat(RECORD_CAPS.maxKeyBytes + 1)),
+      value: new TextEncoder().encode("legacy"),
+      headers: Array.from({ length: RECORD_CAPS.maxHeaders }, (_, i) => ({ key: `h${i}`, value: null })),
+      timestamp: Date.now(),
+    };
+    const outbox = (await store.listTopics()).find(
+      (t) => t.name.includes("clicks") && !t.name.startsWith(REFUSED_PREFIX),
+    );
+    await store.append({ topic: outbox?.name ?? "", partition: 0 }, encodeBatch([legacy]), {
+      checkRecordCaps: false,
+    });
+    await log.append("clicks", { key: "a", value: "v2" });
+    await expect(log.flush()).rejects.toMatchObject({ code: "INVALID_RECORD" });
+    expect(await upstreamRecords(upstream)).toEqual([["a:v1", "a:v2"]]);
+    const { batches } = await store.read({ topic: `${REFUSED_PREFIX}clicks`, partition: 0 }, { offset: 0 });
+    const [refused] = batches.flatMap((b) => decodeBatch(b.payload).records);
+    expect(refused?.headers).toHaveLength(RECORD_CAPS.maxHeaders + 3);
+    expect(decodeText(refused?.value ?? null)).toBe("legacy");
     expect(log.pending()).toBe(0);
     await log.close();
   });

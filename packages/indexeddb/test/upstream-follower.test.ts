@@ -2,7 +2,7 @@
  * Following upstream into a local replica: live copying, upstream offsets kept, resuming after a restart without
  * gaps or repeats, and going on after the network returns.
  */
-import { DEFAULT_TOPIC_CONFIG, encodeBatch, MemoryStore } from "@edgelog/core";
+import { DEFAULT_TOPIC_CONFIG, decodeBatch, encodeBatch, MemoryStore, RECORD_CAPS } from "@edgelog/core";
 import { createApp } from "@edgelog/server";
 import { describe, expect, it } from "vitest";
 import { openOfflineLog, REPLICA_PREFIX } from "../src/index.ts";
@@ -91,6 +91,52 @@ describe("follow: an upstream topic into a local replica", () => {
     await second.close();
     await again;
   }, 30_000);
+
+  it("copies records at a cap, and records stored upstream before the caps existed, although the copy is over them", async () => {
+    const { upstream, fetch } = world();
+    await upstream.createTopic({ name: "news", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
+    const headers = (count: number) =>
+      Array.from({ length: count }, (_, i) => ({ key: `h${i}`, value: null }));
+    const tp = { topic: "news", partition: 0 };
+    // At the header cap: the replica's offset header makes it one over.
+    await upstream.append(
+      tp,
+      encodeBatch([
+        { key: null, value: enc.encode("full"), headers: headers(RECORD_CAPS.maxHeaders), timestamp: 1 },
+      ]),
+    );
+    // Accepted before the caps (as an older deployment did): over them upstream already.
+    const legacy = {
+      key: new Uint8Array(RECORD_CAPS.maxKeyBytes + 1),
+      value: enc.encode("legacy"),
+      headers: headers(40),
+      timestamp: 2,
+    };
+    await upstream.append(tp, encodeBatch([legacy]), { checkRecordCaps: false });
+    const local = new MemoryStore();
+    const log = await openOfflineLog({
+      name: "follow-caps",
+      store: local,
+      upstream: { url: "http://edgelog.test", fetch },
+      syncIntervalMs: 0,
+    });
+    const stop = new AbortController();
+    const following = log.follow("news", { signal: stop.signal, maxWaitMs: 100 });
+    await waitFor(async () => (await log.readReplica("news", 0)).length === 2);
+    const replica = await log.readReplica("news", 0);
+    expect(replica.map((r) => [r.offset, r.headers.length])).toEqual([
+      [0, RECORD_CAPS.maxHeaders],
+      [1, 40],
+    ]);
+    expect(replica[1]?.key?.length).toBe(RECORD_CAPS.maxKeyBytes + 1);
+    // Stored locally with the upstream offset header: one over the header cap.
+    const stored = await local.read({ topic: `${REPLICA_PREFIX}news`, partition: 0 }, { offset: 0 });
+    const copies = stored.batches.flatMap((b) => decodeBatch(b.payload).records);
+    expect(copies.map((r) => r.headers.length)).toEqual([RECORD_CAPS.maxHeaders + 1, 41]);
+    stop.abort();
+    await following;
+    await log.close();
+  });
 
   it("rejects an unknown upstream topic", async () => {
     const { fetch } = world();

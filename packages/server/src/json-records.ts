@@ -12,7 +12,7 @@ import {
   MAX_TIMESTAMP_MS,
   type RecordHeader,
 } from "@edgelog/core";
-import { dict } from "@edgelog/core/store-kit";
+import { assertRecordCaps, dict, RECORD_CAPS, recordCapExceeded } from "@edgelog/core/store-kit";
 import { isPlainObject } from "./params.ts";
 
 export type ValueFormat = "json" | "text" | "base64";
@@ -60,6 +60,7 @@ export function parseRecords(
   input: readonly unknown[],
   format: ValueFormat,
   nowMs: number,
+  topic?: string,
 ): IncomingRecord[] {
   return input.map((raw, index) => {
     if (!isPlainObject(raw)) throw invalidRecord(index, "must be an object");
@@ -82,15 +83,16 @@ export function parseRecords(
       }
       time = timestamp;
     }
-    return {
-      record: {
-        key: typeof key === "string" ? utf8Encoder.encode(key) : null,
-        value: valueBytes(raw.value, format, index),
-        headers: parseHeaders(headers, index),
-        timestamp: time,
-      },
-      partition,
+    const where = topic === undefined ? { index } : { topic, index };
+    const record: LogRecord = {
+      key: typeof key === "string" ? utf8Encoder.encode(key) : null,
+      value: valueBytes(raw.value, format, index),
+      headers: parseHeaders(headers, where),
+      timestamp: time,
     };
+    // Core's caps, as every store applies them, but here before any batch is built: the error names the record.
+    assertRecordCaps(record, where);
+    return { record, partition };
   });
 }
 
@@ -113,9 +115,15 @@ function valueBytes(value: unknown, format: ValueFormat, index: number): Uint8Ar
   }
 }
 
-function parseHeaders(headers: unknown, index: number): RecordHeader[] {
+function parseHeaders(headers: unknown, where: { index: number; topic?: string }): RecordHeader[] {
+  const { index } = where;
   if (headers === undefined || headers === null) return [];
   if (!isPlainObject(headers)) throw invalidRecord(index, "`headers` must be an object of strings");
+  const names = Object.keys(headers);
+  // Counted before any value is encoded: a body may name thousands of headers.
+  if (names.length > RECORD_CAPS.maxHeaders) {
+    throw recordCapExceeded("maxHeaders", RECORD_CAPS.maxHeaders, names.length, where);
+  }
   const list: RecordHeader[] = [];
   for (const [key, value] of Object.entries(headers)) {
     if (value !== null && typeof value !== "string") {

@@ -8,7 +8,7 @@
 //   the same before and after.
 // fast-check prints the seed and the shrunk request list of any failure; replay one with `{ seed, path }`.
 import { EdgeLogError, encodeBatch, type LogRecord, type MemoryStore } from "@edgelog/core";
-import { BATCH_CONTENT_TYPE, HTTP_STATUS_BY_CODE } from "@edgelog/core/store-kit";
+import { BATCH_CONTENT_TYPE, HTTP_STATUS_BY_CODE, RECORD_CAPS } from "@edgelog/core/store-kit";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { streamForTopic } from "../src/ds/names.ts";
@@ -286,8 +286,31 @@ const topicsRoutes = fc.oneof(
   ),
 );
 
-/** Record headers: an object of strings (or null), keyed by anything, `__proto__` included. */
-const recordHeaders = fc.dictionary(fc.oneof(anyString, junkKey), fc.option(anyString), { maxKeys: 3 });
+/** A size at a record cap or one past it (RECORD_CAPS), so the fuzzer meets both sides of every cap. */
+const atCap = (cap: number) => fc.constantFrom(cap, cap + 1);
+/** Headers at and over each cap: their count, a name's bytes, a value's bytes and all of them together. */
+const headersAtCaps = fc.oneof(
+  atCap(RECORD_CAPS.maxHeaders).map((count) =>
+    Object.fromEntries(Array.from({ length: count }, (_, i) => [`h${i}`, "v"])),
+  ),
+  atCap(RECORD_CAPS.maxHeaderNameBytes).map((bytes) => ({ ["n".repeat(bytes)]: null })),
+  atCap(RECORD_CAPS.maxHeaderValueBytes).map((bytes) => ({ h: "v".repeat(bytes) })),
+  atCap(RECORD_CAPS.maxHeadersBytes / RECORD_CAPS.maxHeaderValueBytes).map((count) =>
+    Object.fromEntries(
+      Array.from({ length: count }, (_, i) => [`${i}`, "v".repeat(RECORD_CAPS.maxHeaderValueBytes - 1)]),
+    ),
+  ),
+);
+/** Record headers: an object of strings (or null), keyed by anything, `__proto__` included; now and then at the caps. */
+const recordHeaders = fc.oneof(
+  { weight: 9, arbitrary: fc.dictionary(fc.oneof(anyString, junkKey), fc.option(anyString), { maxKeys: 3 }) },
+  { weight: 1, arbitrary: headersAtCaps },
+);
+/** Record keys, now and then at the key cap or one byte past it. */
+const recordKey = fc.oneof(
+  { weight: 9, arbitrary: fc.oneof(fc.constantFrom("k1", "k2"), anyString) },
+  { weight: 1, arbitrary: atCap(RECORD_CAPS.maxKeyBytes).map((bytes) => "k".repeat(bytes)) },
+);
 /** Values that fit each `valueFormat` (absent means JSON). */
 const VALUES_BY_FORMAT: readonly [string | undefined, fc.Arbitrary<unknown>][] = [
   [undefined, fc.jsonValue({ maxDepth: 2 })],
@@ -297,7 +320,7 @@ const VALUES_BY_FORMAT: readonly [string | undefined, fc.Arbitrary<unknown>][] =
 ];
 function jsonRecord(value: fc.Arbitrary<unknown>) {
   return fc.record({
-    key: fc.option(field(fc.oneof(fc.constantFrom("k1", "k2"), anyString)), { nil: undefined }),
+    key: fc.option(field(recordKey), { nil: undefined }),
     value: field(value),
     headers: fc.option(field(recordHeaders), { nil: undefined, freq: 3 }),
     partition: fc.option(field(mostly(0, 1)), { nil: undefined, freq: 3 }),

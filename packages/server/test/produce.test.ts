@@ -226,6 +226,53 @@ describe("POST /v1/topics/{topic}/records", () => {
       expect(await highWatermarks(store, "t", 2)).toEqual([0, 0]);
     });
 
+    describe("record caps (RECORD_CAPS) → 400 INVALID_RECORD naming the record, nothing written", () => {
+      const headers = (count: number, value = "") =>
+        Object.fromEntries(Array.from({ length: count }, (_, i) => [`h${i}`, value]));
+      const cases: [string, Record<string, unknown>, string, number][] = [
+        ["33 headers", { value: 1, headers: headers(33) }, "maxHeaders", 33],
+        [
+          "a 257-byte header name",
+          { value: 1, headers: { ["n".repeat(257)]: "v" } },
+          "maxHeaderNameBytes",
+          257,
+        ],
+        // Three bytes per "€": the caps count stored UTF-8 bytes, not JavaScript's UTF-16 units.
+        [
+          "a header value of 8,193 bytes",
+          { value: 1, headers: { h: `${"€".repeat(2731)}` } },
+          "maxHeaderValueBytes",
+          8193,
+        ],
+        [
+          "65,545 bytes of headers",
+          { value: 1, headers: headers(9, "x".repeat(8190)) },
+          "maxHeadersBytes",
+          9 * 8192,
+        ],
+        ["an 8,193-byte key", { key: "k".repeat(8193), value: 1 }, "maxKeyBytes", 8193],
+      ];
+      it.each(cases)("%s", async (_, bad, cap, actual) => {
+        const { produce, createTopic, store } = setup();
+        await createTopic("t", 2);
+        const res = await produce("t", {
+          records: [{ value: "ok", partition: 0 }, { value: 2 }, { ...bad, partition: 1 }],
+        });
+        const error = expectError(res, 400, "INVALID_RECORD");
+        expect(error).toMatchObject({ topic: "t", index: 2, cap, actual });
+        expect(error.message).toContain("record 2");
+        expect(await highWatermarks(store, "t", 2)).toEqual([0, 0]);
+      });
+
+      it("records at every cap are stored", async () => {
+        const { produce, createTopic, store } = setup();
+        await createTopic("t");
+        const atCaps = { key: "k".repeat(8192), value: 1, headers: headers(32, "x".repeat(2048 - 3)) };
+        expect((await produce("t", { records: [atCaps] })).status).toBe(200);
+        expect(await highWatermarks(store, "t", 1)).toEqual([1]);
+      });
+    });
+
     it(`more than ${MAX_RECORDS_PER_REQUEST} records → 413`, async () => {
       const { produce, createTopic, store } = setup();
       await createTopic("t");

@@ -2,7 +2,7 @@
  * @module
  * Topic administration: create, list, describe, grow, delete, and their validation errors.
  */
-import { DEFAULT_TOPIC_CONFIG } from "@edgelog/core";
+import { DEFAULT_TOPIC_CONFIG, MemoryStore } from "@edgelog/core";
 import { describe, expect, it } from "vitest";
 import { expectError, setup } from "./helpers.ts";
 
@@ -149,5 +149,22 @@ describe("POST /v1/topics/{topic}/partitions", () => {
       404,
       "UNKNOWN_TOPIC_OR_PARTITION",
     );
+  });
+});
+
+describe("deployment limits over HTTP", () => {
+  it("a topic past the deployment's limit → 400 POLICY_VIOLATION; a group past its size → 409 GROUP_MAX_SIZE_REACHED", async () => {
+    const limited = new MemoryStore({ maxTopics: 1, groups: { maxMembers: 1 } });
+    const { json } = setup({ store: () => limited });
+    expect((await json("POST", "/v1/topics", { name: "a" })).status).toBe(201);
+    const refused = expectError(await json("POST", "/v1/topics", { name: "b" }), 400, "POLICY_VIOLATION");
+    expect(refused).toMatchObject({ topic: "b", limit: 1, actual: 1 });
+    expect((await limited.listTopics()).map((t) => t.name)).toEqual(["a"]);
+    const beat = (memberId: string) =>
+      json("POST", "/v1/groups/g/heartbeat", { memberId, memberEpoch: 0, topics: ["a"] });
+    expect((await beat("m-1")).status).toBe(200);
+    const full = expectError(await beat("m-2"), 409, "GROUP_MAX_SIZE_REACHED");
+    expect(full).toMatchObject({ groupId: "g", memberId: "m-2", limit: 1 });
+    expect((await beat("m-1")).status).toBe(200);
   });
 });

@@ -27,6 +27,8 @@
 import { EdgeLogError, type ErrorContext } from "../errors.ts";
 import { assertValidTimestamp, type LogRecord, MAX_TIMESTAMP_MS, type RecordHeader } from "../record.ts";
 import { crc32c } from "./crc32c.ts";
+import { type RecordCaps, recordCapExceeded } from "./record-caps.ts";
+import { isLowSurrogate, utf8Length } from "./utf8-length.ts";
 import {
   type Cursor,
   readVarint,
@@ -331,29 +333,6 @@ function writeNullableBytes(out: Uint8Array, pos: number, bytes: Uint8Array | nu
 // ---------------------------------------------------------------------------------------------------------------
 // UTF-8 by hand: header keys are short, and a native call per key costs more than the loop.
 
-/** UTF-8 length of `s`, counting a lone surrogate as U+FFFD (3 bytes), as `TextEncoder` encodes it. */
-function utf8Length(s: string): number {
-  const units = s.length;
-  let bytes = units;
-  for (let i = 0; i < units; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) {
-      bytes += 1;
-    } else if (c >= 0xd800 && c < 0xdc00 && i + 1 < units && isLowSurrogate(s.charCodeAt(i + 1))) {
-      bytes += 2; // two units, four bytes
-      i++;
-    } else {
-      bytes += 2;
-    }
-  }
-  return bytes;
-}
-
-function isLowSurrogate(unit: number): boolean {
-  return unit >= 0xdc00 && unit < 0xe000;
-}
-
 /** Writes `s` as UTF-8 (lone surrogates as U+FFFD, like `TextEncoder`) and returns the position after it. */
 function writeUtf8(out: Uint8Array, pos: number, s: string): number {
   const units = s.length;
@@ -566,16 +545,18 @@ function readTimestamp(view: DataView, offset: number): number {
 /**
  * Fully checks a batch without building records: header, CRC, and every record's structure (lengths within
  * bounds, records exactly filling the buffer, `recordCount` of them, timestamps matching the header, header keys
- * valid UTF-8). A store runs this on a batch a client encoded; a batch that passes always decodes.
- * @throws EdgeLogError `CORRUPT_MESSAGE` (or `UNSUPPORTED_VERSION`) saying what is wrong.
+ * valid UTF-8). A store runs this on a batch a client encoded; a batch that passes always decodes. With `caps`
+ * (a new write: `RECORD_CAPS`) every record must also stay within them, checked in the same walk.
+ * @throws EdgeLogError `CORRUPT_MESSAGE` (or `UNSUPPORTED_VERSION`) saying what is wrong; `INVALID_RECORD` for a
+ * well-formed record over a cap (`offsetDelta`, `cap`, `limit` and `actual` in the context).
  * @example
- * const header = verifyBatch(body); // throws before anything is stored
+ * const header = verifyBatch(body, RECORD_CAPS); // throws before anything is stored
  * await store.append(topic, partition, body, header.recordCount);
  */
-export function verifyBatch(bytes: Uint8Array): BatchHeader {
+export function verifyBatch(bytes: Uint8Array, caps: RecordCaps | null = null): BatchHeader {
   const header = readBatchHeader(bytes);
   checkCrc(bytes, header);
-  walkRecords(bytes, header, null);
+  walkRecords(bytes, header, null, caps);
   return header;
 }
 
@@ -590,7 +571,7 @@ export function decodeBatch(bytes: Uint8Array): { header: BatchHeader; records: 
   const header = readBatchHeader(bytes);
   checkCrc(bytes, header);
   const records: LogRecord[] = [];
-  walkRecords(bytes, header, records);
+  walkRecords(bytes, header, records, null);
   return { header, records };
 }
 
@@ -606,9 +587,15 @@ function checkCrc(bytes: Uint8Array, header: BatchHeader): void {
 
 /**
  * Walks every record, bounds-checking each field. With `out` it decodes into it; with `null` it only checks, so
- * the header keys it would have decoded are checked for well-formed UTF-8 instead.
+ * the header keys it would have decoded are checked for well-formed UTF-8 instead. With `caps` each record is
+ * held to them as soon as the fields a cap measures are known to lie within the record.
  */
-function walkRecords(bytes: Uint8Array, header: BatchHeader, out: LogRecord[] | null): void {
+function walkRecords(
+  bytes: Uint8Array,
+  header: BatchHeader,
+  out: LogRecord[] | null,
+  caps: RecordCaps | null,
+): void {
   const { recordCount, baseTimestamp } = header;
   const size = bytes.length;
   const cursor: Cursor = { pos: header.recordsStart };
@@ -637,7 +624,15 @@ function walkRecords(bytes: Uint8Array, header: BatchHeader, out: LogRecord[] | 
     if (cursor.pos > recordEnd || headerCount > (recordEnd - cursor.pos) / MIN_HEADER_BYTES) {
       throw corrupt(`record ${index}'s fields overrun its ${length} bytes`, size);
     }
-
+    if (caps !== null) {
+      if (keyLength > caps.maxKeyBytes) {
+        throw recordCapExceeded("maxKeyBytes", caps.maxKeyBytes, keyLength, { offsetDelta: index });
+      }
+      if (headerCount > caps.maxHeaders) {
+        throw recordCapExceeded("maxHeaders", caps.maxHeaders, headerCount, { offsetDelta: index });
+      }
+    }
+    let headersBytes = 0;
     let headers: RecordHeader[] | null = null;
     if (headerCount > 0 && out !== null) headers = [];
     for (let h = 0; h < headerCount; h++) {
@@ -663,12 +658,27 @@ function walkRecords(bytes: Uint8Array, header: BatchHeader, out: LogRecord[] | 
               : bytes.subarray(headerValueStart, headerValueStart + headerValueLength),
         });
       }
+      if (caps !== null) {
+        const valueBytes = headerValueLength < 0 ? 0 : headerValueLength;
+        if (keyBytes > caps.maxHeaderNameBytes) {
+          const cap = caps.maxHeaderNameBytes;
+          throw recordCapExceeded("maxHeaderNameBytes", cap, keyBytes, { offsetDelta: index });
+        }
+        if (valueBytes > caps.maxHeaderValueBytes) {
+          const cap = caps.maxHeaderValueBytes;
+          throw recordCapExceeded("maxHeaderValueBytes", cap, valueBytes, { offsetDelta: index });
+        }
+        headersBytes += keyBytes + valueBytes;
+      }
     }
     if (cursor.pos !== recordEnd) {
       throw corrupt(
         `record ${index} is ${length} bytes but its fields take ${cursor.pos - recordEnd + length}`,
         size,
       );
+    }
+    if (caps !== null && headersBytes > caps.maxHeadersBytes) {
+      throw recordCapExceeded("maxHeadersBytes", caps.maxHeadersBytes, headersBytes, { offsetDelta: index });
     }
     if (out !== null) {
       out.push({

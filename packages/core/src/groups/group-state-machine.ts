@@ -35,8 +35,18 @@ import {
   toList,
 } from "./partition-map.ts";
 
+/**
+ * Members one consumer group holds at most (Kafka's `group.consumer.max.size`, whose default is unbounded): every
+ * heartbeat of the group reads and writes the whole member table and every assignment walks it, so it is bounded
+ * like every other user-supplied collection. 1,000 is also the most partitions a topic has: more members than
+ * that could not all be given work by a group on one topic.
+ */
+export const MAX_GROUP_MEMBERS = 1_000;
+
 /** Bounds and defaults a coordinator applies (Kafka's `group.consumer.*` settings). */
 export interface CoordinatorConfig {
+  /** Members the group takes at most (default {@link MAX_GROUP_MEMBERS}); a join past it is `GROUP_MAX_SIZE_REACHED`. */
+  readonly maxMembers: number;
   /** Default 45 000 (Kafka's `group.consumer.session.timeout.ms`). */
   readonly sessionTimeoutMs: number;
   readonly minSessionTimeoutMs: number;
@@ -49,6 +59,7 @@ export interface CoordinatorConfig {
 }
 
 export const DEFAULT_COORDINATOR_CONFIG: CoordinatorConfig = {
+  maxMembers: MAX_GROUP_MEMBERS,
   sessionTimeoutMs: 45_000,
   minSessionTimeoutMs: 1_000,
   maxSessionTimeoutMs: 1_800_000,
@@ -230,6 +241,9 @@ export function applyMembership(
         context: { groupId, memberId },
       });
     }
+    // A rejoin replaces its member and always fits; only a new member can overfill the group. Expired members
+    // were removed before this transition, so their places are free again.
+    if (existing === undefined) assertRoomFor(state, groupId, memberId, config.maxMembers);
     // A join owns nothing: a fenced member rejoining has dropped its partitions, so they are free again.
     member = {
       memberId,
@@ -294,6 +308,18 @@ export function applyMembership(
   }
   member.lastHeartbeatMs = nowMs;
   return member;
+}
+
+/** `GROUP_MAX_SIZE_REACHED` (Kafka's code) when the group already holds `maxMembers` members. */
+function assertRoomFor(state: GroupState, groupId: string, memberId: string, maxMembers: number): void {
+  const members = Object.keys(state.members).length;
+  if (members >= maxMembers) {
+    throw new EdgeLogError(
+      "GROUP_MAX_SIZE_REACHED",
+      `group "${groupId}" already has ${members} members, the limit is ${maxMembers}; "${memberId}" cannot join`,
+      { context: { groupId, memberId, limit: maxMembers, actual: members } },
+    );
+  }
 }
 
 /**

@@ -47,12 +47,12 @@ export class MemoryPartition {
   }
 
   /** Load–plan–apply over core's planner; the load is free here (everything is in memory). */
-  append(topic: TopicMetadata, batch: Uint8Array, nowMs: number): AppendResult {
+  append(topic: TopicMetadata, batch: Uint8Array, nowMs: number, checkRecordCaps: boolean): AppendResult {
     const plan = planAppend({
       tp: this.#tp,
       partition: { ...this.offsets(), sizeBytes: this.#sizeBytes },
       producers: this.#producers,
-      batches: [checkBatch(topic, this.#tp, batch)],
+      batches: [checkBatch(topic, this.#tp, batch, { checkRecordCaps })],
       nowMs,
     });
     const result = resultOf(plan.outcomes[0]);

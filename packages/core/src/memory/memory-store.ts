@@ -11,6 +11,7 @@ import type {
   GroupMemberRef,
 } from "../groups/group-types.ts";
 import {
+  type AppendOptions,
   type AppendResult,
   type BatchInfo,
   type CommittedOffset,
@@ -28,13 +29,16 @@ import { nextGroupStateVersion, nextPrivateStateVersion } from "../store-kit/gro
 import { inspectBatchForAppend } from "../store-kit/inspect-batch.ts";
 import { runStreamCommand, type StreamCommand, type StreamOutcome } from "../store-kit/stream-state.ts";
 import { newTopicMetadata } from "../store-kit/topic-metadata.ts";
+import { MAX_TOPICS } from "../topic-config.ts";
 import {
   assertNoTopicCollision,
   assertPartitionExists,
   assertPartitionsGrow,
+  assertTopicCapacity,
   compareStrings,
   storeClosedError,
   topicAlreadyExists,
+  topicCollisionKey,
   unknownGroup,
   unknownTopic,
 } from "../validation.ts";
@@ -43,8 +47,10 @@ import { MemoryPartition } from "./memory-partition.ts";
 export interface MemoryStoreOptions {
   /** The clock for append times and retention; tests inject one. */
   readonly now?: () => number;
-  /** Session timeouts and heartbeat interval of the group coordinator (its clock is `now`). */
+  /** Session timeouts, heartbeat interval and member limit of the group coordinator (its clock is `now`). */
   readonly groups?: Omit<GroupCoordinatorOptions, "now">;
+  /** Topics the store holds at most; default `MAX_TOPICS`. Tests lower it. */
+  readonly maxTopics?: number;
 }
 
 interface MemoryTopic {
@@ -66,26 +72,34 @@ const DEFAULT_LIST_BATCHES_LIMIT = 1000;
  */
 export class MemoryStore implements StorageEngine {
   readonly #now: () => number;
+  readonly #maxTopics: number;
   readonly #topics = new Map<string, MemoryTopic>();
+  /** Topic names by `topicCollisionKey`: a create checks for a colliding name without walking every topic. */
+  readonly #byCollisionKey = new Map<string, string>();
   readonly #groups = new Map<string, MemoryGroup>();
   readonly #coordinator: GroupCoordinator;
   #closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#now = options.now ?? Date.now;
+    this.#maxTopics = options.maxTopics ?? MAX_TOPICS;
     this.#coordinator = new GroupCoordinator(this, { ...options.groups, now: this.#now });
   }
 
   async createTopic(spec: TopicSpec): Promise<TopicMetadata> {
     this.#assertOpen();
     if (this.#topics.has(spec.name)) throw topicAlreadyExists(spec.name);
-    assertNoTopicCollision(spec.name, this.#topics.keys());
+    const collisionKey = topicCollisionKey(spec.name);
+    const similar = this.#byCollisionKey.get(collisionKey);
+    assertNoTopicCollision(spec.name, similar === undefined ? [] : [similar]);
+    assertTopicCapacity(spec.name, this.#topics.size, this.#maxTopics);
     const metadata = newTopicMetadata(spec, this.#now());
     const partitions = Array.from(
       { length: spec.partitions },
       (_, partition) => new MemoryPartition({ topic: spec.name, partition }),
     );
     this.#topics.set(spec.name, { metadata, partitions });
+    this.#byCollisionKey.set(collisionKey, spec.name);
     return metadata;
   }
 
@@ -102,6 +116,7 @@ export class MemoryStore implements StorageEngine {
   async deleteTopic(name: string): Promise<void> {
     const topic = this.#topic(name);
     this.#topics.delete(name);
+    this.#byCollisionKey.delete(topicCollisionKey(name));
     for (const partition of topic.partitions) partition.waiters.fail(unknownTopic(name));
     for (const [groupId, group] of this.#groups) {
       for (const [key, offset] of group.offsets) if (offset.topic === name) group.offsets.delete(key);
@@ -120,9 +135,10 @@ export class MemoryStore implements StorageEngine {
     return topic.metadata;
   }
 
-  async append(tp: TopicPartition, batch: Uint8Array): Promise<AppendResult> {
+  async append(tp: TopicPartition, batch: Uint8Array, options?: AppendOptions): Promise<AppendResult> {
     const topic = this.#topic(tp.topic);
-    return this.#partitionOf(topic, tp).append(topic.metadata, batch, this.#now());
+    const checkRecordCaps = options?.checkRecordCaps ?? true;
+    return this.#partitionOf(topic, tp).append(topic.metadata, batch, this.#now(), checkRecordCaps);
   }
 
   async read(tp: TopicPartition, options: ReadOptions): Promise<ReadResult> {
@@ -170,7 +186,7 @@ export class MemoryStore implements StorageEngine {
         writeState: (state) => {
           partition.streamState = state;
         },
-        append: (batch) => partition.append(topic.metadata, batch, now),
+        append: (batch) => partition.append(topic.metadata, batch, now, true),
         offsets: () => partition.offsets(),
         notify: () => partition.waiters.notify(),
       },

@@ -13,6 +13,7 @@
  */
 import { type BatchBudget, BatchBuilder, recordTooLarge } from "../codec/batch-builder.ts";
 import { batchHeaderSize, encodedRecordSize, type ProducerStamp } from "../codec/record-batch.ts";
+import { assertRecordCaps } from "../codec/record-caps.ts";
 import { EdgeLogError, isEdgeLogError, isRetriable } from "../errors.ts";
 import type { MetadataCache } from "../metadata-cache.ts";
 import { type Partitioner, type PartitionerFactory, Partitioners } from "../partitioner/index.ts";
@@ -195,8 +196,10 @@ export class Producer {
       // (docs/semantics.md §A3).
       const limit = metadata.config["max.message.bytes"];
       const headerBytes = batchHeaderSize(this.#stampId());
-      for (const message of messages) {
+      for (const [index, message] of messages.entries()) {
         const record = toLogRecord(message, now);
+        // Refused here, before anything is queued, with what the store would answer (`INVALID_RECORD`).
+        assertRecordCaps(record, { topic, index });
         const sizeBytes = encodedRecordSize(record, record.timestamp);
         // The size of the batch the record would take alone (core's `soloBatchSize`), header measured once.
         if (headerBytes + sizeBytes > limit) throw recordTooLarge(headerBytes + sizeBytes, limit, { topic });

@@ -13,6 +13,7 @@
  * check: the leader already made it), so that after a failover the new leader dedupes a producer's retries.
  */
 import type { BatchHeader } from "../codec/record-batch.ts";
+import { RECORD_CAPS } from "../codec/record-caps.ts";
 import { EdgeLogError, isEdgeLogError } from "../errors.ts";
 import type { AppendResult, PartitionOffsets, StoredBatch, TopicMetadata, TopicPartition } from "../store.ts";
 import { inspectBatchForAppend } from "./inspect-batch.ts";
@@ -30,7 +31,7 @@ export interface AssignedPlacement {
   readonly logAppendTime: number;
 }
 
-/** A batch that passed `inspectBatchForAppend` (size and integrity), with its header. */
+/** A batch that passed `inspectBatchForAppend` (size, integrity, caps when they apply), with its header. */
 export interface CheckedBatch {
   readonly payload: Uint8Array;
   readonly header: BatchHeader;
@@ -83,15 +84,28 @@ export function producerIdsOf(batches: readonly (CheckedBatch | RejectedBatch)[]
   return [...ids];
 }
 
+/** How {@link checkBatch} treats a batch. */
+export interface CheckBatchOptions {
+  /** A replicated batch: where its leader put it. */
+  readonly assigned?: AssignedPlacement;
+  /**
+   * Whether the per-record caps (`RECORD_CAPS`) apply. Default: `true` for a new write, `false` for an
+   * `assigned` batch — a copy of history was accepted once (maybe before a cap existed) and must still copy.
+   */
+  readonly checkRecordCaps?: boolean;
+}
+
 /** Inspects one batch for `planAppend`: its header, or the verdict that rejects it (a bug still throws). */
 export function checkBatch(
   topic: TopicMetadata,
   tp: TopicPartition,
   payload: Uint8Array,
-  assigned?: AssignedPlacement,
+  options: CheckBatchOptions = {},
 ): CheckedBatch | RejectedBatch {
+  const { assigned } = options;
+  const caps = (options.checkRecordCaps ?? assigned === undefined) ? RECORD_CAPS : null;
   try {
-    const header = inspectBatchForAppend(topic, tp, payload);
+    const header = inspectBatchForAppend(topic, tp, payload, caps);
     return assigned === undefined ? { payload, header } : { payload, header, assigned };
   } catch (error) {
     if (isEdgeLogError(error)) return { error };

@@ -33,6 +33,7 @@ export {
   readBatchHeader,
   verifyBatch,
 } from "../codec/record-batch.ts";
+export { assertRecordCaps, RECORD_CAPS, type RecordCaps, recordCapExceeded } from "../codec/record-caps.ts";
 export { type Dict, dict } from "../dict.ts";
 export {
   ASSIGNORS,
@@ -49,7 +50,11 @@ export {
   validateHeartbeat,
   validatePartitionList,
 } from "../groups/group-coordinator.ts";
-export { type CoordinatorConfig, DEFAULT_COORDINATOR_CONFIG } from "../groups/group-state-machine.ts";
+export {
+  type CoordinatorConfig,
+  DEFAULT_COORDINATOR_CONFIG,
+  MAX_GROUP_MEMBERS,
+} from "../groups/group-state-machine.ts";
 export { consumerLag, NOT_COMMITTED } from "../groups/lag.ts";
 export { HTTP_STATUS_BY_CODE, httpStatusFor } from "../http-status.ts";
 export { randomId } from "../random-id.ts";
@@ -69,6 +74,7 @@ export {
   assertOffsetInRange,
   assertPartitionExists,
   assertPartitionsGrow,
+  assertTopicCapacity,
   assertValidGroupId,
   assertValidOffset,
   assertValidPartitionCount,
@@ -79,6 +85,7 @@ export {
   requireTopic,
   storeClosedError,
   topicAlreadyExists,
+  topicCollisionKey,
   topicNamesCollide,
   unknownGroup,
   unknownTopic,
@@ -88,6 +95,7 @@ export {
   type AppendPlan,
   type AppendPlanInput,
   type AssignedPlacement,
+  type CheckBatchOptions,
   type CheckedBatch,
   checkBatch,
   type PartitionBounds,

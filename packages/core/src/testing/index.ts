@@ -21,4 +21,8 @@ export {
   makeRecords,
   readAll,
 } from "./helpers.ts";
-export { type LogStoreConformanceOptions, runLogStoreConformance } from "./log-store-conformance.ts";
+export {
+  type LogStoreConformanceOptions,
+  runLogStoreConformance,
+  type StoreLimits,
+} from "./log-store-conformance.ts";

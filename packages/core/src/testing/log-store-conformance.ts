@@ -9,7 +9,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { decodeBatch, encodeBatch } from "../codec/record-batch.ts";
+import { RECORD_CAPS, type RecordCaps } from "../codec/record-caps.ts";
 import type { GroupHeartbeatResponse } from "../groups/group-types.ts";
+import type { LogRecord } from "../record.ts";
 import type {
   GroupStateStore,
   LogStore,
@@ -34,6 +36,17 @@ export interface StoreCapabilities {
   readonly streams?: boolean;
   /** `PrivateStateStore`: versioned documents in a key space of their own (the offline outbox's state). */
   readonly privateState?: boolean;
+  /**
+   * `append(…, { checkRecordCaps: false })` stores a copy of history over the record caps. A store reached over
+   * HTTP cannot: the server caps every write.
+   */
+  readonly uncheckedCopies?: boolean;
+}
+
+/** Lowered deployment limits for {@link LogStoreConformanceOptions.createLimitedStore}. */
+export interface StoreLimits {
+  readonly maxTopics: number;
+  readonly maxGroupMembers: number;
 }
 
 export interface LogStoreConformanceOptions {
@@ -41,6 +54,12 @@ export interface LogStoreConformanceOptions {
   readonly capabilities?: StoreCapabilities;
   /** A fresh, empty store for each test. */
   createStore(): LogStore | Promise<LogStore>;
+  /**
+   * A fresh, empty store whose deployment limits (`MAX_TOPICS`, `MAX_GROUP_MEMBERS`) are lowered to `limits`, so
+   * the limit tests need not create 10,000 topics. Stores that cannot lower them leave it out (and test the real
+   * limit on their own); the limit tests are then skipped.
+   */
+  createLimitedStore?(limits: StoreLimits): LogStore | Promise<LogStore>;
   /** Disposes of a store after its test (default: `store.close()`). */
   destroyStore?(store: LogStore): Promise<void>;
   /**
@@ -79,6 +98,7 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
   const hasGroupState = options.capabilities?.groupState ?? true;
   const hasStreams = options.capabilities?.streams ?? true;
   const hasPrivateState = options.capabilities?.privateState ?? true;
+  const hasUncheckedCopies = options.capabilities?.uncheckedCopies ?? true;
 
   describe(`LogStore conformance: ${name}`, () => {
     let store: StoreUnderTest;
@@ -327,6 +347,149 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
         const first = await store.read(tp, { offset: 0 });
         first.batches[0]?.payload.fill(0);
         expect(valuesOf(await readAll(store, tp))).toEqual(["x-0", "x-1"]);
+      });
+    });
+
+    describe("record caps (RECORD_CAPS)", () => {
+      const tp: TopicPartition = { topic: "capped", partition: 1 };
+      const bytes = (n: number) => new Uint8Array(n).fill(0x61);
+      const base = makeRecords(1)[0] as LogRecord;
+      const headers = (count: number, valueBytes = 0) =>
+        Array.from({ length: count }, (_, i) => ({ key: `h${i}`, value: bytes(valueBytes) }));
+      const overCaps: [keyof RecordCaps, LogRecord][] = [
+        ["maxHeaders", { ...base, headers: headers(RECORD_CAPS.maxHeaders + 1) }],
+        [
+          "maxHeaderNameBytes",
+          { ...base, headers: [{ key: "n".repeat(RECORD_CAPS.maxHeaderNameBytes + 1), value: null }] },
+        ],
+        ["maxHeaderValueBytes", { ...base, headers: headers(1, RECORD_CAPS.maxHeaderValueBytes + 1) }],
+        ["maxHeadersBytes", { ...base, headers: headers(9, RECORD_CAPS.maxHeaderValueBytes) }],
+        ["maxKeyBytes", { ...base, key: bytes(RECORD_CAPS.maxKeyBytes + 1) }],
+      ];
+      beforeEach(async () => {
+        await createTopic("capped", 2);
+      });
+
+      it("refuses a batch with a record over any cap with INVALID_RECORD, naming it, and writes nothing", async () => {
+        await store.append(tp, makeBatch(2));
+        for (const [cap, record] of overCaps) {
+          const batch = encodeBatch([base, record]);
+          const error = await expectEdgeLogError(store.append(tp, batch), "INVALID_RECORD");
+          expect(error.context).toMatchObject({ topic: "capped", partition: 1, offsetDelta: 1, cap });
+          expect(error.context.limit).toBe(RECORD_CAPS[cap]);
+          expect(error.retriable).toBe(false);
+        }
+        expect((await store.offsets(tp)).highWatermark).toBe(2);
+      });
+
+      it("accepts a record at the count, name, total and key caps at once", async () => {
+        const nameBytes = RECORD_CAPS.maxHeaderNameBytes;
+        const perHeader = RECORD_CAPS.maxHeadersBytes / RECORD_CAPS.maxHeaders;
+        const atCaps: LogRecord = {
+          ...base,
+          key: bytes(RECORD_CAPS.maxKeyBytes),
+          headers: Array.from({ length: RECORD_CAPS.maxHeaders }, (_, i) => ({
+            key: `${i}`.padStart(nameBytes, "n"),
+            value: bytes(perHeader - nameBytes),
+          })),
+        };
+        const result = await store.append(tp, encodeBatch([atCaps]));
+        expect(result.baseOffset).toBe(0);
+        const [back] = await readAll(store, tp);
+        expect(back?.headers).toHaveLength(RECORD_CAPS.maxHeaders);
+        expect(back?.key?.length).toBe(RECORD_CAPS.maxKeyBytes);
+      });
+
+      it("fails only the capped batch among concurrent appends (one group commit)", async () => {
+        const tooManyHeaders: LogRecord = { ...base, headers: headers(RECORD_CAPS.maxHeaders + 1) };
+        const settled = await Promise.allSettled([
+          store.append(tp, makeBatch(2, "a")),
+          store.append(tp, encodeBatch([base, tooManyHeaders])),
+          store.append(tp, makeBatch(3, "b")),
+        ]);
+        expect(settled.map((s) => s.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+        expect(settled[1]).toMatchObject({
+          reason: { code: "INVALID_RECORD", context: { cap: "maxHeaders" } },
+        });
+        expect(valuesOf(await readAll(store, tp)).sort()).toEqual(["a-0", "a-1", "b-0", "b-1", "b-2"]);
+      });
+
+      it.skipIf(!hasUncheckedCopies)(
+        "appends a copy of history over the caps with checkRecordCaps: false",
+        async () => {
+          const copy = encodeBatch(overCaps.map(([, record]) => record));
+          const result = await store.append(tp, copy, { checkRecordCaps: false });
+          expect(result).toMatchObject({ baseOffset: 0, lastOffset: overCaps.length - 1 });
+          const back = await readAll(store, tp);
+          expect(back.map((r) => r.headers.length)).toEqual(overCaps.map(([, r]) => r.headers.length));
+          // The option is per call: the next new write is capped again.
+          await expectEdgeLogError(store.append(tp, copy), "INVALID_RECORD");
+        },
+      );
+    });
+
+    describe.skipIf(options.createLimitedStore === undefined)("deployment limits", () => {
+      const config = { ...DEFAULT_TOPIC_CONFIG };
+      /** Opened per test (a second `beforeEach` here would read as a duplicate of the suite's). */
+      const openLimited = async (): Promise<StoreUnderTest> => {
+        const limited = (await options.createLimitedStore?.({
+          maxTopics: 3,
+          maxGroupMembers: 2,
+        })) as StoreUnderTest;
+        open.push(limited);
+        return limited;
+      };
+
+      it("refuses a topic past the deployment's limit with POLICY_VIOLATION; a deletion makes room", async () => {
+        const limited = await openLimited();
+        for (const name of ["a", "b", "c"]) await limited.createTopic({ name, partitions: 1, config });
+        const error = await expectEdgeLogError(
+          limited.createTopic({ name: "d", partitions: 1, config }),
+          "POLICY_VIOLATION",
+        );
+        expect(error.context).toMatchObject({ topic: "d", limit: 3, actual: 3 });
+        expect(error.retriable).toBe(false);
+        // An existing name is still that error, not the limit's.
+        await expectEdgeLogError(
+          limited.createTopic({ name: "a", partitions: 1, config }),
+          "TOPIC_ALREADY_EXISTS",
+        );
+        expect((await limited.listTopics()).map((t) => t.name)).toEqual(["a", "b", "c"]);
+        await limited.deleteTopic("b");
+        await limited.createTopic({ name: "d", partitions: 1, config });
+        expect((await limited.listTopics()).map((t) => t.name)).toEqual(["a", "c", "d"]);
+      });
+
+      it("lets exactly as many concurrent creates through as there is room for", async () => {
+        const limited = await openLimited();
+        await limited.createTopic({ name: "a", partitions: 1, config });
+        const settled = await Promise.allSettled(
+          ["b", "c", "d", "e"].map((name) => limited.createTopic({ name, partitions: 1, config })),
+        );
+        expect(settled.filter((s) => s.status === "fulfilled")).toHaveLength(2);
+        for (const s of settled)
+          if (s.status === "rejected") expect(s.reason).toMatchObject({ code: "POLICY_VIOLATION" });
+        expect(await limited.listTopics()).toHaveLength(3);
+      });
+
+      it("refuses a new member past the group's limit with GROUP_MAX_SIZE_REACHED; rejoins and leaves work", async () => {
+        const limited = await openLimited();
+        await limited.createTopic({ name: "t", partitions: 2, config });
+        const join = (memberId: string) =>
+          limited.groupHeartbeat("g", { memberId, memberEpoch: 0, topics: ["t"] });
+        const a = await join("a");
+        await join("b");
+        const error = await expectEdgeLogError(join("c"), "GROUP_MAX_SIZE_REACHED");
+        expect(error.context).toMatchObject({ groupId: "g", memberId: "c", limit: 2, actual: 2 });
+        expect(error.retriable).toBe(false);
+        // A member already in the group rejoins (epoch 0) and heartbeats whatever the count.
+        const again = await join("a");
+        expect(again.memberEpoch).toBeGreaterThan(a.memberEpoch);
+        await limited.groupHeartbeat("g", { memberId: "a", memberEpoch: again.memberEpoch });
+        await limited.groupHeartbeat("g", { memberId: "b", memberEpoch: -1 });
+        await join("c");
+        const described = await limited.describeGroup("g");
+        expect(described.members.map((m) => m.memberId).sort()).toEqual(["a", "c"]);
       });
     });
 

@@ -54,7 +54,7 @@ export function produceRoutes(app: Hono<AppEnv>): void {
         }
         const format = parseValueFormat(body.valueFormat);
         const producer = parseProducer(body.producer);
-        const incoming = parseRecords(records, format, c.var.now());
+        const incoming = parseRecords(records, format, c.var.now(), metadata.name);
         const plan = planBatches(metadata, incoming, producer, c.var.random);
 
         const results = await Promise.all(
