@@ -36,6 +36,8 @@ export type ErrorCode =
   | "CLUSTER_AUTHORIZATION_FAILED"
   | "THROTTLING_QUOTA_EXCEEDED"
   | "NOT_LEADER"
+  | "NOT_ENOUGH_REPLICAS"
+  | "INVALID_REPLICATION_FACTOR"
   | "REQUEST_TIMED_OUT"
   | "NOT_FOUND"
   | "METHOD_NOT_ALLOWED"
@@ -80,6 +82,9 @@ const RETRIABLE: Readonly<Record<ErrorCode, boolean>> = {
   CLUSTER_AUTHORIZATION_FAILED: false,
   THROTTLING_QUOTA_EXCEEDED: true,
   NOT_LEADER: true,
+  // Kafka: retriable — the in-sync set grows back when a lagging replica catches up.
+  NOT_ENOUGH_REPLICAS: true,
+  INVALID_REPLICATION_FACTOR: false,
   REQUEST_TIMED_OUT: true,
   NOT_FOUND: false,
   METHOD_NOT_ALLOWED: false,
