@@ -84,6 +84,7 @@ export {
 } from "./record.ts";
 export { DEFAULT_RETRY, type RetryOptions } from "./retry.ts";
 export type {
+  AppendOptions,
   AppendResult,
   BatchInfo,
   CommittedOffset,

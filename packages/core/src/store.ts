@@ -71,6 +71,15 @@ export interface AppendResult extends PartitionOffsets {
   readonly duplicate: boolean;
 }
 
+/** How an append is acknowledged; a store that keeps one copy answers every `acks` on its commit. */
+export interface AppendOptions {
+  /**
+   * Kafka's producer `acks`: `1` answers on the leader's commit, `"all"` (the default) once every in-sync replica
+   * holds the batch, refused with `NOT_ENOUGH_REPLICAS` while fewer than `min.insync.replicas` are in sync.
+   */
+  readonly acks?: 1 | "all";
+}
+
 /** Metadata of one stored batch, without its payload. */
 export interface BatchInfo {
   readonly baseOffset: number;
@@ -158,7 +167,7 @@ export interface LogStore {
    * a gap → `OUT_OF_ORDER_SEQUENCE_NUMBER`; an older epoch → `INVALID_PRODUCER_EPOCH`; a producer the
    * partition does not know starting past sequence 0 → `UNKNOWN_PRODUCER_ID`. Waiting reads wake.
    */
-  append(tp: TopicPartition, batch: Uint8Array): Promise<AppendResult>;
+  append(tp: TopicPartition, batch: Uint8Array, options?: AppendOptions): Promise<AppendResult>;
   /** Reads whole batches from an offset within a byte budget, optionally waiting for new data. */
   read(tp: TopicPartition, options: ReadOptions): Promise<ReadResult>;
   offsets(tp: TopicPartition): Promise<PartitionOffsets>;

@@ -17,4 +17,9 @@ export interface ServerEnv {
   readonly EDGELOG_JWKS_URL?: string;
   /** `"none"` runs the API open, only when neither a secret nor a JWKS is configured. */
   readonly EDGELOG_AUTH?: string;
+  /**
+   * `"true"` only in development: serves `PUT /v1/faults/regions/{region}` (the fault switch). Without it the
+   * route does not exist.
+   */
+  readonly EDGELOG_FAULTS?: string;
 }
