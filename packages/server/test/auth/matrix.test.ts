@@ -268,10 +268,34 @@ const CASES: Case[] = [
     wrong: "produce:s consume:s",
     refusedWith: "CLUSTER_AUTHORIZATION_FAILED",
   },
+  {
+    method: "PUT",
+    route: "/v1/faults/regions/:region",
+    path: "/v1/faults/regions/weur",
+    body: json({ unreachable: true }),
+    right: "admin",
+    ok: 200,
+    wrong: "produce:* consume:* group:*",
+    refusedWith: "CLUSTER_AUTHORIZATION_FAILED",
+  },
 ];
 
+/** The fault switch route exists only with this variable; the store stands in for one with regions. */
+const ENV = { EDGELOG_FAULTS: "true" };
+
+class FaultSwitchMemoryStore extends MemoryStore {
+  readonly cut = new Set<string>();
+  setRegionUnreachable(region: string, unreachable: boolean): void {
+    if (unreachable) this.cut.add(region);
+    else this.cut.delete(region);
+  }
+  unreachableRegions(): string[] {
+    return [...this.cut];
+  }
+}
+
 async function setup() {
-  const store = new MemoryStore({ now: () => NOW_MS });
+  const store = new FaultSwitchMemoryStore({ now: () => NOW_MS });
   const app = createApp({ store: () => store, now: () => NOW_MS, random: () => 0, auth: { secret: SECRET } });
   const admin = await token("admin");
   const call = (
@@ -281,14 +305,18 @@ async function setup() {
     body?: string,
     contentType = "application/json",
   ) =>
-    app.request(path, {
-      method,
-      headers: {
-        ...(bearer === undefined ? {} : { Authorization: `Bearer ${bearer}` }),
-        ...(body === undefined && method !== "PUT" ? {} : { "Content-Type": contentType }),
+    app.request(
+      path,
+      {
+        method,
+        headers: {
+          ...(bearer === undefined ? {} : { Authorization: `Bearer ${bearer}` }),
+          ...(body === undefined && method !== "PUT" ? {} : { "Content-Type": contentType }),
+        },
+        ...(body === undefined ? {} : { body }),
       },
-      ...(body === undefined ? {} : { body }),
-    });
+      ENV,
+    );
   expect((await call("POST", "/v1/topics", admin, json({ name: "orders", partitions: 2 }))).status).toBe(201);
   expect(
     (
