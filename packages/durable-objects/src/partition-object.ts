@@ -283,7 +283,10 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
         await this.ctx.storage.sync();
       }
       this.#advanceCommitted(Math.min(request.highWatermark, meta.highWatermark));
-      return { logEnd: meta.highWatermark };
+      // Follow the leader's log start, never past what this replica has committed.
+      const logStart = Math.min(request.logStartOffset, this.#committed);
+      if (logStart > meta.logStartOffset) this.#deleteRecordsNow(logStart);
+      return { logEnd: this.#requireMeta().highWatermark };
     });
   }
 
@@ -392,7 +395,9 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
         "SELECT * FROM batches WHERE max_timestamp >= ? ORDER BY base_offset",
         timestamp,
       );
-      return offsetForTimestampIn(mapRows(rows, toStoredBatch), timestamp, meta.logStartOffset);
+      const found = offsetForTimestampIn(mapRows(rows, toStoredBatch), timestamp, meta.logStartOffset);
+      // Nothing past a replicated partition's high watermark is visible yet.
+      return found !== null && found >= this.#offsets().highWatermark ? null : found;
     });
   }
 
@@ -402,8 +407,9 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       const from = Math.max(options.fromOffset ?? meta.logStartOffset, meta.logStartOffset);
       const limit = options.limit ?? DEFAULT_LIST_BATCHES_LIMIT;
       const rows = this.ctx.storage.sql.exec<BatchInfoRow>(
-        `SELECT ${BATCH_INFO_COLUMNS} FROM batches WHERE base_offset >= ? ORDER BY base_offset LIMIT ?`,
+        `SELECT ${BATCH_INFO_COLUMNS} FROM batches WHERE base_offset >= ? AND base_offset < ? ORDER BY base_offset LIMIT ?`,
         this.#baseOffsetHolding(from),
+        this.#offsets().highWatermark,
         limit,
       );
       return rows.toArray().map(toBatchInfo);
@@ -826,6 +832,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       config: () => this.#requireMeta().config,
       topicId: () => this.#requireMeta().topicId,
       logEnd: () => this.#requireMeta().highWatermark,
+      logStartOffset: () => this.#requireMeta().logStartOffset,
       highWatermark: () => this.#committed,
       advanceHighWatermark: (hw: number) => this.#advanceCommitted(hw),
       batchesFrom: (offset: number, maxBytes: number) => this.#batchesFrom(offset, maxBytes),

@@ -177,6 +177,7 @@ describe("replication", () => {
       leaderEpoch: -1,
       batches: [],
       highWatermark: 0,
+      logStartOffset: 0,
     });
     expect(stale).toMatchObject({ ok: false, error: { code: "FENCED_LEADER_EPOCH" } });
     // Same epoch, another leader: two leaders in one epoch cannot both be right.
@@ -186,6 +187,7 @@ describe("replication", () => {
       leaderEpoch: 0,
       batches: [],
       highWatermark: 0,
+      logStartOffset: 0,
     });
     expect(usurper).toMatchObject({ ok: false, error: { code: "FENCED_LEADER_EPOCH" } });
     // A replayed replication is a no-op, not a second copy.
@@ -200,9 +202,24 @@ describe("replication", () => {
         payload: new Uint8Array(b.payload),
       })),
       highWatermark: 1,
+      logStartOffset: 0,
     });
     expect(replay).toEqual({ ok: true, value: { logEnd: 1 } });
     expect(await storedLog(store, "fence", "weur")).toEqual(log);
+  });
+
+  it("carries the leader's log start to the followers (DeleteRecords, retention)", async () => {
+    const store = newStore();
+    await createReplicated(store, "trim");
+    const tp = { topic: "trim", partition: 0 };
+    for (let i = 0; i < 3; i++) await store.append(tp, makeBatch(2, `t${i}`));
+    await store.deleteRecords(tp, 4);
+    await store.append(tp, makeBatch(1, "after"));
+    for (const region of ["weur", "apac"]) {
+      const stub = await replicaStub(store, "trim", 0, region);
+      expect(unwrap(await stub.offsets())).toMatchObject({ logStartOffset: 4 });
+      expect(await storedLog(store, "trim", region)).toEqual(await storedLog(store, "trim", "wnam"));
+    }
   });
 });
 
@@ -222,6 +239,8 @@ describe("in-sync set and high watermark", () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(await store.offsets(tp)).toEqual({ logStartOffset: 0, highWatermark: 2 });
       expect((await readAll(store, tp)).map((r) => r.offset)).toEqual([0, 1]);
+      expect((await store.listBatches(tp)).map((b) => b.baseOffset)).toEqual([0]);
+      expect(await store.offsetForTimestamp(tp, 0)).toBe(0);
       expect((await storedLog(store, "hw", "wnam")).batches.length).toBe(2);
       expect((await storedLog(store, "hw", "weur")).batches.length).toBe(2);
       expect((await storedLog(store, "hw", "apac")).batches.length).toBe(1);

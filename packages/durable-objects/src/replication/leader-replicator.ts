@@ -39,6 +39,7 @@ export interface ReplicationHost {
   topicId(): string;
   /** The leader's log end offset (the next offset it will assign). */
   logEnd(): number;
+  logStartOffset(): number;
   highWatermark(): number;
   /** Records a higher high watermark (durably) and wakes the readers waiting for it. */
   advanceHighWatermark(highWatermark: number): void;
@@ -200,6 +201,7 @@ export class LeaderReplicator {
             payload: b.payload,
           })),
           highWatermark: host.highWatermark(),
+          logStartOffset: host.logStartOffset(),
         });
       } catch {
         // Unreachable or refused: it stays where it was; the lag rule decides whether it stays in sync.

@@ -28,6 +28,8 @@ export interface ReplicateRequest {
   /** Contiguous, in offset order, starting at or below the follower's log end. */
   readonly batches: readonly ReplicatedBatch[];
   readonly highWatermark: number;
+  /** The leader's log start: records deleted there (retention, DeleteRecords) go on the followers too. */
+  readonly logStartOffset: number;
 }
 
 export interface ReplicateResponse {
