@@ -11,6 +11,7 @@ import type {
   GroupMemberRef,
 } from "../groups/group-types.ts";
 import {
+  type AppendOptions,
   type AppendResult,
   type BatchInfo,
   type CommittedOffset,
@@ -120,7 +121,8 @@ export class MemoryStore implements StorageEngine {
     return topic.metadata;
   }
 
-  async append(tp: TopicPartition, batch: Uint8Array): Promise<AppendResult> {
+  /** One copy: `acks` 1 and all are both answered on the commit. */
+  async append(tp: TopicPartition, batch: Uint8Array, _options?: AppendOptions): Promise<AppendResult> {
     const topic = this.#topic(tp.topic);
     return this.#partitionOf(topic, tp).append(topic.metadata, batch, this.#now());
   }
