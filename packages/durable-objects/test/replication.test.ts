@@ -3,7 +3,7 @@
 // high watermark capped by the in-sync replicas, the lag rule shrinking and growing the in-sync set, stale leader
 // epochs refused, and the calls a batch costs with 1 and with 3 replicas. Regions are names here (Miniflare
 // ignores location hints); the fault switch (EDGELOG_FAULTS=true in test/wrangler.toml) cuts one off.
-import { env, runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, env, runInDurableObject } from "cloudflare:test";
 import { DEFAULT_TOPIC_CONFIG, type TopicConfig } from "@edgelog/core";
 import { checkProducerSequence, type ProducerState, readBatchHeader } from "@edgelog/core/store-kit";
 import { expectEdgeLogError, makeBatch, readAll } from "@edgelog/core/testing";
@@ -147,6 +147,28 @@ describe("replication", () => {
     await vi.waitFor(async () => {
       expect((await storedLog(store, "acks", "apac")).batches.length).toBe(6);
     });
+  });
+
+  it("keeps an acks=all produce waiting while an in-sync follower does not hold the batch", async () => {
+    const store = newStore();
+    await createReplicated(store, "waits", { "replica.lag.time.max.ms": 60_000 });
+    const tp = { topic: "waits", partition: 0 };
+    store.setRegionUnreachable("apac", true);
+    let answered = false;
+    const all = store.append(tp, makeBatch(1, "w")).finally(() => {
+      answered = true;
+    });
+    try {
+      // The leader and weur hold it; apac is still in the ISR (the lag time is long), so no answer yet.
+      await vi.waitFor(async () => expect((await storedLog(store, "waits", "weur")).batches.length).toBe(1));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(answered).toBe(false);
+      expect((await store.offsets(tp)).highWatermark).toBe(0);
+    } finally {
+      store.setRegionUnreachable("apac", false);
+    }
+    expect(await all).toMatchObject({ baseOffset: 0, highWatermark: 1 });
+    expect((await storedLog(store, "waits", "apac")).batches.length).toBe(1);
   });
 
   it("detects an idempotent producer's retry on a follower's copy of the producer state", async () => {
@@ -351,5 +373,71 @@ describe("calls per batch", () => {
     expect(leaderStats.replicationCalls).toBe(2 * batches);
     expect(followerStats.replicationCalls).toBe(0);
     expect(followerStats.appendedBatches).toBe(batches);
+  });
+});
+
+describe("under faults", () => {
+  it("never lets the leader's high watermark pass an in-sync replica's log, while a follower flaps", async () => {
+    const store = newStore();
+    await createReplicated(store, "flap", { "replica.lag.time.max.ms": 60 });
+    const tp = { topic: "flap", partition: 0 };
+    // A fixed schedule (seeded): produce with acks 1 or all, and cut apac off or reconnect it between rounds.
+    let seed = 7;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const acknowledged: number[] = [];
+    try {
+      for (let round = 0; round < 12; round++) {
+        store.setRegionUnreachable("apac", next() < 0.5);
+        const sends = Array.from({ length: 3 }, (_, i) =>
+          store
+            .append(tp, makeBatch(1, `r${round}-${i}`), { acks: next() < 0.5 ? 1 : "all" })
+            .then((r) => acknowledged.push(r.baseOffset))
+            .catch(() => undefined),
+        );
+        await Promise.all(sends);
+        const { highWatermark } = await store.offsets(tp);
+        const isr = await isrOf(store, "flap");
+        for (const region of isr) {
+          const log = await storedLog(store, "flap", region);
+          const logEnd = (log.batches.at(-1)?.last_offset ?? -1) + 1;
+          expect(highWatermark, `round ${round}: ${region} in ISR ${isr.join(",")}`).toBeLessThanOrEqual(
+            logEnd,
+          );
+        }
+      }
+    } finally {
+      store.setRegionUnreachable("apac", false);
+    }
+    // Once reachable for good, every replica converges on the same log, holding every acknowledged offset.
+    await store.append(tp, makeBatch(1, "last"));
+    await vi.waitFor(async () => expect(await isrOf(store, "flap")).toEqual(REPLICAS), { timeout: 5_000 });
+    const leader = await storedLog(store, "flap", "wnam");
+    for (const region of ["weur", "apac"]) expect(await storedLog(store, "flap", region)).toEqual(leader);
+    const held = new Set(leader.batches.map((b) => b.base_offset));
+    for (const offset of acknowledged) expect(held.has(offset)).toBe(true);
+  });
+
+  it("resumes replication after the objects restart: a lagging follower catches up from its own log end", async () => {
+    const store = newStore();
+    await createReplicated(store, "restart", { "replica.lag.time.max.ms": 60_000 });
+    const tp = { topic: "restart", partition: 0 };
+    await store.append(tp, makeBatch(2, "a"));
+    store.setRegionUnreachable("apac", true);
+    try {
+      await store.append(tp, makeBatch(2, "b"), { acks: 1 });
+      await store.append(tp, makeBatch(2, "c"), { acks: 1 });
+    } finally {
+      store.setRegionUnreachable("apac", false);
+    }
+    // Every object restarts: in-memory replication state is gone, only SQLite remains.
+    await abortAllDurableObjects();
+    const after = await store.append(tp, makeBatch(1, "d"));
+    expect(after).toMatchObject({ baseOffset: 6, highWatermark: 7 });
+    const leader = await storedLog(store, "restart", "wnam");
+    expect(leader.batches.length).toBe(4);
+    for (const region of ["weur", "apac"]) expect(await storedLog(store, "restart", region)).toEqual(leader);
   });
 });
