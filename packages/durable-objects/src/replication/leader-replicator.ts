@@ -5,7 +5,8 @@
  * watermark to the in-sync replicas' committed offset, answers `acks: "all"` appends once it covers them, and asks
  * the controller to shrink the in-sync set when a follower lags longer than `replica.lag.time.max.ms` or to grow it
  * when a follower has caught up. A follower that is behind (it was unreachable, or just joined) is caught up from
- * its own log end, in bounded calls; while any follower is behind, a timer retries.
+ * its own log end, in bounded calls; while any follower is behind, a timer retries. Each follower has its own
+ * single-flight loop and every call a timeout, so a slow or unreachable region never holds up the others.
  *
  * Push rather than pull: a pull from the follower's alarm costs a call per follower per poll even when nothing
  * was written, and adds the poll interval to every `acks: "all"` produce; a push costs exactly one call per
@@ -31,6 +32,8 @@ import {
 export const MAX_REPLICATION_BYTES_PER_CALL = 4 * 1024 * 1024;
 /** Calls one catch-up of one follower makes in a round before yielding to the next round. */
 const MAX_CALLS_PER_ROUND = 64;
+/** Longest wait for one replication call: a region that does not answer counts as unreachable. */
+const MAX_CALL_MS = 5_000;
 
 /** What the leader's partition object lends the replicator. */
 export interface ReplicationHost {
@@ -68,8 +71,10 @@ export class LeaderReplicator {
   /** When each follower last held everything the leader had (Kafka's lastCaughtUpTime). */
   readonly #caughtUpAt = new Map<string, number>();
   readonly #acks = new Set<AckWaiter>();
-  #running = false;
-  #again = false;
+  /** Per follower: a catch-up in flight, and whether a commit arrived during it (run again). */
+  readonly #running = new Set<string>();
+  readonly #again = new Set<string>();
+  #isrChanging = false;
   #retry: ReturnType<typeof setTimeout> | null = null;
   #calls = 0;
 
@@ -95,7 +100,7 @@ export class LeaderReplicator {
 
   /** After a commit: push the new batches (single flight; a commit during a round triggers another round). */
   onCommit(): void {
-    void this.#kick();
+    this.#kick();
   }
 
   /**
@@ -149,30 +154,31 @@ export class LeaderReplicator {
     }
   }
 
-  async #kick(): Promise<void> {
-    if (this.#running) {
-      this.#again = true;
+  #kick(): void {
+    const role = this.#host.role();
+    if (!isLeader(role)) return;
+    for (const region of followersOf(role)) void this.#kickFollower(region);
+  }
+
+  async #kickFollower(region: string): Promise<void> {
+    if (this.#running.has(region)) {
+      this.#again.add(region);
       return;
     }
-    this.#running = true;
+    this.#running.add(region);
     try {
       do {
-        this.#again = false;
-        await this.#round();
-      } while (this.#again);
+        this.#again.delete(region);
+        await this.#catchUp(region);
+        await this.#updateIsr();
+        this.#advance();
+      } while (this.#again.has(region) && isLeader(this.#host.role()));
     } catch (error) {
       console.error("edgelog: replication round failed", error);
     } finally {
-      this.#running = false;
+      this.#running.delete(region);
     }
     this.#scheduleRetry();
-  }
-
-  async #round(): Promise<void> {
-    if (!isLeader(this.#host.role())) return;
-    await Promise.all(followersOf(this.#host.role()).map((region) => this.#catchUp(region)));
-    await this.#updateIsr();
-    this.#advance();
   }
 
   /** Sends `region` what it lacks, from its log end, until it holds the leader's log or a call fails. */
@@ -191,18 +197,21 @@ export class LeaderReplicator {
       let response: ReplicateResponse;
       try {
         this.#calls++;
-        response = await host.replicate(region, {
-          topicId: host.topicId(),
-          leader: role.region,
-          leaderEpoch: role.leaderEpoch,
-          batches: batches.map((b) => ({
-            baseOffset: b.baseOffset,
-            logAppendTime: b.logAppendTime,
-            payload: b.payload,
-          })),
-          highWatermark: host.highWatermark(),
-          logStartOffset: host.logStartOffset(),
-        });
+        response = await withTimeout(
+          host.replicate(region, {
+            topicId: host.topicId(),
+            leader: role.region,
+            leaderEpoch: role.leaderEpoch,
+            batches: batches.map((b) => ({
+              baseOffset: b.baseOffset,
+              logAppendTime: b.logAppendTime,
+              payload: b.payload,
+            })),
+            highWatermark: host.highWatermark(),
+            logStartOffset: host.logStartOffset(),
+          }),
+          MAX_CALL_MS,
+        );
       } catch {
         // Unreachable or refused: it stays where it was; the lag rule decides whether it stays in sync.
         return;
@@ -217,6 +226,17 @@ export class LeaderReplicator {
 
   /** Kafka's ISR rule: out when lagging past `replica.lag.time.max.ms`, back in once caught up. */
   async #updateIsr(): Promise<void> {
+    // One change at a time: two concurrent proposals from one leader would race at the controller.
+    if (this.#isrChanging) return;
+    this.#isrChanging = true;
+    try {
+      await this.#proposeIsr();
+    } finally {
+      this.#isrChanging = false;
+    }
+  }
+
+  async #proposeIsr(): Promise<void> {
     const host = this.#host;
     const role = host.role();
     const now = host.now();
@@ -258,7 +278,21 @@ export class LeaderReplicator {
     const delay = Math.min(1_000, Math.max(20, Math.floor(replicaLagTimeMaxMs(host.config()) / 4)));
     this.#retry = setTimeout(() => {
       this.#retry = null;
-      void this.#kick();
+      this.#kick();
     }, delay);
   }
+}
+
+/** `call`, or `REQUEST_TIMED_OUT` after `ms` (the call itself cannot be cancelled across RPC; its answer is dropped). */
+function withTimeout<T>(call: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new EdgeLogError("REQUEST_TIMED_OUT", `no answer from the replica in ${ms} ms`)),
+      ms,
+    );
+  });
+  return Promise.race([call, timeout]).finally(() => {
+    if (timer !== undefined) clearTimeout(timer);
+  });
 }
