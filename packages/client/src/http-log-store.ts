@@ -10,6 +10,7 @@
  * `tail()` exposes the SSE live tail itself.
  */
 import {
+  type AppendOptions,
   type AppendResult,
   type BatchInfo,
   type CommittedOffset,
@@ -192,9 +193,13 @@ export class HttpLogStore implements LogStore {
 
   // ── partitions ────────────────────────────────────────────────────────────────────────────────────────────
 
-  /** `AppendOptions` do not travel: the server applies its own rules (the record caps always). */
-  async append(tp: TopicPartition, batch: Uint8Array): Promise<AppendResult> {
-    const result = await this.#json<AppendResult>("POST", `${partitionPath(tp)}/batches`, { bytes: batch });
+  /** `checkRecordCaps` does not travel: the server applies the record caps to every client write. */
+  async append(tp: TopicPartition, batch: Uint8Array, options?: AppendOptions): Promise<AppendResult> {
+    // Absent: the topic's default (`all`); sent only when the caller chose, so the request is today's otherwise.
+    const acks = options?.acks === undefined ? "" : `?acks=${options.acks}`;
+    const result = await this.#json<AppendResult>("POST", `${partitionPath(tp)}/batches${acks}`, {
+      bytes: batch,
+    });
     return {
       baseOffset: result.baseOffset,
       lastOffset: result.lastOffset,

@@ -27,7 +27,11 @@ export interface TopicToCreate {
   readonly topic: string;
   /** Default 1. */
   readonly numPartitions?: number;
-  /** Accepted for KafkaJS compatibility and ignored: there is no replication yet (docs/architecture.md). */
+  /**
+   * Accepted for KafkaJS compatibility and ignored: `Admin` creates topics through `LogStore.createTopic`, one
+   * copy per partition. Replicated topics are created over HTTP (`replicas`, `replicationFactor`) or with
+   * `DurableObjectLogStore.createTopicIn` (docs/architecture.md "Replication").
+   */
   readonly replicationFactor?: number;
   readonly configEntries?: readonly { name: string; value: string }[];
   readonly config?: Readonly<Record<string, string | number>>;

@@ -38,6 +38,10 @@ export type ErrorCode =
   | "CLUSTER_AUTHORIZATION_FAILED"
   | "THROTTLING_QUOTA_EXCEEDED"
   | "NOT_LEADER"
+  | "NOT_ENOUGH_REPLICAS"
+  | "NOT_ENOUGH_REPLICAS_AFTER_APPEND"
+  | "FENCED_LEADER_EPOCH"
+  | "INVALID_REPLICATION_FACTOR"
   | "REQUEST_TIMED_OUT"
   | "NOT_FOUND"
   | "METHOD_NOT_ALLOWED"
@@ -86,6 +90,14 @@ const RETRIABLE: Readonly<Record<ErrorCode, boolean>> = {
   CLUSTER_AUTHORIZATION_FAILED: false,
   THROTTLING_QUOTA_EXCEEDED: true,
   NOT_LEADER: true,
+  // Kafka: retriable — the in-sync set grows back when a lagging replica catches up.
+  NOT_ENOUGH_REPLICAS: true,
+  // Written on the leader, but the in-sync set shrank below the minimum before it was replicated: an idempotent
+  // retry is answered `duplicate` once replication recovers.
+  NOT_ENOUGH_REPLICAS_AFTER_APPEND: true,
+  // The caller's view of the partition's leadership is older than the replica's: refresh metadata, retry.
+  FENCED_LEADER_EPOCH: true,
+  INVALID_REPLICATION_FACTOR: false,
   REQUEST_TIMED_OUT: true,
   NOT_FOUND: false,
   METHOD_NOT_ALLOWED: false,

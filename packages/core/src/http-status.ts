@@ -39,6 +39,11 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   CLUSTER_AUTHORIZATION_FAILED: 403,
   THROTTLING_QUOTA_EXCEEDED: 429,
   NOT_LEADER: 503,
+  // The partition cannot take acks=all writes for now (its in-sync set is too small): unavailable, retry later.
+  NOT_ENOUGH_REPLICAS: 503,
+  NOT_ENOUGH_REPLICAS_AFTER_APPEND: 503,
+  FENCED_LEADER_EPOCH: 409,
+  INVALID_REPLICATION_FACTOR: 400,
   REQUEST_TIMED_OUT: 504,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,

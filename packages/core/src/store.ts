@@ -68,6 +68,11 @@ export interface AppendOptions {
    * server applies its own rules.
    */
   readonly checkRecordCaps?: boolean;
+  /**
+   * Kafka's producer `acks`: `1` answers on the leader's commit, `"all"` (the default) once every in-sync replica
+   * holds the batch, refused with `NOT_ENOUGH_REPLICAS` while fewer than `min.insync.replicas` are in sync.
+   */
+  readonly acks?: 1 | "all";
 }
 
 /** The outcome of `append`. */

@@ -35,7 +35,20 @@ export interface TopicConfig {
   readonly "max.message.bytes": number;
   /** Only `delete` for now; compaction is not implemented and is refused rather than pretended. */
   readonly "cleanup.policy": "delete";
+  /**
+   * Replicated topics: the fewest in-sync replicas an `acks: "all"` produce needs (`NOT_ENOUGH_REPLICAS` below
+   * it); 1..replicas. Absent on a topic that never set it (Kafka's default, 1, applies), so an unreplicated
+   * topic's config reads as it always did.
+   */
+  readonly "min.insync.replicas"?: number;
+  /** Replicated topics: how long a follower may lag before it leaves the in-sync set (Kafka's default: 30 s). */
+  readonly "replica.lag.time.max.ms"?: number;
 }
+
+/** Kafka's `min.insync.replicas` default. */
+export const DEFAULT_MIN_INSYNC_REPLICAS = 1;
+/** Kafka's `replica.lag.time.max.ms` default. */
+export const DEFAULT_REPLICA_LAG_TIME_MAX_MS = 30_000;
 
 export const DEFAULT_TOPIC_CONFIG: TopicConfig = Object.freeze({
   "retention.ms": DEFAULT_RETENTION_MS,
@@ -51,6 +64,8 @@ const CONFIG_NAMES: readonly ConfigName[] = [
   "retention.bytes",
   "max.message.bytes",
   "cleanup.policy",
+  "min.insync.replicas",
+  "replica.lag.time.max.ms",
 ];
 
 function isConfigName(name: string): name is ConfigName {
@@ -80,7 +95,7 @@ export function resolveTopicConfig(
   entries: Readonly<Record<string, unknown>> = {},
   base: TopicConfig = DEFAULT_TOPIC_CONFIG,
 ): TopicConfig {
-  const config: { -readonly [K in ConfigName]: TopicConfig[K] } = { ...base };
+  const config: { -readonly [K in keyof TopicConfig]: TopicConfig[K] } = { ...base };
   for (const [name, value] of Object.entries(entries)) {
     if (!isConfigName(name)) {
       throw new EdgeLogError("INVALID_CONFIG", `unknown or unsupported topic config "${name}"`, {
@@ -100,6 +115,14 @@ export function resolveTopicConfig(
         if (number < 1 || number > MAX_MESSAGE_BYTES_LIMIT) {
           throw invalid(name, value, `expected 1..${MAX_MESSAGE_BYTES_LIMIT} (a batch is one storage row)`);
         }
+        config[name] = number;
+        break;
+      }
+      case "min.insync.replicas":
+      case "replica.lag.time.max.ms": {
+        // The bound by the replica count is checked where the replicas are known (store-kit `replication.ts`).
+        const number = toInteger(name, value);
+        if (number < 1) throw invalid(name, value, "expected a positive integer");
         config[name] = number;
         break;
       }

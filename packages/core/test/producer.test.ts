@@ -648,4 +648,20 @@ describe("Producer", () => {
       expect(await values(store, { topic: "one", partition: 0 })).toEqual(["in flight"]);
     });
   });
+
+  describe("acks", () => {
+    it("passes the producer's acks to every append (-1 is all), and nothing when unset", async () => {
+      const seen: unknown[] = [];
+      const append = store.append.bind(store);
+      store.append = (tp, batch, options) => {
+        seen.push(options);
+        return append(tp, batch, options);
+      };
+      await log.producer().send({ topic: "one", messages: [{ value: "default" }] });
+      await log.producer({ acks: 1 }).send({ topic: "one", messages: [{ value: "leader" }] });
+      await log.producer({ acks: -1 }).send({ topic: "one", messages: [{ value: "all" }] });
+      expect(seen).toEqual([undefined, { acks: 1 }, { acks: "all" }]);
+      expect(() => log.producer({ acks: 0 as 1 })).toThrow(/acks/);
+    });
+  });
 });

@@ -41,6 +41,7 @@ import type { EdgeLogEnv } from "./env.ts";
 import type { GroupRef } from "./group-object.ts";
 import { groupObjectName, partitionObjectName, topicsObjectName } from "./names.ts";
 import type { PartitionObject } from "./partition-object.ts";
+import { assertReachable, setRegionUnreachable, unreachableRegions } from "./replication/fault-switch.ts";
 import { type RpcResult, unwrap } from "./rpc-result.ts";
 import type { PartitionPlacement, TopicDescription } from "./topics-object.ts";
 
@@ -62,9 +63,13 @@ export interface DurableObjectLogStoreOptions {
   readonly metadataMaxAgeMs?: number;
 }
 
-/** A topic spec that may pin the regions its partitions are spread over (a subset of the deployment's). */
+/**
+ * A topic spec that may pin the regions its partitions are spread over (a subset of the deployment's), or name
+ * the regions of each partition's replicas (the first leads).
+ */
 export interface RegionalTopicSpec extends TopicSpec {
   readonly regions?: readonly string[];
+  readonly replicas?: readonly string[];
 }
 
 interface CachedTopic {
@@ -100,14 +105,26 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
   // ── topics ──────────────────────────────────────────────────────────────────────────────────────────────────
 
   createTopic(spec: RegionalTopicSpec): Promise<TopicMetadata> {
-    return this.createTopicIn(spec, spec.regions);
+    return this.createTopicIn(spec, spec.regions, spec.replicas);
   }
 
-  /** Creates a topic whose partitions are spread round-robin over `regions` (default: the first region). */
-  async createTopicIn(spec: TopicSpec, regions?: readonly string[]): Promise<TopicMetadata> {
+  /**
+   * Creates a topic whose partitions are spread round-robin over `regions` (default: the first region), or, with
+   * two or more `replicas`, replicated in each of those regions and led by the first.
+   */
+  async createTopicIn(
+    spec: TopicSpec,
+    regions?: readonly string[],
+    replicas?: readonly string[],
+  ): Promise<TopicMetadata> {
     this.#assertOpen();
     const plain: TopicSpec = { name: spec.name, partitions: spec.partitions, config: spec.config };
-    const metadata = unwrap(await this.#topics().createTopic(this.#prefix, plain, regions));
+    const topics = this.#topics();
+    const metadata = unwrap(
+      replicas === undefined
+        ? await topics.createTopic(this.#prefix, plain, regions)
+        : await topics.createTopic(this.#prefix, plain, undefined, [...replicas]),
+    );
     this.#cache.delete(spec.name);
     return metadata;
   }
@@ -166,8 +183,8 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
   // ── partitions ──────────────────────────────────────────────────────────────────────────────────────────────
 
   append(tp: TopicPartition, batch: Uint8Array, options?: AppendOptions): Promise<AppendResult> {
-    const checkRecordCaps = options?.checkRecordCaps ?? true;
-    return this.#onPartition(tp, (stub) => stub.append(batch, checkRecordCaps));
+    const appendOptions = { checkRecordCaps: options?.checkRecordCaps ?? true, acks: options?.acks };
+    return this.#onPartition(tp, (stub) => stub.append(batch, appendOptions));
   }
 
   async read(tp: TopicPartition, options: ReadOptions): Promise<ReadResult> {
@@ -224,6 +241,20 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
 
   deleteRecords(tp: TopicPartition, beforeOffset: number): Promise<PartitionOffsets> {
     return this.#onPartition(tp, (stub) => stub.deleteRecords(beforeOffset));
+  }
+
+  // ── fault injection (development only) ──────────────────────────────────────────────────────────────────────
+
+  /**
+   * Makes every object of `region` unreachable to the others (`true`) or reachable again, for this store's
+   * namespace. Only when the env sets `EDGELOG_FAULTS=true`; `NOT_FOUND` otherwise.
+   */
+  setRegionUnreachable(region: string, unreachable: boolean): void {
+    setRegionUnreachable(this.#env, this.#prefix, region, unreachable);
+  }
+
+  unreachableRegions(): string[] {
+    return unreachableRegions(this.#env, this.#prefix);
   }
 
   // ── groups ──────────────────────────────────────────────────────────────────────────────────────────────────
@@ -331,6 +362,7 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
     const { metadata, placement } = description;
     assertPartitionExists(tp.topic, tp.partition, metadata.partitions);
     const region = placement[tp.partition] as string;
+    assertReachable(this.#env, this.#prefix, region);
     const namespace = this.#env.PARTITIONS;
     const name = partitionObjectName(this.#prefix, metadata.topicId, tp.partition, region);
     return namespace.get(namespace.idFromName(name), { locationHint: region as DurableObjectLocationHint });

@@ -13,4 +13,6 @@ export interface EdgeLogEnv {
   readonly GROUPS: DurableObjectNamespace<GroupObject>;
   /** Comma-separated location hints (`wnam,weur`); the first is where partitions go unless a topic says otherwise. */
   readonly REGIONS: string;
+  /** `"true"` only in development: enables the fault switch (`replication/fault-switch.ts`). */
+  readonly EDGELOG_FAULTS?: string;
 }

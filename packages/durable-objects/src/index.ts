@@ -20,5 +20,12 @@ export {
   type PartitionReadRequest,
   type PartitionStats,
 } from "./partition-object.ts";
+export { faultsEnabled } from "./replication/fault-switch.ts";
+export type {
+  ReplicaRole,
+  ReplicatedBatch,
+  ReplicateRequest,
+  ReplicateResponse,
+} from "./replication/replica-role.ts";
 export { errorFromRpc, type RpcError, type RpcResult, unwrap } from "./rpc-result.ts";
 export { type PartitionPlacement, type TopicDescription, TopicsObject } from "./topics-object.ts";

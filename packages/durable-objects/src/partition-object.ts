@@ -5,6 +5,11 @@
  * serialises appends, coalesces the ones that arrive together into one transaction (group commit), wakes
  * long-polling readers after the commit and applies retention from its alarm.
  *
+ * In a replicated topic the object is one replica: as leader it takes appends and pushes them to its followers
+ * (`replication/leader-replicator.ts`), and readers see the log only up to the high watermark, the in-sync
+ * replicas' committed offset; as follower it takes its leader's batches (`replicate`) at the leader's offsets.
+ * An unreplicated partition has no role and behaves as it always did (same calls, same SQL).
+ *
  * Every RPC method answers an `RpcResult` (see `rpc-result.ts`): errors do not survive RPC with their codes.
  */
 
@@ -21,12 +26,16 @@ import {
   type TopicPartition,
 } from "@edgelog/core";
 import {
+  type Acks,
   type AppendPlan,
   AppendWaiters,
+  type AssignedPlacement,
+  assertEnoughReplicas,
   assertOffsetInRange,
   checkBatch,
   offsetForTimestampIn,
   type PartitionBounds,
+  type PartitionReplication,
   type ProducerState,
   planAppend,
   planRetention,
@@ -41,7 +50,16 @@ import {
   type StreamState,
 } from "@edgelog/core/store-kit";
 import type { EdgeLogEnv } from "./env.ts";
-import { errorFromRpc, failure, ok, type RpcResult, toResult } from "./rpc-result.ts";
+import { partitionObjectName, topicsObjectName } from "./names.ts";
+import { assertReachable } from "./replication/fault-switch.ts";
+import { LeaderReplicator, type ReplicationHost } from "./replication/leader-replicator.ts";
+import {
+  isLeader,
+  type ReplicaRole,
+  type ReplicateRequest,
+  type ReplicateResponse,
+} from "./replication/replica-role.ts";
+import { errorFromRpc, failure, ok, type RpcResult, toResult, unwrap } from "./rpc-result.ts";
 
 /** What `TopicsObject` tells a partition about itself when the topic is created or grows. */
 export interface PartitionConfiguration {
@@ -49,6 +67,8 @@ export interface PartitionConfiguration {
   readonly partition: number;
   readonly topicId: string;
   readonly config: TopicConfig;
+  /** Set for a replicated topic: this replica's role (absent: the partition's one copy, as before). */
+  readonly replication?: ReplicaRole;
 }
 
 export interface PartitionReadRequest {
@@ -68,6 +88,8 @@ export interface PartitionStats {
   readonly waiters: number;
   readonly sizeBytes: number;
   readonly alarmAt: number | null;
+  /** Replication calls this object made as leader (0 for an unreplicated partition). */
+  readonly replicationCalls: number;
 }
 
 interface PartitionMeta extends PartitionConfiguration {
@@ -77,9 +99,17 @@ interface PartitionMeta extends PartitionConfiguration {
 
 interface PendingAppend {
   readonly batch: Uint8Array;
-  /** `false` for a copy of records accepted before (see `AppendOptions`). */
-  readonly checkRecordCaps: boolean;
+  /** `false` for a copy of records accepted before (see `AppendOptions`); unset: capped unless `assigned`. */
+  readonly checkRecordCaps?: boolean;
+  /** A follower's batch: where its leader put it. */
+  readonly assigned?: AssignedPlacement;
   readonly resolve: (result: RpcResult<AppendResult>) => void;
+}
+
+/** What `append` takes over RPC: `AppendOptions` as the store passes them. */
+export interface PartitionAppendOptions {
+  readonly acks?: Acks | undefined;
+  readonly checkRecordCaps?: boolean | undefined;
 }
 
 const DEFAULT_LIST_BATCHES_LIMIT = 1000;
@@ -105,6 +135,15 @@ const SCHEMA = `
     payload BLOB NOT NULL
   );
   CREATE TABLE IF NOT EXISTS producers (producer_id TEXT PRIMARY KEY, state TEXT NOT NULL);
+`;
+
+/** Replicated partitions only: the replica's role and the high watermark (the in-sync replicas' committed offset). */
+const REPLICA_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS replica_state (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    role TEXT NOT NULL,
+    high_watermark INTEGER NOT NULL
+  )
 `;
 
 /** Durable Streams state (core's `store-kit/stream-state.ts`), created on first use by `stream()`. */
@@ -138,6 +177,11 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   #flushing = false;
   #appendTransactions = 0;
   #appendedBatches = 0;
+  /** Replicated topics only: this replica's role, and what readers may see (≤ the log end). */
+  #role: ReplicaRole | null = null;
+  #committed = 0;
+  #replicator: LeaderReplicator | null = null;
+  #retiredReplicationCalls = 0;
 
   constructor(ctx: DurableObjectState, env: EdgeLogEnv) {
     super(ctx, env);
@@ -172,6 +216,18 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
           configuration.topicId,
           JSON.stringify(configuration.config),
         );
+        const role = configuration.replication;
+        if (role !== undefined) {
+          sql.exec(REPLICA_SCHEMA);
+          // A configure never takes leadership back from a newer epoch this replica has already seen.
+          if (this.#role === null || role.leaderEpoch >= this.#role.leaderEpoch) {
+            sql.exec(
+              `INSERT INTO replica_state (id, role, high_watermark) VALUES (0, ?, 0)
+               ON CONFLICT (id) DO UPDATE SET role = excluded.role`,
+              JSON.stringify(plainRole(role)),
+            );
+          }
+        }
       });
       this.#load();
       return this.#offsets();
@@ -179,13 +235,72 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   }
 
   /**
-   * Appends one encoded batch; concurrent calls share one transaction (group commit). `checkRecordCaps` as in
-   * `AppendOptions` (default `true`).
+   * Appends one encoded batch; concurrent calls share one transaction (group commit). On a replicated leader
+   * `acks: "all"` (the default) answers once the in-sync replicas hold it, `acks: 1` on the leader's commit;
+   * `checkRecordCaps` as in `AppendOptions` (default `true`).
    */
-  append(batch: Uint8Array, checkRecordCaps = true): Promise<RpcResult<AppendResult>> {
+  append(batch: Uint8Array, options: PartitionAppendOptions = {}): Promise<RpcResult<AppendResult>> {
+    const { acks, checkRecordCaps = true } = options;
     return new Promise((resolve) => {
-      this.#queue.push({ batch, checkRecordCaps, resolve });
+      const role = this.#role;
+      if (role === null) {
+        this.#queue.push({ batch, checkRecordCaps, resolve });
+      } else {
+        try {
+          this.#assertLeader(role);
+          if (acks !== 1) assertEnoughReplicas(this.#tp(), role.isr.length, this.#requireMeta().config);
+        } catch (error) {
+          resolve(failure(error));
+          return;
+        }
+        this.#queue.push({
+          batch,
+          checkRecordCaps,
+          resolve: (result) => this.#acknowledge(result, acks ?? "all", resolve),
+        });
+      }
       if (!this.#flushing) void this.#flush();
+    });
+  }
+
+  /**
+   * Follower side of replication: applies the leader's batches at the leader's offsets (core's follower mode:
+   * a batch already held is a no-op, a gap stops there) and answers the log end, from which the leader goes on.
+   * A call from an older leader epoch is refused (`FENCED_LEADER_EPOCH`).
+   */
+  async replicate(request: ReplicateRequest): Promise<RpcResult<ReplicateResponse>> {
+    return toResult(async () => {
+      const meta = this.#requireMeta();
+      const role = this.#role;
+      if (role === null || request.topicId !== meta.topicId) throw this.#unknown();
+      if (
+        request.leaderEpoch < role.leaderEpoch ||
+        (request.leaderEpoch === role.leaderEpoch && request.leader !== role.leader)
+      ) {
+        throw new EdgeLogError(
+          "FENCED_LEADER_EPOCH",
+          `leader epoch ${request.leaderEpoch} of ${request.leader} is stale (this replica is at ${role.leaderEpoch})`,
+          { context: { ...this.#tp(), leaderEpoch: role.leaderEpoch } },
+        );
+      }
+      if (request.leaderEpoch > role.leaderEpoch) {
+        this.#adopt({ ...role, leader: request.leader, leaderEpoch: request.leaderEpoch });
+      }
+      if (request.batches.length > 0) {
+        const pending = request.batches.map((b) => ({
+          batch: b.payload,
+          assigned: { baseOffset: b.baseOffset, logAppendTime: b.logAppendTime },
+          resolve: () => undefined,
+        }));
+        const outcome = this.#tryTransaction(meta, pending);
+        if ("storageError" in outcome) throw outcome.storageError;
+        await this.ctx.storage.sync();
+      }
+      this.#advanceCommitted(Math.min(request.highWatermark, meta.highWatermark));
+      // Follow the leader's log start, never past what this replica has committed.
+      const logStart = Math.min(request.logStartOffset, this.#committed);
+      if (logStart > meta.logStartOffset) this.#deleteRecordsNow(logStart);
+      return { logEnd: this.#requireMeta().highWatermark };
     });
   }
 
@@ -227,6 +342,12 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   async stream(command: StreamCommand): Promise<RpcResult<StreamOutcome>> {
     return toResult(async () => {
       const meta = this.#requireMeta();
+      if (this.#role !== null) {
+        // A stream's state document is not replicated: a replicated partition cannot back a stream.
+        throw new EdgeLogError("INVALID_REQUEST", "Durable Streams run on unreplicated partitions only", {
+          context: { ...this.#tp() },
+        });
+      }
       const sql = this.ctx.storage.sql;
       let outcome: StreamOutcome;
       try {
@@ -288,7 +409,9 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
         "SELECT * FROM batches WHERE max_timestamp >= ? ORDER BY base_offset",
         timestamp,
       );
-      return offsetForTimestampIn(mapRows(rows, toStoredBatch), timestamp, meta.logStartOffset);
+      const found = offsetForTimestampIn(mapRows(rows, toStoredBatch), timestamp, meta.logStartOffset);
+      // Nothing past a replicated partition's high watermark is visible yet.
+      return found !== null && found >= this.#offsets().highWatermark ? null : found;
     });
   }
 
@@ -298,8 +421,9 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       const from = Math.max(options.fromOffset ?? meta.logStartOffset, meta.logStartOffset);
       const limit = options.limit ?? DEFAULT_LIST_BATCHES_LIMIT;
       const rows = this.ctx.storage.sql.exec<BatchInfoRow>(
-        `SELECT ${BATCH_INFO_COLUMNS} FROM batches WHERE base_offset >= ? ORDER BY base_offset LIMIT ?`,
+        `SELECT ${BATCH_INFO_COLUMNS} FROM batches WHERE base_offset >= ? AND base_offset < ? ORDER BY base_offset LIMIT ?`,
         this.#baseOffsetHolding(from),
+        this.#offsets().highWatermark,
         limit,
       );
       return rows.toArray().map(toBatchInfo);
@@ -321,6 +445,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       this.#destroyed = true;
       this.#meta = null;
       this.#waiters.fail(error);
+      this.#replicator?.stop(error);
       for (const pending of this.#queue.splice(0)) pending.resolve(failure(error));
       await this.ctx.storage.deleteAlarm();
       this.#alarmAt = null;
@@ -337,6 +462,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       waiters: this.#waiters.size,
       sizeBytes: this.#sizeBytes,
       alarmAt: this.#alarmAt,
+      replicationCalls: this.#retiredReplicationCalls + (this.#replicator?.calls ?? 0),
     };
   }
 
@@ -347,7 +473,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     if (meta === null) return;
     const now = Date.now();
     const cutoff = planRetention(this.#batchInfos(), meta.config, now, this.#sizeBytes);
-    if (cutoff !== null) this.#deleteRecordsNow(Math.min(cutoff, meta.highWatermark));
+    if (cutoff !== null) this.#deleteRecordsNow(Math.min(cutoff, this.#offsets().highWatermark));
     this.#scheduleRetention(now);
   }
 
@@ -370,6 +496,8 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
           for (const pending of group) pending.resolve(failure(error));
         }
         await this.ctx.storage.sync();
+        // Only durable batches are replicated.
+        this.#replicator?.onCommit();
       }
     } catch (error) {
       // sync() failing means the object is broken (workerd will reset it): answer whoever is still queued.
@@ -425,9 +553,8 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     let plan: AppendPlan<PartitionBounds>;
     try {
       plan = this.ctx.storage.transactionSync(() => {
-        const batches = group.map(({ batch, checkRecordCaps }) =>
-          checkBatch(topic, tp, batch, { checkRecordCaps }),
-        );
+        // A pending append carries its own check options (`assigned`, `checkRecordCaps`).
+        const batches = group.map((pending) => checkBatch(topic, tp, pending.batch, pending));
         const producers = new Map(producerIdsOf(batches).map((id) => [id, this.#producer(id)]));
         const { logStartOffset, highWatermark } = meta;
         const partition = { logStartOffset, highWatermark, sizeBytes: this.#sizeBytes };
@@ -468,7 +595,8 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     meta.highWatermark = plan.partition.highWatermark;
     this.#sizeBytes = plan.partition.sizeBytes;
     if (appended > 0) {
-      this.#waiters.notify();
+      // A replicated partition's readers wake when the high watermark moves, not on the commit.
+      if (this.#role === null) this.#waiters.notify();
       this.#scheduleRetention(now);
     }
     return { results: plan.outcomes.map((o) => (o.kind === "error" ? failure(o.error) : ok(o.result))) };
@@ -487,10 +615,18 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     this.#assertInRange(offset);
     const batches: StoredBatch[] = [];
     const budget = new ReadBudget(maxBytes);
-    const rows = this.ctx.storage.sql.exec<BatchRow>(
-      "SELECT * FROM batches WHERE base_offset >= ? ORDER BY base_offset",
-      this.#baseOffsetHolding(offset),
-    );
+    // Readers of a replicated partition see nothing past the high watermark (always a batch boundary).
+    const rows =
+      this.#role === null
+        ? this.ctx.storage.sql.exec<BatchRow>(
+            "SELECT * FROM batches WHERE base_offset >= ? ORDER BY base_offset",
+            this.#baseOffsetHolding(offset),
+          )
+        : this.ctx.storage.sql.exec<BatchRow>(
+            "SELECT * FROM batches WHERE base_offset >= ? AND base_offset < ? ORDER BY base_offset",
+            this.#baseOffsetHolding(offset),
+            this.#committed,
+          );
     for (const row of rows) {
       if (!budget.admits(row.size_bytes)) break;
       batches.push(toStoredBatch(row));
@@ -602,6 +738,31 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
           };
     this.#sizeBytes =
       sql.exec<{ total: number | null }>("SELECT sum(size_bytes) AS total FROM batches").one().total ?? 0;
+    this.#loadRole();
+  }
+
+  /** The replica's role and high watermark, when the partition is replicated; starts or stops the replicator. */
+  #loadRole(): void {
+    const sql = this.ctx.storage.sql;
+    const hasTable =
+      this.#meta !== null &&
+      sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'replica_state'").toArray()
+        .length > 0;
+    const row = hasTable
+      ? sql
+          .exec<{ role: string; high_watermark: number }>("SELECT * FROM replica_state WHERE id = 0")
+          .toArray()[0]
+      : undefined;
+    this.#role = row === undefined ? null : (JSON.parse(row.role) as ReplicaRole);
+    this.#committed = row === undefined ? 0 : row.high_watermark;
+    const leading = this.#role !== null && isLeader(this.#role);
+    if (leading && this.#replicator === null) {
+      this.#replicator = new LeaderReplicator(this.#replicationHost());
+    } else if (!leading && this.#replicator !== null) {
+      this.#retiredReplicationCalls += this.#replicator.calls;
+      this.#replicator.stop(this.#notLeader());
+      this.#replicator = null;
+    }
   }
 
   #requireMeta(): PartitionMeta {
@@ -609,14 +770,121 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     return this.#meta;
   }
 
+  /** What readers see: the log end, or the high watermark in a replicated partition. */
   #offsets(): PartitionOffsets {
     const meta = this.#requireMeta();
-    return { logStartOffset: meta.logStartOffset, highWatermark: meta.highWatermark };
+    const highWatermark = this.#role === null ? meta.highWatermark : this.#committed;
+    return { logStartOffset: meta.logStartOffset, highWatermark };
   }
 
   #assertInRange(offset: number): void {
+    assertOffsetInRange(this.#tp(), offset, this.#offsets());
+  }
+
+  #tp(): TopicPartition {
     const meta = this.#requireMeta();
-    assertOffsetInRange({ topic: meta.topic, partition: meta.partition }, offset, meta);
+    return { topic: meta.topic, partition: meta.partition };
+  }
+
+  // ── replication ─────────────────────────────────────────────────────────────────────────────────────────────
+
+  #assertLeader(role: ReplicaRole): void {
+    if (!isLeader(role)) throw this.#notLeader();
+  }
+
+  #notLeader(): EdgeLogError {
+    const role = this.#role;
+    return new EdgeLogError("NOT_LEADER", "this replica is not the partition's leader", {
+      context: { ...this.#tp(), leader: role?.leader, leaderEpoch: role?.leaderEpoch },
+    });
+  }
+
+  /** Answers a leader's append: on its commit (`acks: 1`) or once the in-sync replicas hold it (`all`). */
+  #acknowledge(
+    result: RpcResult<AppendResult>,
+    acks: Acks,
+    resolve: (result: RpcResult<AppendResult>) => void,
+  ): void {
+    if (!result.ok) {
+      resolve(result);
+      return;
+    }
+    const answer = (): void => resolve(ok({ ...result.value, ...this.#offsets() }));
+    const replicator = this.#replicator;
+    if (acks === 1 || replicator === null) {
+      answer();
+      return;
+    }
+    // A duplicate waits too: the original may not be replicated yet.
+    replicator.waitForHighWatermark(result.value.lastOffset + 1).then(answer, (error: unknown) => {
+      resolve(failure(error));
+    });
+  }
+
+  /** Records the role the controller (or a newer leader) says this replica has. */
+  #adopt(role: ReplicaRole): void {
+    this.ctx.storage.sql.exec(
+      "UPDATE replica_state SET role = ? WHERE id = 0",
+      JSON.stringify(plainRole(role)),
+    );
+    this.#loadRole();
+  }
+
+  #advanceCommitted(highWatermark: number): void {
+    if (highWatermark <= this.#committed) return;
+    this.ctx.storage.sql.exec("UPDATE replica_state SET high_watermark = ? WHERE id = 0", highWatermark);
+    this.#committed = highWatermark;
+    this.#waiters.notify();
+  }
+
+  #replicationHost(): ReplicationHost {
+    const roleOf = (): ReplicaRole => {
+      if (this.#role === null) throw this.#unknown();
+      return this.#role;
+    };
+    return {
+      role: roleOf,
+      config: () => this.#requireMeta().config,
+      topicId: () => this.#requireMeta().topicId,
+      logEnd: () => this.#requireMeta().highWatermark,
+      logStartOffset: () => this.#requireMeta().logStartOffset,
+      highWatermark: () => this.#committed,
+      advanceHighWatermark: (hw: number) => this.#advanceCommitted(hw),
+      batchesFrom: (offset: number, maxBytes: number) => this.#batchesFrom(offset, maxBytes),
+      replicate: async (region: string, request: ReplicateRequest) => {
+        const role = roleOf();
+        assertReachable(this.env, role.prefix, region);
+        const name = partitionObjectName(role.prefix, request.topicId, this.#requireMeta().partition, region);
+        const stub = this.env.PARTITIONS.get(this.env.PARTITIONS.idFromName(name), {
+          locationHint: region as DurableObjectLocationHint,
+        });
+        return unwrap(await stub.replicate(request));
+      },
+      alterIsr: async (isr: readonly string[]) => {
+        const role = roleOf();
+        const meta = this.#requireMeta();
+        const topics = this.env.TOPICS.getByName(topicsObjectName(role.prefix));
+        return unwrap(
+          await topics.alterIsr(meta.topic, meta.topicId, meta.partition, role.leaderEpoch, [...isr]),
+        );
+      },
+      adopt: (replication: PartitionReplication) => this.#adopt({ ...roleOf(), ...replication }),
+      now: () => Date.now(),
+    };
+  }
+
+  /** The leader's batches from `offset` on (a follower's log end: a batch boundary), within a byte budget. */
+  #batchesFrom(offset: number, maxBytes: number): StoredBatch[] {
+    const budget = new ReadBudget(maxBytes);
+    const batches: StoredBatch[] = [];
+    for (const row of this.ctx.storage.sql.exec<BatchRow>(
+      "SELECT * FROM batches WHERE base_offset >= ? ORDER BY base_offset",
+      offset,
+    )) {
+      if (!budget.admits(row.size_bytes)) break;
+      batches.push(toStoredBatch(row));
+    }
+    return batches;
   }
 
   #unknown(): EdgeLogError {
@@ -625,6 +893,18 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       "this partition does not exist (or its topic was deleted)",
     );
   }
+}
+
+/** The role's own fields only: what is stored and sent must be plain data. */
+function plainRole(role: ReplicaRole): ReplicaRole {
+  return {
+    region: role.region,
+    prefix: role.prefix,
+    leader: role.leader,
+    replicas: [...role.replicas],
+    isr: [...role.isr],
+    leaderEpoch: role.leaderEpoch,
+  };
 }
 
 function toBatchInfo(row: BatchInfoRow): BatchInfo {

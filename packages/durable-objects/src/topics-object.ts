@@ -2,7 +2,8 @@
  * @module
  * `TopicsObject`: the one metadata object of a deployment (named "topics"). It owns the topic table — name,
  * topic id, partition count, config, creation time and placement (the region leading each partition) — and the
- * registry of consumer groups, so `listGroups` and `deleteTopic` can find every group without a scan. Creating,
+ * registry of consumer groups. For a replicated topic it is the controller: it records each partition's replica
+ * set, leader, in-sync set and leader epoch, and leaders ask it to change the in-sync set (`alterIsr`). It keeps the so `listGroups` and `deleteTopic` can find every group without a scan. Creating,
  * growing and deleting a topic reaches out to the partition objects (configure / destroy) and, on delete, to the
  * groups that committed offsets for it.
  */
@@ -15,6 +16,7 @@ import {
   assertTopicCapacity,
   compareStrings,
   newTopicMetadata,
+  type PartitionReplication,
   topicAlreadyExists,
   unknownTopic,
 } from "@edgelog/core/store-kit";
@@ -27,11 +29,15 @@ import { type RpcResult, toResult, unwrap } from "./rpc-result.ts";
 export interface TopicDescription {
   readonly metadata: TopicMetadata;
   readonly placement: readonly string[];
+  /** A replicated topic's replica sets (index = partition); `null` for a topic of single copies. */
+  readonly replication: readonly PartitionReplication[] | null;
 }
 
 export interface PartitionPlacement {
   readonly partition: number;
+  /** The region of the partition's leader (its only copy when unreplicated). */
   readonly region: string;
+  readonly replication?: PartitionReplication;
 }
 
 const SCHEMA = `
@@ -42,7 +48,8 @@ const SCHEMA = `
     config TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     placement TEXT NOT NULL,
-    regions TEXT NOT NULL
+    regions TEXT NOT NULL,
+    replication TEXT
   );
   CREATE TABLE IF NOT EXISTS groups (group_id TEXT PRIMARY KEY);
 `;
@@ -55,6 +62,8 @@ type TopicRow = {
   created_at: number;
   placement: string;
   regions: string;
+  /** JSON `PartitionReplication[]`, or null for a topic of single copies. */
+  replication: string | null;
 };
 
 export class TopicsObject extends DurableObject<EdgeLogEnv> {
@@ -66,19 +75,28 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
   constructor(ctx: DurableObjectState, env: EdgeLogEnv) {
     super(ctx, env);
     ctx.storage.sql.exec(SCHEMA);
+    // A topics table made before replication existed lacks the column (null: single copies, as they are).
+    const columns = ctx.storage.sql.exec<{ name: string }>("PRAGMA table_info(topics)").toArray();
+    if (!columns.some((column) => column.name === "replication")) {
+      ctx.storage.sql.exec("ALTER TABLE topics ADD COLUMN replication TEXT");
+    }
   }
 
   /**
-   * Creates a topic, its partitions spread round-robin over `regions` (default: the deployment's first region).
+   * Creates a topic, its partitions spread round-robin over `regions` (default: the deployment's first region),
+   * or, with two or more `replicas`, every partition replicated in each of them and led by the first.
    * `prefix` is the namespace prefix the partition objects are named with.
    */
   async createTopic(
     prefix: string,
     spec: TopicSpec,
     regions?: readonly string[],
+    replicas?: readonly string[],
   ): Promise<RpcResult<TopicMetadata>> {
     return toResult(async () => {
-      const chosen = this.#chooseRegions(regions);
+      const replicated = replicas !== undefined && replicas.length > 1;
+      // One replica is placement of the one copy: exactly today's topic.
+      const chosen = this.#chooseRegions(replicas ?? regions);
       if (this.#row(spec.name) !== null || this.#creating.has(spec.name)) throw topicAlreadyExists(spec.name);
       // Checked in the same synchronous step that reserves the name below (no await in between), against
       // published rows and names still being configured: two colliding creates cannot both get past here.
@@ -95,14 +113,19 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
       );
       // Names still being configured count: they are reserved, and each may become a row.
       assertTopicCapacity(spec.name, this.#countTopics() + this.#creating.size);
-      const metadata = newTopicMetadata(spec, Date.now());
-      const placement = Array.from({ length: spec.partitions }, (_, p) => regionFor(chosen, p));
+      const metadata = newTopicMetadata(spec, Date.now(), replicated ? chosen.length : 1);
+      const replication = replicated
+        ? Array.from({ length: spec.partitions }, () => newReplication(chosen))
+        : null;
+      const placement = Array.from({ length: spec.partitions }, (_, p) =>
+        replicated ? (chosen[0] as string) : regionFor(chosen, p),
+      );
       this.#creating.add(spec.name);
       try {
         // Configure first, publish after: a topic that getTopic returns always has live partition objects.
-        await this.#configure(prefix, metadata, placement, 0, true);
+        await this.#configure(prefix, metadata, placement, replication, 0, true);
         this.ctx.storage.sql.exec(
-          "INSERT INTO topics (name, topic_id, partitions, config, created_at, placement, regions) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          "INSERT INTO topics (name, topic_id, partitions, config, created_at, placement, regions, replication) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
           metadata.name,
           metadata.topicId,
           metadata.partitions,
@@ -110,6 +133,7 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
           metadata.createdAt,
           JSON.stringify(placement),
           JSON.stringify(chosen),
+          replication === null ? null : JSON.stringify(replication),
         );
         if (this.#topicCount !== null) this.#topicCount++;
       } finally {
@@ -137,7 +161,11 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
       const row = this.#row(name);
       return row === null
         ? null
-        : { metadata: toMetadata(row), placement: JSON.parse(row.placement) as string[] };
+        : {
+            metadata: toMetadata(row),
+            placement: JSON.parse(row.placement) as string[],
+            replication: replicationOf(row),
+          };
     });
   }
 
@@ -154,7 +182,11 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
   async placement(name: string): Promise<RpcResult<PartitionPlacement[]>> {
     return toResult(() => {
       const row = this.#require(name);
-      return (JSON.parse(row.placement) as string[]).map((region, partition) => ({ partition, region }));
+      const replication = replicationOf(row);
+      return (JSON.parse(row.placement) as string[]).map((region, partition) => {
+        const replicas = replication?.[partition];
+        return replicas === undefined ? { partition, region } : { partition, region, replication: replicas };
+      });
     });
   }
 
@@ -168,11 +200,14 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
       this.ctx.storage.sql.exec("DELETE FROM topics WHERE name = ?", name);
       if (this.#topicCount !== null) this.#topicCount--;
       const placement = JSON.parse(row.placement) as string[];
+      const replication = replicationOf(row);
       await Promise.all(
-        placement.map(async (region, partition) => {
-          const stub = this.#partitionStub(prefix, row.topic_id, partition, region);
-          unwrap(await stub.destroy());
-        }),
+        placement.flatMap((region, partition) =>
+          (replication?.[partition]?.replicas ?? [region]).map(async (replica) => {
+            const stub = this.#partitionStub(prefix, row.topic_id, partition, replica);
+            unwrap(await stub.destroy());
+          }),
+        ),
       );
       const groups = this.ctx.storage.sql.exec<{ group_id: string }>("SELECT group_id FROM groups").toArray();
       await Promise.all(
@@ -194,20 +229,70 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
       assertPartitionsGrow(name, row.partitions, count);
       const regions = JSON.parse(row.regions) as string[];
       const placement = JSON.parse(row.placement) as string[];
-      for (let p = placement.length; p < count; p++) placement.push(regionFor(regions, p));
+      const replication = replicationOf(row);
+      for (let p = placement.length; p < count; p++) {
+        // A replicated topic's new partitions get the same replica set, led by its preferred leader.
+        placement.push(replication === null ? regionFor(regions, p) : (regions[0] as string));
+        replication?.push(newReplication(regions));
+      }
       const metadata: TopicMetadata = { ...toMetadata(row), partitions: count };
-      await this.#configure(prefix, metadata, placement, row.partitions, false);
+      await this.#configure(prefix, metadata, placement, replication, row.partitions, false);
       // Re-check after the await: the topic may have been deleted (or grown) meanwhile.
       const current = this.#row(name);
       if (current === null || current.topic_id !== row.topic_id) throw unknownTopic(name);
       if (current.partitions >= count) return toMetadata(current);
       this.ctx.storage.sql.exec(
-        "UPDATE topics SET partitions = ?, placement = ? WHERE name = ?",
+        "UPDATE topics SET partitions = ?, placement = ?, replication = ? WHERE name = ?",
         count,
         JSON.stringify(placement),
+        replication === null ? null : JSON.stringify(replication),
         name,
       );
       return metadata;
+    });
+  }
+
+  /**
+   * A leader asks to record a new in-sync set (Kafka's AlterPartition). Refused unless it leads the partition of
+   * that topic id at that epoch (`FENCED_LEADER_EPOCH`), and unless the set is of the partition's replicas and
+   * holds the leader (`INVALID_REQUEST`). Answers the recorded state.
+   */
+  async alterIsr(
+    name: string,
+    topicId: string,
+    partition: number,
+    leaderEpoch: number,
+    isr: readonly string[],
+  ): Promise<RpcResult<PartitionReplication>> {
+    return toResult(() => {
+      const row = this.#require(name);
+      const replication = replicationOf(row);
+      const current = replication?.[partition];
+      if (row.topic_id !== topicId || replication === null || current === undefined) throw unknownTopic(name);
+      if (leaderEpoch !== current.leaderEpoch) {
+        throw new EdgeLogError(
+          "FENCED_LEADER_EPOCH",
+          `leader epoch ${leaderEpoch} is not the partition's (${current.leaderEpoch})`,
+          { context: { topic: name, partition, leaderEpoch: current.leaderEpoch } },
+        );
+      }
+      const unique = new Set(isr);
+      if (!unique.has(current.leader) || ![...unique].every((region) => current.replicas.includes(region))) {
+        throw new EdgeLogError("INVALID_REQUEST", "an in-sync set holds the leader and only replicas", {
+          context: { topic: name, partition },
+        });
+      }
+      const next: PartitionReplication = {
+        ...current,
+        isr: current.replicas.filter((region) => unique.has(region)),
+      };
+      replication[partition] = next;
+      this.ctx.storage.sql.exec(
+        "UPDATE topics SET replication = ? WHERE name = ?",
+        JSON.stringify(replication),
+        name,
+      );
+      return next;
     });
   }
 
@@ -265,19 +350,35 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
     prefix: string,
     metadata: TopicMetadata,
     placement: readonly string[],
+    replication: readonly PartitionReplication[] | null,
     fromPartition: number,
     undoOnFailure: boolean,
   ): Promise<void> {
-    const stubOf = (partition: number) =>
-      this.#partitionStub(prefix, metadata.topicId, partition, placement[partition] as string);
+    const regionsOf = (partition: number): readonly string[] =>
+      replication?.[partition]?.replicas ?? [placement[partition] as string];
+    const stubOf = (partition: number, region: string) =>
+      this.#partitionStub(prefix, metadata.topicId, partition, region);
     const partitions = Array.from({ length: placement.length - fromPartition }, (_, i) => fromPartition + i);
     await configurePartitions(partitions, {
       configure: async (partition) => {
         const { name: topic, topicId, config } = metadata;
-        unwrap(await stubOf(partition).configure({ topic, partition, topicId, config }));
+        const replicas = replication?.[partition];
+        await Promise.all(
+          regionsOf(partition).map(async (region) => {
+            const base = { topic, partition, topicId, config };
+            const configuration =
+              replicas === undefined
+                ? base
+                : { ...base, replication: { ...plainReplication(replicas), region, prefix } };
+            unwrap(await stubOf(partition, region).configure(configuration));
+          }),
+        );
       },
       destroy: async (partition) => {
-        if (undoOnFailure) unwrap(await stubOf(partition).destroy());
+        if (!undoOnFailure) return;
+        await Promise.all(
+          regionsOf(partition).map(async (region) => unwrap(await stubOf(partition, region).destroy())),
+        );
       },
     });
   }
@@ -301,6 +402,19 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
     if (row === null) throw unknownTopic(name);
     return row;
   }
+}
+
+/** A new partition's replica set: led by the preferred (first) replica, all in sync, epoch 0. */
+function newReplication(replicas: readonly string[]): PartitionReplication {
+  return { leader: replicas[0] as string, replicas: [...replicas], isr: [...replicas], leaderEpoch: 0 };
+}
+
+function plainReplication(r: PartitionReplication): PartitionReplication {
+  return { leader: r.leader, replicas: [...r.replicas], isr: [...r.isr], leaderEpoch: r.leaderEpoch };
+}
+
+function replicationOf(row: TopicRow): PartitionReplication[] | null {
+  return row.replication === null ? null : (JSON.parse(row.replication) as PartitionReplication[]);
 }
 
 function regionFor(regions: readonly string[], partition: number): string {

@@ -311,7 +311,7 @@ describe("TopicsObject placement", () => {
 
   it("refuses regions the deployment does not have", async () => {
     const store = newStore();
-    await expectEdgeLogError(createTopic(store, "far", 1, {}, ["apac"]), "INVALID_REQUEST");
+    await expectEdgeLogError(createTopic(store, "far", 1, {}, ["eeur"]), "INVALID_REQUEST");
     await expectEdgeLogError(createTopic(store, "none", 1, {}, []), "INVALID_REQUEST");
     expect(await store.getTopic("far")).toBeNull();
   });

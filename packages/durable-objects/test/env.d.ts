@@ -8,6 +8,7 @@ declare global {
       TOPICS: DurableObjectNamespace<TopicsObject>;
       GROUPS: DurableObjectNamespace<GroupObject>;
       REGIONS: string;
+      EDGELOG_FAULTS: string;
     }
   }
 }

@@ -24,6 +24,7 @@ import { SSE_KEEP_ALIVE_MS } from "./limits.ts";
 import { matchedPrefix } from "./mount.ts";
 import { route } from "./route.ts";
 import { batchRoutes } from "./routes/batches.ts";
+import { faultRoutes } from "./routes/faults.ts";
 import { fetchRoutes } from "./routes/fetch.ts";
 import { groupRoutes } from "./routes/groups.ts";
 import { offsetRoutes } from "./routes/offsets.ts";
@@ -129,6 +130,7 @@ export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E
   offsetRoutes(app);
   groupRoutes(app);
   waitRoutes(app);
+  faultRoutes(app);
   // A host that mounts the app keeps its own not-found handler (Hono uses the outer app's), so unknown paths of
   // the API answer the API's 404 here; at the root this is the same answer `notFound` gives.
   app.all("/v1/*", handleNotFound);

@@ -5,6 +5,7 @@
  * rather than required so the same app runs over the memory store in tests.
  */
 import type { LogStore, TopicMetadata, TopicSpec } from "@edgelog/core";
+import type { PartitionReplication } from "@edgelog/core/store-kit";
 import type { Scopes } from "./auth/scopes.ts";
 import type { ServerEnv } from "./env.ts";
 
@@ -29,21 +30,42 @@ export interface AppEnv {
 /** Where a partition's Durable Object lives (a location hint such as `wnam`). */
 export interface PartitionPlacement {
   readonly partition: number;
+  /** The leader's region (the one copy's, unreplicated). */
   readonly region: string;
+  /** A replicated partition's replica set as its controller records it. */
+  readonly replication?: PartitionReplication;
 }
 
 /**
- * What `DurableObjectLogStore` adds to `LogStore`: placement per topic, and topic creation spread over regions.
- * Declared structurally so this app (and its Node tests) need not import the Durable Object package.
+ * What `DurableObjectLogStore` adds to `LogStore`: placement per topic, topic creation spread over regions or
+ * replicated in several. Declared structurally so this app (and its Node tests) need not import the Durable
+ * Object package.
  */
 export interface RegionAwareStore extends LogStore {
   placement(topic: string): Promise<readonly PartitionPlacement[]>;
-  createTopicIn(spec: TopicSpec, regions?: readonly string[]): Promise<TopicMetadata>;
+  createTopicIn(
+    spec: TopicSpec,
+    regions?: readonly string[],
+    replicas?: readonly string[],
+  ): Promise<TopicMetadata>;
 }
 
 export function isRegionAware(store: LogStore): store is RegionAwareStore {
   const candidate = store as Partial<RegionAwareStore>;
   return typeof candidate.placement === "function" && typeof candidate.createTopicIn === "function";
+}
+
+/** A store with the development fault switch (the Durable Object store, when `EDGELOG_FAULTS=true`). */
+export interface FaultSwitchStore extends LogStore {
+  setRegionUnreachable(region: string, unreachable: boolean): void;
+  unreachableRegions(): string[];
+}
+
+export function hasFaultSwitch(store: LogStore): store is FaultSwitchStore {
+  const candidate = store as Partial<FaultSwitchStore>;
+  return (
+    typeof candidate.setRegionUnreachable === "function" && typeof candidate.unreachableRegions === "function"
+  );
 }
 
 /** Cloudflare's Durable Object location hints, the only values `regions` may name. */

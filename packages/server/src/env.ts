@@ -19,4 +19,9 @@ export interface ServerEnv {
   readonly EDGELOG_AUTH?: string;
   /** Caps what every Workers binding call may do (scopes, as a token's); unset, bindings hold every right. */
   readonly EDGELOG_BINDING_SCOPES?: string;
+  /**
+   * `"true"` only in development: serves `PUT /v1/faults/regions/{region}` (the fault switch). Without it the
+   * route does not exist.
+   */
+  readonly EDGELOG_FAULTS?: string;
 }

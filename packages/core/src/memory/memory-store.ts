@@ -135,6 +135,7 @@ export class MemoryStore implements StorageEngine {
     return topic.metadata;
   }
 
+  /** One copy: `acks` 1 and all are both answered on the commit. */
   async append(tp: TopicPartition, batch: Uint8Array, options?: AppendOptions): Promise<AppendResult> {
     const topic = this.#topic(tp.topic);
     const checkRecordCaps = options?.checkRecordCaps ?? true;

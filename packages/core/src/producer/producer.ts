@@ -20,7 +20,7 @@ import { type Partitioner, type PartitionerFactory, Partitioners } from "../part
 import { randomId } from "../random-id.ts";
 import type { LogRecord } from "../record.ts";
 import { type RetryOptions, withRetry } from "../retry.ts";
-import type { AppendResult, LogStore, TopicMetadata, TopicPartition } from "../store.ts";
+import type { AppendOptions, AppendResult, LogStore, TopicMetadata, TopicPartition } from "../store.ts";
 import { assertPartitionExists, assertValidTopicName } from "../validation.ts";
 import { type Message, toLogRecord } from "./message.ts";
 
@@ -42,6 +42,12 @@ export interface ProducerConfig {
   readonly maxBatchBytes?: number;
   /** Retries of retriable append failures. */
   readonly retry?: RetryOptions;
+  /**
+   * Kafka's producer `acks` for every batch: `"all"` (or `-1`; the default on a replicated topic) answers once every
+   * in-sync replica holds it, `1` once the leader has committed it. A store that keeps one copy answers both on
+   * its commit. Retries of `NOT_ENOUGH_REPLICAS` follow `retry`.
+   */
+  readonly acks?: 1 | -1 | "all";
 }
 
 /** KafkaJS's `RecordMetadata`, with numeric offsets: one entry per partition a send wrote to. */
@@ -60,7 +66,10 @@ export interface RecordMetadata {
 export interface ProducerRecord {
   readonly topic: string;
   readonly messages: readonly Message[];
-  /** Accepted for KafkaJS compatibility; every store acknowledges only durable (`-1`) writes. */
+  /**
+   * Accepted for KafkaJS compatibility; sends share batches, so the producer's `acks` config applies to all of
+   * them. Every acknowledged write is durable on the leader at least.
+   */
   readonly acks?: number;
   readonly timeout?: number;
 }
@@ -105,6 +114,7 @@ export class Producer {
   readonly #lingerMs: number;
   readonly #maxBatchBytes: number;
   readonly #retry: RetryOptions;
+  readonly #appendOptions: AppendOptions | undefined;
   readonly #lanes = new Map<string, PartitionLane>();
   readonly #idle: (() => void)[] = [];
   /** Sends still validating, tracked until their records are queued so that `flush()` includes them. */
@@ -124,6 +134,11 @@ export class Producer {
     this.#lingerMs = config.lingerMs ?? 0;
     this.#maxBatchBytes = config.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
     this.#retry = config.retry ?? {};
+    const acks = config.acks;
+    if (acks !== undefined && acks !== 1 && acks !== -1 && acks !== "all") {
+      throw new EdgeLogError("INVALID_REQUEST", 'acks must be "all" (or -1) or 1');
+    }
+    this.#appendOptions = acks === undefined ? undefined : { acks: acks === 1 ? 1 : "all" };
     if (
       !Number.isInteger(this.#initialEpoch) ||
       this.#initialEpoch < 0 ||
@@ -361,7 +376,14 @@ export class Producer {
       ? { producerId: this.#producerId, producerEpoch: lane.epoch, baseSequence: lane.nextSequence }
       : undefined;
     const bytes = batch.builder.encode(stamp);
-    return withRetry(() => this.#store.append(lane.tp, bytes), this.#retry);
+    const options = this.#appendOptions;
+    return withRetry(
+      () =>
+        options === undefined
+          ? this.#store.append(lane.tp, bytes)
+          : this.#store.append(lane.tp, bytes, options),
+      this.#retry,
+    );
   }
 
   #newEpoch(lane: PartitionLane): void {

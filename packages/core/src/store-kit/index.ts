@@ -121,6 +121,21 @@ export {
   type SequenceCheck,
 } from "./producer-state.ts";
 export { ReadBudget } from "./read-budget.ts";
+export {
+  type Acks,
+  assertEnoughReplicas,
+  assertMinInsyncFits,
+  effectiveAcks,
+  followerInSync,
+  MAX_REPLICAS,
+  minInsyncReplicas,
+  type PartitionReplication,
+  parseAcks,
+  type ReplicaRequest,
+  replicaLagTimeMaxMs,
+  replicatedHighWatermark,
+  resolveReplicas,
+} from "./replication.ts";
 export { batchExpiresAt, planRetention, retentionDueAt, retentionNeedsOldest } from "./retention.ts";
 export {
   checkStreamProducer,

@@ -134,6 +134,13 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
         expect((await store.listTopics()).map((t) => t.name)).toEqual(["alpha", "orders"]);
       });
 
+      it("refuses min.insync.replicas above the copies it keeps of each partition (one, unless replicated)", async () => {
+        await expectEdgeLogError(createTopic("strict", 1, { "min.insync.replicas": 2 }), "INVALID_CONFIG");
+        expect(await store.getTopic("strict")).toBeNull();
+        const created = await createTopic("one", 1, { "min.insync.replicas": 1 });
+        expect(created.config["min.insync.replicas"]).toBe(1);
+      });
+
       it("refuses a second topic of the same name", async () => {
         await createTopic("orders");
         await expectEdgeLogError(createTopic("orders"), "TOPIC_ALREADY_EXISTS");
@@ -326,6 +333,20 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
             valuesOf(makeRecords((i % 5) + 1, `c${i}`)),
           );
         });
+      });
+
+      it("answers acks=1 and acks=all alike on an unreplicated partition: one commit, the same offsets", async () => {
+        await createTopic("acks");
+        const tp = { topic: "acks", partition: 0 };
+        const one = await store.append(tp, makeBatch(2, "a"), { acks: 1 });
+        const all = await store.append(tp, makeBatch(1, "b"), { acks: "all" });
+        const none = await store.append(tp, makeBatch(1, "c"));
+        expect([one, all, none].map((r) => [r.baseOffset, r.highWatermark])).toEqual([
+          [0, 2],
+          [2, 3],
+          [3, 4],
+        ]);
+        expect((await readAll(store, tp)).map((r) => r.offset)).toEqual([0, 1, 2, 3]);
       });
 
       it("keeps partitions independent", async () => {

@@ -47,6 +47,8 @@ export const ROUTE_RIGHTS: ReadonlyMap<string, Need> = new Map<string, Need>([
   ["DELETE /v1/groups/:group", ADMIN],
   // Plus `consume` on each topic named in the body.
   ["POST /v1/wait", TOKEN],
+  // Development only (EDGELOG_FAULTS=true): cuts a region off.
+  ["PUT /v1/faults/regions/:region", ADMIN],
 ]);
 
 /** The need of `METHOD path`; throws for a route missing from the table (a programming error, at start-up). */

@@ -11,6 +11,7 @@ import {
   BATCHES_CONTENT_TYPE,
   encodeFrames,
   mediaType,
+  parseAcks,
   requireTopic,
 } from "@edgelog/core/store-kit";
 import type { Hono } from "hono";
@@ -36,7 +37,12 @@ export function batchRoutes(app: Hono<AppEnv>): void {
         }
         const batch = new Uint8Array(await c.req.arrayBuffer());
         if (batch.length === 0) throw invalidRequest("request body is empty; expected one record batch");
-        const result = await store.append({ topic: metadata.name, partition }, batch);
+        const acks = parseAcks(c.req.query("acks"));
+        const result = await store.append(
+          { topic: metadata.name, partition },
+          batch,
+          acks === undefined ? undefined : { acks },
+        );
         return c.json({ partition, ...result });
       },
     ],

@@ -9,6 +9,7 @@ import {
   assertPartitionExists,
   BatchBuilder,
   type ProducerStamp,
+  parseAcks,
   recordTooLarge,
   requireTopic,
   soloBatchSize,
@@ -54,11 +55,15 @@ export function produceRoutes(app: Hono<AppEnv>): void {
         }
         const format = parseValueFormat(body.valueFormat);
         const producer = parseProducer(body.producer);
+        const acks = parseAcks(body.acks);
+        const options = acks === undefined ? undefined : { acks };
         const incoming = parseRecords(records, format, c.var.now(), metadata.name);
         const plan = planBatches(metadata, incoming, producer, c.var.random);
 
         const results = await Promise.all(
-          plan.map(({ partition, batch }) => store.append({ topic: metadata.name, partition }, batch)),
+          plan.map(({ partition, batch }) =>
+            store.append({ topic: metadata.name, partition }, batch, options),
+          ),
         );
         // Offsets in request order: record i of a partition's batch has offset baseOffset + i.
         const offsets = new Array<{ partition: number; offset: number }>(incoming.length);

@@ -5,9 +5,11 @@
  */
 import { EdgeLogError, type LogStore, type TopicMetadata } from "@edgelog/core";
 import {
+  assertMinInsyncFits,
   assertValidPartitionCount,
   assertValidTopicName,
   requireTopic,
+  resolveReplicas,
   resolveTopicConfig,
   topicNamesCollide,
 } from "@edgelog/core/store-kit";
@@ -46,14 +48,37 @@ export function topicRoutes(app: Hono<AppEnv>): void {
       limitBody(),
       async (c) => {
         const body = await readJsonObject(c);
-        const { name, partitions = DEFAULT_PARTITIONS, config = {}, regions } = body;
+        const {
+          name,
+          partitions = DEFAULT_PARTITIONS,
+          config = {},
+          regions,
+          replicas,
+          replicationFactor,
+        } = body;
         assertValidTopicName(name);
         assertValidPartitionCount(partitions, name);
         if (!isPlainObject(config)) throw invalidRequest("`config` must be an object");
         const resolved = resolveTopicConfig(config);
         const deployment = deploymentRegions(c.env);
         const pinned = parseRegions(regions, deployment);
+        const replicaSet = resolveReplicas(
+          { replicas, replicationFactor },
+          deployment.length > 0 ? deployment : LOCATION_HINTS,
+        );
+        if (replicaSet !== undefined && pinned !== undefined) {
+          throw invalidRequest("give `regions` (placement) or `replicas` (replication), not both");
+        }
         const store = c.var.store;
+        if (replicaSet !== undefined && replicaSet.length > 1 && !isRegionAware(store)) {
+          throw new EdgeLogError(
+            "INVALID_REPLICATION_FACTOR",
+            `this store keeps one copy of each partition; it cannot hold ${replicaSet.length} replicas`,
+            { context: { topic: name, replicas: replicaSet.length } },
+          );
+        }
+        // Checked before the store is asked, with the same rule every store applies at create.
+        assertMinInsyncFits(resolved, replicaSet?.length ?? 1);
         const clash = (await store.listTopics()).find((t) => topicNamesCollide(name, t.name));
         if (clash !== undefined) {
           throw new EdgeLogError(
@@ -66,9 +91,10 @@ export function topicRoutes(app: Hono<AppEnv>): void {
         // docs/http-api.md: without `regions`, partitions spread over every deployment region (the store
         // alone would put them all in the first one).
         const spread = pinned ?? (deployment.length > 0 ? deployment : undefined);
-        const metadata = isRegionAware(store)
-          ? await store.createTopicIn(spec, spread)
-          : await store.createTopic(spec);
+        let metadata: TopicMetadata;
+        if (!isRegionAware(store)) metadata = await store.createTopic(spec);
+        else if (replicaSet !== undefined) metadata = await store.createTopicIn(spec, undefined, replicaSet);
+        else metadata = await store.createTopicIn(spec, spread);
         const placement = await placementOf(store, metadata.name);
         return c.json(
           {
@@ -157,12 +183,21 @@ async function describe(store: LogStore, metadata: TopicMetadata) {
     topicId: metadata.topicId,
     config: metadata.config,
     partitions: bounds.map((b, partition) => {
-      const region = placement?.find((p) => p.partition === partition)?.region;
+      const placed = placement?.find((p) => p.partition === partition);
+      const replication = placed?.replication;
       return {
         partition,
         logStartOffset: b.logStartOffset,
         highWatermark: b.highWatermark,
-        ...(region === undefined ? {} : { region }),
+        ...(placed === undefined ? {} : { region: placed.region }),
+        ...(replication === undefined
+          ? {}
+          : {
+              leader: replication.leader,
+              replicas: replication.replicas,
+              isr: replication.isr,
+              leaderEpoch: replication.leaderEpoch,
+            }),
       };
     }),
   };

@@ -6,17 +6,48 @@ import { MemoryStore } from "@edgelog/core";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.ts";
 import { ROUTE_RIGHTS } from "../../src/auth/rights.ts";
-import { checkRouteCase, routeCases, seedRoute, snapshotApi, type TokenMaker } from "./route-cases.ts";
+import {
+  checkRouteCase,
+  type RouteCase,
+  routeCases,
+  seedRoute,
+  snapshotApi,
+  type TokenMaker,
+} from "./route-cases.ts";
 import { algNone, badSignature, expired, NOW_MS, SECRET, token } from "./tokens.ts";
 
 const json = (value: unknown) => JSON.stringify(value);
 const NAMES = { topic: "orders", group: "g", stream: "s", fresh: "fresh" };
 const TP0 = `/v1/topics/${NAMES.topic}/partitions/0`;
-const CASES = routeCases(NAMES);
+/** The fault switch exists only with `EDGELOG_FAULTS=true` (a development variable), so only this run has it. */
+const FAULTS_CASE: RouteCase = {
+  method: "PUT",
+  route: "/v1/faults/regions/:region",
+  path: "/v1/faults/regions/weur",
+  body: json({ unreachable: true }),
+  right: "admin",
+  ok: 200,
+  wrong: "produce:* consume:* group:*",
+  refusedWith: "CLUSTER_AUTHORIZATION_FAILED",
+};
+const CASES = [...routeCases(NAMES), FAULTS_CASE];
+const ENV = { EDGELOG_FAULTS: "true" };
+
+/** A store with the fault switch a Durable Object store has, standing in for one with regions. */
+class FaultSwitchMemoryStore extends MemoryStore {
+  readonly cut = new Set<string>();
+  setRegionUnreachable(region: string, unreachable: boolean): void {
+    if (unreachable) this.cut.add(region);
+    else this.cut.delete(region);
+  }
+  unreachableRegions(): string[] {
+    return [...this.cut];
+  }
+}
 const TOKENS: TokenMaker = { valid: token, expired, badSignature, algNone };
 
 async function setup() {
-  const store = new MemoryStore({ now: () => NOW_MS });
+  const store = new FaultSwitchMemoryStore({ now: () => NOW_MS });
   const app = createApp({ store: () => store, now: () => NOW_MS, random: () => 0, auth: { secret: SECRET } });
   const admin = await token("admin");
   const call = (
@@ -26,14 +57,18 @@ async function setup() {
     body?: string,
     contentType = "application/json",
   ) =>
-    app.request(path, {
-      method,
-      headers: {
-        ...(bearer === undefined ? {} : { Authorization: `Bearer ${bearer}` }),
-        ...(body === undefined && method !== "PUT" ? {} : { "Content-Type": contentType }),
+    app.request(
+      path,
+      {
+        method,
+        headers: {
+          ...(bearer === undefined ? {} : { Authorization: `Bearer ${bearer}` }),
+          ...(body === undefined && method !== "PUT" ? {} : { "Content-Type": contentType }),
+        },
+        ...(body === undefined ? {} : { body }),
       },
-      ...(body === undefined ? {} : { body }),
-    });
+      ENV,
+    );
   await seedRoute(call, admin, NAMES);
   const snapshot = () => snapshotApi(call, admin, NAMES);
   return { app, call, snapshot };

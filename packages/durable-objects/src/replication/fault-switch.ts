@@ -1,0 +1,48 @@
+/**
+ * @module
+ * The development fault switch: makes every object of a region unreachable to the others, as a region outage
+ * would, so replication and failover can be tested where Miniflare ignores location hints. It exists only when
+ * the deployment sets `EDGELOG_FAULTS=true` (never in a deployed Worker by default): without the variable every
+ * check passes and setting a fault is refused.
+ *
+ * The switch is per isolate. That is enough where it is meant to run — workerd under vitest and `wrangler dev`
+ * run the Worker and all its objects in one isolate — and it costs no call: a check is a set lookup.
+ */
+import { EdgeLogError } from "@edgelog/core";
+
+/** Unreachable regions by namespace prefix, so independent logs in one isolate (tests) do not see each other's faults. */
+const unreachable = new Map<string, Set<string>>();
+
+export interface FaultEnv {
+  readonly EDGELOG_FAULTS?: string | undefined;
+}
+
+export function faultsEnabled(env: FaultEnv): boolean {
+  return env.EDGELOG_FAULTS === "true";
+}
+
+/** Marks `region` reachable or not for the log under `prefix`; `NOT_FOUND` when faults are disabled. */
+export function setRegionUnreachable(env: FaultEnv, prefix: string, region: string, value: boolean): void {
+  if (!faultsEnabled(env)) throw new EdgeLogError("NOT_FOUND", "fault injection is disabled");
+  let regions = unreachable.get(prefix);
+  if (regions === undefined) {
+    regions = new Set();
+    unreachable.set(prefix, regions);
+  }
+  if (value) regions.add(region);
+  else regions.delete(region);
+}
+
+/** The regions currently unreachable under `prefix` (empty when faults are disabled). */
+export function unreachableRegions(env: FaultEnv, prefix: string): string[] {
+  return faultsEnabled(env) ? [...(unreachable.get(prefix) ?? [])] : [];
+}
+
+/** Throws what a call into an unreachable region ends with (a timeout), when the switch says so. */
+export function assertReachable(env: FaultEnv, prefix: string, region: string): void {
+  if (faultsEnabled(env) && unreachable.get(prefix)?.has(region) === true) {
+    throw new EdgeLogError("REQUEST_TIMED_OUT", `region ${region} is unreachable (fault injection)`, {
+      context: { region },
+    });
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * @module
+ * Replication through the HTTP API: validation of `replicas` / `replicationFactor` / `min.insync.replicas` and of
+ * `acks` (JSON body and `?acks=`), how a one-copy store (MemoryStore) answers a replica set, what describe shows
+ * for a replicated partition, and the fault switch route existing only with `EDGELOG_FAULTS=true`. Replication
+ * itself is tested in workerd (packages/durable-objects/test/replication.test.ts).
+ */
+import {
+  type AppendOptions,
+  type AppendResult,
+  encodeBatch,
+  MemoryStore,
+  type TopicMetadata,
+  type TopicPartition,
+  type TopicSpec,
+} from "@edgelog/core";
+import { describe, expect, it } from "vitest";
+import { createApp } from "../src/app.ts";
+import type { FaultSwitchStore, PartitionPlacement, RegionAwareStore } from "../src/context.ts";
+import { expectError, setup } from "./helpers.ts";
+
+/** A MemoryStore stand-in for the Durable Object store: records replica sets, acks and faults it is given. */
+class ReplicatingMemoryStore extends MemoryStore implements RegionAwareStore, FaultSwitchStore {
+  readonly replicasByTopic = new Map<string, readonly string[]>();
+  readonly acks: (AppendOptions | undefined)[] = [];
+  readonly cutOff = new Set<string>();
+
+  async createTopicIn(
+    spec: TopicSpec,
+    _regions?: readonly string[],
+    replicas?: readonly string[],
+  ): Promise<TopicMetadata> {
+    // One copy underneath: the stand-in keeps min.insync.replicas out of the memory store's one-copy check.
+    const { "min.insync.replicas": _min, ...config } = spec.config;
+    const metadata = await this.createTopic({ ...spec, config });
+    if (replicas !== undefined) this.replicasByTopic.set(spec.name, replicas);
+    return { ...metadata, config: spec.config };
+  }
+
+  async placement(topic: string): Promise<PartitionPlacement[]> {
+    const metadata = await this.getTopic(topic);
+    const replicas = this.replicasByTopic.get(topic);
+    return Array.from({ length: metadata?.partitions ?? 0 }, (_, partition) =>
+      replicas === undefined
+        ? { partition, region: "wnam" }
+        : {
+            partition,
+            region: replicas[0] as string,
+            replication: {
+              leader: replicas[0] as string,
+              replicas,
+              isr: replicas.slice(0, 2),
+              leaderEpoch: 4,
+            },
+          },
+    );
+  }
+
+  override append(tp: TopicPartition, batch: Uint8Array, options?: AppendOptions): Promise<AppendResult> {
+    this.acks.push(options);
+    return super.append(tp, batch);
+  }
+
+  setRegionUnreachable(region: string, unreachable: boolean): void {
+    if (unreachable) this.cutOff.add(region);
+    else this.cutOff.delete(region);
+  }
+
+  unreachableRegions(): string[] {
+    return [...this.cutOff];
+  }
+}
+
+function setupReplicating(vars: Record<string, string> = {}) {
+  const store = new ReplicatingMemoryStore();
+  const app = createApp({ auth: "none", store: () => store });
+  const env = { REGIONS: "wnam,weur,apac", ...vars };
+  const json = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const init: RequestInit = { method, headers: { "Content-Type": "application/json", ...headers } };
+    if (body !== undefined)
+      init.body = body instanceof Uint8Array ? (body as BodyInit) : JSON.stringify(body);
+    const res = await app.request(path, init, env);
+    const text = await res.text();
+    return { status: res.status, body: text === "" ? undefined : JSON.parse(text) };
+  };
+  return { store, json };
+}
+
+describe("creating replicated topics", () => {
+  it("passes the replica set to the store and describes leader, replicas, isr and leaderEpoch", async () => {
+    const { json, store } = setupReplicating();
+    const created = await json("POST", "/v1/topics", {
+      name: "r",
+      partitions: 2,
+      replicas: ["weur", "wnam", "apac"],
+      config: { "min.insync.replicas": 2 },
+    });
+    expect(created.status).toBe(201);
+    expect(store.replicasByTopic.get("r")).toEqual(["weur", "wnam", "apac"]);
+    expect(created.body.config["min.insync.replicas"]).toBe(2);
+    const described = await json("GET", "/v1/topics/r");
+    expect(described.body.partitions[1]).toEqual({
+      partition: 1,
+      logStartOffset: 0,
+      highWatermark: 0,
+      region: "weur",
+      leader: "weur",
+      replicas: ["weur", "wnam", "apac"],
+      isr: ["weur", "wnam"],
+      leaderEpoch: 4,
+    });
+  });
+
+  it("spreads replicationFactor over REGIONS in order", async () => {
+    const { json, store } = setupReplicating();
+    expect((await json("POST", "/v1/topics", { name: "f", replicationFactor: 2 })).status).toBe(201);
+    expect(store.replicasByTopic.get("f")).toEqual(["wnam", "weur"]);
+  });
+
+  it.each([
+    [{ replicas: [] }, "INVALID_REPLICATION_FACTOR"],
+    [{ replicas: ["wnam", "wnam"] }, "INVALID_REPLICATION_FACTOR"],
+    [{ replicas: ["enam"] }, "INVALID_REPLICATION_FACTOR"],
+    [{ replicas: ["constructor"] }, "INVALID_REPLICATION_FACTOR"],
+    [{ replicas: "wnam,weur" }, "INVALID_REPLICATION_FACTOR"],
+    [{ replicationFactor: 4 }, "INVALID_REPLICATION_FACTOR"],
+    [{ replicationFactor: 0 }, "INVALID_REPLICATION_FACTOR"],
+    [{ replicas: ["wnam"], replicationFactor: 1 }, "INVALID_REPLICATION_FACTOR"],
+    [{ replicas: ["wnam", "weur"], regions: ["wnam"] }, "INVALID_REQUEST"],
+    [{ replicas: ["wnam", "weur"], config: { "min.insync.replicas": 3 } }, "INVALID_CONFIG"],
+    [{ replicas: ["wnam", "weur"], config: { "min.insync.replicas": 0 } }, "INVALID_CONFIG"],
+    [{ replicas: ["wnam", "weur"], config: { "replica.lag.time.max.ms": "soon" } }, "INVALID_CONFIG"],
+    [{ config: { "min.insync.replicas": 2 } }, "INVALID_CONFIG"],
+  ])("refuses %j with %s, creating nothing", async (fields, code) => {
+    const { json, store } = setupReplicating();
+    expectError(await json("POST", "/v1/topics", { name: "bad", ...fields }), 400, code);
+    expect(await store.getTopic("bad")).toBeNull();
+  });
+});
+
+describe("a store that keeps one copy (MemoryStore)", () => {
+  it("refuses more than one replica with INVALID_REPLICATION_FACTOR and accepts one", async () => {
+    const { json } = setup();
+    expectError(
+      await json("POST", "/v1/topics", { name: "two", replicas: ["wnam", "weur"] }),
+      400,
+      "INVALID_REPLICATION_FACTOR",
+    );
+    expect((await json("POST", "/v1/topics", { name: "one", replicas: ["wnam"] })).status).toBe(201);
+    const described = await json("GET", "/v1/topics/one");
+    expect(described.body.partitions[0]).toEqual({ partition: 0, logStartOffset: 0, highWatermark: 0 });
+  });
+
+  it("takes acks=1 and acks=all alike (one copy is all of them)", async () => {
+    const { json } = setup();
+    await json("POST", "/v1/topics", { name: "t" });
+    for (const acks of [1, "all", -1]) {
+      const res = await json("POST", "/v1/topics/t/records", { acks, records: [{ value: "v" }] });
+      expect(res.status).toBe(200);
+    }
+  });
+});
+
+describe("acks", () => {
+  it("reaches the store from the JSON body and from ?acks= on the binary path; absent stays absent", async () => {
+    const { json, store } = setupReplicating();
+    await json("POST", "/v1/topics", { name: "t", replicas: ["wnam", "weur"] });
+    await json("POST", "/v1/topics/t/records", { records: [{ value: "a" }] });
+    await json("POST", "/v1/topics/t/records", { acks: 1, records: [{ value: "b" }] });
+    await json("POST", "/v1/topics/t/records", { acks: "all", records: [{ value: "c" }] });
+    const batch = encodeBatch([{ key: null, value: new Uint8Array([1]), headers: [], timestamp: 1 }]);
+    const headers = { "Content-Type": "application/vnd.edgelog.batch" };
+    expect((await json("POST", "/v1/topics/t/partitions/0/batches?acks=1", batch, headers)).status).toBe(200);
+    expect((await json("POST", "/v1/topics/t/partitions/0/batches?acks=all", batch, headers)).status).toBe(
+      200,
+    );
+    expect(store.acks).toEqual([undefined, { acks: 1 }, { acks: "all" }, { acks: 1 }, { acks: "all" }]);
+  });
+
+  it.each([0, 2, "ALL", "", null, true, {}])("refuses acks=%j before writing anything", async (acks) => {
+    const { json, store } = setupReplicating();
+    await json("POST", "/v1/topics", { name: "t" });
+    expectError(
+      await json("POST", "/v1/topics/t/records", { acks, records: [{ value: "v" }] }),
+      400,
+      "INVALID_REQUEST",
+    );
+    expect(store.acks).toEqual([]);
+  });
+
+  it("refuses ?acks=2 on the binary path", async () => {
+    const { json, store } = setupReplicating();
+    await json("POST", "/v1/topics", { name: "t" });
+    const batch = encodeBatch([{ key: null, value: new Uint8Array([1]), headers: [], timestamp: 1 }]);
+    const headers = { "Content-Type": "application/vnd.edgelog.batch" };
+    expectError(
+      await json("POST", "/v1/topics/t/partitions/0/batches?acks=2", batch, headers),
+      400,
+      "INVALID_REQUEST",
+    );
+    expect(store.acks).toEqual([]);
+  });
+});
+
+describe("PUT /v1/faults/regions/{region}", () => {
+  it("does not exist without EDGELOG_FAULTS=true (any method, like an unknown route)", async () => {
+    for (const vars of [{}, { EDGELOG_FAULTS: "1" }, { EDGELOG_FAULTS: "TRUE" }]) {
+      const { json, store } = setupReplicating(vars);
+      for (const method of ["PUT", "GET", "DELETE"]) {
+        const body = method === "GET" ? undefined : { unreachable: true };
+        const res = await json(method, "/v1/faults/regions/apac", body);
+        expectError(res, 404, "NOT_FOUND");
+      }
+      expect(store.cutOff.size).toBe(0);
+    }
+  });
+
+  it("cuts a region off and back on with EDGELOG_FAULTS=true", async () => {
+    const { json, store } = setupReplicating({ EDGELOG_FAULTS: "true" });
+    const res = await json("PUT", "/v1/faults/regions/apac", { unreachable: true });
+    expect(res).toEqual({
+      status: 200,
+      body: { region: "apac", unreachable: true, unreachableRegions: ["apac"] },
+    });
+    expect([...store.cutOff]).toEqual(["apac"]);
+    await json("PUT", "/v1/faults/regions/apac", { unreachable: false });
+    expect(store.cutOff.size).toBe(0);
+    expectError(await json("PUT", "/v1/faults/regions/mars", { unreachable: true }), 400, "INVALID_REQUEST");
+    expectError(await json("PUT", "/v1/faults/regions/apac", { unreachable: "yes" }), 400, "INVALID_REQUEST");
+    expectError(await json("GET", "/v1/faults/regions/apac"), 405, "METHOD_NOT_ALLOWED");
+  });
+
+  it("answers NOT_FOUND on a store without regions", async () => {
+    const store = new MemoryStore();
+    const app = createApp({ auth: "none", store: () => store });
+    const res = await app.request(
+      "/v1/faults/regions/wnam",
+      { method: "PUT", body: '{"unreachable":true}', headers: { "Content-Type": "application/json" } },
+      { EDGELOG_FAULTS: "true" },
+    );
+    expect(res.status).toBe(404);
+  });
+});
