@@ -22,6 +22,11 @@ import { errorResponse, handleError, handleNotFound } from "./errors.ts";
 import { jsonCharset } from "./json-charset.ts";
 import { SSE_KEEP_ALIVE_MS } from "./limits.ts";
 import { matchedPrefix } from "./mount.ts";
+import { perEnv } from "./per-env.ts";
+import { charge, chargeRequest, type RequestQuota } from "./quota/charge.ts";
+import type { QuotaGate } from "./quota/gate.ts";
+import { type QuotaRates, quotaLimits } from "./quota/limits.ts";
+import { memoryQuotaGate } from "./quota/memory-gate.ts";
 import { route } from "./route.ts";
 import { batchRoutes } from "./routes/batches.ts";
 import { fetchRoutes } from "./routes/fetch.ts";
@@ -55,6 +60,34 @@ export interface AppOptions<E extends ServerEnv = ServerEnv> {
    * `EDGELOG_AUTH`); with none of them every route but health answers 401.
    */
   readonly auth?: AuthOption;
+  /**
+   * Quotas per subject (docs/http-api.md "Quotas"): `"none"` turns them off. Otherwise `gate` makes the gate
+   * for an env, once per env like `store` (default: an in-memory gate, which counts within one process only),
+   * and the rates, where given, override `EDGELOG_QUOTA_REQUESTS_PER_SEC` / `EDGELOG_QUOTA_PRODUCE_BYTES_PER_SEC`.
+   */
+  readonly quota?: QuotaOption<E>;
+}
+
+/** `createApp`'s `quota` option. */
+export type QuotaOption<E extends ServerEnv = ServerEnv> =
+  | "none"
+  | (QuotaRates & {
+      readonly gate?: (env: E) => QuotaGate;
+    });
+
+/** The gate and limits per env, or `null` when quotas are off. */
+function quotaResolver<E extends ServerEnv>(
+  option: QuotaOption<E> | undefined,
+  now: () => number,
+): (env: ServerEnv | undefined) => RequestQuota | null {
+  if (option === "none") return () => null;
+  const rates: QuotaRates = option ?? {};
+  const gateFor = perEnv<E, QuotaGate>(option?.gate ?? (() => memoryQuotaGate({ now })));
+  return (env) => {
+    const limits = quotaLimits(rates, env);
+    if (limits.requests === null && limits.bytes === null) return null;
+    return { gate: gateFor(env as E), limits };
+  };
 }
 
 /**
@@ -65,23 +98,9 @@ export interface AppOptions<E extends ServerEnv = ServerEnv> {
 export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E>): Hono<AppEnv> {
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
-  // One store per env object: a Worker isolate keeps its env for its lifetime, so this is one per isolate.
-  const stores = new WeakMap<object, LogStore>();
-  let storeWithoutEnv: LogStore | undefined;
   // The env is the host's (`E`); Hono types it as what the routes read.
-  const storeFor = (env: ServerEnv | undefined): LogStore => {
-    if (env === undefined || env === null) {
-      // `app.request(path)` in tests passes no env: keep one store for all such requests.
-      storeWithoutEnv ??= options.store(env as unknown as E);
-      return storeWithoutEnv;
-    }
-    let store = stores.get(env);
-    if (store === undefined) {
-      store = options.store(env as E);
-      stores.set(env, store);
-    }
-    return store;
-  };
+  const storeFor = perEnv<E, LogStore>(options.store) as (env: ServerEnv | undefined) => LogStore;
+  const quotaFor = quotaResolver(options.quota, now);
 
   const authMode = authResolver(options.auth);
 
@@ -94,6 +113,7 @@ export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E
     c.set("now", now);
     c.set("random", random);
     c.set("mountPath", matchedPrefix(c));
+    c.set("quota", quotaFor(c.env));
     await next();
   });
   // Durable Streams answer every /ds request themselves, with the protocol's own CORS and headers; the token's
@@ -102,6 +122,14 @@ export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E
     const refused = await authorizeStream(c, authMode(c.env));
     if (refused !== undefined) {
       return withStreamHeaders(refused, c.req.header("Origin"), c.env?.ALLOWED_ORIGINS, false);
+    }
+    if (c.req.method !== "OPTIONS") {
+      try {
+        await charge(c, { requests: 1, bytes: 0 });
+      } catch (error) {
+        if (!isEdgeLogError(error)) throw error;
+        return withStreamHeaders(errorResponse(error), c.req.header("Origin"), c.env?.ALLOWED_ORIGINS, false);
+      }
     }
     return durableStreams({
       longPollTimeoutMs:
@@ -117,6 +145,7 @@ export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E
     "*",
     authenticate((c) => authMode(c.env)),
   );
+  app.use("*", chargeRequest());
   app.use("/v1/*", requireWriteContentType());
 
   // `auth` tells the console (and operators) how the deployment authenticates; `status` is fixed.

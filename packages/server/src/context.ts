@@ -7,6 +7,7 @@
 import type { LogStore, TopicMetadata, TopicSpec } from "@edgelog/core";
 import type { Scopes } from "./auth/scopes.ts";
 import type { ServerEnv } from "./env.ts";
+import type { RequestQuota } from "./quota/charge.ts";
 
 export interface AppEnv {
   Bindings: ServerEnv;
@@ -18,6 +19,10 @@ export interface AppEnv {
     mountPath: string;
     /** What the request's token allows (every right when the deployment runs open). */
     rights: Scopes;
+    /** The verified token's `sub` claim; unset without a token, when it has none, or when running open. */
+    tokenSubject: string | undefined;
+    /** The quota gate and limits for this request, or `null` when quotas are off. */
+    quota: RequestQuota | null;
   };
 }
 

@@ -17,4 +17,8 @@ export interface ServerEnv {
   readonly EDGELOG_JWKS_URL?: string;
   /** `"none"` runs the API open, only when neither a secret nor a JWKS is configured. */
   readonly EDGELOG_AUTH?: string;
+  /** Requests per second per subject (docs/http-api.md "Quotas"); `unlimited` turns the quota off. */
+  readonly EDGELOG_QUOTA_REQUESTS_PER_SEC?: string;
+  /** Produce body bytes per second per subject; `unlimited` turns the quota off. */
+  readonly EDGELOG_QUOTA_PRODUCE_BYTES_PER_SEC?: string;
 }

@@ -62,6 +62,8 @@ export async function rightsFor(
   }
   try {
     const claims = await verifyJwt(token, await mode.keys, c.var.now());
+    // Whose quota the request spends (quota/charge.ts).
+    c.set("tokenSubject", claims.sub);
     return parseScopes(claims.scope);
   } catch (error) {
     if (isEdgeLogError(error)) return unauthenticated(error, true);

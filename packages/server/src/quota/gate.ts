@@ -1,0 +1,110 @@
+/**
+ * @module
+ * The quota gate a server asks before serving: `QuotaGate`, and `leasedQuotaGate`, which admits from a small
+ * allowance per subject held in this isolate and leases more from the subject's bucket (a `QuotaLeaser`: the
+ * Durable Object `QuotaObject` in a Worker, in-memory buckets in Node) only when it runs out. Leases are taken
+ * from the bucket when granted, so admissions never exceed what the buckets hand out; what an isolate holds
+ * unspent (at most one lease per subject) is the bound on over-admission in a window: isolates × lease size.
+ */
+import {
+  type LeaseAnswer,
+  type LeaseRequest,
+  QUOTA_DIMENSIONS,
+  type QuotaAmounts,
+  type QuotaDimension,
+  type QuotaLimits,
+} from "@edgelog/core/store-kit";
+
+/** What one request costs: 1 request, plus its body's bytes for a produce. */
+export type QuotaCharge = QuotaAmounts;
+
+export type QuotaVerdict =
+  | { readonly admitted: true }
+  | { readonly admitted: false; readonly retryAfterMs: number; readonly short: readonly QuotaDimension[] };
+
+/** Admits or refuses a subject's request; `now` is the app's clock (ms). */
+export interface QuotaGate {
+  admit(subject: string, charge: QuotaCharge, limits: QuotaLimits, now: number): Promise<QuotaVerdict>;
+}
+
+/** Asks a subject's bucket for a lease. */
+export type QuotaLeaser = (subject: string, request: LeaseRequest) => Promise<LeaseAnswer>;
+
+export interface LeasedQuotaGateOptions {
+  /** Headroom asked per lease, as milliseconds of the rate. Default 100 (a tenth of a second); 0 leases exactly. */
+  readonly leaseMs?: number;
+  /** Subjects whose allowance this isolate remembers; the least recently used is forgotten. Default 10,000. */
+  readonly maxSubjects?: number;
+}
+
+export const DEFAULT_LEASE_MS = 100;
+export const DEFAULT_MAX_SUBJECTS = 10_000;
+
+interface Allowance {
+  readonly held: Record<QuotaDimension, number>;
+  /** Until when (ms) the bucket said a dimension is short: asking again before then only costs a call. */
+  readonly blockedUntil: Record<QuotaDimension, number>;
+}
+
+/**
+ * @example
+ * const gate = leasedQuotaGate((subject, request) => quotaObjectFor(subject).lease(request));
+ * await gate.admit("sub:alice", { requests: 1, bytes: 0 }, limits, Date.now());
+ */
+export function leasedQuotaGate(leaser: QuotaLeaser, options: LeasedQuotaGateOptions = {}): QuotaGate {
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  const maxSubjects = Math.max(1, options.maxSubjects ?? DEFAULT_MAX_SUBJECTS);
+  const allowances = new Map<string, Allowance>();
+
+  const allowanceOf = (subject: string): Allowance => {
+    let allowance = allowances.get(subject);
+    if (allowance === undefined) {
+      allowance = { held: { requests: 0, bytes: 0 }, blockedUntil: { requests: 0, bytes: 0 } };
+      if (allowances.size >= maxSubjects) {
+        // Forgetting an allowance forgets tokens already taken: the subject only gets less, never more.
+        const oldest = allowances.keys().next().value;
+        if (oldest !== undefined) allowances.delete(oldest);
+      }
+    } else {
+      allowances.delete(subject);
+    }
+    allowances.set(subject, allowance);
+    return allowance;
+  };
+
+  return {
+    async admit(subject, charge, limits, now) {
+      const allowance = allowanceOf(subject);
+      const need = { requests: 0, bytes: 0 };
+      const want = { requests: 0, bytes: 0 };
+      let blocked = 0;
+      const short: QuotaDimension[] = [];
+      for (const dimension of QUOTA_DIMENSIONS) {
+        const limit = limits[dimension];
+        if (limit === null) continue;
+        const deficit = charge[dimension] - allowance.held[dimension];
+        if (deficit <= 0) continue;
+        need[dimension] = deficit;
+        want[dimension] = deficit + Math.floor((limit.rate * leaseMs) / 1000);
+        const until = allowance.blockedUntil[dimension];
+        if (until > now) {
+          blocked = Math.max(blocked, until - now);
+          short.push(dimension);
+        }
+      }
+      if (blocked > 0) return { admitted: false, retryAfterMs: blocked, short };
+      if (need.requests > 0 || need.bytes > 0) {
+        const answer = await leaser(subject, { limits, need, want });
+        if (!answer.granted) {
+          for (const dimension of answer.short) allowance.blockedUntil[dimension] = now + answer.retryAfterMs;
+          return { admitted: false, retryAfterMs: answer.retryAfterMs, short: answer.short };
+        }
+        for (const dimension of QUOTA_DIMENSIONS) allowance.held[dimension] += answer.amounts[dimension];
+      }
+      for (const dimension of QUOTA_DIMENSIONS) {
+        if (limits[dimension] !== null) allowance.held[dimension] -= charge[dimension];
+      }
+      return { admitted: true };
+    },
+  };
+}
