@@ -1,6 +1,6 @@
 /**
  * @module
- * `@edgelog/durable-objects`: edgelog on Cloudflare Durable Objects — the three object classes a Worker exports
+ * `@edgelog/durable-objects`: edgelog on Cloudflare Durable Objects — the object classes a Worker exports
  * and binds (see wrangler.toml), and the `LogStore` that routes to them.
  */
 export {
@@ -11,12 +11,19 @@ export {
 } from "./durable-object-log-store.ts";
 export type { EdgeLogEnv } from "./env.ts";
 export { GroupObject, type GroupRef } from "./group-object.ts";
-export { groupObjectName, parseRegions, partitionObjectName, topicsObjectName } from "./names.ts";
+export {
+  groupObjectName,
+  parseRegions,
+  partitionObjectName,
+  quotaObjectName,
+  topicsObjectName,
+} from "./names.ts";
 export {
   type PartitionConfiguration,
   PartitionObject,
   type PartitionReadRequest,
   type PartitionStats,
 } from "./partition-object.ts";
+export { QuotaObject, quotaObjectLeaser } from "./quota-object.ts";
 export { errorFromRpc, type RpcError, type RpcResult, unwrap } from "./rpc-result.ts";
 export { type PartitionPlacement, type TopicDescription, TopicsObject } from "./topics-object.ts";

@@ -4,7 +4,7 @@
  * over any `LogStore`. Serve it as a Worker's default export, or mount it under a path of your own Hono app
  * (packages/server/README.md "Mounting").
  */
-export { type AppOptions, createApp } from "./app.ts";
+export { type AppOptions, createApp, type QuotaOption } from "./app.ts";
 export type { AuthOption } from "./auth/config.ts";
 export { parseScopes, type Scopes } from "./auth/scopes.ts";
 export { signToken, type TokenOptions } from "./auth/sign.ts";
@@ -21,3 +21,20 @@ export {
   MAX_WAIT_MS,
   SSE_KEEP_ALIVE_MS,
 } from "./limits.ts";
+export {
+  DEFAULT_LEASE_MS,
+  type LeasedQuotaGateOptions,
+  leasedQuotaGate,
+  type QuotaCharge,
+  type QuotaGate,
+  type QuotaLeaser,
+  type QuotaVerdict,
+} from "./quota/gate.ts";
+export {
+  DEFAULT_QUOTA_PRODUCE_BYTES_PER_SEC,
+  DEFAULT_QUOTA_REQUESTS_PER_SEC,
+  QUOTA_BURST_SECONDS,
+  type QuotaRate,
+  type QuotaRates,
+} from "./quota/limits.ts";
+export { type MemoryQuotaGateOptions, memoryQuotaGate } from "./quota/memory-gate.ts";

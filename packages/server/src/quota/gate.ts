@@ -94,7 +94,14 @@ export function leasedQuotaGate(leaser: QuotaLeaser, options: LeasedQuotaGateOpt
       }
       if (blocked > 0) return { admitted: false, retryAfterMs: blocked, short };
       if (need.requests > 0 || need.bytes > 0) {
-        const answer = await leaser(subject, { limits, need, want });
+        let answer: LeaseAnswer;
+        try {
+          answer = await leaser(subject, { limits, need, want });
+        } catch (error) {
+          // Quotas protect the service; an unreachable bucket must not take the API down with it: fail open.
+          console.error("edgelog: quota lease failed; admitting the request", error);
+          return { admitted: true };
+        }
         if (!answer.granted) {
           for (const dimension of answer.short) allowance.blockedUntil[dimension] = now + answer.retryAfterMs;
           return { admitted: false, retryAfterMs: answer.retryAfterMs, short: answer.short };
