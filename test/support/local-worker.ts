@@ -35,11 +35,18 @@ export interface LocalWorkerOptions {
   /** Path answering 200 once the Worker is up. Default `/v1/health`. */
   readonly readyPath?: string;
   /**
-   * Worker variables to set or override (`wrangler dev --var NAME:VALUE`). `EDGELOG_AUTH` is `none` unless set
-   * here; an `EDGELOG_JWT_SECRET` here makes the Worker enforce tokens.
+   * Worker variables to set or override (`wrangler dev --var NAME:VALUE`). `EDGELOG_AUTH` is `none` and both
+   * quotas `unlimited` unless set here (every test's requests come from one address, one subject); an
+   * `EDGELOG_JWT_SECRET` here makes the Worker enforce tokens.
    */
   readonly vars?: Readonly<Record<string, string>>;
 }
+
+const DEFAULT_VARS: Readonly<Record<string, string>> = {
+  EDGELOG_AUTH: "none",
+  EDGELOG_QUOTA_REQUESTS_PER_SEC: "unlimited",
+  EDGELOG_QUOTA_PRODUCE_BYTES_PER_SEC: "unlimited",
+};
 
 /** Starts attempts: a port found free can be taken before wrangler binds it when several start at once. */
 const START_ATTEMPTS = 3;
@@ -73,8 +80,9 @@ async function startOnce(options: LocalWorkerOptions): Promise<LocalWorker> {
       "--persist-to",
       persistTo,
       "--show-interactive-dev-session=false",
-      // Open unless the test configures auth itself: a secret or JWKS it passes enforces tokens regardless.
-      ...Object.entries({ EDGELOG_AUTH: "none", ...options.vars }).flatMap(([name, value]) => [
+      // Open and unthrottled unless the test configures auth or quotas itself: a secret or JWKS it passes enforces
+      // tokens regardless.
+      ...Object.entries({ ...DEFAULT_VARS, ...options.vars }).flatMap(([name, value]) => [
         "--var",
         `${name}:${value}`,
       ]),
