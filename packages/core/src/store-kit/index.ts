@@ -75,7 +75,7 @@ export {
 } from "../quota/token-bucket.ts";
 export { randomId } from "../random-id.ts";
 export { assertValidTimestamp } from "../record.ts";
-export { backoffMs, sleep, withRetry } from "../retry.ts";
+export { backoffMs, retryAfterOf, retryDelayMs, sleep, withRetry } from "../retry.ts";
 export {
   DEFAULT_READ_MAX_BYTES,
   type GroupStateStore,
