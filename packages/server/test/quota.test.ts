@@ -83,9 +83,8 @@ describe("request-rate quota", () => {
   });
 
   it("keys tokens by `sub`, whatever address they come from; a token without `sub` by address", async () => {
-    let now = NOW;
-    const { call, createTopic } = setup({
-      now: () => now,
+    const now = NOW;
+    const { call } = setup({
       auth: { secret: SECRET },
       quota: { requestsPerSec: 2, produceBytesPerSec: "unlimited" },
     });
@@ -95,7 +94,6 @@ describe("request-rate quota", () => {
       Authorization: `Bearer ${await token(subject)}`,
       "CF-Connecting-IP": ip,
     });
-    await createTopic("t").catch(() => undefined);
     const alice = await as("alice", "10.1.0.1");
     const aliceElsewhere = await as("alice", "10.1.0.2");
     expect((await call("GET", "/v1/topics", undefined, alice)).status).toBe(200);
@@ -117,7 +115,20 @@ describe("request-rate quota", () => {
     expect(
       (await call("GET", "/v1/topics", undefined, await as(`${"x".repeat(4_999)}y`, "10.1.0.10"))).status,
     ).toBe(200);
-    now += 1_000;
+  });
+
+  it("subjects named like Object.prototype members are ordinary subjects", async () => {
+    const { call } = setup({
+      auth: { secret: SECRET },
+      quota: { requestsPerSec: 1, produceBytesPerSec: "unlimited" },
+    });
+    for (const subject of ["__proto__", "constructor", "valueOf", "hasOwnProperty"]) {
+      const headers = {
+        Authorization: `Bearer ${await signToken({ secret: SECRET, scope: "admin", now: NOW, subject })}`,
+      };
+      expect((await call("GET", "/v1/topics", undefined, headers)).status).toBe(200);
+      expect((await call("GET", "/v1/topics", undefined, headers)).status).toBe(429);
+    }
   });
 
   it("`unlimited` from the env turns the request quota off", async () => {
@@ -212,6 +223,20 @@ describe("produce-bytes quota", () => {
     expect(refused.headers.get("Retry-After")).toBe("1");
     expect((await errorOf(refused)).code).toBe("THROTTLING_QUOTA_EXCEEDED");
     expect((await ds("HEAD")).headers.get("Stream-Next-Offset")).toBe(next);
+  });
+
+  it("charges a /ds create's initial data; a refused create creates nothing", async () => {
+    const { app, env, at } = harness({ requestsPerSec: "unlimited", produceBytesPerSec: 100 });
+    const ds = (method: string, path: string, body: string | null = null) =>
+      app.request(
+        `/ds/${path}`,
+        { method, headers: { ...at("10.2.5.1"), "Content-Type": "text/plain" }, body },
+        env,
+      );
+    expect((await ds("PUT", "first", "x".repeat(100))).status).toBe(201);
+    const refused = await ds("PUT", "second", "y".repeat(10));
+    expect(refused.status).toBe(429);
+    expect((await ds("HEAD", "second")).status).toBe(404);
   });
 
   it("charges /ds requests to the request rate too", async () => {
