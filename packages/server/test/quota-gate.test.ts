@@ -36,6 +36,20 @@ describe("leasedQuotaGate", () => {
     expect(calls.length).toBeLessThanOrEqual(11);
   });
 
+  it("concurrent requests of one subject share the lease in flight", async () => {
+    const clock = { now: 0 };
+    const { leaser, calls } = countingLeaser(clock);
+    const gate = leasedQuotaGate(leaser);
+    const verdicts = await Promise.all(Array.from({ length: 50 }, () => gate.admit("sub:a", ONE, limits, 0)));
+    expect(verdicts.every((v) => v.admitted)).toBe(true);
+    // One lease of 1 + 100 covers all 50 that waited for it.
+    expect(calls).toHaveLength(1);
+    // 300 at once: more than one lease's headroom, still admitted (within the burst) with a few calls.
+    const more = await Promise.all(Array.from({ length: 300 }, () => gate.admit("sub:a", ONE, limits, 0)));
+    expect(more.filter((v) => v.admitted)).toHaveLength(300);
+    expect(calls.length).toBeLessThanOrEqual(10);
+  });
+
   it("charges produce bytes from the same leases", async () => {
     const clock = { now: 0 };
     const { leaser, calls } = countingLeaser(clock);

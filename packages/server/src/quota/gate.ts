@@ -41,10 +41,18 @@ export const DEFAULT_LEASE_MS = 100;
 export const DEFAULT_MAX_SUBJECTS = 10_000;
 
 interface Allowance {
+  /** Tokens leased and not yet spent. */
   readonly held: Record<QuotaDimension, number>;
+  /** What requests waiting for the lease in flight will charge: the next lease asks for it too. */
+  readonly queued: Record<QuotaDimension, number>;
   /** Until when (ms) the bucket said a dimension is short: asking again before then only costs a call. */
   readonly blockedUntil: Record<QuotaDimension, number>;
+  /** The lease in flight for this subject, if any. */
+  pending: Promise<void> | undefined;
 }
+
+/** How many leases in flight a request waits for before asking one of its own. */
+const MAX_LEASE_WAITS = 4;
 
 /**
  * @example
@@ -59,7 +67,12 @@ export function leasedQuotaGate(leaser: QuotaLeaser, options: LeasedQuotaGateOpt
   const allowanceOf = (subject: string): Allowance => {
     let allowance = allowances.get(subject);
     if (allowance === undefined) {
-      allowance = { held: { requests: 0, bytes: 0 }, blockedUntil: { requests: 0, bytes: 0 } };
+      allowance = {
+        held: { requests: 0, bytes: 0 },
+        queued: { requests: 0, bytes: 0 },
+        blockedUntil: { requests: 0, bytes: 0 },
+        pending: undefined,
+      };
       if (allowances.size >= maxSubjects) {
         // Forgetting an allowance forgets tokens already taken: the subject only gets less, never more.
         const oldest = allowances.keys().next().value;
@@ -75,43 +88,85 @@ export function leasedQuotaGate(leaser: QuotaLeaser, options: LeasedQuotaGateOpt
   return {
     async admit(subject, charge, limits, now) {
       const allowance = allowanceOf(subject);
-      const need = { requests: 0, bytes: 0 };
-      const want = { requests: 0, bytes: 0 };
-      let blocked = 0;
-      const short: QuotaDimension[] = [];
-      for (const dimension of QUOTA_DIMENSIONS) {
-        const limit = limits[dimension];
-        if (limit === null) continue;
-        const deficit = charge[dimension] - allowance.held[dimension];
-        if (deficit <= 0) continue;
-        need[dimension] = deficit;
-        want[dimension] = deficit + Math.floor((limit.rate * leaseMs) / 1000);
-        const until = allowance.blockedUntil[dimension];
-        if (until > now) {
-          blocked = Math.max(blocked, until - now);
-          short.push(dimension);
+      const counted = QUOTA_DIMENSIONS.filter((dimension) => limits[dimension] !== null);
+      for (let waits = 0; ; waits++) {
+        let blocked = 0;
+        const short: QuotaDimension[] = [];
+        let covered = true;
+        for (const dimension of counted) {
+          if (charge[dimension] <= allowance.held[dimension]) continue;
+          covered = false;
+          const until = allowance.blockedUntil[dimension];
+          if (until > now) {
+            blocked = Math.max(blocked, until - now);
+            short.push(dimension);
+          }
         }
-      }
-      if (blocked > 0) return { admitted: false, retryAfterMs: blocked, short };
-      if (need.requests > 0 || need.bytes > 0) {
-        let answer: LeaseAnswer;
-        try {
-          answer = await leaser(subject, { limits, need, want });
-        } catch (error) {
-          // Quotas protect the service; an unreachable bucket must not take the API down with it: fail open.
-          console.error("edgelog: quota lease failed; admitting the request", error);
+        if (covered) {
+          for (const dimension of counted) allowance.held[dimension] -= charge[dimension];
           return { admitted: true };
         }
-        if (!answer.granted) {
-          for (const dimension of answer.short) allowance.blockedUntil[dimension] = now + answer.retryAfterMs;
-          return { admitted: false, retryAfterMs: answer.retryAfterMs, short: answer.short };
+        if (blocked > 0) return { admitted: false, retryAfterMs: blocked, short };
+        // Concurrent requests of a subject wait for the lease in flight instead of each calling the bucket, and
+        // the next lease is sized for all of them. Bounded, so a waiter that keeps losing the race asks itself.
+        const pending = allowance.pending;
+        if (pending !== undefined && waits < MAX_LEASE_WAITS) {
+          for (const dimension of counted) allowance.queued[dimension] += charge[dimension];
+          await pending;
+          for (const dimension of counted) allowance.queued[dimension] -= charge[dimension];
+          continue;
         }
-        for (const dimension of QUOTA_DIMENSIONS) allowance.held[dimension] += answer.amounts[dimension];
+        return lease(subject, allowance, charge, limits, now);
       }
-      for (const dimension of QUOTA_DIMENSIONS) {
-        if (limits[dimension] !== null) allowance.held[dimension] -= charge[dimension];
-      }
-      return { admitted: true };
     },
   };
+
+  /** Leases what `charge` lacks (plus headroom and the waiters' demand) and spends it, or refuses. */
+  async function lease(
+    subject: string,
+    allowance: Allowance,
+    charge: QuotaCharge,
+    limits: QuotaLimits,
+    now: number,
+  ): Promise<QuotaVerdict> {
+    // What is held goes to this request now, so nobody else can spend it while the lease is in flight.
+    const reserved = { requests: 0, bytes: 0 };
+    const need = { requests: 0, bytes: 0 };
+    const want = { requests: 0, bytes: 0 };
+    for (const dimension of QUOTA_DIMENSIONS) {
+      const limit = limits[dimension];
+      if (limit === null) continue;
+      reserved[dimension] = Math.min(Math.max(0, allowance.held[dimension]), charge[dimension]);
+      allowance.held[dimension] -= reserved[dimension];
+      need[dimension] = charge[dimension] - reserved[dimension];
+      const headroom = Math.floor((limit.rate * leaseMs) / 1000) + Math.max(0, allowance.queued[dimension]);
+      want[dimension] = need[dimension] > 0 ? need[dimension] + headroom : 0;
+    }
+    const leased = leaser(subject, { limits, need, want });
+    const pending = leased.then(
+      () => undefined,
+      () => undefined,
+    );
+    allowance.pending = pending;
+    let answer: LeaseAnswer;
+    try {
+      answer = await leased;
+    } catch (error) {
+      // Quotas protect the service; an unreachable bucket must not take the API down with it: fail open.
+      console.error("edgelog: quota lease failed; admitting the request", error);
+      return { admitted: true };
+    } finally {
+      if (allowance.pending === pending) allowance.pending = undefined;
+    }
+    if (!answer.granted) {
+      for (const dimension of QUOTA_DIMENSIONS) allowance.held[dimension] += reserved[dimension];
+      for (const dimension of answer.short) allowance.blockedUntil[dimension] = now + answer.retryAfterMs;
+      return { admitted: false, retryAfterMs: answer.retryAfterMs, short: answer.short };
+    }
+    for (const dimension of QUOTA_DIMENSIONS) {
+      if (limits[dimension] !== null)
+        allowance.held[dimension] += answer.amounts[dimension] - need[dimension];
+    }
+    return { admitted: true };
+  }
 }
