@@ -23,10 +23,8 @@ import { jsonCharset } from "./json-charset.ts";
 import { SSE_KEEP_ALIVE_MS } from "./limits.ts";
 import { matchedPrefix } from "./mount.ts";
 import { perEnv } from "./per-env.ts";
-import { charge, chargeRequest, type RequestQuota } from "./quota/charge.ts";
-import type { QuotaGate } from "./quota/gate.ts";
-import { type QuotaRates, quotaLimits } from "./quota/limits.ts";
-import { memoryQuotaGate } from "./quota/memory-gate.ts";
+import { chargeRequest, quotaRefusal } from "./quota/charge.ts";
+import { type QuotaOption, quotaResolver } from "./quota/option.ts";
 import { route } from "./route.ts";
 import { batchRoutes } from "./routes/batches.ts";
 import { fetchRoutes } from "./routes/fetch.ts";
@@ -37,6 +35,8 @@ import { topicRoutes } from "./routes/topics.ts";
 import { waitRoutes } from "./routes/wait.ts";
 import { securityHeaders } from "./security-headers.ts";
 import { requireWriteContentType } from "./write-content-type.ts";
+
+export type { QuotaOption } from "./quota/option.ts";
 
 export interface AppOptions<E extends ServerEnv = ServerEnv> {
   /**
@@ -66,28 +66,6 @@ export interface AppOptions<E extends ServerEnv = ServerEnv> {
    * and the rates, where given, override `EDGELOG_QUOTA_REQUESTS_PER_SEC` / `EDGELOG_QUOTA_PRODUCE_BYTES_PER_SEC`.
    */
   readonly quota?: QuotaOption<E>;
-}
-
-/** `createApp`'s `quota` option. */
-export type QuotaOption<E extends ServerEnv = ServerEnv> =
-  | "none"
-  | (QuotaRates & {
-      readonly gate?: (env: E) => QuotaGate;
-    });
-
-/** The gate and limits per env, or `null` when quotas are off. */
-function quotaResolver<E extends ServerEnv>(
-  option: QuotaOption<E> | undefined,
-  now: () => number,
-): (env: ServerEnv | undefined) => RequestQuota | null {
-  if (option === "none") return () => null;
-  const rates: QuotaRates = option ?? {};
-  const gateFor = perEnv<E, QuotaGate>(option?.gate ?? (() => memoryQuotaGate({ now })));
-  return (env) => {
-    const limits = quotaLimits(rates, env);
-    if (limits.requests === null && limits.bytes === null) return null;
-    return { gate: gateFor(env as E), limits };
-  };
 }
 
 /**
@@ -123,13 +101,9 @@ export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E
     if (refused !== undefined) {
       return withStreamHeaders(refused, c.req.header("Origin"), c.env?.ALLOWED_ORIGINS, false);
     }
-    if (c.req.method !== "OPTIONS") {
-      try {
-        await charge(c, { requests: 1, bytes: 0 });
-      } catch (error) {
-        if (!isEdgeLogError(error)) throw error;
-        return withStreamHeaders(errorResponse(error), c.req.header("Origin"), c.env?.ALLOWED_ORIGINS, false);
-      }
+    const throttled = c.req.method === "OPTIONS" ? undefined : await quotaRefusal(c);
+    if (throttled !== undefined) {
+      return withStreamHeaders(throttled, c.req.header("Origin"), c.env?.ALLOWED_ORIGINS, false);
     }
     return durableStreams({
       longPollTimeoutMs:

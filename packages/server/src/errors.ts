@@ -15,12 +15,17 @@ export function errorResponse(error: EdgeLogError, status?: number): Response {
   const { retryAfterMs } = error.context;
   // A throttled client is told when to come back, in whole seconds (RFC 9110 §10.2.3), never "now".
   if (error.code === "THROTTLING_QUOTA_EXCEEDED" && typeof retryAfterMs === "number") {
-    headers.set("Retry-After", String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+    headers.set("Retry-After", String(retryAfterSeconds(retryAfterMs)));
   }
   return new Response(JSON.stringify({ error: error.toJSON() }), {
     status: status ?? httpStatusFor(error.code),
     headers,
   });
+}
+
+/** `Retry-After` in whole seconds: rounded up, at least 1. */
+export function retryAfterSeconds(retryAfterMs: number): number {
+  return Math.max(1, Math.ceil(retryAfterMs / 1000));
 }
 
 /** Hono's `onError`: known errors keep their code; unknown ones become `UNKNOWN_SERVER_ERROR`. */

@@ -5,10 +5,11 @@
  * produce, binary batches, `/ds` appends) then charge their body's bytes with `chargeProduceBytes` before
  * anything is written. A refusal is 429 `THROTTLING_QUOTA_EXCEEDED`; `errorResponse` adds its `Retry-After`.
  */
-import { EdgeLogError } from "@edgelog/core";
+import { EdgeLogError, isEdgeLogError } from "@edgelog/core";
 import type { QuotaDimension, QuotaLimits } from "@edgelog/core/store-kit";
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../context.ts";
+import { errorResponse, retryAfterSeconds } from "../errors.ts";
 import type { QuotaCharge, QuotaGate } from "./gate.ts";
 
 /** What a request's quota is checked against: set by `createApp` on every request, `null` when quotas are off. */
@@ -52,17 +53,23 @@ export function quotaExceeded(short: readonly QuotaDimension[], retryAfterMs: nu
   );
 }
 
-/** `Retry-After` in whole seconds: rounded up, at least 1. */
-export function retryAfterSeconds(retryAfterMs: number): number {
-  return Math.max(1, Math.ceil(retryAfterMs / 1000));
-}
-
 /** Charges `charge` to the request's subject; throws the 429 when refused. */
 export async function charge(c: Context<AppEnv>, cost: QuotaCharge): Promise<void> {
   const quota = c.var.quota;
   if (quota === null) return;
   const verdict = await quota.gate.admit(await quotaSubject(c), cost, quota.limits, c.var.now());
   if (!verdict.admitted) throw quotaExceeded(verdict.short, verdict.retryAfterMs);
+}
+
+/** The 429 for a request over its request quota, or `undefined` once it has been charged. */
+export async function quotaRefusal(c: Context<AppEnv>): Promise<Response | undefined> {
+  try {
+    await charge(c, { requests: 1, bytes: 0 });
+    return undefined;
+  } catch (error) {
+    if (isEdgeLogError(error)) return errorResponse(error);
+    throw error;
+  }
 }
 
 /** Charges a produce's body bytes, after the body is read and before anything is written. */
