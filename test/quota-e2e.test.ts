@@ -102,4 +102,27 @@ describe("quotas through wrangler dev", () => {
     expect((await call("dave", "POST", "/v1/topics/bytes/records", body)).status).toBe(200);
     expect(await highWatermark("bytes")).toBe(before + 1);
   });
+
+  it("refuses a /ds append over the byte quota with the protocol's CORS and a Retry-After, appending nothing", async () => {
+    const token = await tokenFor("erin");
+    const ds = (method: string, body?: string) =>
+      fetch(`${worker.url}/ds/quota-stream`, {
+        method,
+        headers: {
+          Authorization: `Bearer ${token}`,
+          "Content-Type": "text/plain",
+          Origin: "https://app.example",
+        },
+        ...(body === undefined ? {} : { body }),
+      });
+    expect((await ds("PUT")).status).toBe(201);
+    expect((await ds("POST", "x".repeat(3_000))).status).toBe(204);
+    const next = (await ds("HEAD")).headers.get("Stream-Next-Offset");
+    const refused = await ds("POST", "y".repeat(100));
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("Retry-After"))).toBeGreaterThanOrEqual(1);
+    expect(refused.headers.get("Access-Control-Expose-Headers")).toContain("Retry-After");
+    expect(((await refused.json()) as { error: { quota: string } }).error.quota).toContain("bytes");
+    expect((await ds("HEAD")).headers.get("Stream-Next-Offset")).toBe(next);
+  });
 });
