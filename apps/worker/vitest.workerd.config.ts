@@ -13,9 +13,14 @@ export default defineProject({
   plugins: [
     cloudflareTest({
       wrangler: { configPath: "../../wrangler.toml" },
-      // wrangler.toml enforces auth by default; these tests are about the store, not tokens.
+      // wrangler.toml enforces auth and quotas by default; these tests are about the store, not tokens or rates
+      // (quota.test.ts drives the QuotaObject with limits of its own; test/quota-e2e.test.ts the configured ones).
       miniflare: {
-        bindings: { EDGELOG_AUTH: "none" },
+        bindings: {
+          EDGELOG_AUTH: "none",
+          EDGELOG_QUOTA_REQUESTS_PER_SEC: "unlimited",
+          EDGELOG_QUOTA_PRODUCE_BYTES_PER_SEC: "unlimited",
+        },
         serviceBindings: { CALLER: { name: "caller", entrypoint: "Relay" } },
         workers: [
           {

@@ -42,8 +42,9 @@ export interface LocalWorkerOptions {
   /** The status `readyPath` answers once the Worker is up. Default 200. */
   readonly readyStatus?: number;
   /**
-   * Worker variables to set or override (`wrangler dev --var NAME:VALUE`). `EDGELOG_AUTH` is `none` unless set
-   * here; an `EDGELOG_JWT_SECRET` here makes the Worker enforce tokens.
+   * Worker variables to set or override (`wrangler dev --var NAME:VALUE`). `EDGELOG_AUTH` is `none` and both
+   * quotas `unlimited` unless set here (every test's requests come from one address, one subject); an
+   * `EDGELOG_JWT_SECRET` here makes the Worker enforce tokens.
    */
   readonly vars?: Readonly<Record<string, string>>;
   /**
@@ -52,6 +53,12 @@ export interface LocalWorkerOptions {
    */
   readonly open?: boolean;
 }
+
+const DEFAULT_VARS: Readonly<Record<string, string>> = {
+  EDGELOG_AUTH: "none",
+  EDGELOG_QUOTA_REQUESTS_PER_SEC: "unlimited",
+  EDGELOG_QUOTA_PRODUCE_BYTES_PER_SEC: "unlimited",
+};
 
 /** Starts attempts: a port found free can be taken before wrangler binds it when several start at once. */
 const START_ATTEMPTS = 3;
@@ -86,11 +93,11 @@ async function startOnce(options: LocalWorkerOptions): Promise<LocalWorker> {
       "--persist-to",
       persistTo,
       "--show-interactive-dev-session=false",
-      // Open unless the test configures auth itself: a secret or JWKS it passes enforces tokens regardless.
-      ...Object.entries({
-        ...(options.open === false ? {} : { EDGELOG_AUTH: "none" }),
-        ...options.vars,
-      }).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+      // Open and unthrottled unless the test configures auth or quotas itself (a secret or JWKS it passes enforces
+      // tokens regardless), or asks for the config exactly as deployed (`open: false`: no variables added).
+      ...Object.entries({ ...(options.open === false ? {} : DEFAULT_VARS), ...options.vars }).flatMap(
+        ([name, value]) => ["--var", `${name}:${value}`],
+      ),
     ],
     {
       cwd: REPO_ROOT,

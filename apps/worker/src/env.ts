@@ -16,4 +16,6 @@ export interface Env extends ServerEnv {
   readonly TOPICS: DurableObjectNamespaceBinding;
   /** One `GroupObject` per consumer group. */
   readonly GROUPS: DurableObjectNamespaceBinding;
+  /** One `QuotaObject` per quota subject (a token's `sub` or a client address). */
+  readonly QUOTAS: DurableObjectNamespaceBinding;
 }

@@ -45,22 +45,40 @@ export async function errorFromResponse(response: Response): Promise<EdgeLogErro
     body = undefined;
   }
   const wire = typeof body === "object" && body !== null && "error" in body ? body.error : undefined;
+  const retryAfterMs = retryAfterHeaderMs(response.headers.get("retry-after"));
   if (typeof wire === "object" && wire !== null && "code" in wire && isErrorCode(wire.code)) {
     const parsed = EdgeLogError.fromJSON(wire);
     const { retriable, ...context } = parsed.context;
     // The server may say better (`retriable` in the body); otherwise the code's default, widened for 5xx.
     const retry = typeof retriable === "boolean" ? retriable : parsed.retriable || serverError;
+    // The body's `retryAfterMs` is exact; the header (whole seconds) stands in when the body has none.
+    if (typeof context.retryAfterMs !== "number" && retryAfterMs !== undefined)
+      context.retryAfterMs = retryAfterMs;
     return new EdgeLogError(parsed.code, parsed.message, { retriable: retry, context });
   }
   const code: ErrorCode =
     CODE_BY_STATUS[response.status] ?? (serverError ? "UNKNOWN_SERVER_ERROR" : "INVALID_REQUEST");
   const detail = text.length > 0 ? `: ${text.slice(0, 200)}` : "";
-  const retryAfter = response.headers.get("retry-after");
   return new EdgeLogError(code, `HTTP ${response.status} ${response.statusText}${detail}`.trim(), {
     retriable:
       serverError || code === "THROTTLING_QUOTA_EXCEEDED" || response.status === HTTP_GATEWAY_TIMEOUT,
-    context: { status: response.status, ...(retryAfter === null ? {} : { retryAfter }) },
+    context: { status: response.status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
   });
+}
+
+/**
+ * `Retry-After` (RFC 9110 §10.2.3) in ms from now: delay-seconds, or an HTTP date; `undefined` when absent or
+ * unreadable. Core's retry waits at least this long (`retryDelayMs`).
+ */
+export function retryAfterHeaderMs(value: string | null, now: number = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // HTTP dates start with the day's name; `Date.parse` alone would take "-1" for a year.
+  if (!/^[A-Za-z]{3},? /.test(text)) return undefined;
+  const date = Date.parse(text);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
 }
 
 /**

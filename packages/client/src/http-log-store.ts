@@ -40,6 +40,7 @@ import {
   backoffMs,
   DEFAULT_READ_MAX_BYTES,
   decodeFrames,
+  retryDelayMs,
   sleep,
   validateHeartbeat,
 } from "@edgelog/core/store-kit";
@@ -411,7 +412,7 @@ export class HttpLogStore implements LogStore {
         if (this.#closed) throw storeClosed();
         const retriable = !isEdgeLogError(error) || error.retriable;
         if (!retriable || failures >= (options.retry?.retries ?? Number.POSITIVE_INFINITY)) throw error;
-        await sleep(backoffMs(failures++, options.retry), signal).catch(() => undefined);
+        await sleep(retryDelayMs(error, failures++, options.retry), signal).catch(() => undefined);
       } finally {
         this.#untrack(controller, signal);
       }

@@ -183,7 +183,7 @@ describe("HttpLogStore errors", () => {
     );
     const throttled = await expectEdgeLogError(store.offsets(tp), "THROTTLING_QUOTA_EXCEEDED");
     expect(throttled.retriable).toBe(true);
-    expect(throttled.context.retryAfter).toBe("2");
+    expect(throttled.context.retryAfterMs).toBe(2_000);
     await expectEdgeLogError(store.offsets(tp), "MESSAGE_TOO_LARGE");
     await expectEdgeLogError(store.offsets(tp), "AUTHENTICATION_FAILED");
     await expectEdgeLogError(store.offsets(tp), "NOT_FOUND");

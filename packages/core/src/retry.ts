@@ -3,7 +3,7 @@
  * Retrying retriable failures with exponential backoff and jitter, after KafkaJS's `retry` options, so
  * producers, consumers, the HTTP client and the browser's offline log share one policy and one set of knobs.
  */
-import { isRetriable } from "./errors.ts";
+import { isEdgeLogError, isRetriable } from "./errors.ts";
 
 export interface RetryOptions {
   /** Attempts after the first. Default 5. */
@@ -38,6 +38,33 @@ export function backoffMs(
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }
 
+/**
+ * The server's own "not before" for a failure, in ms: a throttled request (429) carries `retryAfterMs` in its
+ * error context (the HTTP client fills it from `Retry-After` when the body has none). `undefined` otherwise.
+ */
+export function retryAfterOf(error: unknown): number | undefined {
+  if (!isEdgeLogError(error)) return undefined;
+  const value = error.context.retryAfterMs;
+  return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+/**
+ * Backoff before retry number `attempt` after `error`: `backoffMs`, but never sooner than the server asked
+ * (retrying a throttled request earlier only spends a retry on another 429). The server's wait is capped at
+ * `maxRetryTime`, so a misconfigured or hostile server cannot park a client for hours.
+ */
+export function retryDelayMs(
+  error: unknown,
+  attempt: number,
+  options: RetryOptions = {},
+  random: () => number = Math.random,
+): number {
+  const backoff = backoffMs(attempt, options, random);
+  const asked = retryAfterOf(error);
+  if (asked === undefined) return backoff;
+  return Math.max(backoff, Math.min(asked, options.maxRetryTime ?? DEFAULT_RETRY.maxRetryTime));
+}
+
 /** Sleeps `ms`; an abort ends the sleep early by rejecting with the signal's reason. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.reject(signal.reason);
@@ -55,8 +82,9 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
- * Runs `operation` until it succeeds, fails with something `shouldRetry` rejects, or runs out of retries;
- * the last error is thrown as it was.
+ * Runs `operation` until it succeeds, fails with something `shouldRetry` rejects, or runs out of retries,
+ * waiting `retryDelayMs` between attempts (so a 429's `Retry-After` is honoured); the last error is thrown as
+ * it was.
  */
 export async function withRetry<T>(
   operation: (attempt: number) => Promise<T>,
@@ -70,7 +98,7 @@ export async function withRetry<T>(
       return await operation(attempt);
     } catch (error) {
       if (attempt >= retries || !shouldRetry(error) || signal?.aborted) throw error;
-      await sleep(backoffMs(attempt, options), signal);
+      await sleep(retryDelayMs(error, attempt, options), signal);
     }
   }
 }

@@ -3,7 +3,7 @@
  * (same tick, byte budget, linger), validation without side effects, the idempotent stamp, retries of lost
  * responses without duplicates, epoch recovery, and disconnect.
  */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import {
   createRoundRobinPartitioner,
   decodeText,
@@ -558,6 +558,31 @@ describe("Producer", () => {
         [0, 0],
         [0, 2],
       ]);
+    });
+
+    it("waits out a throttled append's retryAfterMs, then stores the batch exactly once", async () => {
+      vi.useFakeTimers();
+      try {
+        const producer = flakyLog.producer({
+          retry: { retries: 3, initialRetryTime: 1, maxRetryTime: 10_000 },
+        });
+        flaky.throttleRetryAfterMs = 2_000;
+        flaky.failNextAppends(1, "lose-response");
+        flaky.failNextAppends(1, "throttle");
+        const sent = producer.send({ topic: "one", messages: [{ value: "once" }] });
+        await vi.advanceTimersByTimeAsync(100);
+        expect(flaky.appends.map((a) => a.fault)).toEqual(["lose-response", "throttle"]);
+        // Not before the server said: the backoff alone (a few ms) would have retried long ago.
+        await vi.advanceTimersByTimeAsync(1_850);
+        expect(flaky.appends).toHaveLength(2);
+        await vi.advanceTimersByTimeAsync(100);
+        await sent;
+        expect(flaky.appends).toHaveLength(3);
+        // The first attempt landed (its response was lost); the retry after the 429 is recognised as a duplicate.
+        expect(await values(store, { topic: "one", partition: 0 })).toEqual(["once"]);
+      } finally {
+        vi.useRealTimers();
+      }
     });
 
     it("without idempotence the same lost response duplicates the record", async () => {

@@ -1,8 +1,8 @@
 /**
  * @module
- * `@edgelog/durable-objects`: edgelog on Cloudflare Durable Objects — the three object classes a Worker exports
- * and binds (see wrangler.toml), the `LogStore` that routes to them, and `EdgeLogService`, the Workers binding
- * other Workers call over RPC.
+ * `@edgelog/durable-objects`: edgelog on Cloudflare Durable Objects — the object classes a Worker exports and
+ * binds (see wrangler.toml), the `LogStore` that routes to them, and `EdgeLogService`, the Workers binding other
+ * Workers call over RPC.
  */
 export {
   DEFAULT_METADATA_MAX_AGE_MS,
@@ -13,13 +13,20 @@ export {
 export { EdgeLogService, type EdgeLogServiceEnv } from "./edgelog-service.ts";
 export type { EdgeLogEnv } from "./env.ts";
 export { GroupObject, type GroupRef } from "./group-object.ts";
-export { groupObjectName, parseRegions, partitionObjectName, topicsObjectName } from "./names.ts";
+export {
+  groupObjectName,
+  parseRegions,
+  partitionObjectName,
+  quotaObjectName,
+  topicsObjectName,
+} from "./names.ts";
 export {
   type PartitionConfiguration,
   PartitionObject,
   type PartitionReadRequest,
   type PartitionStats,
 } from "./partition-object.ts";
+export { QuotaObject, quotaObjectLeaser } from "./quota-object.ts";
 export { faultsEnabled } from "./replication/fault-switch.ts";
 export type {
   ReplicaRole,

@@ -19,6 +19,11 @@ export function groupObjectName(prefix: string, groupId: string): string {
   return `${prefix}group/${groupId}`;
 }
 
+/** The quota object of one subject (`sub:…`, `ip:…`; see `@edgelog/server`'s quota module). */
+export function quotaObjectName(prefix: string, subject: string): string {
+  return `${prefix}quota/${subject}`;
+}
+
 /** The leader object of one partition in one region: `${topicId}/${partition}/${region}`. */
 export function partitionObjectName(
   prefix: string,

@@ -20,7 +20,7 @@ import {
   type RecordHeader,
   toBytes,
 } from "@edgelog/core";
-import { assertRecordCaps, backoffMs } from "@edgelog/core/store-kit";
+import { assertRecordCaps, retryDelayMs } from "@edgelog/core/store-kit";
 import { IndexedDbLogStore } from "./indexeddb-log-store.ts";
 import {
   allCommitted,
@@ -508,8 +508,9 @@ class OfflineLogImpl implements OfflineLog {
       // A failure nobody understands (a bug) would fail the same way again: no retry timer. The next wake-up
       // (an append, going online, the interval, a flush, another tab) tries again; its error is reported anew.
       if (isUnexpectedFailure(failure)) return;
-      // Core's one backoff policy (jittered, so browsers coming back together do not retry in step).
-      const delay = backoffMs(this.#attempt++, {
+      // Core's one backoff policy (jittered, so browsers coming back together do not retry in step), and never
+      // sooner than a throttled upstream's Retry-After.
+      const delay = retryDelayMs(failure, this.#attempt++, {
         initialRetryTime: this.#options.retry?.initialMs ?? 1_000,
         maxRetryTime: this.#options.retry?.maxMs ?? 60_000,
       });

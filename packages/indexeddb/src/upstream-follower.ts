@@ -17,7 +17,7 @@ import {
   type LogStore,
   type TopicPartition,
 } from "@edgelog/core";
-import { backoffMs, sleep } from "@edgelog/core/store-kit";
+import { retryDelayMs, sleep } from "@edgelog/core/store-kit";
 
 export const REPLICA_PREFIX = "__replica.";
 /** Header holding a replicated record's offset in the upstream partition (decimal). */
@@ -102,7 +102,7 @@ export class UpstreamFollower {
       } catch (error) {
         if (stopped()) return undefined;
         if (!isRetriable(error)) throw error;
-        await sleep(backoffMs(Math.min(failures, MAX_BACKOFF_STEP)), signal).catch(() => undefined);
+        await sleep(retryDelayMs(error, Math.min(failures, MAX_BACKOFF_STEP)), signal).catch(() => undefined);
       }
     }
     return undefined;
@@ -182,7 +182,9 @@ export class UpstreamFollower {
         }
         // Offline spells are normal for a page: keep trying (capped backoff) until stopped; only a final error ends it.
         if (!isRetriable(error)) throw error;
-        await sleep(backoffMs(Math.min(failures++, MAX_BACKOFF_STEP)), options.signal).catch(() => undefined);
+        await sleep(retryDelayMs(error, Math.min(failures++, MAX_BACKOFF_STEP)), options.signal).catch(
+          () => undefined,
+        );
       }
     }
   }

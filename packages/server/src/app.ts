@@ -22,6 +22,9 @@ import { errorResponse, handleError, handleNotFound } from "./errors.ts";
 import { jsonCharset } from "./json-charset.ts";
 import { SSE_KEEP_ALIVE_MS } from "./limits.ts";
 import { matchedPrefix } from "./mount.ts";
+import { perEnv } from "./per-env.ts";
+import { chargeRequest, quotaRefusal } from "./quota/charge.ts";
+import { type QuotaOption, quotaResolver } from "./quota/option.ts";
 import { route } from "./route.ts";
 import { batchRoutes } from "./routes/batches.ts";
 import { faultRoutes } from "./routes/faults.ts";
@@ -33,6 +36,8 @@ import { topicRoutes } from "./routes/topics.ts";
 import { waitRoutes } from "./routes/wait.ts";
 import { securityHeaders } from "./security-headers.ts";
 import { requireWriteContentType } from "./write-content-type.ts";
+
+export type { QuotaOption } from "./quota/option.ts";
 
 export interface AppOptions<E extends ServerEnv = ServerEnv> {
   /**
@@ -57,6 +62,12 @@ export interface AppOptions<E extends ServerEnv = ServerEnv> {
    * `EDGELOG_JWKS_URL`, `EDGELOG_AUTH`); with none of them every route but health answers 401.
    */
   readonly auth?: AuthOption;
+  /**
+   * Quotas per subject (docs/http-api.md "Quotas"): `"none"` turns them off. Otherwise `gate` makes the gate
+   * for an env, once per env like `store` (default: an in-memory gate, which counts within one process only),
+   * and the rates, where given, override `EDGELOG_QUOTA_REQUESTS_PER_SEC` / `EDGELOG_QUOTA_PRODUCE_BYTES_PER_SEC`.
+   */
+  readonly quota?: QuotaOption<E>;
 }
 
 /**
@@ -67,23 +78,9 @@ export interface AppOptions<E extends ServerEnv = ServerEnv> {
 export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E>): Hono<AppEnv> {
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
-  // One store per env object: a Worker isolate keeps its env for its lifetime, so this is one per isolate.
-  const stores = new WeakMap<object, LogStore>();
-  let storeWithoutEnv: LogStore | undefined;
   // The env is the host's (`E`); Hono types it as what the routes read.
-  const storeFor = (env: ServerEnv | undefined): LogStore => {
-    if (env === undefined || env === null) {
-      // `app.request(path)` in tests passes no env: keep one store for all such requests.
-      storeWithoutEnv ??= options.store(env as unknown as E);
-      return storeWithoutEnv;
-    }
-    let store = stores.get(env);
-    if (store === undefined) {
-      store = options.store(env as E);
-      stores.set(env, store);
-    }
-    return store;
-  };
+  const storeFor = perEnv<E, LogStore>(options.store) as (env: ServerEnv | undefined) => LogStore;
+  const quotaFor = quotaResolver(options.quota, now);
 
   const authMode = authResolver(options.auth);
 
@@ -96,6 +93,7 @@ export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E
     c.set("now", now);
     c.set("random", random);
     c.set("mountPath", matchedPrefix(c));
+    c.set("quota", quotaFor(c.env));
     await next();
   });
   // Durable Streams answer every /ds request themselves, with the protocol's own CORS and headers; the token's
@@ -104,6 +102,10 @@ export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E
     const refused = await authorizeStream(c, authMode(c.env));
     if (refused !== undefined) {
       return withStreamHeaders(refused, c.req.header("Origin"), c.env?.ALLOWED_ORIGINS, false);
+    }
+    const throttled = c.req.method === "OPTIONS" ? undefined : await quotaRefusal(c);
+    if (throttled !== undefined) {
+      return withStreamHeaders(throttled, c.req.header("Origin"), c.env?.ALLOWED_ORIGINS, false);
     }
     return durableStreams({
       longPollTimeoutMs:
@@ -119,6 +121,7 @@ export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E
     "*",
     authenticate((c) => authMode(c.env)),
   );
+  app.use("*", chargeRequest());
   app.use("/v1/*", requireWriteContentType());
 
   // `auth` tells the console (and operators) how the deployment authenticates; `status` is fixed.

@@ -8,6 +8,7 @@ import type { LogStore, TopicMetadata, TopicSpec } from "@edgelog/core";
 import type { PartitionReplication } from "@edgelog/core/store-kit";
 import type { Scopes } from "./auth/scopes.ts";
 import type { ServerEnv } from "./env.ts";
+import type { RequestQuota } from "./quota/charge.ts";
 
 export interface AppEnv {
   Bindings: ServerEnv;
@@ -24,6 +25,10 @@ export interface AppEnv {
      * tails end by then, so a connection never outlives its token.
      */
     sessionEndsAt: number;
+    /** The verified token's `sub` claim; unset without a token, when it has none, or when running open. */
+    tokenSubject: string | undefined;
+    /** The quota gate and limits for this request, or `null` when quotas are off. */
+    quota: RequestQuota | null;
   };
 }
 

@@ -24,4 +24,8 @@ export interface ServerEnv {
    * route does not exist.
    */
   readonly EDGELOG_FAULTS?: string;
+  /** Requests per second per subject (docs/http-api.md "Quotas"); `unlimited` turns the quota off. */
+  readonly EDGELOG_QUOTA_REQUESTS_PER_SEC?: string;
+  /** Produce body bytes per second per subject; `unlimited` turns the quota off. */
+  readonly EDGELOG_QUOTA_PRODUCE_BYTES_PER_SEC?: string;
 }

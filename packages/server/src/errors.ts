@@ -11,10 +11,21 @@ import type { Context } from "hono";
 
 /** The JSON error body for an `EdgeLogError`, with its status (or `status` when a route knows better). */
 export function errorResponse(error: EdgeLogError, status?: number): Response {
+  const headers = new Headers({ "Content-Type": "application/json; charset=utf-8" });
+  const { retryAfterMs } = error.context;
+  // A throttled client is told when to come back, in whole seconds (RFC 9110 §10.2.3), never "now".
+  if (error.code === "THROTTLING_QUOTA_EXCEEDED" && typeof retryAfterMs === "number") {
+    headers.set("Retry-After", String(retryAfterSeconds(retryAfterMs)));
+  }
   return new Response(JSON.stringify({ error: error.toJSON() }), {
     status: status ?? httpStatusFor(error.code),
-    headers: { "Content-Type": "application/json; charset=utf-8" },
+    headers,
   });
+}
+
+/** `Retry-After` in whole seconds: rounded up, at least 1. */
+export function retryAfterSeconds(retryAfterMs: number): number {
+  return Math.max(1, Math.ceil(retryAfterMs / 1000));
 }
 
 /** Hono's `onError`: known errors keep their code; unknown ones become `UNKNOWN_SERVER_ERROR`. */

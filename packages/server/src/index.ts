@@ -5,7 +5,7 @@
  * (packages/server/README.md "Mounting"). `createBinding` gives the same operations as typed methods, for the
  * Workers binding (`EdgeLogService` in `@edgelog/durable-objects`).
  */
-export { type AppOptions, createApp } from "./app.ts";
+export { type AppOptions, createApp, type QuotaOption } from "./app.ts";
 export type { AuthOption, HostRights } from "./auth/config.ts";
 export { ALL_RIGHTS, intersectScopes, parseScopes, type Scopes } from "./auth/scopes.ts";
 export { signToken, type TokenOptions } from "./auth/sign.ts";
@@ -51,3 +51,20 @@ export {
   MAX_WAIT_MS,
   SSE_KEEP_ALIVE_MS,
 } from "./limits.ts";
+export {
+  DEFAULT_LEASE_MS,
+  type LeasedQuotaGateOptions,
+  leasedQuotaGate,
+  type QuotaCharge,
+  type QuotaGate,
+  type QuotaLeaser,
+  type QuotaVerdict,
+} from "./quota/gate.ts";
+export {
+  DEFAULT_QUOTA_PRODUCE_BYTES_PER_SEC,
+  DEFAULT_QUOTA_REQUESTS_PER_SEC,
+  QUOTA_BURST_SECONDS,
+  type QuotaRate,
+  type QuotaRates,
+} from "./quota/limits.ts";
+export { type MemoryQuotaGateOptions, memoryQuotaGate } from "./quota/memory-gate.ts";

@@ -14,7 +14,7 @@
 import { EdgeLogError, isEdgeLogError, isRetriable } from "../errors.ts";
 import type { TopicPartitions } from "../groups/group-types.ts";
 import type { MetadataCache } from "../metadata-cache.ts";
-import { backoffMs, DEFAULT_RETRY, type RetryOptions, sleep } from "../retry.ts";
+import { backoffMs, DEFAULT_RETRY, type RetryOptions, retryDelayMs, sleep } from "../retry.ts";
 import type { CommittedOffset, LogStore, ReadResult, TopicPartition } from "../store.ts";
 import { assertValidGroupId, assertValidOffset, assertValidTopicName } from "../validation.ts";
 import { type Batch, type KafkaMessage, makeBatch, messagesFrom } from "./consumed-batch.ts";
@@ -652,7 +652,7 @@ export class Consumer {
           return;
         }
         if (isRetriable(error) && failures < retries) {
-          await sleep(backoffMs(failures++, this.#retry));
+          await sleep(retryDelayMs(error, failures++, this.#retry));
           continue;
         }
         this.#crash(error);

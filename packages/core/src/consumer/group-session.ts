@@ -9,7 +9,7 @@ import { isEdgeLogError, isRetriable } from "../errors.ts";
 import type { GroupHeartbeatResponse, TopicPartitions } from "../groups/group-types.ts";
 import { JOIN_GROUP_EPOCH, LEAVE_GROUP_EPOCH } from "../groups/group-types.ts";
 import { randomId } from "../random-id.ts";
-import { backoffMs, type RetryOptions } from "../retry.ts";
+import { type RetryOptions, retryDelayMs } from "../retry.ts";
 import type { CommittedOffset, LogStore } from "../store.ts";
 
 /** What the session needs from its consumer. */
@@ -131,11 +131,13 @@ export class GroupSession {
 
   async #run(): Promise<void> {
     let failures = 0;
+    let lastError: unknown = null;
     while (this.#running) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(
           resolve,
-          failures === 0 ? this.#intervalMs : backoffMs(failures, this.#config.retry),
+          // A throttled heartbeat waits at least its Retry-After (capped by the retry options).
+          failures === 0 ? this.#intervalMs : retryDelayMs(lastError, failures, this.#config.retry),
         );
         this.#wake = () => {
           clearTimeout(timer);
@@ -153,6 +155,7 @@ export class GroupSession {
           return;
         }
         failures++;
+        lastError = error;
         // Unheard for a whole session: the coordinator has removed us and handed our partitions on.
         if (this.#now() - this.#lastOk >= this.#sessionTimeoutMs && this.#epoch !== JOIN_GROUP_EPOCH) {
           await this.#lose();

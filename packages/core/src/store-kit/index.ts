@@ -57,9 +57,30 @@ export {
 } from "../groups/group-state-machine.ts";
 export { consumerLag, NOT_COMMITTED } from "../groups/lag.ts";
 export { HTTP_STATUS_BY_CODE, httpStatusFor } from "../http-status.ts";
+export {
+  grantLease,
+  type LeaseAnswer,
+  type LeaseRequest,
+  QUOTA_DIMENSIONS,
+  type QuotaAmounts,
+  type QuotaBuckets,
+  type QuotaDimension,
+  type QuotaLimits,
+} from "../quota/quota-lease.ts";
+export {
+  type BucketLimit,
+  type BucketState,
+  fullBucket,
+  isBucketLimit,
+  msUntil,
+  refill,
+  type TakeResult,
+  take,
+  threshold,
+} from "../quota/token-bucket.ts";
 export { randomId } from "../random-id.ts";
 export { assertValidTimestamp } from "../record.ts";
-export { backoffMs, sleep, withRetry } from "../retry.ts";
+export { backoffMs, retryAfterOf, retryDelayMs, sleep, withRetry } from "../retry.ts";
 export {
   DEFAULT_READ_MAX_BYTES,
   type GroupStateStore,

@@ -22,13 +22,18 @@ import {
   type TopicSpec,
 } from "../../src/index.ts";
 
-/** `lose-request`: fail before the inner store sees the append. `lose-response`: append, then fail. */
-export type AppendFault = "lose-request" | "lose-response";
+/**
+ * `lose-request`: fail before the inner store sees the append. `lose-response`: append, then fail. `throttle`: a
+ * quota refusal (429 `THROTTLING_QUOTA_EXCEEDED` with `retryAfterMs`), nothing written.
+ */
+export type AppendFault = "lose-request" | "lose-response" | "throttle";
 
 export class FlakyStore implements LogStore {
   readonly inner: LogStore;
   /** Every append attempt, in order, with the fault injected into it (if any). */
   readonly appends: { tp: TopicPartition; fault: AppendFault | null }[] = [];
+  /** The `retryAfterMs` a `throttle` fault answers with. */
+  throttleRetryAfterMs = 1_000;
   /** Delay before `offsets` reads the inner store, in ms: a slow round trip. */
   offsetsDelayMs = 0;
   /** Called before every read; whatever it throws, the read rejects with. */
@@ -39,7 +44,7 @@ export class FlakyStore implements LogStore {
     this.inner = inner;
   }
 
-  /** Makes the next `count` appends fail with a retriable `REQUEST_TIMED_OUT`, in the way `fault` says. */
+  /** Makes the next `count` appends fail (retriably) in the way `fault` says. */
   failNextAppends(count: number, fault: AppendFault): void {
     for (let i = 0; i < count; i++) this.#faults.push(fault);
   }
@@ -48,6 +53,11 @@ export class FlakyStore implements LogStore {
     const fault = this.#faults.shift() ?? null;
     this.appends.push({ tp, fault });
     if (fault === "lose-request") throw timedOut(tp);
+    if (fault === "throttle") {
+      throw new EdgeLogError("THROTTLING_QUOTA_EXCEEDED", "quota used up", {
+        context: { retryAfterMs: this.throttleRetryAfterMs, throttleTimeMs: this.throttleRetryAfterMs },
+      });
+    }
     const result = await this.inner.append(tp, batch);
     if (fault === "lose-response") throw timedOut(tp);
     return result;

@@ -75,6 +75,8 @@ export async function sessionFor(
   }
   try {
     const claims = await verifyJwt(token, await mode.keys, c.var.now());
+    // Whose quota the request spends (quota/charge.ts).
+    c.set("tokenSubject", claims.sub);
     return { rights: parseScopes(claims.scope), endsAt: (claims.exp + CLOCK_SKEW_SECONDS) * 1000 };
   } catch (error) {
     if (isEdgeLogError(error)) return unauthenticated(error, true);

@@ -33,6 +33,9 @@ export function createBinding<E extends ServerEnv = ServerEnv>(
   const { rights = bindingRights, ...appOptions } = options;
   const app = createApp<E>({
     ...appOptions,
+    // Quotas protect the API from the internet; a binding is the account's own code, as trusted as the Worker
+    // itself (and has no client address to charge). A host that wants one passes `quota`.
+    quota: appOptions.quota ?? "none",
     auth: { rights: (c) => rights(c.env as E, executionContextOf(c)) },
   });
   return (env, ctx) => new InProcessBinding(app, env, ctx);

@@ -5,6 +5,7 @@
  * the verdict becomes the protocol's answer here.
  */
 import type { StreamOutcome, StreamProducerTuple } from "@edgelog/core/store-kit";
+import { chargeProduceBytes } from "../quota/charge.ts";
 import { appendToStream } from "./append-stream.ts";
 import { bad, body, type Ctx, isTrue, refusedResponse, type StreamRequest, text } from "./http.ts";
 import { encodeStreamOffset } from "./offsets.ts";
@@ -39,6 +40,8 @@ export async function append(r: StreamRequest): Promise<Response> {
   if (bytes.byteLength > 0 && (contentType === undefined || contentType.trim() === "")) {
     return bad("an append needs a Content-Type");
   }
+  // Before the stream is even looked up: a refused append writes nothing (the 429 comes from `failed`).
+  await chargeProduceBytes(c, bytes.byteLength);
   const result = await appendToStream(r.scope, r.topic, {
     producer,
     close,

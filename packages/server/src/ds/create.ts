@@ -4,6 +4,7 @@
  * or match) the stream, and answers 201 with `Location`, 200 for an identical config, or the refusal's status.
  */
 import type { StreamState } from "@edgelog/core/store-kit";
+import { chargeProduceBytes } from "../quota/charge.ts";
 import { type CreateConfig, createOrMatchStream, DEFAULT_CONTENT_TYPE } from "./create-stream.ts";
 import { bad, body, isTrue, refusedResponse, type StreamRequest } from "./http.ts";
 import { encodeStreamOffset, parseStreamOffset } from "./offsets.ts";
@@ -67,6 +68,8 @@ export async function create(r: StreamRequest): Promise<Response> {
     forkSubOffset,
   };
   const initial = await body(c);
+  // A create's initial data is an append like any other, charged before the stream is created.
+  await chargeProduceBytes(c, initial.byteLength);
 
   const result = await createOrMatchStream(r.scope, r.topic, config, forkOffset, initial, r.now);
   if (result.kind === "refused") return refusedResponse(result);

@@ -19,6 +19,7 @@ import type { AppEnv } from "../context.ts";
 import { invalidRequest } from "../errors.ts";
 import { DEFAULT_FETCH_MAX_BYTES, limitBody, MAX_FETCH_MAX_BYTES } from "../limits.ts";
 import { integerQuery, offsetQuery, pathParam, requirePartition } from "../params.ts";
+import { chargeProduceBytes } from "../quota/charge.ts";
 import { readFrom } from "../read.ts";
 import { route } from "../route.ts";
 import { waitQuery } from "./fetch.ts";
@@ -38,6 +39,7 @@ export function batchRoutes(app: Hono<AppEnv>): void {
         const batch = new Uint8Array(await c.req.arrayBuffer());
         if (batch.length === 0) throw invalidRequest("request body is empty; expected one record batch");
         const acks = parseAcks(c.req.query("acks"));
+        await chargeProduceBytes(c, batch.length);
         const result = await store.append(
           { topic: metadata.name, partition },
           batch,

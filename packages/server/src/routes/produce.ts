@@ -20,6 +20,7 @@ import { invalidRequest } from "../errors.ts";
 import { type IncomingRecord, parseRecords, parseValueFormat } from "../json-records.ts";
 import { limitBody, MAX_RECORDS_PER_REQUEST } from "../limits.ts";
 import { isPlainObject, parseInteger, pathParam, readJsonObject } from "../params.ts";
+import { chargeProduceBytes } from "../quota/charge.ts";
 import { route } from "../route.ts";
 
 const MAX_INT32 = 0x7fffffff;
@@ -39,6 +40,8 @@ export function produceRoutes(app: Hono<AppEnv>): void {
       async (c) => {
         const store = c.var.store;
         const metadata = await requireTopic(store, pathParam(c, "topic"));
+        // Charged by the body's size as sent, before it is parsed: a refused produce costs no more work.
+        await chargeProduceBytes(c, (await c.req.arrayBuffer()).byteLength);
         const body = await readJsonObject(c);
         const { records } = body;
         if (!Array.isArray(records) || records.length === 0) {
