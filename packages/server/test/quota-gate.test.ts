@@ -50,6 +50,28 @@ describe("leasedQuotaGate", () => {
     expect(calls.length).toBeLessThanOrEqual(10);
   });
 
+  it("decides a subject's requests in the order they arrived, whichever needs a lease", async () => {
+    const clock = { now: 0 };
+    const { leaser } = countingLeaser(clock);
+    // A slow bucket: the first request's lease is still in flight when the others arrive.
+    const slow: QuotaLeaser = async (subject, request) => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return leaser(subject, request);
+    };
+    const gate = leasedQuotaGate(slow, { leaseMs: 0 });
+    const order: number[] = [];
+    await Promise.all(
+      [0, 1, 2, 3, 4].map((i) =>
+        // Mixed charges: some covered by what is held, some needing a lease of their own.
+        gate.admit("sub:a", i % 2 === 0 ? { requests: 1, bytes: 500 } : ONE, limits, 0).then((verdict) => {
+          expect(verdict.admitted).toBe(true);
+          order.push(i);
+        }),
+      ),
+    );
+    expect(order).toEqual([0, 1, 2, 3, 4]);
+  });
+
   it("charges produce bytes from the same leases", async () => {
     const clock = { now: 0 };
     const { leaser, calls } = countingLeaser(clock);

@@ -43,16 +43,11 @@ export const DEFAULT_MAX_SUBJECTS = 10_000;
 interface Allowance {
   /** Tokens leased and not yet spent. */
   readonly held: Record<QuotaDimension, number>;
-  /** What requests waiting for the lease in flight will charge: the next lease asks for it too. */
-  readonly queued: Record<QuotaDimension, number>;
   /** Until when (ms) the bucket said a dimension is short: asking again before then only costs a call. */
   readonly blockedUntil: Record<QuotaDimension, number>;
-  /** The lease in flight for this subject, if any. */
-  pending: Promise<void> | undefined;
+  /** The last admission of this subject still being decided: the next one is decided after it. */
+  turn: Promise<void> | undefined;
 }
-
-/** How many leases in flight a request waits for before asking one of its own. */
-const MAX_LEASE_WAITS = 4;
 
 /**
  * @example
@@ -69,9 +64,8 @@ export function leasedQuotaGate(leaser: QuotaLeaser, options: LeasedQuotaGateOpt
     if (allowance === undefined) {
       allowance = {
         held: { requests: 0, bytes: 0 },
-        queued: { requests: 0, bytes: 0 },
         blockedUntil: { requests: 0, bytes: 0 },
-        pending: undefined,
+        turn: undefined,
       };
       if (allowances.size >= maxSubjects) {
         // Forgetting an allowance forgets tokens already taken: the subject only gets less, never more.
@@ -87,39 +81,56 @@ export function leasedQuotaGate(leaser: QuotaLeaser, options: LeasedQuotaGateOpt
 
   return {
     async admit(subject, charge, limits, now) {
+      // A subject's admissions are decided in the order they were asked. Otherwise a request admitted from the
+      // allowance would overtake one waiting for a lease, reordering requests the client sent in order — an
+      // idempotent producer's pipelined batches would then arrive out of sequence.
       const allowance = allowanceOf(subject);
-      const counted = QUOTA_DIMENSIONS.filter((dimension) => limits[dimension] !== null);
-      for (let waits = 0; ; waits++) {
-        let blocked = 0;
-        const short: QuotaDimension[] = [];
-        let covered = true;
-        for (const dimension of counted) {
-          if (charge[dimension] <= allowance.held[dimension]) continue;
-          covered = false;
-          const until = allowance.blockedUntil[dimension];
-          if (until > now) {
-            blocked = Math.max(blocked, until - now);
-            short.push(dimension);
-          }
-        }
-        if (covered) {
-          for (const dimension of counted) allowance.held[dimension] -= charge[dimension];
-          return { admitted: true };
-        }
-        if (blocked > 0) return { admitted: false, retryAfterMs: blocked, short };
-        // Concurrent requests of a subject wait for the lease in flight instead of each calling the bucket, and
-        // the next lease is sized for all of them. Bounded, so a waiter that keeps losing the race asks itself.
-        const pending = allowance.pending;
-        if (pending !== undefined && waits < MAX_LEASE_WAITS) {
-          for (const dimension of counted) allowance.queued[dimension] += charge[dimension];
-          await pending;
-          for (const dimension of counted) allowance.queued[dimension] -= charge[dimension];
-          continue;
-        }
-        return lease(subject, allowance, charge, limits, now);
+      const previous = allowance.turn;
+      let done = (): void => undefined;
+      const turn = new Promise<void>((resolve) => {
+        done = resolve;
+      });
+      allowance.turn = turn;
+      try {
+        if (previous !== undefined) await previous;
+        return await decide(subject, allowance, charge, limits, now);
+      } finally {
+        done();
+        if (allowance.turn === turn) allowance.turn = undefined;
       }
     },
   };
+
+  /** Admits from what is held, refuses while the bucket said it is short, or leases. */
+  function decide(
+    subject: string,
+    allowance: Allowance,
+    charge: QuotaCharge,
+    limits: QuotaLimits,
+    now: number,
+  ): Promise<QuotaVerdict> | QuotaVerdict {
+    const counted = QUOTA_DIMENSIONS.filter((dimension) => limits[dimension] !== null);
+    let blocked = 0;
+    const short: QuotaDimension[] = [];
+    let covered = true;
+    for (const dimension of counted) {
+      if (charge[dimension] <= allowance.held[dimension]) continue;
+      covered = false;
+      const until = allowance.blockedUntil[dimension];
+      if (until > now) {
+        blocked = Math.max(blocked, until - now);
+        short.push(dimension);
+      }
+    }
+    if (covered) {
+      for (const dimension of counted) allowance.held[dimension] -= charge[dimension];
+      return { admitted: true };
+    }
+    if (blocked > 0) return { admitted: false, retryAfterMs: blocked, short };
+    // Requests behind this one wait for its turn, so the lease carries headroom for them: a burst of one
+    // subject costs one call to the bucket, not one per request.
+    return lease(subject, allowance, charge, limits, now);
+  }
 
   /** Leases what `charge` lacks (plus headroom and the waiters' demand) and spends it, or refuses. */
   async function lease(
@@ -129,7 +140,7 @@ export function leasedQuotaGate(leaser: QuotaLeaser, options: LeasedQuotaGateOpt
     limits: QuotaLimits,
     now: number,
   ): Promise<QuotaVerdict> {
-    // What is held goes to this request now, so nobody else can spend it while the lease is in flight.
+    // What is held goes to this request; the lease asks only for the rest.
     const reserved = { requests: 0, bytes: 0 };
     const need = { requests: 0, bytes: 0 };
     const want = { requests: 0, bytes: 0 };
@@ -139,24 +150,16 @@ export function leasedQuotaGate(leaser: QuotaLeaser, options: LeasedQuotaGateOpt
       reserved[dimension] = Math.min(Math.max(0, allowance.held[dimension]), charge[dimension]);
       allowance.held[dimension] -= reserved[dimension];
       need[dimension] = charge[dimension] - reserved[dimension];
-      const headroom = Math.floor((limit.rate * leaseMs) / 1000) + Math.max(0, allowance.queued[dimension]);
+      const headroom = Math.floor((limit.rate * leaseMs) / 1000);
       want[dimension] = need[dimension] > 0 ? need[dimension] + headroom : 0;
     }
-    const leased = leaser(subject, { limits, need, want });
-    const pending = leased.then(
-      () => undefined,
-      () => undefined,
-    );
-    allowance.pending = pending;
     let answer: LeaseAnswer;
     try {
-      answer = await leased;
+      answer = await leaser(subject, { limits, need, want });
     } catch (error) {
       // Quotas protect the service; an unreachable bucket must not take the API down with it: fail open.
       console.error("edgelog: quota lease failed; admitting the request", error);
       return { admitted: true };
-    } finally {
-      if (allowance.pending === pending) allowance.pending = undefined;
     }
     if (!answer.granted) {
       for (const dimension of QUOTA_DIMENSIONS) allowance.held[dimension] += reserved[dimension];
