@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { expect, it } from "vitest";
+import { WRANGLER_SOURCE_ENV } from "./support/source-condition.ts";
 
 const REPO_ROOT = resolve(import.meta.dirname, "..");
 /** Workers' compressed script limit on the free plan is 3 MiB; the uncompressed bundle should stay far below. */
@@ -19,7 +20,7 @@ it("bundles the Worker with wrangler deploy --dry-run", async () => {
     const wrangler = join(REPO_ROOT, "node_modules", ".bin", "wrangler");
     await promisify(execFile)(wrangler, ["deploy", "--dry-run", "--outdir", outdir], {
       cwd: REPO_ROOT,
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" },
+      env: { ...process.env, ...WRANGLER_SOURCE_ENV, WRANGLER_SEND_METRICS: "false", CI: "true" },
     });
     const files = await readdir(outdir);
     const main = files.find((f) => f.endsWith(".js"));

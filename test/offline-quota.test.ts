@@ -18,6 +18,7 @@ import { build } from "vite";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { CHROMIUM_LAUNCH_OPTIONS } from "./support/chromium.ts";
 import { type LocalWorker, startLocalWorker } from "./support/local-worker.ts";
+import { sourceCondition } from "./support/source-condition-plugin.ts";
 
 const PAGE_ENTRY = resolve(import.meta.dirname, "../packages/indexeddb/test-pages/api-page.ts");
 const QUOTA_BYTES = 1024 * 1024;
@@ -34,6 +35,7 @@ beforeAll(async () => {
     await build({
       configFile: false,
       logLevel: "warn",
+      plugins: [sourceCondition()],
       build: {
         outDir,
         emptyOutDir: true,
