@@ -226,6 +226,16 @@ describe("installed from the tarballs", () => {
       await writeFile(script, NODE20_SCRIPT);
       const { stdout } = await run(node20 ?? "node", [script, worker.url], { cwd: app });
       const result = JSON.parse(stdout.trim().split("\n").at(-1) ?? "{}");
+      // CommonJS users reach the same files through the `default` condition (require of ESM, Node ≥ 20.19).
+      const required = await run(
+        node20 ?? "node",
+        [
+          "-e",
+          'console.log(typeof require("@edgelog/client").createClient, typeof require("@edgelog/core").EdgeLog)',
+        ],
+        { cwd: app },
+      );
+      expect(required.stdout.trim()).toBe("function function");
       expect(result).toEqual({
         node: expect.stringMatching(/^v20\./),
         memory: ["memory-0", "memory-1", "memory-2"],
@@ -279,41 +289,47 @@ describe("installed from the tarballs", () => {
   it("the .d.ts files type-check a consumer under NodeNext and Bundler resolution", async () => {
     await writeFile(join(app, "consumer.ts"), CONSUMER_TS);
     await writeFile(join(app, "worker.ts"), WORKER_TS);
-    // The Worker side needs Cloudflare's types, which a Worker project has: lend it the repo's copy.
+    await writeFile(join(app, "store-test.ts"), STORE_TEST_TS);
+    // What a Worker project and a store's test suite have themselves: lend them the repo's copies.
     await mkdir(join(app, "node_modules", "@cloudflare"), { recursive: true });
-    const workersTypes = join(app, "node_modules", "@cloudflare", "workers-types");
-    if (!existsSync(workersTypes))
-      await symlink(join(REPO_ROOT, "node_modules", "@cloudflare", "workers-types"), workersTypes);
-    const base = { strict: true, noEmit: true, target: "ES2023", skipLibCheck: false };
-    const configs = {
-      "tsconfig.node.json": { module: "NodeNext", moduleResolution: "NodeNext", lib: ["ES2023", "DOM"] },
-      "tsconfig.bundler.json": { module: "ESNext", moduleResolution: "Bundler", lib: ["ES2023", "DOM"] },
-    };
-    const tsc = join(REPO_ROOT, "node_modules", ".bin", "tsc");
-    const failures: string[] = [];
-    for (const [file, options] of Object.entries(configs)) {
-      await writeFile(
-        join(app, file),
-        JSON.stringify({ compilerOptions: { ...base, ...options, types: [] }, files: ["consumer.ts"] }),
-      );
-      failures.push(...(await tscErrors(tsc, join(app, file))));
+    for (const lent of ["@cloudflare/workers-types", "vitest"]) {
+      const target = join(app, "node_modules", lent);
+      if (!existsSync(target)) await symlink(join(REPO_ROOT, "node_modules", lent), target);
     }
-    const workerConfig = join(app, "tsconfig.worker.json");
-    await writeFile(
-      workerConfig,
-      JSON.stringify({
+    // Our declarations are checked too (skipLibCheck off), except beside vitest's, which are not ours to check.
+    const base = { strict: true, noEmit: true, target: "ES2023", skipLibCheck: false, types: [] };
+    const bundler = { module: "ESNext", moduleResolution: "Bundler" };
+    const projects: Record<string, { compilerOptions: object; files: string[] }> = {
+      "tsconfig.node.json": {
         compilerOptions: {
           ...base,
-          module: "ESNext",
-          moduleResolution: "Bundler",
-          lib: ["ES2023"],
-          types: ["@cloudflare/workers-types"],
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          lib: ["ES2023", "DOM"],
         },
+        files: ["consumer.ts"],
+      },
+      "tsconfig.bundler.json": {
+        compilerOptions: { ...base, ...bundler, lib: ["ES2023", "DOM"] },
+        files: ["consumer.ts"],
+      },
+      "tsconfig.worker.json": {
+        compilerOptions: { ...base, ...bundler, lib: ["ES2023"], types: ["@cloudflare/workers-types"] },
         files: ["worker.ts"],
+      },
+      "tsconfig.testing.json": {
+        compilerOptions: { ...base, ...bundler, lib: ["ES2023", "DOM"], skipLibCheck: true },
+        files: ["store-test.ts"],
+      },
+    };
+    const tsc = join(REPO_ROOT, "node_modules", ".bin", "tsc");
+    const failures = await Promise.all(
+      Object.entries(projects).map(async ([file, project]) => {
+        await writeFile(join(app, file), JSON.stringify(project));
+        return tscErrors(tsc, join(app, file));
       }),
     );
-    failures.push(...(await tscErrors(tsc, workerConfig)));
-    expect(failures).toEqual([]);
+    expect(failures.flat()).toEqual([]);
   });
 });
 
@@ -433,6 +449,14 @@ const isError = (error: unknown): boolean => error instanceof EdgeLogError && er
 // @ts-expect-error a wrong option is caught by the shipped types
 createClient({ url: 42 });
 export { app, handle, isError, local, names, opening, remote, store };
+`;
+
+/** A store's test file, as `@edgelog/core/testing` is meant to be used. */
+const STORE_TEST_TS = `
+import { MemoryStore } from "@edgelog/core";
+import { type LogStoreConformanceOptions, runLogStoreConformance } from "@edgelog/core/testing";
+const options: LogStoreConformanceOptions = { createStore: () => new MemoryStore() };
+runLogStoreConformance("MemoryStore", options);
 `;
 
 const WORKER_TS = `
