@@ -6,6 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
+import { WRANGLER_SOURCE_ENV } from "../test/support/source-condition.ts";
 import { REPO_ROOT, readDevVars } from "./dev-vars.ts";
 
 const port = process.env.PORT ?? "8787";
@@ -28,7 +29,11 @@ console.warn([rule, ...banner.map((line) => `! ${line.padEnd(width)} !`), rule].
 const child = spawn(
   join(REPO_ROOT, "node_modules", ".bin", "wrangler"),
   ["dev", "--ip", "127.0.0.1", "--port", port, "--var", "EDGELOG_AUTH:none", ...process.argv.slice(2)],
-  { cwd: REPO_ROOT, stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+  {
+    cwd: REPO_ROOT,
+    stdio: "inherit",
+    env: { ...process.env, ...WRANGLER_SOURCE_ENV, WRANGLER_SEND_METRICS: "false" },
+  },
 );
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
 child.on("exit", (code, signal) => process.exit(code ?? (signal === null ? 0 : 1)));

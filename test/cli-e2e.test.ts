@@ -12,8 +12,11 @@ import type { EdgeLog } from "@edgelog/core";
 import { signToken } from "@edgelog/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalWorker, startLocalWorker } from "./support/local-worker.ts";
+import { findNode20 } from "./support/node20.ts";
 
-const CLI = resolve(import.meta.dirname, "../packages/cli/src/main.ts");
+// The built bin (`npm test` builds first), run by the oldest Node it promises to support when the machine has it.
+const CLI = resolve(import.meta.dirname, "../packages/cli/dist/main.js");
+const NODE = (await findNode20()) ?? process.execPath;
 const SECRET = "cli-e2e-secret-0123456789-abcdefghijkl";
 
 interface Result {
@@ -30,7 +33,7 @@ function edgelog(
   options: { stdin?: string; env?: Record<string, string>; onSpawn?: (child: ChildProcess) => void } = {},
 ): Promise<Result> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(NODE, [CLI, ...args], {
       env: { ...process.env, EDGELOG_URL: url, EDGELOG_TOKEN: "", ...options.env },
       stdio: ["pipe", "pipe", "pipe"],
     });
@@ -57,7 +60,7 @@ function pipeline(url: string, script: string): Promise<Result> {
   return new Promise((resolveRun, reject) => {
     const child = spawn(
       "bash",
-      ["-c", `set -o pipefail; edgelog() { "${process.execPath}" "${CLI}" "$@"; }; ${script}`],
+      ["-c", `set -o pipefail; edgelog() { "${NODE}" "${CLI}" "$@"; }; ${script}`],
       {
         env: { ...process.env, EDGELOG_URL: url, EDGELOG_TOKEN: "" },
       },

@@ -11,6 +11,7 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { startLocalWorker } from "./support/local-worker.ts";
+import { WRANGLER_SOURCE_ENV } from "./support/source-condition.ts";
 
 const REPO_ROOT = resolve(import.meta.dirname, "..");
 /** Workers' compressed script limit on the free plan is 3 MiB; the uncompressed bundle should stay far below. */
@@ -28,7 +29,7 @@ beforeAll(async () => {
     ["deploy", "--dry-run", "--outdir", outdir],
     {
       cwd: REPO_ROOT,
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true" },
+      env: { ...process.env, ...WRANGLER_SOURCE_ENV, WRANGLER_SEND_METRICS: "false", CI: "true" },
     },
   );
   dryRunOutput = stdout + stderr;

@@ -1,7 +1,9 @@
 // Cross-package end-to-end tests. Some start the real Worker with `wrangler dev`, which takes seconds to boot.
 import { defineProject } from "vitest/config";
+import { sourceCondition } from "./support/source-condition-plugin.ts";
 
 export default defineProject({
+  plugins: [sourceCondition()],
   test: {
     name: "e2e",
     environment: "node",

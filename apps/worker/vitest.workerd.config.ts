@@ -4,6 +4,7 @@
 // account would, so the binding is tested across a real service binding.
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineProject } from "vitest/config";
+import { sourceCondition } from "../../test/support/source-condition-plugin.ts";
 
 const PROJECT = "worker-workerd";
 /** How the plugin names the Worker under test (`vitest-plugin-runner-<project>`): the caller binds to it. */
@@ -11,6 +12,7 @@ const EDGELOG_WORKER = `vitest-plugin-runner-${PROJECT}`;
 
 export default defineProject({
   plugins: [
+    sourceCondition(),
     cloudflareTest({
       wrangler: { configPath: "../../wrangler.toml" },
       // wrangler.toml enforces auth and quotas by default; these tests are about the store, not tokens or rates

@@ -3,8 +3,10 @@
 import { playwright } from "@vitest/browser-playwright";
 import { defineProject } from "vitest/config";
 import { CHROMIUM_LAUNCH_OPTIONS } from "../../test/support/chromium.ts";
+import { sourceCondition } from "../../test/support/source-condition-plugin.ts";
 
 export default defineProject({
+  plugins: [sourceCondition()],
   test: {
     name: "indexeddb-browser",
     include: ["test-browser/**/*.test.ts"],

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { BrowserContext } from "playwright-core";
 import { build } from "vite";
+import { sourceCondition } from "./source-condition-plugin.ts";
 
 const PAGE_ENTRY = resolve(import.meta.dirname, "../../packages/indexeddb/test-pages/api-page.ts");
 
@@ -19,6 +20,7 @@ export async function bundleApiPage(): Promise<string> {
     await build({
       configFile: false,
       logLevel: "warn",
+      plugins: [sourceCondition()],
       build: {
         outDir,
         emptyOutDir: true,

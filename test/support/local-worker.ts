@@ -8,6 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { WRANGLER_SOURCE_ENV } from "./source-condition.ts";
 
 const REPO_ROOT = resolve(import.meta.dirname, "../..");
 const STARTUP_TIMEOUT_MS = 90_000;
@@ -101,7 +102,13 @@ async function startOnce(options: LocalWorkerOptions): Promise<LocalWorker> {
     ],
     {
       cwd: REPO_ROOT,
-      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" },
+      env: {
+        ...process.env,
+        ...WRANGLER_SOURCE_ENV,
+        WRANGLER_SEND_METRICS: "false",
+        CI: "true",
+        NO_COLOR: "1",
+      },
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     },
