@@ -1,15 +1,17 @@
 /**
  * The packages as users get them: `npm pack` every public package, install the tarballs into a project outside
  * the workspace (offline, its registry dependencies from the npm cache at the versions of our lockfile), and use
- * them there — with the machine's Node 20 against `wrangler dev`, bundled by vite into real Chromium, and through
- * their `.d.ts` under `tsc`. Inside the repo everything runs from source (the `@edgelog/source` condition); this
- * is the one test of what `dist/` and the tarballs hold.
+ * them there — with the machine's Node 20 against `wrangler dev` (the client, and the `edgelog` bin), bundled by
+ * vite into real Chromium, through their `.d.ts` under `tsc`, and as a user's own Worker (the own-worker example,
+ * edgelog under `/events` behind the app's middleware) bundled by `wrangler deploy --dry-run` and served by
+ * `wrangler dev` in that project. Inside the repo everything runs from source (the `@edgelog/source` condition);
+ * this is the one test of what `dist/` and the tarballs hold.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, posix, resolve } from "node:path";
+import { basename, delimiter, dirname, join, posix, resolve } from "node:path";
 import { promisify } from "node:util";
 import { type Browser, chromium } from "playwright-core";
 import { build } from "vite";
@@ -21,6 +23,11 @@ import { findNode20 } from "./support/node20.ts";
 const run = promisify(execFile);
 const REPO_ROOT = resolve(import.meta.dirname, "..");
 const node20 = await findNode20();
+/** The own-worker example: a user's Worker with edgelog under `/events`, copied into the consumer project. */
+const OWN_WORKER = join(REPO_ROOT, "packages", "server", "examples", "own-worker");
+const WRANGLER = join(REPO_ROOT, "node_modules", ".bin", "wrangler");
+const APP_KEY = "packed-full-key";
+const APP_READ_KEY = "packed-read-key";
 
 interface PackedFile {
   readonly path: string;
@@ -39,6 +46,8 @@ interface Manifest {
   readonly private?: boolean;
   readonly exports?: Record<string, string | Record<string, string>>;
   readonly dependencies?: Record<string, string>;
+  readonly license?: string;
+  readonly bin?: Record<string, string>;
 }
 
 let tmp: string;
@@ -47,6 +56,60 @@ let packed: Packed[];
 let manifests: Map<string, { dir: string; manifest: Manifest }>;
 let worker: LocalWorker;
 let browser: Browser;
+/** The user's Worker built from the installed tarballs: served by `wrangler dev`, bundled by a dry-run deploy. */
+let ownWorker: LocalWorker | undefined;
+let ownWorkerReady: Promise<void> | undefined;
+let ownWorkerEnv: NodeJS.ProcessEnv;
+let ownBundle: { code: string; output: string };
+
+/**
+ * The environment of the consumer project's wrangler: a user's shell, with neither npm's variables for the repo
+ * nor the repo's `@edgelog/source` build condition, so esbuild resolves the installed packages' `dist/`.
+ */
+function userWranglerEnv(): NodeJS.ProcessEnv {
+  const { WRANGLER_BUILD_CONDITIONS: _repoOnly, ...env } = npmEnv();
+  return { ...env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" };
+}
+
+/**
+ * The own-worker example as a user's project has it: its `wrangler.toml` and `src/` at the project root, its
+ * imports untouched (package names only, resolved from the project's node_modules).
+ */
+async function copyOwnWorker(): Promise<void> {
+  await cp(OWN_WORKER, app, {
+    recursive: true,
+    filter: (source) => ![".wrangler", "node_modules", "README.md"].includes(basename(source)),
+  });
+}
+
+/** The user's Worker from the tarballs: bundled by a dry-run deploy and served by `wrangler dev`, at once. */
+async function buildOwnWorker(): Promise<void> {
+  const serving = startLocalWorker({
+    cwd: app,
+    env: ownWorkerEnv,
+    readyPath: "/",
+    // The harness also passes EDGELOG_AUTH=none: the app's own auth must hold regardless.
+    vars: { APP_KEY, APP_READ_KEY },
+  });
+  try {
+    ownBundle = await dryRunOwnWorker();
+  } finally {
+    ownWorker = await serving;
+  }
+}
+
+/** `wrangler deploy --dry-run` in the consumer project: the bundle a user's deploy would upload. */
+async function dryRunOwnWorker(): Promise<{ code: string; output: string }> {
+  const outdir = join(tmp, "own-worker-dist");
+  const { stdout, stderr } = await run(WRANGLER, ["deploy", "--dry-run", "--outdir", outdir], {
+    cwd: app,
+    env: ownWorkerEnv,
+  });
+  const main = (await readdir(outdir)).find((file) => file.endsWith(".js"));
+  if (main === undefined)
+    throw new Error(`wrangler deploy --dry-run wrote no JavaScript:\n${stdout}${stderr}`);
+  return { code: await readFile(join(outdir, main), "utf8"), output: stdout + stderr };
+}
 
 /**
  * npm's environment without what `npm test` sets for the repo (`npm_config_local_prefix` would make the nested
@@ -98,6 +161,8 @@ async function consumerLock(): Promise<Record<string, unknown>> {
       resolved: spec,
       integrity: pack.integrity,
       ...(Object.keys(dependencies).length === 0 ? {} : { dependencies }),
+      // npm ci links bins from the lockfile's entries, as `npm install` would have recorded them.
+      ...(own?.manifest.bin === undefined ? {} : { bin: own.manifest.bin }),
     };
     for (const dependency of Object.keys(dependencies)) {
       if (manifests.has(dependency) || lockPackages[`node_modules/${dependency}`] !== undefined) continue;
@@ -114,6 +179,11 @@ async function consumerLock(): Promise<Record<string, unknown>> {
       lockPackages[`node_modules/${dependency}`] = { version, resolved, integrity, license };
     }
   }
+  // The user's Worker imports hono itself (its own app), so it depends on it, at the range the server asks for.
+  const hono = manifests.get("@edgelog/server")?.manifest.dependencies?.hono;
+  if (hono === undefined || lockPackages["node_modules/hono"] === undefined)
+    throw new Error("@edgelog/server no longer brings hono: give the consumer its own entry");
+  rootDeps.hono = hono;
   return {
     name: "edgelog-consumer",
     lockfileVersion: 3,
@@ -155,6 +225,11 @@ beforeAll(async () => {
       cwd: app,
       env: npmEnv(),
     });
+    await copyOwnWorker();
+    ownWorkerEnv = userWranglerEnv();
+    // Bundled and served while the tests before its own run (its describe awaits it, and reports a failure).
+    ownWorkerReady = buildOwnWorker();
+    ownWorkerReady.catch(() => undefined);
   } finally {
     [worker, browser] = await started;
   }
@@ -162,7 +237,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await worker?.stop();
+  await ownWorkerReady?.catch(() => undefined);
+  await Promise.all([worker?.stop(), ownWorker?.stop()]);
   if (tmp !== undefined) await rm(tmp, { recursive: true, force: true });
 });
 
@@ -199,6 +275,7 @@ describe("npm pack", () => {
         pack.name,
       ).toEqual([]);
       expect(files.has("README.md"), `${pack.name} README.md`).toBe(true);
+      expect(files.has("LICENSE"), `${pack.name} LICENSE`).toBe(true);
 
       // Every export a user can reach exists; the source condition is the repo's and points at shipped src too.
       const exported = Object.values(manifests.get(pack.name)?.manifest.exports ?? {}).flatMap((target) =>
@@ -216,6 +293,67 @@ describe("npm pack", () => {
       }
     }
   });
+
+  it("ships the repository's MIT LICENSE in every tarball", async () => {
+    const license = await readFile(join(REPO_ROOT, "LICENSE"), "utf8");
+    expect(license).toMatch(/^MIT License\n\nCopyright \(c\) 2026 edgelog contributors\n/);
+    for (const pack of packed) {
+      const shipped = await readFile(join(app, "node_modules", pack.name, "LICENSE"), "utf8");
+      expect(shipped, pack.name).toBe(license);
+      expect(manifests.get(pack.name)?.manifest.license, pack.name).toBe("MIT");
+    }
+  });
+});
+
+describe("the installed edgelog command", () => {
+  /** `node_modules/.bin/edgelog` run through its shebang with Node 20 first on PATH, as a user's shell runs it. */
+  const edgelog = async (args: readonly string[], stdin = "") =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolveRun, reject) => {
+      const child = spawn(join(app, "node_modules", ".bin", "edgelog"), args, {
+        cwd: app,
+        env: {
+          ...npmEnv(),
+          PATH: [dirname(node20 ?? "node"), process.env.PATH ?? ""].join(delimiter),
+          EDGELOG_URL: worker.url,
+          EDGELOG_TOKEN: "",
+        },
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      child.on("error", reject);
+      child.on("close", (code) => resolveRun({ code, stdout, stderr }));
+      child.stdin.end(stdin);
+    });
+
+  it.skipIf(node20 === undefined)(
+    "runs on Node 20 and round-trips lines through wrangler dev: --help, topics create, produce, consume --exit",
+    async () => {
+      const help = await edgelog(["--help"]);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain("Usage: edgelog <command> [options]");
+      const version = await edgelog(["--version"]);
+      expect(version).toMatchObject({
+        code: 0,
+        stdout: `edgelog ${packed.find((p) => p.name === "@edgelog/cli")?.version}\n`,
+      });
+
+      const topic = `cli-${Date.now()}`;
+      expect(await edgelog(["topics", "create", topic, "--partitions", "1"])).toMatchObject({ code: 0 });
+      const input = ["first line", "zweite Zeile → é", "", '\ttabbed "quoted"'];
+      const produced = await edgelog(["produce", topic], `${input.join("\n")}\n`);
+      expect(produced).toMatchObject({ code: 0, stdout: input.map((_, i) => `0 ${i}\n`).join("") });
+      const consumed = await edgelog(["consume", topic, "--from-beginning", "--exit"]);
+      expect(consumed).toMatchObject({ code: 0, stderr: "", stdout: `${input.join("\n")}\n` });
+      // A usage error exits 2, as scripts rely on.
+      expect((await edgelog(["topics", "create"])).code).toBe(2);
+    },
+  );
 });
 
 describe("installed from the tarballs", () => {
@@ -315,7 +453,7 @@ describe("installed from the tarballs", () => {
       },
       "tsconfig.worker.json": {
         compilerOptions: { ...base, ...bundler, lib: ["ES2023"], types: ["@cloudflare/workers-types"] },
-        files: ["worker.ts"],
+        files: ["worker.ts", "src/index.ts"],
       },
       "tsconfig.testing.json": {
         compilerOptions: { ...base, ...bundler, lib: ["ES2023", "DOM"], skipLibCheck: true },
@@ -330,6 +468,100 @@ describe("installed from the tarballs", () => {
       }),
     );
     expect(failures.flat()).toEqual([]);
+  });
+});
+
+describe("a user's own Worker with edgelog under /events, built from the tarballs", () => {
+  beforeAll(() => ownWorkerReady, 120_000);
+
+  const call = (path: string, init: RequestInit & { key?: string | undefined } = {}) => {
+    const { key, ...rest } = init;
+    return fetch(`${ownWorker?.url}${path}`, {
+      ...rest,
+      headers: {
+        ...(key === undefined ? {} : { "X-App-Key": key }),
+        ...(rest.body === undefined ? {} : { "Content-Type": "application/json" }),
+      },
+    });
+  };
+
+  it("imports the packages by name, as a user writes them", async () => {
+    const source = await readFile(join(app, "src", "index.ts"), "utf8");
+    const specifiers = [...source.matchAll(/^(?:import|export)\b[^;]*?\bfrom "([^"]+)";/gms)].map(
+      (m) => m[1],
+    );
+    expect(new Set(specifiers)).toEqual(new Set(["@edgelog/durable-objects", "@edgelog/server", "hono"]));
+  });
+
+  it("wrangler deploy --dry-run bundles the installed dist/, not the workspace's sources", () => {
+    expect(ownWorkerEnv.WRANGLER_BUILD_CONDITIONS).toBeUndefined();
+    expect(Object.values(ownWorkerEnv).filter((value) => value?.includes("@edgelog/source"))).toEqual([]);
+    // esbuild names every module it bundles in a comment: edgelog's come from the installed packages' dist/.
+    for (const name of ["server", "durable-objects", "core"])
+      expect(ownBundle.code).toContain(`node_modules/@edgelog/${name}/dist/`);
+    expect(ownBundle.code).not.toContain(REPO_ROOT);
+    expect(ownBundle.code).not.toMatch(/(packages|@edgelog)\/[\w-]+\/src\//);
+    expect(ownBundle.code).toContain("my-app: events live under /events");
+    for (const binding of ["PARTITIONS", "TOPICS", "GROUPS"]) expect(ownBundle.output).toContain(binding);
+  });
+
+  it("runs the app's middleware first: no key, no edgelog", async () => {
+    for (const path of ["/events/v1/topics", "/events/v1/health"]) {
+      const res = await call(path);
+      expect(res.status, path).toBe(401);
+      expect(await res.json()).toEqual({ error: "missing or wrong X-App-Key" });
+      expect(res.headers.get("X-Request-Id")).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    expect((await call("/events/v1/topics", { key: "wrong" })).status).toBe(401);
+  });
+
+  it("serves create, produce and fetch under /events with the rights the app granted", async () => {
+    const topic = `orders-${Date.now()}`;
+    const created = await call("/events/v1/topics", {
+      method: "POST",
+      key: APP_KEY,
+      body: JSON.stringify({ name: topic, partitions: 1 }),
+    });
+    expect(created.status).toBe(201);
+    expect(created.headers.get("X-Request-Id")).not.toBeNull();
+    const produced = await call(`/events/v1/topics/${topic}/records`, {
+      method: "POST",
+      key: APP_KEY,
+      body: JSON.stringify({
+        records: [
+          { key: "a", value: { total: 42 } },
+          { key: "b", value: "two" },
+        ],
+      }),
+    });
+    expect(produced.status).toBe(200);
+    const read = await call(`/events/v1/topics/${topic}/partitions/0/records`, { key: APP_READ_KEY });
+    expect(await read.json()).toMatchObject({
+      records: [
+        { offset: 0, key: "a", value: { total: 42 } },
+        { offset: 1, key: "b", value: "two" },
+      ],
+    });
+    const refused = await call(`/events/v1/topics/${topic}/records`, {
+      method: "POST",
+      key: APP_READ_KEY,
+      body: JSON.stringify({ records: [{ value: 1 }] }),
+    });
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ error: { code: "TOPIC_AUTHORIZATION_FAILED" } });
+  });
+
+  it("keeps the app's own routes, and /v1 outside the mount is not edgelog's", async () => {
+    expect(await (await call("/")).text()).toBe("my-app: events live under /events");
+    expect(await (await call("/hello/ada")).json()).toEqual({ hello: "ada" });
+    for (const key of [undefined, APP_KEY]) {
+      const outside = await call("/v1/topics", { key });
+      expect(outside.status).toBe(404);
+      expect(outside.headers.get("Content-Type") ?? "").not.toContain("application/json");
+    }
+    const unknownInside = await call("/events/v1/nope", { key: APP_KEY });
+    expect(unknownInside.status).toBe(404);
+    expect(await unknownInside.json()).toMatchObject({ error: { code: "NOT_FOUND" } });
   });
 });
 

@@ -53,6 +53,13 @@ export interface LocalWorkerOptions {
    * config exactly as a deploy would (locked unless it configures a key).
    */
   readonly open?: boolean;
+  /** The directory wrangler runs in (where it finds `wrangler.toml` and resolves packages). Default the repo. */
+  readonly cwd?: string;
+  /**
+   * The environment wrangler runs in instead of the repo's (this process's plus {@link WRANGLER_SOURCE_ENV}), e.g.
+   * a user's project that bundles the installed packages' `dist/`.
+   */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 const DEFAULT_VARS: Readonly<Record<string, string>> = {
@@ -101,10 +108,9 @@ async function startOnce(options: LocalWorkerOptions): Promise<LocalWorker> {
       ),
     ],
     {
-      cwd: REPO_ROOT,
+      cwd: options.cwd ?? REPO_ROOT,
       env: {
-        ...process.env,
-        ...WRANGLER_SOURCE_ENV,
+        ...(options.env ?? { ...process.env, ...WRANGLER_SOURCE_ENV }),
         WRANGLER_SEND_METRICS: "false",
         CI: "true",
         NO_COLOR: "1",
