@@ -74,8 +74,8 @@ export const uniformAssignor: Assignor = {
       for (const [topic, p] of entries(member.previous)) {
         const count = partitionCounts.get(topic);
         if (count === undefined || p >= count || !subscribed.get(member.memberId)?.has(topic)) continue;
-        let taken = owned.get(topic);
-        if (taken === undefined) owned.set(topic, (taken = new Set()));
+        const taken = owned.get(topic) ?? new Set<number>();
+        owned.set(topic, taken);
         if (taken.has(p)) continue;
         taken.add(p);
         give(member.memberId, topic, p);
