@@ -154,7 +154,10 @@ export class GroupCoordinator {
     return versioned === null ? null : nextDeadline(readGroupState(groupId, versioned.state));
   }
 
-  /** Read, expire, apply, compare-and-set; again when another writer won. */
+  /**
+   * Read, expire, apply, compare-and-set; again when another writer won. A state handed to `putGroupState` is
+   * never touched again (a retry reads afresh), so a store may keep it without copying.
+   */
   async #transact<T>(
     groupId: string,
     extraTopics: readonly string[],
