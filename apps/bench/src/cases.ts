@@ -221,6 +221,20 @@ export function caseSpecs(plan: Plan): CaseSpec[] {
       ours: s("core.consume.edgelog", rec),
       baselines: [{ series: s("core.read.edgelog", rec, "store read + decode") }],
     },
+    {
+      id: "core.group.heartbeat",
+      section: "core",
+      title: `steady consumer-group heartbeat, ${plan.group.members.toLocaleString("en-US")} members (memory store)`,
+      ours: s("core.group.heartbeat.large", "heartbeats/s", "edgelog"),
+      baselines: [{ series: s("core.group.heartbeat.10", "heartbeats/s", "the same at 10 members") }],
+      note: "the ratio says how much a heartbeat's cost grows with the group; one run, not a median",
+    },
+    {
+      id: "core.group.join",
+      section: "core",
+      title: `members joining one group until ${plan.group.members.toLocaleString("en-US")} are settled`,
+      ours: s("core.group.join.large", "joins/s", "edgelog"),
+    },
   );
   return specs;
 }

@@ -9,6 +9,7 @@ import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { groupRepetition } from "../../../packages/core/bench/group-heartbeat.ts";
 import { coreRepetition } from "../../../packages/core/bench/memory-store.ts";
 import { type BrowserBench, startBrowserBench } from "../../../packages/indexeddb/bench/offline-log.ts";
 import { throughputRepetition } from "../../worker/bench/http-throughput.ts";
@@ -98,6 +99,8 @@ await section("core", async () => {
     stage = `core ${rep + 1}/${plan.repetitions}`;
     await coreRepetition(plan.core, rep, sink);
   }
+  stage = "core group";
+  await groupRepetition(plan.group, 0, sink);
 });
 
 await section("edge", async () => {
@@ -177,6 +180,7 @@ const report: Report = {
   machine: describeThisMachine(ROOT, chromiumVersion),
   plan: {
     core: plan.core,
+    group: plan.group,
     throughput: plan.throughput,
     latency: plan.latency,
     rebalance: plan.rebalance,

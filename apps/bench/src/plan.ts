@@ -5,6 +5,7 @@
  * (10 MB) would pass the Worker's 8 MiB body limit and the Durable Object's 2 MB row limit — and a drain of
  * 100,000 events.
  */
+import type { GroupPlan } from "../../../packages/core/bench/group-heartbeat.ts";
 import type { CorePlan } from "../../../packages/core/bench/memory-store.ts";
 import type { BrowserPlan } from "../../../packages/indexeddb/bench/offline-log.ts";
 import type { ThroughputPlan } from "../../worker/bench/http-throughput.ts";
@@ -15,6 +16,8 @@ export interface Plan {
   readonly mode: "quick" | "full";
   readonly repetitions: number;
   readonly core: CorePlan;
+  /** Consumer-group heartbeats in Node: measured in the first core repetition only (filling a group is slow). */
+  readonly group: GroupPlan;
   readonly throughput: ThroughputPlan;
   readonly latency: LatencyPlan;
   readonly rebalance: RebalancePlan;
@@ -25,6 +28,7 @@ export const FULL: Plan = {
   mode: "full",
   repetitions: 5,
   core: { records: 1_000_000 },
+  group: { members: 1_000, heartbeats: 2_000 },
   throughput: {
     sizes: [
       { valueBytes: 100, recordsPerBatch: 1_000, batches: 40 },
@@ -45,6 +49,7 @@ export const QUICK: Plan = {
   mode: "quick",
   repetitions: 3,
   core: { records: 300_000 },
+  group: { members: 300, heartbeats: 600 },
   throughput: {
     sizes: [
       { valueBytes: 100, recordsPerBatch: 1_000, batches: 8 },

@@ -228,7 +228,10 @@ export interface LogStore {
  * changes a group only through heartbeats, commits and deletes.
  */
 export interface GroupStateStore {
-  /** Versioned state for a group id, `null` when it has none. */
+  /**
+   * Versioned state for a group id, `null` when it has none. The state handed out is the caller's (a copy, as
+   * JSON parsing or structured clone give): the coordinator changes it in place without copying it again.
+   */
   getGroupState(groupId: string): Promise<VersionedGroupState | null>;
   /**
    * Replaces the group's state if its version is still `expectedVersion` (`null`: the group must have no state

@@ -258,13 +258,22 @@ export class GroupObject extends DurableObject<EdgeLogEnv> {
     return version;
   }
 
-  /** The version a write now would get, or CONCURRENT_TRANSACTIONS. */
+  /**
+   * The version a write now would get, or CONCURRENT_TRANSACTIONS. Reads the version alone: parsing the whole
+   * group (twice per write) only to compare its version cost as much as the heartbeat's own work.
+   */
   #checkVersion(groupId: string, expectedVersion: number | null): number {
-    return nextGroupStateVersion(groupId, this.#state()?.version ?? null, expectedVersion);
+    const row = this.ctx.storage.sql
+      .exec<{ version: number }>("SELECT version FROM group_state WHERE id = 0")
+      .toArray()[0];
+    return nextGroupStateVersion(groupId, row?.version ?? null, expectedVersion);
   }
 
   #isEmpty(): boolean {
-    return this.#offsetCount() === 0 && this.#state() === null;
+    return (
+      this.#offsetCount() === 0 &&
+      this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM group_state").one().n === 0
+    );
   }
 
   #wipe(): void {

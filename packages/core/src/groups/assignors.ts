@@ -7,7 +7,7 @@
 import { dict } from "../dict.ts";
 import { EdgeLogError } from "../errors.ts";
 import { compareStrings } from "../validation.ts";
-import { add, entries, has, type PartitionMap, remove, size } from "./partition-map.ts";
+import { add, entries, has, type PartitionMap, remove } from "./partition-map.ts";
 
 export interface AssignorMember {
   readonly memberId: string;
@@ -33,8 +33,9 @@ export const rangeAssignor: Assignor = {
   name: "range",
   assign(members, partitionCounts) {
     const result = emptyResult(members);
+    const subscribersOf = subscribersByTopic(members);
     for (const [topic, count] of [...partitionCounts].sort(([a], [b]) => compareStrings(a, b))) {
-      const subscribers = subscribersOf(members, topic);
+      const subscribers = subscribersOf.get(topic) ?? [];
       if (subscribers.length === 0) continue;
       const share = Math.floor(count / subscribers.length);
       const extra = count % subscribers.length;
@@ -59,26 +60,36 @@ export const uniformAssignor: Assignor = {
   assign(members, partitionCounts) {
     const result = emptyResult(members);
     const subscribed = new Map(members.map((m) => [m.memberId, new Set(m.topics)]));
-    const owner = new Map<string, string>();
-    const tpKey = (topic: string, p: number): string => `${topic}\u0000${p}`;
+    // Loads and subscriber lists are kept, not recomputed: each placement and each balancing move asks for them.
+    const loads = new Map<string, number>(members.map((m) => [m.memberId, 0]));
+    const subscribers = subscribersByTopic(members);
+    const owned = new Map<string, Set<number>>();
+    const give = (memberId: string, topic: string, p: number): void => {
+      add(result[memberId] as PartitionMap, topic, p);
+      loads.set(memberId, (loads.get(memberId) as number) + 1);
+    };
+    const load = (memberId: string): number => loads.get(memberId) as number;
     // Keep previous targets that are still valid, each partition once.
     for (const member of [...members].sort((a, b) => compareStrings(a.memberId, b.memberId))) {
       for (const [topic, p] of entries(member.previous)) {
         const count = partitionCounts.get(topic);
         if (count === undefined || p >= count || !subscribed.get(member.memberId)?.has(topic)) continue;
-        if (owner.has(tpKey(topic, p))) continue;
-        owner.set(tpKey(topic, p), member.memberId);
-        add(result[member.memberId] as PartitionMap, topic, p);
+        const taken = owned.get(topic) ?? new Set<number>();
+        owned.set(topic, taken);
+        if (taken.has(p)) continue;
+        taken.add(p);
+        give(member.memberId, topic, p);
       }
     }
-    const load = (memberId: string): number => size(result[memberId] as PartitionMap);
     // Place the rest, the most constrained partitions first, each on its least loaded subscriber.
-    const unplaced: { topic: string; partition: number; subscribers: string[] }[] = [];
+    const unplaced: { topic: string; partition: number; subscribers: readonly string[] }[] = [];
     for (const [topic, count] of partitionCounts) {
-      const subscribers = subscribersOf(members, topic);
-      if (subscribers.length === 0) continue;
+      const candidates = subscribers.get(topic) ?? [];
+      if (candidates.length === 0) continue;
+      const taken = owned.get(topic);
       for (let p = 0; p < count; p++) {
-        if (!owner.has(tpKey(topic, p))) unplaced.push({ topic, partition: p, subscribers });
+        if (taken === undefined || !taken.has(p))
+          unplaced.push({ topic, partition: p, subscribers: candidates });
       }
     }
     unplaced.sort(
@@ -87,25 +98,28 @@ export const uniformAssignor: Assignor = {
         compareStrings(a.topic, b.topic) ||
         a.partition - b.partition,
     );
-    for (const { topic, partition, subscribers } of unplaced) {
-      const target = leastLoaded(subscribers, load);
-      owner.set(tpKey(topic, partition), target);
-      add(result[target] as PartitionMap, topic, partition);
+    for (const { topic, partition, subscribers: candidates } of unplaced) {
+      give(leastLoaded(candidates, load), topic, partition);
     }
     // Balance: move a partition from a member to a subscriber holding at least two fewer. Each move lowers the
-    // sum of squared loads, so this ends.
+    // sum of squared loads, so this ends. The partition moved is the first (topic, partition) in order of the
+    // most loaded member that has a topic with such a subscriber; whether one exists depends on the topic only.
     for (let moved = true; moved; ) {
       moved = false;
       const byLoad = [...members].sort(
         (a, b) => load(b.memberId) - load(a.memberId) || compareStrings(a.memberId, b.memberId),
       );
       for (const from of byLoad) {
-        for (const [topic, p] of entries(result[from.memberId] as PartitionMap)) {
-          const candidates = subscribersOf(members, topic).filter((id) => load(id) < load(from.memberId) - 1);
+        const fromMap = result[from.memberId] as PartitionMap;
+        const limit = load(from.memberId) - 1;
+        for (const topic of Object.keys(fromMap).sort()) {
+          const candidates = (subscribers.get(topic) ?? []).filter((id) => load(id) < limit);
           if (candidates.length === 0) continue;
+          const p = (fromMap[topic] as number[])[0] as number;
           const to = leastLoaded(candidates, load);
-          remove(result[from.memberId] as PartitionMap, topic, p);
-          add(result[to] as PartitionMap, topic, p);
+          remove(fromMap, topic, p);
+          loads.set(from.memberId, limit);
+          give(to, topic, p);
           moved = true;
           break;
         }
@@ -139,11 +153,17 @@ function emptyResult(members: readonly AssignorMember[]): Record<string, Partiti
   return dict(members.map((m): [string, PartitionMap] => [m.memberId, dict()]));
 }
 
-function subscribersOf(members: readonly AssignorMember[], topic: string): string[] {
-  return members
-    .filter((m) => m.topics.includes(topic))
-    .map((m) => m.memberId)
-    .sort(compareStrings);
+/** Each topic's subscribers in member-id order, in one pass over the members. */
+function subscribersByTopic(members: readonly AssignorMember[]): Map<string, string[]> {
+  const byTopic = new Map<string, string[]>();
+  for (const m of [...members].sort((a, b) => compareStrings(a.memberId, b.memberId))) {
+    for (const topic of new Set(m.topics)) {
+      const list = byTopic.get(topic);
+      if (list === undefined) byTopic.set(topic, [m.memberId]);
+      else list.push(m.memberId);
+    }
+  }
+  return byTopic;
 }
 
 function leastLoaded(ids: readonly string[], load: (id: string) => number): string {

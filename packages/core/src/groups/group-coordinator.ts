@@ -9,6 +9,7 @@ import { EdgeLogError, isEdgeLogError } from "../errors.ts";
 import type { GroupStateStore, LogStore, TopicMetadata } from "../store.ts";
 import { assertValidGroupId, assertValidTopicName, unknownGroup } from "../validation.ts";
 import {
+  anyExpired,
   applyMembership,
   type CoordinatorConfig,
   checkCommit,
@@ -96,7 +97,7 @@ export class GroupCoordinator {
     const versioned = await this.#port.getGroupState(groupId);
     if (versioned === null) return null;
     const peek = readGroupState(groupId, versioned.state);
-    if (expireMembers(structuredClone(peek), this.#now()).length === 0) return nextDeadline(peek);
+    if (!anyExpired(peek, this.#now())) return nextDeadline(peek);
     return this.#transact(groupId, [], (state) => nextDeadline(state));
   }
 
@@ -153,7 +154,10 @@ export class GroupCoordinator {
     return versioned === null ? null : nextDeadline(readGroupState(groupId, versioned.state));
   }
 
-  /** Read, expire, apply, compare-and-set; again when another writer won. */
+  /**
+   * Read, expire, apply, compare-and-set; again when another writer won. A state handed to `putGroupState` is
+   * never touched again (a retry reads afresh), so a store may keep it without copying.
+   */
   async #transact<T>(
     groupId: string,
     extraTopics: readonly string[],

@@ -122,7 +122,11 @@ export function isGroupState(stored: unknown): boolean {
   return typeof stored === "object" && stored !== null && (stored as { kind?: unknown }).kind === STATE_KIND;
 }
 
-/** Reads stored state back; state some other component keeps under the same id is refused. */
+/**
+ * Reads stored state back; state some other component keeps under the same id is refused. Takes `stored` over
+ * rather than copying it: every `GroupStateStore` hands out a copy of its own (as JSON parsing and structured
+ * clone do), and a second copy of the whole group was most of a heartbeat's cost in a large group.
+ */
 export function readGroupState(groupId: string, stored: unknown): GroupState {
   if (stored === null || stored === undefined) return emptyGroupState();
   if (!isGroupState(stored)) {
@@ -132,7 +136,7 @@ export function readGroupState(groupId: string, stored: unknown): GroupState {
   }
   // Every map keyed by topic or member names becomes a dict again: JSON and structured clone hand out ordinary
   // objects, on which a member named "constructor" would be found before it joined.
-  const state = structuredClone(stored) as GroupState;
+  const state = stored as GroupState;
   const members = dict(state.members);
   for (const member of Object.values(members)) {
     member.assigned = partitionMapOf(member.assigned);
@@ -159,10 +163,20 @@ export function expireMembers(state: GroupState, nowMs: number): string[] {
   return expired;
 }
 
+/** Whether `expireMembers` would remove anyone now (without changing the state). */
+export function anyExpired(state: GroupState, nowMs: number): boolean {
+  for (const member of Object.values(state.members)) if (nowMs > deadlineOf(member)) return true;
+  return false;
+}
+
 /** When the next member would expire (for alarms), or `null` without members. */
 export function nextDeadline(state: GroupState): number | null {
-  const deadlines = Object.values(state.members).map(deadlineOf);
-  return deadlines.length === 0 ? null : Math.min(...deadlines);
+  let next: number | null = null;
+  for (const member of Object.values(state.members)) {
+    const deadline = deadlineOf(member);
+    if (next === null || deadline < next) next = deadline;
+  }
+  return next;
 }
 
 /**
@@ -175,6 +189,12 @@ export function refreshTarget(state: GroupState, topics: ReadonlyMap<string, Top
   for (const name of referencedTopics(state)) {
     const snapshot = topics.get(name);
     if (snapshot !== undefined) known[name] = { topicId: snapshot.topicId, partitions: snapshot.partitions };
+  }
+  // Nothing to drop when every topic is as it was: what members own was checked against these same snapshots
+  // (a partition is only ever taken from a target computed over them), so a steady heartbeat skips the walk.
+  if (sameTopics(state.topics, known)) {
+    if (state.groupEpoch !== state.assignmentEpoch) retarget(state, known);
+    return;
   }
   // Owned partitions of a topic that is gone (deleted, or deleted and re-created) are dropped at once: nobody
   // can read them any more. Partitions of a topic merely unsubscribed are revoked the usual way.
@@ -196,6 +216,12 @@ export function refreshTarget(state: GroupState, topics: ReadonlyMap<string, Top
   if (!sameTopics(pick(state.topics, subscribed), pick(known, subscribed))) state.groupEpoch++;
   state.topics = known;
   if (state.groupEpoch === state.assignmentEpoch) return;
+  retarget(state, known);
+}
+
+/** The assignor's target for the members as they are now, at the current group epoch. */
+function retarget(state: GroupState, known: Record<string, TopicSnapshot>): void {
+  const subscribed = subscribedTopics(state);
   state.assignor = preferredAssignor(state);
   // Assignors see only topics that exist: their work then follows what exists, not what members named.
   const members: AssignorMember[] = Object.values(state.members).map((m) => ({
@@ -351,14 +377,19 @@ export function reconcileMember(
     member.previousMemberEpoch = member.memberEpoch;
     member.memberEpoch = state.assignmentEpoch;
   }
-  const ownedByOthers: PartitionMap = dict();
+  // Only the partitions still missing are looked up in other members: a member that has its whole target (the
+  // steady state) costs nothing here, and otherwise the cost follows what is missing, not what others own.
+  const missing = minus(target, member.assigned);
+  if (isEmpty(missing)) return;
+  const ownedByOthers = new Map<string, Set<number>>();
+  for (const topic of Object.keys(missing)) ownedByOthers.set(topic, new Set());
   for (const other of Object.values(state.members)) {
     if (other.memberId === member.memberId) continue;
-    for (const [t, p] of entries(other.assigned)) add(ownedByOthers, t, p);
-    for (const [t, p] of entries(other.pendingRevocation)) add(ownedByOthers, t, p);
+    for (const map of [other.assigned, other.pendingRevocation]) {
+      for (const [topic, owned] of ownedByOthers) for (const p of map[topic] ?? []) owned.add(p);
+    }
   }
-  for (const [t, p] of entries(minus(minus(target, member.assigned), ownedByOthers)))
-    add(member.assigned, t, p);
+  for (const [t, p] of entries(missing)) if (!ownedByOthers.get(t)?.has(p)) add(member.assigned, t, p);
 }
 
 export function heartbeatResponse(member: MemberRecord, config: CoordinatorConfig): GroupHeartbeatResponse {
