@@ -11,6 +11,7 @@ import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalWorker, startLocalWorker } from "./support/local-worker.ts";
+import { ownWorkerChecks } from "./support/own-worker-checks.ts";
 
 const REPO_ROOT = resolve(import.meta.dirname, "..");
 const OWN_WORKER = "packages/server/examples/own-worker/wrangler.toml";
@@ -66,68 +67,7 @@ describe("own-worker: edgelog under /events of a user's Worker", () => {
     await worker?.stop();
   });
 
-  const call = (path: string, init: RequestInit & { key?: string } = {}) => {
-    const { key, ...rest } = init;
-    return fetch(`${worker.url}${path}`, {
-      ...rest,
-      headers: {
-        ...(key === undefined ? {} : { "X-App-Key": key }),
-        ...(rest.body === undefined ? {} : { "Content-Type": "application/json" }),
-      },
-    });
-  };
-
-  it("runs the app's middleware first: no key, no edgelog", async () => {
-    for (const path of ["/events/v1/topics", "/events/v1/health", "/events/ds/anything"]) {
-      const res = await call(path);
-      expect(res.status, path).toBe(401);
-      expect(await res.json()).toEqual({ error: "missing or wrong X-App-Key" });
-      expect(res.headers.get("X-Request-Id")).toMatch(/^[0-9a-f-]{36}$/);
-    }
-    expect((await call("/events/v1/topics", { key: "wrong" })).status).toBe(401);
-  });
-
-  it("serves create, produce and fetch under /events with the rights the app granted", async () => {
-    const topic = `orders-${Date.now()}`;
-    const created = await call("/events/v1/topics", {
-      method: "POST",
-      key: KEY,
-      body: JSON.stringify({ name: topic, partitions: 1 }),
-    });
-    expect(created.status).toBe(201);
-    expect(created.headers.get("X-Request-Id")).not.toBeNull();
-    const produced = await call(`/events/v1/topics/${topic}/records`, {
-      method: "POST",
-      key: KEY,
-      body: JSON.stringify({ records: [{ key: "a", value: { total: 42 } }] }),
-    });
-    expect(produced.status).toBe(200);
-    const read = await call(`/events/v1/topics/${topic}/partitions/0/records`, { key: READ_KEY });
-    expect(await read.json()).toMatchObject({ records: [{ offset: 0, key: "a", value: { total: 42 } }] });
-    // The read-only key is edgelog's `consume:*`: producing is refused with edgelog's own code.
-    const refused = await call(`/events/v1/topics/${topic}/records`, {
-      method: "POST",
-      key: READ_KEY,
-      body: JSON.stringify({ records: [{ value: 1 }] }),
-    });
-    expect(refused.status).toBe(403);
-    expect(await refused.json()).toMatchObject({ error: { code: "TOPIC_AUTHORIZATION_FAILED" } });
-    expect(await (await call("/events/v1/health", { key: READ_KEY })).json()).toEqual({
-      status: "ok",
-      auth: "host",
-    });
-  });
-
-  it("keeps the app's own routes, and /v1 outside the mount is the app's", async () => {
-    expect(await (await call("/")).text()).toBe("my-app: events live under /events");
-    expect(await (await call("/hello/ada")).json()).toEqual({ hello: "ada" });
-    const outside = await call("/v1/topics", { key: KEY });
-    expect(outside.status).toBe(404);
-    expect(outside.headers.get("Content-Type") ?? "").not.toContain("application/json");
-    const unknownInside = await call("/events/v1/nope", { key: KEY });
-    expect(unknownInside.status).toBe(404);
-    expect(await unknownInside.json()).toMatchObject({ error: { code: "NOT_FOUND" } });
-  });
+  ownWorkerChecks(() => worker.url, { full: KEY, read: READ_KEY });
 });
 
 describe("binding-consumer: a second Worker using the EdgeLogService binding", () => {

@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHROMIUM_LAUNCH_OPTIONS } from "./support/chromium.ts";
 import { type LocalWorker, startLocalWorker } from "./support/local-worker.ts";
 import { findNode20 } from "./support/node20.ts";
+import { ownWorkerChecks } from "./support/own-worker-checks.ts";
 
 const run = promisify(execFile);
 const REPO_ROOT = resolve(import.meta.dirname, "..");
@@ -474,17 +475,6 @@ describe("installed from the tarballs", () => {
 describe("a user's own Worker with edgelog under /events, built from the tarballs", () => {
   beforeAll(() => ownWorkerReady, 120_000);
 
-  const call = (path: string, init: RequestInit & { key?: string | undefined } = {}) => {
-    const { key, ...rest } = init;
-    return fetch(`${ownWorker?.url}${path}`, {
-      ...rest,
-      headers: {
-        ...(key === undefined ? {} : { "X-App-Key": key }),
-        ...(rest.body === undefined ? {} : { "Content-Type": "application/json" }),
-      },
-    });
-  };
-
   it("imports the packages by name, as a user writes them", async () => {
     const source = await readFile(join(app, "src", "index.ts"), "utf8");
     const specifiers = [...source.matchAll(/^(?:import|export)\b[^;]*?\bfrom "([^"]+)";/gms)].map(
@@ -505,64 +495,7 @@ describe("a user's own Worker with edgelog under /events, built from the tarball
     for (const binding of ["PARTITIONS", "TOPICS", "GROUPS"]) expect(ownBundle.output).toContain(binding);
   });
 
-  it("runs the app's middleware first: no key, no edgelog", async () => {
-    for (const path of ["/events/v1/topics", "/events/v1/health"]) {
-      const res = await call(path);
-      expect(res.status, path).toBe(401);
-      expect(await res.json()).toEqual({ error: "missing or wrong X-App-Key" });
-      expect(res.headers.get("X-Request-Id")).toMatch(/^[0-9a-f-]{36}$/);
-    }
-    expect((await call("/events/v1/topics", { key: "wrong" })).status).toBe(401);
-  });
-
-  it("serves create, produce and fetch under /events with the rights the app granted", async () => {
-    const topic = `orders-${Date.now()}`;
-    const created = await call("/events/v1/topics", {
-      method: "POST",
-      key: APP_KEY,
-      body: JSON.stringify({ name: topic, partitions: 1 }),
-    });
-    expect(created.status).toBe(201);
-    expect(created.headers.get("X-Request-Id")).not.toBeNull();
-    const produced = await call(`/events/v1/topics/${topic}/records`, {
-      method: "POST",
-      key: APP_KEY,
-      body: JSON.stringify({
-        records: [
-          { key: "a", value: { total: 42 } },
-          { key: "b", value: "two" },
-        ],
-      }),
-    });
-    expect(produced.status).toBe(200);
-    const read = await call(`/events/v1/topics/${topic}/partitions/0/records`, { key: APP_READ_KEY });
-    expect(await read.json()).toMatchObject({
-      records: [
-        { offset: 0, key: "a", value: { total: 42 } },
-        { offset: 1, key: "b", value: "two" },
-      ],
-    });
-    const refused = await call(`/events/v1/topics/${topic}/records`, {
-      method: "POST",
-      key: APP_READ_KEY,
-      body: JSON.stringify({ records: [{ value: 1 }] }),
-    });
-    expect(refused.status).toBe(403);
-    expect(await refused.json()).toMatchObject({ error: { code: "TOPIC_AUTHORIZATION_FAILED" } });
-  });
-
-  it("keeps the app's own routes, and /v1 outside the mount is not edgelog's", async () => {
-    expect(await (await call("/")).text()).toBe("my-app: events live under /events");
-    expect(await (await call("/hello/ada")).json()).toEqual({ hello: "ada" });
-    for (const key of [undefined, APP_KEY]) {
-      const outside = await call("/v1/topics", { key });
-      expect(outside.status).toBe(404);
-      expect(outside.headers.get("Content-Type") ?? "").not.toContain("application/json");
-    }
-    const unknownInside = await call("/events/v1/nope", { key: APP_KEY });
-    expect(unknownInside.status).toBe(404);
-    expect(await unknownInside.json()).toMatchObject({ error: { code: "NOT_FOUND" } });
-  });
+  ownWorkerChecks(() => ownWorker?.url ?? "", { full: APP_KEY, read: APP_READ_KEY });
 });
 
 async function tscErrors(tsc: string, project: string): Promise<string[]> {
