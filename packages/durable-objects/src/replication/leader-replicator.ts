@@ -15,6 +15,7 @@
 import { EdgeLogError, type StoredBatch, type TopicConfig } from "@edgelog/core";
 import {
   followerInSync,
+  type LeaderEpochEntry,
   minInsyncReplicas,
   type PartitionReplication,
   replicaLagTimeMaxMs,
@@ -43,6 +44,8 @@ export interface ReplicationHost {
   /** The leader's log end offset (the next offset it will assign). */
   logEnd(): number;
   logStartOffset(): number;
+  /** The leader-epoch table (KIP-101), sent with every push. */
+  leaderEpochs(): LeaderEpochEntry[];
   highWatermark(): number;
   /** Records a higher high watermark (durably) and wakes the readers waiting for it. */
   advanceHighWatermark(highWatermark: number): void;
@@ -209,6 +212,8 @@ export class LeaderReplicator {
             })),
             highWatermark: host.highWatermark(),
             logStartOffset: host.logStartOffset(),
+            leaderEpochs: host.leaderEpochs(),
+            leaderLogEnd: target,
           }),
           MAX_CALL_MS,
         );
