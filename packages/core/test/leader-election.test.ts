@@ -90,6 +90,18 @@ describe("leader-epoch table (KIP-101)", () => {
       startOffset: 60,
       leader: "apac",
     });
+    // An epoch that wrote nothing before the next one started is not kept: tables stay identical across replicas.
+    expect(leaderEpochStarted(leader, 2, "apac", 45)).toEqual([
+      leader[0],
+      { epoch: 2, startOffset: 45, leader: "apac" },
+    ]);
+    expect(
+      mergeLeaderEpochs(
+        [leader[0] as LeaderEpochEntry, { epoch: 1, startOffset: 80, leader: "weur" }],
+        [leader[0] as LeaderEpochEntry, { epoch: 3, startOffset: 80, leader: "wnam" }],
+        90,
+      ),
+    ).toEqual([leader[0], { epoch: 3, startOffset: 80, leader: "wnam" }]);
     expect(truncateLeaderEpochs(leader, 45)).toEqual([leader[0]]);
     expect(truncateLeaderEpochs(leader, 46)).toEqual(leader);
   });

@@ -105,7 +105,7 @@ export function mergeLeaderEpochs(
 ): LeaderEpochEntry[] {
   const lastLocal = local.at(-1)?.epoch ?? -1;
   const added = leader.filter((e) => e.epoch > lastLocal && e.startOffset < logEnd);
-  return [...local, ...added].slice(-MAX_LEADER_EPOCHS_RETAINED);
+  return added.length === 0 ? [...local] : withoutEmptyEpochs([...local, ...added]);
 }
 
 /** The epoch entry a replica records when it becomes leader at `epoch` with its log ending at `logEnd`. */
@@ -116,7 +116,20 @@ export function leaderEpochStarted(
   logEnd: number,
 ): LeaderEpochEntry[] {
   const kept = local.filter((e) => e.epoch < epoch);
-  return [...kept, { epoch, startOffset: logEnd, leader }].slice(-MAX_LEADER_EPOCHS_RETAINED);
+  return withoutEmptyEpochs([...kept, { epoch, startOffset: logEnd, leader }]);
+}
+
+/**
+ * Drops the epochs that wrote nothing (a later epoch starts where they did): a leader records its epoch when
+ * elected, a follower only the epochs it received batches of — without this, an epoch whose leader wrote
+ * nothing before the next election would make identical logs carry different tables. Bounded, ascending.
+ */
+function withoutEmptyEpochs(entries: readonly LeaderEpochEntry[]): LeaderEpochEntry[] {
+  const kept = entries.filter((e, i) => {
+    const next = entries[i + 1];
+    return next === undefined || next.startOffset > e.startOffset;
+  });
+  return kept.slice(-MAX_LEADER_EPOCHS_RETAINED);
 }
 
 /** The table after truncating the log to `offset`: epochs that started at or past it wrote nothing left. */
