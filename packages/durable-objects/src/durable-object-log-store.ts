@@ -44,7 +44,12 @@ import type { EdgeLogEnv } from "./env.ts";
 import type { GroupRef } from "./group-object.ts";
 import { groupObjectName, partitionObjectName, topicsObjectName } from "./names.ts";
 import type { PartitionObject } from "./partition-object.ts";
-import { assertReachable, setRegionUnreachable, unreachableRegions } from "./replication/fault-switch.ts";
+import {
+  assertReachable,
+  setRegionUnreachable,
+  setReplicationDropped,
+  unreachableRegions,
+} from "./replication/fault-switch.ts";
 import { leadershipMoved, type RpcResult, unwrap } from "./rpc-result.ts";
 import type { PartitionPlacement, TopicDescription } from "./topics-object.ts";
 
@@ -274,6 +279,14 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
    */
   setRegionUnreachable(region: string, unreachable: boolean): void {
     setRegionUnreachable(this.#env, this.#prefix, region, unreachable);
+  }
+
+  /**
+   * Drops replication messages (leader → follower pushes) to and from `region` (`true`), or delivers them again,
+   * while clients and the controller still reach it. Only with `EDGELOG_FAULTS=true`; `NOT_FOUND` otherwise.
+   */
+  setReplicationDropped(region: string, dropped: boolean): void {
+    setReplicationDropped(this.#env, this.#prefix, region, dropped);
   }
 
   unreachableRegions(): string[] {

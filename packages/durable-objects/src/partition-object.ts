@@ -57,7 +57,7 @@ import {
 } from "@edgelog/core/store-kit";
 import type { EdgeLogEnv } from "./env.ts";
 import { partitionObjectName, topicsObjectName } from "./names.ts";
-import { assertReachable } from "./replication/fault-switch.ts";
+import { assertReachable, assertReplicationDelivered } from "./replication/fault-switch.ts";
 import { LeaderReplicator, type ReplicationHost } from "./replication/leader-replicator.ts";
 import {
   isLeader,
@@ -383,7 +383,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       const lastEpoch = this.#epochs.at(-1)?.epoch;
       let leader: LeaderEpochs;
       try {
-        leader = await this.#leaderStub(replication.leader).then(async (stub) =>
+        leader = await this.#replicaStub(replication.leader).then(async (stub) =>
           unwrap(await stub.leaderEpochs()),
         );
       } catch (error) {
@@ -1034,7 +1034,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     this.#truncations++;
   }
 
-  async #leaderStub(region: string): Promise<DurableObjectStub<PartitionObject>> {
+  async #replicaStub(region: string): Promise<DurableObjectStub<PartitionObject>> {
     const role = this.#role;
     if (role === null) throw this.#unknown();
     assertReachable(this.env, role.prefix, role.region);
@@ -1105,7 +1105,8 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       batchesFrom: (offset: number, maxBytes: number) => this.#batchesFrom(offset, maxBytes),
       leaderEpochs: () => this.#epochs.map((e) => ({ ...e })),
       replicate: async (region: string, request: ReplicateRequest) => {
-        const stub = await this.#leaderStub(region);
+        const stub = await this.#replicaStub(region);
+        assertReplicationDelivered(this.env, roleOf().prefix, roleOf().region, region);
         return unwrap(await stub.replicate(request));
       },
       alterIsr: async (isr: readonly string[]) => {

@@ -248,6 +248,45 @@ describe("KIP-101 truncation", () => {
   });
 });
 
+describe("KIP-101 truncation on becoming a follower", () => {
+  it("cuts at once when the old leader is told (it asks the new leader), answering its waiting acks=all append", async () => {
+    const store = newStore();
+    await createReplicated(store, "told", { "replica.lag.time.max.ms": 60_000 });
+    const tp = { topic: "told", partition: 0 };
+    await store.append(tp, makeBatch(1, "acked"));
+    // apac misses the next batches: one acks=1 and one acks=all (which waits, apac being in sync).
+    store.setRegionUnreachable("apac", true);
+    await store.append(tp, makeBatch(1, "only-leader-and-weur"), { acks: 1 });
+    const waiting = store.append(tp, makeBatch(1, "waiting")).catch((error: unknown) => error);
+    await vi.waitFor(async () => expect((await storedLog(store, "told", "weur")).batches).toHaveLength(3));
+    // wnam's replication link goes down (clients and the controller still reach it); it writes one more alone.
+    store.setReplicationDropped("wnam", true);
+    try {
+      await store.append(tp, makeBatch(1, "only-leader"), { acks: 1 });
+      store.setRegionUnreachable("apac", false);
+      expect(await store.electLeader(tp, "weur")).toMatchObject({ leader: "weur", leaderEpoch: 1 });
+      // No push reached wnam: becomeFollower itself asked weur and cut at weur's end of epoch 0 (3) — above the
+      // high watermark (1), so the records weur holds stay.
+      const wnamLog = await storedLog(store, "told", "wnam");
+      expect(wnamLog.batches.map((b) => b.base_offset)).toEqual([0, 1, 2]);
+      expect(wnamLog).toEqual(await storedLog(store, "told", "weur"));
+      expect((await (await replicaStub(store, "told", 0, "wnam")).stats()).truncations).toBe(1);
+      expect(await waiting).toMatchObject({ code: "NOT_LEADER_OR_FOLLOWER", context: { appended: true } });
+    } finally {
+      store.setRegionUnreachable("apac", false);
+      store.setReplicationDropped("wnam", false);
+    }
+    await store.append(tp, makeBatch(1, "next"));
+    await expectConverged(store, "told");
+    expect((await readAll(store, tp)).map((r) => decoder.decode(r.value ?? new Uint8Array()))).toEqual([
+      "acked-0",
+      "only-leader-and-weur-0",
+      "waiting-0",
+      "next-0",
+    ]);
+  });
+});
+
 describe("producers through elections", () => {
   it("loses, duplicates and reorders nothing acknowledged with acks=all while leadership moves and moves back", async () => {
     const store = newStore();
