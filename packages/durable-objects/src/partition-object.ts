@@ -742,7 +742,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   // ── reads ───────────────────────────────────────────────────────────────────────────────────────────────────
 
   #readNow(offset: number, maxBytes: number): ReadResult {
-    this.#assertInRange(offset);
+    this.#assertReadable(offset);
     const batches: StoredBatch[] = [];
     const budget = new ReadBudget(maxBytes);
     // Readers of a replicated partition see nothing past the high watermark (always a batch boundary).
@@ -916,6 +916,21 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
 
   #assertInRange(offset: number): void {
     assertOffsetInRange(this.#tp(), offset, this.#offsets());
+  }
+
+  /**
+   * A read may start anywhere up to the replica's log end, as in Kafka: between the high watermark and the log end
+   * it answers nothing (yet) rather than `OFFSET_OUT_OF_RANGE`. That matters after an election: the new leader
+   * learned the high watermark one push behind, and a consumer at the old leader's high watermark must wait, not
+   * be told its position does not exist (and reset it).
+   */
+  #assertReadable(offset: number): void {
+    const offsets = this.#offsets();
+    const logEnd = this.#requireMeta().highWatermark;
+    assertOffsetInRange(this.#tp(), offset, {
+      ...offsets,
+      highWatermark: Math.max(offsets.highWatermark, logEnd),
+    });
   }
 
   #tp(): TopicPartition {

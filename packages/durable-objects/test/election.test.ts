@@ -193,6 +193,34 @@ describe("POST …/elect (controller)", () => {
   });
 });
 
+describe("readers through an election", () => {
+  it("keeps a consumer at the old leader's high watermark in range on the new leader (it waits, it is not reset)", async () => {
+    const store = newStore();
+    await createReplicated(store, "readers");
+    const tp = { topic: "readers", partition: 0 };
+    const written = await store.append(tp, makeBatch(3, "r"));
+    expect(written.highWatermark).toBe(3);
+    // The followers learned the high watermark one push behind: weur's is still 0 when it is elected, and with its
+    // pushes dropped it stays there for now.
+    store.setReplicationDropped("weur", true);
+    try {
+      await store.electLeader(tp, "weur");
+      expect(await store.offsets(tp)).toEqual({ logStartOffset: 0, highWatermark: 0 });
+      const read = await store.read(tp, { offset: 3 });
+      expect(read).toMatchObject({ batches: [], highWatermark: 0 });
+    } finally {
+      store.setReplicationDropped("weur", false);
+    }
+    // It catches up from its followers' answers, and a long-poll at the old high watermark wakes on the next write.
+    await vi.waitFor(async () => expect((await store.offsets(tp)).highWatermark).toBe(3));
+    const parked = store.read(tp, { offset: 3, maxWaitMs: 5_000 });
+    await store.append(tp, makeBatch(1, "next"));
+    expect((await parked).batches.map((b) => b.baseOffset)).toEqual([3]);
+    // Past the log end is still out of range.
+    await expectEdgeLogError(store.read(tp, { offset: 99 }), "OFFSET_OUT_OF_RANGE");
+  });
+});
+
 describe("KIP-101 truncation", () => {
   it("cuts an old leader's unreplicated suffix at the new leader's end of its epoch — above the high watermark — and converges", async () => {
     const store = newStore();
