@@ -243,11 +243,22 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
       const current = this.#row(name);
       if (current === null || current.topic_id !== row.topic_id) throw unknownTopic(name);
       if (current.partitions >= count) return toMetadata(current);
+      // Only the new partitions come from before the await: an election or in-sync-set change recorded meanwhile
+      // for an existing partition must not be overwritten by the copy read before it.
+      const currentReplication = replicationOf(current);
+      const nextPlacement = [
+        ...(JSON.parse(current.placement) as string[]),
+        ...placement.slice(current.partitions),
+      ];
+      const nextReplication =
+        replication === null || currentReplication === null
+          ? null
+          : [...currentReplication, ...replication.slice(current.partitions)];
       this.ctx.storage.sql.exec(
         "UPDATE topics SET partitions = ?, placement = ?, replication = ? WHERE name = ?",
         count,
-        JSON.stringify(placement),
-        replication === null ? null : JSON.stringify(replication),
+        JSON.stringify(nextPlacement),
+        nextReplication === null ? null : JSON.stringify(nextReplication),
         name,
       );
       return metadata;

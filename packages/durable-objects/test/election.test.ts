@@ -193,6 +193,27 @@ describe("POST …/elect (controller)", () => {
   });
 });
 
+describe("elections and other controller changes", () => {
+  it("keeps an election recorded while partitions are being added (the grow does not write back its old copy)", async () => {
+    const store = newStore();
+    await createReplicated(store, "grow");
+    const tp = { topic: "grow", partition: 0 };
+    await store.append(tp, makeBatch(1, "g"));
+    // The grow configures the new partition's replicas (awaits) while the election is recorded.
+    const growing = store.createPartitions("grow", 3);
+    const elected = store.electLeader(tp, "apac");
+    await Promise.all([growing, elected]);
+    const placement = await store.placement("grow");
+    expect(placement.map((p) => [p.region, p.replication?.leaderEpoch])).toEqual([
+      ["apac", 1],
+      ["wnam", 0],
+      ["wnam", 0],
+    ]);
+    expect((await store.append(tp, makeBatch(1, "after"))).baseOffset).toBe(1);
+    expect((await store.append({ topic: "grow", partition: 2 }, makeBatch(1, "new"))).baseOffset).toBe(0);
+  });
+});
+
 describe("readers through an election", () => {
   it("keeps a consumer at the old leader's high watermark in range on the new leader (it waits, it is not reset)", async () => {
     const store = newStore();
