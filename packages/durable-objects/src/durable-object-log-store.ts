@@ -282,8 +282,8 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
   }
 
   /**
-   * Drops replication messages (leader → follower pushes) to and from `region` (`true`), or delivers them again,
-   * while clients and the controller still reach it. Only with `EDGELOG_FAULTS=true`; `NOT_FOUND` otherwise.
+   * Drops the replication pushes sent to `region` (`true`), or delivers them again, while clients, the controller
+   * and its own pushes still get through. Only with `EDGELOG_FAULTS=true`; `NOT_FOUND` otherwise.
    */
   setReplicationDropped(region: string, dropped: boolean): void {
     setReplicationDropped(this.#env, this.#prefix, region, dropped);

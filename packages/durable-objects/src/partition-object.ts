@@ -203,6 +203,8 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   #appendTransactions = 0;
   #appendedBatches = 0;
   #truncations = 0;
+  /** A `#learnLeadership` in flight (one at a time). */
+  #learning = false;
   /** Replicated topics only: this replica's role, and what readers may see (≤ the log end). */
   #role: ReplicaRole | null = null;
   #committed = 0;
@@ -379,44 +381,78 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
           context: { ...this.#tp(), leader: replication.leader },
         });
       }
-      this.#adopt({ ...role, ...plainReplication(replication) });
-      const lastEpoch = this.#epochs.at(-1)?.epoch;
-      let leader: LeaderEpochs;
-      try {
-        leader = await this.#replicaStub(replication.leader).then(async (stub) =>
-          unwrap(await stub.leaderEpochs()),
-        );
-      } catch (error) {
-        console.error(
-          "edgelog: the new leader could not be asked for its epochs; its push will truncate",
-          error,
-        );
-        return this.#leaderEpochs();
-      }
-      // Only against that leader at that epoch, and only if no push came first (it already truncated and
-      // took newer batches, which an answer sent earlier knows nothing of).
-      const current = this.#role;
-      if (
-        current === null ||
-        leader.leader !== replication.leader ||
-        leader.leaderEpoch !== replication.leaderEpoch ||
-        current.leaderEpoch !== replication.leaderEpoch ||
-        this.#epochs.at(-1)?.epoch !== lastEpoch
-      ) {
-        return this.#leaderEpochs();
-      }
-      const cut = divergenceOffset(
-        this.#epochs,
-        this.#requireMeta().highWatermark,
-        leader.entries,
-        leader.logEnd,
-      );
-      if (cut !== null) {
-        this.#truncateTo(cut);
-        await this.ctx.storage.sync();
-      }
-      return this.#leaderEpochs();
+      return this.#follow({ ...role, ...plainReplication(replication) });
     });
+  }
+
+  /**
+   * Follows `role`'s leader: adopts the role, then asks the leader for its leader-epoch table and truncates what
+   * this replica wrote past the leader's end of its own last epoch (KIP-101).
+   */
+  async #follow(role: ReplicaRole): Promise<LeaderEpochs> {
+    this.#adopt(role);
+    const lastEpoch = this.#epochs.at(-1)?.epoch;
+    let leader: LeaderEpochs;
+    try {
+      const stub = await this.#replicaStub(role.leader);
+      leader = unwrap(await stub.leaderEpochs());
+    } catch (error) {
+      console.error(
+        "edgelog: the new leader could not be asked for its epochs; its push will truncate",
+        error,
+      );
+      return this.#leaderEpochs();
+    }
+    // Only against that leader at that epoch, and only if no push came first (it already truncated and took
+    // newer batches, which an answer sent earlier knows nothing of).
+    const current = this.#role;
+    if (
+      current === null ||
+      leader.leader !== role.leader ||
+      leader.leaderEpoch !== role.leaderEpoch ||
+      current.leaderEpoch !== role.leaderEpoch ||
+      this.#epochs.at(-1)?.epoch !== lastEpoch
+    ) {
+      return this.#leaderEpochs();
+    }
+    const cut = divergenceOffset(
+      this.#epochs,
+      this.#requireMeta().highWatermark,
+      leader.entries,
+      leader.logEnd,
+    );
+    if (cut !== null) {
+      this.#truncateTo(cut);
+      await this.ctx.storage.sync();
+    }
+    return this.#leaderEpochs();
+  }
+
+  /**
+   * A follower refused this leader's push as stale (`FENCED_LEADER_EPOCH`): an election happened that this replica
+   * was not told of (its region was cut off). It asks the controller, and follows the leader recorded there.
+   */
+  async #learnLeadership(): Promise<void> {
+    if (this.#learning) return;
+    this.#learning = true;
+    try {
+      const role = this.#role;
+      const meta = this.#meta;
+      if (role === null || meta === null) return;
+      assertReachable(this.env, role.prefix, role.region);
+      const topics = this.env.TOPICS.getByName(topicsObjectName(role.prefix));
+      const description = unwrap(await topics.describeTopic(meta.topic));
+      const recorded = description?.replication?.[meta.partition];
+      const now = this.#role;
+      if (description?.metadata.topicId !== meta.topicId || recorded === undefined || now === null) return;
+      if (recorded.leaderEpoch > now.leaderEpoch && recorded.leader !== now.region) {
+        await this.#follow({ ...now, ...plainReplication(recorded) });
+      }
+    } catch (error) {
+      console.error("edgelog: could not learn the partition's leadership from the controller", error);
+    } finally {
+      this.#learning = false;
+    }
   }
 
   /** This replica's leader-epoch table and log end (KIP-101's OffsetsForLeaderEpoch reads it; tests compare it). */
@@ -1135,6 +1171,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
         );
       },
       adopt: (replication: PartitionReplication) => this.#adopt({ ...roleOf(), ...replication }),
+      fenced: () => void this.#learnLeadership(),
       now: () => Date.now(),
     };
   }

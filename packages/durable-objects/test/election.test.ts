@@ -223,17 +223,20 @@ describe("readers through an election", () => {
     expect(written.highWatermark).toBe(3);
     // The followers learned the high watermark one push behind: weur's is still 0 when it is elected, and with its
     // pushes dropped it stays there for now.
-    store.setReplicationDropped("weur", true);
+    store.setReplicationDropped("wnam", true);
+    store.setReplicationDropped("apac", true);
     try {
       await store.electLeader(tp, "weur");
       expect(await store.offsets(tp)).toEqual({ logStartOffset: 0, highWatermark: 0 });
       const read = await store.read(tp, { offset: 3 });
       expect(read).toMatchObject({ batches: [], highWatermark: 0 });
     } finally {
-      store.setReplicationDropped("weur", false);
+      store.setReplicationDropped("wnam", false);
+      store.setReplicationDropped("apac", false);
     }
     // It catches up from its followers' answers, and a long-poll at the old high watermark wakes on the next write.
-    await vi.waitFor(async () => expect((await store.offsets(tp)).highWatermark).toBe(3));
+    // (weur's retry timer resends within a second.)
+    await vi.waitFor(async () => expect((await store.offsets(tp)).highWatermark).toBe(3), { timeout: 5_000 });
     const parked = store.read(tp, { offset: 3, maxWaitMs: 5_000 });
     await store.append(tp, makeBatch(1, "next"));
     expect((await parked).batches.map((b) => b.baseOffset)).toEqual([3]);
@@ -256,7 +259,9 @@ describe("KIP-101 truncation", () => {
       (r) => ({ ok: true as const, r }),
       (error: unknown) => ({ ok: false as const, error }),
     );
-    await vi.waitFor(async () => expect((await storedLog(store, "cut", "weur")).batches).toHaveLength(2));
+    await vi.waitFor(async () => expect((await storedLog(store, "cut", "weur")).batches).toHaveLength(2), {
+      timeout: 5_000,
+    });
     // weur is cut off too: wnam writes acks=1 batches nobody else gets.
     store.setRegionUnreachable("weur", true);
     await store.append(tp, idem(2, "lost"), { acks: 1 });
@@ -307,9 +312,11 @@ describe("KIP-101 truncation on becoming a follower", () => {
     store.setRegionUnreachable("apac", true);
     await store.append(tp, makeBatch(1, "only-leader-and-weur"), { acks: 1 });
     const waiting = store.append(tp, makeBatch(1, "waiting")).catch((error: unknown) => error);
-    await vi.waitFor(async () => expect((await storedLog(store, "told", "weur")).batches).toHaveLength(3));
-    // wnam's replication link goes down (clients and the controller still reach it); it writes one more alone.
-    store.setReplicationDropped("wnam", true);
+    await vi.waitFor(async () => expect((await storedLog(store, "told", "weur")).batches).toHaveLength(3), {
+      timeout: 5_000,
+    });
+    // Replication stops getting through (clients and the controller still do); wnam writes one more alone.
+    for (const region of REPLICAS) store.setReplicationDropped(region, true);
     try {
       await store.append(tp, makeBatch(1, "only-leader"), { acks: 1 });
       store.setRegionUnreachable("apac", false);
@@ -323,7 +330,7 @@ describe("KIP-101 truncation on becoming a follower", () => {
       expect(await waiting).toMatchObject({ code: "NOT_LEADER_OR_FOLLOWER", context: { appended: true } });
     } finally {
       store.setRegionUnreachable("apac", false);
-      store.setReplicationDropped("wnam", false);
+      for (const region of REPLICAS) store.setReplicationDropped(region, false);
     }
     await store.append(tp, makeBatch(1, "next"));
     await expectConverged(store, "told");
@@ -332,6 +339,43 @@ describe("KIP-101 truncation on becoming a follower", () => {
       "only-leader-and-weur-0",
       "waiting-0",
       "next-0",
+    ]);
+  });
+});
+
+describe("a deposed leader that was not told", () => {
+  it("learns the election from the controller once a follower fences its push, steps down and truncates", async () => {
+    const store = newStore();
+    await createReplicated(store, "deposed", { "replica.lag.time.max.ms": 60_000 });
+    const tp = { topic: "deposed", partition: 0 };
+    await store.append(tp, makeBatch(1, "acked"));
+    const wnam = await replicaStub(store, "deposed", 0, "wnam");
+    // wnam is cut off during the election, and weur's pushes to it are dropped afterwards: nobody tells it.
+    store.setRegionUnreachable("wnam", true);
+    store.setReplicationDropped("wnam", true);
+    try {
+      expect(await store.electLeader(tp, "weur")).toMatchObject({ leader: "weur", leaderEpoch: 1 });
+      store.setRegionUnreachable("wnam", false);
+      // A client with stale metadata still reaches wnam, which believes it leads epoch 0 and takes an acks=1 write.
+      const stale = await wnam.append(makeBatch(1, "stale"), { acks: 1 });
+      expect(stale).toMatchObject({ ok: true, value: { baseOffset: 1 } });
+      // Its push is refused by the followers at epoch 1: it asks the controller, follows weur and truncates.
+      await vi.waitFor(async () => expect((await wnam.stats()).truncations).toBe(1), { timeout: 5_000 });
+      expect(await wnam.append(makeBatch(1, "again"))).toMatchObject({
+        ok: false,
+        error: { code: "NOT_LEADER_OR_FOLLOWER", context: { leader: "weur", leaderEpoch: 1 } },
+      });
+      expect((await storedLog(store, "deposed", "wnam")).batches.map((b) => b.base_offset)).toEqual([0]);
+      expect((await epochsOf(store, "deposed", "wnam")).leaderEpoch).toBe(1);
+    } finally {
+      store.setRegionUnreachable("wnam", false);
+      store.setReplicationDropped("wnam", false);
+    }
+    await store.append(tp, makeBatch(1, "new"));
+    await expectConverged(store, "deposed");
+    expect((await readAll(store, tp)).map((r) => decoder.decode(r.value ?? new Uint8Array()))).toEqual([
+      "acked-0",
+      "new-0",
     ]);
   });
 });

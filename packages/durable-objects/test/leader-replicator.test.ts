@@ -25,6 +25,7 @@ function scriptedHost(isr: string[]) {
     logEnd: () => log.length,
     logStartOffset: () => 0,
     leaderEpochs: () => [{ epoch: 0, startOffset: 0, leader: "wnam" }],
+    fenced: () => undefined,
     highWatermark: () => hw,
     advanceHighWatermark: (next) => {
       hw = next;

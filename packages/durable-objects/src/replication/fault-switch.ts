@@ -5,8 +5,8 @@
  * the deployment sets `EDGELOG_FAULTS=true` (never in a deployed Worker by default): without the variable every
  * check passes and setting a fault is refused.
  *
- * A second switch drops replication messages (leader → follower pushes) to and from a region while everything
- * else — clients, the controller — still reaches it: a replication link down, not a region.
+ * A second switch drops the replication messages (leader → follower pushes) sent to a region while everything
+ * else — clients, the controller, its own pushes — still gets through: one direction of a link down.
  *
  * The switch is per isolate. That is enough where it is meant to run — workerd under vitest and `wrangler dev`
  * run the Worker and all its objects in one isolate — and it costs no call: a check is a set lookup.
@@ -31,7 +31,7 @@ export function setRegionUnreachable(env: FaultEnv, prefix: string, region: stri
   toggle(env, unreachable, prefix, region, value);
 }
 
-/** Drops replication messages to and from `region` (or delivers them again); `NOT_FOUND` when faults are disabled. */
+/** Drops the replication pushes sent to `region` (or delivers them again); `NOT_FOUND` when faults are disabled. */
 export function setReplicationDropped(env: FaultEnv, prefix: string, region: string, value: boolean): void {
   toggle(env, dropping, prefix, region, value);
 }
@@ -67,11 +67,10 @@ export function assertReachable(env: FaultEnv, prefix: string, region: string): 
   }
 }
 
-/** Throws what a dropped replication message ends with (a timeout), when either end's messages are dropped. */
+/** Throws what a dropped replication message ends with (a timeout), when pushes to `to` are dropped. */
 export function assertReplicationDelivered(env: FaultEnv, prefix: string, from: string, to: string): void {
   if (!faultsEnabled(env)) return;
-  const regions = dropping.get(prefix);
-  if (regions?.has(from) === true || regions?.has(to) === true) {
+  if (dropping.get(prefix)?.has(to) === true) {
     throw new EdgeLogError("REQUEST_TIMED_OUT", `replication ${from} → ${to} is dropped (fault injection)`, {
       context: { from, to },
     });

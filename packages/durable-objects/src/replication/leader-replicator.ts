@@ -12,7 +12,7 @@
  * was written, and adds the poll interval to every `acks: "all"` produce; a push costs exactly one call per
  * follower per group commit and acknowledges after one round trip. See docs/architecture.md "Replication".
  */
-import { EdgeLogError, type StoredBatch, type TopicConfig } from "@edgelog/core";
+import { EdgeLogError, isEdgeLogError, type StoredBatch, type TopicConfig } from "@edgelog/core";
 import {
   followerInSync,
   type LeaderEpochEntry,
@@ -57,6 +57,8 @@ export interface ReplicationHost {
   alterIsr(isr: readonly string[]): Promise<PartitionReplication>;
   /** Takes the controller's answer as the role's new state. */
   adopt(replication: PartitionReplication): void;
+  /** A follower refused a push as coming from a stale leader epoch: this leader was deposed without being told. */
+  fenced(): void;
   now(): number;
 }
 
@@ -217,8 +219,9 @@ export class LeaderReplicator {
           }),
           MAX_CALL_MS,
         );
-      } catch {
+      } catch (error) {
         // Unreachable or refused: it stays where it was; the lag rule decides whether it stays in sync.
+        if (isEdgeLogError(error) && error.code === "FENCED_LEADER_EPOCH") host.fenced();
         return;
       }
       this.#ends.set(region, response.logEnd);
