@@ -394,6 +394,7 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
       description = await this.#describe(tp.topic, false);
       result = await call(this.#partitionStub(description, tp));
       this.#assertOpen();
+      // Answered against fresh metadata: an UNKNOWN_TOPIC_OR_PARTITION now is final (no second look below).
       cached = undefined;
     }
     if (!result.ok && result.error.code === "UNKNOWN_TOPIC_OR_PARTITION" && cached !== undefined) {
