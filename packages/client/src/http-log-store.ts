@@ -50,6 +50,14 @@ import { SharedWaits } from "./shared-waits.ts";
 import { readSse } from "./sse.ts";
 import { type TokenOption, TokenSource } from "./token-source.ts";
 
+/** A replicated partition's leadership as the controller records it (the answer of `electLeader`). */
+export interface PartitionLeadership {
+  readonly leader: string;
+  readonly replicas: readonly string[];
+  readonly isr: readonly string[];
+  readonly leaderEpoch: number;
+}
+
 export interface HttpLogStoreOptions {
   /** Base URL of the edgelog Worker, e.g. `https://edgelog.example.workers.dev`. */
   readonly url: string;
@@ -357,6 +365,20 @@ export class HttpLogStore implements LogStore {
       { json: { beforeOffset } },
     );
     return { logStartOffset, highWatermark };
+  }
+
+  /**
+   * Moves a replicated partition's leadership to `region`'s in-sync replica (`POST …/elect`, admin): Kafka's
+   * leader election; electing the first replica is preferred-leader election. Answers the new replica state.
+   * `ELECTION_NOT_NEEDED` when it already leads, `ELIGIBLE_LEADERS_NOT_AVAILABLE` when it is not in sync.
+   */
+  async electLeader(tp: TopicPartition, region: string): Promise<PartitionLeadership> {
+    const { leader, replicas, isr, leaderEpoch } = await this.#json<PartitionLeadership>(
+      "POST",
+      `${partitionPath(tp)}/elect`,
+      { json: { region } },
+    );
+    return { leader, replicas, isr, leaderEpoch };
   }
 
   /**

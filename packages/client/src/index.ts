@@ -53,6 +53,11 @@ export {
 } from "@edgelog/core";
 // The binary endpoints' content types and frame codec are core's, shared with the server.
 export { BATCH_CONTENT_TYPE, BATCHES_CONTENT_TYPE, decodeFrames } from "@edgelog/core/store-kit";
-export { HttpLogStore, type HttpLogStoreOptions, type TailOptions } from "./http-log-store.ts";
+export {
+  HttpLogStore,
+  type HttpLogStoreOptions,
+  type PartitionLeadership,
+  type TailOptions,
+} from "./http-log-store.ts";
 export { readSse, type SseEvent, SseParser } from "./sse.ts";
 export type { TokenOption } from "./token-source.ts";

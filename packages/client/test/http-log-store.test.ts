@@ -220,6 +220,37 @@ describe("HttpLogStore errors", () => {
   });
 });
 
+describe("HttpLogStore leader election", () => {
+  it("posts the region to …/elect and answers the new leadership; the controller's refusals keep their codes", async () => {
+    const leadership = { leader: "weur", replicas: ["wnam", "weur"], isr: ["wnam", "weur"], leaderEpoch: 1 };
+    const { store, requests } = stub(() => json({ topic: tp.topic, partition: 1, ...leadership }));
+    expect(await store.electLeader(tp, "weur")).toEqual(leadership);
+    expect(requests[0]?.method).toBe("POST");
+    expect(requests[0]?.url).toBe("https://edgelog.test/v1/topics/or%20ders/partitions/1/elect");
+    expect(JSON.parse(new TextDecoder().decode(requests[0]?.body))).toEqual({ region: "weur" });
+    const refused = stub(() =>
+      json({ error: { code: "ELECTION_NOT_NEEDED", message: "weur already leads" } }, 409),
+    );
+    await expectEdgeLogError(refused.store.electLeader(tp, "weur"), "ELECTION_NOT_NEEDED");
+  });
+
+  it("keeps NOT_LEADER_OR_FOLLOWER retriable, so a producer retries through an election", async () => {
+    const { store } = stub(() =>
+      json(
+        { error: { code: "NOT_LEADER_OR_FOLLOWER", message: "moved", leader: "weur", appended: true } },
+        503,
+      ),
+    );
+    const error = await store.append(tp, makeBatch(1)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EdgeLogError);
+    expect(error).toMatchObject({
+      code: "NOT_LEADER_OR_FOLLOWER",
+      retriable: true,
+      context: { appended: true },
+    });
+  });
+});
+
 describe("HttpLogStore content types", () => {
   it("sends every POST as JSON or the batch type (the server refuses anything else), and reads 415 back", async () => {
     const { store, requests } = stub(() => new Response("unsupported", { status: 415 }));

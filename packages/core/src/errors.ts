@@ -37,7 +37,9 @@ export type ErrorCode =
   | "GROUP_AUTHORIZATION_FAILED"
   | "CLUSTER_AUTHORIZATION_FAILED"
   | "THROTTLING_QUOTA_EXCEEDED"
-  | "NOT_LEADER"
+  | "NOT_LEADER_OR_FOLLOWER"
+  | "ELECTION_NOT_NEEDED"
+  | "ELIGIBLE_LEADERS_NOT_AVAILABLE"
   | "NOT_ENOUGH_REPLICAS"
   | "NOT_ENOUGH_REPLICAS_AFTER_APPEND"
   | "FENCED_LEADER_EPOCH"
@@ -89,7 +91,12 @@ const RETRIABLE: Readonly<Record<ErrorCode, boolean>> = {
   GROUP_AUTHORIZATION_FAILED: false,
   CLUSTER_AUTHORIZATION_FAILED: false,
   THROTTLING_QUOTA_EXCEEDED: true,
-  NOT_LEADER: true,
+  // The replica asked no longer leads (an election moved it): refresh the leader, retry there.
+  NOT_LEADER_OR_FOLLOWER: true,
+  // The region asked for already leads: nothing to do, and asking again changes nothing.
+  ELECTION_NOT_NEEDED: false,
+  // Kafka: retriable — the replica can be elected once it is back in sync.
+  ELIGIBLE_LEADERS_NOT_AVAILABLE: true,
   // Kafka: retriable — the in-sync set grows back when a lagging replica catches up.
   NOT_ENOUGH_REPLICAS: true,
   // Written on the leader, but the in-sync set shrank below the minimum before it was replicated: an idempotent

@@ -38,7 +38,10 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   GROUP_AUTHORIZATION_FAILED: 403,
   CLUSTER_AUTHORIZATION_FAILED: 403,
   THROTTLING_QUOTA_EXCEEDED: 429,
-  NOT_LEADER: 503,
+  NOT_LEADER_OR_FOLLOWER: 503,
+  // An election that conflicts with the partition's state: it already leads, or it is not in sync.
+  ELECTION_NOT_NEEDED: 409,
+  ELIGIBLE_LEADERS_NOT_AVAILABLE: 409,
   // The partition cannot take acks=all writes for now (its in-sync set is too small): unavailable, retry later.
   NOT_ENOUGH_REPLICAS: 503,
   NOT_ENOUGH_REPLICAS_AFTER_APPEND: 503,

@@ -5,11 +5,14 @@ import { HTTP_STATUS_BY_CODE, httpStatusFor } from "../src/store-kit/index.ts";
 describe("EdgeLogError", () => {
   it("carries a code, retriability from Kafka's table, context and cause", () => {
     const cause = new Error("disk");
-    const error = new EdgeLogError("NOT_LEADER", "moved", { context: { topic: "t", partition: 1 }, cause });
+    const error = new EdgeLogError("NOT_LEADER_OR_FOLLOWER", "moved", {
+      context: { topic: "t", partition: 1 },
+      cause,
+    });
     expect(error).toBeInstanceOf(Error);
     expect(error).toMatchObject({
       name: "EdgeLogError",
-      code: "NOT_LEADER",
+      code: "NOT_LEADER_OR_FOLLOWER",
       retriable: true,
       message: "moved",
     });
@@ -63,7 +66,9 @@ describe("HTTP status table", () => {
       GROUP_AUTHORIZATION_FAILED: httpStatusFor("GROUP_AUTHORIZATION_FAILED"),
       CLUSTER_AUTHORIZATION_FAILED: httpStatusFor("CLUSTER_AUTHORIZATION_FAILED"),
       THROTTLING_QUOTA_EXCEEDED: httpStatusFor("THROTTLING_QUOTA_EXCEEDED"),
-      NOT_LEADER: httpStatusFor("NOT_LEADER"),
+      NOT_LEADER_OR_FOLLOWER: httpStatusFor("NOT_LEADER_OR_FOLLOWER"),
+      ELECTION_NOT_NEEDED: httpStatusFor("ELECTION_NOT_NEEDED"),
+      ELIGIBLE_LEADERS_NOT_AVAILABLE: httpStatusFor("ELIGIBLE_LEADERS_NOT_AVAILABLE"),
       NOT_FOUND: httpStatusFor("NOT_FOUND"),
     }).toEqual({
       INVALID_REQUEST: 400,
@@ -84,7 +89,9 @@ describe("HTTP status table", () => {
       GROUP_AUTHORIZATION_FAILED: 403,
       CLUSTER_AUTHORIZATION_FAILED: 403,
       THROTTLING_QUOTA_EXCEEDED: 429,
-      NOT_LEADER: 503,
+      NOT_LEADER_OR_FOLLOWER: 503,
+      ELECTION_NOT_NEEDED: 409,
+      ELIGIBLE_LEADERS_NOT_AVAILABLE: 409,
       NOT_FOUND: 404,
     });
   });

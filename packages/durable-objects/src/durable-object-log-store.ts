@@ -26,12 +26,15 @@ import {
 import {
   assertPartitionExists,
   assertValidGroupId,
+  backoffMs,
   DEFAULT_READ_MAX_BYTES,
   type GroupStateStore,
+  type PartitionReplication,
   randomId,
   type StreamCommand,
   type StreamOutcome,
   type StreamStore,
+  sleep,
   storeClosedError,
   unknownTopic,
   type VersionedGroupState,
@@ -41,9 +44,21 @@ import type { EdgeLogEnv } from "./env.ts";
 import type { GroupRef } from "./group-object.ts";
 import { groupObjectName, partitionObjectName, topicsObjectName } from "./names.ts";
 import type { PartitionObject } from "./partition-object.ts";
-import { assertReachable, setRegionUnreachable, unreachableRegions } from "./replication/fault-switch.ts";
-import { type RpcResult, unwrap } from "./rpc-result.ts";
+import {
+  assertReachable,
+  setRegionUnreachable,
+  setReplicationDropped,
+  unreachableRegions,
+} from "./replication/fault-switch.ts";
+import { leadershipMoved, type RpcResult, unwrap } from "./rpc-result.ts";
 import type { PartitionPlacement, TopicDescription } from "./topics-object.ts";
+
+/**
+ * Times a partition call is sent again after the replica answered that leadership moved (each time against
+ * freshly read metadata): an election's window — recorded by the controller, not yet known to every replica —
+ * is a few calls long.
+ */
+export const MAX_LEADER_RETRIES = 5;
 
 /** How long an isolate trusts topic metadata it fetched, in ms; kept short because other isolates change it. */
 export const DEFAULT_METADATA_MAX_AGE_MS = 2_000;
@@ -175,6 +190,19 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
   }
 
   /** Which region leads each partition of a topic. */
+  /**
+   * Moves the leadership of a replicated partition to `region`'s in-sync replica (Kafka's leader election;
+   * preferred-leader election is electing the first replica). Answers the new replica state.
+   */
+  async electLeader(tp: TopicPartition, region: string): Promise<PartitionReplication> {
+    this.#assertOpen();
+    try {
+      return unwrap(await this.#topics().electLeader(this.#prefix, tp.topic, tp.partition, region));
+    } finally {
+      this.#cache.delete(tp.topic);
+    }
+  }
+
   async placement(topic: string): Promise<PartitionPlacement[]> {
     this.#assertOpen();
     return unwrap(await this.#topics().placement(topic));
@@ -251,6 +279,14 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
    */
   setRegionUnreachable(region: string, unreachable: boolean): void {
     setRegionUnreachable(this.#env, this.#prefix, region, unreachable);
+  }
+
+  /**
+   * Drops the replication pushes sent to `region` (`true`), or delivers them again, while clients, the controller
+   * and its own pushes still get through. Only with `EDGELOG_FAULTS=true`; `NOT_FOUND` otherwise.
+   */
+  setReplicationDropped(region: string, dropped: boolean): void {
+    setReplicationDropped(this.#env, this.#prefix, region, dropped);
   }
 
   unreachableRegions(): string[] {
@@ -345,9 +381,22 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
     let cached = this.#fresh(tp.topic);
     // A partition beyond the cached count may have been added elsewhere: ask again rather than refuse.
     if (cached !== undefined && !(tp.partition < cached.metadata.partitions)) cached = undefined;
-    const description = cached ?? (await this.#describe(tp.topic, false));
-    const result = await call(this.#partitionStub(description, tp));
+    let description = cached ?? (await this.#describe(tp.topic, false));
+    let result = await call(this.#partitionStub(description, tp));
     this.#assertOpen();
+    // Leadership moved (an election): drop what this isolate knows and follow the controller's record. A call
+    // that may have been written on the old leader (`appended`) is not sent again here — only an idempotent
+    // producer's retry is safe then, and the producer makes it.
+    for (let attempt = 0; !result.ok && leadershipMoved(result.error); attempt++) {
+      this.#cache.delete(tp.topic);
+      if (attempt >= MAX_LEADER_RETRIES || result.error.context.appended === true) break;
+      if (attempt > 0) await sleep(backoffMs(attempt - 1, { initialRetryTime: 20, maxRetryTime: 500 }));
+      description = await this.#describe(tp.topic, false);
+      result = await call(this.#partitionStub(description, tp));
+      this.#assertOpen();
+      // Answered against fresh metadata: an UNKNOWN_TOPIC_OR_PARTITION now is final (no second look below).
+      cached = undefined;
+    }
     if (!result.ok && result.error.code === "UNKNOWN_TOPIC_OR_PARTITION" && cached !== undefined) {
       this.#cache.delete(tp.topic);
       const current = await this.#describe(tp.topic, true);

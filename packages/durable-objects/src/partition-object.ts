@@ -33,6 +33,10 @@ import {
   assertEnoughReplicas,
   assertOffsetInRange,
   checkBatch,
+  divergenceOffset,
+  type LeaderEpochEntry,
+  leaderEpochStarted,
+  mergeLeaderEpochs,
   offsetForTimestampIn,
   type PartitionBounds,
   type PartitionReplication,
@@ -48,10 +52,12 @@ import {
   type StreamCommand,
   type StreamOutcome,
   type StreamState,
+  truncateLeaderEpochs,
+  truncateProducerState,
 } from "@edgelog/core/store-kit";
 import type { EdgeLogEnv } from "./env.ts";
 import { partitionObjectName, topicsObjectName } from "./names.ts";
-import { assertReachable } from "./replication/fault-switch.ts";
+import { assertReachable, assertReplicationDelivered } from "./replication/fault-switch.ts";
 import { LeaderReplicator, type ReplicationHost } from "./replication/leader-replicator.ts";
 import {
   isLeader,
@@ -80,6 +86,14 @@ export interface PartitionReadRequest {
   readonly waitId?: string;
 }
 
+/** A replica's leader-epoch table, log end and the leadership it knows (KIP-101's OffsetsForLeaderEpoch). */
+export interface LeaderEpochs {
+  readonly entries: readonly LeaderEpochEntry[];
+  readonly logEnd: number;
+  readonly leader: string;
+  readonly leaderEpoch: number;
+}
+
 /** Counters for tests and metrics. */
 export interface PartitionStats {
   /** SQLite transactions that appended batches: fewer than appends when group commit coalesced them. */
@@ -90,6 +104,8 @@ export interface PartitionStats {
   readonly alarmAt: number | null;
   /** Replication calls this object made as leader (0 for an unreplicated partition). */
   readonly replicationCalls: number;
+  /** Times this replica cut its log back to its leader's (KIP-101 truncation). */
+  readonly truncations: number;
 }
 
 interface PartitionMeta extends PartitionConfiguration {
@@ -137,13 +153,22 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS producers (producer_id TEXT PRIMARY KEY, state TEXT NOT NULL);
 `;
 
-/** Replicated partitions only: the replica's role and the high watermark (the in-sync replicas' committed offset). */
+/**
+ * Replicated partitions only: the replica's role and the high watermark (the in-sync replicas' committed
+ * offset), and the leader-epoch table (KIP-101: where each epoch's writes start), written in the same
+ * transactions as the batches and the role so truncation can trust it.
+ */
 const REPLICA_SCHEMA = `
   CREATE TABLE IF NOT EXISTS replica_state (
     id INTEGER PRIMARY KEY CHECK (id = 0),
     role TEXT NOT NULL,
     high_watermark INTEGER NOT NULL
-  )
+  );
+  CREATE TABLE IF NOT EXISTS leader_epochs (
+    epoch INTEGER PRIMARY KEY,
+    start_offset INTEGER NOT NULL,
+    leader TEXT NOT NULL
+  );
 `;
 
 /** Durable Streams state (core's `store-kit/stream-state.ts`), created on first use by `stream()`. */
@@ -177,9 +202,14 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   #flushing = false;
   #appendTransactions = 0;
   #appendedBatches = 0;
+  #truncations = 0;
+  /** A `#learnLeadership` in flight (one at a time). */
+  #learning = false;
   /** Replicated topics only: this replica's role, and what readers may see (≤ the log end). */
   #role: ReplicaRole | null = null;
   #committed = 0;
+  /** The leader-epoch table, ascending by epoch (empty for an unreplicated partition). */
+  #epochs: LeaderEpochEntry[] = [];
   #replicator: LeaderReplicator | null = null;
   #retiredReplicationCalls = 0;
 
@@ -286,22 +316,148 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       if (request.leaderEpoch > role.leaderEpoch) {
         this.#adopt({ ...role, leader: request.leader, leaderEpoch: request.leaderEpoch });
       }
+      // KIP-101: what this replica wrote past the leader's end of its last epoch never reached the leader —
+      // cut it before taking the leader's batches, which may sit at the same offsets.
+      const cut = divergenceOffset(
+        this.#epochs,
+        meta.highWatermark,
+        request.leaderEpochs,
+        request.leaderLogEnd,
+      );
+      if (cut !== null) this.#truncateTo(cut);
       if (request.batches.length > 0) {
         const pending = request.batches.map((b) => ({
           batch: b.payload,
           assigned: { baseOffset: b.baseOffset, logAppendTime: b.logAppendTime },
           resolve: () => undefined,
         }));
-        const outcome = this.#tryTransaction(meta, pending);
+        const outcome = this.#tryTransaction(this.#requireMeta(), pending);
         if ("storageError" in outcome) throw outcome.storageError;
+        // Written after the batches: should the object stop in between, the next push merges the entry again.
+        this.#writeEpochs(
+          mergeLeaderEpochs(this.#epochs, request.leaderEpochs, this.#requireMeta().highWatermark),
+        );
         await this.ctx.storage.sync();
       }
-      this.#advanceCommitted(Math.min(request.highWatermark, meta.highWatermark));
+      const current = this.#requireMeta();
+      this.#advanceCommitted(Math.min(request.highWatermark, current.highWatermark));
       // Follow the leader's log start, never past what this replica has committed.
       const logStart = Math.min(request.logStartOffset, this.#committed);
-      if (logStart > meta.logStartOffset) this.#deleteRecordsNow(logStart);
+      if (logStart > current.logStartOffset) this.#deleteRecordsNow(logStart);
       return { logEnd: this.#requireMeta().highWatermark };
     });
+  }
+
+  /**
+   * The controller elected this replica (Kafka's LeaderAndIsr): it leads from now on under the new epoch, whose
+   * start offset (its log end) goes into the leader-epoch table, and pushes to its followers at once so they
+   * learn the epoch (and an old leader truncates what it alone wrote).
+   */
+  async becomeLeader(topicId: string, replication: PartitionReplication): Promise<RpcResult<LeaderEpochs>> {
+    return toResult(() => {
+      const role = this.#controlled(topicId, replication);
+      if (replication.leader !== role.region) {
+        throw new EdgeLogError("INVALID_REQUEST", "becomeLeader names another region as leader", {
+          context: { ...this.#tp(), leader: replication.leader },
+        });
+      }
+      this.#adopt({ ...role, ...plainReplication(replication) });
+      this.#replicator?.onCommit();
+      return this.#leaderEpochs();
+    });
+  }
+
+  /**
+   * The controller moved leadership elsewhere: this replica follows (client appends are refused, `acks: "all"`
+   * appends still waiting are answered `NOT_LEADER_OR_FOLLOWER`), then asks the new leader for its leader-epoch
+   * table and truncates what it wrote past the leader's end of its own last epoch (KIP-101). When the leader
+   * cannot be reached now, its first push does the same.
+   */
+  async becomeFollower(topicId: string, replication: PartitionReplication): Promise<RpcResult<LeaderEpochs>> {
+    return toResult(async () => {
+      const role = this.#controlled(topicId, replication);
+      if (replication.leader === role.region) {
+        throw new EdgeLogError("INVALID_REQUEST", "becomeFollower names this replica as leader", {
+          context: { ...this.#tp(), leader: replication.leader },
+        });
+      }
+      return this.#follow({ ...role, ...plainReplication(replication) });
+    });
+  }
+
+  /**
+   * Follows `role`'s leader: adopts the role, then asks the leader for its leader-epoch table and truncates what
+   * this replica wrote past the leader's end of its own last epoch (KIP-101).
+   */
+  async #follow(role: ReplicaRole): Promise<LeaderEpochs> {
+    this.#adopt(role);
+    const lastEpoch = this.#epochs.at(-1)?.epoch;
+    let leader: LeaderEpochs;
+    try {
+      const stub = await this.#replicaStub(role.leader);
+      leader = unwrap(await stub.leaderEpochs());
+    } catch (error) {
+      console.error(
+        "edgelog: the new leader could not be asked for its epochs; its push will truncate",
+        error,
+      );
+      return this.#leaderEpochs();
+    }
+    // Only against that leader at that epoch, and only if no push came first (it already truncated and took
+    // newer batches, which an answer sent earlier knows nothing of).
+    const current = this.#role;
+    if (
+      current === null ||
+      leader.leader !== role.leader ||
+      leader.leaderEpoch !== role.leaderEpoch ||
+      current.leaderEpoch !== role.leaderEpoch ||
+      this.#epochs.at(-1)?.epoch !== lastEpoch
+    ) {
+      return this.#leaderEpochs();
+    }
+    const cut = divergenceOffset(
+      this.#epochs,
+      this.#requireMeta().highWatermark,
+      leader.entries,
+      leader.logEnd,
+    );
+    if (cut !== null) {
+      this.#truncateTo(cut);
+      await this.ctx.storage.sync();
+    }
+    return this.#leaderEpochs();
+  }
+
+  /**
+   * A follower refused this leader's push as stale (`FENCED_LEADER_EPOCH`): an election happened that this replica
+   * was not told of (its region was cut off). It asks the controller, and follows the leader recorded there.
+   */
+  async #learnLeadership(): Promise<void> {
+    if (this.#learning) return;
+    this.#learning = true;
+    try {
+      const role = this.#role;
+      const meta = this.#meta;
+      if (role === null || meta === null) return;
+      assertReachable(this.env, role.prefix, role.region);
+      const topics = this.env.TOPICS.getByName(topicsObjectName(role.prefix));
+      const description = unwrap(await topics.describeTopic(meta.topic));
+      const recorded = description?.replication?.[meta.partition];
+      const now = this.#role;
+      if (description?.metadata.topicId !== meta.topicId || recorded === undefined || now === null) return;
+      if (recorded.leaderEpoch > now.leaderEpoch && recorded.leader !== now.region) {
+        await this.#follow({ ...now, ...plainReplication(recorded) });
+      }
+    } catch (error) {
+      console.error("edgelog: could not learn the partition's leadership from the controller", error);
+    } finally {
+      this.#learning = false;
+    }
+  }
+
+  /** This replica's leader-epoch table and log end (KIP-101's OffsetsForLeaderEpoch reads it; tests compare it). */
+  async leaderEpochs(): Promise<RpcResult<LeaderEpochs>> {
+    return toResult(() => this.#leaderEpochs());
   }
 
   async read(request: PartitionReadRequest): Promise<RpcResult<ReadResult>> {
@@ -432,6 +588,8 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
 
   async deleteRecords(beforeOffset: number): Promise<RpcResult<PartitionOffsets>> {
     return toResult(() => {
+      // Only the leader moves the log start; its followers follow it with the next push.
+      if (this.#role !== null) this.#assertLeader(this.#role);
       this.#assertInRange(beforeOffset);
       this.#deleteRecordsNow(beforeOffset);
       return this.#offsets();
@@ -463,6 +621,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       sizeBytes: this.#sizeBytes,
       alarmAt: this.#alarmAt,
       replicationCalls: this.#retiredReplicationCalls + (this.#replicator?.calls ?? 0),
+      truncations: this.#truncations,
     };
   }
 
@@ -488,6 +647,13 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     try {
       while (this.#queue.length > 0) {
         const group = this.#queue.splice(0);
+        const role = this.#role;
+        if (role !== null && !isLeader(role)) {
+          // Leadership moved while these waited: nothing of them is written here.
+          const refused = failure(this.#notLeader());
+          for (const pending of group) pending.resolve(refused);
+          continue;
+        }
         try {
           this.#applyGroup(group);
         } catch (error) {
@@ -612,7 +778,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   // ── reads ───────────────────────────────────────────────────────────────────────────────────────────────────
 
   #readNow(offset: number, maxBytes: number): ReadResult {
-    this.#assertInRange(offset);
+    this.#assertReadable(offset);
     const batches: StoredBatch[] = [];
     const budget = new ReadBudget(maxBytes);
     // Readers of a replicated partition see nothing past the high watermark (always a batch boundary).
@@ -755,12 +921,19 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       : undefined;
     this.#role = row === undefined ? null : (JSON.parse(row.role) as ReplicaRole);
     this.#committed = row === undefined ? 0 : row.high_watermark;
+    this.#epochs = row === undefined ? [] : this.#readEpochs();
     const leading = this.#role !== null && isLeader(this.#role);
+    const role = this.#role;
+    if (leading && role !== null && this.#epochs.at(-1)?.epoch !== role.leaderEpoch) {
+      // A leader's epoch starts at its log end (the whole log for the first epoch a replica records).
+      const start = this.#epochs.length === 0 ? 0 : (this.#meta?.highWatermark ?? 0);
+      this.#writeEpochs(leaderEpochStarted(this.#epochs, role.leaderEpoch, role.region, start));
+    }
     if (leading && this.#replicator === null) {
       this.#replicator = new LeaderReplicator(this.#replicationHost());
     } else if (!leading && this.#replicator !== null) {
       this.#retiredReplicationCalls += this.#replicator.calls;
-      this.#replicator.stop(this.#notLeader());
+      this.#replicator.stop(this.#notLeader(true));
       this.#replicator = null;
     }
   }
@@ -781,6 +954,21 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     assertOffsetInRange(this.#tp(), offset, this.#offsets());
   }
 
+  /**
+   * A read may start anywhere up to the replica's log end, as in Kafka: between the high watermark and the log end
+   * it answers nothing (yet) rather than `OFFSET_OUT_OF_RANGE`. That matters after an election: the new leader
+   * learned the high watermark one push behind, and a consumer at the old leader's high watermark must wait, not
+   * be told its position does not exist (and reset it).
+   */
+  #assertReadable(offset: number): void {
+    const offsets = this.#offsets();
+    const logEnd = this.#requireMeta().highWatermark;
+    assertOffsetInRange(this.#tp(), offset, {
+      ...offsets,
+      highWatermark: Math.max(offsets.highWatermark, logEnd),
+    });
+  }
+
   #tp(): TopicPartition {
     const meta = this.#requireMeta();
     return { topic: meta.topic, partition: meta.partition };
@@ -792,10 +980,120 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     if (!isLeader(role)) throw this.#notLeader();
   }
 
-  #notLeader(): EdgeLogError {
+  /**
+   * `appended`: the batch was written here before leadership moved (an `acks: "all"` wait cut short), so it may
+   * or may not survive on the new leader — only an idempotent retry is safe. Without it nothing was written.
+   */
+  #notLeader(appended = false): EdgeLogError {
     const role = this.#role;
-    return new EdgeLogError("NOT_LEADER", "this replica is not the partition's leader", {
-      context: { ...this.#tp(), leader: role?.leader, leaderEpoch: role?.leaderEpoch },
+    return new EdgeLogError("NOT_LEADER_OR_FOLLOWER", "this replica is not the partition's leader", {
+      context: {
+        ...this.#tp(),
+        leader: role?.leader,
+        leaderEpoch: role?.leaderEpoch,
+        ...(appended ? { appended: true } : {}),
+      },
+    });
+  }
+
+  /** A controller's call for this replica: same topic id, and never an epoch older than one already seen. */
+  #controlled(topicId: string, replication: PartitionReplication): ReplicaRole {
+    const meta = this.#requireMeta();
+    const role = this.#role;
+    if (role === null || topicId !== meta.topicId) throw this.#unknown();
+    if (replication.leaderEpoch < role.leaderEpoch) {
+      throw new EdgeLogError(
+        "FENCED_LEADER_EPOCH",
+        `leader epoch ${replication.leaderEpoch} is stale (this replica is at ${role.leaderEpoch})`,
+        { context: { ...this.#tp(), leaderEpoch: role.leaderEpoch } },
+      );
+    }
+    return role;
+  }
+
+  #leaderEpochs(): LeaderEpochs {
+    const role = this.#role;
+    return {
+      entries: this.#epochs.map((e) => ({ ...e })),
+      logEnd: this.#requireMeta().highWatermark,
+      leader: role?.leader ?? "",
+      leaderEpoch: role?.leaderEpoch ?? 0,
+    };
+  }
+
+  #readEpochs(): LeaderEpochEntry[] {
+    const sql = this.ctx.storage.sql;
+    // Replicas made before the table existed get it here.
+    sql.exec(
+      "CREATE TABLE IF NOT EXISTS leader_epochs (epoch INTEGER PRIMARY KEY, start_offset INTEGER NOT NULL, leader TEXT NOT NULL)",
+    );
+    return sql
+      .exec<{ epoch: number; start_offset: number; leader: string }>(
+        "SELECT epoch, start_offset, leader FROM leader_epochs ORDER BY epoch",
+      )
+      .toArray()
+      .map((row) => ({ epoch: row.epoch, startOffset: row.start_offset, leader: row.leader }));
+  }
+
+  #writeEpochs(entries: readonly LeaderEpochEntry[]): void {
+    const sql = this.ctx.storage.sql;
+    this.ctx.storage.transactionSync(() => {
+      sql.exec("DELETE FROM leader_epochs");
+      for (const e of entries) {
+        sql.exec(
+          "INSERT INTO leader_epochs (epoch, start_offset, leader) VALUES (?, ?, ?)",
+          e.epoch,
+          e.startOffset,
+          e.leader,
+        );
+      }
+    });
+    this.#epochs = entries.map((e) => ({ ...e }));
+  }
+
+  /**
+   * Cuts the log at `offset` (a batch boundary on identical logs; a batch that straddles it goes too): batches,
+   * the producers' memory of them and the epochs that wrote only there, in one transaction.
+   */
+  #truncateTo(offset: number): void {
+    const cut = this.#baseOffsetHolding(offset);
+    const sql = this.ctx.storage.sql;
+    const epochs = truncateLeaderEpochs(this.#epochs, cut);
+    try {
+      this.ctx.storage.transactionSync(() => {
+        sql.exec("DELETE FROM batches WHERE base_offset >= ?", cut);
+        sql.exec("UPDATE meta SET high_watermark = ? WHERE id = 0", cut);
+        sql.exec("UPDATE replica_state SET high_watermark = min(high_watermark, ?) WHERE id = 0", cut);
+        for (const row of sql
+          .exec<{ producer_id: string; state: string }>("SELECT * FROM producers")
+          .toArray()) {
+          const state = truncateProducerState(JSON.parse(row.state) as ProducerState, cut);
+          if (state === undefined) sql.exec("DELETE FROM producers WHERE producer_id = ?", row.producer_id);
+          else
+            sql.exec(
+              "UPDATE producers SET state = ? WHERE producer_id = ?",
+              JSON.stringify(state),
+              row.producer_id,
+            );
+        }
+        this.#writeEpochs(epochs);
+      });
+    } finally {
+      // Success or rollback, memory follows SQLite.
+      this.#load();
+    }
+    this.#truncations++;
+  }
+
+  async #replicaStub(region: string): Promise<DurableObjectStub<PartitionObject>> {
+    const role = this.#role;
+    if (role === null) throw this.#unknown();
+    assertReachable(this.env, role.prefix, role.region);
+    assertReachable(this.env, role.prefix, region);
+    const meta = this.#requireMeta();
+    const name = partitionObjectName(role.prefix, meta.topicId, meta.partition, region);
+    return this.env.PARTITIONS.get(this.env.PARTITIONS.idFromName(name), {
+      locationHint: region as DurableObjectLocationHint,
     });
   }
 
@@ -811,8 +1109,13 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     }
     const answer = (): void => resolve(ok({ ...result.value, ...this.#offsets() }));
     const replicator = this.#replicator;
-    if (acks === 1 || replicator === null) {
+    if (acks === 1) {
       answer();
+      return;
+    }
+    if (replicator === null) {
+      // Leadership moved between the commit and now: the in-sync replicas may never hold it.
+      resolve(failure(this.#notLeader(true)));
       return;
     }
     // A duplicate waits too: the original may not be replicated yet.
@@ -851,17 +1154,16 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       highWatermark: () => this.#committed,
       advanceHighWatermark: (hw: number) => this.#advanceCommitted(hw),
       batchesFrom: (offset: number, maxBytes: number) => this.#batchesFrom(offset, maxBytes),
+      leaderEpochs: () => this.#epochs.map((e) => ({ ...e })),
       replicate: async (region: string, request: ReplicateRequest) => {
-        const role = roleOf();
-        assertReachable(this.env, role.prefix, region);
-        const name = partitionObjectName(role.prefix, request.topicId, this.#requireMeta().partition, region);
-        const stub = this.env.PARTITIONS.get(this.env.PARTITIONS.idFromName(name), {
-          locationHint: region as DurableObjectLocationHint,
-        });
+        const stub = await this.#replicaStub(region);
+        assertReplicationDelivered(this.env, roleOf().prefix, roleOf().region, region);
         return unwrap(await stub.replicate(request));
       },
       alterIsr: async (isr: readonly string[]) => {
         const role = roleOf();
+        // A region cut off reaches nobody, the controller included.
+        assertReachable(this.env, role.prefix, role.region);
         const meta = this.#requireMeta();
         const topics = this.env.TOPICS.getByName(topicsObjectName(role.prefix));
         return unwrap(
@@ -869,6 +1171,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
         );
       },
       adopt: (replication: PartitionReplication) => this.#adopt({ ...roleOf(), ...replication }),
+      fenced: () => void this.#learnLeadership(),
       now: () => Date.now(),
     };
   }
@@ -893,6 +1196,10 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       "this partition does not exist (or its topic was deleted)",
     );
   }
+}
+
+function plainReplication(r: PartitionReplication): PartitionReplication {
+  return { leader: r.leader, replicas: [...r.replicas], isr: [...r.isr], leaderEpoch: r.leaderEpoch };
 }
 
 /** The role's own fields only: what is stored and sent must be plain data. */

@@ -49,3 +49,8 @@ export function unwrap<T>(result: RpcResult<T>): T {
 export function errorFromRpc(error: RpcError): EdgeLogError {
   return EdgeLogError.fromJSON({ ...error.context, code: error.code, message: error.message });
 }
+
+/** The replica answered that it no longer leads, or that the caller's leader epoch is stale: refresh and retry. */
+export function leadershipMoved(error: RpcError): boolean {
+  return error.code === "NOT_LEADER_OR_FOLLOWER" || error.code === "FENCED_LEADER_EPOCH";
+}

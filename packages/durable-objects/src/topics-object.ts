@@ -17,12 +17,14 @@ import {
   compareStrings,
   newTopicMetadata,
   type PartitionReplication,
+  planElection,
   topicAlreadyExists,
   unknownTopic,
 } from "@edgelog/core/store-kit";
 import type { EdgeLogEnv } from "./env.ts";
 import { groupObjectName, parseRegions, partitionObjectName } from "./names.ts";
 import { configurePartitions } from "./partition-setup.ts";
+import { assertReachable } from "./replication/fault-switch.ts";
 import { type RpcResult, toResult, unwrap } from "./rpc-result.ts";
 
 /** A topic's metadata with the region that leads each partition (index = partition). */
@@ -241,11 +243,22 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
       const current = this.#row(name);
       if (current === null || current.topic_id !== row.topic_id) throw unknownTopic(name);
       if (current.partitions >= count) return toMetadata(current);
+      // Only the new partitions come from before the await: an election or in-sync-set change recorded meanwhile
+      // for an existing partition must not be overwritten by the copy read before it.
+      const currentReplication = replicationOf(current);
+      const nextPlacement = [
+        ...(JSON.parse(current.placement) as string[]),
+        ...placement.slice(current.partitions),
+      ];
+      const nextReplication =
+        replication === null || currentReplication === null
+          ? null
+          : [...currentReplication, ...replication.slice(current.partitions)];
       this.ctx.storage.sql.exec(
         "UPDATE topics SET partitions = ?, placement = ?, replication = ? WHERE name = ?",
         count,
-        JSON.stringify(placement),
-        replication === null ? null : JSON.stringify(replication),
+        JSON.stringify(nextPlacement),
+        nextReplication === null ? null : JSON.stringify(nextReplication),
         name,
       );
       return metadata;
@@ -291,6 +304,68 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
         "UPDATE topics SET replication = ? WHERE name = ?",
         JSON.stringify(replication),
         name,
+      );
+      return next;
+    });
+  }
+
+  /**
+   * Moves the leadership of `partition` to `region`'s in-sync replica under `leaderEpoch + 1` (Kafka's
+   * ElectLeaders; core's `planElection` decides). The controller records it first — it is the truth clients and
+   * replicas follow — then tells the new leader, then every other replica: the old leader stops taking appends
+   * and truncates what only it wrote. A replica that cannot be told now learns the epoch from the new leader's
+   * next push. Answers the recorded state.
+   */
+  async electLeader(
+    prefix: string,
+    name: string,
+    partition: number,
+    region: string,
+  ): Promise<RpcResult<PartitionReplication>> {
+    return toResult(async () => {
+      const row = this.#require(name);
+      const replication = replicationOf(row);
+      const current = replication?.[partition];
+      if (replication === null || current === undefined) {
+        throw new EdgeLogError(
+          replication === null ? "INVALID_REQUEST" : "UNKNOWN_TOPIC_OR_PARTITION",
+          replication === null
+            ? `topic ${name} is not replicated: it has no other replica to elect`
+            : `topic ${name} has no partition ${partition}`,
+          { context: { topic: name, partition } },
+        );
+      }
+      const next = planElection({ topic: name, partition }, current, region);
+      // An unreachable region cannot be told it leads: refuse before recording anything.
+      assertReachable(this.env, prefix, region);
+      replication[partition] = next;
+      const placement = JSON.parse(row.placement) as string[];
+      placement[partition] = region;
+      this.ctx.storage.sql.exec(
+        "UPDATE topics SET replication = ?, placement = ? WHERE name = ?",
+        JSON.stringify(replication),
+        JSON.stringify(placement),
+        name,
+      );
+      const plain = plainReplication(next);
+      unwrap(
+        await this.#partitionStub(prefix, row.topic_id, partition, region).becomeLeader(row.topic_id, plain),
+      );
+      await Promise.all(
+        next.replicas
+          .filter((replica) => replica !== region)
+          .map(async (replica) => {
+            try {
+              assertReachable(this.env, prefix, replica);
+              const stub = this.#partitionStub(prefix, row.topic_id, partition, replica);
+              unwrap(await stub.becomeFollower(row.topic_id, plain));
+            } catch (error) {
+              console.error(
+                `edgelog: ${replica} not told of epoch ${next.leaderEpoch}; the leader's push will`,
+                error,
+              );
+            }
+          }),
       );
       return next;
     });

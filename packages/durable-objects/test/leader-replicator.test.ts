@@ -24,6 +24,8 @@ function scriptedHost(isr: string[]) {
     topicId: () => "id",
     logEnd: () => log.length,
     logStartOffset: () => 0,
+    leaderEpochs: () => [{ epoch: 0, startOffset: 0, leader: "wnam" }],
+    fenced: () => undefined,
     highWatermark: () => hw,
     advanceHighWatermark: (next) => {
       hw = next;

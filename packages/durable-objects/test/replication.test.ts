@@ -187,12 +187,15 @@ describe("replication", () => {
     expect(follower.producers).toEqual((await storedLog(store, "dedupe", "wnam")).producers);
   });
 
-  it("refuses client appends on a follower (NOT_LEADER) and replication from a stale leader epoch", async () => {
+  it("refuses client appends on a follower (NOT_LEADER_OR_FOLLOWER) and replication from a stale leader epoch", async () => {
     const store = newStore();
     const metadata = await createReplicated(store, "fence");
     await store.append({ topic: "fence", partition: 0 }, makeBatch(1));
     const follower = await replicaStub(store, "fence", 0, "weur");
-    expect(await follower.append(makeBatch(1))).toMatchObject({ ok: false, error: { code: "NOT_LEADER" } });
+    expect(await follower.append(makeBatch(1))).toMatchObject({
+      ok: false,
+      error: { code: "NOT_LEADER_OR_FOLLOWER" },
+    });
     const stale = await follower.replicate({
       topicId: metadata.topicId,
       leader: "apac",
@@ -200,6 +203,8 @@ describe("replication", () => {
       batches: [],
       highWatermark: 0,
       logStartOffset: 0,
+      leaderEpochs: [],
+      leaderLogEnd: 0,
     });
     expect(stale).toMatchObject({ ok: false, error: { code: "FENCED_LEADER_EPOCH" } });
     // Same epoch, another leader: two leaders in one epoch cannot both be right.
@@ -210,6 +215,8 @@ describe("replication", () => {
       batches: [],
       highWatermark: 0,
       logStartOffset: 0,
+      leaderEpochs: [],
+      leaderLogEnd: 0,
     });
     expect(usurper).toMatchObject({ ok: false, error: { code: "FENCED_LEADER_EPOCH" } });
     // A replayed replication is a no-op, not a second copy.
@@ -225,6 +232,8 @@ describe("replication", () => {
       })),
       highWatermark: 1,
       logStartOffset: 0,
+      leaderEpochs: [{ epoch: 0, startOffset: 0, leader: "wnam" }],
+      leaderLogEnd: 1,
     });
     expect(replay).toEqual({ ok: true, value: { logEnd: 1 } });
     expect(await storedLog(store, "fence", "weur")).toEqual(log);

@@ -27,6 +27,7 @@ import { chargeRequest, quotaRefusal } from "./quota/charge.ts";
 import { type QuotaOption, quotaResolver } from "./quota/option.ts";
 import { route } from "./route.ts";
 import { batchRoutes } from "./routes/batches.ts";
+import { electRoutes } from "./routes/elect.ts";
 import { faultRoutes } from "./routes/faults.ts";
 import { fetchRoutes } from "./routes/fetch.ts";
 import { groupRoutes } from "./routes/groups.ts";
@@ -133,6 +134,7 @@ export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E
   offsetRoutes(app);
   groupRoutes(app);
   waitRoutes(app);
+  electRoutes(app);
   faultRoutes(app);
   // A host that mounts the app keeps its own not-found handler (Hono uses the outer app's), so unknown paths of
   // the API answer the API's 404 here; at the root this is the same answer `notFound` gives.

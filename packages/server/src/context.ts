@@ -4,7 +4,7 @@
  * `LogStore`, plus the optional extras a Durable Object store offers (partition placement by region), detected
  * rather than required so the same app runs over the memory store in tests.
  */
-import type { LogStore, TopicMetadata, TopicSpec } from "@edgelog/core";
+import type { LogStore, TopicMetadata, TopicPartition, TopicSpec } from "@edgelog/core";
 import type { PartitionReplication } from "@edgelog/core/store-kit";
 import type { Scopes } from "./auth/scopes.ts";
 import type { ServerEnv } from "./env.ts";
@@ -58,6 +58,15 @@ export interface RegionAwareStore extends LogStore {
 export function isRegionAware(store: LogStore): store is RegionAwareStore {
   const candidate = store as Partial<RegionAwareStore>;
   return typeof candidate.placement === "function" && typeof candidate.createTopicIn === "function";
+}
+
+/** A store that can move a replicated partition's leadership (the Durable Object store). */
+export interface LeaderElectionStore extends LogStore {
+  electLeader(tp: TopicPartition, region: string): Promise<PartitionReplication>;
+}
+
+export function canElectLeaders(store: LogStore): store is LeaderElectionStore {
+  return typeof (store as Partial<LeaderElectionStore>).electLeader === "function";
 }
 
 /** A store with the development fault switch (the Durable Object store, when `EDGELOG_FAULTS=true`). */

@@ -13,10 +13,19 @@ import {
 import { assertOffsetInRange, DEFAULT_READ_MAX_BYTES } from "@edgelog/core/store-kit";
 import { type OffsetSpec, resolveOffset } from "./params.ts";
 
-/** Resolves `spec` against the partition's bounds; a number outside `[logStartOffset, highWatermark]` → 416. */
+/**
+ * Resolves `spec` against the partition's bounds; a number outside `[logStartOffset, highWatermark]` → 416 —
+ * unless the store's own read takes it: a replicated partition's new leader may have learned the high watermark
+ * one push behind the old leader's, and a reader resuming there must wait rather than be told its offset is gone.
+ */
 export async function startOffset(store: LogStore, tp: TopicPartition, spec: OffsetSpec): Promise<number> {
   const bounds = await store.offsets(tp);
   const offset = resolveOffset(spec, bounds);
+  if (typeof spec === "number" && offset > bounds.highWatermark) {
+    // One zero-wait read: the store answers nothing yet, or the same 416.
+    await store.read(tp, { offset, maxBytes: 1 });
+    return offset;
+  }
   assertOffsetInRange(tp, offset, bounds);
   return offset;
 }

@@ -8,20 +8,32 @@
 import {
   type AppendOptions,
   type AppendResult,
+  DEFAULT_TOPIC_CONFIG,
   encodeBatch,
   MemoryStore,
   type TopicMetadata,
   type TopicPartition,
   type TopicSpec,
 } from "@edgelog/core";
+import { type PartitionReplication, planElection } from "@edgelog/core/store-kit";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app.ts";
-import type { FaultSwitchStore, PartitionPlacement, RegionAwareStore } from "../src/context.ts";
+import type {
+  FaultSwitchStore,
+  LeaderElectionStore,
+  PartitionPlacement,
+  RegionAwareStore,
+} from "../src/context.ts";
 import { expectError, setup } from "./helpers.ts";
 
 /** A MemoryStore stand-in for the Durable Object store: records replica sets, acks and faults it is given. */
-class ReplicatingMemoryStore extends MemoryStore implements RegionAwareStore, FaultSwitchStore {
+class ReplicatingMemoryStore
+  extends MemoryStore
+  implements RegionAwareStore, FaultSwitchStore, LeaderElectionStore
+{
   readonly replicasByTopic = new Map<string, readonly string[]>();
+  /** Elections recorded, by partition (a Map: topic names are user strings). */
+  readonly elected = new Map<string, Map<number, PartitionReplication>>();
   readonly acks: (AppendOptions | undefined)[] = [];
   readonly cutOff = new Set<string>();
 
@@ -40,20 +52,26 @@ class ReplicatingMemoryStore extends MemoryStore implements RegionAwareStore, Fa
   async placement(topic: string): Promise<PartitionPlacement[]> {
     const metadata = await this.getTopic(topic);
     const replicas = this.replicasByTopic.get(topic);
-    return Array.from({ length: metadata?.partitions ?? 0 }, (_, partition) =>
-      replicas === undefined
-        ? { partition, region: "wnam" }
-        : {
-            partition,
-            region: replicas[0] as string,
-            replication: {
-              leader: replicas[0] as string,
-              replicas,
-              isr: replicas.slice(0, 2),
-              leaderEpoch: 4,
-            },
-          },
-    );
+    return Array.from({ length: metadata?.partitions ?? 0 }, (_, partition) => {
+      if (replicas === undefined) return { partition, region: "wnam" };
+      const replication = this.elected.get(topic)?.get(partition) ?? {
+        leader: replicas[0] as string,
+        replicas,
+        isr: replicas.slice(0, 2),
+        leaderEpoch: 4,
+      };
+      return { partition, region: replication.leader, replication };
+    });
+  }
+
+  async electLeader(tp: TopicPartition, region: string): Promise<PartitionReplication> {
+    const current = (await this.placement(tp.topic))[tp.partition]?.replication;
+    if (current === undefined) throw new Error("not replicated");
+    const next = planElection(tp, current, region);
+    const byPartition = this.elected.get(tp.topic) ?? new Map<number, PartitionReplication>();
+    byPartition.set(tp.partition, next);
+    this.elected.set(tp.topic, byPartition);
+    return next;
   }
 
   override append(tp: TopicPartition, batch: Uint8Array, options?: AppendOptions): Promise<AppendResult> {
@@ -199,6 +217,92 @@ describe("acks", () => {
       "INVALID_REQUEST",
     );
     expect(store.acks).toEqual([]);
+  });
+});
+
+describe("POST /v1/topics/{topic}/partitions/{p}/elect", () => {
+  const ELECT = "/v1/topics/r/partitions/1/elect";
+
+  it("moves leadership to an in-sync replica and back, answering the new replica state; describe follows", async () => {
+    const { json } = setupReplicating();
+    await json("POST", "/v1/topics", { name: "r", partitions: 2, replicas: ["wnam", "weur", "apac"] });
+    const moved = await json("POST", ELECT, { region: "weur" });
+    expect(moved).toEqual({
+      status: 200,
+      body: {
+        topic: "r",
+        partition: 1,
+        leader: "weur",
+        replicas: ["wnam", "weur", "apac"],
+        isr: ["wnam", "weur"],
+        leaderEpoch: 5,
+      },
+    });
+    const described = await json("GET", "/v1/topics/r");
+    expect(described.body.partitions[1]).toMatchObject({ region: "weur", leader: "weur", leaderEpoch: 5 });
+    expect(described.body.partitions[0]).toMatchObject({ leader: "wnam", leaderEpoch: 4 });
+    // Preferred-leader election.
+    expect((await json("POST", ELECT, { region: "wnam" })).body).toMatchObject({
+      leader: "wnam",
+      leaderEpoch: 6,
+    });
+  });
+
+  it("answers the controller's refusals with their codes", async () => {
+    const { json } = setupReplicating();
+    await json("POST", "/v1/topics", { name: "r", partitions: 2, replicas: ["wnam", "weur", "apac"] });
+    expectError(await json("POST", ELECT, { region: "wnam" }), 409, "ELECTION_NOT_NEEDED");
+    // apac is not in the stand-in's in-sync set.
+    expectError(await json("POST", ELECT, { region: "apac" }), 409, "ELIGIBLE_LEADERS_NOT_AVAILABLE");
+  });
+
+  it.each([
+    [{}, 400, "INVALID_REQUEST"],
+    [{ region: 1 }, 400, "INVALID_REQUEST"],
+    [{ region: ["weur"] }, 400, "INVALID_REQUEST"],
+    // Not a region of the deployment (REGIONS=wnam,weur,apac), and names a plain object would resolve.
+    [{ region: "enam" }, 400, "INVALID_REQUEST"],
+    [{ region: "constructor" }, 400, "INVALID_REQUEST"],
+    [{ region: "__proto__" }, 400, "INVALID_REQUEST"],
+  ])("refuses the body %j (%i %s) before the store is asked", async (body, status, code) => {
+    const { json, store } = setupReplicating();
+    await json("POST", "/v1/topics", { name: "r", partitions: 2, replicas: ["wnam", "weur", "apac"] });
+    expectError(await json("POST", ELECT, body), status, code);
+    expect(store.elected.size).toBe(0);
+  });
+
+  it("refuses an unknown topic or partition, a partition that is not a number, and GET", async () => {
+    const { json } = setupReplicating();
+    await json("POST", "/v1/topics", { name: "r", partitions: 2, replicas: ["wnam", "weur", "apac"] });
+    expectError(
+      await json("POST", "/v1/topics/nope/partitions/0/elect", { region: "weur" }),
+      404,
+      "UNKNOWN_TOPIC_OR_PARTITION",
+    );
+    expectError(
+      await json("POST", "/v1/topics/r/partitions/2/elect", { region: "weur" }),
+      404,
+      "UNKNOWN_TOPIC_OR_PARTITION",
+    );
+    expectError(
+      await json("POST", "/v1/topics/r/partitions/one/elect", { region: "weur" }),
+      400,
+      "INVALID_REQUEST",
+    );
+    expectError(await json("GET", ELECT), 405, "METHOD_NOT_ALLOWED");
+  });
+
+  it("answers INVALID_REQUEST on a store that keeps one copy", async () => {
+    const store = new MemoryStore();
+    await store.createTopic({ name: "one", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
+    const app = createApp({ auth: "none", store: () => store });
+    const res = await app.request("/v1/topics/one/partitions/0/elect", {
+      method: "POST",
+      body: '{"region":"weur"}',
+      headers: { "Content-Type": "application/json" },
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("INVALID_REQUEST");
   });
 });
 

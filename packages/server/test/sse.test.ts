@@ -108,6 +108,23 @@ describe("SSE tail", () => {
     await events.cancel();
   });
 
+  it("resumes past the high watermark the store reports when its read takes the offset (a new leader's lagging HW)", async () => {
+    const harness = setup();
+    await harness.createTopic("t");
+    await harness.produce("t", { records: [{ value: 0 }, { value: 1 }, { value: 2 }] });
+    // As a freshly elected leader answers: its high watermark learned one push behind the old leader's.
+    const offsets = harness.store.offsets.bind(harness.store);
+    harness.store.offsets = async (tp) => ({ ...(await offsets(tp)), highWatermark: 1 });
+    const events = sseReader(await harness.call("GET", path, undefined, { ...SSE, "Last-Event-ID": "3" }));
+    await harness.produce("t", { records: [{ value: 3 }] });
+    const event = await events.next();
+    expect(JSON.parse(event.data as string).records.map((r: { offset: number }) => r.offset)).toEqual([3]);
+    await events.cancel();
+    // Past what the store holds is still refused before the stream opens.
+    const res = await harness.json("GET", path, undefined, { ...SSE, "Last-Event-ID": "9" });
+    expectError(res, 416, "OFFSET_OUT_OF_RANGE");
+  });
+
   it("sends keep-alive comments while idle", async () => {
     const { call, createTopic } = setup({ sseKeepAliveMs: 20 });
     await createTopic("t");

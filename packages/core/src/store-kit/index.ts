@@ -128,6 +128,17 @@ export {
 export { AppendWaiters, type WaitOutcome } from "./append-waiters.ts";
 export { nextGroupStateVersion, nextPrivateStateVersion } from "./group-state.ts";
 export { inspectBatchForAppend } from "./inspect-batch.ts";
+export {
+  divergenceOffset,
+  endOffsetForEpoch,
+  type LeaderEpochEntry,
+  leaderEpochStarted,
+  MAX_LEADER_EPOCHS_RETAINED,
+  mergeLeaderEpochs,
+  planElection,
+  truncateLeaderEpochs,
+  truncateProducerState,
+} from "./leader-election.ts";
 export { offsetForTimestampIn, offsetForTimestampInBatch } from "./offset-for-timestamp.ts";
 export { type ParkedWait, type ParkOptions, parkWait } from "./parked-wait.ts";
 export {

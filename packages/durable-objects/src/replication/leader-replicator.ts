@@ -12,9 +12,10 @@
  * was written, and adds the poll interval to every `acks: "all"` produce; a push costs exactly one call per
  * follower per group commit and acknowledges after one round trip. See docs/architecture.md "Replication".
  */
-import { EdgeLogError, type StoredBatch, type TopicConfig } from "@edgelog/core";
+import { EdgeLogError, isEdgeLogError, type StoredBatch, type TopicConfig } from "@edgelog/core";
 import {
   followerInSync,
+  type LeaderEpochEntry,
   minInsyncReplicas,
   type PartitionReplication,
   replicaLagTimeMaxMs,
@@ -43,6 +44,8 @@ export interface ReplicationHost {
   /** The leader's log end offset (the next offset it will assign). */
   logEnd(): number;
   logStartOffset(): number;
+  /** The leader-epoch table (KIP-101), sent with every push. */
+  leaderEpochs(): LeaderEpochEntry[];
   highWatermark(): number;
   /** Records a higher high watermark (durably) and wakes the readers waiting for it. */
   advanceHighWatermark(highWatermark: number): void;
@@ -54,6 +57,8 @@ export interface ReplicationHost {
   alterIsr(isr: readonly string[]): Promise<PartitionReplication>;
   /** Takes the controller's answer as the role's new state. */
   adopt(replication: PartitionReplication): void;
+  /** A follower refused a push as coming from a stale leader epoch: this leader was deposed without being told. */
+  fenced(): void;
   now(): number;
 }
 
@@ -209,11 +214,14 @@ export class LeaderReplicator {
             })),
             highWatermark: host.highWatermark(),
             logStartOffset: host.logStartOffset(),
+            leaderEpochs: host.leaderEpochs(),
+            leaderLogEnd: target,
           }),
           MAX_CALL_MS,
         );
-      } catch {
+      } catch (error) {
         // Unreachable or refused: it stays where it was; the lag rule decides whether it stays in sync.
+        if (isEdgeLogError(error) && error.code === "FENCED_LEADER_EPOCH") host.fenced();
         return;
       }
       this.#ends.set(region, response.logEnd);

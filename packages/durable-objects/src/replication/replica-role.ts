@@ -4,7 +4,7 @@
  * leader epoch) plus its own region and the namespace it lives in, so a leader can name its followers and its
  * controller. And the messages replication sends between them.
  */
-import type { PartitionReplication } from "@edgelog/core/store-kit";
+import type { LeaderEpochEntry, PartitionReplication } from "@edgelog/core/store-kit";
 
 export interface ReplicaRole extends PartitionReplication {
   /** The region of the object that holds this role. */
@@ -30,6 +30,9 @@ export interface ReplicateRequest {
   readonly highWatermark: number;
   /** The leader's log start: records deleted there (retention, DeleteRecords) go on the followers too. */
   readonly logStartOffset: number;
+  /** The leader's leader-epoch table and log end: a follower cuts what it wrote past them first (KIP-101). */
+  readonly leaderEpochs: readonly LeaderEpochEntry[];
+  readonly leaderLogEnd: number;
 }
 
 export interface ReplicateResponse {

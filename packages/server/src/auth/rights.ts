@@ -38,6 +38,8 @@ export const ROUTE_RIGHTS: ReadonlyMap<string, Need> = new Map<string, Need>([
   ["GET /v1/topics/:topic/partitions/:partition/batches", CONSUME],
   ["GET /v1/topics/:topic/partitions/:partition/offsets", CONSUME],
   ["POST /v1/topics/:topic/partitions/:partition/delete-records", ADMIN],
+  // Moves a partition's leadership between regions: an operator's act.
+  ["POST /v1/topics/:topic/partitions/:partition/elect", ADMIN],
   ["GET /v1/groups", ADMIN],
   ["POST /v1/groups/:group/heartbeat", GROUP],
   // Plus `consume` on each committed topic, and `admin` for a commit without a member (a reset).

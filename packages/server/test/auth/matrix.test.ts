@@ -2,7 +2,8 @@
  * Every route of the rights table × {no token, expired, bad signature, alg none, wrong right, right} over the app
  * in Node with a secret configured: the documented status, and nothing written by a refused request.
  */
-import { MemoryStore } from "@edgelog/core";
+import { MemoryStore, type TopicPartition } from "@edgelog/core";
+import { type PartitionReplication, planElection } from "@edgelog/core/store-kit";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app.ts";
 import { ROUTE_RIGHTS } from "../../src/auth/rights.ts";
@@ -30,7 +31,18 @@ const FAULTS_CASE: RouteCase = {
   wrong: "produce:* consume:* group:*",
   refusedWith: "CLUSTER_AUTHORIZATION_FAILED",
 };
-const CASES = [...routeCases(NAMES), FAULTS_CASE];
+/** Elections need a store with replicas: the stand-in below has one for "orders". */
+const ELECT_CASE: RouteCase = {
+  method: "POST",
+  route: "/v1/topics/:topic/partitions/:partition/elect",
+  path: `${TP0}/elect`,
+  body: json({ region: "weur" }),
+  right: "admin",
+  ok: 200,
+  wrong: `produce:${NAMES.topic} consume:${NAMES.topic}`,
+  refusedWith: "CLUSTER_AUTHORIZATION_FAILED",
+};
+const CASES = [...routeCases(NAMES), FAULTS_CASE, ELECT_CASE];
 const ENV = { EDGELOG_FAULTS: "true" };
 
 /** A store with the fault switch a Durable Object store has, standing in for one with regions. */
@@ -42,6 +54,19 @@ class FaultSwitchMemoryStore extends MemoryStore {
   }
   unreachableRegions(): string[] {
     return [...this.cut];
+  }
+  /** Leadership of every partition, as a controller would record it: wnam leads until an election. */
+  readonly leaders = new Map<string, string>();
+  async electLeader(tp: TopicPartition, region: string): Promise<PartitionReplication> {
+    const key = `${tp.topic}/${tp.partition}`;
+    const replicas = ["wnam", "weur", "apac"];
+    const next = planElection(
+      tp,
+      { leader: this.leaders.get(key) ?? "wnam", replicas, isr: replicas, leaderEpoch: 0 },
+      region,
+    );
+    this.leaders.set(key, next.leader);
+    return next;
   }
 }
 const TOKENS: TokenMaker = { valid: token, expired, badSignature, algNone };

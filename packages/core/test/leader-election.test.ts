@@ -1,0 +1,125 @@
+import { describe, expect, it } from "vitest";
+import {
+  divergenceOffset,
+  endOffsetForEpoch,
+  type LeaderEpochEntry,
+  leaderEpochStarted,
+  MAX_LEADER_EPOCHS_RETAINED,
+  mergeLeaderEpochs,
+  planElection,
+  truncateLeaderEpochs,
+  truncateProducerState,
+} from "../src/store-kit/index.ts";
+
+const tp = { topic: "t", partition: 0 };
+const replication = {
+  leader: "wnam",
+  replicas: ["wnam", "weur", "apac"],
+  isr: ["wnam", "weur"],
+  leaderEpoch: 3,
+};
+
+describe("planElection", () => {
+  it("moves leadership to an in-sync replica under the next epoch, the in-sync set unchanged", () => {
+    expect(planElection(tp, replication, "weur")).toEqual({ ...replication, leader: "weur", leaderEpoch: 4 });
+  });
+
+  it("refuses the current leader, an out-of-sync replica and a region without a replica", () => {
+    expect(() => planElection(tp, replication, "wnam")).toThrow(
+      expect.objectContaining({ code: "ELECTION_NOT_NEEDED", retriable: false }),
+    );
+    expect(() => planElection(tp, replication, "apac")).toThrow(
+      expect.objectContaining({ code: "ELIGIBLE_LEADERS_NOT_AVAILABLE", retriable: true }),
+    );
+    for (const region of ["enam", "constructor", "__proto__"]) {
+      expect(() => planElection(tp, replication, region)).toThrow(
+        expect.objectContaining({ code: "INVALID_REQUEST" }),
+      );
+    }
+  });
+});
+
+describe("leader-epoch table (KIP-101)", () => {
+  const leader: LeaderEpochEntry[] = [
+    { epoch: 0, startOffset: 0, leader: "wnam" },
+    { epoch: 1, startOffset: 45, leader: "weur" },
+  ];
+
+  it("answers an epoch's end offset: the next epoch's start, or the log end for the latest", () => {
+    expect(endOffsetForEpoch(leader, 0, 60)).toBe(45);
+    expect(endOffsetForEpoch(leader, 1, 60)).toBe(60);
+    expect(endOffsetForEpoch(leader, 7, 60)).toBe(60);
+    // An epoch the log never saw ends where the next one it saw starts.
+    expect(
+      endOffsetForEpoch(
+        [
+          { epoch: 0, startOffset: 0, leader: "a" },
+          { epoch: 2, startOffset: 9, leader: "b" },
+        ],
+        1,
+        20,
+      ),
+    ).toBe(9);
+  });
+
+  it("cuts an old leader at the new leader's end of its last epoch — above the high watermark when it held more", () => {
+    const old: LeaderEpochEntry[] = [{ epoch: 0, startOffset: 0, leader: "wnam" }];
+    // Old leader wrote to 55; the new leader took over at 45: records 45..54 are the unreplicated suffix.
+    expect(divergenceOffset(old, 55, leader, 60)).toBe(45);
+    // Nothing past it: nothing to cut.
+    expect(divergenceOffset(old, 45, leader, 60)).toBeNull();
+    expect(divergenceOffset(old, 30, leader, 60)).toBeNull();
+    // A follower of the current epoch never diverges from its leader.
+    expect(divergenceOffset(leader, 50, leader, 60)).toBeNull();
+    expect(divergenceOffset([], 10, leader, 60)).toBeNull();
+  });
+
+  it("merges only epochs that wrote below the follower's log end, in order, bounded", () => {
+    const local: LeaderEpochEntry[] = [{ epoch: 0, startOffset: 0, leader: "wnam" }];
+    expect(mergeLeaderEpochs(local, leader, 40)).toEqual(local);
+    expect(mergeLeaderEpochs(local, leader, 46)).toEqual(leader);
+    const many = Array.from({ length: 100 }, (_, i) => ({ epoch: i, startOffset: i, leader: "x" }));
+    const merged = mergeLeaderEpochs([], many, 1000);
+    expect(merged).toHaveLength(MAX_LEADER_EPOCHS_RETAINED);
+    expect(merged.at(-1)?.epoch).toBe(99);
+  });
+
+  it("records a new epoch at the new leader's log end and drops epochs that a truncation emptied", () => {
+    expect(leaderEpochStarted(leader, 2, "apac", 60).at(-1)).toEqual({
+      epoch: 2,
+      startOffset: 60,
+      leader: "apac",
+    });
+    // An epoch that wrote nothing before the next one started is not kept: tables stay identical across replicas.
+    expect(leaderEpochStarted(leader, 2, "apac", 45)).toEqual([
+      leader[0],
+      { epoch: 2, startOffset: 45, leader: "apac" },
+    ]);
+    expect(
+      mergeLeaderEpochs(
+        [leader[0] as LeaderEpochEntry, { epoch: 1, startOffset: 80, leader: "weur" }],
+        [leader[0] as LeaderEpochEntry, { epoch: 3, startOffset: 80, leader: "wnam" }],
+        90,
+      ),
+    ).toEqual([leader[0], { epoch: 3, startOffset: 80, leader: "wnam" }]);
+    expect(truncateLeaderEpochs(leader, 45)).toEqual([leader[0]]);
+    expect(truncateLeaderEpochs(leader, 46)).toEqual(leader);
+  });
+});
+
+describe("truncateProducerState", () => {
+  const entry = (base: number, seq: number) => ({
+    firstSequence: seq,
+    lastSequence: seq,
+    baseOffset: base,
+    lastOffset: base,
+    logAppendTime: 0,
+  });
+  const state = { producerId: "p", epoch: 0, batches: [entry(10, 0), entry(20, 1), entry(30, 2)] };
+
+  it("forgets the batches a truncation removed, so their retry is appended again, not answered duplicate", () => {
+    expect(truncateProducerState(state, 25)).toEqual({ ...state, batches: [entry(10, 0), entry(20, 1)] });
+    expect(truncateProducerState(state, 31)).toBe(state);
+    expect(truncateProducerState(state, 10)).toBeUndefined();
+  });
+});
