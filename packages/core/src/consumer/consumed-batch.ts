@@ -55,7 +55,7 @@ export function messagesFrom(batches: readonly StoredBatch[], fromOffset: number
       messages.push({
         key: messageBytes(record.key),
         value: messageBytes(record.value),
-        headers: record.headers.map(handlerHeader),
+        headers: record.headers.length === 0 ? NO_HEADERS : record.headers.map(handlerHeader),
         timestamp: record.timestamp,
         offset: batch.baseOffset + i,
         attributes: 0,
@@ -64,6 +64,9 @@ export function messagesFrom(batches: readonly StoredBatch[], fromOffset: number
   }
   return messages;
 }
+
+/** Most records carry no headers: they share one empty list instead of allocating one each. */
+const NO_HEADERS: readonly MessageHeader[] = Object.freeze([]);
 
 function handlerHeader(header: RecordHeader): MessageHeader {
   return { key: header.key, value: messageBytes(header.value) };
