@@ -14,6 +14,7 @@ import {
   type QuotaDimension,
   type QuotaLimits,
 } from "@edgelog/core/store-kit";
+import { recentEntry } from "./recent-subjects.ts";
 
 /** What one request costs: 1 request, plus its body's bytes for a produce. */
 export type QuotaCharge = QuotaAmounts;
@@ -59,25 +60,13 @@ export function leasedQuotaGate(leaser: QuotaLeaser, options: LeasedQuotaGateOpt
   const maxSubjects = Math.max(1, options.maxSubjects ?? DEFAULT_MAX_SUBJECTS);
   const allowances = new Map<string, Allowance>();
 
-  const allowanceOf = (subject: string): Allowance => {
-    let allowance = allowances.get(subject);
-    if (allowance === undefined) {
-      allowance = {
-        held: { requests: 0, bytes: 0 },
-        blockedUntil: { requests: 0, bytes: 0 },
-        turn: undefined,
-      };
-      if (allowances.size >= maxSubjects) {
-        // Forgetting an allowance forgets tokens already taken: the subject only gets less, never more.
-        const oldest = allowances.keys().next().value;
-        if (oldest !== undefined) allowances.delete(oldest);
-      }
-    } else {
-      allowances.delete(subject);
-    }
-    allowances.set(subject, allowance);
-    return allowance;
-  };
+  // Forgetting an allowance forgets tokens already taken: the subject only gets less, never more.
+  const allowanceOf = (subject: string): Allowance =>
+    recentEntry(allowances, subject, maxSubjects, () => ({
+      held: { requests: 0, bytes: 0 },
+      blockedUntil: { requests: 0, bytes: 0 },
+      turn: undefined,
+    }));
 
   return {
     async admit(subject, charge, limits, now) {

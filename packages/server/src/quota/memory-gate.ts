@@ -6,6 +6,7 @@
  */
 import { grantLease, type QuotaBuckets } from "@edgelog/core/store-kit";
 import { DEFAULT_MAX_SUBJECTS, leasedQuotaGate, type QuotaGate } from "./gate.ts";
+import { recentEntry } from "./recent-subjects.ts";
 
 export interface MemoryQuotaGateOptions {
   /** Subjects whose buckets are kept; the least recently used is forgotten (its bucket starts full again). */
@@ -24,17 +25,8 @@ export function memoryQuotaGate(options: MemoryQuotaGateOptions = {}): QuotaGate
   const buckets = new Map<string, QuotaBuckets>();
   return leasedQuotaGate(
     async (subject, request) => {
-      let subjectBuckets = buckets.get(subject);
-      if (subjectBuckets === undefined) {
-        subjectBuckets = {};
-        if (buckets.size >= maxSubjects) {
-          const oldest = buckets.keys().next().value;
-          if (oldest !== undefined) buckets.delete(oldest);
-        }
-      } else {
-        buckets.delete(subject);
-      }
-      buckets.set(subject, subjectBuckets);
+      // A forgotten subject's buckets start full again.
+      const subjectBuckets = recentEntry(buckets, subject, maxSubjects, (): QuotaBuckets => ({}));
       return grantLease(subjectBuckets, request, now());
     },
     { leaseMs: 0, maxSubjects },
