@@ -3,56 +3,17 @@
 // what only it wrote to the new leader's end of its last epoch (KIP-101 — not to the high watermark). Producers
 // with acks=all run through elections: every acknowledged record is on every replica exactly once at its offset.
 // Regions are names (Miniflare ignores location hints); the fault switch (EDGELOG_FAULTS=true) cuts one off.
-import { env, runInDurableObject } from "cloudflare:test";
-import { DEFAULT_TOPIC_CONFIG, EdgeLog, type TopicConfig } from "@edgelog/core";
+import { env } from "cloudflare:test";
+import { DEFAULT_TOPIC_CONFIG, EdgeLog } from "@edgelog/core";
 import { expectEdgeLogError, makeBatch, readAll } from "@edgelog/core/testing";
 import { describe, expect, it, vi } from "vitest";
-import { DurableObjectLogStore, partitionObjectName, unwrap } from "../src/index.ts";
+import { type DurableObjectLogStore, unwrap } from "../src/index.ts";
+import { createReplicated, newStore, REPLICAS, replicaStub, storedLog } from "./replicas.ts";
 
-let worlds = 0;
-const REPLICAS = ["wnam", "weur", "apac"];
 const decoder = new TextDecoder();
-
-function newStore(): DurableObjectLogStore {
-  return new DurableObjectLogStore(env, { namespacePrefix: `election-${++worlds}/` });
-}
-
-async function createReplicated(
-  store: DurableObjectLogStore,
-  name: string,
-  config: Partial<TopicConfig> = {},
-  partitions = 1,
-) {
-  const spec = { name, partitions, config: { ...DEFAULT_TOPIC_CONFIG, ...config } };
-  return store.createTopicIn(spec, undefined, REPLICAS);
-}
-
-async function replicaStub(store: DurableObjectLogStore, topic: string, partition: number, region: string) {
-  const metadata = await store.getTopic(topic);
-  const name = partitionObjectName(store.namespacePrefix, metadata?.topicId ?? "", partition, region);
-  return env.PARTITIONS.get(env.PARTITIONS.idFromName(name));
-}
 
 async function replicationOf(store: DurableObjectLogStore, topic: string, partition = 0) {
   return (await store.placement(topic))[partition]?.replication;
-}
-
-/** A replica's whole stored log (past the high watermark too): offsets, append times, values. */
-async function storedLog(store: DurableObjectLogStore, topic: string, region: string, partition = 0) {
-  const stub = await replicaStub(store, topic, partition, region);
-  return runInDurableObject(stub, (_instance, state) => {
-    const sql = state.storage.sql;
-    const batches = sql
-      .exec<{ base_offset: number; last_offset: number; append_time: number; payload: ArrayBuffer }>(
-        "SELECT base_offset, last_offset, append_time, payload FROM batches ORDER BY base_offset",
-      )
-      .toArray()
-      .map((row) => ({ ...row, payload: [...new Uint8Array(row.payload)] }));
-    const producers = sql
-      .exec<{ producer_id: string; state: string }>("SELECT * FROM producers ORDER BY producer_id")
-      .toArray();
-    return { batches, producers };
-  });
 }
 
 async function epochsOf(store: DurableObjectLogStore, topic: string, region: string, partition = 0) {
@@ -85,7 +46,7 @@ async function expectConverged(store: DurableObjectLogStore, topic: string, part
 
 describe("POST …/elect (controller)", () => {
   it("moves leadership to an in-sync follower under epoch + 1 and back; the old leader follows and is fenced", async () => {
-    const store = newStore();
+    const store = newStore("election");
     const metadata = await createReplicated(store, "move");
     const tp = { topic: "move", partition: 0 };
     await store.append(tp, makeBatch(2, "e0"));
@@ -156,7 +117,7 @@ describe("POST …/elect (controller)", () => {
   });
 
   it("refuses the current leader (ELECTION_NOT_NEEDED), an out-of-sync replica (ELIGIBLE_LEADERS_NOT_AVAILABLE), a region without a replica", async () => {
-    const store = newStore();
+    const store = newStore("election");
     await createReplicated(store, "refuse", { "replica.lag.time.max.ms": 100, "min.insync.replicas": 1 });
     const tp = { topic: "refuse", partition: 0 };
     await expectEdgeLogError(store.electLeader(tp, "wnam"), "ELECTION_NOT_NEEDED");
@@ -195,7 +156,7 @@ describe("POST …/elect (controller)", () => {
 
 describe("elections and other controller changes", () => {
   it("keeps an election recorded while partitions are being added (the grow does not write back its old copy)", async () => {
-    const store = newStore();
+    const store = newStore("election");
     await createReplicated(store, "grow");
     const tp = { topic: "grow", partition: 0 };
     await store.append(tp, makeBatch(1, "g"));
@@ -216,7 +177,7 @@ describe("elections and other controller changes", () => {
 
 describe("readers through an election", () => {
   it("keeps a consumer at the old leader's high watermark in range on the new leader (it waits, it is not reset)", async () => {
-    const store = newStore();
+    const store = newStore("election");
     await createReplicated(store, "readers");
     const tp = { topic: "readers", partition: 0 };
     const written = await store.append(tp, makeBatch(3, "r"));
@@ -247,7 +208,7 @@ describe("readers through an election", () => {
 
 describe("KIP-101 truncation", () => {
   it("cuts an old leader's unreplicated suffix at the new leader's end of its epoch — above the high watermark — and converges", async () => {
-    const store = newStore();
+    const store = newStore("election");
     await createReplicated(store, "cut", { "replica.lag.time.max.ms": 60_000 });
     const tp = { topic: "cut", partition: 0 };
     const idem = (i: number, prefix: string) =>
@@ -304,7 +265,7 @@ describe("KIP-101 truncation", () => {
 
 describe("KIP-101 truncation on becoming a follower", () => {
   it("cuts at once when the old leader is told (it asks the new leader), answering its waiting acks=all append", async () => {
-    const store = newStore();
+    const store = newStore("election");
     await createReplicated(store, "told", { "replica.lag.time.max.ms": 60_000 });
     const tp = { topic: "told", partition: 0 };
     await store.append(tp, makeBatch(1, "acked"));
@@ -345,7 +306,7 @@ describe("KIP-101 truncation on becoming a follower", () => {
 
 describe("a deposed leader that was not told", () => {
   it("learns the election from the controller once a follower fences its push, steps down and truncates", async () => {
-    const store = newStore();
+    const store = newStore("election");
     await createReplicated(store, "deposed", { "replica.lag.time.max.ms": 60_000 });
     const tp = { topic: "deposed", partition: 0 };
     await store.append(tp, makeBatch(1, "acked"));
@@ -382,8 +343,8 @@ describe("a deposed leader that was not told", () => {
 
 describe("producers through elections", () => {
   it("loses, duplicates and reorders nothing acknowledged with acks=all while leadership moves and moves back", async () => {
-    const store = newStore();
-    await createReplicated(store, "jepsen", { "replica.lag.time.max.ms": 60_000 }, 2);
+    const store = newStore("election");
+    await createReplicated(store, "jepsen", { "replica.lag.time.max.ms": 60_000 }, REPLICAS, 2);
     // Counts what the producers see from the store: appends, and the failures they had to retry themselves.
     const seen = { appends: 0, failures: new Map<string, number>() };
     const counted = new Proxy(store, {

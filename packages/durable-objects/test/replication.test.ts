@@ -3,62 +3,13 @@
 // high watermark capped by the in-sync replicas, the lag rule shrinking and growing the in-sync set, stale leader
 // epochs refused, and the calls a batch costs with 1 and with 3 replicas. Regions are names here (Miniflare
 // ignores location hints); the fault switch (EDGELOG_FAULTS=true in test/wrangler.toml) cuts one off.
-import { abortAllDurableObjects, env, runInDurableObject } from "cloudflare:test";
-import { DEFAULT_TOPIC_CONFIG, type TopicConfig } from "@edgelog/core";
-import { checkProducerSequence, type ProducerState, readBatchHeader } from "@edgelog/core/store-kit";
+import { abortAllDurableObjects, env } from "cloudflare:test";
+import { DEFAULT_TOPIC_CONFIG } from "@edgelog/core";
+import { checkProducerSequence, readBatchHeader } from "@edgelog/core/store-kit";
 import { expectEdgeLogError, makeBatch, readAll } from "@edgelog/core/testing";
 import { describe, expect, it, vi } from "vitest";
-import { DurableObjectLogStore, type EdgeLogEnv, partitionObjectName, unwrap } from "../src/index.ts";
-
-let worlds = 0;
-const REPLICAS = ["wnam", "weur", "apac"];
-
-function newStore(storeEnv: EdgeLogEnv = env): DurableObjectLogStore {
-  return new DurableObjectLogStore(storeEnv, { namespacePrefix: `replication-${++worlds}/` });
-}
-
-async function createReplicated(
-  store: DurableObjectLogStore,
-  name: string,
-  config: Partial<TopicConfig> = {},
-  replicas: string[] = REPLICAS,
-  partitions = 1,
-) {
-  const spec = { name, partitions, config: { ...DEFAULT_TOPIC_CONFIG, ...config } };
-  return store.createTopicIn(spec, undefined, replicas);
-}
-
-async function replicaStub(store: DurableObjectLogStore, topic: string, partition: number, region: string) {
-  const metadata = await store.getTopic(topic);
-  const name = partitionObjectName(store.namespacePrefix, metadata?.topicId ?? "", partition, region);
-  return env.PARTITIONS.get(env.PARTITIONS.idFromName(name));
-}
-
-type StoredRow = {
-  base_offset: number;
-  last_offset: number;
-  append_time: number;
-  payload: ArrayBuffer;
-};
-
-/** A replica's whole log and producer table as stored (not capped by the high watermark), payloads as bytes. */
-async function storedLog(store: DurableObjectLogStore, topic: string, region: string, partition = 0) {
-  const stub = await replicaStub(store, topic, partition, region);
-  return runInDurableObject(stub, (_instance, state) => {
-    const sql = state.storage.sql;
-    const batches = sql
-      .exec<StoredRow>(
-        "SELECT base_offset, last_offset, append_time, payload FROM batches ORDER BY base_offset",
-      )
-      .toArray()
-      .map((row) => ({ ...row, payload: [...new Uint8Array(row.payload)] }));
-    const producers = sql
-      .exec<{ producer_id: string; state: string }>("SELECT * FROM producers ORDER BY producer_id")
-      .toArray()
-      .map((row) => ({ id: row.producer_id, state: JSON.parse(row.state) as ProducerState }));
-    return { batches, producers };
-  });
-}
+import { type DurableObjectLogStore, type EdgeLogEnv, unwrap } from "../src/index.ts";
+import { createReplicated, newStore, REPLICAS, replicaStub, storedLog } from "./replicas.ts";
 
 async function isrOf(store: DurableObjectLogStore, topic: string, partition = 0): Promise<readonly string[]> {
   const placement = await store.placement(topic);
@@ -67,7 +18,7 @@ async function isrOf(store: DurableObjectLogStore, topic: string, partition = 0)
 
 describe("replica sets", () => {
   it("records leader, replicas, in-sync set and leader epoch per partition; configures every replica", async () => {
-    const store = newStore();
+    const store = newStore("replication");
     await createReplicated(store, "sets", {}, ["weur", "wnam", "apac"], 2);
     const placement = await store.placement("sets");
     expect(placement).toEqual(
@@ -93,7 +44,7 @@ describe("replica sets", () => {
   });
 
   it("refuses min.insync.replicas above the replica count, and replicas outside the deployment", async () => {
-    const store = newStore();
+    const store = newStore("replication");
     await expectEdgeLogError(
       createReplicated(store, "too-many", { "min.insync.replicas": 4 }),
       "INVALID_CONFIG",
@@ -108,7 +59,7 @@ describe("replica sets", () => {
 
 describe("replication", () => {
   it("holds the identical log on every replica after concurrent produces (same batches, offsets, bytes, producers)", async () => {
-    const store = newStore();
+    const store = newStore("replication");
     await createReplicated(store, "same");
     const tp = { topic: "same", partition: 0 };
     const results = await Promise.all([
@@ -130,7 +81,7 @@ describe("replication", () => {
   });
 
   it("answers acks=all only once every in-sync replica holds the batch; acks=1 on the leader's commit", async () => {
-    const store = newStore();
+    const store = newStore("replication");
     await createReplicated(store, "acks");
     const tp = { topic: "acks", partition: 0 };
     for (let i = 0; i < 5; i++) {
@@ -150,7 +101,7 @@ describe("replication", () => {
   });
 
   it("keeps an acks=all produce waiting while an in-sync follower does not hold the batch", async () => {
-    const store = newStore();
+    const store = newStore("replication");
     await createReplicated(store, "waits", { "replica.lag.time.max.ms": 60_000 });
     const tp = { topic: "waits", partition: 0 };
     store.setRegionUnreachable("apac", true);
@@ -172,7 +123,7 @@ describe("replication", () => {
   });
 
   it("detects an idempotent producer's retry on a follower's copy of the producer state", async () => {
-    const store = newStore();
+    const store = newStore("replication");
     await createReplicated(store, "dedupe");
     const tp = { topic: "dedupe", partition: 0 };
     const stamp = { producerId: "idem", producerEpoch: 3, baseSequence: 0 };
@@ -188,7 +139,7 @@ describe("replication", () => {
   });
 
   it("refuses client appends on a follower (NOT_LEADER_OR_FOLLOWER) and replication from a stale leader epoch", async () => {
-    const store = newStore();
+    const store = newStore("replication");
     const metadata = await createReplicated(store, "fence");
     await store.append({ topic: "fence", partition: 0 }, makeBatch(1));
     const follower = await replicaStub(store, "fence", 0, "weur");
@@ -240,7 +191,7 @@ describe("replication", () => {
   });
 
   it("carries the leader's log start to the followers (DeleteRecords, retention)", async () => {
-    const store = newStore();
+    const store = newStore("replication");
     await createReplicated(store, "trim");
     const tp = { topic: "trim", partition: 0 };
     for (let i = 0; i < 3; i++) await store.append(tp, makeBatch(2, `t${i}`));
@@ -256,7 +207,7 @@ describe("replication", () => {
 
 describe("in-sync set and high watermark", () => {
   it("keeps the high watermark at the in-sync replicas' committed offset while a follower is cut off", async () => {
-    const store = newStore();
+    const store = newStore("replication");
     // A long lag time: the cut-off follower stays in sync for the whole test.
     await createReplicated(store, "hw", { "replica.lag.time.max.ms": 60_000 });
     const tp = { topic: "hw", partition: 0 };
@@ -287,7 +238,7 @@ describe("in-sync set and high watermark", () => {
   });
 
   it("drops a follower lagging past replica.lag.time.max.ms, refuses acks=all below min.insync.replicas, takes it back once caught up", async () => {
-    const store = newStore();
+    const store = newStore("replication");
     await createReplicated(store, "isr", { "replica.lag.time.max.ms": 150, "min.insync.replicas": 3 });
     const tp = { topic: "isr", partition: 0 };
     await store.append(tp, makeBatch(1, "all-in"));
@@ -312,7 +263,7 @@ describe("in-sync set and high watermark", () => {
   });
 
   it("lets acks=all through with a follower out of the ISR while min.insync.replicas is met", async () => {
-    const store = newStore();
+    const store = newStore("replication");
     await createReplicated(store, "min2", { "replica.lag.time.max.ms": 100, "min.insync.replicas": 2 });
     const tp = { topic: "min2", partition: 0 };
     store.setRegionUnreachable("weur", true);
@@ -358,7 +309,7 @@ describe("calls per batch", () => {
 
   it("costs one store call per batch unreplicated, plus one replication call per follower per commit with 3 replicas", async () => {
     const counted = countingEnv();
-    const store = newStore(counted.env);
+    const store = newStore("replication", counted.env);
     const batches = 10;
     await store.createTopicIn({ name: "one", partitions: 1, config: DEFAULT_TOPIC_CONFIG }, ["wnam"]);
     await createReplicated(store, "three");
@@ -387,7 +338,7 @@ describe("calls per batch", () => {
 
 describe("under faults", () => {
   it("never lets the leader's high watermark pass an in-sync replica's log, while a follower flaps", async () => {
-    const store = newStore();
+    const store = newStore("replication");
     await createReplicated(store, "flap", { "replica.lag.time.max.ms": 60 });
     const tp = { topic: "flap", partition: 0 };
     // A fixed schedule (seeded): produce with acks 1 or all, and cut apac off or reconnect it between rounds.
@@ -430,7 +381,7 @@ describe("under faults", () => {
   });
 
   it("resumes replication after the objects restart: a lagging follower catches up from its own log end", async () => {
-    const store = newStore();
+    const store = newStore("replication");
     await createReplicated(store, "restart", { "replica.lag.time.max.ms": 60_000 });
     const tp = { topic: "restart", partition: 0 };
     await store.append(tp, makeBatch(2, "a"));

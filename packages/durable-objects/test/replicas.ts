@@ -1,0 +1,67 @@
+/**
+ * @module
+ * What the workerd replication and election tests share: a store per test (its own namespace), replicated topic
+ * creation, a replica's stub, and a replica's whole stored log read from its SQLite (not capped by the HW).
+ */
+import { env, runInDurableObject } from "cloudflare:test";
+import { DEFAULT_TOPIC_CONFIG, type TopicConfig } from "@edgelog/core";
+import type { ProducerState } from "@edgelog/core/store-kit";
+import { DurableObjectLogStore, type EdgeLogEnv, partitionObjectName } from "../src/index.ts";
+
+/** The regions of the test config, the first the preferred leader. */
+export const REPLICAS = ["wnam", "weur", "apac"];
+
+let worlds = 0;
+
+/** A store whose objects no other test sees: `prefix` names the test file in the namespace. */
+export function newStore(prefix: string, storeEnv: EdgeLogEnv = env): DurableObjectLogStore {
+  return new DurableObjectLogStore(storeEnv, { namespacePrefix: `${prefix}-${++worlds}/` });
+}
+
+export async function createReplicated(
+  store: DurableObjectLogStore,
+  name: string,
+  config: Partial<TopicConfig> = {},
+  replicas: string[] = REPLICAS,
+  partitions = 1,
+) {
+  const spec = { name, partitions, config: { ...DEFAULT_TOPIC_CONFIG, ...config } };
+  return store.createTopicIn(spec, undefined, replicas);
+}
+
+export async function replicaStub(
+  store: DurableObjectLogStore,
+  topic: string,
+  partition: number,
+  region: string,
+) {
+  const metadata = await store.getTopic(topic);
+  const name = partitionObjectName(store.namespacePrefix, metadata?.topicId ?? "", partition, region);
+  return env.PARTITIONS.get(env.PARTITIONS.idFromName(name));
+}
+
+type StoredRow = {
+  base_offset: number;
+  last_offset: number;
+  append_time: number;
+  payload: ArrayBuffer;
+};
+
+/** A replica's whole log and producer table as stored (not capped by the high watermark), payloads as bytes. */
+export async function storedLog(store: DurableObjectLogStore, topic: string, region: string, partition = 0) {
+  const stub = await replicaStub(store, topic, partition, region);
+  return runInDurableObject(stub, (_instance, state) => {
+    const sql = state.storage.sql;
+    const batches = sql
+      .exec<StoredRow>(
+        "SELECT base_offset, last_offset, append_time, payload FROM batches ORDER BY base_offset",
+      )
+      .toArray()
+      .map((row) => ({ ...row, payload: [...new Uint8Array(row.payload)] }));
+    const producers = sql
+      .exec<{ producer_id: string; state: string }>("SELECT * FROM producers ORDER BY producer_id")
+      .toArray()
+      .map((row) => ({ id: row.producer_id, state: JSON.parse(row.state) as ProducerState }));
+    return { batches, producers };
+  });
+}
