@@ -106,3 +106,12 @@ export function deploymentRegions(env: { REGIONS?: string | undefined } | undefi
     ),
   ];
 }
+
+/**
+ * The regions a request may name (to lead, replicate to, elect or cut off): the deployment's `REGIONS` when set,
+ * since nothing can live where the deployment does not run; otherwise any location hint.
+ */
+export function allowedRegions(env: { REGIONS?: string | undefined } | undefined): readonly string[] {
+  const deployment = deploymentRegions(env);
+  return deployment.length > 0 ? deployment : LOCATION_HINTS;
+}

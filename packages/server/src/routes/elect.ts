@@ -8,7 +8,7 @@
 import { EdgeLogError } from "@edgelog/core";
 import { requireTopic } from "@edgelog/core/store-kit";
 import type { Hono } from "hono";
-import { type AppEnv, canElectLeaders, deploymentRegions, LOCATION_HINTS } from "../context.ts";
+import { type AppEnv, allowedRegions, canElectLeaders } from "../context.ts";
 import { invalidRequest } from "../errors.ts";
 import { limitBody } from "../limits.ts";
 import { pathParam, readJsonObject, requirePartition } from "../params.ts";
@@ -23,8 +23,7 @@ export function electRoutes(app: Hono<AppEnv>): void {
         const metadata = await requireTopic(store, pathParam(c, "topic"));
         const partition = requirePartition(metadata, pathParam(c, "partition"));
         const { region } = await readJsonObject(c);
-        const deployment = deploymentRegions(c.env);
-        const allowed = deployment.length > 0 ? deployment : LOCATION_HINTS;
+        const allowed = allowedRegions(c.env);
         if (typeof region !== "string" || !allowed.includes(region)) {
           throw invalidRequest(`\`region\` must be one of ${allowed.join(", ")}`, {
             allowed: allowed.join(","),

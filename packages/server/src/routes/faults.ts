@@ -9,7 +9,7 @@ import { EdgeLogError } from "@edgelog/core";
 import type { Context, Hono, Next } from "hono";
 import { authorize } from "../auth/middleware.ts";
 import { needOf } from "../auth/rights.ts";
-import { type AppEnv, deploymentRegions, hasFaultSwitch, LOCATION_HINTS } from "../context.ts";
+import { type AppEnv, allowedRegions, hasFaultSwitch } from "../context.ts";
 import { handleNotFound, invalidRequest, methodNotAllowed } from "../errors.ts";
 import { limitBody } from "../limits.ts";
 import { pathParam, readJsonObject } from "../params.ts";
@@ -28,8 +28,7 @@ export function faultRoutes(app: Hono<AppEnv>): void {
     limitBody(),
     async (c) => {
       const region = pathParam(c, "region");
-      const deployment = deploymentRegions(c.env);
-      const allowed = deployment.length > 0 ? deployment : LOCATION_HINTS;
+      const allowed = allowedRegions(c.env);
       if (!allowed.includes(region)) {
         throw invalidRequest(`region must be one of ${allowed.join(", ")}`, { region });
       }

@@ -16,9 +16,9 @@ import {
 import type { Hono } from "hono";
 import {
   type AppEnv,
+  allowedRegions,
   deploymentRegions,
   isRegionAware,
-  LOCATION_HINTS,
   type PartitionPlacement,
 } from "../context.ts";
 import { DS_PREFIX } from "../ds/names.ts";
@@ -61,11 +61,9 @@ export function topicRoutes(app: Hono<AppEnv>): void {
         if (!isPlainObject(config)) throw invalidRequest("`config` must be an object");
         const resolved = resolveTopicConfig(config);
         const deployment = deploymentRegions(c.env);
-        const pinned = parseRegions(regions, deployment);
-        const replicaSet = resolveReplicas(
-          { replicas, replicationFactor },
-          deployment.length > 0 ? deployment : LOCATION_HINTS,
-        );
+        const allowed = allowedRegions(c.env);
+        const pinned = parseRegions(regions, allowed);
+        const replicaSet = resolveReplicas({ replicas, replicationFactor }, allowed);
         if (replicaSet !== undefined && pinned !== undefined) {
           throw invalidRequest("give `regions` (placement) or `replicas` (replication), not both");
         }
@@ -146,12 +144,11 @@ export function topicRoutes(app: Hono<AppEnv>): void {
 }
 
 /**
- * `regions` of a create request: absent, or a non-empty list of location hints, each one of the deployment's
- * `REGIONS` when that is set (a partition can only be led where the deployment runs).
+ * `regions` of a create request: absent, or a non-empty list of the `allowed` regions (`allowedRegions`: a
+ * partition can only be led where the deployment runs).
  */
-function parseRegions(regions: unknown, deployment: readonly string[]): string[] | undefined {
+function parseRegions(regions: unknown, allowed: readonly string[]): string[] | undefined {
   if (regions === undefined) return undefined;
-  const allowed = deployment.length > 0 ? deployment : LOCATION_HINTS;
   if (
     !Array.isArray(regions) ||
     regions.length === 0 ||
