@@ -115,7 +115,7 @@ const SHARED_SIZES_MAX_RECORDS = 65_536;
 
 const utf8Encoder = new TextEncoder();
 const utf8Decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
-const EMPTY_HEADERS: readonly RecordHeader[] = Object.freeze([]);
+const NO_HEADERS: readonly never[] = Object.freeze([]);
 const NO_BYTES = new Uint8Array(0);
 
 /** Record sizes from `encodeBatch`'s sizing pass, reused so the write pass needs no per-batch allocation. */
@@ -556,7 +556,7 @@ function readTimestamp(view: DataView, offset: number): number {
 export function verifyBatch(bytes: Uint8Array, caps: RecordCaps | null = null): BatchHeader {
   const header = readBatchHeader(bytes);
   checkCrc(bytes, header);
-  walkRecords(bytes, header, null, caps);
+  walkRecords(bytes, header, null, caps, null);
   return header;
 }
 
@@ -568,12 +568,35 @@ export function verifyBatch(bytes: Uint8Array, caps: RecordCaps | null = null): 
  * records.forEach((record, i) => handle({ ...record, offset: baseOffset + i }));
  */
 export function decodeBatch(bytes: Uint8Array): { header: BatchHeader; records: LogRecord[] } {
+  return decodeBatchAs(bytes, subarrayView);
+}
+
+/** Makes the view of `bytes[start, end)` a decoded key, value or header value is handed out as. */
+export type BytesView<B extends Uint8Array> = (bytes: Uint8Array, start: number, end: number) => B;
+
+/** A decoded record whose byte fields are views of type `B`. */
+export interface DecodedRecord<B extends Uint8Array> extends LogRecord {
+  readonly key: B | null;
+  readonly value: B | null;
+  readonly headers: readonly { readonly key: string; readonly value: B | null }[];
+}
+
+/**
+ * `decodeBatch` with the byte fields made by `view`: a consumer hands its handlers `MessageBytes` made here, one
+ * view per field instead of a `subarray` and then a second view of it (measured: half the allocation cost).
+ */
+export function decodeBatchAs<B extends Uint8Array>(
+  bytes: Uint8Array,
+  view: BytesView<B>,
+): { header: BatchHeader; records: DecodedRecord<B>[] } {
   const header = readBatchHeader(bytes);
   checkCrc(bytes, header);
-  const records: LogRecord[] = [];
-  walkRecords(bytes, header, records, null);
+  const records: DecodedRecord<B>[] = [];
+  walkRecords(bytes, header, records, null, view);
   return { header, records };
 }
+
+const subarrayView: BytesView<Uint8Array> = (bytes, start, end) => bytes.subarray(start, end);
 
 function checkCrc(bytes: Uint8Array, header: BatchHeader): void {
   const actual = crc32c(bytes, ATTRIBUTES_OFFSET);
@@ -590,11 +613,12 @@ function checkCrc(bytes: Uint8Array, header: BatchHeader): void {
  * the header keys it would have decoded are checked for well-formed UTF-8 instead. With `caps` each record is
  * held to them as soon as the fields a cap measures are known to lie within the record.
  */
-function walkRecords(
+function walkRecords<B extends Uint8Array>(
   bytes: Uint8Array,
   header: BatchHeader,
-  out: LogRecord[] | null,
+  out: DecodedRecord<B>[] | null,
   caps: RecordCaps | null,
+  view: BytesView<B> | null,
 ): void {
   const { recordCount, baseTimestamp } = header;
   const size = bytes.length;
@@ -633,7 +657,7 @@ function walkRecords(
       }
     }
     let headersBytes = 0;
-    let headers: RecordHeader[] | null = null;
+    let headers: { key: string; value: B | null }[] | null = null;
     if (headerCount > 0 && out !== null) headers = [];
     for (let h = 0; h < headerCount; h++) {
       const keyBytes = readVarint(bytes, cursor);
@@ -653,9 +677,9 @@ function walkRecords(
         headers.push({
           key: decodeUtf8(bytes, headerKeyStart, headerKeyEnd),
           value:
-            headerValueLength < 0
+            headerValueLength < 0 || view === null
               ? null
-              : bytes.subarray(headerValueStart, headerValueStart + headerValueLength),
+              : view(bytes, headerValueStart, headerValueStart + headerValueLength),
         });
       }
       if (caps !== null) {
@@ -680,11 +704,11 @@ function walkRecords(
     if (caps !== null && headersBytes > caps.maxHeadersBytes) {
       throw recordCapExceeded("maxHeadersBytes", caps.maxHeadersBytes, headersBytes, { offsetDelta: index });
     }
-    if (out !== null) {
+    if (out !== null && view !== null) {
       out.push({
-        key: keyLength < 0 ? null : bytes.subarray(keyStart, keyStart + keyLength),
-        value: valueLength < 0 ? null : bytes.subarray(valueStart, valueStart + valueLength),
-        headers: headers ?? EMPTY_HEADERS,
+        key: keyLength < 0 ? null : view(bytes, keyStart, keyStart + keyLength),
+        value: valueLength < 0 ? null : view(bytes, valueStart, valueStart + valueLength),
+        headers: headers ?? NO_HEADERS,
         timestamp,
       });
     }

@@ -3,10 +3,9 @@
  * Turning stored batches into what consumer handlers see: KafkaJS-shaped messages (numeric offsets and
  * timestamps, ordered headers) and the `Batch` object of `eachBatch`.
  */
-import { decodeBatch } from "../codec/record-batch.ts";
-import type { RecordHeader } from "../record.ts";
+import { decodeBatchAs } from "../codec/record-batch.ts";
 import type { StoredBatch } from "../store.ts";
-import { type MessageBytes, messageBytes } from "./message-bytes.ts";
+import { MessageBytes } from "./message-bytes.ts";
 
 /** A consumed header: its value's `toString()` decodes UTF-8, as in KafkaJS. */
 export interface MessageHeader {
@@ -48,14 +47,15 @@ export function messagesFrom(batches: readonly StoredBatch[], fromOffset: number
   const messages: KafkaMessage[] = [];
   for (const batch of batches) {
     if (batch.lastOffset < fromOffset) continue;
-    const { records } = decodeBatch(batch.payload);
+    // The decoder makes the handler's views itself: one allocation per field, not a view of a view.
+    const { records } = decodeBatchAs(batch.payload, messageBytesView);
     for (let i = Math.max(0, fromOffset - batch.baseOffset); i < records.length; i++) {
       const record = records[i];
       if (record === undefined) break;
       messages.push({
-        key: messageBytes(record.key),
-        value: messageBytes(record.value),
-        headers: record.headers.length === 0 ? NO_HEADERS : record.headers.map(handlerHeader),
+        key: record.key,
+        value: record.value,
+        headers: record.headers,
         timestamp: record.timestamp,
         offset: batch.baseOffset + i,
         attributes: 0,
@@ -65,11 +65,8 @@ export function messagesFrom(batches: readonly StoredBatch[], fromOffset: number
   return messages;
 }
 
-/** Most records carry no headers: they share one empty list instead of allocating one each. */
-const NO_HEADERS: readonly MessageHeader[] = Object.freeze([]);
-
-function handlerHeader(header: RecordHeader): MessageHeader {
-  return { key: header.key, value: messageBytes(header.value) };
+function messageBytesView(bytes: Uint8Array, start: number, end: number): MessageBytes {
+  return new MessageBytes(bytes.buffer as ArrayBuffer, bytes.byteOffset + start, end - start);
 }
 
 export function makeBatch(

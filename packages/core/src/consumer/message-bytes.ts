@@ -53,8 +53,3 @@ export class MessageBytes extends Uint8Array {
     return Uint8Array;
   }
 }
-
-/** `bytes` as `MessageBytes`, keeping `null`. */
-export function messageBytes(bytes: Uint8Array | null): MessageBytes | null {
-  return bytes === null ? null : MessageBytes.view(bytes);
-}
