@@ -7,6 +7,7 @@ import {
   MAX_LEADER_EPOCHS_RETAINED,
   mergeLeaderEpochs,
   planElection,
+  planFailover,
   truncateLeaderEpochs,
   truncateProducerState,
 } from "../src/store-kit/index.ts";
@@ -36,6 +37,82 @@ describe("planElection", () => {
         expect.objectContaining({ code: "INVALID_REQUEST" }),
       );
     }
+  });
+});
+
+describe("planFailover", () => {
+  const three = {
+    leader: "wnam",
+    replicas: ["wnam", "weur", "apac"],
+    isr: ["wnam", "weur", "apac"],
+    leaderEpoch: 3,
+  };
+
+  it("elects the reachable in-sync replica with the largest log end; the lost leader leaves the in-sync set", () => {
+    const plan = planFailover(
+      three,
+      [
+        { region: "weur", logEnd: 10 },
+        { region: "apac", logEnd: 12 },
+      ],
+      false,
+    );
+    expect(plan).toEqual({
+      next: { leader: "apac", replicas: three.replicas, isr: ["weur", "apac"], leaderEpoch: 4 },
+      unclean: false,
+    });
+  });
+
+  it("breaks ties by replica order, whatever order the answers came in", () => {
+    const answers = [
+      { region: "apac", logEnd: 7 },
+      { region: "weur", logEnd: 7 },
+    ];
+    expect(planFailover(three, answers, false)?.next.leader).toBe("weur");
+    expect(planFailover({ ...three, replicas: ["wnam", "apac", "weur"] }, answers, false)?.next.leader).toBe(
+      "apac",
+    );
+  });
+
+  it("never elects the lost leader, a region without a replica, or an out-of-sync replica ahead of an in-sync one", () => {
+    const plan = planFailover(
+      replication,
+      [
+        { region: "wnam", logEnd: 99 },
+        { region: "enam", logEnd: 99 },
+        { region: "__proto__", logEnd: 99 },
+        { region: "apac", logEnd: 50 },
+        { region: "weur", logEnd: 10 },
+      ],
+      true,
+    );
+    expect(plan).toEqual({
+      next: { leader: "weur", replicas: replication.replicas, isr: ["weur"], leaderEpoch: 4 },
+      unclean: false,
+    });
+  });
+
+  it("leaves the partition leaderless (null) when no in-sync replica answered and unclean election is off", () => {
+    expect(planFailover(replication, [{ region: "apac", logEnd: 50 }], false)).toBeNull();
+    expect(planFailover(replication, [], true)).toBeNull();
+    expect(planFailover(replication, [{ region: "wnam", logEnd: 50 }], true)).toBeNull();
+  });
+
+  it("with unclean election, the most caught-up out-of-sync replica leads alone", () => {
+    const outOfSync = { ...three, isr: ["wnam"] };
+    expect(
+      planFailover(
+        outOfSync,
+        [
+          { region: "weur", logEnd: 4 },
+          { region: "apac", logEnd: 9 },
+        ],
+        true,
+      ),
+    ).toEqual({
+      next: { leader: "apac", replicas: three.replicas, isr: ["apac"], leaderEpoch: 4 },
+      unclean: true,
+    });
   });
 });
 

@@ -21,6 +21,7 @@ import {
   replicaLagTimeMaxMs,
   replicatedHighWatermark,
 } from "@edgelog/core/store-kit";
+import { withTimeout } from "./call-timeout.ts";
 import {
   followersOf,
   isLeader,
@@ -289,18 +290,4 @@ export class LeaderReplicator {
       this.#kick();
     }, delay);
   }
-}
-
-/** `call`, or `REQUEST_TIMED_OUT` after `ms` (the call itself cannot be cancelled across RPC; its answer is dropped). */
-function withTimeout<T>(call: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new EdgeLogError("REQUEST_TIMED_OUT", `no answer from the replica in ${ms} ms`)),
-      ms,
-    );
-  });
-  return Promise.race([call, timeout]).finally(() => {
-    if (timer !== undefined) clearTimeout(timer);
-  });
 }
