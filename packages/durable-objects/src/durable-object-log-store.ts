@@ -47,6 +47,7 @@ import { groupObjectName, partitionObjectName, topicsObjectName } from "./names.
 import type { PartitionObject } from "./partition-object.ts";
 import {
   assertReachable,
+  setControlDropped,
   setRegionUnreachable,
   setReplicationDropped,
   unreachableRegions,
@@ -289,6 +290,14 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
    */
   setReplicationDropped(region: string, dropped: boolean): void {
     setReplicationDropped(this.#env, this.#prefix, region, dropped);
+  }
+
+  /**
+   * Drops the controller's election messages to `region` (`true`) — they fail after the election is recorded, as
+   * a message that timed out would — or delivers them again. Only with `EDGELOG_FAULTS=true`; `NOT_FOUND` otherwise.
+   */
+  setControlDropped(region: string, dropped: boolean): void {
+    setControlDropped(this.#env, this.#prefix, region, dropped);
   }
 
   unreachableRegions(): string[] {

@@ -95,21 +95,31 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
     }
     const replica = (prefix: string, topicId: string, partition: number, region: string) =>
       this.#partitionStub(prefix, topicId, partition, region);
-    this.#delivery = new ElectionDelivery({ env, replica });
+    const partitionState = (topic: string, partition: number) => {
+      const row = this.#row(topic);
+      const replication = row === null ? undefined : replicationOf(row)?.[partition];
+      if (row === null || replication === undefined) return null;
+      return { topicId: row.topic_id, config: JSON.parse(row.config) as TopicConfig, replication };
+    };
+    const wakeAt = (at: number) => this.#wakeAt(at);
+    const now = () => Date.now();
+    this.#delivery = new ElectionDelivery({
+      env,
+      sql: ctx.storage.sql,
+      replica,
+      record: partitionState,
+      wakeAt,
+      now,
+    });
     this.#failover = new FailoverController({
       env,
       sql: ctx.storage.sql,
       replica,
-      partition: (topic, partition) => {
-        const row = this.#row(topic);
-        const replication = row === null ? undefined : replicationOf(row)?.[partition];
-        if (row === null || replication === undefined) return null;
-        return { topicId: row.topic_id, config: JSON.parse(row.config) as TopicConfig, replication };
-      },
+      partition: partitionState,
       elect: (prefix, topic, partition, expected, next) =>
         this.#electIf(prefix, topic, partition, expected, next),
-      wakeAt: (at) => this.#wakeAt(at),
-      now: () => Date.now(),
+      wakeAt,
+      now,
     });
   }
 
@@ -342,8 +352,9 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
    * Moves the leadership of `partition` to `region`'s in-sync replica under `leaderEpoch + 1` (Kafka's
    * ElectLeaders; core's `planElection` decides). The controller records it first — it is the truth clients and
    * replicas follow — then tells the new leader, then every other replica: the old leader stops taking appends
-   * and truncates what only it wrote. A replica that cannot be told now learns the epoch from the new leader's
-   * next push. Answers the recorded state.
+   * and truncates what only it wrote. A replica that cannot be told now is told again from the alarm
+   * (`replication/election-delivery.ts`); followers also learn the epoch from the new leader's pushes. Answers
+   * the recorded state.
    */
   async electLeader(
     prefix: string,
@@ -393,14 +404,18 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
     return toResult(() => this.#failover.report(prefix, name, partition, leaderEpoch));
   }
 
-  /** Partitions whose leader is suspected lost, and the failover counters, for tests and operators. */
-  async failoverState(): Promise<RpcResult<FailoverState>> {
-    return toResult(() => this.#failover.state());
+  /**
+   * Partitions whose leader is suspected lost, replicas still to be told of an election, and the counters of
+   * both, for tests and operators.
+   */
+  async failoverState(): Promise<RpcResult<FailoverState & ReturnType<ElectionDelivery["state"]>>> {
+    return toResult(() => ({ ...this.#failover.state(), ...this.#delivery.state() }));
   }
 
+  /** Failover's probes and elections, and the re-sending of elections a replica missed. */
   override async alarm(): Promise<void> {
     this.#alarmAt = null;
-    await this.#failover.onAlarm();
+    await Promise.all([this.#failover.onAlarm(), this.#delivery.onAlarm()]);
   }
 
   // ── group registry ──────────────────────────────────────────────────────────────────────────────────────────
