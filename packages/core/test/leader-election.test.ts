@@ -142,13 +142,28 @@ describe("leader-epoch table (KIP-101)", () => {
   it("cuts an old leader at the new leader's end of its last epoch — above the high watermark when it held more", () => {
     const old: LeaderEpochEntry[] = [{ epoch: 0, startOffset: 0, leader: "wnam" }];
     // Old leader wrote to 55; the new leader took over at 45: records 45..54 are the unreplicated suffix.
-    expect(divergenceOffset(old, 55, leader, 60)).toBe(45);
+    expect(divergenceOffset(old, 55, leader, 60, 0)).toBe(45);
     // Nothing past it: nothing to cut.
-    expect(divergenceOffset(old, 45, leader, 60)).toBeNull();
-    expect(divergenceOffset(old, 30, leader, 60)).toBeNull();
+    expect(divergenceOffset(old, 45, leader, 60, 0)).toBeNull();
+    expect(divergenceOffset(old, 30, leader, 60, 0)).toBeNull();
     // A follower of the current epoch never diverges from its leader.
-    expect(divergenceOffset(leader, 50, leader, 60)).toBeNull();
-    expect(divergenceOffset([], 10, leader, 60)).toBeNull();
+    expect(divergenceOffset(leader, 50, leader, 60, 0)).toBeNull();
+    expect(divergenceOffset([], 10, leader, 60, 0)).toBeNull();
+  });
+
+  it("cuts to the log start a replica whose last epoch the leader no longer keeps (it cannot be compared)", () => {
+    const trimmed: LeaderEpochEntry[] = [
+      { epoch: 70, startOffset: 100, leader: "weur" },
+      { epoch: 71, startOffset: 120, leader: "apac" },
+    ];
+    const behind: LeaderEpochEntry[] = [{ epoch: 3, startOffset: 10, leader: "wnam" }];
+    expect(divergenceOffset(behind, 50, trimmed, 130, 5)).toBe(5);
+    // Nothing held past its log start: nothing to cut.
+    expect(divergenceOffset(behind, 5, trimmed, 130, 5)).toBeNull();
+    // Its last epoch is one the leader keeps: compared as usual.
+    expect(divergenceOffset([{ epoch: 70, startOffset: 100, leader: "weur" }], 125, trimmed, 130, 5)).toBe(
+      120,
+    );
   });
 
   it("merges only epochs that wrote below the follower's log end, in order, bounded", () => {

@@ -147,19 +147,22 @@ export function endOffsetForEpoch(
 
 /**
  * Where a replica's log must be cut so it is a prefix of its leader's: at the leader's end offset for the
- * replica's last epoch, when the replica holds more than that; `null` when nothing diverges.
+ * replica's last epoch, when the replica holds more than that; `null` when nothing diverges. A replica whose last
+ * epoch is older than any the leader still keeps (it missed more than `MAX_LEADER_EPOCHS_RETAINED` elections)
+ * cannot be compared: any part of its log may have diverged, so it is cut to its log start and rebuilt from the
+ * leader.
  */
 export function divergenceOffset(
   local: readonly LeaderEpochEntry[],
   localLogEnd: number,
   leader: readonly LeaderEpochEntry[],
   leaderLogEnd: number,
+  localLogStart: number,
 ): number | null {
   const last = local.at(-1);
   if (last === undefined) return null;
-  // An epoch the leader's table dropped (too old) tells nothing: only a known epoch can be compared.
   const oldestKnown = leader[0]?.epoch ?? 0;
-  if (last.epoch < oldestKnown) return null;
+  if (last.epoch < oldestKnown) return localLogEnd > localLogStart ? localLogStart : null;
   const end = endOffsetForEpoch(leader, last.epoch, leaderLogEnd);
   return end < localLogEnd ? end : null;
 }
