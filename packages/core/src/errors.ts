@@ -38,6 +38,7 @@ export type ErrorCode =
   | "CLUSTER_AUTHORIZATION_FAILED"
   | "THROTTLING_QUOTA_EXCEEDED"
   | "NOT_LEADER_OR_FOLLOWER"
+  | "LEADER_NOT_AVAILABLE"
   | "ELECTION_NOT_NEEDED"
   | "ELIGIBLE_LEADERS_NOT_AVAILABLE"
   | "NOT_ENOUGH_REPLICAS"
@@ -93,6 +94,9 @@ const RETRIABLE: Readonly<Record<ErrorCode, boolean>> = {
   THROTTLING_QUOTA_EXCEEDED: true,
   // The replica asked no longer leads (an election moved it): refresh the leader, retry there.
   NOT_LEADER_OR_FOLLOWER: true,
+  // Kafka: retriable — the partition's leader cannot be reached (a failover is under way, or no replica may lead
+  // until one comes back); nothing was written.
+  LEADER_NOT_AVAILABLE: true,
   // The region asked for already leads: nothing to do, and asking again changes nothing.
   ELECTION_NOT_NEEDED: false,
   // Kafka: retriable — the replica can be elected once it is back in sync.

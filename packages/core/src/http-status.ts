@@ -39,6 +39,8 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   CLUSTER_AUTHORIZATION_FAILED: 403,
   THROTTLING_QUOTA_EXCEEDED: 429,
   NOT_LEADER_OR_FOLLOWER: 503,
+  // The partition has no reachable leader for now: unavailable, retry later.
+  LEADER_NOT_AVAILABLE: 503,
   // An election that conflicts with the partition's state: it already leads, or it is not in sync.
   ELECTION_NOT_NEEDED: 409,
   ELIGIBLE_LEADERS_NOT_AVAILABLE: 409,

@@ -43,6 +43,12 @@ export interface TopicConfig {
   readonly "min.insync.replicas"?: number;
   /** Replicated topics: how long a follower may lag before it leaves the in-sync set (Kafka's default: 30 s). */
   readonly "replica.lag.time.max.ms"?: number;
+  /**
+   * Replicated topics: when no in-sync replica can lead, let the most caught-up out-of-sync one lead rather than
+   * leave the partition unavailable — at the price of losing what only the lost replicas held (Kafka's default:
+   * false). Absent on a topic that never set it.
+   */
+  readonly "unclean.leader.election.enable"?: boolean;
 }
 
 /** Kafka's `min.insync.replicas` default. */
@@ -66,6 +72,7 @@ const CONFIG_NAMES: readonly ConfigName[] = [
   "cleanup.policy",
   "min.insync.replicas",
   "replica.lag.time.max.ms",
+  "unclean.leader.election.enable",
 ];
 
 function isConfigName(name: string): name is ConfigName {
@@ -84,6 +91,15 @@ function toInteger(name: string, value: unknown): number {
   if (typeof number !== "number" || !Number.isSafeInteger(number))
     throw invalid(name, value, "expected an integer");
   return number;
+}
+
+/** Kafka's boolean configs: `true`/`false`, or the strings `"true"`/`"false"` (any case, as Kafka parses them). */
+function toBoolean(name: string, value: unknown): boolean {
+  if (typeof value === "boolean") return value;
+  const text = typeof value === "string" ? value.trim().toLowerCase() : undefined;
+  if (text === "true") return true;
+  if (text === "false") return false;
+  throw invalid(name, value, "expected true or false");
 }
 
 /**
@@ -126,6 +142,9 @@ export function resolveTopicConfig(
         config[name] = number;
         break;
       }
+      case "unclean.leader.election.enable":
+        config[name] = toBoolean(name, value);
+        break;
       case "cleanup.policy":
         if (value !== "delete") throw invalid(name, value, 'only "delete" is supported');
         config[name] = value;

@@ -7,6 +7,7 @@ import {
   MAX_LEADER_EPOCHS_RETAINED,
   mergeLeaderEpochs,
   planElection,
+  planFailover,
   truncateLeaderEpochs,
   truncateProducerState,
 } from "../src/store-kit/index.ts";
@@ -39,6 +40,82 @@ describe("planElection", () => {
   });
 });
 
+describe("planFailover", () => {
+  const three = {
+    leader: "wnam",
+    replicas: ["wnam", "weur", "apac"],
+    isr: ["wnam", "weur", "apac"],
+    leaderEpoch: 3,
+  };
+
+  it("elects the reachable in-sync replica with the largest log end; the lost leader leaves the in-sync set", () => {
+    const plan = planFailover(
+      three,
+      [
+        { region: "weur", logEnd: 10 },
+        { region: "apac", logEnd: 12 },
+      ],
+      false,
+    );
+    expect(plan).toEqual({
+      next: { leader: "apac", replicas: three.replicas, isr: ["weur", "apac"], leaderEpoch: 4 },
+      unclean: false,
+    });
+  });
+
+  it("breaks ties by replica order, whatever order the answers came in", () => {
+    const answers = [
+      { region: "apac", logEnd: 7 },
+      { region: "weur", logEnd: 7 },
+    ];
+    expect(planFailover(three, answers, false)?.next.leader).toBe("weur");
+    expect(planFailover({ ...three, replicas: ["wnam", "apac", "weur"] }, answers, false)?.next.leader).toBe(
+      "apac",
+    );
+  });
+
+  it("never elects the lost leader, a region without a replica, or an out-of-sync replica ahead of an in-sync one", () => {
+    const plan = planFailover(
+      replication,
+      [
+        { region: "wnam", logEnd: 99 },
+        { region: "enam", logEnd: 99 },
+        { region: "__proto__", logEnd: 99 },
+        { region: "apac", logEnd: 50 },
+        { region: "weur", logEnd: 10 },
+      ],
+      true,
+    );
+    expect(plan).toEqual({
+      next: { leader: "weur", replicas: replication.replicas, isr: ["weur"], leaderEpoch: 4 },
+      unclean: false,
+    });
+  });
+
+  it("leaves the partition leaderless (null) when no in-sync replica answered and unclean election is off", () => {
+    expect(planFailover(replication, [{ region: "apac", logEnd: 50 }], false)).toBeNull();
+    expect(planFailover(replication, [], true)).toBeNull();
+    expect(planFailover(replication, [{ region: "wnam", logEnd: 50 }], true)).toBeNull();
+  });
+
+  it("with unclean election, the most caught-up out-of-sync replica leads alone", () => {
+    const outOfSync = { ...three, isr: ["wnam"] };
+    expect(
+      planFailover(
+        outOfSync,
+        [
+          { region: "weur", logEnd: 4 },
+          { region: "apac", logEnd: 9 },
+        ],
+        true,
+      ),
+    ).toEqual({
+      next: { leader: "apac", replicas: three.replicas, isr: ["apac"], leaderEpoch: 4 },
+      unclean: true,
+    });
+  });
+});
+
 describe("leader-epoch table (KIP-101)", () => {
   const leader: LeaderEpochEntry[] = [
     { epoch: 0, startOffset: 0, leader: "wnam" },
@@ -65,13 +142,28 @@ describe("leader-epoch table (KIP-101)", () => {
   it("cuts an old leader at the new leader's end of its last epoch — above the high watermark when it held more", () => {
     const old: LeaderEpochEntry[] = [{ epoch: 0, startOffset: 0, leader: "wnam" }];
     // Old leader wrote to 55; the new leader took over at 45: records 45..54 are the unreplicated suffix.
-    expect(divergenceOffset(old, 55, leader, 60)).toBe(45);
+    expect(divergenceOffset(old, 55, leader, 60, 0)).toBe(45);
     // Nothing past it: nothing to cut.
-    expect(divergenceOffset(old, 45, leader, 60)).toBeNull();
-    expect(divergenceOffset(old, 30, leader, 60)).toBeNull();
+    expect(divergenceOffset(old, 45, leader, 60, 0)).toBeNull();
+    expect(divergenceOffset(old, 30, leader, 60, 0)).toBeNull();
     // A follower of the current epoch never diverges from its leader.
-    expect(divergenceOffset(leader, 50, leader, 60)).toBeNull();
-    expect(divergenceOffset([], 10, leader, 60)).toBeNull();
+    expect(divergenceOffset(leader, 50, leader, 60, 0)).toBeNull();
+    expect(divergenceOffset([], 10, leader, 60, 0)).toBeNull();
+  });
+
+  it("cuts to the log start a replica whose last epoch the leader no longer keeps (it cannot be compared)", () => {
+    const trimmed: LeaderEpochEntry[] = [
+      { epoch: 70, startOffset: 100, leader: "weur" },
+      { epoch: 71, startOffset: 120, leader: "apac" },
+    ];
+    const behind: LeaderEpochEntry[] = [{ epoch: 3, startOffset: 10, leader: "wnam" }];
+    expect(divergenceOffset(behind, 50, trimmed, 130, 5)).toBe(5);
+    // Nothing held past its log start: nothing to cut.
+    expect(divergenceOffset(behind, 5, trimmed, 130, 5)).toBeNull();
+    // Its last epoch is one the leader keeps: compared as usual.
+    expect(divergenceOffset([{ epoch: 70, startOffset: 100, leader: "weur" }], 125, trimmed, 130, 5)).toBe(
+      120,
+    );
   });
 
   it("merges only epochs that wrote below the follower's log end, in order, bounded", () => {

@@ -9,6 +9,7 @@ import {
   replicatedHighWatermark,
   resolveReplicas,
   resolveTopicConfig,
+  uncleanLeaderElectionEnabled,
 } from "../src/store-kit/index.ts";
 
 const REGIONS = ["wnam", "weur", "apac"];
@@ -62,6 +63,29 @@ describe("min.insync.replicas", () => {
     await expect(store.createTopic({ name: "t", partitions: 1, config })).rejects.toMatchObject({
       code: "INVALID_CONFIG",
     });
+  });
+});
+
+describe("unclean.leader.election.enable", () => {
+  it("is a boolean config (Kafka's strings too), absent unless set, false by default", () => {
+    expect(uncleanLeaderElectionEnabled(resolveTopicConfig({}))).toBe(false);
+    expect("unclean.leader.election.enable" in resolveTopicConfig({})).toBe(false);
+    for (const value of [true, "true", "TRUE", " true "]) {
+      const config = resolveTopicConfig({ "unclean.leader.election.enable": value });
+      expect(config["unclean.leader.election.enable"]).toBe(true);
+      expect(uncleanLeaderElectionEnabled(config)).toBe(true);
+    }
+    for (const value of [false, "false", "False"]) {
+      expect(
+        resolveTopicConfig({ "unclean.leader.election.enable": value })["unclean.leader.election.enable"],
+      ).toBe(false);
+    }
+    for (const value of [1, 0, "yes", "", null, {}, [], "true1"]) {
+      expect(
+        codeOf(() => resolveTopicConfig({ "unclean.leader.election.enable": value })),
+        String(value),
+      ).toBe("INVALID_CONFIG");
+    }
   });
 });
 

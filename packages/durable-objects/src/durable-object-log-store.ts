@@ -10,6 +10,7 @@ import {
   type AppendResult,
   type BatchInfo,
   type CommittedOffset,
+  EdgeLogError,
   type GroupDescription,
   type GroupHeartbeatRequest,
   type GroupHeartbeatResponse,
@@ -46,11 +47,13 @@ import { groupObjectName, partitionObjectName, topicsObjectName } from "./names.
 import type { PartitionObject } from "./partition-object.ts";
 import {
   assertReachable,
+  setControlDropped,
   setRegionUnreachable,
   setReplicationDropped,
   unreachableRegions,
 } from "./replication/fault-switch.ts";
-import { leadershipMoved, type RpcResult, unwrap } from "./rpc-result.ts";
+import { shouldReportLeaderFailure } from "./replication/leader-failure-reports.ts";
+import { failure, leadershipMoved, type RpcError, type RpcResult, unwrap } from "./rpc-result.ts";
 import type { PartitionPlacement, TopicDescription } from "./topics-object.ts";
 
 /**
@@ -289,6 +292,14 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
     setReplicationDropped(this.#env, this.#prefix, region, dropped);
   }
 
+  /**
+   * Drops the controller's election messages to `region` (`true`) — they fail after the election is recorded, as
+   * a message that timed out would — or delivers them again. Only with `EDGELOG_FAULTS=true`; `NOT_FOUND` otherwise.
+   */
+  setControlDropped(region: string, dropped: boolean): void {
+    setControlDropped(this.#env, this.#prefix, region, dropped);
+  }
+
   unreachableRegions(): string[] {
     return unreachableRegions(this.#env, this.#prefix);
   }
@@ -382,17 +393,18 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
     // A partition beyond the cached count may have been added elsewhere: ask again rather than refuse.
     if (cached !== undefined && !(tp.partition < cached.metadata.partitions)) cached = undefined;
     let description = cached ?? (await this.#describe(tp.topic, false));
-    let result = await call(this.#partitionStub(description, tp));
+    let result = await this.#callLeader(description, tp, call);
     this.#assertOpen();
-    // Leadership moved (an election): drop what this isolate knows and follow the controller's record. A call
-    // that may have been written on the old leader (`appended`) is not sent again here — only an idempotent
-    // producer's retry is safe then, and the producer makes it.
-    for (let attempt = 0; !result.ok && leadershipMoved(result.error); attempt++) {
+    // Leadership moved (an election) or the leader cannot be reached (a failover may be under way): drop what this
+    // isolate knows and follow the controller's record. A call that may have been written on the old leader
+    // (`appended`) is not sent again here — only an idempotent producer's retry is safe then, and the producer
+    // makes it.
+    for (let attempt = 0; !result.ok && resendable(result.error, description, tp); attempt++) {
       this.#cache.delete(tp.topic);
       if (attempt >= MAX_LEADER_RETRIES || result.error.context.appended === true) break;
       if (attempt > 0) await sleep(backoffMs(attempt - 1, { initialRetryTime: 20, maxRetryTime: 500 }));
       description = await this.#describe(tp.topic, false);
-      result = await call(this.#partitionStub(description, tp));
+      result = await this.#callLeader(description, tp, call);
       this.#assertOpen();
       // Answered against fresh metadata: an UNKNOWN_TOPIC_OR_PARTITION now is final (no second look below).
       cached = undefined;
@@ -405,6 +417,64 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
       }
     }
     return unwrap(result);
+  }
+
+  /**
+   * One call into the partition's leader. A leader that cannot be reached — its region is cut off, so nothing was
+   * sent — is answered `LEADER_NOT_AVAILABLE`; a call that failed in flight (the RPC threw: the object's region was
+   * lost, it was reset) is `REQUEST_TIMED_OUT`, as it may have been applied. Both are reported to the controller,
+   * which elects another leader if this one stays lost (`replication/failover-controller.ts`).
+   */
+  async #callLeader<T>(
+    description: TopicDescription,
+    tp: TopicPartition,
+    call: (stub: DurableObjectStub<PartitionObject>) => Promise<RpcResult<T>>,
+  ): Promise<RpcResult<T>> {
+    const leader = description.placement[tp.partition];
+    const leaderEpoch = description.replication?.[tp.partition]?.leaderEpoch;
+    const context = { topic: tp.topic, partition: tp.partition, leader, leaderEpoch };
+    let stub: DurableObjectStub<PartitionObject>;
+    try {
+      stub = this.#partitionStub(description, tp);
+    } catch (error) {
+      if (!(isEdgeLogError(error) && error.code === "REQUEST_TIMED_OUT")) throw error;
+      await this.#reportLeaderFailure(tp, leaderEpoch);
+      return failure(
+        new EdgeLogError(
+          "LEADER_NOT_AVAILABLE",
+          `the leader of ${tp.topic}/${tp.partition} cannot be reached`,
+          {
+            context,
+            cause: error,
+          },
+        ),
+      );
+    }
+    try {
+      return await call(stub);
+    } catch (error) {
+      await this.#reportLeaderFailure(tp, leaderEpoch);
+      throw new EdgeLogError(
+        "REQUEST_TIMED_OUT",
+        `the call to the leader of ${tp.topic}/${tp.partition} failed`,
+        {
+          context,
+          cause: error,
+        },
+      );
+    }
+  }
+
+  /** Tells the controller, at most once a second per partition per isolate; never fails the caller's call. */
+  async #reportLeaderFailure(tp: TopicPartition, leaderEpoch: number | undefined): Promise<void> {
+    // An unreplicated partition has nobody to fail over to.
+    if (leaderEpoch === undefined) return;
+    if (!shouldReportLeaderFailure(this.#prefix, tp.topic, tp.partition, Date.now())) return;
+    try {
+      unwrap(await this.#topics().reportLeaderFailure(this.#prefix, tp.topic, tp.partition, leaderEpoch));
+    } catch (error) {
+      console.error("edgelog: could not report a leader failure to the controller", error);
+    }
   }
 
   #partitionStub(description: TopicDescription, tp: TopicPartition): DurableObjectStub<PartitionObject> {
@@ -468,6 +538,15 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
   #assertOpen(): void {
     if (this.#closed) throw storeClosedError();
   }
+}
+
+/**
+ * Whether a failed partition call is sent again against fresh metadata: leadership moved, or a replicated
+ * partition's leader could not be reached (the controller may elect another meanwhile).
+ */
+function resendable(error: RpcError, description: TopicDescription, tp: TopicPartition): boolean {
+  if (leadershipMoved(error)) return true;
+  return error.code === "LEADER_NOT_AVAILABLE" && description.replication?.[tp.partition] !== undefined;
 }
 
 /** A copy with only the request's own fields: RPC arguments must be plain, serialisable data. */

@@ -15,4 +15,9 @@ export interface EdgeLogEnv {
   readonly REGIONS: string;
   /** `"true"` only in development: enables the fault switch (`replication/fault-switch.ts`). */
   readonly EDGELOG_FAULTS?: string;
+  /**
+   * How long a partition leader may fail calls before the controller elects another (ms; Kafka's
+   * `broker.session.timeout.ms`). Default 9000; see `replication/failover-controller.ts`.
+   */
+  readonly EDGELOG_LEADER_SESSION_TIMEOUT_MS?: string;
 }

@@ -212,6 +212,13 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   #epochs: LeaderEpochEntry[] = [];
   #replicator: LeaderReplicator | null = null;
   #retiredReplicationCalls = 0;
+  /**
+   * The log end as far as `storage.sync()` has confirmed it: what a leader may push to followers and count in the
+   * high watermark. A batch committed to SQLite but not yet durable must not reach a follower — were the object
+   * to lose it, the followers would hold a record its leader never wrote.
+   */
+  #durableEnd = 0;
+  #loaded = false;
 
   constructor(ctx: DurableObjectState, env: EdgeLogEnv) {
     super(ctx, env);
@@ -323,6 +330,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
         meta.highWatermark,
         request.leaderEpochs,
         request.leaderLogEnd,
+        meta.logStartOffset,
       );
       if (cut !== null) this.#truncateTo(cut);
       if (request.batches.length > 0) {
@@ -337,7 +345,9 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
         this.#writeEpochs(
           mergeLeaderEpochs(this.#epochs, request.leaderEpochs, this.#requireMeta().highWatermark),
         );
-        await this.ctx.storage.sync();
+        await this.#sync();
+        // Elected while the sync was in flight: what just became durable is this leader's to push now.
+        this.#replicator?.onCommit();
       }
       const current = this.#requireMeta();
       this.#advanceCommitted(Math.min(request.highWatermark, current.highWatermark));
@@ -420,6 +430,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       this.#requireMeta().highWatermark,
       leader.entries,
       leader.logEnd,
+      this.#requireMeta().logStartOffset,
     );
     if (cut !== null) {
       this.#truncateTo(cut);
@@ -625,7 +636,10 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     };
   }
 
-  /** Retention (Kafka's `delete` cleanup policy), planned by core and rescheduled while it has work ahead. */
+  /**
+   * Retention (Kafka's `delete` cleanup policy), planned by core and rescheduled while it has work ahead; and, on a
+   * leader, a catch-up round of followers that are behind (the retry timer is lost when the object is evicted).
+   */
   override async alarm(): Promise<void> {
     this.#alarmAt = null;
     const meta = this.#meta;
@@ -634,6 +648,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     const cutoff = planRetention(this.#batchInfos(), meta.config, now, this.#sizeBytes);
     if (cutoff !== null) this.#deleteRecordsNow(Math.min(cutoff, this.#offsets().highWatermark));
     this.#scheduleRetention(now);
+    this.#replicator?.onAlarm();
   }
 
   // ── appends ─────────────────────────────────────────────────────────────────────────────────────────────────
@@ -661,7 +676,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
           // is a no-op for the ones already answered).
           for (const pending of group) pending.resolve(failure(error));
         }
-        await this.ctx.storage.sync();
+        await this.#sync();
         // Only durable batches are replicated.
         this.#replicator?.onCommit();
       }
@@ -814,6 +829,14 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     return row !== undefined && row.last_offset >= offset ? row.base_offset : offset;
   }
 
+  /** `storage.sync()`, then what it covered counts as durable (see `#durableEnd`). */
+  async #sync(): Promise<void> {
+    const end = this.#meta?.highWatermark ?? 0;
+    await this.ctx.storage.sync();
+    // A truncation while the sync was in flight may have cut below `end`.
+    this.#durableEnd = Math.max(this.#durableEnd, Math.min(end, this.#meta?.highWatermark ?? 0));
+  }
+
   #batchInfos(): Iterable<BatchInfo> {
     return mapRows(
       this.ctx.storage.sql.exec<BatchInfoRow>(
@@ -862,10 +885,14 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
             .map(toBatchInfo)[0]
         : undefined;
     const due = retentionDueAt(meta.config, this.#sizeBytes, oldest, now);
-    if (due !== null && (this.#alarmAt === null || due < this.#alarmAt)) {
-      this.#alarmAt = due;
-      void this.ctx.storage.setAlarm(due);
-    }
+    if (due !== null) this.#wakeAt(due);
+  }
+
+  /** Arms the alarm (shared by retention and the leader's catch-up retries) for `at`, unless it fires sooner. */
+  #wakeAt(at: number): void {
+    if (this.#alarmAt !== null && this.#alarmAt <= at) return;
+    this.#alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
   }
 
   // ── state ───────────────────────────────────────────────────────────────────────────────────────────────────
@@ -904,6 +931,10 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
           };
     this.#sizeBytes =
       sql.exec<{ total: number | null }>("SELECT sum(size_bytes) AS total FROM batches").one().total ?? 0;
+    // At start-up the stored log is durable; later reloads (truncation, rollback) can only lower it.
+    const end = this.#meta?.highWatermark ?? 0;
+    this.#durableEnd = this.#loaded ? Math.min(this.#durableEnd, end) : end;
+    this.#loaded = true;
     this.#loadRole();
   }
 
@@ -1149,7 +1180,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       role: roleOf,
       config: () => this.#requireMeta().config,
       topicId: () => this.#requireMeta().topicId,
-      logEnd: () => this.#requireMeta().highWatermark,
+      logEnd: () => this.#durableEnd,
       logStartOffset: () => this.#requireMeta().logStartOffset,
       highWatermark: () => this.#committed,
       advanceHighWatermark: (hw: number) => this.#advanceCommitted(hw),
@@ -1172,17 +1203,21 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       },
       adopt: (replication: PartitionReplication) => this.#adopt({ ...roleOf(), ...replication }),
       fenced: () => void this.#learnLeadership(),
+      wakeAt: (at: number) => this.#wakeAt(at),
       now: () => Date.now(),
     };
   }
 
-  /** The leader's batches from `offset` on (a follower's log end: a batch boundary), within a byte budget. */
+  /**
+   * The leader's durable batches from `offset` on (a follower's log end: a batch boundary), within a byte budget.
+   */
   #batchesFrom(offset: number, maxBytes: number): StoredBatch[] {
     const budget = new ReadBudget(maxBytes);
     const batches: StoredBatch[] = [];
     for (const row of this.ctx.storage.sql.exec<BatchRow>(
-      "SELECT * FROM batches WHERE base_offset >= ? ORDER BY base_offset",
+      "SELECT * FROM batches WHERE base_offset >= ? AND base_offset < ? ORDER BY base_offset",
       offset,
+      this.#durableEnd,
     )) {
       if (!budget.admits(row.size_bytes)) break;
       batches.push(toStoredBatch(row));

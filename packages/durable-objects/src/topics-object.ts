@@ -2,10 +2,12 @@
  * @module
  * `TopicsObject`: the one metadata object of a deployment (named "topics"). It owns the topic table — name,
  * topic id, partition count, config, creation time and placement (the region leading each partition) — and the
- * registry of consumer groups. For a replicated topic it is the controller: it records each partition's replica
- * set, leader, in-sync set and leader epoch, and leaders ask it to change the in-sync set (`alterIsr`). It keeps the so `listGroups` and `deleteTopic` can find every group without a scan. Creating,
- * growing and deleting a topic reaches out to the partition objects (configure / destroy) and, on delete, to the
- * groups that committed offsets for it.
+ * registry of consumer groups (so `listGroups` and `deleteTopic` can find every group without a scan). For a
+ * replicated topic it is the controller: it records each partition's replica set, leader, in-sync set and leader
+ * epoch, leaders ask it to change the in-sync set (`alterIsr`), and it elects leaders — on demand
+ * (`electLeader`) and when a leader is lost (`reportLeaderFailure`, `replication/failover-controller.ts`, run
+ * from the alarm). Creating, growing and deleting a topic reaches out to the partition objects (configure /
+ * destroy) and, on delete, to the groups that committed offsets for it.
  */
 
 import { DurableObject } from "cloudflare:workers";
@@ -24,6 +26,8 @@ import {
 import type { EdgeLogEnv } from "./env.ts";
 import { groupObjectName, parseRegions, partitionObjectName } from "./names.ts";
 import { configurePartitions } from "./partition-setup.ts";
+import { ElectionDelivery, plainReplication } from "./replication/election-delivery.ts";
+import { FailoverController, type FailoverState } from "./replication/failover-controller.ts";
 import { assertReachable } from "./replication/fault-switch.ts";
 import { type RpcResult, toResult, unwrap } from "./rpc-result.ts";
 
@@ -73,15 +77,50 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
   readonly #creating = new Set<string>();
   /** Rows of `topics`: counted once per instance, then kept by every insert and delete (no scan per create). */
   #topicCount: number | null = null;
+  /** When the alarm is set to fire (`null`: not set), so arming it again costs no storage call. */
+  #alarmAt: number | null = null;
+  readonly #delivery: ElectionDelivery;
+  readonly #failover: FailoverController;
 
   constructor(ctx: DurableObjectState, env: EdgeLogEnv) {
     super(ctx, env);
+    void ctx.blockConcurrencyWhile(async () => {
+      this.#alarmAt = await ctx.storage.getAlarm();
+    });
     ctx.storage.sql.exec(SCHEMA);
     // A topics table made before replication existed lacks the column (null: single copies, as they are).
     const columns = ctx.storage.sql.exec<{ name: string }>("PRAGMA table_info(topics)").toArray();
     if (!columns.some((column) => column.name === "replication")) {
       ctx.storage.sql.exec("ALTER TABLE topics ADD COLUMN replication TEXT");
     }
+    const replica = (prefix: string, topicId: string, partition: number, region: string) =>
+      this.#partitionStub(prefix, topicId, partition, region);
+    const partitionState = (topic: string, partition: number) => {
+      const row = this.#row(topic);
+      const replication = row === null ? undefined : replicationOf(row)?.[partition];
+      if (row === null || replication === undefined) return null;
+      return { topicId: row.topic_id, config: JSON.parse(row.config) as TopicConfig, replication };
+    };
+    const wakeAt = (at: number) => this.#wakeAt(at);
+    const now = () => Date.now();
+    this.#delivery = new ElectionDelivery({
+      env,
+      sql: ctx.storage.sql,
+      replica,
+      record: partitionState,
+      wakeAt,
+      now,
+    });
+    this.#failover = new FailoverController({
+      env,
+      sql: ctx.storage.sql,
+      replica,
+      partition: partitionState,
+      elect: (prefix, topic, partition, expected, next) =>
+        this.#electIf(prefix, topic, partition, expected, next),
+      wakeAt,
+      now,
+    });
   }
 
   /**
@@ -313,8 +352,9 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
    * Moves the leadership of `partition` to `region`'s in-sync replica under `leaderEpoch + 1` (Kafka's
    * ElectLeaders; core's `planElection` decides). The controller records it first — it is the truth clients and
    * replicas follow — then tells the new leader, then every other replica: the old leader stops taking appends
-   * and truncates what only it wrote. A replica that cannot be told now learns the epoch from the new leader's
-   * next push. Answers the recorded state.
+   * and truncates what only it wrote. A replica that cannot be told now is told again from the alarm
+   * (`replication/election-delivery.ts`); followers also learn the epoch from the new leader's pushes. Answers
+   * the recorded state.
    */
   async electLeader(
     prefix: string,
@@ -338,37 +378,44 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
       const next = planElection({ topic: name, partition }, current, region);
       // An unreachable region cannot be told it leads: refuse before recording anything.
       assertReachable(this.env, prefix, region);
-      replication[partition] = next;
-      const placement = JSON.parse(row.placement) as string[];
-      placement[partition] = region;
-      this.ctx.storage.sql.exec(
-        "UPDATE topics SET replication = ?, placement = ? WHERE name = ?",
-        JSON.stringify(replication),
-        JSON.stringify(placement),
-        name,
-      );
-      const plain = plainReplication(next);
-      unwrap(
-        await this.#partitionStub(prefix, row.topic_id, partition, region).becomeLeader(row.topic_id, plain),
-      );
-      await Promise.all(
-        next.replicas
-          .filter((replica) => replica !== region)
-          .map(async (replica) => {
-            try {
-              assertReachable(this.env, prefix, replica);
-              const stub = this.#partitionStub(prefix, row.topic_id, partition, replica);
-              unwrap(await stub.becomeFollower(row.topic_id, plain));
-            } catch (error) {
-              console.error(
-                `edgelog: ${replica} not told of epoch ${next.leaderEpoch}; the leader's push will`,
-                error,
-              );
-            }
-          }),
-      );
+      this.#recordElection(row, replication, partition, next);
+      await this.#delivery.announce({
+        prefix,
+        topic: name,
+        topicId: row.topic_id,
+        partition,
+        replication: next,
+      });
       return next;
     });
+  }
+
+  /**
+   * A store's call into a partition's leader failed or timed out (see `replication/failover-controller.ts`): the
+   * controller probes that leader from its alarm and, once it has failed for the leader session timeout, elects
+   * another. Answers the recorded replication (`null`: unknown partition or unreplicated topic).
+   */
+  async reportLeaderFailure(
+    prefix: string,
+    name: string,
+    partition: number,
+    leaderEpoch: number,
+  ): Promise<RpcResult<PartitionReplication | null>> {
+    return toResult(() => this.#failover.report(prefix, name, partition, leaderEpoch));
+  }
+
+  /**
+   * Partitions whose leader is suspected lost, replicas still to be told of an election, and the counters of
+   * both, for tests and operators.
+   */
+  async failoverState(): Promise<RpcResult<FailoverState & ReturnType<ElectionDelivery["state"]>>> {
+    return toResult(() => ({ ...this.#failover.state(), ...this.#delivery.state() }));
+  }
+
+  /** Failover's probes and elections, and the re-sending of elections a replica missed. */
+  override async alarm(): Promise<void> {
+    this.#alarmAt = null;
+    await Promise.all([this.#failover.onAlarm(), this.#delivery.onAlarm()]);
   }
 
   // ── group registry ──────────────────────────────────────────────────────────────────────────────────────────
@@ -458,6 +505,60 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
     });
   }
 
+  /** Records an election: the partition's replication and placement, synchronously (no await in between). */
+  #recordElection(
+    row: TopicRow,
+    replication: PartitionReplication[],
+    partition: number,
+    next: PartitionReplication,
+  ): void {
+    replication[partition] = next;
+    const placement = JSON.parse(row.placement) as string[];
+    placement[partition] = next.leader;
+    this.ctx.storage.sql.exec(
+      "UPDATE topics SET replication = ?, placement = ? WHERE name = ?",
+      JSON.stringify(replication),
+      JSON.stringify(placement),
+      row.name,
+    );
+  }
+
+  /** Failover's election: recorded and announced only if the partition is still as the controller last saw it. */
+  async #electIf(
+    prefix: string,
+    name: string,
+    partition: number,
+    expected: { readonly topicId: string; readonly leaderEpoch: number },
+    next: PartitionReplication,
+  ): Promise<boolean> {
+    const row = this.#row(name);
+    const replication = row === null ? null : replicationOf(row);
+    const current = replication?.[partition];
+    if (
+      row === null ||
+      replication === null ||
+      row.topic_id !== expected.topicId ||
+      current?.leaderEpoch !== expected.leaderEpoch
+    ) {
+      return false;
+    }
+    this.#recordElection(row, replication, partition, next);
+    await this.#delivery.announce({
+      prefix,
+      topic: name,
+      topicId: row.topic_id,
+      partition,
+      replication: next,
+    });
+    return true;
+  }
+
+  #wakeAt(at: number): void {
+    if (this.#alarmAt !== null && this.#alarmAt <= at) return;
+    this.#alarmAt = at;
+    void this.ctx.storage.setAlarm(at);
+  }
+
   #partitionStub(prefix: string, topicId: string, partition: number, region: string) {
     const name = partitionObjectName(prefix, topicId, partition, region);
     // The location hint is honoured on first creation only, which is exactly when configure() reaches it.
@@ -482,10 +583,6 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
 /** A new partition's replica set: led by the preferred (first) replica, all in sync, epoch 0. */
 function newReplication(replicas: readonly string[]): PartitionReplication {
   return { leader: replicas[0] as string, replicas: [...replicas], isr: [...replicas], leaderEpoch: 0 };
-}
-
-function plainReplication(r: PartitionReplication): PartitionReplication {
-  return { leader: r.leader, replicas: [...r.replicas], isr: [...r.isr], leaderEpoch: r.leaderEpoch };
 }
 
 function replicationOf(row: TopicRow): PartitionReplication[] | null {

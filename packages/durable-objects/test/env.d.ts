@@ -9,6 +9,7 @@ declare global {
       GROUPS: DurableObjectNamespace<GroupObject>;
       REGIONS: string;
       EDGELOG_FAULTS: string;
+      EDGELOG_LEADER_SESSION_TIMEOUT_MS: string;
     }
   }
 }

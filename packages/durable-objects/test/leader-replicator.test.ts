@@ -26,6 +26,7 @@ function scriptedHost(isr: string[]) {
     logStartOffset: () => 0,
     leaderEpochs: () => [{ epoch: 0, startOffset: 0, leader: "wnam" }],
     fenced: () => undefined,
+    wakeAt: () => undefined,
     highWatermark: () => hw,
     advanceHighWatermark: (next) => {
       hw = next;

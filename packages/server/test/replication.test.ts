@@ -129,6 +129,25 @@ describe("creating replicated topics", () => {
     });
   });
 
+  it("takes unclean.leader.election.enable as a boolean (or Kafka's string) and shows it in config", async () => {
+    const { json } = setupReplicating();
+    for (const [name, value] of [
+      ["u1", true],
+      ["u2", "false"],
+    ] as const) {
+      const created = await json("POST", "/v1/topics", {
+        name,
+        replicas: ["wnam", "weur"],
+        config: { "unclean.leader.election.enable": value },
+      });
+      expect(created.status).toBe(201);
+      const described = await json("GET", `/v1/topics/${name}`);
+      expect(described.body.config["unclean.leader.election.enable"]).toBe(value === true);
+    }
+    const plain = await json("POST", "/v1/topics", { name: "u3", replicas: ["wnam", "weur"] });
+    expect("unclean.leader.election.enable" in plain.body.config).toBe(false);
+  });
+
   it("spreads replicationFactor over REGIONS in order", async () => {
     const { json, store } = setupReplicating();
     expect((await json("POST", "/v1/topics", { name: "f", replicationFactor: 2 })).status).toBe(201);
@@ -148,6 +167,9 @@ describe("creating replicated topics", () => {
     [{ replicas: ["wnam", "weur"], config: { "min.insync.replicas": 3 } }, "INVALID_CONFIG"],
     [{ replicas: ["wnam", "weur"], config: { "min.insync.replicas": 0 } }, "INVALID_CONFIG"],
     [{ replicas: ["wnam", "weur"], config: { "replica.lag.time.max.ms": "soon" } }, "INVALID_CONFIG"],
+    [{ replicas: ["wnam", "weur"], config: { "unclean.leader.election.enable": "maybe" } }, "INVALID_CONFIG"],
+    [{ replicas: ["wnam", "weur"], config: { "unclean.leader.election.enable": 1 } }, "INVALID_CONFIG"],
+    [{ replicas: ["wnam", "weur"], config: { "unclean.leader.election.enable": null } }, "INVALID_CONFIG"],
     [{ config: { "min.insync.replicas": 2 } }, "INVALID_CONFIG"],
   ])("refuses %j with %s, creating nothing", async (fields, code) => {
     const { json, store } = setupReplicating();

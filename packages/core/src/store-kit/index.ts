@@ -131,11 +131,14 @@ export { inspectBatchForAppend } from "./inspect-batch.ts";
 export {
   divergenceOffset,
   endOffsetForEpoch,
+  type FailoverCandidate,
+  type FailoverPlan,
   type LeaderEpochEntry,
   leaderEpochStarted,
   MAX_LEADER_EPOCHS_RETAINED,
   mergeLeaderEpochs,
   planElection,
+  planFailover,
   truncateLeaderEpochs,
   truncateProducerState,
 } from "./leader-election.ts";
@@ -167,6 +170,7 @@ export {
   replicaLagTimeMaxMs,
   replicatedHighWatermark,
   resolveReplicas,
+  uncleanLeaderElectionEnabled,
 } from "./replication.ts";
 export { batchExpiresAt, planRetention, retentionDueAt, retentionNeedsOldest } from "./retention.ts";
 export {

@@ -5,6 +5,10 @@
  * - `planElection`: the controller's decision for an elect request (Kafka's ElectLeaders): the region must be a
  *   replica (`INVALID_REQUEST`), not already the leader (`ELECTION_NOT_NEEDED`) and in sync
  *   (`ELIGIBLE_LEADERS_NOT_AVAILABLE`); leadership moves under `leaderEpoch + 1`, the in-sync set unchanged.
+ * - `planFailover`: the controller's decision when the leader is lost: the reachable in-sync replica with the
+ *   largest log end leads (ties: replica order) and the lost leader leaves the in-sync set, as Kafka fences a dead
+ *   broker; with none, and only when the topic allows unclean election, the most caught-up reachable out-of-sync
+ *   replica leads alone.
  * - The leader-epoch table (KIP-101): each replica records, for every epoch that wrote to its log, the offset
  *   the epoch started at. A replica whose log may have diverged (an old leader) asks its new leader for the end
  *   offset of its own last epoch and truncates there — not to the high watermark, which may lie below records
@@ -61,6 +65,72 @@ export function planElection(
   };
 }
 
+/** A replica the controller could reach while failing over, and its log end as it answered. */
+export interface FailoverCandidate {
+  readonly region: string;
+  readonly logEnd: number;
+}
+
+/** What `planFailover` decided: the new replication, and whether an out-of-sync replica was chosen. */
+export interface FailoverPlan {
+  readonly next: PartitionReplication;
+  /** An unclean election: the new leader may lack records that were acknowledged (they are lost). */
+  readonly unclean: boolean;
+}
+
+/**
+ * The replication after the leader of `current` was lost, given the replicas that answered (`candidates`; the lost
+ * leader and regions without a replica are ignored). `null` when nobody may lead: no in-sync replica answered and
+ * unclean election is off (or nobody answered at all) — the partition stays unavailable until one comes back.
+ */
+export function planFailover(
+  current: PartitionReplication,
+  candidates: readonly FailoverCandidate[],
+  uncleanAllowed: boolean,
+): FailoverPlan | null {
+  const lost = current.leader;
+  const answered = new Map<string, number>();
+  for (const c of candidates) {
+    if (c.region !== lost && current.replicas.includes(c.region)) answered.set(c.region, c.logEnd);
+  }
+  // Replica order breaks ties: walk the replicas, keep the first of the largest log ends.
+  const best = (eligible: (region: string) => boolean): string | undefined => {
+    let chosen: string | undefined;
+    let end = -1;
+    for (const region of current.replicas) {
+      const logEnd = answered.get(region);
+      if (logEnd !== undefined && eligible(region) && logEnd > end) {
+        chosen = region;
+        end = logEnd;
+      }
+    }
+    return chosen;
+  };
+  const clean = best((region) => current.isr.includes(region));
+  if (clean !== undefined) {
+    return {
+      next: {
+        leader: clean,
+        replicas: [...current.replicas],
+        isr: current.isr.filter((region) => region !== lost),
+        leaderEpoch: current.leaderEpoch + 1,
+      },
+      unclean: false,
+    };
+  }
+  const unclean = uncleanAllowed ? best(() => true) : undefined;
+  if (unclean === undefined) return null;
+  return {
+    next: {
+      leader: unclean,
+      replicas: [...current.replicas],
+      isr: [unclean],
+      leaderEpoch: current.leaderEpoch + 1,
+    },
+    unclean: true,
+  };
+}
+
 /**
  * KIP-101's OffsetsForLeaderEpoch answered from `entries` (ascending by epoch): the end offset of `epoch` in this
  * log — the start of the first later epoch, or `logEnd` when `epoch` is the latest. An epoch this log never saw
@@ -77,19 +147,22 @@ export function endOffsetForEpoch(
 
 /**
  * Where a replica's log must be cut so it is a prefix of its leader's: at the leader's end offset for the
- * replica's last epoch, when the replica holds more than that; `null` when nothing diverges.
+ * replica's last epoch, when the replica holds more than that; `null` when nothing diverges. A replica whose last
+ * epoch is older than any the leader still keeps (it missed more than `MAX_LEADER_EPOCHS_RETAINED` elections)
+ * cannot be compared: any part of its log may have diverged, so it is cut to its log start and rebuilt from the
+ * leader.
  */
 export function divergenceOffset(
   local: readonly LeaderEpochEntry[],
   localLogEnd: number,
   leader: readonly LeaderEpochEntry[],
   leaderLogEnd: number,
+  localLogStart: number,
 ): number | null {
   const last = local.at(-1);
   if (last === undefined) return null;
-  // An epoch the leader's table dropped (too old) tells nothing: only a known epoch can be compared.
   const oldestKnown = leader[0]?.epoch ?? 0;
-  if (last.epoch < oldestKnown) return null;
+  if (last.epoch < oldestKnown) return localLogEnd > localLogStart ? localLogStart : null;
   const end = endOffsetForEpoch(leader, last.epoch, leaderLogEnd);
   return end < localLogEnd ? end : null;
 }

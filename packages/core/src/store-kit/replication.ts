@@ -101,6 +101,11 @@ export function replicaLagTimeMaxMs(config: TopicConfig): number {
   return config["replica.lag.time.max.ms"] ?? DEFAULT_REPLICA_LAG_TIME_MAX_MS;
 }
 
+/** Kafka's `unclean.leader.election.enable`, default false. */
+export function uncleanLeaderElectionEnabled(config: TopicConfig): boolean {
+  return config["unclean.leader.election.enable"] ?? false;
+}
+
 /** `acks` of a produce: absent (`undefined`: the topic's default), `1`, `"all"` or `-1` (Kafka's spelling of all). */
 export function parseAcks(value: unknown): Acks | undefined {
   if (value === undefined) return undefined;

@@ -76,3 +76,28 @@ export function assertReplicationDelivered(env: FaultEnv, prefix: string, from: 
     });
   }
 }
+
+/**
+ * Controller messages (election announcements) to a region lost after they were sent: the region stays reachable
+ * before the election is recorded, so only the announcement fails — a new leader that timed out after the record
+ * was written, the case the controller re-sends for.
+ */
+const controlDropped = new Map<string, Set<string>>();
+
+/** Drops the controller's election messages to `region` (or delivers them again); `NOT_FOUND` when faults are disabled. */
+export function setControlDropped(env: FaultEnv, prefix: string, region: string, value: boolean): void {
+  toggle(env, controlDropped, prefix, region, value);
+}
+
+/** Throws what a lost controller message ends with (a timeout), when messages to `region` are dropped. */
+export function assertControlDelivered(env: FaultEnv, prefix: string, region: string): void {
+  if (faultsEnabled(env) && controlDropped.get(prefix)?.has(region) === true) {
+    throw new EdgeLogError(
+      "REQUEST_TIMED_OUT",
+      `controller message to ${region} is dropped (fault injection)`,
+      {
+        context: { region },
+      },
+    );
+  }
+}

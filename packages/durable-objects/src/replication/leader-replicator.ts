@@ -21,6 +21,7 @@ import {
   replicaLagTimeMaxMs,
   replicatedHighWatermark,
 } from "@edgelog/core/store-kit";
+import { withTimeout } from "./call-timeout.ts";
 import {
   followersOf,
   isLeader,
@@ -35,6 +36,8 @@ export const MAX_REPLICATION_BYTES_PER_CALL = 4 * 1024 * 1024;
 const MAX_CALLS_PER_ROUND = 64;
 /** Longest wait for one replication call: a region that does not answer counts as unreachable. */
 const MAX_CALL_MS = 5_000;
+/** How much later than the retry timer the alarm is armed (it only matters when the timer is gone). */
+const ALARM_SLACK_MS = 100;
 
 /** What the leader's partition object lends the replicator. */
 export interface ReplicationHost {
@@ -59,6 +62,11 @@ export interface ReplicationHost {
   adopt(replication: PartitionReplication): void;
   /** A follower refused a push as coming from a stale leader epoch: this leader was deposed without being told. */
   fenced(): void;
+  /**
+   * Makes the object's alarm fire no later than `at`: the retry timer dies with the object, the alarm does not, so
+   * an evicted leader resumes catching its followers up (its alarm calls `onAlarm`).
+   */
+  wakeAt(at: number): void;
   now(): number;
 }
 
@@ -138,6 +146,11 @@ export class LeaderReplicator {
       };
       this.#acks.add(waiter);
     });
+  }
+
+  /** From the object's alarm: the retry the timer would have made, when the timer is gone (the object was evicted). */
+  onAlarm(): void {
+    if (this.#retry === null) this.#kick();
   }
 
   /** Ends every wait (the partition was destroyed or stopped leading). */
@@ -259,8 +272,10 @@ export class LeaderReplicator {
     try {
       host.adopt(await host.alterIsr(isr));
     } catch (error) {
-      // The controller could not be reached or refused (a newer epoch): keep the recorded set, try next round.
-      console.error("edgelog: could not record the in-sync set", error);
+      // The controller could not be reached or refused (a newer epoch): keep the recorded set, try next round. A
+      // newer epoch means this leader was deposed while cut off (a failover): learn it now rather than at a push.
+      if (isEdgeLogError(error) && error.code === "FENCED_LEADER_EPOCH") host.fenced();
+      else console.error("edgelog: could not record the in-sync set", error);
     }
   }
 
@@ -288,19 +303,7 @@ export class LeaderReplicator {
       this.#retry = null;
       this.#kick();
     }, delay);
+    // A little after the timer: normally the timer's round has re-armed it by then; after an eviction it fires.
+    host.wakeAt(host.now() + delay + ALARM_SLACK_MS);
   }
-}
-
-/** `call`, or `REQUEST_TIMED_OUT` after `ms` (the call itself cannot be cancelled across RPC; its answer is dropped). */
-function withTimeout<T>(call: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new EdgeLogError("REQUEST_TIMED_OUT", `no answer from the replica in ${ms} ms`)),
-      ms,
-    );
-  });
-  return Promise.race([call, timeout]).finally(() => {
-    if (timer !== undefined) clearTimeout(timer);
-  });
 }
