@@ -9,6 +9,11 @@ declare global {
       GROUPS: DurableObjectNamespace<GroupObject>;
       REGIONS: string;
       EDGELOG_FAULTS: string;
+      // The Jepsen test's settings (vitest.config.ts passes them from the environment; "" when unset).
+      JEPSEN_SEED: string;
+      JEPSEN_RUNS: string;
+      JEPSEN_SHRINKS: string;
+      JEPSEN_PATH: string;
     }
   }
 }
