@@ -97,7 +97,7 @@ describe("Jepsen-style fault schedules (workerd)", () => {
         name: "workerd",
         seed,
         settings,
-        schedule: { partitions: PARTITIONS, regions: REPLICAS, disabled, maxOps: 6 },
+        schedule: { partitions: PARTITIONS, regions: REPLICAS, disabled, maxOps: 8 },
         runSchedule: async (schedule, run) =>
           runScenario(await deploy(`jepsen-${seed}-${run}`), schedule, {
             failover: electInSyncReplica,

@@ -45,7 +45,7 @@ export async function runScenario(
   schedule: readonly FaultOp[],
   options: ScenarioOptions,
 ): Promise<RunOutcome> {
-  const { gapAcks = 2, gapBudgetMs = 1_500, settleBudgetMs = 20_000 } = options;
+  const { gapAcks = 8, gapBudgetMs = 1_500, settleBudgetMs = 20_000 } = options;
   const workload = new Workload({
     storeFor: (participant) => deployment.storeFor(participant),
     topic: deployment.topic,
@@ -105,6 +105,7 @@ export async function runScenario(
       `replicas ${converged ? "converged" : "did NOT converge within the budget"}; ` +
         `group ${consumed ? "consumed every ack" : "did NOT consume every ack within the budget"}`,
       `gave up (not acknowledged, allowed): ${failures.length === 0 ? "nothing" : failures.join(", ")}`,
+      `errors clients were answered (retried): ${[...workload.storeErrors].map(([code, n]) => `${code} ×${n}`).join(", ") || "none"}`,
     ],
   };
 }

@@ -1,7 +1,7 @@
 /**
  * @module
- * The Jepsen-style workload: idempotent producers sending keyed records with `acks=all` one at a time (so each
- * key's sequence numbers are its order), a consumer group of two members reading from the beginning and
+ * The Jepsen-style workload: idempotent producers sending keyed records with `acks=all`, each key one record at
+ * a time (so each key's sequence numbers are its order), a consumer group of two members reading from the beginning and
  * committing, and a poller reading the group's committed offsets — each recording into the history what it was
  * told. It runs on any `LogStore` (the Durable Object store in workerd, `HttpLogStore` over `wrangler dev`).
  *
@@ -19,8 +19,8 @@ export interface WorkloadOptions {
   readonly groupId: string;
   readonly producers?: number;
   readonly keysPerProducer?: number;
-  /** Records one producer sends at most (default 150). */
-  readonly maxPerProducer?: number;
+  /** Records sent per key at most (default 60). */
+  readonly maxPerKey?: number;
   /** Group session timeout, ms (default 3 000). */
   readonly sessionTimeoutMs?: number;
 }
@@ -40,6 +40,8 @@ export class Workload {
   readonly commits: CommitSnapshot[] = [];
   /** Sends or consumers that gave up, by error code: each is reported (none is expected). */
   readonly failures = new Map<string, number>();
+  /** Errors the store answered the participants (most retried), by call and code. */
+  readonly storeErrors = new Map<string, number>();
   readonly #options: WorkloadOptions;
   readonly #logs: EdgeLog[] = [];
   readonly #producers: Promise<void>[] = [];
@@ -105,9 +107,29 @@ export class Workload {
   }
 
   #log(participant: string): EdgeLog {
-    const log = new EdgeLog({ store: this.#options.storeFor(participant) });
+    const log = new EdgeLog({ store: this.#counted(this.#options.storeFor(participant)) });
     this.#logs.push(log);
     return log;
+  }
+
+  /** The store, counting the errors its calls answer (what the faults did to clients, retried or not). */
+  #counted(store: LogStore): LogStore {
+    const errors = this.storeErrors;
+    return new Proxy(store, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target) as unknown;
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+          if (!(result instanceof Promise)) return result;
+          return result.catch((error: unknown) => {
+            const code = `${String(property)} ${codeOf(error)}`;
+            errors.set(code, (errors.get(code) ?? 0) + 1);
+            throw error;
+          });
+        };
+      },
+    });
   }
 
   #failed(who: string, error: unknown): void {
@@ -115,15 +137,22 @@ export class Workload {
     this.failures.set(code, (this.failures.get(code) ?? 0) + 1);
   }
 
+  /**
+   * One idempotent producer per `p`, each of its keys sent by its own loop, one record at a time: a key's next
+   * record goes out once the last was answered (its order), while a key whose partition is unavailable holds up
+   * only itself — the producer keeps one batch in flight per partition, so its keys on other partitions go on.
+   */
   async #produce(p: number): Promise<void> {
-    const { topic, keysPerProducer = 2, maxPerProducer = 150 } = this.#options;
+    const { keysPerProducer = 3 } = this.#options;
     const producer: Producer = this.#log(`producer ${p}`).producer({ acks: "all", retry: RETRY });
-    const seqs = new Array<number>(keysPerProducer).fill(0);
-    for (let i = 0; this.#producing && i < maxPerProducer; i++) {
-      const k = i % keysPerProducer;
-      const key = keyOf(p, k);
-      const seq = seqs[k] ?? 0;
-      seqs[k] = seq + 1;
+    const loops = Array.from({ length: keysPerProducer }, (_, k) => this.#sendKey(producer, p, keyOf(p, k)));
+    await Promise.all(loops);
+    await producer.disconnect();
+  }
+
+  async #sendKey(producer: Producer, p: number, key: string): Promise<void> {
+    const { topic, maxPerKey = 60 } = this.#options;
+    for (let seq = 0; this.#producing && seq < maxPerKey; seq++) {
       const value = recordValue(key, seq);
       try {
         const [meta] = await producer.send({ topic, messages: [{ key, value }] });
@@ -135,7 +164,6 @@ export class Workload {
         this.#failed(`producer ${p}`, error);
       }
     }
-    await producer.disconnect();
   }
 
   async #startConsumer(name: string): Promise<void> {
