@@ -59,10 +59,14 @@ const RETRY_ELECTION = new Set([
  * unclean election — and the trace says so.
  */
 export const electInSyncReplica: Failover = async ({ target, down, recordElection }, partition, from) => {
+  // The in-sync set read may be stale (over HTTP, while the leader is down): a candidate refused is skipped once.
+  const refused = new Set<string>();
   for (let attempt = 0; attempt < 5; attempt++) {
     const current = await target.leadership(partition);
     if (current.leader !== from) return `already led by ${current.leader} (epoch ${current.leaderEpoch})`;
-    const candidate = current.isr.find((region) => region !== from && !down.has(region));
+    const candidate = current.isr.find(
+      (region) => region !== from && !down.has(region) && !refused.has(region),
+    );
     if (candidate === undefined) {
       return `no reachable in-sync replica (isr ${current.isr.join(",")}): unavailable until a region returns`;
     }
@@ -72,6 +76,7 @@ export const electInSyncReplica: Failover = async ({ target, down, recordElectio
       return `elected ${elected.leader} (epoch ${elected.leaderEpoch}, isr ${elected.isr.join(",")})`;
     } catch (error) {
       if (!RETRY_ELECTION.has(codeOf(error))) throw error;
+      refused.add(candidate);
       await sleep(100 * (attempt + 1));
     }
   }
