@@ -9,7 +9,7 @@
 // Runs the fixed seeds below, one schedule each. To explore: `JEPSEN_SEED=7 JEPSEN_RUNS=20 npx vitest run
 // --project durable-objects test/jepsen.test.ts` (any seed, more schedules); a failure prints the first failing
 // schedule, the shrunk one with its trace, and the `JEPSEN_SEED=… JEPSEN_PATH=…` that replays it;
-// `JEPSEN_SHRINKS` bounds the shrinking (default 8 runs).
+// `JEPSEN_SHRINKS` bounds the shrinking (default 20 runs).
 //
 // Seams to today's main: a failover is an admin election after the leader's region went down (automatic failover
 // will plug in as `awaitControllerFailover`), and `controllerRegionDown` stays out of the schedules until the

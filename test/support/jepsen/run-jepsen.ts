@@ -8,8 +8,9 @@
  * Settings come from variables (process.env in Node, bindings in workerd):
  * - `JEPSEN_SEED=n` runs only seed n (default: the test's fixed seeds);
  * - `JEPSEN_RUNS=n` schedules per seed (default 1);
- * - `JEPSEN_SHRINKS=n` shrink attempts after a failure (default 8);
- * - `JEPSEN_PATH=p` replays fast-check's counterexample path p of `JEPSEN_SEED` (printed in a failure report).
+ * - `JEPSEN_SHRINKS=n` shrink attempts after a failure (default 20; each is a whole run);
+ * - `JEPSEN_PATH=p` replays fast-check's counterexample path p of `JEPSEN_SEED` (a failure report prints the
+ *   variables to replay it with, `JEPSEN_SHRINKS` included: the path depends on it).
  */
 import fc from "fast-check";
 import type { Violation } from "./checker.ts";
@@ -40,7 +41,7 @@ export function jepsenSettings(variables: JepsenVariables, seeds: readonly numbe
   return {
     seeds: seed === undefined || seed === "" ? seeds : [count(seed, 0)],
     runs: Math.max(1, count(variables.JEPSEN_RUNS, 1)),
-    shrinks: count(variables.JEPSEN_SHRINKS, 8),
+    shrinks: count(variables.JEPSEN_SHRINKS, 20),
     path: variables.JEPSEN_PATH === "" ? undefined : variables.JEPSEN_PATH,
   };
 }
@@ -109,7 +110,8 @@ export async function runJepsen(options: JepsenOptions): Promise<void> {
     ...(settings.path === undefined ? {} : { path: settings.path }),
   });
   if (!details.failed || first === undefined || last === undefined) return;
-  const replay = `JEPSEN_SEED=${seed} JEPSEN_PATH=${details.counterexamplePath ?? ""} JEPSEN_SHRINKS=0`;
+  // The path walks the shrink tree, which the shrink bound shapes: a replay keeps it.
+  const replay = `JEPSEN_SEED=${seed} JEPSEN_PATH=${details.counterexamplePath ?? ""} JEPSEN_SHRINKS=${settings.shrinks}`;
   throw new Error(
     [
       `Jepsen (${options.name}) seed ${seed}: a schedule broke a property (${runs} runs, ${details.numShrinks} shrinks).`,

@@ -25,8 +25,8 @@ export interface WorkloadOptions {
   readonly sessionTimeoutMs?: number;
 }
 
-/** Retries that outlast a schedule's outages (~100 × ≤ 300 ms): a send or fetch gives up only on a real error. */
-const RETRY = { retries: 100, initialRetryTime: 20, maxRetryTime: 300 };
+/** Retries that outlast any schedule's outages (400 × ≤ 300 ms, ~2 min): a send or fetch gives up only on a real error. */
+const RETRY = { retries: 400, initialRetryTime: 20, maxRetryTime: 300 };
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const decoder = new TextDecoder();
