@@ -37,6 +37,7 @@ function clean(): History {
     ],
     elections: [{ partition: 0, leader: "weur", leaderEpoch: 1 }],
     finalReplicas: REGIONS.map((region) => ({ region, partition: 0, records: log, epochs })),
+    finalIsr: [{ partition: 0, isr: REGIONS }],
   };
 }
 
@@ -188,6 +189,16 @@ describe("the Jepsen checker", () => {
       {
         property: "replicas-identical",
         message: "partition 0: replica wnam has 4:p2-k0#0 where apac has nothing (record 4; 5 vs 4 records)",
+      },
+    ]);
+  });
+
+  it("isr-restored: a replica that never rejoined the in-sync set once everything healed", () => {
+    const h = clean();
+    expect(checkHistory({ ...h, finalIsr: [{ partition: 0, isr: ["wnam", "weur"] }] })).toEqual([
+      {
+        property: "isr-restored",
+        message: "partition 0: apac never rejoined the in-sync set (wnam, weur)",
       },
     ]);
   });

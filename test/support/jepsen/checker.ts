@@ -12,7 +12,8 @@
  *   partition has one leader and one start offset, and epochs rise with offset;
  * - `commits-monotonic`: the group's committed offset of a partition never moves back;
  * - `consumed-every-ack`: the consumer group saw every acknowledged record (at least once);
- * - `replicas-identical`: once healed, every replica of a partition holds the same records at the same offsets.
+ * - `replicas-identical`: once healed, every replica of a partition holds the same records at the same offsets;
+ * - `isr-restored`: once healed and caught up, every replica is back in its partition's in-sync set.
  */
 import { type EpochEntry, type History, parseValue, type RecordAt } from "./history.ts";
 
@@ -24,7 +25,8 @@ export type Property =
   | "one-leader-per-epoch"
   | "commits-monotonic"
   | "consumed-every-ack"
-  | "replicas-identical";
+  | "replicas-identical"
+  | "isr-restored";
 
 export interface Violation {
   readonly property: Property;
@@ -45,6 +47,7 @@ export function checkHistory(history: History): Violation[] {
     ...commitsMonotonic(history),
     ...consumedEveryAck(history),
     ...replicasIdentical(history),
+    ...isrRestored(history),
   ];
 }
 
@@ -251,4 +254,17 @@ export function replicasIdentical(history: History): Violation[] {
     }
   }
   return capped("replicas-identical", problems);
+}
+
+export function isrRestored(history: History): Violation[] {
+  const problems: string[] = [];
+  for (const { partition, isr } of history.finalIsr) {
+    const missing = history.replicas.filter((region) => !isr.includes(region));
+    if (missing.length > 0) {
+      problems.push(
+        `partition ${partition}: ${missing.join(", ")} never rejoined the in-sync set (${isr.join(", ")})`,
+      );
+    }
+  }
+  return capped("isr-restored", problems);
 }

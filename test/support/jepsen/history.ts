@@ -65,6 +65,8 @@ export interface History {
   readonly commits: readonly CommitSnapshot[];
   readonly elections: readonly Election[];
   readonly finalReplicas: readonly ReplicaState[];
+  /** Each partition's in-sync set as the controller showed it once healed and settled. */
+  readonly finalIsr: readonly { readonly partition: number; readonly isr: readonly string[] }[];
 }
 
 export function keyOf(producer: number, key: number): string {

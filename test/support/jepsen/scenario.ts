@@ -62,6 +62,7 @@ export async function runScenario(
   let converged = false;
   let consumed = false;
   let finalReplicas: ReplicaState[] = [];
+  let finalIsr: { partition: number; isr: readonly string[] }[] = [];
   try {
     await workload.start();
     await workload.waitForAcks(3, gapBudgetMs * 2);
@@ -83,6 +84,17 @@ export async function runScenario(
       await sleep(200);
     }
     consumed = await workload.waitConsumed(settleBudgetMs);
+    // Caught-up followers rejoin the in-sync set by themselves (no write needed): wait for it, bounded.
+    const isrDeadline = Date.now() + settleBudgetMs;
+    for (;;) {
+      finalIsr = [];
+      for (let partition = 0; partition < deployment.partitions; partition++) {
+        finalIsr.push({ partition, isr: (await deployment.leadership(partition)).isr });
+      }
+      if (finalIsr.every(({ isr }) => isr.length === deployment.replicas.length) || Date.now() > isrDeadline)
+        break;
+      await sleep(200);
+    }
   } finally {
     await workload.stop();
   }
@@ -94,6 +106,7 @@ export async function runScenario(
     commits: workload.commits,
     elections: nemesis.elections,
     finalReplicas,
+    finalIsr,
   };
   const failures = [...workload.failures].map(([code, n]) => `${code} ×${n}`);
   return {
