@@ -60,6 +60,11 @@ export interface LocalWorkerOptions {
    * a user's project that bundles the installed packages' `dist/`.
    */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Serve on this port and put the inspector on the next one, instead of a free port and wrangler's default
+   * inspector: for a machine where each user owns a port range.
+   */
+  readonly port?: number;
 }
 
 const DEFAULT_VARS: Readonly<Record<string, string>> = {
@@ -85,7 +90,7 @@ export async function startLocalWorker(options: LocalWorkerOptions = {}): Promis
 }
 
 async function startOnce(options: LocalWorkerOptions): Promise<LocalWorker> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const persistTo = await mkdtemp(join(tmpdir(), "edgelog-e2e-"));
   const wrangler = join(REPO_ROOT, "node_modules", ".bin", "wrangler");
   const child: ChildProcess = spawn(
@@ -98,6 +103,7 @@ async function startOnce(options: LocalWorkerOptions): Promise<LocalWorker> {
       "127.0.0.1",
       "--port",
       String(port),
+      ...(options.port === undefined ? [] : ["--inspector-port", String(options.port + 1)]),
       "--persist-to",
       persistTo,
       "--show-interactive-dev-session=false",

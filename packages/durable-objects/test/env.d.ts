@@ -10,6 +10,11 @@ declare global {
       REGIONS: string;
       EDGELOG_FAULTS: string;
       EDGELOG_LEADER_SESSION_TIMEOUT_MS: string;
+      // The Jepsen test's settings (vitest.config.ts passes them from the environment; "" when unset).
+      JEPSEN_SEED: string;
+      JEPSEN_RUNS: string;
+      JEPSEN_SHRINKS: string;
+      JEPSEN_PATH: string;
     }
   }
 }

@@ -97,4 +97,53 @@ describe("LeaderReplicator", () => {
       replicator.stop(new Error("test over"));
     }
   });
+
+  it("lets a caught-up follower rejoin the in-sync set even when its rejoin raced another change and nothing more is written", async () => {
+    // Found by the Jepsen test: two followers catch up at once; the first one's in-sync-set change is in flight
+    // when the second finishes (one change at a time, so the second is not proposed), and with nobody behind and
+    // no write to come, nothing ever proposed it again.
+    const scripted = scriptedHost(["wnam"]);
+    let answerApac: (logEnd: number) => void = () => undefined;
+    let recordIsr: () => void = () => undefined;
+    const proposals: string[][] = [];
+    let role = scripted.host.role();
+    const host: ReplicationHost = {
+      ...scripted.host,
+      role: () => role,
+      replicate: (region, request) => {
+        const end = (request.batches.at(-1)?.baseOffset ?? -1) + 1;
+        if (region === "weur") return Promise.resolve({ logEnd: end });
+        return new Promise((resolve) => {
+          answerApac = (logEnd) => resolve({ logEnd });
+        });
+      },
+      alterIsr: (next) => {
+        proposals.push([...next]);
+        const recorded = { ...role, isr: [...next] } as PartitionReplication;
+        // The first change waits until the test lets it through; later ones are recorded at once.
+        if (proposals.length > 1) return Promise.resolve(recorded);
+        return new Promise((resolve) => {
+          recordIsr = () => resolve(recorded);
+        });
+      },
+      adopt: (replication) => {
+        role = { ...role, ...replication };
+      },
+    };
+    const replicator = new LeaderReplicator(host);
+    try {
+      scripted.commit(replicator);
+      await vi.waitFor(() => expect(proposals).toEqual([["wnam", "weur"]]));
+      answerApac(1);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      recordIsr();
+      await vi.waitFor(() => expect(role.isr).toEqual(["wnam", "weur", "apac"]), { timeout: 3_000 });
+      expect(proposals).toEqual([
+        ["wnam", "weur"],
+        ["wnam", "weur", "apac"],
+      ]);
+    } finally {
+      replicator.stop(new Error("test over"));
+    }
+  });
 });

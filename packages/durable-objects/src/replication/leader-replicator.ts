@@ -290,14 +290,21 @@ export class LeaderReplicator {
     for (const waiter of [...this.#acks]) if (waiter.end <= hw) waiter.resolve();
   }
 
-  /** While a follower is behind (or an ack waits), try again soon: that is also when a lagging follower leaves the ISR. */
+  /**
+   * While a follower is behind (or an ack waits), try again soon: that is also when a lagging follower leaves the
+   * ISR. Likewise while a caught-up follower is still out of the ISR: its rejoin may have been skipped (another
+   * change was in flight) or refused, and no commit may come to propose it again.
+   */
   #scheduleRetry(): void {
     if (this.#retry !== null) return;
     const host = this.#host;
     const role = host.role();
     if (!isLeader(role)) return;
     const behind = followersOf(role).some((region) => (this.#ends.get(region) ?? 0) < host.logEnd());
-    if (!behind && this.#acks.size === 0) return;
+    const rejoining = followersOf(role).some(
+      (region) => !role.isr.includes(region) && (this.#ends.get(region) ?? 0) >= host.logEnd(),
+    );
+    if (!behind && !rejoining && this.#acks.size === 0) return;
     const delay = Math.min(1_000, Math.max(20, Math.floor(replicaLagTimeMaxMs(host.config()) / 4)));
     this.#retry = setTimeout(() => {
       this.#retry = null;
