@@ -11,14 +11,15 @@
 // schedule, the shrunk one with its trace, and the `JEPSEN_SEED=… JEPSEN_PATH=…` that replays it;
 // `JEPSEN_SHRINKS` bounds the shrinking (default 20 runs).
 //
-// Seams to today's main: a failover is an admin election after the leader's region went down (automatic failover
-// will plug in as `awaitControllerFailover`), and `controllerRegionDown` stays out of the schedules until the
-// controller quorum exists (`CONTROLLER_QUORUM`); the output says so on every seed.
+// A failover is the controller's own: the leader's region goes down, the producers' failed calls report it, and
+// the controller elects an in-sync replica once EDGELOG_LEADER_SESSION_TIMEOUT_MS (1 s in test/wrangler.toml)
+// has passed — the nemesis only waits for it (`awaitControllerFailover`). `controllerRegionDown` stays out of the
+// schedules until the controller quorum exists (`CONTROLLER_QUORUM`); the output says so on every seed.
 import { env } from "cloudflare:test";
 import { decodeBatch } from "@edgelog/core";
 import { describe, it } from "vitest";
 import type { ReplicaState } from "../../../test/support/jepsen/history.ts";
-import { electInSyncReplica } from "../../../test/support/jepsen/nemesis.ts";
+import { awaitControllerFailover } from "../../../test/support/jepsen/nemesis.ts";
 import { jepsenSettings, runJepsen } from "../../../test/support/jepsen/run-jepsen.ts";
 import { type Deployment, runScenario } from "../../../test/support/jepsen/scenario.ts";
 import type { FaultOpName } from "../../../test/support/jepsen/schedule.ts";
@@ -100,7 +101,8 @@ describe("Jepsen-style fault schedules (workerd)", () => {
         schedule: { partitions: PARTITIONS, regions: REPLICAS, disabled, maxOps: 8 },
         runSchedule: async (schedule, run) =>
           runScenario(await deploy(`jepsen-${seed}-${run}`), schedule, {
-            failover: electInSyncReplica,
+            // Detection takes the 1 s session timeout plus a probe; 10 s covers a loaded CI machine.
+            failover: awaitControllerFailover(10_000),
             maxDown: REPLICAS.length - 2,
           }),
       });
