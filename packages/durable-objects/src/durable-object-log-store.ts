@@ -45,7 +45,10 @@ import type { GroupRef } from "./group-object.ts";
 import { groupObjectName, partitionObjectName, topicsObjectName } from "./names.ts";
 import type { PartitionObject } from "./partition-object.ts";
 import {
-  assertReachable,
+  crossRegion,
+  type RegionFaults,
+  regionFaults,
+  setRegionLatency,
   setRegionUnreachable,
   setReplicationDropped,
   unreachableRegions,
@@ -289,6 +292,19 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
     setReplicationDropped(this.#env, this.#prefix, region, dropped);
   }
 
+  /**
+   * Makes every call into `region` wait `ms` first (0 clears; at most a minute): a slow region, and the simulated
+   * round trip of the benchmarks (`replication/fault-switch.ts` states the model). Only with `EDGELOG_FAULTS=true`.
+   */
+  setRegionLatency(region: string, ms: number): void {
+    setRegionLatency(this.#env, this.#prefix, region, ms);
+  }
+
+  /** The faults in force on `region` (none when faults are disabled). */
+  regionFaults(region: string): RegionFaults {
+    return regionFaults(this.#env, this.#prefix, region);
+  }
+
   unreachableRegions(): string[] {
     return unreachableRegions(this.#env, this.#prefix);
   }
@@ -382,7 +398,7 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
     // A partition beyond the cached count may have been added elsewhere: ask again rather than refuse.
     if (cached !== undefined && !(tp.partition < cached.metadata.partitions)) cached = undefined;
     let description = cached ?? (await this.#describe(tp.topic, false));
-    let result = await call(this.#partitionStub(description, tp));
+    let result = await call(await this.#partitionStub(description, tp));
     this.#assertOpen();
     // Leadership moved (an election): drop what this isolate knows and follow the controller's record. A call
     // that may have been written on the old leader (`appended`) is not sent again here — only an idempotent
@@ -392,7 +408,7 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
       if (attempt >= MAX_LEADER_RETRIES || result.error.context.appended === true) break;
       if (attempt > 0) await sleep(backoffMs(attempt - 1, { initialRetryTime: 20, maxRetryTime: 500 }));
       description = await this.#describe(tp.topic, false);
-      result = await call(this.#partitionStub(description, tp));
+      result = await call(await this.#partitionStub(description, tp));
       this.#assertOpen();
       // Answered against fresh metadata: an UNKNOWN_TOPIC_OR_PARTITION now is final (no second look below).
       cached = undefined;
@@ -401,17 +417,20 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
       this.#cache.delete(tp.topic);
       const current = await this.#describe(tp.topic, true);
       if (current.metadata.topicId !== description.metadata.topicId) {
-        return unwrap(await call(this.#partitionStub(current, tp)));
+        return unwrap(await call(await this.#partitionStub(current, tp)));
       }
     }
     return unwrap(result);
   }
 
-  #partitionStub(description: TopicDescription, tp: TopicPartition): DurableObjectStub<PartitionObject> {
+  async #partitionStub(
+    description: TopicDescription,
+    tp: TopicPartition,
+  ): Promise<DurableObjectStub<PartitionObject>> {
     const { metadata, placement } = description;
     assertPartitionExists(tp.topic, tp.partition, metadata.partitions);
     const region = placement[tp.partition] as string;
-    assertReachable(this.#env, this.#prefix, region);
+    await crossRegion(this.#env, this.#prefix, { to: region });
     const namespace = this.#env.PARTITIONS;
     const name = partitionObjectName(this.#prefix, metadata.topicId, tp.partition, region);
     return namespace.get(namespace.idFromName(name), { locationHint: region as DurableObjectLocationHint });

@@ -24,7 +24,7 @@ import {
 import type { EdgeLogEnv } from "./env.ts";
 import { groupObjectName, parseRegions, partitionObjectName } from "./names.ts";
 import { configurePartitions } from "./partition-setup.ts";
-import { assertReachable } from "./replication/fault-switch.ts";
+import { assertReachable, crossRegion } from "./replication/fault-switch.ts";
 import { type RpcResult, toResult, unwrap } from "./rpc-result.ts";
 
 /** A topic's metadata with the region that leads each partition (index = partition). */
@@ -348,6 +348,7 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
         name,
       );
       const plain = plainReplication(next);
+      await crossRegion(this.env, prefix, { to: region });
       unwrap(
         await this.#partitionStub(prefix, row.topic_id, partition, region).becomeLeader(row.topic_id, plain),
       );
@@ -356,7 +357,7 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
           .filter((replica) => replica !== region)
           .map(async (replica) => {
             try {
-              assertReachable(this.env, prefix, replica);
+              await crossRegion(this.env, prefix, { to: replica });
               const stub = this.#partitionStub(prefix, row.topic_id, partition, replica);
               unwrap(await stub.becomeFollower(row.topic_id, plain));
             } catch (error) {
