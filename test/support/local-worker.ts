@@ -60,6 +60,11 @@ export interface LocalWorkerOptions {
    * a user's project that bundles the installed packages' `dist/`.
    */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * A fixed port instead of a free one, for machines where each user has ports of their own; its devtools inspector
+   * then takes `port + 1`. Default: a free port, and wrangler's own choice of inspector port.
+   */
+  readonly port?: number;
 }
 
 const DEFAULT_VARS: Readonly<Record<string, string>> = {
@@ -78,14 +83,15 @@ export async function startLocalWorker(options: LocalWorkerOptions = {}): Promis
       return await startOnce(options);
     } catch (error) {
       // Only the port race is worth another try, on a new port; any other failure is reported at once.
-      if (attempt >= START_ATTEMPTS || !(error instanceof Error && PORT_TAKEN.test(error.message)))
-        throw error;
+      const anotherPort =
+        options.port === undefined && error instanceof Error && PORT_TAKEN.test(error.message);
+      if (attempt >= START_ATTEMPTS || !anotherPort) throw error;
     }
   }
 }
 
 async function startOnce(options: LocalWorkerOptions): Promise<LocalWorker> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const persistTo = await mkdtemp(join(tmpdir(), "edgelog-e2e-"));
   const wrangler = join(REPO_ROOT, "node_modules", ".bin", "wrangler");
   const child: ChildProcess = spawn(
@@ -98,6 +104,7 @@ async function startOnce(options: LocalWorkerOptions): Promise<LocalWorker> {
       "127.0.0.1",
       "--port",
       String(port),
+      ...(options.port === undefined ? [] : ["--inspector-port", String(options.port + 1)]),
       "--persist-to",
       persistTo,
       "--show-interactive-dev-session=false",
