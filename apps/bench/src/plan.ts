@@ -34,7 +34,7 @@ export interface Plan {
  */
 const REPLICATION: ReplicationPlan = {
   rttsMs: [0, 30],
-  batches: 20,
+  batches: 15,
   recordsPerBatch: 10,
   valueBytes: 100,
   warmup: 2,
