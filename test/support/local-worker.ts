@@ -83,8 +83,9 @@ export async function startLocalWorker(options: LocalWorkerOptions = {}): Promis
       return await startOnce(options);
     } catch (error) {
       // Only the port race is worth another try, on a new port; any other failure is reported at once.
-      if (attempt >= START_ATTEMPTS || !(error instanceof Error && PORT_TAKEN.test(error.message)))
-        throw error;
+      const anotherPort =
+        options.port === undefined && error instanceof Error && PORT_TAKEN.test(error.message);
+      if (attempt >= START_ATTEMPTS || !anotherPort) throw error;
     }
   }
 }

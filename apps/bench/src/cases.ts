@@ -3,6 +3,7 @@
  * the plan, so the table, chart and JSON agree. Keys match what the bench modules record.
  */
 
+import { type AcksName, replicationKeys as keys } from "../../worker/bench/replication.ts";
 import type { Plan } from "./plan.ts";
 import type { CaseSpec, SeriesSpec } from "./results.ts";
 
@@ -153,6 +154,8 @@ export function caseSpecs(plan: Plan): CaseSpec[] {
     ours: s("edge.rebalance.edgelog", "ms"),
   });
 
+  specs.push(...replicationSpecs(plan));
+
   const ev = "events/s";
   specs.push(
     {
@@ -236,5 +239,68 @@ export function caseSpecs(plan: Plan): CaseSpec[] {
       ours: s("core.group.join.large", "joins/s", "edgelog"),
     },
   );
+  return specs;
+}
+
+/**
+ * The replication section: `acks=all` against `acks=1` (the ratio all ÷ 1, repetition by repetition, is what it
+ * costs to wait for the followers), the calls an `acks=all` batch costs, and the failover time — at each simulated
+ * round trip. No targets: these say what replication costs, there is nothing to beat.
+ */
+function replicationSpecs(plan: Plan): CaseSpec[] {
+  const specs: CaseSpec[] = [];
+  const { batches, recordsPerBatch, valueBytes, failoverTrigger, lagTimeMaxMs } = plan.replication;
+  const shape = `${recordsPerBatch} records of ${sizeName(valueBytes)} per request, 1 client, ${batches} requests`;
+  /** acks=all against acks=1, measured in the same run: the ratio is what waiting for the followers costs. */
+  const pair = (key: (acks: AcksName) => string, unit: string) => ({
+    ours: s(key("acks-all"), unit, "acks=all"),
+    baselines: [{ series: s(key("acks-1"), unit, "acks=1 (same topic, same run)") }],
+  });
+  for (const rtt of plan.replication.rttsMs) {
+    const at = `round trip ${rtt} ms per region`;
+    specs.push({
+      id: `replication.produce.${rtt}`,
+      section: "replication",
+      title: `produce acks=all, 3 replicas, ${at} (${shape})`,
+      ...pair((acks) => keys.produce(rtt, acks), "records/s"),
+    });
+    for (const q of ["p50", "p99"] as const) {
+      specs.push({
+        id: `replication.latency.${rtt}.${q}`,
+        section: "replication",
+        title: `produce request latency ${q}, acks=all, ${at}`,
+        ...pair((acks) => keys.latency(rtt, q, acks), "ms"),
+      });
+    }
+    for (const [what, title] of [
+      ["worker", "Worker → leader calls"],
+      ["replication", "leader → follower calls"],
+      ["commits", "leader commits"],
+    ] as const) {
+      specs.push({
+        id: `replication.calls.${rtt}.${what}`,
+        section: "replication",
+        title: `${title} per acks=all request, ${at}`,
+        ...pair((acks) => keys.calls(rtt, acks, what), "per request"),
+      });
+    }
+    specs.push({
+      id: `replication.failover.${rtt}`,
+      section: "replication",
+      title: `failover: leader region unreachable → first acks=all produce acknowledged (trigger: ${failoverTrigger}), ${at}`,
+      ours: s(keys.failover(rtt, "first-produce"), "ms", "failover"),
+      note:
+        "the new leader answers acks=all once the cut-off old leader leaves the in-sync set: " +
+        `replica.lag.time.max.ms is ${lagTimeMaxMs.toLocaleString("en-US")} ms here (Kafka's default 30 s)`,
+    });
+    if (failoverTrigger === "elect") {
+      specs.push({
+        id: `replication.failover.${rtt}.elect`,
+        section: "replication",
+        title: `failover: the admin election answered, ${at}`,
+        ours: s(keys.failover(rtt, "elect-answered"), "ms", "election"),
+      });
+    }
+  }
   return specs;
 }

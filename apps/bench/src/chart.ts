@@ -4,7 +4,7 @@
  * and red when missed, and a last group with the absolute targets as figure ÷ target. No charting dependency.
  */
 import { describeMachineLines, type Report, SECTION_TITLES } from "./report.ts";
-import { type Case, formatNumber, formatRatio, type Section } from "./results.ts";
+import { type Case, formatNumber, formatRatio, SECTION_ORDER } from "./results.ts";
 
 export interface Bar {
   readonly label: string;
@@ -25,7 +25,7 @@ export interface BarGroup {
 /** The bars of a report: every comparison by section, then each absolute target as figure ÷ target. */
 export function barGroups(cases: readonly Case[]): BarGroup[] {
   const groups: BarGroup[] = [];
-  for (const section of ["edge", "browser", "core"] as Section[]) {
+  for (const section of SECTION_ORDER) {
     const bars: Bar[] = [];
     for (const c of cases) {
       if (c.section !== section || c.ours === null) continue;

@@ -1,8 +1,10 @@
 /**
  * `npm run bench`: runs every benchmark — core in Node, the edge through the local Worker beside its baselines,
- * the browser in headless Chromium — for several repetitions with progress on the terminal, then writes
- * docs/benchmarks/results.{md,svg,json}. Options: `--quick` (smoke run, under 2 minutes), `--only
- * core,edge,browser`, `--reps N`, `--out DIR`.
+ * replication across three simulated regions, the browser in headless Chromium — for several repetitions with
+ * progress on the terminal, then writes docs/benchmarks/results.{md,svg,json}. Options: `--quick` (smoke run,
+ * under 2 minutes), `--only core,edge,replication,browser`, `--reps N`, `--out DIR`, `--port P` (the replication
+ * Worker's port, its inspector on P+1; default a free one), `--failover-trigger elect|auto` (what moves the
+ * leader in the failover case: the bench's admin election, or nothing — automatic failover).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -12,10 +14,16 @@ import { parseArgs } from "node:util";
 import { groupRepetition } from "../../../packages/core/bench/group-heartbeat.ts";
 import { coreRepetition } from "../../../packages/core/bench/memory-store.ts";
 import { type BrowserBench, startBrowserBench } from "../../../packages/indexeddb/bench/offline-log.ts";
+import { startLocalWorker } from "../../../test/support/local-worker.ts";
 import { throughputRepetition } from "../../worker/bench/http-throughput.ts";
 import { latencyRepetition } from "../../worker/bench/latency.ts";
 import { startPeers } from "../../worker/bench/peers.ts";
 import { RebalanceUnsupported, rebalanceRepetition } from "../../worker/bench/rebalance.ts";
+import {
+  type FailoverTrigger,
+  replicationKeys,
+  replicationRepetition,
+} from "../../worker/bench/replication.ts";
 import { caseSpecs } from "./cases.ts";
 import { renderReportSvg } from "./chart.ts";
 import { describeThisMachine } from "./machine.ts";
@@ -25,7 +33,7 @@ import { buildCase, formatRatio, type RawData, verdicts } from "./results.ts";
 import { percentile } from "./stats.ts";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
-const SECTIONS = ["core", "edge", "browser"] as const;
+const SECTIONS = ["core", "edge", "replication", "browser"] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 const { values: options } = parseArgs({
@@ -34,10 +42,22 @@ const { values: options } = parseArgs({
     only: { type: "string" },
     reps: { type: "string" },
     out: { type: "string", default: "docs/benchmarks" },
+    port: { type: "string" },
+    "failover-trigger": { type: "string", default: "elect" },
   },
 });
+const trigger = options["failover-trigger"];
+if (trigger !== "elect" && trigger !== "auto")
+  throw new Error(`--failover-trigger: "elect" or "auto", not "${trigger}"`);
+const port = options.port === undefined ? undefined : Number(options.port);
+if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65535))
+  throw new Error("--port: a port");
 const base = options.quick ? QUICK : FULL;
-const plan: Plan = options.reps === undefined ? base : { ...base, repetitions: Number(options.reps) };
+const plan: Plan = {
+  ...base,
+  ...(options.reps === undefined ? {} : { repetitions: Number(options.reps) }),
+  replication: { ...base.replication, failoverTrigger: trigger satisfies FailoverTrigger },
+};
 const only = new Set((options.only ?? SECTIONS.join(",")).split(",").map((s) => s.trim()));
 for (const name of only)
   if (!(SECTIONS as readonly string[]).includes(name)) throw new Error(`--only: unknown section "${name}"`);
@@ -144,6 +164,53 @@ await section("edge", async () => {
   }
 });
 
+await section("replication", async () => {
+  const worker = await startLocalWorker({
+    config: "apps/worker/bench/replication-worker/wrangler.toml",
+    vars: { EDGELOG_LEADER_SESSION_TIMEOUT_MS: String(plan.replication.leaderSessionTimeoutMs) },
+    ...(port === undefined ? {} : { port }),
+  });
+  cleanups.add(worker.stop);
+  sink.progress(
+    `replication Worker up (regions wnam, weur, apac; failover trigger: ${plan.replication.failoverTrigger})`,
+  );
+  try {
+    // A warm-up pass, not recorded: JIT and first-touch costs in the Worker and its objects.
+    stage = "replication warm-up";
+    const warmup = { ...plan.replication, rttsMs: [0], batches: 5 };
+    await replicationRepetition(
+      worker.url,
+      warmup,
+      -1,
+      { record() {}, progress() {}, note: sink.note },
+      false,
+    );
+    let measureFailover = true;
+    for (let rep = 0; rep < plan.repetitions; rep++) {
+      stage = `replication ${rep + 1}/${plan.repetitions}`;
+      const { failoverSkipped } = await replicationRepetition(
+        worker.url,
+        plan.replication,
+        rep,
+        sink,
+        measureFailover,
+      );
+      if (failoverSkipped !== undefined) {
+        measureFailover = false;
+        const keys = plan.replication.rttsMs.flatMap((rtt) => [
+          replicationKeys.failover(rtt, "first-produce"),
+          replicationKeys.failover(rtt, "elect-answered"),
+        ]);
+        for (const key of keys) data.delete(key);
+        skip(keys, `failover SKIPPED: ${failoverSkipped}`);
+      }
+    }
+  } finally {
+    await worker.stop();
+    cleanups.delete(worker.stop);
+  }
+});
+
 await section("browser", async () => {
   let bench: BrowserBench;
   try {
@@ -185,6 +252,7 @@ const report: Report = {
     latency: plan.latency,
     rebalance: plan.rebalance,
     browser: plan.browser,
+    replication: plan.replication,
   },
   cases,
   notes,

@@ -11,6 +11,7 @@ import type { BrowserPlan } from "../../../packages/indexeddb/bench/offline-log.
 import type { ThroughputPlan } from "../../worker/bench/http-throughput.ts";
 import type { LatencyPlan } from "../../worker/bench/latency.ts";
 import type { RebalancePlan } from "../../worker/bench/rebalance.ts";
+import type { ReplicationPlan } from "../../worker/bench/replication.ts";
 
 export interface Plan {
   readonly mode: "quick" | "full";
@@ -22,7 +23,26 @@ export interface Plan {
   readonly latency: LatencyPlan;
   readonly rebalance: RebalancePlan;
   readonly browser: BrowserPlan;
+  readonly replication: ReplicationPlan;
 }
+
+/**
+ * The replication section: 0 ms (the cost of replication itself, all regions in one process) and 30 ms per region
+ * (about a round trip between neighbouring continents' edges, e.g. wnam–enam, weur–eeur). The topic's
+ * `replica.lag.time.max.ms` is 1 s so a failover is not dominated by Kafka's 30 s default (see the bench README).
+ * Sized so `--only replication` stays under a minute.
+ */
+const REPLICATION: ReplicationPlan = {
+  rttsMs: [0, 30],
+  batches: 15,
+  recordsPerBatch: 10,
+  valueBytes: 100,
+  warmup: 2,
+  failoverTrigger: "elect",
+  failoverTimeoutMs: 20_000,
+  lagTimeMaxMs: 1_000,
+  leaderSessionTimeoutMs: 1_000,
+};
 
 export const FULL: Plan = {
   mode: "full",
@@ -43,6 +63,7 @@ export const FULL: Plan = {
   latency: { samples: 200, gapMs: 25, warmup: 10 },
   rebalance: { partitions: 4, settleTimeoutMs: 10_000 },
   browser: { burst: 10_000, slowBurst: 1_000, singles: 300, drain: 100_000 },
+  replication: REPLICATION,
 };
 
 export const QUICK: Plan = {
@@ -64,4 +85,5 @@ export const QUICK: Plan = {
   latency: { samples: 40, gapMs: 25, warmup: 5 },
   rebalance: { partitions: 4, settleTimeoutMs: 10_000 },
   browser: { burst: 5_000, slowBurst: 300, singles: 100, drain: 20_000 },
+  replication: { ...REPLICATION, batches: 10 },
 };

@@ -2,7 +2,7 @@
  * The run's report as data (`Report`, written verbatim as results.json) and as the Markdown table
  * (results.md): a targets summary first, then every case per section with its baselines and paired ratios.
  */
-import { type Case, formatNumber, formatRatio, type Section, verdicts } from "./results.ts";
+import { type Case, formatNumber, formatRatio, SECTION_ORDER, type Section, verdicts } from "./results.ts";
 
 export interface Machine {
   readonly cpu: string;
@@ -32,6 +32,8 @@ export interface Report {
 
 export const SECTION_TITLES: Record<Section, string> = {
   edge: "Edge: through the local Worker (`wrangler dev`)",
+  replication:
+    "Replication: 3 replicas through the local Worker (`wrangler dev`), region round trip simulated",
   browser: "Browser: headless Chromium",
   core: "Core: in Node",
 };
@@ -83,7 +85,7 @@ export function renderMarkdown(report: Report): string {
     row(["---", "---", "---"]),
   ];
   for (const v of verdicts(report.cases)) lines.push(row([v.text, v.measured, v.met ? "met" : "**missed**"]));
-  for (const section of ["edge", "browser", "core"] as const) {
+  for (const section of SECTION_ORDER) {
     const cases = report.cases.filter((c) => c.section === section);
     if (cases.length === 0) continue;
     lines.push("", `## ${SECTION_TITLES[section]}`, "");

@@ -46,8 +46,11 @@ import type { GroupRef } from "./group-object.ts";
 import { groupObjectName, partitionObjectName, topicsObjectName } from "./names.ts";
 import type { PartitionObject } from "./partition-object.ts";
 import {
-  assertReachable,
+  crossRegion,
+  type RegionFaults,
+  regionFaults,
   setControlDropped,
+  setRegionLatency,
   setRegionUnreachable,
   setReplicationDropped,
   unreachableRegions,
@@ -300,6 +303,19 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
     setControlDropped(this.#env, this.#prefix, region, dropped);
   }
 
+  /**
+   * Makes every call into `region` wait `ms` first (0 clears; at most a minute): a slow region, and the simulated
+   * round trip of the benchmarks (`replication/fault-switch.ts` states the model). Only with `EDGELOG_FAULTS=true`.
+   */
+  setRegionLatency(region: string, ms: number): void {
+    setRegionLatency(this.#env, this.#prefix, region, ms);
+  }
+
+  /** The faults in force on `region` (none when faults are disabled). */
+  regionFaults(region: string): RegionFaults {
+    return regionFaults(this.#env, this.#prefix, region);
+  }
+
   unreachableRegions(): string[] {
     return unreachableRegions(this.#env, this.#prefix);
   }
@@ -413,7 +429,7 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
       this.#cache.delete(tp.topic);
       const current = await this.#describe(tp.topic, true);
       if (current.metadata.topicId !== description.metadata.topicId) {
-        return unwrap(await call(this.#partitionStub(current, tp)));
+        return unwrap(await call(await this.#partitionStub(current, tp)));
       }
     }
     return unwrap(result);
@@ -435,7 +451,7 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
     const context = { topic: tp.topic, partition: tp.partition, leader, leaderEpoch };
     let stub: DurableObjectStub<PartitionObject>;
     try {
-      stub = this.#partitionStub(description, tp);
+      stub = await this.#partitionStub(description, tp);
     } catch (error) {
       if (!(isEdgeLogError(error) && error.code === "REQUEST_TIMED_OUT")) throw error;
       await this.#reportLeaderFailure(tp, leaderEpoch);
@@ -477,11 +493,14 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
     }
   }
 
-  #partitionStub(description: TopicDescription, tp: TopicPartition): DurableObjectStub<PartitionObject> {
+  async #partitionStub(
+    description: TopicDescription,
+    tp: TopicPartition,
+  ): Promise<DurableObjectStub<PartitionObject>> {
     const { metadata, placement } = description;
     assertPartitionExists(tp.topic, tp.partition, metadata.partitions);
     const region = placement[tp.partition] as string;
-    assertReachable(this.#env, this.#prefix, region);
+    await crossRegion(this.#env, this.#prefix, { to: region });
     const namespace = this.#env.PARTITIONS;
     const name = partitionObjectName(this.#prefix, metadata.topicId, tp.partition, region);
     return namespace.get(namespace.idFromName(name), { locationHint: region as DurableObjectLocationHint });

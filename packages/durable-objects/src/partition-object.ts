@@ -57,7 +57,7 @@ import {
 } from "@edgelog/core/store-kit";
 import type { EdgeLogEnv } from "./env.ts";
 import { partitionObjectName, topicsObjectName } from "./names.ts";
-import { assertReachable, assertReplicationDelivered } from "./replication/fault-switch.ts";
+import { assertReplicationDelivered, crossRegion } from "./replication/fault-switch.ts";
 import { LeaderReplicator, type ReplicationHost } from "./replication/leader-replicator.ts";
 import {
   isLeader,
@@ -450,7 +450,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       const role = this.#role;
       const meta = this.#meta;
       if (role === null || meta === null) return;
-      assertReachable(this.env, role.prefix, role.region);
+      await crossRegion(this.env, role.prefix, { from: role.region });
       const topics = this.env.TOPICS.getByName(topicsObjectName(role.prefix));
       const description = unwrap(await topics.describeTopic(meta.topic));
       const recorded = description?.replication?.[meta.partition];
@@ -1119,8 +1119,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   async #replicaStub(region: string): Promise<DurableObjectStub<PartitionObject>> {
     const role = this.#role;
     if (role === null) throw this.#unknown();
-    assertReachable(this.env, role.prefix, role.region);
-    assertReachable(this.env, role.prefix, region);
+    await crossRegion(this.env, role.prefix, { from: role.region, to: region });
     const meta = this.#requireMeta();
     const name = partitionObjectName(role.prefix, meta.topicId, meta.partition, region);
     return this.env.PARTITIONS.get(this.env.PARTITIONS.idFromName(name), {
@@ -1194,7 +1193,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       alterIsr: async (isr: readonly string[]) => {
         const role = roleOf();
         // A region cut off reaches nobody, the controller included.
-        assertReachable(this.env, role.prefix, role.region);
+        await crossRegion(this.env, role.prefix, { from: role.region });
         const meta = this.#requireMeta();
         const topics = this.env.TOPICS.getByName(topicsObjectName(role.prefix));
         return unwrap(

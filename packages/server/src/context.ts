@@ -69,16 +69,31 @@ export function canElectLeaders(store: LogStore): store is LeaderElectionStore {
   return typeof (store as Partial<LeaderElectionStore>).electLeader === "function";
 }
 
+/** The faults in force on one region, as the fault switch reports them. */
+export interface RegionFaults {
+  readonly unreachable: boolean;
+  readonly latencyMs: number;
+  readonly dropReplication: boolean;
+}
+
 /** A store with the development fault switch (the Durable Object store, when `EDGELOG_FAULTS=true`). */
 export interface FaultSwitchStore extends LogStore {
   setRegionUnreachable(region: string, unreachable: boolean): void;
+  /** Every call into `region` waits `ms` first (0 clears); the store refuses a value out of its bounds. */
+  setRegionLatency(region: string, ms: number): void;
+  setReplicationDropped(region: string, dropped: boolean): void;
+  regionFaults(region: string): RegionFaults;
   unreachableRegions(): string[];
 }
 
 export function hasFaultSwitch(store: LogStore): store is FaultSwitchStore {
   const candidate = store as Partial<FaultSwitchStore>;
   return (
-    typeof candidate.setRegionUnreachable === "function" && typeof candidate.unreachableRegions === "function"
+    typeof candidate.setRegionUnreachable === "function" &&
+    typeof candidate.setRegionLatency === "function" &&
+    typeof candidate.setReplicationDropped === "function" &&
+    typeof candidate.regionFaults === "function" &&
+    typeof candidate.unreachableRegions === "function"
   );
 }
 

@@ -9,6 +9,7 @@ import {
   type AppendOptions,
   type AppendResult,
   DEFAULT_TOPIC_CONFIG,
+  EdgeLogError,
   encodeBatch,
   MemoryStore,
   type TopicMetadata,
@@ -82,6 +83,30 @@ class ReplicatingMemoryStore
   setRegionUnreachable(region: string, unreachable: boolean): void {
     if (unreachable) this.cutOff.add(region);
     else this.cutOff.delete(region);
+  }
+
+  /** Latency per region (a Map: set only for the deployment's regions, but keyed by a user string all the same). */
+  readonly latency = new Map<string, number>();
+  readonly dropped = new Set<string>();
+
+  setRegionLatency(region: string, ms: number): void {
+    // The Durable Object store's bound (packages/durable-objects, fault-switch.ts), which the route leaves to it.
+    if (ms < 0 || ms > 60_000) throw new EdgeLogError("INVALID_REQUEST", "latencyMs out of bounds");
+    if (ms === 0) this.latency.delete(region);
+    else this.latency.set(region, ms);
+  }
+
+  setReplicationDropped(region: string, dropped: boolean): void {
+    if (dropped) this.dropped.add(region);
+    else this.dropped.delete(region);
+  }
+
+  regionFaults(region: string) {
+    return {
+      unreachable: this.cutOff.has(region),
+      latencyMs: this.latency.get(region) ?? 0,
+      dropReplication: this.dropped.has(region),
+    };
   }
 
   unreachableRegions(): string[] {
@@ -333,11 +358,12 @@ describe("PUT /v1/faults/regions/{region}", () => {
     for (const vars of [{}, { EDGELOG_FAULTS: "1" }, { EDGELOG_FAULTS: "TRUE" }]) {
       const { json, store } = setupReplicating(vars);
       for (const method of ["PUT", "GET", "DELETE"]) {
-        const body = method === "GET" ? undefined : { unreachable: true };
+        const body =
+          method === "GET" ? undefined : { unreachable: true, latencyMs: 30, dropReplication: true };
         const res = await json(method, "/v1/faults/regions/apac", body);
         expectError(res, 404, "NOT_FOUND");
       }
-      expect(store.cutOff.size).toBe(0);
+      expect(store.latency.size + store.dropped.size + store.cutOff.size).toBe(0);
     }
   });
 
@@ -346,7 +372,13 @@ describe("PUT /v1/faults/regions/{region}", () => {
     const res = await json("PUT", "/v1/faults/regions/apac", { unreachable: true });
     expect(res).toEqual({
       status: 200,
-      body: { region: "apac", unreachable: true, unreachableRegions: ["apac"] },
+      body: {
+        region: "apac",
+        unreachable: true,
+        latencyMs: 0,
+        dropReplication: false,
+        unreachableRegions: ["apac"],
+      },
     });
     expect([...store.cutOff]).toEqual(["apac"]);
     await json("PUT", "/v1/faults/regions/apac", { unreachable: false });
@@ -354,6 +386,60 @@ describe("PUT /v1/faults/regions/{region}", () => {
     expectError(await json("PUT", "/v1/faults/regions/mars", { unreachable: true }), 400, "INVALID_REQUEST");
     expectError(await json("PUT", "/v1/faults/regions/apac", { unreachable: "yes" }), 400, "INVALID_REQUEST");
     expectError(await json("GET", "/v1/faults/regions/apac"), 405, "METHOD_NOT_ALLOWED");
+  });
+
+  it("makes a region slow and drops its replication, each field alone or together, and reports every fault", async () => {
+    const { json, store } = setupReplicating({ EDGELOG_FAULTS: "true" });
+    const slow = await json("PUT", "/v1/faults/regions/weur", { latencyMs: 30 });
+    expect(slow).toEqual({
+      status: 200,
+      body: {
+        region: "weur",
+        unreachable: false,
+        latencyMs: 30,
+        dropReplication: false,
+        unreachableRegions: [],
+      },
+    });
+    const both = await json("PUT", "/v1/faults/regions/weur", { dropReplication: true, unreachable: true });
+    expect(both.body).toMatchObject({ unreachable: true, latencyMs: 30, dropReplication: true });
+    expect(store.regionFaults("weur")).toEqual({ unreachable: true, latencyMs: 30, dropReplication: true });
+    const cleared = await json("PUT", "/v1/faults/regions/weur", {
+      latencyMs: 0,
+      dropReplication: false,
+      unreachable: false,
+    });
+    expect(cleared.body).toMatchObject({ unreachable: false, latencyMs: 0, dropReplication: false });
+    expect(store.latency.size + store.dropped.size + store.cutOff.size).toBe(0);
+  });
+
+  it("refuses a bad fault body with INVALID_REQUEST and changes nothing", async () => {
+    const { json, store } = setupReplicating({ EDGELOG_FAULTS: "true" });
+    for (const body of [
+      {},
+      { latencyMs: "30" },
+      { latencyMs: 1.5 },
+      { latencyMs: -1 },
+      { latencyMs: 60_001 },
+      { latencyMs: 1e300 },
+      { latencyMs: null },
+      { dropReplication: 1 },
+      { dropReplication: "true" },
+      { unreachable: true, latency: 30 },
+      { unreachable: true, latencyMs: 60_001 },
+      { dropReplication: true, latencyMs: -5 },
+      JSON.parse('{"__proto__": {"unreachable": true}}'),
+      { constructor: true },
+    ]) {
+      expectError(await json("PUT", "/v1/faults/regions/apac", body), 400, "INVALID_REQUEST");
+    }
+    expectError(await json("PUT", "/v1/faults/regions/apac", [true]), 400, "INVALID_REQUEST");
+    expectError(
+      await json("PUT", "/v1/faults/regions/constructor", { latencyMs: 5 }),
+      400,
+      "INVALID_REQUEST",
+    );
+    expect(store.latency.size + store.dropped.size + store.cutOff.size).toBe(0);
   });
 
   it("answers NOT_FOUND on a store without regions", async () => {

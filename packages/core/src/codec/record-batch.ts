@@ -25,7 +25,7 @@
  * no length of its own either: one batch is one `Uint8Array`, framed by whatever stores or carries it.
  */
 import { EdgeLogError, type ErrorContext } from "../errors.ts";
-import { assertValidTimestamp, type LogRecord, MAX_TIMESTAMP_MS, type RecordHeader } from "../record.ts";
+import { assertValidTimestamp, type LogRecord, MAX_TIMESTAMP_MS } from "../record.ts";
 import { crc32c } from "./crc32c.ts";
 import { type RecordCaps, recordCapExceeded } from "./record-caps.ts";
 import { isLowSurrogate, utf8Length } from "./utf8-length.ts";

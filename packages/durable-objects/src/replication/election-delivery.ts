@@ -19,7 +19,7 @@ import type { EdgeLogEnv } from "../env.ts";
 import type { LeaderEpochs, PartitionObject } from "../partition-object.ts";
 import { type RpcResult, unwrap } from "../rpc-result.ts";
 import { withTimeout } from "./call-timeout.ts";
-import { assertControlDelivered, assertReachable } from "./fault-switch.ts";
+import { assertControlDelivered, crossRegion } from "./fault-switch.ts";
 
 /** Longest wait for one controller message to a replica. */
 export const MAX_CONTROL_CALL_MS = 5_000;
@@ -251,8 +251,8 @@ export class ElectionDelivery {
 
   async #tell(election: Election, region: string): Promise<void> {
     const { prefix, topicId, partition, replication } = election;
-    assertReachable(this.#host.env, prefix, region);
     assertControlDelivered(this.#host.env, prefix, region);
+    await crossRegion(this.#host.env, prefix, { to: region });
     const stub = this.#host.replica(prefix, topicId, partition, region);
     const plain = plainReplication(replication);
     const call: Promise<RpcResult<LeaderEpochs>> =

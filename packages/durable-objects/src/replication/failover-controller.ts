@@ -25,7 +25,7 @@ import type { EdgeLogEnv } from "../env.ts";
 import type { LeaderEpochs, PartitionObject } from "../partition-object.ts";
 import { type RpcResult, unwrap } from "../rpc-result.ts";
 import { withTimeout } from "./call-timeout.ts";
-import { assertReachable } from "./fault-switch.ts";
+import { crossRegion } from "./fault-switch.ts";
 
 /** Kafka's `broker.session.timeout.ms` default. */
 export const DEFAULT_LEADER_SESSION_TIMEOUT_MS = 9_000;
@@ -267,10 +267,12 @@ export class FailoverController {
     region: string,
   ): Promise<LeaderEpochs | null> {
     try {
-      assertReachable(this.#host.env, prefix, region);
-      const stub = this.#host.replica(prefix, topicId, partition, region);
-      this.#probes++;
-      const call: Promise<RpcResult<LeaderEpochs>> = stub.leaderEpochs();
+      // A slow region's wait counts against the probe's deadline, as a slow answer would.
+      const call = (async (): Promise<RpcResult<LeaderEpochs>> => {
+        await crossRegion(this.#host.env, prefix, { to: region });
+        this.#probes++;
+        return this.#host.replica(prefix, topicId, partition, region).leaderEpochs();
+      })();
       return unwrap(await withTimeout(call, this.#probeMs, `${region}'s replica`));
     } catch {
       return null;

@@ -1,9 +1,11 @@
 /**
  * @module
- * The development fault switch over HTTP: `PUT /v1/faults/regions/{region}` with `{"unreachable": true | false}`
- * makes every object of that region unreachable to the others, as a region outage would (docs/http-api.md
- * "Fault injection"). The route exists only when the env sets `EDGELOG_FAULTS=true`: otherwise every method on
- * the path answers exactly what an unknown route answers, before authentication, so nothing reveals it.
+ * The development fault switch over HTTP: `PUT /v1/faults/regions/{region}` with any of `{"unreachable": bool}`
+ * (every object of the region unreachable to the others, as a region outage would), `{"latencyMs": N}` (every
+ * call into the region waits N ms first: a slow region, the benchmarks' simulated round trip) and
+ * `{"dropReplication": bool}` (the leader's pushes to the region are lost) — docs/http-api.md "Fault injection".
+ * The route exists only when the env sets `EDGELOG_FAULTS=true`: otherwise every method on the path answers
+ * exactly what an unknown route answers, before authentication, so nothing reveals it.
  */
 import { EdgeLogError } from "@edgelog/core";
 import type { Context, Hono, Next } from "hono";
@@ -32,15 +34,57 @@ export function faultRoutes(app: Hono<AppEnv>): void {
       if (!allowed.includes(region)) {
         throw invalidRequest(`region must be one of ${allowed.join(", ")}`, { region });
       }
-      const { unreachable } = await readJsonObject(c);
-      if (typeof unreachable !== "boolean") throw invalidRequest("`unreachable` must be true or false");
+      const change = faultChange(await readJsonObject(c));
       const store = c.var.store;
       if (!hasFaultSwitch(store)) {
         throw new EdgeLogError("NOT_FOUND", "this store has no regions to cut off");
       }
-      store.setRegionUnreachable(region, unreachable);
-      return c.json({ region, unreachable, unreachableRegions: store.unreachableRegions() });
+      // The latency first: it is the one the store may refuse (its bound), and then nothing has changed.
+      if (change.latencyMs !== undefined) store.setRegionLatency(region, change.latencyMs);
+      if (change.unreachable !== undefined) store.setRegionUnreachable(region, change.unreachable);
+      if (change.dropReplication !== undefined) store.setReplicationDropped(region, change.dropReplication);
+      return c.json({
+        region,
+        ...store.regionFaults(region),
+        unreachableRegions: store.unreachableRegions(),
+      });
     },
   );
   app.all(FAULTS_REGION_PATH, exists, (c) => methodNotAllowed(c, ["PUT", "OPTIONS"]));
+}
+
+/** What a request changes; every field optional but at least one, each of its type, nothing else (a typo is refused). */
+interface FaultChange {
+  readonly unreachable?: boolean;
+  readonly latencyMs?: number;
+  readonly dropReplication?: boolean;
+}
+
+const FIELDS = ["unreachable", "latencyMs", "dropReplication"];
+
+function faultChange(body: Record<string, unknown>): FaultChange {
+  const unknown = Object.keys(body).filter((key) => !FIELDS.includes(key));
+  if (unknown.length > 0) {
+    throw invalidRequest(
+      `unknown field ${JSON.stringify(unknown[0])}: a fault is one of ${FIELDS.join(", ")}`,
+    );
+  }
+  const { unreachable, latencyMs, dropReplication } = body;
+  if (unreachable === undefined && latencyMs === undefined && dropReplication === undefined) {
+    throw invalidRequest(`name at least one of ${FIELDS.join(", ")}`);
+  }
+  if (unreachable !== undefined && typeof unreachable !== "boolean") {
+    throw invalidRequest("`unreachable` must be true or false");
+  }
+  if (dropReplication !== undefined && typeof dropReplication !== "boolean") {
+    throw invalidRequest("`dropReplication` must be true or false");
+  }
+  if (latencyMs !== undefined && !(typeof latencyMs === "number" && Number.isSafeInteger(latencyMs))) {
+    throw invalidRequest("`latencyMs` must be a whole number of milliseconds");
+  }
+  return {
+    ...(unreachable === undefined ? {} : { unreachable }),
+    ...(latencyMs === undefined ? {} : { latencyMs }),
+    ...(dropReplication === undefined ? {} : { dropReplication }),
+  };
 }

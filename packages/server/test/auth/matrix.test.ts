@@ -55,6 +55,11 @@ class FaultSwitchMemoryStore extends MemoryStore {
   unreachableRegions(): string[] {
     return [...this.cut];
   }
+  setRegionLatency(): void {}
+  setReplicationDropped(): void {}
+  regionFaults(region: string) {
+    return { unreachable: this.cut.has(region), latencyMs: 0, dropReplication: false };
+  }
   /** Leadership of every partition, as a controller would record it: wnam leads until an election. */
   readonly leaders = new Map<string, string>();
   async electLeader(tp: TopicPartition, region: string): Promise<PartitionReplication> {
