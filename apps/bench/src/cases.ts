@@ -249,7 +249,8 @@ export function caseSpecs(plan: Plan): CaseSpec[] {
  */
 function replicationSpecs(plan: Plan): CaseSpec[] {
   const specs: CaseSpec[] = [];
-  const { batches, recordsPerBatch, valueBytes, failoverTrigger, lagTimeMaxMs } = plan.replication;
+  const { batches, recordsPerBatch, valueBytes, failoverTrigger, lagTimeMaxMs, leaderSessionTimeoutMs } =
+    plan.replication;
   const shape = `${recordsPerBatch} records of ${sizeName(valueBytes)} per request, 1 client, ${batches} requests`;
   /** acks=all against acks=1, measured in the same run: the ratio is what waiting for the followers costs. */
   const pair = (key: (acks: AcksName) => string, unit: string) => ({
@@ -290,8 +291,12 @@ function replicationSpecs(plan: Plan): CaseSpec[] {
       title: `failover: leader region unreachable → first acks=all produce acknowledged (trigger: ${failoverTrigger}), ${at}`,
       ours: s(keys.failover(rtt, "first-produce"), "ms", "failover"),
       note:
-        "the new leader answers acks=all once the cut-off old leader leaves the in-sync set: " +
-        `replica.lag.time.max.ms is ${lagTimeMaxMs.toLocaleString("en-US")} ms here (Kafka's default 30 s)`,
+        failoverTrigger === "auto"
+          ? `detection: the controller elects once the leader failed for EDGELOG_LEADER_SESSION_TIMEOUT_MS ` +
+            `(${leaderSessionTimeoutMs.toLocaleString("en-US")} ms here; 9 s by default, Kafka's broker.session.timeout.ms) ` +
+            "and drops the lost leader from the in-sync set"
+          : "an admin election keeps the cut-off old leader in the in-sync set until it falls behind for " +
+            `replica.lag.time.max.ms (${lagTimeMaxMs.toLocaleString("en-US")} ms here; Kafka's default 30 s)`,
     });
     if (failoverTrigger === "elect") {
       specs.push({

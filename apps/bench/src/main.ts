@@ -3,8 +3,9 @@
  * replication across three simulated regions, the browser in headless Chromium — for several repetitions with
  * progress on the terminal, then writes docs/benchmarks/results.{md,svg,json}. Options: `--quick` (smoke run,
  * under 2 minutes), `--only core,edge,replication,browser`, `--reps N`, `--out DIR`, `--port P` (the replication
- * Worker's port, its inspector on P+1; default a free one), `--failover-trigger elect|auto` (what moves the
- * leader in the failover case: the bench's admin election, or nothing — automatic failover).
+ * Worker's port, its inspector on P+1; default a free one), `--failover-trigger auto|elect` (what moves the
+ * leader in the failover case: nothing — the controller's automatic failover, the default — or the bench's admin
+ * election right after the fault).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -43,7 +44,7 @@ const { values: options } = parseArgs({
     reps: { type: "string" },
     out: { type: "string", default: "docs/benchmarks" },
     port: { type: "string" },
-    "failover-trigger": { type: "string", default: "elect" },
+    "failover-trigger": { type: "string", default: "auto" },
   },
 });
 const trigger = options["failover-trigger"];

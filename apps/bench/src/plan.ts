@@ -38,7 +38,7 @@ const REPLICATION: ReplicationPlan = {
   recordsPerBatch: 10,
   valueBytes: 100,
   warmup: 2,
-  failoverTrigger: "elect",
+  failoverTrigger: "auto",
   failoverTimeoutMs: 20_000,
   lagTimeMaxMs: 1_000,
   leaderSessionTimeoutMs: 1_000,
