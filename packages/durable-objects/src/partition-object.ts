@@ -106,6 +106,8 @@ export interface PartitionStats {
   readonly replicationCalls: number;
   /** Times this replica cut its log back to its leader's (KIP-101 truncation). */
   readonly truncations: number;
+  /** Calls this replica made as follower asking its leader for watermark-only pushes (reads near the reader). */
+  readonly readerCalls: number;
 }
 
 interface PartitionMeta extends PartitionConfiguration {
@@ -129,6 +131,11 @@ export interface PartitionAppendOptions {
 }
 
 const DEFAULT_LIST_BATCHES_LIMIT = 1000;
+/**
+ * How long after its last long-poll a follower still asks its leader for watermark-only pushes: a reader between
+ * two long-polls (or an SSE tail writing out) is still reading, and re-asking each time would cost a leader call.
+ */
+const READER_INTEREST_MS = 30_000;
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS meta (
@@ -212,6 +219,12 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   #epochs: LeaderEpochEntry[] = [];
   #replicator: LeaderReplicator | null = null;
   #retiredReplicationCalls = 0;
+  /** Follower: until when it says it serves readers (set by each long-poll that parks here). */
+  #readersUntil = 0;
+  /** Follower: whether its last answer to the leader said it serves readers. */
+  #readersReported = false;
+  /** Follower → leader calls asking for watermark-only pushes (`followerReading`), for the call counts. */
+  #readerCalls = 0;
 
   constructor(ctx: DurableObjectState, env: EdgeLogEnv) {
     super(ctx, env);
@@ -344,7 +357,9 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       // Follow the leader's log start, never past what this replica has committed.
       const logStart = Math.min(request.logStartOffset, this.#committed);
       if (logStart > current.logStartOffset) this.#deleteRecordsNow(logStart);
-      return { logEnd: this.#requireMeta().highWatermark };
+      this.#readersReported = this.#waiters.size > 0 || Date.now() < this.#readersUntil;
+      const logEnd = this.#requireMeta().highWatermark;
+      return this.#readersReported ? { logEnd, readers: true } : { logEnd };
     });
   }
 
@@ -467,6 +482,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
         return first;
       }
       // Long-poll (Kafka's fetch.max.wait.ms): woken by the next commit, a timeout, or destroy().
+      this.#readerParks();
       const { waitId } = request;
       if (waitId === undefined) {
         await this.#waiters.wait(request.maxWaitMs);
@@ -480,6 +496,22 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
         }
       }
       return this.#readNow(request.offset, request.maxBytes);
+    });
+  }
+
+  /**
+   * Leader side of reads near the reader: `region`'s replica has readers waiting for a high watermark it has not
+   * been told yet, so the leader pushes it watermark-only updates from now on. Ignored unless this replica leads
+   * in `leaderEpoch` (a follower that asked a deposed leader learns the new one with its next push).
+   */
+  async followerReading(topicId: string, region: string, leaderEpoch: number): Promise<RpcResult<boolean>> {
+    return toResult(() => {
+      const role = this.#role;
+      const replicator = this.#replicator;
+      if (role === null || topicId !== this.#requireMeta().topicId) throw this.#unknown();
+      if (replicator === null || role.leaderEpoch !== leaderEpoch) return false;
+      replicator.followerReading(region);
+      return true;
     });
   }
 
@@ -622,6 +654,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       alarmAt: this.#alarmAt,
       replicationCalls: this.#retiredReplicationCalls + (this.#replicator?.calls ?? 0),
       truncations: this.#truncations,
+      readerCalls: this.#readerCalls,
     };
   }
 
@@ -776,6 +809,32 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   }
 
   // ── reads ───────────────────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * A long-poll parks on this replica. A follower learns the high watermark with each push, one commit behind; it
+   * tells its leader it serves readers in its answers to pushes, so the leader also pushes it the high watermark
+   * alone when that moves. Only when its last answer said otherwise and it holds records readers cannot see yet
+   * (their watermark is on its way from no one) does it ask the leader now: one call per reading period.
+   */
+  #readerParks(): void {
+    const role = this.#role;
+    if (role === null || isLeader(role)) return;
+    this.#readersUntil = Date.now() + READER_INTEREST_MS;
+    if (this.#readersReported || this.#requireMeta().highWatermark <= this.#committed) return;
+    this.#readersReported = true;
+    this.#readerCalls++;
+    const meta = this.#requireMeta();
+    void (async () => {
+      try {
+        const leader = await this.#replicaStub(role.leader);
+        unwrap(await leader.followerReading(meta.topicId, role.region, role.leaderEpoch));
+      } catch (error) {
+        // The reader waits for the next push (or its timeout); the next park asks again.
+        this.#readersReported = false;
+        console.error("edgelog: could not ask the leader for the high watermark", error);
+      }
+    })();
+  }
 
   #readNow(offset: number, maxBytes: number): ReadResult {
     this.#assertReadable(offset);

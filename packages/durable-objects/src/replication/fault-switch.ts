@@ -58,9 +58,14 @@ export function unreachableRegions(env: FaultEnv, prefix: string): string[] {
   return faultsEnabled(env) ? [...(unreachable.get(prefix) ?? [])] : [];
 }
 
+/** Whether calls into `region` get through (always, when faults are disabled). */
+export function regionReachable(env: FaultEnv, prefix: string, region: string): boolean {
+  return !(faultsEnabled(env) && unreachable.get(prefix)?.has(region) === true);
+}
+
 /** Throws what a call into an unreachable region ends with (a timeout), when the switch says so. */
 export function assertReachable(env: FaultEnv, prefix: string, region: string): void {
-  if (faultsEnabled(env) && unreachable.get(prefix)?.has(region) === true) {
+  if (!regionReachable(env, prefix, region)) {
     throw new EdgeLogError("REQUEST_TIMED_OUT", `region ${region} is unreachable (fault injection)`, {
       context: { region },
     });
