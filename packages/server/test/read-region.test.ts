@@ -37,6 +37,11 @@ class RecordingStore extends MemoryStore {
     return super.offsets(tp);
   }
 
+  override offsetForTimestamp(tp: TopicPartition, timestamp: number, options?: ReadPreference) {
+    this.regions.push(`offsetForTimestamp:${options?.region ?? "-"}`);
+    return super.offsetForTimestamp(tp, timestamp);
+  }
+
   override listBatches(tp: TopicPartition, options?: ListBatchesOptions) {
     this.regions.push(`listBatches:${options?.region ?? "-"}`);
     return super.listBatches(tp, options);
@@ -110,6 +115,20 @@ describe("?region= on the fetch routes", () => {
     expect(await firstSseEvent(sse)).toContain('"offset":0');
     expect(store.regions.length).toBeGreaterThanOrEqual(2);
     expect(store.regions.every((entry) => entry.endsWith(":apac"))).toBe(true);
+  });
+
+  it("goes with the bounds and the offset for a timestamp (GET …/offsets)", async () => {
+    const { json, store } = await setupRegions();
+    expect(await json("/v1/topics/t/partitions/0/offsets?region=weur")).toEqual({
+      status: 200,
+      body: { logStartOffset: 0, highWatermark: 1 },
+    });
+    expect((await json("/v1/topics/t/partitions/0/offsets?region=apac&timestamp=0")).body).toEqual({
+      offset: 0,
+      found: true,
+    });
+    expect(store.regions).toEqual(["offsets:weur", "offsetForTimestamp:apac"]);
+    expectError(await json("/v1/topics/t/partitions/0/offsets?region=mars"), 400, "INVALID_REQUEST");
   });
 
   it("goes with /v1/wait's bounds lookups and waits", async () => {
