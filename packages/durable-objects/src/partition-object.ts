@@ -827,7 +827,11 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     void (async () => {
       try {
         const leader = await this.#replicaStub(role.leader);
-        unwrap(await leader.followerReading(meta.topicId, role.region, role.leaderEpoch));
+        // Refused (it no longer leads in that epoch): the next park asks again, and the new leader's pushes
+        // carry what this replica reports anyway.
+        if (!unwrap(await leader.followerReading(meta.topicId, role.region, role.leaderEpoch))) {
+          this.#readersReported = false;
+        }
       } catch (error) {
         // The reader waits for the next push (or its timeout); the next park asks again.
         this.#readersReported = false;
