@@ -58,6 +58,7 @@ import {
 import type { EdgeLogEnv } from "./env.ts";
 import { partitionObjectName, topicsObjectName } from "./names.ts";
 import { assertReachable, assertReplicationDelivered } from "./replication/fault-switch.ts";
+import { FollowerReaders } from "./replication/follower-readers.ts";
 import { LeaderReplicator, type ReplicationHost } from "./replication/leader-replicator.ts";
 import {
   isLeader,
@@ -131,11 +132,6 @@ export interface PartitionAppendOptions {
 }
 
 const DEFAULT_LIST_BATCHES_LIMIT = 1000;
-/**
- * How long after its last long-poll a follower still asks its leader for watermark-only pushes: a reader between
- * two long-polls (or an SSE tail writing out) is still reading, and re-asking each time would cost a leader call.
- */
-const READER_INTEREST_MS = 30_000;
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS meta (
@@ -219,12 +215,8 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   #epochs: LeaderEpochEntry[] = [];
   #replicator: LeaderReplicator | null = null;
   #retiredReplicationCalls = 0;
-  /** Follower: until when it says it serves readers (set by each long-poll that parks here). */
-  #readersUntil = 0;
-  /** Follower: whether its last answer to the leader said it serves readers. */
-  #readersReported = false;
-  /** Follower → leader calls asking for watermark-only pushes (`followerReading`), for the call counts. */
-  #readerCalls = 0;
+  /** Follower: whether it serves readers, so its leader pushes it the high watermark as it moves. */
+  readonly #readers = new FollowerReaders();
 
   constructor(ctx: DurableObjectState, env: EdgeLogEnv) {
     super(ctx, env);
@@ -357,9 +349,8 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       // Follow the leader's log start, never past what this replica has committed.
       const logStart = Math.min(request.logStartOffset, this.#committed);
       if (logStart > current.logStartOffset) this.#deleteRecordsNow(logStart);
-      this.#readersReported = this.#waiters.size > 0 || Date.now() < this.#readersUntil;
       const logEnd = this.#requireMeta().highWatermark;
-      return this.#readersReported ? { logEnd, readers: true } : { logEnd };
+      return this.#readers.answer(this.#waiters.size, Date.now()) ? { logEnd, readers: true } : { logEnd };
     });
   }
 
@@ -654,7 +645,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       alarmAt: this.#alarmAt,
       replicationCalls: this.#retiredReplicationCalls + (this.#replicator?.calls ?? 0),
       truncations: this.#truncations,
-      readerCalls: this.#readerCalls,
+      readerCalls: this.#readers.calls,
     };
   }
 
@@ -810,34 +801,15 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
 
   // ── reads ───────────────────────────────────────────────────────────────────────────────────────────────────
 
-  /**
-   * A long-poll parks on this replica. A follower learns the high watermark with each push, one commit behind; it
-   * tells its leader it serves readers in its answers to pushes, so the leader also pushes it the high watermark
-   * alone when that moves. Only when its last answer said otherwise and it holds records readers cannot see yet
-   * (their watermark is on its way from no one) does it ask the leader now: one call per reading period.
-   */
+  /** A long-poll parks here: a follower may have to ask its leader for the high watermark (`FollowerReaders`). */
   #readerParks(): void {
     const role = this.#role;
     if (role === null || isLeader(role)) return;
-    this.#readersUntil = Date.now() + READER_INTEREST_MS;
-    if (this.#readersReported || this.#requireMeta().highWatermark <= this.#committed) return;
-    this.#readersReported = true;
-    this.#readerCalls++;
     const meta = this.#requireMeta();
-    void (async () => {
-      try {
-        const leader = await this.#replicaStub(role.leader);
-        // Refused (it no longer leads in that epoch): the next park asks again, and the new leader's pushes
-        // carry what this replica reports anyway.
-        if (!unwrap(await leader.followerReading(meta.topicId, role.region, role.leaderEpoch))) {
-          this.#readersReported = false;
-        }
-      } catch (error) {
-        // The reader waits for the next push (or its timeout); the next park asks again.
-        this.#readersReported = false;
-        console.error("edgelog: could not ask the leader for the high watermark", error);
-      }
-    })();
+    this.#readers.parked(Date.now(), meta.highWatermark > this.#committed, async () => {
+      const leader = await this.#replicaStub(role.leader);
+      return unwrap(await leader.followerReading(meta.topicId, role.region, role.leaderEpoch));
+    });
   }
 
   #readNow(offset: number, maxBytes: number): ReadResult {
