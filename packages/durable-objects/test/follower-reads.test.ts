@@ -4,7 +4,7 @@
 // when the follower is out of the in-sync set or unreachable; after an election the old leader serves as a
 // follower. Calls are counted per replica. Regions are names (Miniflare ignores location hints).
 import { env } from "cloudflare:test";
-import type { BatchInfo, ReadResult, TopicPartition } from "@edgelog/core";
+import { type BatchInfo, DEFAULT_TOPIC_CONFIG, type ReadResult, type TopicPartition } from "@edgelog/core";
 import { expectEdgeLogError, makeBatch } from "@edgelog/core/testing";
 import { describe, expect, it, vi } from "vitest";
 import { DurableObjectLogStore, type EdgeLogEnv, partitionObjectName } from "../src/index.ts";
@@ -228,6 +228,23 @@ describe("reads near the reader", () => {
     } finally {
       store.setReplicationDropped("weur", false);
     }
+  });
+
+  it("reads a re-created topic, not the deleted one, through a stale placement that named a follower", async () => {
+    const prefix = `freads-stale-${crypto.randomUUID()}/`;
+    const stale = new DurableObjectLogStore(env, { namespacePrefix: prefix, metadataMaxAgeMs: 60_000 });
+    const other = new DurableObjectLogStore(env, { namespacePrefix: prefix });
+    await createReplicated(stale, "again");
+    const tp = { topic: "again", partition: 0 };
+    await stale.append(tp, makeBatch(1, "old"));
+    await stale.read(tp, { offset: 0, region: "weur" }); // the placement is now cached
+    // Another isolate deletes it and creates it again, unreplicated: weur holds no replica any more.
+    await other.deleteTopic("again");
+    await other.createTopicIn({ name: "again", partitions: 1, config: DEFAULT_TOPIC_CONFIG }, ["wnam"]);
+    await other.append(tp, makeBatch(2, "new"));
+    const read = await stale.read(tp, { offset: 0, region: "weur" });
+    expect(read.highWatermark).toBe(2);
+    expect(read.batches.map((b) => b.lastOffset)).toEqual([1]);
   });
 
   it("ends a cancelled long-poll on the follower without starting one on the leader", async () => {
