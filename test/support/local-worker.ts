@@ -18,16 +18,36 @@ export interface LocalWorker {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
+async function freePort(port = 0): Promise<number | null> {
+  return new Promise((resolvePort) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.once("error", () => resolvePort(null));
+    server.listen(port, "127.0.0.1", () => {
       const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolvePort(port));
+      const bound = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolvePort(bound));
     });
   });
+}
+
+/**
+ * The Worker's port and its inspector's (`wrangler dev` opens both). Any free ones; or, when the machine is shared
+ * and `EDGELOG_E2E_PORTS=first-last` names the range this run may use, a free pair P, P+1 from it.
+ */
+async function freePorts(): Promise<{ port: number; inspectorPort: number }> {
+  const range = /^(\d+)-(\d+)$/.exec(process.env.EDGELOG_E2E_PORTS ?? "");
+  if (range === null) {
+    const port = await freePort();
+    const inspectorPort = await freePort();
+    if (port === null || inspectorPort === null) throw new Error("no free port");
+    return { port, inspectorPort };
+  }
+  for (let port = Number(range[1]); port + 1 <= Number(range[2]); port += 2) {
+    if ((await freePort(port)) !== null && (await freePort(port + 1)) !== null) {
+      return { port, inspectorPort: port + 1 };
+    }
+  }
+  throw new Error(`EADDRINUSE: no free pair of ports in EDGELOG_E2E_PORTS=${process.env.EDGELOG_E2E_PORTS}`);
 }
 
 export interface LocalWorkerOptions {
@@ -91,7 +111,8 @@ export async function startLocalWorker(options: LocalWorkerOptions = {}): Promis
 }
 
 async function startOnce(options: LocalWorkerOptions): Promise<LocalWorker> {
-  const port = options.port ?? (await freePort());
+  const { port, inspectorPort } =
+    options.port === undefined ? await freePorts() : { port: options.port, inspectorPort: options.port + 1 };
   const persistTo = await mkdtemp(join(tmpdir(), "edgelog-e2e-"));
   const wrangler = join(REPO_ROOT, "node_modules", ".bin", "wrangler");
   const child: ChildProcess = spawn(
@@ -104,7 +125,8 @@ async function startOnce(options: LocalWorkerOptions): Promise<LocalWorker> {
       "127.0.0.1",
       "--port",
       String(port),
-      ...(options.port === undefined ? [] : ["--inspector-port", String(options.port + 1)]),
+      "--inspector-port",
+      String(inspectorPort),
       "--persist-to",
       persistTo,
       "--show-interactive-dev-session=false",

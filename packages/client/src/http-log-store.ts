@@ -22,9 +22,11 @@ import {
   type GroupHeartbeatResponse,
   type GroupMemberRef,
   isEdgeLogError,
+  type ListBatchesOptions,
   type LogStore,
   type PartitionOffsets,
   type ReadOptions,
+  type ReadPreference,
   type ReadResult,
   type RecordHeader,
   type RetryOptions,
@@ -88,6 +90,14 @@ export interface HttpLogStoreOptions {
    * a server without `/v1/wait`).
    */
   readonly live?: "long-poll" | "sse" | "shared";
+  /**
+   * The region this client reads near (a location hint such as `weur`; Kafka's `client.rack`, KafkaJS's `rackId`):
+   * fetches, long-polls, the SSE tail and offset lookups add `?region=`, so a replicated partition's in-sync
+   * replica there serves them (else the leader does). A consumer's own `region` wins over it. Writes and group
+   * calls are unaffected. Default: none (reads go to the leader, or where the server's `EDGELOG_READ_NEAREST`
+   * puts them).
+   */
+  readonly region?: string;
 }
 
 export interface TailOptions {
@@ -97,6 +107,8 @@ export interface TailOptions {
   readonly signal?: AbortSignal;
   /** Backoff between reconnects after a retriable failure. */
   readonly retry?: RetryOptions;
+  /** Tail the replica of this region (`?region=`); default: the store's `region`. */
+  readonly region?: string;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -141,9 +153,14 @@ export class HttpLogStore implements LogStore {
   /** One controller per request in flight, so `close()` can abort them all. */
   readonly #inFlight = new Set<AbortController>();
   #live: "long-poll" | "sse" | "shared";
-  /** `live: "shared"`: the one multi-partition long-poll that waiting reads join. */
-  readonly #sharedWaits: SharedWaits;
-  /** `live: "sse"`: the open feed of each partition that has waiting reads. */
+  /** The region reads prefer unless the read names its own (`HttpLogStoreOptions.region`). */
+  readonly #region: string | undefined;
+  /**
+   * `live: "shared"`: the multi-partition long-poll that waiting reads join, one per region read from (`""`: none),
+   * since one `POST /v1/wait` names one region.
+   */
+  readonly #sharedWaits = new Map<string, SharedWaits>();
+  /** `live: "sse"`: the open feed of each partition (and region) that has waiting reads. */
   readonly #feeds = new Map<string, LiveFeed>();
   #closed = false;
 
@@ -158,10 +175,10 @@ export class HttpLogStore implements LogStore {
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#token = options.token === undefined ? undefined : new TokenSource(options.token);
     this.#live = options.live ?? "long-poll";
-    this.#sharedWaits = new SharedWaits(
-      (partitions, waitMs, signal) => this.#waitFor(partitions, waitMs, signal),
-      MAX_SERVER_WAIT_MS,
-    );
+    if (options.region !== undefined && (typeof options.region !== "string" || options.region === "")) {
+      throw new EdgeLogError("INVALID_REQUEST", "`region` must be a location hint such as weur");
+    }
+    this.#region = options.region;
   }
 
   // ── topics ────────────────────────────────────────────────────────────────────────────────────────────────
@@ -219,7 +236,8 @@ export class HttpLogStore implements LogStore {
     };
   }
 
-  async read(tp: TopicPartition, options: ReadOptions): Promise<ReadResult> {
+  async read(tp: TopicPartition, readOptions: ReadOptions): Promise<ReadResult> {
+    const options = this.#near(readOptions);
     if (this.#live === "sse" && (options.maxWaitMs ?? 0) > 0) return this.#readLive(tp, options);
     if (this.#live === "shared" && (options.maxWaitMs ?? 0) > 0) return this.#readShared(tp, options);
     const deadline = Date.now() + Math.max(0, options.maxWaitMs ?? 0);
@@ -236,12 +254,14 @@ export class HttpLogStore implements LogStore {
   async #readLive(tp: TopicPartition, options: ReadOptions): Promise<ReadResult> {
     const now = await this.#readOnce(tp, options, 0);
     if (now.batches.length > 0 || now.highWatermark > options.offset) return now;
-    const key = `${tp.topic}\u0000${tp.partition}`;
+    const { region } = options;
+    const key = `${tp.topic}\u0000${tp.partition}\u0000${region ?? ""}`;
     let feed = this.#feeds.get(key);
     if (feed === undefined || feed.ended) {
       // Subscribing from the offset we stand at (not "latest") catches records appended since our fetch.
       const created: LiveFeed = new LiveFeed(
-        (fromOffset, signal) => this.tail(tp, { offset: fromOffset, signal }),
+        (fromOffset, signal) =>
+          this.tail(tp, { offset: fromOffset, signal, ...(region === undefined ? {} : { region }) }),
         options.offset,
         () => {
           if (this.#feeds.get(key) === created) this.#feeds.delete(key);
@@ -264,7 +284,7 @@ export class HttpLogStore implements LogStore {
       if (now.batches.length > 0 || now.highWatermark > options.offset || left <= 0) return now;
       let woken: boolean;
       try {
-        woken = await this.#sharedWaits.wait(tp, options.offset, left, options.signal);
+        woken = await this.#sharedWaitsIn(options.region).wait(tp, options.offset, left, options.signal);
       } catch (error) {
         if (!(error instanceof SharedWaitUnsupported)) throw error;
         this.#live = "long-poll"; // an older server: one long-poll per partition it is
@@ -275,14 +295,29 @@ export class HttpLogStore implements LogStore {
     }
   }
 
+  #sharedWaitsIn(region: string | undefined): SharedWaits {
+    const key = region ?? "";
+    let waits = this.#sharedWaits.get(key);
+    if (waits === undefined) {
+      waits = new SharedWaits(
+        (partitions, waitMs, signal) => this.#waitFor(partitions, waitMs, signal, region),
+        MAX_SERVER_WAIT_MS,
+      );
+      this.#sharedWaits.set(key, waits);
+    }
+    return waits;
+  }
+
   /** One multi-partition long-poll: which of `partitions` have something to read past their offset. */
   async #waitFor(
     partitions: readonly (TopicPartition & { offset: number })[],
     waitMs: number,
     signal: AbortSignal,
+    region: string | undefined,
   ): Promise<readonly TopicPartition[]> {
     try {
       const { ready } = await this.#json<{ ready: TopicPartition[] }>("POST", "/v1/wait", {
+        query: { region },
         json: { partitions, wait: waitMs },
         signal,
         timeoutMs: this.#timeoutMs + waitMs,
@@ -291,7 +326,7 @@ export class HttpLogStore implements LogStore {
     } catch (error) {
       if (isEdgeLogError(error) && error.code === "NOT_FOUND") {
         const unsupported = new SharedWaitUnsupported();
-        this.#sharedWaits.fail(unsupported);
+        for (const waits of this.#sharedWaits.values()) waits.fail(unsupported);
         throw unsupported;
       }
       throw error;
@@ -303,6 +338,7 @@ export class HttpLogStore implements LogStore {
       offset: options.offset,
       maxBytes: options.maxBytes ?? DEFAULT_READ_MAX_BYTES,
       wait: waitMs > 0 ? waitMs : undefined,
+      region: options.region,
     };
     return this.#request(
       "GET",
@@ -319,19 +355,24 @@ export class HttpLogStore implements LogStore {
     );
   }
 
-  async offsets(tp: TopicPartition): Promise<PartitionOffsets> {
+  async offsets(tp: TopicPartition, options: ReadPreference = {}): Promise<PartitionOffsets> {
     const { logStartOffset, highWatermark } = await this.#json<PartitionOffsets>(
       "GET",
       `${partitionPath(tp)}/offsets`,
+      { query: { region: this.#near(options).region } },
     );
     return { logStartOffset, highWatermark };
   }
 
-  async offsetForTimestamp(tp: TopicPartition, timestamp: number): Promise<number | null> {
+  async offsetForTimestamp(
+    tp: TopicPartition,
+    timestamp: number,
+    options: ReadPreference = {},
+  ): Promise<number | null> {
     const { offset, found } = await this.#json<{ offset: number; found: boolean }>(
       "GET",
       `${partitionPath(tp)}/offsets`,
-      { query: { timestamp } },
+      { query: { timestamp, region: this.#near(options).region } },
     );
     return found ? offset : null;
   }
@@ -340,16 +381,15 @@ export class HttpLogStore implements LogStore {
    * There is no batch-listing endpoint yet, so this reads the batches (payloads included) with the binary fetch
    * and drops the payloads: correct, but it moves the data. `logAppendTime` is `-1` (the frames do not carry it).
    */
-  async listBatches(
-    tp: TopicPartition,
-    options: { fromOffset?: number; limit?: number } = {},
-  ): Promise<BatchInfo[]> {
+  async listBatches(tp: TopicPartition, listOptions: ListBatchesOptions = {}): Promise<BatchInfo[]> {
+    const options = this.#near(listOptions);
+    const near = options.region === undefined ? {} : { region: options.region };
     const limit = options.limit ?? DEFAULT_LIST_BATCHES_LIMIT;
-    const bounds = await this.offsets(tp);
+    const bounds = await this.offsets(tp, near);
     const infos: BatchInfo[] = [];
     let offset = Math.max(options.fromOffset ?? bounds.logStartOffset, bounds.logStartOffset);
     while (infos.length < limit && offset < bounds.highWatermark) {
-      const { batches } = await this.#readOnce(tp, { offset }, 0);
+      const { batches } = await this.#readOnce(tp, { offset, ...near }, 0);
       const last = batches.at(-1);
       if (last === undefined) break;
       for (const { payload: _payload, ...info } of batches) if (infos.length < limit) infos.push(info);
@@ -395,6 +435,7 @@ export class HttpLogStore implements LogStore {
     options: TailOptions = {},
   ): AsyncGenerator<ConsumedRecord[], void, undefined> {
     let from: string = String(options.offset ?? "latest");
+    const region = options.region ?? this.#region;
     let failures = 0;
     const { signal } = options;
     while (!signal?.aborted) {
@@ -402,11 +443,14 @@ export class HttpLogStore implements LogStore {
       const controller = this.#track(signal);
       try {
         const response = await raceAbort(
-          this.#send(this.#url(`${partitionPath(tp)}/records`, { offset: from, valueFormat: "base64" }), {
-            method: "GET",
-            headers: this.#requestHeaders(SSE_TYPE),
-            signal: controller.signal,
-          }),
+          this.#send(
+            this.#url(`${partitionPath(tp)}/records`, { offset: from, valueFormat: "base64", region }),
+            {
+              method: "GET",
+              headers: this.#requestHeaders(SSE_TYPE),
+              signal: controller.signal,
+            },
+          ),
           controller.signal,
         );
         if (!response.ok) throw await errorFromResponse(response);
@@ -515,7 +559,7 @@ export class HttpLogStore implements LogStore {
     this.#closed = true;
     for (const feed of [...this.#feeds.values()]) feed.stop(storeClosed());
     this.#feeds.clear();
-    this.#sharedWaits.fail(storeClosed());
+    for (const waits of this.#sharedWaits.values()) waits.fail(storeClosed());
     for (const controller of this.#inFlight) controller.abort(storeClosed());
     this.#inFlight.clear();
   }
@@ -524,6 +568,13 @@ export class HttpLogStore implements LogStore {
 
   #assertOpen(): void {
     if (this.#closed) throw storeClosed();
+  }
+
+  /** `options` with the region the read prefers: its own, else the store's. */
+  #near<T extends ReadPreference>(options: T): T {
+    return options.region !== undefined || this.#region === undefined
+      ? options
+      : { ...options, region: this.#region };
   }
 
   #url(path: string, query: RequestOptions["query"] = {}): string {

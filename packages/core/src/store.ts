@@ -103,7 +103,18 @@ export interface StoredBatch extends BatchInfo {
   readonly payload: Uint8Array;
 }
 
-export interface ReadOptions {
+/**
+ * Where the reader is (Kafka's `client.rack`, KIP-392's follower fetching): a store that keeps replicas in several
+ * regions may serve the read from that region's in-sync replica, up to the high watermark that replica has learned.
+ * A preference, never an error: without a replica there (or one out of sync, or unreachable) the leader answers,
+ * and a store with one copy of each partition ignores it. Which replica served never changes what an offset holds.
+ */
+export interface ReadPreference {
+  /** The reader's region (a location hint such as `weur`). */
+  readonly region?: string | undefined;
+}
+
+export interface ReadOptions extends ReadPreference {
   /** First offset wanted; must lie in `[logStartOffset, highWatermark]`. */
   readonly offset: number;
   /**
@@ -115,6 +126,11 @@ export interface ReadOptions {
   readonly maxWaitMs?: number;
   /** Aborting ends a wait early: the read rejects with `signal.reason`. */
   readonly signal?: AbortSignal;
+}
+
+export interface ListBatchesOptions extends ReadPreference {
+  readonly fromOffset?: number;
+  readonly limit?: number;
 }
 
 export interface ReadResult extends PartitionOffsets {
@@ -178,11 +194,12 @@ export interface LogStore {
   append(tp: TopicPartition, batch: Uint8Array, options?: AppendOptions): Promise<AppendResult>;
   /** Reads whole batches from an offset within a byte budget, optionally waiting for new data. */
   read(tp: TopicPartition, options: ReadOptions): Promise<ReadResult>;
-  offsets(tp: TopicPartition): Promise<PartitionOffsets>;
+  /** The partition's bounds as readers see them (`options.region`: as that region's replica sees them). */
+  offsets(tp: TopicPartition, options?: ReadPreference): Promise<PartitionOffsets>;
   /** The earliest offset whose record timestamp is ≥ `timestamp`, or `null` when there is none. */
-  offsetForTimestamp(tp: TopicPartition, timestamp: number): Promise<number | null>;
+  offsetForTimestamp(tp: TopicPartition, timestamp: number, options?: ReadPreference): Promise<number | null>;
   /** Metadata of retained batches from `fromOffset` on (default: the log start), at most `limit` of them. */
-  listBatches(tp: TopicPartition, options?: { fromOffset?: number; limit?: number }): Promise<BatchInfo[]>;
+  listBatches(tp: TopicPartition, options?: ListBatchesOptions): Promise<BatchInfo[]>;
   /**
    * The retention hook (Kafka's DeleteRecords): advances the log start to `beforeOffset`, which must lie in
    * `[logStartOffset, highWatermark]`, drops batches wholly below it and forgets producers whose batches are

@@ -4,6 +4,8 @@
  * metadata comes from the `TopicsObject` and is cached per isolate for a moment; each partition call goes to
  * the partition's leader object, named `${topicId}/${partition}/${region}` and created with its region as
  * location hint; groups go to their `GroupObject`. Errors come back as data and are rethrown as `EdgeLogError`s.
+ * A read naming the reader's region (`ReadPreference`, KIP-392) goes to that region's in-sync follower instead,
+ * falling back to the leader when there is none, it cannot be reached, or it cannot answer.
  */
 import {
   type AppendOptions,
@@ -16,9 +18,11 @@ import {
   type GroupHeartbeatResponse,
   type GroupMemberRef,
   isEdgeLogError,
+  type ListBatchesOptions,
   type LogStore,
   type PartitionOffsets,
   type ReadOptions,
+  type ReadPreference,
   type ReadResult,
   type TopicMetadata,
   type TopicPartition,
@@ -29,6 +33,7 @@ import {
   assertValidGroupId,
   backoffMs,
   DEFAULT_READ_MAX_BYTES,
+  followerForRead,
   type GroupStateStore,
   type PartitionReplication,
   randomId,
@@ -49,6 +54,7 @@ import {
   crossRegion,
   type RegionFaults,
   regionFaults,
+  regionReachable,
   setControlDropped,
   setRegionLatency,
   setRegionUnreachable,
@@ -226,19 +232,31 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
     if (signal?.aborted) throw signal.reason;
     const maxWaitMs = Math.max(0, options.maxWaitMs ?? 0);
     const maxBytes = Math.min(options.maxBytes ?? DEFAULT_READ_MAX_BYTES, MAX_READ_BYTES_PER_CALL);
+    const { region } = options;
     if (maxWaitMs === 0) {
-      return this.#onPartition(tp, (stub) => stub.read({ offset: options.offset, maxBytes, maxWaitMs }));
+      return this.#onPartition(
+        tp,
+        (stub) => stub.read({ offset: options.offset, maxBytes, maxWaitMs }),
+        region,
+      );
     }
     const waitId = randomId();
     let waitingOn: DurableObjectStub<PartitionObject> | undefined;
-    const call = this.#onPartition(tp, (stub) => {
-      waitingOn = stub;
-      return stub.read({ offset: options.offset, maxBytes, maxWaitMs, waitId });
-    });
+    let cancelled = false;
+    const call = this.#onPartition(
+      tp,
+      (stub) => {
+        waitingOn = stub;
+        return stub.read({ offset: options.offset, maxBytes, maxWaitMs, waitId });
+      },
+      region,
+      () => cancelled,
+    );
     try {
       // An abort cannot cross RPC: race it (and close()) against the call …
       return await this.#abortable(call, signal);
     } catch (error) {
+      cancelled = true;
       // … and tell the object, so the parked read does not hold it until its timeout.
       if (!(isEdgeLogError(error) && error.code === "UNKNOWN_TOPIC_OR_PARTITION")) {
         waitingOn?.cancelWait(waitId).catch(() => undefined);
@@ -258,19 +276,25 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
     return this.#onPartition(tp, (stub) => stub.stream(command));
   }
 
-  offsets(tp: TopicPartition): Promise<PartitionOffsets> {
-    return this.#onPartition(tp, (stub) => stub.offsets());
+  offsets(tp: TopicPartition, options: ReadPreference = {}): Promise<PartitionOffsets> {
+    return this.#onPartition(tp, (stub) => stub.offsets(), options.region);
   }
 
-  offsetForTimestamp(tp: TopicPartition, timestamp: number): Promise<number | null> {
-    return this.#onPartition(tp, (stub) => stub.offsetForTimestamp(timestamp));
-  }
-
-  listBatches(
+  offsetForTimestamp(
     tp: TopicPartition,
-    options: { fromOffset?: number; limit?: number } = {},
-  ): Promise<BatchInfo[]> {
-    return this.#onPartition(tp, (stub) => stub.listBatches(options));
+    timestamp: number,
+    options: ReadPreference = {},
+  ): Promise<number | null> {
+    return this.#onPartition(tp, (stub) => stub.offsetForTimestamp(timestamp), options.region);
+  }
+
+  listBatches(tp: TopicPartition, options: ListBatchesOptions = {}): Promise<BatchInfo[]> {
+    const { fromOffset, limit, region } = options;
+    const plain = {
+      ...(fromOffset === undefined ? {} : { fromOffset }),
+      ...(limit === undefined ? {} : { limit }),
+    };
+    return this.#onPartition(tp, (stub) => stub.listBatches(plain), region);
   }
 
   deleteRecords(tp: TopicPartition, beforeOffset: number): Promise<PartitionOffsets> {
@@ -399,16 +423,31 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
    * Runs `call` on the partition's object. When a cached topic's partition answers UNKNOWN_TOPIC_OR_PARTITION
    * (destroyed: the topic was deleted, maybe re-created, elsewhere), the cache is dropped and the call retried
    * once against fresh metadata, so a stale isolate never misreports a live topic.
+   *
+   * A read preferring `region` goes first to that region's in-sync follower (core's `followerForRead`), which
+   * answers up to the high watermark it has learned without calling the leader. The leader answers instead when
+   * the follower cannot be reached or cannot answer (an offset past its log end, a stale placement) — unless the
+   * caller gave up meanwhile (`cancelled`), which must not start a second wait on the leader.
    */
   async #onPartition<T>(
     tp: TopicPartition,
     call: (stub: DurableObjectStub<PartitionObject>) => Promise<RpcResult<T>>,
+    region?: string,
+    cancelled: () => boolean = () => false,
   ): Promise<T> {
     this.#assertOpen();
     let cached = this.#fresh(tp.topic);
     // A partition beyond the cached count may have been added elsewhere: ask again rather than refuse.
     if (cached !== undefined && !(tp.partition < cached.metadata.partitions)) cached = undefined;
     let description = cached ?? (await this.#describe(tp.topic, false));
+    const follower = this.#followerStub(description, tp, region);
+    if (follower !== undefined) {
+      const answer = await call(follower).catch(() => undefined);
+      this.#assertOpen();
+      if (answer !== undefined && (answer.ok || !leaderMayAnswer(answer.error) || cancelled())) {
+        return unwrap(answer);
+      }
+    }
     let result = await this.#callLeader(description, tp, call);
     this.#assertOpen();
     // Leadership moved (an election) or the leader cannot be reached (a failover may be under way): drop what this
@@ -506,6 +545,23 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
     return namespace.get(namespace.idFromName(name), { locationHint: region as DurableObjectLocationHint });
   }
 
+  /** The stub of the follower that should serve a read preferring `region`, or `undefined` for the leader. */
+  #followerStub(
+    description: TopicDescription,
+    tp: TopicPartition,
+    region: string | undefined,
+  ): DurableObjectStub<PartitionObject> | undefined {
+    const { metadata, replication } = description;
+    assertPartitionExists(tp.topic, tp.partition, metadata.partitions);
+    const follower = followerForRead(replication?.[tp.partition], region, (r) =>
+      regionReachable(this.#env, this.#prefix, r),
+    );
+    if (follower === undefined) return undefined;
+    const namespace = this.#env.PARTITIONS;
+    const name = partitionObjectName(this.#prefix, metadata.topicId, tp.partition, follower);
+    return namespace.get(namespace.idFromName(name), { locationHint: follower as DurableObjectLocationHint });
+  }
+
   #fresh(topic: string): TopicDescription | undefined {
     const entry = this.#cache.get(topic);
     if (entry === undefined) return undefined;
@@ -566,6 +622,19 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
 function resendable(error: RpcError, description: TopicDescription, tp: TopicPartition): boolean {
   if (leadershipMoved(error)) return true;
   return error.code === "LEADER_NOT_AVAILABLE" && description.replication?.[tp.partition] !== undefined;
+}
+
+/**
+ * A follower's refusal the leader may answer differently: an offset past the follower's log end or below its log
+ * start, a replica the topic no longer has (stale placement), a role it no longer holds. Anything else (a caller's
+ * error, a cancelled wait) is the answer.
+ */
+function leaderMayAnswer(error: RpcError): boolean {
+  return (
+    error.code === "OFFSET_OUT_OF_RANGE" ||
+    error.code === "UNKNOWN_TOPIC_OR_PARTITION" ||
+    leadershipMoved(error)
+  );
 }
 
 /** A copy with only the request's own fields: RPC arguments must be plain, serialisable data. */

@@ -58,6 +58,7 @@ import {
 import type { EdgeLogEnv } from "./env.ts";
 import { partitionObjectName, topicsObjectName } from "./names.ts";
 import { assertReplicationDelivered, crossRegion } from "./replication/fault-switch.ts";
+import { FollowerReaders } from "./replication/follower-readers.ts";
 import { LeaderReplicator, type ReplicationHost } from "./replication/leader-replicator.ts";
 import {
   isLeader,
@@ -106,6 +107,8 @@ export interface PartitionStats {
   readonly replicationCalls: number;
   /** Times this replica cut its log back to its leader's (KIP-101 truncation). */
   readonly truncations: number;
+  /** Calls this replica made as follower asking its leader for watermark-only pushes (reads near the reader). */
+  readonly readerCalls: number;
 }
 
 interface PartitionMeta extends PartitionConfiguration {
@@ -219,6 +222,8 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
    */
   #durableEnd = 0;
   #loaded = false;
+  /** Follower: whether it serves readers, so its leader pushes it the high watermark as it moves. */
+  readonly #readers = new FollowerReaders();
 
   constructor(ctx: DurableObjectState, env: EdgeLogEnv) {
     super(ctx, env);
@@ -354,7 +359,8 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       // Follow the leader's log start, never past what this replica has committed.
       const logStart = Math.min(request.logStartOffset, this.#committed);
       if (logStart > current.logStartOffset) this.#deleteRecordsNow(logStart);
-      return { logEnd: this.#requireMeta().highWatermark };
+      const logEnd = this.#requireMeta().highWatermark;
+      return this.#readers.answer(this.#waiters.size, Date.now()) ? { logEnd, readers: true } : { logEnd };
     });
   }
 
@@ -478,6 +484,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
         return first;
       }
       // Long-poll (Kafka's fetch.max.wait.ms): woken by the next commit, a timeout, or destroy().
+      this.#readerParks();
       const { waitId } = request;
       if (waitId === undefined) {
         await this.#waiters.wait(request.maxWaitMs);
@@ -491,6 +498,22 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
         }
       }
       return this.#readNow(request.offset, request.maxBytes);
+    });
+  }
+
+  /**
+   * Leader side of reads near the reader: `region`'s replica has readers waiting for a high watermark it has not
+   * been told yet, so the leader pushes it watermark-only updates from now on. Ignored unless this replica leads
+   * in `leaderEpoch` (a follower that asked a deposed leader learns the new one with its next push).
+   */
+  async followerReading(topicId: string, region: string, leaderEpoch: number): Promise<RpcResult<boolean>> {
+    return toResult(() => {
+      const role = this.#role;
+      const replicator = this.#replicator;
+      if (role === null || topicId !== this.#requireMeta().topicId) throw this.#unknown();
+      if (replicator === null || role.leaderEpoch !== leaderEpoch) return false;
+      replicator.followerReading(region);
+      return true;
     });
   }
 
@@ -633,6 +656,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       alarmAt: this.#alarmAt,
       replicationCalls: this.#retiredReplicationCalls + (this.#replicator?.calls ?? 0),
       truncations: this.#truncations,
+      readerCalls: this.#readers.calls,
     };
   }
 
@@ -791,6 +815,17 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   }
 
   // ── reads ───────────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** A long-poll parks here: a follower may have to ask its leader for the high watermark (`FollowerReaders`). */
+  #readerParks(): void {
+    const role = this.#role;
+    if (role === null || isLeader(role)) return;
+    const meta = this.#requireMeta();
+    this.#readers.parked(Date.now(), meta.highWatermark > this.#committed, async () => {
+      const leader = await this.#replicaStub(role.leader);
+      return unwrap(await leader.followerReading(meta.topicId, role.region, role.leaderEpoch));
+    });
+  }
 
   #readNow(offset: number, maxBytes: number): ReadResult {
     this.#assertReadable(offset);

@@ -24,6 +24,11 @@ export interface ServerEnv {
    * route does not exist.
    */
   readonly EDGELOG_FAULTS?: string;
+  /**
+   * `"true"`: a fetch that names no `region` reads from the in-sync replica in the region nearest the request
+   * (`request.cf`), when its partition has one there. Unset (the default), such reads go to the leader.
+   */
+  readonly EDGELOG_READ_NEAREST?: string;
   /** Requests per second per subject (docs/http-api.md "Quotas"); `unlimited` turns the quota off. */
   readonly EDGELOG_QUOTA_REQUESTS_PER_SEC?: string;
   /** Produce body bytes per second per subject; `unlimited` turns the quota off. */

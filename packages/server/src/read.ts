@@ -8,6 +8,7 @@ import {
   decodeBatch,
   type LogStore,
   type PartitionOffsets,
+  type ReadPreference,
   type TopicPartition,
 } from "@edgelog/core";
 import { assertOffsetInRange, DEFAULT_READ_MAX_BYTES } from "@edgelog/core/store-kit";
@@ -18,12 +19,17 @@ import { type OffsetSpec, resolveOffset } from "./params.ts";
  * unless the store's own read takes it: a replicated partition's new leader may have learned the high watermark
  * one push behind the old leader's, and a reader resuming there must wait rather than be told its offset is gone.
  */
-export async function startOffset(store: LogStore, tp: TopicPartition, spec: OffsetSpec): Promise<number> {
-  const bounds = await store.offsets(tp);
+export async function startOffset(
+  store: LogStore,
+  tp: TopicPartition,
+  spec: OffsetSpec,
+  near: ReadPreference = {},
+): Promise<number> {
+  const bounds = await (near.region === undefined ? store.offsets(tp) : store.offsets(tp, near));
   const offset = resolveOffset(spec, bounds);
   if (typeof spec === "number" && offset > bounds.highWatermark) {
     // One zero-wait read: the store answers nothing yet, or the same 416.
-    await store.read(tp, { offset, maxBytes: 1 });
+    await store.read(tp, { offset, maxBytes: 1, ...near });
     return offset;
   }
   assertOffsetInRange(tp, offset, bounds);
@@ -35,8 +41,13 @@ export async function startOffset(store: LogStore, tp: TopicPartition, spec: Off
  * 416 OFFSET_OUT_OF_RANGE (LogStore contract), so a fetch costs one partition call, not a bounds round trip
  * first — and `earliest` / `latest` resolved against the bounds.
  */
-export async function readFrom(store: LogStore, tp: TopicPartition, spec: OffsetSpec): Promise<number> {
-  return typeof spec === "number" ? spec : startOffset(store, tp, spec);
+export async function readFrom(
+  store: LogStore,
+  tp: TopicPartition,
+  spec: OffsetSpec,
+  near: ReadPreference = {},
+): Promise<number> {
+  return typeof spec === "number" ? spec : startOffset(store, tp, spec, near);
 }
 
 export interface RecordsRead extends PartitionOffsets {
@@ -62,7 +73,14 @@ const FIRST_READ_BYTES_PER_RECORD = 160;
 export async function readRecords(
   store: LogStore,
   tp: TopicPartition,
-  options: { offset: number; limit: number; maxWaitMs: number; signal?: AbortSignal | undefined },
+  options: {
+    offset: number;
+    limit: number;
+    maxWaitMs: number;
+    signal?: AbortSignal | undefined;
+    /** The reader's region (`read-region.ts`): which replica the store may read from. */
+    region?: string | undefined;
+  },
 ): Promise<RecordsRead> {
   const { offset, limit, signal } = options;
   const records: ConsumedRecord[] = [];
@@ -77,6 +95,7 @@ export async function readRecords(
       maxBytes,
       maxWaitMs,
       ...(signal === undefined ? {} : { signal }),
+      ...(options.region === undefined ? {} : { region: options.region }),
     });
     // ReadResult: the first batch may begin before `offset` and even before the log start; skip those records.
     if (round === 0) from = Math.max(offset, result.logStartOffset);

@@ -56,6 +56,8 @@ describe("createBinding", () => {
     expect(await codeOf(binding.send("t", [{ value: 1, partition: 5 }]))).toBe("UNKNOWN_TOPIC_OR_PARTITION");
     expect(await codeOf(binding.fetchRecords("t", 0, { offset: 7 }))).toBe("OFFSET_OUT_OF_RANGE");
     expect(await codeOf(binding.fetchRecords("t", 0, { limit: 0 }))).toBe("INVALID_REQUEST");
+    // A region is a preference: a store with one copy of each partition reads from it.
+    expect((await binding.fetchRecords("t", 0, { region: "weur" })).records).toEqual([]);
     expect(await codeOf(binding.offsetForTimestamp("t", 0, -1))).toBe("INVALID_TIMESTAMP");
     const big = "x".repeat(1_100_000);
     expect(await codeOf(binding.send("t", [{ value: big }], { valueFormat: "text" }))).toBe(
@@ -77,6 +79,9 @@ describe("createBinding", () => {
       ["fetchRecords", ["t", "0"]],
       ["fetchRecords", ["t", 0.5]],
       ["fetchRecords", ["t", 0, { offset: "middle" }]],
+      ["fetchRecords", ["t", 0, { region: "mars" }]],
+      ["fetchRecords", ["t", 0, { region: "" }]],
+      ["fetchRecords", ["t", 0, { region: { toString: () => "weur" } }]],
       ["createTopic", [null]],
       ["fetchOffsets", ["g", "t"]],
       ["commitOffsets", ["g", "nope"]],

@@ -38,6 +38,12 @@ export interface ConsumerConfig {
   readonly metadataMaxAge?: number;
   /** Backoff and attempts for retriable fetch errors and failing handlers. */
   readonly retry?: RetryOptions;
+  /**
+   * This consumer's region (KafkaJS's `rackId`, Kafka's `client.rack`): a store with replicas serves its fetches
+   * from that region's in-sync replica, else from the leader (`ReadPreference`). Committed offsets do not depend
+   * on which replica served a read.
+   */
+  readonly region?: string;
 }
 
 export interface SubscribeOptions {
@@ -411,6 +417,11 @@ export class Consumer {
     return this.#resetOffset(runner);
   }
 
+  #readPreference(): { region?: string } {
+    const { region } = this.#config;
+    return region === undefined ? {} : { region };
+  }
+
   /** The `fromBeginning` of the first subscription naming `topic` (string or pattern). */
   #fromBeginningOf(topic: string): boolean {
     return this.#subscriptions.find((s) => subscriptionMatches(s.pattern, topic))?.fromBeginning ?? false;
@@ -543,7 +554,10 @@ export class Consumer {
 
   /** `auto.offset.reset`: earliest when `fromBeginning`, else latest. */
   async #resetOffset(runner: PartitionRunner): Promise<number> {
-    const { logStartOffset, highWatermark } = await this.#store.offsets(runner.tp);
+    const { region } = this.#config;
+    const { logStartOffset, highWatermark } = await (region === undefined
+      ? this.#store.offsets(runner.tp)
+      : this.#store.offsets(runner.tp, { region }));
     return runner.fromBeginning ? logStartOffset : highWatermark;
   }
 
@@ -636,6 +650,7 @@ export class Consumer {
           maxBytes: this.#maxBytes,
           maxWaitMs: this.#maxWaitMs,
           signal: controller.signal,
+          ...this.#readPreference(),
         });
       } catch (error) {
         if (controller.signal.aborted || !this.#running) continue;

@@ -156,6 +156,7 @@ export {
   type SequenceCheck,
 } from "./producer-state.ts";
 export { ReadBudget } from "./read-budget.ts";
+export { followerForRead } from "./read-replica.ts";
 export {
   type Acks,
   assertEnoughReplicas,

@@ -13,9 +13,11 @@ import {
   type GroupHeartbeatRequest,
   type GroupHeartbeatResponse,
   type GroupMemberRef,
+  type ListBatchesOptions,
   type LogStore,
   type PartitionOffsets,
   type ReadOptions,
+  type ReadPreference,
   type ReadResult,
   type TopicMetadata,
   type TopicPartition,
@@ -63,9 +65,9 @@ export class FlakyStore implements LogStore {
     return result;
   }
 
-  async offsets(tp: TopicPartition): Promise<PartitionOffsets> {
+  async offsets(tp: TopicPartition, options?: ReadPreference): Promise<PartitionOffsets> {
     if (this.offsetsDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.offsetsDelayMs));
-    return this.inner.offsets(tp);
+    return this.inner.offsets(tp, options);
   }
 
   createTopic(spec: TopicSpec): Promise<TopicMetadata> {
@@ -87,10 +89,14 @@ export class FlakyStore implements LogStore {
     this.onRead?.(tp);
     return this.inner.read(tp, options);
   }
-  offsetForTimestamp(tp: TopicPartition, timestamp: number): Promise<number | null> {
-    return this.inner.offsetForTimestamp(tp, timestamp);
+  offsetForTimestamp(
+    tp: TopicPartition,
+    timestamp: number,
+    options?: ReadPreference,
+  ): Promise<number | null> {
+    return this.inner.offsetForTimestamp(tp, timestamp, options);
   }
-  listBatches(tp: TopicPartition, options?: { fromOffset?: number; limit?: number }): Promise<BatchInfo[]> {
+  listBatches(tp: TopicPartition, options?: ListBatchesOptions): Promise<BatchInfo[]> {
     return this.inner.listBatches(tp, options);
   }
   deleteRecords(tp: TopicPartition, beforeOffset: number): Promise<PartitionOffsets> {

@@ -115,6 +115,11 @@ export function unreachableRegions(env: FaultEnv, prefix: string): string[] {
   return faultsEnabled(env) ? [...(unreachable.get(prefix) ?? [])] : [];
 }
 
+/** Whether calls into `region` get through (always, when faults are disabled). */
+export function regionReachable(env: FaultEnv, prefix: string, region: string): boolean {
+  return !(faultsEnabled(env) && unreachable.get(prefix)?.has(region) === true);
+}
+
 /**
  * What every call from one place to another goes through before it is sent: fails as a timeout when either end's
  * region is unreachable, else waits the latency of the region it goes `to` (not within one region). `from` is the
@@ -145,7 +150,7 @@ export async function crossRegion(
  * calls themselves go through {@link crossRegion}.
  */
 export function assertReachable(env: FaultEnv, prefix: string, region: string): void {
-  if (faultsEnabled(env) && unreachable.get(prefix)?.has(region) === true) {
+  if (!regionReachable(env, prefix, region)) {
     throw new EdgeLogError("REQUEST_TIMED_OUT", `region ${region} is unreachable (fault injection)`, {
       context: { region },
     });

@@ -11,6 +11,11 @@
  * Push rather than pull: a pull from the follower's alarm costs a call per follower per poll even when nothing
  * was written, and adds the poll interval to every `acks: "all"` produce; a push costs exactly one call per
  * follower per group commit and acknowledges after one round trip. See docs/architecture.md "Replication".
+ *
+ * Followers learn the high watermark with each push, one commit behind. A follower that serves readers (it says
+ * so in its answers, or asks with `followerReading`) also gets a watermark-only push when the high watermark
+ * moves past what it was last told, so its long-polls wake without waiting for the next write; a follower nobody
+ * reads from costs nothing more (docs/architecture.md "Reads near the reader").
  */
 import { EdgeLogError, isEdgeLogError, type StoredBatch, type TopicConfig } from "@edgelog/core";
 import {
@@ -87,6 +92,14 @@ export class LeaderReplicator {
   /** Per follower: a catch-up in flight, and whether a commit arrived during it (run again). */
   readonly #running = new Set<string>();
   readonly #again = new Set<string>();
+  /** Per follower: the high watermark its last answered push carried. */
+  readonly #told = new Map<string, number>();
+  /**
+   * Followers serving readers (they get a watermark-only push when the high watermark moves), each with the number
+   * of the first push whose answer may say otherwise: an answer already on its way when the follower asked
+   * (`followerReading`) knew nothing of the reader.
+   */
+  readonly #readers = new Map<string, number>();
   #isrChanging = false;
   #retry: ReturnType<typeof setTimeout> | null = null;
   #calls = 0;
@@ -109,6 +122,16 @@ export class LeaderReplicator {
   /** Replication calls made so far (for the call-count measurements). */
   get calls(): number {
     return this.#calls;
+  }
+
+  /**
+   * A reader waits on `region`'s replica, which holds records past the high watermark it knows: from now on that
+   * follower gets watermark-only pushes (until it answers a push saying nobody reads there), starting now.
+   */
+  followerReading(region: string): void {
+    if (!followersOf(this.#host.role()).includes(region)) return;
+    this.#readers.set(region, this.#calls + 1);
+    if (this.#needsWatermark(region)) void this.#kickFollower(region);
   }
 
   /** After a commit: push the new batches (single flight; a commit during a round triggers another round). */
@@ -205,16 +228,17 @@ export class LeaderReplicator {
     for (let call = 0; call < MAX_CALLS_PER_ROUND; call++) {
       const target = host.logEnd();
       const from = this.#ends.get(region) ?? 0;
-      if (from >= target) {
-        this.#caughtUpAt.set(region, host.now());
-        return;
-      }
-      const batches = host.batchesFrom(from, MAX_REPLICATION_BYTES_PER_CALL);
-      if (batches.length === 0) return;
+      const caughtUp = from >= target;
+      if (caughtUp) this.#caughtUpAt.set(region, host.now());
+      // Caught up: only a follower with readers waiting for the high watermark gets a (watermark-only) push.
+      if (caughtUp && !this.#needsWatermark(region)) return;
+      const batches = caughtUp ? [] : host.batchesFrom(from, MAX_REPLICATION_BYTES_PER_CALL);
+      if (!caughtUp && batches.length === 0) return;
       const role = host.role();
+      const highWatermark = host.highWatermark();
       let response: ReplicateResponse;
+      const push = ++this.#calls;
       try {
-        this.#calls++;
         response = await withTimeout(
           host.replicate(region, {
             topicId: host.topicId(),
@@ -225,7 +249,7 @@ export class LeaderReplicator {
               logAppendTime: b.logAppendTime,
               payload: b.payload,
             })),
-            highWatermark: host.highWatermark(),
+            highWatermark,
             logStartOffset: host.logStartOffset(),
             leaderEpochs: host.leaderEpochs(),
             leaderLogEnd: target,
@@ -238,8 +262,12 @@ export class LeaderReplicator {
         return;
       }
       this.#ends.set(region, response.logEnd);
+      this.#told.set(region, Math.max(this.#told.get(region) ?? 0, highWatermark));
+      if (response.readers === true) this.#readers.set(region, push);
+      else if (push >= (this.#readers.get(region) ?? 0)) this.#readers.delete(region);
       if (response.logEnd >= target) this.#caughtUpAt.set(region, host.now());
       this.#advance();
+      if (caughtUp) return;
       // No progress from where it said it was: its log diverged (repair is leader-epoch truncation, not here).
       if (response.logEnd === from) return;
     }
@@ -286,8 +314,18 @@ export class LeaderReplicator {
       .filter((region) => role.isr.includes(region))
       .map((region) => this.#ends.get(region) ?? 0);
     const hw = replicatedHighWatermark(host.highWatermark(), host.logEnd(), ends);
-    if (hw > host.highWatermark()) host.advanceHighWatermark(hw);
+    if (hw > host.highWatermark()) {
+      host.advanceHighWatermark(hw);
+      // Followers with readers learn it now (a follower whose loop is running goes round once more).
+      for (const region of this.#readers.keys())
+        if (this.#needsWatermark(region)) void this.#kickFollower(region);
+    }
     for (const waiter of [...this.#acks]) if (waiter.end <= hw) waiter.resolve();
+  }
+
+  /** `region` serves readers and was last told a lower high watermark than the leader's. */
+  #needsWatermark(region: string): boolean {
+    return this.#readers.has(region) && (this.#told.get(region) ?? 0) < this.#host.highWatermark();
   }
 
   /**

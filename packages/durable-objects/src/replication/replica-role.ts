@@ -20,7 +20,10 @@ export interface ReplicatedBatch {
   readonly payload: Uint8Array;
 }
 
-/** Leader → follower: batches from the follower's log end on, and the leader's high watermark. */
+/**
+ * Leader → follower: batches from the follower's log end on, and the leader's high watermark (no batches: a
+ * watermark-only push to a follower serving readers).
+ */
 export interface ReplicateRequest {
   readonly topicId: string;
   readonly leader: string;
@@ -38,6 +41,11 @@ export interface ReplicateRequest {
 export interface ReplicateResponse {
   /** The follower's log end offset after applying what fitted. */
   readonly logEnd: number;
+  /**
+   * Readers wait (or recently waited) on this follower: it wants a watermark-only push whenever the high watermark
+   * moves, not only with the next write (reads near the reader).
+   */
+  readonly readers?: boolean;
 }
 
 export function isLeader(role: ReplicaRole): boolean {

@@ -112,8 +112,12 @@ class InProcessBinding implements EdgeLogBinding {
   };
 
   fetchRecords: EdgeLogBinding["fetchRecords"] = async (topic, partition, options = {}) => {
-    const { offset, limit, wait, valueFormat = "json" } = options as FetchOptions;
-    const query = { offset, limit, wait, valueFormat: valueFormat === "bytes" ? "base64" : valueFormat };
+    const { offset, limit, wait, valueFormat = "json", region } = options as FetchOptions;
+    if (region !== undefined && typeof region !== "string") {
+      throw new EdgeLogError("INVALID_REQUEST", "region must be a string");
+    }
+    const format = valueFormat === "bytes" ? "base64" : valueFormat;
+    const query = { offset, limit, wait, valueFormat: format, region };
     const read = await this.#call<FetchResult>("GET", `${partitionPath(topic, partition)}/records`, query);
     return valueFormat === "bytes" ? base64ToBytes(read) : read;
   };

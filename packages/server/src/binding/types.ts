@@ -107,6 +107,11 @@ export interface FetchOptions {
   readonly wait?: number;
   /** Default `json`. */
   readonly valueFormat?: BindingValueFormat;
+  /**
+   * Read from this region's in-sync replica, else the leader (HTTP's `?region=`; one of the deployment's
+   * `REGIONS`, else `INVALID_REQUEST`). Default: the leader.
+   */
+  readonly region?: string;
 }
 
 export interface FetchedRecord {

@@ -3,7 +3,7 @@
  * The binary fast path. `POST …/batches` forwards one encoded batch to the partition without decoding it (the
  * store verifies checksum, framing, size and producer sequence); `GET …/batches` answers stored batches framed
  * as `[baseOffset: uint64 LE][length: uint32 LE][bytes]`, back to back (core's frame codec, which the HTTP client
- * decodes with).
+ * decodes with). The GET may name the reader's region (`?region=`, `read-region.ts`).
  */
 
 import {
@@ -21,6 +21,7 @@ import { DEFAULT_FETCH_MAX_BYTES, limitBody, MAX_FETCH_MAX_BYTES } from "../limi
 import { integerQuery, offsetQuery, pathParam, requirePartition } from "../params.ts";
 import { chargeProduceBytes } from "../quota/charge.ts";
 import { readFrom } from "../read.ts";
+import { readPreference } from "../read-region.ts";
 import { route } from "../route.ts";
 import { waitQuery } from "./fetch.ts";
 
@@ -56,8 +57,9 @@ export function batchRoutes(app: Hono<AppEnv>): void {
       if (requested < 1) throw invalidRequest("maxBytes must be a positive integer", { maxBytes: requested });
       const maxBytes = Math.min(requested, MAX_FETCH_MAX_BYTES);
       const maxWaitMs = waitQuery(c);
-      const offset = await readFrom(store, tp, offsetQuery(c, "earliest"));
-      const read = await store.read(tp, { offset, maxBytes, maxWaitMs, signal: c.req.raw.signal });
+      const near = readPreference(c);
+      const offset = await readFrom(store, tp, offsetQuery(c, "earliest"), near);
+      const read = await store.read(tp, { offset, maxBytes, maxWaitMs, signal: c.req.raw.signal, ...near });
       c.header("Content-Type", BATCHES_CONTENT_TYPE);
       c.header("Edgelog-High-Watermark", String(read.highWatermark));
       c.header("Edgelog-Log-Start-Offset", String(read.logStartOffset));

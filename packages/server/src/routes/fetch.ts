@@ -1,9 +1,10 @@
 /**
  * @module
  * `GET /v1/topics/{topic}/partitions/{p}/records`: the JSON fetch with long-poll (`wait`), and the same path
- * with `Accept: text/event-stream` as an SSE live tail resumable from `Last-Event-ID`.
+ * with `Accept: text/event-stream` as an SSE live tail resumable from `Last-Event-ID`. Both may name the reader's
+ * region (`?region=`, `read-region.ts`) to read from that region's in-sync replica.
  */
-import type { LogStore, TopicPartition } from "@edgelog/core";
+import type { LogStore, ReadPreference, TopicPartition } from "@edgelog/core";
 import { requireTopic } from "@edgelog/core/store-kit";
 import type { Context, Hono } from "hono";
 import { streamSSE } from "hono/streaming";
@@ -14,6 +15,7 @@ import { parseValueFormat, renderRecord, type ValueFormat } from "../json-record
 import { DEFAULT_FETCH_LIMIT, MAX_FETCH_LIMIT, MAX_WAIT_MS } from "../limits.ts";
 import { integerQuery, offsetQuery, parseInteger, pathParam, requirePartition } from "../params.ts";
 import { readFrom, readRecords, startOffset } from "../read.ts";
+import { readPreference } from "../read-region.ts";
 import { route } from "../route.ts";
 
 export function fetchRoutes(app: Hono<AppEnv>, options: { keepAliveMs: number }): void {
@@ -27,11 +29,18 @@ export function fetchRoutes(app: Hono<AppEnv>, options: { keepAliveMs: number })
       if (limit < 1 || limit > MAX_FETCH_LIMIT) {
         throw invalidRequest(`limit must be in 1..${MAX_FETCH_LIMIT}`, { limit });
       }
-      if (acceptsEventStream(c)) return tail(c, store, tp, format, limit, options.keepAliveMs);
+      const near = readPreference(c);
+      if (acceptsEventStream(c)) return tail(c, store, tp, format, limit, options.keepAliveMs, near);
 
       const wait = waitQuery(c);
-      const offset = await readFrom(store, tp, offsetQuery(c, "earliest"));
-      const read = await readRecords(store, tp, { offset, limit, maxWaitMs: wait, signal: c.req.raw.signal });
+      const offset = await readFrom(store, tp, offsetQuery(c, "earliest"), near);
+      const read = await readRecords(store, tp, {
+        offset,
+        limit,
+        maxWaitMs: wait,
+        signal: c.req.raw.signal,
+        ...near,
+      });
       c.header("Edgelog-High-Watermark", String(read.highWatermark));
       c.header("Edgelog-Log-Start-Offset", String(read.logStartOffset));
       c.header("Edgelog-Next-Offset", String(read.nextOffset));
@@ -72,6 +81,7 @@ async function tail(
   format: ValueFormat,
   limit: number,
   keepAliveMs: number,
+  near: ReadPreference,
 ): Promise<Response> {
   const lastEventId = c.req.header("Last-Event-ID");
   let spec = offsetQuery(c, "latest");
@@ -80,7 +90,7 @@ async function tail(
     if (resumeAt === null) throw invalidRequest("Last-Event-ID must be an offset", { lastEventId });
     spec = resumeAt;
   }
-  let offset = await startOffset(store, tp, spec);
+  let offset = await startOffset(store, tp, spec, near);
 
   return streamSSE(c, async (stream) => {
     // Aborting the store's wait when the client goes away frees the partition's waiter at once.
@@ -96,6 +106,7 @@ async function tail(
           limit,
           maxWaitMs: waitWithinSession(c, keepAliveMs),
           signal: controller.signal,
+          ...near,
         });
         if (read.records.length === 0) {
           await stream.write(": keep-alive\n\n");

@@ -1,6 +1,7 @@
 /**
  * @module
- * Partition offsets: the bounds, the offset for a timestamp (Kafka's ListOffsets) and DeleteRecords.
+ * Partition offsets: the bounds, the offset for a timestamp (Kafka's ListOffsets) and DeleteRecords. The GET may
+ * name the reader's region (`?region=`): the bounds are then those its fetches there will see.
  */
 import { EdgeLogError } from "@edgelog/core";
 import { assertOffsetInRange, requireTopic } from "@edgelog/core/store-kit";
@@ -9,6 +10,7 @@ import type { AppEnv } from "../context.ts";
 import { invalidRequest } from "../errors.ts";
 import { limitBody } from "../limits.ts";
 import { integerQuery, pathParam, readJsonObject, requirePartition } from "../params.ts";
+import { readPreference } from "../read-region.ts";
 import { route } from "../route.ts";
 
 /** Kafka's DeleteRecords sentinel: delete up to the high watermark. */
@@ -20,9 +22,11 @@ export function offsetRoutes(app: Hono<AppEnv>): void {
       const store = c.var.store;
       const metadata = await requireTopic(store, pathParam(c, "topic"));
       const tp = { topic: metadata.name, partition: requirePartition(metadata, pathParam(c, "partition")) };
+      const near = readPreference(c);
+      const bounds = () => (near.region === undefined ? store.offsets(tp) : store.offsets(tp, near));
       const timestampText = c.req.query("timestamp");
       if (timestampText === undefined) {
-        const { logStartOffset, highWatermark } = await store.offsets(tp);
+        const { logStartOffset, highWatermark } = await bounds();
         return c.json({ logStartOffset, highWatermark });
       }
       let timestamp: number | undefined;
@@ -36,9 +40,11 @@ export function offsetRoutes(app: Hono<AppEnv>): void {
           context: { timestamp: timestampText },
         });
       }
-      const found = await store.offsetForTimestamp(tp, timestamp);
+      const found = await (near.region === undefined
+        ? store.offsetForTimestamp(tp, timestamp)
+        : store.offsetForTimestamp(tp, timestamp, near));
       if (found !== null) return c.json({ offset: found, found: true });
-      return c.json({ offset: (await store.offsets(tp)).highWatermark, found: false });
+      return c.json({ offset: (await bounds()).highWatermark, found: false });
     },
   });
 

@@ -3,9 +3,10 @@
  * `POST /v1/wait` (extension): one long-poll for many partitions. A client reading many partitions at their end
  * (a consumer group member owning several) would otherwise park one long-poll request per partition — and a
  * browser keeps only six HTTP/1.1 connections per origin, a Worker six at once. Here it parks one request for
- * all of them, learns which partitions are ready to read, and reads those.
+ * all of them, learns which partitions are ready to read, and reads those. `?region=` waits on the reader's
+ * region's replicas, as the fetches that follow read there.
  */
-import { isEdgeLogError, type LogStore, type TopicPartition } from "@edgelog/core";
+import { isEdgeLogError, type LogStore, type ReadPreference, type TopicPartition } from "@edgelog/core";
 import type { Hono } from "hono";
 import { requireRight } from "../auth/middleware.ts";
 import { waitWithinSession } from "../auth/session.ts";
@@ -13,6 +14,7 @@ import type { AppEnv } from "../context.ts";
 import { invalidRequest } from "../errors.ts";
 import { limitBody, MAX_WAIT_MS } from "../limits.ts";
 import { isPlainObject, readJsonObject } from "../params.ts";
+import { readPreference } from "../read-region.ts";
 import { route } from "../route.ts";
 
 /** How many partitions one wait may name. */
@@ -27,6 +29,7 @@ export function waitRoutes(app: Hono<AppEnv>): void {
     post: [
       limitBody(),
       async (c) => {
+        const near = readPreference(c);
         const body = await readJsonObject(c);
         const partitions = distinctPartitions(parsePartitions(body.partitions));
         for (const { topic } of partitions) requireRight(c, "consume", topic);
@@ -35,7 +38,7 @@ export function waitRoutes(app: Hono<AppEnv>): void {
           throw invalidRequest("`wait` must be a non-negative integer of ms");
         }
         const waitMs = waitWithinSession(c, Math.min(MAX_WAIT_MS, wait ?? 0));
-        const ready = await firstReady(c.var.store, partitions, waitMs, c.req.raw.signal);
+        const ready = await firstReady(c.var.store, partitions, waitMs, c.req.raw.signal, near);
         return c.json({ ready: ready.map(({ topic, partition }) => ({ topic, partition })) });
       },
     ],
@@ -94,10 +97,11 @@ async function firstReady(
   partitions: readonly DistinctWait[],
   waitMs: number,
   signal: AbortSignal,
+  near: ReadPreference,
 ): Promise<WaitFor[]> {
   const bounds = await Promise.all(
     partitions.map((p) =>
-      store.offsets(p).catch((error: unknown) => {
+      (near.region === undefined ? store.offsets(p) : store.offsets(p, near)).catch((error: unknown) => {
         if (answersRead(error)) return "ready" as const;
         throw error;
       }),
@@ -117,7 +121,7 @@ async function firstReady(
       let open = partitions.length;
       for (const p of partitions) {
         store
-          .read(p, { offset: p.offset, maxBytes: 1, maxWaitMs: waitMs, signal: stop.signal })
+          .read(p, { offset: p.offset, maxBytes: 1, maxWaitMs: waitMs, signal: stop.signal, ...near })
           .then(
             (result) => {
               if (result.batches.length > 0 || result.highWatermark !== p.offset) woken.push(p);
