@@ -178,7 +178,8 @@ describe("reads near the reader", () => {
       const read = await store.read(tp, { offset: 0, region: "apac" });
       expect(read.highWatermark).toBe(1);
       expect(read.batches.map((b) => b.baseOffset)).toEqual([0]);
-      await expectEdgeLogError(store.read(tp, { offset: 0 }), "REQUEST_TIMED_OUT");
+      // A read for the leader cannot be sent at all: the leader is not available (and the controller is told).
+      await expectEdgeLogError(store.read(tp, { offset: 0 }), "LEADER_NOT_AVAILABLE");
     } finally {
       store.setRegionUnreachable("wnam", false);
     }
