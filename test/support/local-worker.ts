@@ -18,16 +18,42 @@ export interface LocalWorker {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
+/** Listens on `port` (0: any) for a moment; the port that was free, or `null` when it is taken. */
+async function tryPort(port: number): Promise<number | null> {
+  return new Promise((resolvePort) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.once("error", () => resolvePort(null));
+    server.listen(port, "127.0.0.1", () => {
       const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolvePort(port));
+      const bound = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolvePort(bound));
     });
   });
+}
+
+/**
+ * `EDGELOG_E2E_PORTS="8860-8869"`: the ports this machine's user may bind. Engineers sharing a machine each get a
+ * range, and wrangler's inspector (default 9229, shared by everyone) must stay inside it too.
+ */
+const PORT_RANGE = /^(\d+)-(\d+)$/.exec(process.env.EDGELOG_E2E_PORTS ?? "");
+/** Pairs handed out by this process and not yet stopped: a pair found free is not bound until wrangler starts. */
+const portsInUse = new Set<number>();
+
+/** A free port for the Worker and, within `EDGELOG_E2E_PORTS`, a free one after it for wrangler's inspector. */
+async function freePorts(): Promise<{ port: number; inspectorPort: number | undefined }> {
+  if (PORT_RANGE === null) {
+    const port = await tryPort(0);
+    if (port === null) throw new Error("no free loopback port");
+    return { port, inspectorPort: undefined };
+  }
+  const [first, last] = [Number(PORT_RANGE[1]), Number(PORT_RANGE[2])];
+  for (let port = first; port < last; port += 2) {
+    if (portsInUse.has(port)) continue;
+    if ((await tryPort(port)) === null || (await tryPort(port + 1)) === null) continue;
+    portsInUse.add(port);
+    return { port, inspectorPort: port + 1 };
+  }
+  throw new Error(`no two free ports in EDGELOG_E2E_PORTS=${process.env.EDGELOG_E2E_PORTS}`);
 }
 
 export interface LocalWorkerOptions {
@@ -85,7 +111,7 @@ export async function startLocalWorker(options: LocalWorkerOptions = {}): Promis
 }
 
 async function startOnce(options: LocalWorkerOptions): Promise<LocalWorker> {
-  const port = await freePort();
+  const { port, inspectorPort } = await freePorts();
   const persistTo = await mkdtemp(join(tmpdir(), "edgelog-e2e-"));
   const wrangler = join(REPO_ROOT, "node_modules", ".bin", "wrangler");
   const child: ChildProcess = spawn(
@@ -98,6 +124,7 @@ async function startOnce(options: LocalWorkerOptions): Promise<LocalWorker> {
       "127.0.0.1",
       "--port",
       String(port),
+      ...(inspectorPort === undefined ? [] : ["--inspector-port", String(inspectorPort)]),
       "--persist-to",
       persistTo,
       "--show-interactive-dev-session=false",
@@ -135,6 +162,7 @@ async function startOnce(options: LocalWorkerOptions): Promise<LocalWorker> {
       if (child.exitCode === null) process.kill(-child.pid, "SIGKILL");
     }
     await rm(persistTo, { recursive: true, force: true });
+    portsInUse.delete(port);
   };
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
   while (Date.now() < deadline) {
