@@ -33,6 +33,8 @@ import { type LocalWorker, startLocalWorker } from "./support/local-worker.ts";
 const RETRY = { retries: 12, initialRetryTime: 100, maxRetryTime: 1_000 };
 /** How long the old leader's region stays down: past `FAILOVER_LAG_MS`, so it leaves the in-sync set meanwhile. */
 const DOWN_MS = 3_000;
+/** Acknowledged records a producer test waits for in each phase (before, during and after the outage). */
+const PHASE_RECORDS = 30;
 
 let worker: LocalWorker;
 const logs: EdgeLog[] = [];
@@ -119,6 +121,24 @@ describe("producers through a failover and back", () => {
   it("lands every acknowledged record exactly once at its acknowledged offset, in per-key order", async () => {
     const topic = "failover-produce";
     await createReplicatedTopic(worker.url, topic, 2);
+    // SSE live tails of both partitions, from the start, reconnecting through it all: what a reader was shown.
+    const tails = new HttpLogStore({ url: worker.url });
+    const stopTails = new AbortController();
+    const tailed: Stored[] = [];
+    const tailing = [0, 1].map(async (partition) => {
+      const records = tails.tail(
+        { topic, partition },
+        { offset: "earliest", signal: stopTails.signal, retry: { initialRetryTime: 50, maxRetryTime: 500 } },
+      );
+      for await (const batch of records)
+        for (const record of batch)
+          tailed.push({
+            partition,
+            offset: record.offset,
+            key: new TextDecoder().decode(record.key ?? new Uint8Array()),
+            value: decodeJson(record.value) as Stored["value"],
+          });
+    });
     const answers = new Map<string, number>();
     const PRODUCERS = 3;
     const KEYS = 4;
@@ -140,13 +160,23 @@ describe("producers through a failover and back", () => {
         }
       }
     });
-    await sleep(1_000);
+    // Each phase lasts until the producers got PHASE_RECORDS more acknowledgements (and the outage DOWN_MS).
+    await waitUntil(() => acked.size >= PHASE_RECORDS, 30_000, "acknowledgements before the failover");
     const before = acked.size;
     const moved = await failover(worker.url, topic);
     await sleep(DOWN_MS);
+    await waitUntil(
+      () => acked.size >= before + PHASE_RECORDS,
+      30_000,
+      "acknowledgements with a region down",
+    );
     const during = acked.size;
     await failBack(worker.url, topic, moved);
-    await sleep(1_000);
+    await waitUntil(
+      () => acked.size >= during + PHASE_RECORDS,
+      30_000,
+      "acknowledgements after failing back",
+    );
     running = false;
     await Promise.all(producing);
 
@@ -169,6 +199,15 @@ describe("producers through a failover and back", () => {
       expect(record.value.n, `order of ${record.key}`).toBeGreaterThan(previous);
       lastN.set(record.key, record.value.n);
     }
+    // The tails showed each partition's records once, in offset order, exactly as stored.
+    await waitUntil(() => tailed.length >= stored.length, 20_000, "the tails to catch up");
+    stopTails.abort();
+    await Promise.all(tailing);
+    await tails.close();
+    const byPartition = (records: Stored[], partition: number) =>
+      records.filter((r) => r.partition === partition);
+    for (const partition of [0, 1])
+      expect(byPartition(tailed, partition)).toEqual(byPartition(stored, partition));
     const final = await leadership(worker.url, topic);
     for (const partition of final) {
       expect(partition.leader).toBe(moved.down);
