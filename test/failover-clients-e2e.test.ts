@@ -52,13 +52,18 @@ afterAll(async () => {
   await worker?.stop();
 });
 
+/** The longest any client request took (a long-poll's wait included), for the scenarios' reports. */
+let slowestMs = 0;
+
 /**
  * What a client's requests were answered: `200`, or an error's status and code (the leader change as the client
  * sees it), with `appended` when the server said the batch was written on the old leader.
  */
 function countingFetch(answers: Map<string, number>): typeof fetch {
   return async (input, init) => {
+    const started = Date.now();
     const response = await fetch(input, init);
+    slowestMs = Math.max(slowestMs, Date.now() - started);
     let answer = String(response.status);
     if (!response.ok) {
       const body = (await response
@@ -140,6 +145,7 @@ describe("producers through a failover and back", () => {
           });
     });
     const answers = new Map<string, number>();
+    slowestMs = 0;
     const PRODUCERS = 3;
     const KEYS = 4;
     const acked = new Map<string, RecordMetadata & { key: string }>();
@@ -215,7 +221,8 @@ describe("producers through a failover and back", () => {
     }
     console.log(
       `producers through a failover: ${acked.size} records acknowledged (${before} before, ${during - before} ` +
-        `with ${moved.down} down), answers ${JSON.stringify(Object.fromEntries(answers))}`,
+        `with ${moved.down} down), answers ${JSON.stringify(Object.fromEntries(answers))}, slowest request ` +
+        `${slowestMs} ms`,
     );
   });
 });
@@ -273,7 +280,11 @@ describe("a consumer group through a failover and back", () => {
       consumer.on("consumer.crash", (event) => crashes.push({ name, event }));
       return consumer;
     };
-    const a = member("a", new HttpLogStore({ url: worker.url, fetch: countingFetch(answers) }));
+    // a waits on all its partitions in one shared long-poll (`POST /v1/wait`), b with one long-poll each.
+    const a = member(
+      "a",
+      new HttpLogStore({ url: worker.url, fetch: countingFetch(answers), live: "shared" }),
+    );
     const bConnection = cuttableStore(new HttpLogStore({ url: worker.url, fetch: countingFetch(answers) }));
     const b = member("b", bConnection.store);
     for (const [name, consumer] of [
