@@ -5,9 +5,9 @@
 import { DEFAULT_TOPIC_CONFIG, EdgeLog, EdgeLogError, MemoryStore } from "@edgelog/core";
 import { expectEdgeLogError, makeBatch, readAll } from "@edgelog/core/testing";
 import { createApp } from "@edgelog/server";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { appendFailure } from "../src/http-errors.ts";
-import { HttpLogStore } from "../src/index.ts";
+import { CLIENT_RETRY, createClient, HttpLogStore } from "../src/index.ts";
 
 type Refusal = "NOT_LEADER_OR_FOLLOWER" | "NOT_ENOUGH_REPLICAS_AFTER_APPEND" | "FENCED_LEADER_EPOCH";
 
@@ -93,6 +93,67 @@ describe("a producer without idempotence through a leader change", () => {
       expect(await server.stored()).toEqual(["a"]);
       await server.store.close();
     }
+  });
+});
+
+describe("createClient's retry budget", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** A server that refuses the first `refusals` produces as a partition whose region is down (nothing written). */
+  async function regionDown(refusals: number) {
+    const memory = new MemoryStore();
+    await memory.createTopic({ name: "t", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
+    const app = createApp({ auth: "none", store: () => memory });
+    let posts = 0;
+    const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+      const request = new Request(input, init);
+      if (request.method === "POST" && request.url.includes("/batches") && posts++ < refusals) {
+        const error = { code: "REQUEST_TIMED_OUT", message: "region wnam is unreachable" };
+        return new Response(JSON.stringify({ error }), { status: 504 });
+      }
+      return app.fetch(request, {});
+    };
+    return { fetch, posts: () => posts, memory };
+  }
+
+  it("outlasts a leader change by default: more retries than core's, over about 13–26 s", async () => {
+    vi.useFakeTimers();
+    const server = await regionDown(CLIENT_RETRY.retries);
+    const log = createClient({ url: "http://edgelog.test", fetch: server.fetch });
+    let outcome: unknown;
+    void log
+      .producer()
+      .send({ topic: "t", messages: [{ value: "a" }] })
+      .then(
+        () => (outcome = "sent"),
+        (error: unknown) => (outcome = error),
+      );
+    let waitedMs = 0;
+    while (outcome === undefined && waitedMs < 60_000) {
+      await vi.advanceTimersByTimeAsync(100);
+      waitedMs += 100;
+    }
+    expect(outcome).toBe("sent");
+    expect(server.posts()).toBe(CLIENT_RETRY.retries + 1);
+    // Equal jitter: at least half of each capped step.
+    expect(waitedMs).toBeGreaterThanOrEqual(13_000);
+    await log.close();
+  });
+
+  it("is the client's `retry` option, and a producer's own `retry` wins", async () => {
+    const fast = { retries: 3, initialRetryTime: 1, maxRetryTime: 1 };
+    const server = await regionDown(3);
+    const log = createClient({ url: "http://edgelog.test", fetch: server.fetch, retry: fast });
+    await log.producer().send({ topic: "t", messages: [{ value: "a" }] });
+    expect(server.posts()).toBe(4);
+    const again = await regionDown(3);
+    const other = createClient({ url: "http://edgelog.test", fetch: again.fetch, retry: fast });
+    const producer = other.producer({ retry: { retries: 1, initialRetryTime: 1 } });
+    await expectEdgeLogError(producer.send({ topic: "t", messages: [{ value: "a" }] }), "REQUEST_TIMED_OUT");
+    expect(again.posts()).toBe(2);
+    await Promise.all([log.close(), other.close()]);
   });
 });
 
