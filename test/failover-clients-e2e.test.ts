@@ -9,8 +9,14 @@
  * order; a consumer group's committed offsets never move back, nothing is skipped, and a record is redelivered
  * only if its offset was not committed yet.
  */
-import { createClient, type EdgeLog, HttpLogStore } from "@edgelog/client";
-import { EdgeLog as CoreLog, decodeBatch, decodeJson, type RecordMetadata } from "@edgelog/core";
+import { CLIENT_RETRY, createClient, type EdgeLog, HttpLogStore } from "@edgelog/client";
+import {
+  EdgeLog as CoreLog,
+  decodeBatch,
+  decodeJson,
+  isEdgeLogError,
+  type RecordMetadata,
+} from "@edgelog/core";
 import { cuttableStore } from "@edgelog/core/testing";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -26,13 +32,10 @@ import {
 } from "./support/failover.ts";
 import { type LocalWorker, startLocalWorker } from "./support/local-worker.ts";
 
-/**
- * The clients' retry budget: it must outlast a leader change (the region refusing, then the election), which here
- * takes well under a second; with automatic failover it is the controller's detection time plus that.
- */
-const RETRY = { retries: 12, initialRetryTime: 100, maxRetryTime: 1_000 };
 /** How long the old leader's region stays down: past `FAILOVER_LAG_MS`, so it leaves the in-sync set meanwhile. */
 const DOWN_MS = 3_000;
+// Producers and consumers keep createClient's retry budget (CLIENT_RETRY): the defaults must outlast a leader change.
+
 /** A scenario waits on progress, not fixed times: on a loaded machine it may take minutes. */
 const SCENARIO_TIMEOUT_MS = 240_000;
 /** Acknowledged records a producer test waits for in each phase (before, during and after the outage). */
@@ -160,7 +163,7 @@ describe("producers through a failover and back", () => {
       const failed: unknown[] = [];
       let running = true;
       const producing = Array.from({ length: PRODUCERS }, async (_, producer) => {
-        const send = client(answers).producer({ retry: RETRY });
+        const send = client(answers).producer();
         for (let n = 0; running; n++) {
           const key = `p${producer}-k${n % KEYS}`;
           try {
@@ -194,7 +197,7 @@ describe("producers through a failover and back", () => {
       running = false;
       await Promise.all(producing);
 
-      expect(failed).toEqual([]);
+      expect(failed.map((e) => (isEdgeLogError(e) ? `${e.code}: ${e.message}` : String(e)))).toEqual([]);
       expect(before).toBeGreaterThan(0);
       expect(during).toBeGreaterThan(before); // produces went on with the old leader's region down
       expect(acked.size).toBeGreaterThan(during);
@@ -246,7 +249,7 @@ describe("a consumer group through a failover and back", () => {
       const PARTITIONS = 4;
       await createReplicatedTopic(worker.url, topic, PARTITIONS);
       const answers = new Map<string, number>();
-      const producer = client(answers).producer({ retry: RETRY });
+      const producer = client(answers).producer();
       let producing = true;
       let produced = 0;
       const writer = (async () => {
@@ -289,7 +292,7 @@ describe("a consumer group through a failover and back", () => {
           groupId,
           sessionTimeout: 3_000,
           maxWaitTimeInMs: 500,
-          retry: RETRY,
+          retry: CLIENT_RETRY, // as createClient's consumers have it (the cuttable store is wrapped here)
         });
         consumer.on("consumer.crash", (event) => crashes.push({ name, event }));
         return consumer;

@@ -96,6 +96,8 @@ export interface Failover {
   readonly down: string;
   /** Where leadership moved: every partition that `down` led is led here now. */
   readonly to: string;
+  /** From the region going down to the controller describing the new leaders. */
+  readonly tookMs: number;
 }
 
 /**
@@ -106,20 +108,24 @@ export async function failover(url: string, topic: string): Promise<Failover> {
   const before = await leadership(url, topic);
   const down = before[0]?.leader as string;
   const to = FAILOVER_REGIONS.find((region) => region !== down) as string;
+  const started = Date.now();
   await setRegionUnreachable(url, down, true);
   for (const { partition, leader } of before) if (leader === down) await elect(url, topic, partition, to);
   const after = await leadership(url, topic);
   for (const partition of after) expect(partition.leader).not.toBe(down);
-  return { down, to };
+  return { down, to, tookMs: Date.now() - started };
 }
 
 /**
  * The way back: `failed.down` is reachable again, catches up, rejoins the in-sync set, and is elected leader again
- * of every partition (preferred-leader election). Resolves once the controller describes it leading everywhere.
+ * of every partition (preferred-leader election). Resolves, with how long it took, once the controller describes
+ * it leading everywhere.
  */
-export async function failBack(url: string, topic: string, failed: Failover): Promise<void> {
+export async function failBack(url: string, topic: string, failed: Failover): Promise<number> {
+  const started = Date.now();
   await setRegionUnreachable(url, failed.down, false);
   const partitions = await leadership(url, topic);
   for (const { partition } of partitions) await elect(url, topic, partition, failed.down);
   for (const partition of await leadership(url, topic)) expect(partition.leader).toBe(failed.down);
+  return Date.now() - started;
 }

@@ -4,6 +4,7 @@
  * drive it over HTTP exactly as a deployed edgelog would be driven.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { appendFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -147,12 +148,14 @@ async function startOnce(options: LocalWorkerOptions): Promise<LocalWorker> {
     },
   );
   let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
+  // `EDGELOG_E2E_WRANGLER_LOG=file`: everything wrangler says is appended there too, to see what a Worker did.
+  const logFile = process.env.EDGELOG_E2E_WRANGLER_LOG;
+  const record = (chunk: Buffer): void => {
     output += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
+    if (logFile !== undefined) appendFileSync(logFile, chunk);
+  };
+  child.stdout?.on("data", record);
+  child.stderr?.on("data", record);
   const url = `http://127.0.0.1:${port}`;
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.pid !== undefined) {
