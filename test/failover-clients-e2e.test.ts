@@ -285,7 +285,13 @@ describe("a consumer group through a failover and back", () => {
       })();
 
       /** Every delivery: who, where, and the committed offset the watcher knew then. */
-      const deliveries: { member: string; partition: number; offset: number; committedThen: number }[] = [];
+      const deliveries: {
+        member: string;
+        partition: number;
+        offset: number;
+        n: number;
+        committedThen: number;
+      }[] = [];
       const crashes: unknown[] = [];
       const member = (name: string, store: ReturnType<typeof cuttableStore>["store"]) => {
         const consumer = new CoreLog({ store }).consumer({
@@ -316,6 +322,7 @@ describe("a consumer group through a failover and back", () => {
               member: name,
               partition,
               offset: message.offset,
+              n: (decodeJson(message.value) as Stored["value"]).n,
               committedThen: committed.get(partition) ?? 0,
             });
           },
@@ -362,6 +369,10 @@ describe("a consumer group through a failover and back", () => {
       for (const [partition, end] of ends)
         for (let offset = 0; offset < end; offset++)
           expect(seen.has(`${partition}/${offset}`), `delivered ${partition}/${offset}`).toBe(true);
+      // No offset ever held two different records for a reader: every delivery is what the partition holds there.
+      const stored = new Map((await readTopic(topic)).map((r) => [`${r.partition}/${r.offset}`, r.value.n]));
+      for (const d of deliveries)
+        expect(d.n, `delivered ${d.partition}/${d.offset}`).toBe(stored.get(`${d.partition}/${d.offset}`));
       const redelivered = [...seen.values()].filter((times) => times > 1).length;
       console.log(
         `consumer group through a failover: ${produced} records, ${deliveries.length} deliveries ` +
