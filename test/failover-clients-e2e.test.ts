@@ -6,8 +6,11 @@
  *
  * What must hold, in Kafka's words: every record a producer got an acknowledgement for (`acks: "all"`, the
  * replicated topic's default) is in the partition exactly once, at the offset it was acknowledged with, in per-key
- * order; a consumer group's committed offsets never move back, nothing is skipped, and a record is redelivered
- * only if its offset was not committed yet.
+ * order, and live tails showed exactly that; a consumer group's committed offsets never move back, nothing is
+ * skipped, a record is redelivered only if its offset was not committed yet, and every delivery is the record stored
+ * at its offset; the offline outbox in real Chromium (records queued offline, a lost answer, a reload mid-sync)
+ * delivers each record once in per-key order and its follower's replica equals upstream. Each scenario prints what
+ * the clients were answered (the leader change as they saw it) and how long failover and failback took.
  */
 import { CLIENT_RETRY, createClient, type EdgeLog, HttpLogStore } from "@edgelog/client";
 import {
@@ -188,7 +191,7 @@ describe("producers through a failover and back", () => {
         "acknowledgements with a region down",
       );
       const during = acked.size;
-      await failBack(worker.url, topic, moved);
+      const backMs = await failBack(worker.url, topic, moved);
       await waitUntil(
         () => acked.size >= during + PHASE_RECORDS,
         30_000,
@@ -232,8 +235,8 @@ describe("producers through a failover and back", () => {
       }
       console.log(
         `producers through a failover: ${acked.size} records acknowledged (${before} before, ${during - before} ` +
-          `with ${moved.down} down), answers ${JSON.stringify(Object.fromEntries(answers))}, slowest request ` +
-          `${slowestMs} ms`,
+          `with ${moved.down} down), failover ${moved.tookMs} ms, failback ${backMs} ms, answers ` +
+          `${JSON.stringify(Object.fromEntries(answers))}, slowest request ${slowestMs} ms`,
       );
     },
     SCENARIO_TIMEOUT_MS,
@@ -339,7 +342,7 @@ describe("a consumer group through a failover and back", () => {
       // their committed offsets, redelivering what b processed and had not committed yet.
       bConnection.cut();
       await sleep(DOWN_MS / 2);
-      await failBack(worker.url, topic, moved);
+      const backMs = await failBack(worker.url, topic, moved);
       await sleep(1_000);
       producing = false;
       await writer;
@@ -376,7 +379,8 @@ describe("a consumer group through a failover and back", () => {
       const redelivered = [...seen.values()].filter((times) => times > 1).length;
       console.log(
         `consumer group through a failover: ${produced} records, ${deliveries.length} deliveries ` +
-          `(${redelivered} redelivered after b vanished), answers ${JSON.stringify(Object.fromEntries(answers))}`,
+          `(${redelivered} redelivered after b vanished), failover ${moved.tookMs} ms, failback ${backMs} ms, ` +
+          `answers ${JSON.stringify(Object.fromEntries(answers))}`,
       );
     },
     SCENARIO_TIMEOUT_MS,
@@ -470,7 +474,7 @@ describe("the offline outbox in Chromium through a failover and back", () => {
       await openOutbox(page, topic, next);
       writer = writeInPage(page, topic);
       await sleep(DOWN_MS / 2);
-      await failBack(worker.url, topic, moved);
+      const backMs = await failBack(worker.url, topic, moved);
       await sleep(1_000);
       appended += await stopWriting(page, writer);
       await waitUntilAsync(async () => (await pendingIn(page)) === 0, 60_000, "the outbox to drain");
@@ -510,7 +514,7 @@ describe("the offline outbox in Chromium through a failover and back", () => {
       const codes = await page.evaluate(() => (globalThis as unknown as { state: OutboxPage }).state.codes);
       console.log(
         `outbox through a failover: ${appended} records (${OFFLINE_RECORDS} queued offline, ${pendingAtReload} ` +
-          `pending at the reload), uploads answered ` +
+          `pending at the reload), failover ${moved.tookMs} ms, failback ${backMs} ms, uploads answered ` +
           `${JSON.stringify(Object.fromEntries(answers))}, sync errors seen ${JSON.stringify(codes)}`,
       );
       await page.evaluate(() => (globalThis as unknown as { state: OutboxPage }).state.log.close());
