@@ -18,9 +18,10 @@ export const FAILOVER_VARS: Readonly<Record<string, string>> = {
 };
 /**
  * The topics' `replica.lag.time.max.ms`: a replica cut off leaves the in-sync set after this, so `acks: "all"`
- * produces go on without it (with `min.insync.replicas` 2 of 3) instead of waiting the 30 s default.
+ * produces go on without it (with `min.insync.replicas` 2 of 3) instead of waiting the 30 s default. Not shorter: a
+ * follower slowed by a loaded machine would leave the set too, and produces be refused `NOT_ENOUGH_REPLICAS`.
  */
-export const FAILOVER_LAG_MS = 2_000;
+export const FAILOVER_LAG_MS = 3_000;
 
 export interface PartitionLeadership {
   readonly partition: number;
