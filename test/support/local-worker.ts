@@ -4,6 +4,7 @@
  * drive it over HTTP exactly as a deployed edgelog would be driven.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { appendFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -18,7 +19,8 @@ export interface LocalWorker {
   stop(): Promise<void>;
 }
 
-async function freePort(port = 0): Promise<number | null> {
+/** Listens on `port` (0: any) for a moment; the port that was free, or `null` when it is taken. */
+async function tryPort(port: number): Promise<number | null> {
   return new Promise((resolvePort) => {
     const server = createServer();
     server.once("error", () => resolvePort(null));
@@ -31,23 +33,28 @@ async function freePort(port = 0): Promise<number | null> {
 }
 
 /**
- * The Worker's port and its inspector's (`wrangler dev` opens both). Any free ones; or, when the machine is shared
- * and `EDGELOG_E2E_PORTS=first-last` names the range this run may use, a free pair P, P+1 from it.
+ * `EDGELOG_E2E_PORTS="8860-8869"`: the ports this machine's user may bind. Engineers sharing a machine each get a
+ * range, and wrangler's inspector (default 9229, shared by everyone) must stay inside it too.
  */
-async function freePorts(): Promise<{ port: number; inspectorPort: number }> {
-  const range = /^(\d+)-(\d+)$/.exec(process.env.EDGELOG_E2E_PORTS ?? "");
-  if (range === null) {
-    const port = await freePort();
-    const inspectorPort = await freePort();
-    if (port === null || inspectorPort === null) throw new Error("no free port");
-    return { port, inspectorPort };
+const PORT_RANGE = /^(\d+)-(\d+)$/.exec(process.env.EDGELOG_E2E_PORTS ?? "");
+/** Pairs handed out by this process and not yet stopped: a pair found free is not bound until wrangler starts. */
+const portsInUse = new Set<number>();
+
+/** A free port for the Worker and, within `EDGELOG_E2E_PORTS`, a free one after it for wrangler's inspector. */
+async function freePorts(): Promise<{ port: number; inspectorPort: number | undefined }> {
+  if (PORT_RANGE === null) {
+    const port = await tryPort(0);
+    if (port === null) throw new Error("no free loopback port");
+    return { port, inspectorPort: undefined };
   }
-  for (let port = Number(range[1]); port + 1 <= Number(range[2]); port += 2) {
-    if ((await freePort(port)) !== null && (await freePort(port + 1)) !== null) {
-      return { port, inspectorPort: port + 1 };
-    }
+  const [first, last] = [Number(PORT_RANGE[1]), Number(PORT_RANGE[2])];
+  for (let port = first; port < last; port += 2) {
+    if (portsInUse.has(port)) continue;
+    if ((await tryPort(port)) === null || (await tryPort(port + 1)) === null) continue;
+    portsInUse.add(port);
+    return { port, inspectorPort: port + 1 };
   }
-  throw new Error(`EADDRINUSE: no free pair of ports in EDGELOG_E2E_PORTS=${process.env.EDGELOG_E2E_PORTS}`);
+  throw new Error(`no two free ports in EDGELOG_E2E_PORTS=${process.env.EDGELOG_E2E_PORTS}`);
 }
 
 export interface LocalWorkerOptions {
@@ -81,8 +88,8 @@ export interface LocalWorkerOptions {
    */
   readonly env?: NodeJS.ProcessEnv;
   /**
-   * Serve on this port and put the inspector on the next one, instead of a free port and wrangler's default
-   * inspector: for a machine where each user owns a port range.
+   * Serve on this port and put the inspector on the next one, instead of a free port (or a pair from
+   * `EDGELOG_E2E_PORTS`): for a run that must be reached at a known address (the bench's `--port`).
    */
   readonly port?: number;
 }
@@ -103,9 +110,8 @@ export async function startLocalWorker(options: LocalWorkerOptions = {}): Promis
       return await startOnce(options);
     } catch (error) {
       // Only the port race is worth another try, on a new port; any other failure is reported at once.
-      const anotherPort =
-        options.port === undefined && error instanceof Error && PORT_TAKEN.test(error.message);
-      if (attempt >= START_ATTEMPTS || !anotherPort) throw error;
+      const portRace = options.port === undefined && error instanceof Error && PORT_TAKEN.test(error.message);
+      if (attempt >= START_ATTEMPTS || !portRace) throw error;
     }
   }
 }
@@ -125,8 +131,7 @@ async function startOnce(options: LocalWorkerOptions): Promise<LocalWorker> {
       "127.0.0.1",
       "--port",
       String(port),
-      "--inspector-port",
-      String(inspectorPort),
+      ...(inspectorPort === undefined ? [] : ["--inspector-port", String(inspectorPort)]),
       "--persist-to",
       persistTo,
       "--show-interactive-dev-session=false",
@@ -149,12 +154,14 @@ async function startOnce(options: LocalWorkerOptions): Promise<LocalWorker> {
     },
   );
   let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
+  // `EDGELOG_E2E_WRANGLER_LOG=file`: everything wrangler says is appended there too, to see what a Worker did.
+  const logFile = process.env.EDGELOG_E2E_WRANGLER_LOG;
+  const record = (chunk: Buffer): void => {
     output += chunk.toString();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
+    if (logFile !== undefined) appendFileSync(logFile, chunk);
+  };
+  child.stdout?.on("data", record);
+  child.stderr?.on("data", record);
   const url = `http://127.0.0.1:${port}`;
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.pid !== undefined) {
@@ -164,6 +171,7 @@ async function startOnce(options: LocalWorkerOptions): Promise<LocalWorker> {
       if (child.exitCode === null) process.kill(-child.pid, "SIGKILL");
     }
     await rm(persistTo, { recursive: true, force: true });
+    portsInUse.delete(port);
   };
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
   while (Date.now() < deadline) {

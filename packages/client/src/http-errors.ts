@@ -7,7 +7,8 @@
  * already hold and be answered as a "duplicate" — silently dropped. Hence: whenever the outcome is unknown
  * (network error, timeout, any 5xx), the error is retriable.
  */
-import { EdgeLogError, type ErrorCode, isErrorCode } from "@edgelog/core";
+import { EdgeLogError, type ErrorCode, isEdgeLogError, isErrorCode } from "@edgelog/core";
+import { readBatchHeader } from "@edgelog/core/store-kit";
 
 const HTTP_SERVER_ERROR = 500;
 const HTTP_GATEWAY_TIMEOUT = 504;
@@ -88,4 +89,38 @@ export function retryAfterHeaderMs(value: string | null, now: number = Date.now(
 export function requestFailed(url: string, cause: unknown, timedOut: boolean): EdgeLogError {
   const why = timedOut ? "timed out" : `failed: ${cause instanceof Error ? cause.message : String(cause)}`;
   return new EdgeLogError("REQUEST_TIMED_OUT", `request to ${url} ${why}`, { cause, retriable: true });
+}
+
+/**
+ * The error of a failed append, as its sender may act on it. The server says when the batch *was written* on a
+ * leader that then lost leadership (`NOT_LEADER_OR_FOLLOWER` with `appended: true`) or before the in-sync set
+ * shrank (`NOT_ENOUGH_REPLICAS_AFTER_APPEND`): it may or may not survive on the new leader. Sending it again is
+ * safe only for a batch stamped by an idempotent producer — the partition answers `duplicate` if it holds it. An
+ * unstamped batch sent again could be stored twice, so its error is made final: the caller decides (Kafka's
+ * non-idempotent producer would retry and may duplicate; we refuse to do that silently).
+ */
+export function appendFailure(error: unknown, batch: Uint8Array): unknown {
+  if (!isEdgeLogError(error) || !error.retriable || !writtenBeforeFailing(error)) return error;
+  if (stamped(batch)) return error;
+  return new EdgeLogError(
+    error.code,
+    `${error.message} (an unstamped batch is not resent: it may be stored)`,
+    {
+      retriable: false,
+      context: error.context,
+      cause: error,
+    },
+  );
+}
+
+function writtenBeforeFailing(error: EdgeLogError): boolean {
+  return error.code === "NOT_ENOUGH_REPLICAS_AFTER_APPEND" || error.context.appended === true;
+}
+
+function stamped(batch: Uint8Array): boolean {
+  try {
+    return readBatchHeader(batch).producerId !== null;
+  } catch {
+    return false; // unreadable: no producer stamp to deduplicate a resend with either
+  }
 }

@@ -46,7 +46,7 @@ import {
   sleep,
   validateHeartbeat,
 } from "@edgelog/core/store-kit";
-import { errorFromResponse, requestFailed } from "./http-errors.ts";
+import { appendFailure, errorFromResponse, requestFailed } from "./http-errors.ts";
 import { LiveFeed } from "./live-feed.ts";
 import { SharedWaits } from "./shared-waits.ts";
 import { readSse } from "./sse.ts";
@@ -225,6 +225,8 @@ export class HttpLogStore implements LogStore {
     const acks = options?.acks === undefined ? "" : `?acks=${options.acks}`;
     const result = await this.#json<AppendResult>("POST", `${partitionPath(tp)}/batches${acks}`, {
       bytes: batch,
+    }).catch((error: unknown) => {
+      throw appendFailure(error, batch);
     });
     return {
       baseOffset: result.baseOffset,

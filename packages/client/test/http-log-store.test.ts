@@ -234,14 +234,15 @@ describe("HttpLogStore leader election", () => {
     await expectEdgeLogError(refused.store.electLeader(tp, "weur"), "ELECTION_NOT_NEEDED");
   });
 
-  it("keeps NOT_LEADER_OR_FOLLOWER retriable, so a producer retries through an election", async () => {
+  it("keeps NOT_LEADER_OR_FOLLOWER retriable for a stamped batch, so a producer retries through an election", async () => {
     const { store } = stub(() =>
       json(
         { error: { code: "NOT_LEADER_OR_FOLLOWER", message: "moved", leader: "weur", appended: true } },
         503,
       ),
     );
-    const error = await store.append(tp, makeBatch(1)).catch((e: unknown) => e);
+    const stamp = { producerId: "p", producerEpoch: 0, baseSequence: 0 };
+    const error = await store.append(tp, makeBatch(1, "v", stamp)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EdgeLogError);
     expect(error).toMatchObject({
       code: "NOT_LEADER_OR_FOLLOWER",

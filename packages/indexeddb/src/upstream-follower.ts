@@ -175,17 +175,33 @@ export class UpstreamFollower {
         options.onRecords?.(partition, records.length);
       } catch (error) {
         if (stopped()) return;
-        if (isEdgeLogError(error) && error.code === "OFFSET_OUT_OF_RANGE") {
+        if (behindUs(error, position)) {
+          // Upstream's log ends before our position: the replica that answered is behind the one we read from
+          // before (a leader change). Starting over from its log start would copy everything a second time: we
+          // wait here, backing off, until it has caught up.
+        } else if (isEdgeLogError(error) && error.code === "OFFSET_OUT_OF_RANGE") {
           // Upstream retention passed us while we were away: continue from what it still has (the gap is theirs).
           position = null;
           continue;
+        } else if (!isRetriable(error)) {
+          // Offline spells are normal for a page: keep trying (capped backoff) until stopped; only a final error
+          // ends it.
+          throw error;
         }
-        // Offline spells are normal for a page: keep trying (capped backoff) until stopped; only a final error ends it.
-        if (!isRetriable(error)) throw error;
         await sleep(retryDelayMs(error, Math.min(failures++, MAX_BACKOFF_STEP)), options.signal).catch(
           () => undefined,
         );
       }
     }
   }
+}
+
+/**
+ * Whether an `OFFSET_OUT_OF_RANGE` says upstream's log ends before `position` (rather than starting after it). An
+ * answer without the bounds is taken as retention passing us, as before the server sent them.
+ */
+function behindUs(error: unknown, position: number | null): boolean {
+  if (!isEdgeLogError(error) || error.code !== "OFFSET_OUT_OF_RANGE" || position === null) return false;
+  const { highWatermark } = error.context;
+  return typeof highWatermark === "number" && position > highWatermark;
 }

@@ -27,8 +27,12 @@ import {
 import { isUnexpectedFailure, toSyncError } from "../src/sync-error.ts";
 import { OutboxSync, type PlanOutcome, type SyncUpstream } from "../src/sync-runner.ts";
 
-/** What the fake upstream does with the next batch: store and answer, store and lose the answer, or throw. */
-type Act = "answer" | "lose" | Error;
+/**
+ * What the fake upstream does with the next batch: store and answer, store and lose the answer, throw before writing
+ * anything (an `Error`), or store it and then throw (`{ stored: error }`: written on a leader that then lost
+ * leadership).
+ */
+type Act = "answer" | "lose" | Error | { readonly stored: Error };
 
 interface Sent {
   readonly partition: number;
@@ -57,6 +61,7 @@ async function fakeUpstream(partitions: number, script: (sent: Sent) => Act = ()
       if (act instanceof Error) throw act; // answered before writing anything
       const result = await store.append(tp, bytes);
       if (act === "lose") throw new EdgeLogError("REQUEST_TIMED_OUT", "response lost", { retriable: true });
+      if (act !== "answer") throw act.stored;
       return result;
     },
     getTopic: (name) => store.getTopic(name),
@@ -169,6 +174,46 @@ describe("OutboxSync", () => {
     await sync.drain();
     expect(up.sent).toHaveLength(2);
     expect(up.sent[1]?.bytes).toEqual(up.sent[0]?.bytes);
+    expect(await up.stored()).toEqual([["v1", "v2", "v3"]]);
+    expect(outcomes).toEqual([{ topic: "clicks", sent: 3, refusal: null }]);
+  });
+
+  it("a leader change: every error of one leaves the plan as it is; the identical batch is stored once", async () => {
+    const moved = (appended: boolean) =>
+      new EdgeLogError("NOT_LEADER_OR_FOLLOWER", "leadership moved", {
+        context: appended ? { appended: true } : {},
+      });
+    // What an upload meets while a partition's leadership moves, in turn: the region unreachable, the old leader
+    // (nothing written), a fenced epoch, too few in sync, then written on the old leader before it learned, then
+    // written but the in-sync set shrank; finally the new leader's answer.
+    const acts: Act[] = [
+      new EdgeLogError("REQUEST_TIMED_OUT", "region wnam is unreachable"),
+      moved(false),
+      new EdgeLogError("FENCED_LEADER_EPOCH", "older epoch"),
+      new EdgeLogError("NOT_ENOUGH_REPLICAS", "1 in sync, 2 required"),
+      { stored: moved(true) },
+      { stored: new EdgeLogError("NOT_ENOUGH_REPLICAS_AFTER_APPEND", "the in-sync set shrank") },
+    ];
+    const up = await fakeUpstream(1, () => acts.shift() ?? "answer");
+    const local = await localOutbox(["v1", "v2", "v3"]);
+    const { sync, outcomes } = syncOf(local.store, up.upstream);
+    for (const code of [
+      "REQUEST_TIMED_OUT",
+      "NOT_LEADER_OR_FOLLOWER",
+      "FENCED_LEADER_EPOCH",
+      "NOT_ENOUGH_REPLICAS",
+      "NOT_LEADER_OR_FOLLOWER",
+      "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
+    ] as const) {
+      const error = await expectEdgeLogError(sync.drain(), code);
+      expect(error.retriable).toBe(true);
+      expect((await loadOutboxState(local.store)).state.plan?.batches[0]?.status).toBe("pending");
+    }
+    await sync.drain();
+    // One stamp, resent bit for bit: no epoch bump, no re-plan; the partition stored it once.
+    expect(up.sent).toHaveLength(7);
+    for (const s of up.sent) expect(s.bytes).toEqual(up.sent[0]?.bytes);
+    expect((await loadOutboxState(local.store)).state.epoch).toBe(0);
     expect(await up.stored()).toEqual([["v1", "v2", "v3"]]);
     expect(outcomes).toEqual([{ topic: "clicks", sent: 3, refusal: null }]);
   });

@@ -18,14 +18,17 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5_000): Pr
   }
 }
 
-function world() {
+/** An upstream server in-process; `intercept` may answer a request in its place (an upstream in a leader change). */
+function world(intercept: (request: Request) => Response | undefined = () => undefined) {
   const upstream = new MemoryStore();
   const app = createApp({ auth: "none", store: () => upstream });
   let offline = false;
-  const fetch = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> =>
-    offline
-      ? Promise.reject(new TypeError("Failed to fetch"))
-      : Promise.resolve(app.fetch(new Request(input, init), { PARTITIONS: {}, TOPICS: {}, GROUPS: {} }));
+  const fetch = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    if (offline) return Promise.reject(new TypeError("Failed to fetch"));
+    const request = new Request(input, init);
+    const answer = intercept(request);
+    return Promise.resolve(answer ?? app.fetch(request, { PARTITIONS: {}, TOPICS: {}, GROUPS: {} }));
+  };
   const produce = async (partition: number, values: string[]) =>
     upstream.append(
       { topic: "news", partition },
@@ -137,6 +140,64 @@ describe("follow: an upstream topic into a local replica", () => {
     await following;
     await log.close();
   });
+
+  it("skips to the log start when upstream retention passed it, and holds its place when upstream is behind it", async () => {
+    // Upstream answers the first read at offset 3 "out of range" as if its log ended at 1: a replica behind the one
+    // that answered before (a leader change), or a log that lost its tail.
+    let refused = 0;
+    const { upstream, produce, fetch, setOffline } = world((request) => {
+      const url = new URL(request.url);
+      if (!url.pathname.endsWith("/batches") || url.searchParams.get("offset") !== "3" || refused > 0)
+        return undefined;
+      refused++;
+      const error = {
+        code: "OFFSET_OUT_OF_RANGE",
+        message: "out of range",
+        offset: 3,
+        logStartOffset: 0,
+        highWatermark: 1,
+      };
+      return new Response(JSON.stringify({ error }), {
+        status: 416,
+        headers: { "content-type": "application/json" },
+      });
+    });
+    await upstream.createTopic({ name: "news", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
+    await produce(0, ["a", "b", "c"]);
+    const log = await openOfflineLog({
+      name: "follow-out-of-range",
+      store: new MemoryStore(),
+      upstream: { url: "http://edgelog.test", fetch },
+      syncIntervalMs: 0,
+    });
+    const stop = new AbortController();
+    const following = log.follow("news", { signal: stop.signal, maxWaitMs: 50 });
+    await waitFor(async () => refused === 1);
+    // Rewinding to the log start would copy a, b and c a second time: it waits where it is instead.
+    await produce(0, ["d"]);
+    await waitFor(async () => (await log.readReplica("news", 0)).length >= 4, 10_000);
+    expect((await log.readReplica("news", 0)).map((r) => r.offset)).toEqual([0, 1, 2, 3]);
+
+    // Away while retention removes what it has not copied yet: it goes on from the new log start.
+    setOffline(true);
+    await new Promise((resolve) => setTimeout(resolve, 150)); // the long-poll in flight returns
+    await produce(0, ["e", "f"]);
+    await upstream.deleteRecords({ topic: "news", partition: 0 }, 5);
+    setOffline(false);
+    await waitFor(async () => (await log.readReplica("news", 0)).length === 5, 10_000);
+    expect(
+      (await log.readReplica("news", 0)).map((r) => [r.offset, text.decode(r.value ?? new Uint8Array())]),
+    ).toEqual([
+      [0, "a"],
+      [1, "b"],
+      [2, "c"],
+      [3, "d"],
+      [5, "f"],
+    ]);
+    stop.abort();
+    await following;
+    await log.close();
+  }, 30_000);
 
   it("rejects an unknown upstream topic", async () => {
     const { fetch } = world();
