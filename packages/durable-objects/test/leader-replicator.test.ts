@@ -146,4 +146,55 @@ describe("LeaderReplicator", () => {
       replicator.stop(new Error("test over"));
     }
   });
+
+  it("keeps an idle follower in sync through the first commit after a quiet spell longer than the lag time", async () => {
+    // Found by the offline-outbox failover e2e: after more than replica.lag.time.max.ms without writes, one
+    // follower's answer to the next push re-checked the in-sync set while the other's push was still on its way,
+    // and dropped it — its last "caught up" time was its last push answer, long ago. It held the whole log until
+    // that commit, so it was caught up until then (Kafka's rule).
+    const scripted = scriptedHost(["wnam", "weur", "apac"]);
+    let clock = 1_000_000;
+    const proposals: string[][] = [];
+    let releaseApac: () => void = () => undefined;
+    let role = scripted.host.role();
+    const host: ReplicationHost = {
+      ...scripted.host,
+      role: () => role,
+      config: () => ({ ...DEFAULT_TOPIC_CONFIG, "replica.lag.time.max.ms": 1_000 }),
+      now: () => clock,
+      replicate: (region, request) => {
+        const logEnd = (request.batches.at(-1)?.baseOffset ?? -1) + 1;
+        if (region === "weur") return Promise.resolve({ logEnd });
+        // apac answers the second push only when the test lets it.
+        if (request.batches[0]?.baseOffset === 1) {
+          return new Promise((resolve) => {
+            releaseApac = () => resolve({ logEnd });
+          });
+        }
+        return Promise.resolve({ logEnd });
+      },
+      alterIsr: (next) => {
+        proposals.push([...next]);
+        return Promise.resolve({ ...role, isr: [...next] } as PartitionReplication);
+      },
+      adopt: (replication) => {
+        role = { ...role, ...replication };
+      },
+    };
+    const replicator = new LeaderReplicator(host);
+    try {
+      scripted.commit(replicator);
+      await vi.waitFor(() => expect(scripted.hw()).toBe(1));
+      clock += 60_000; // a quiet minute, far past the 1 s lag time
+      scripted.commit(replicator);
+      // weur answers at once; its round re-checks the in-sync set while apac's push is on its way.
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      expect(proposals).toEqual([]);
+      releaseApac();
+      await vi.waitFor(() => expect(scripted.hw()).toBe(2));
+      expect(role.isr).toEqual(["wnam", "weur", "apac"]);
+    } finally {
+      replicator.stop(new Error("test over"));
+    }
+  });
 });

@@ -100,6 +100,8 @@ export class LeaderReplicator {
    * (`followerReading`) knew nothing of the reader.
    */
   readonly #readers = new Map<string, number>();
+  /** The log end at the last commit: a follower holding all of it was caught up until the commit after it. */
+  #committedEnd: number;
   #isrChanging = false;
   #retry: ReturnType<typeof setTimeout> | null = null;
   #calls = 0;
@@ -108,6 +110,7 @@ export class LeaderReplicator {
     this.#host = host;
     const role = host.role();
     const now = host.now();
+    this.#committedEnd = host.logEnd();
     for (const region of followersOf(role)) {
       if (role.isr.includes(region)) {
         this.#ends.set(region, host.highWatermark());
@@ -136,6 +139,16 @@ export class LeaderReplicator {
 
   /** After a commit: push the new batches (single flight; a commit during a round triggers another round). */
   onCommit(): void {
+    // Kafka's lag clock starts when the leader first holds something a follower lacks: a follower that held the
+    // whole log until this commit was caught up until now, however long the partition was idle before. Without
+    // this an idle follower's last push answer is its "caught up" time, and the first commit after a quiet spell
+    // longer than replica.lag.time.max.ms could drop a follower whose push is merely still on its way.
+    const host = this.#host;
+    const now = host.now();
+    for (const region of followersOf(host.role())) {
+      if ((this.#ends.get(region) ?? 0) >= this.#committedEnd) this.#caughtUpAt.set(region, now);
+    }
+    this.#committedEnd = Math.max(this.#committedEnd, host.logEnd());
     this.#kick();
   }
 
