@@ -80,6 +80,16 @@ class ReplicatingMemoryStore
     return super.append(tp, batch);
   }
 
+  /** A read whose replica's region is cut off fails as the Durable Object store's does; a region reads there. */
+  override async offsets(tp: TopicPartition, options?: { readonly region?: string | undefined }) {
+    const placed = (await this.placement(tp.topic))[tp.partition];
+    const region = options?.region ?? placed?.region ?? "wnam";
+    if (this.cutOff.has(region)) {
+      throw new EdgeLogError("LEADER_NOT_AVAILABLE", `the replica in ${region} cannot be reached`);
+    }
+    return super.offsets(tp);
+  }
+
   setRegionUnreachable(region: string, unreachable: boolean): void {
     if (unreachable) this.cutOff.add(region);
     else this.cutOff.delete(region);
@@ -200,6 +210,33 @@ describe("creating replicated topics", () => {
     const { json, store } = setupReplicating();
     expectError(await json("POST", "/v1/topics", { name: "bad", ...fields }), 400, code);
     expect(await store.getTopic("bad")).toBeNull();
+  });
+});
+
+describe("describing a topic while a leader is away", () => {
+  it("takes a partition's bounds from an in-sync follower, or answers -1 with the partition's error, never failing", async () => {
+    const { json, store } = setupReplicating();
+    await json("POST", "/v1/topics", { name: "away", partitions: 2, replicas: ["wnam", "weur", "apac"] });
+    await json("POST", "/v1/topics/away/records", { records: [{ value: "a" }], partition: 1 });
+    // p1 is led by weur (elected there); wnam leads p0. Cut wnam off: p0's leader is away, p1's is not.
+    await json("POST", "/v1/topics/away/partitions/1/elect", { region: "weur" });
+    store.setRegionUnreachable("wnam", true);
+    const described = await json("GET", "/v1/topics/away");
+    expect(described.status).toBe(200);
+    const [p0, p1] = described.body.partitions;
+    expect(p0).toMatchObject({ partition: 0, leader: "wnam", offsetsFrom: "weur", highWatermark: 0 });
+    expect(p1).toMatchObject({ partition: 1, leader: "weur", highWatermark: 1 });
+    expect(p1.offsetsFrom).toBeUndefined();
+    expect(p1.error).toBeUndefined();
+    // No in-sync follower answers either (the stand-in's ISR of p0 is wnam, weur): Kafka's -1 and the error.
+    store.setRegionUnreachable("weur", true);
+    const dark = await json("GET", "/v1/topics/away");
+    expect(dark.status).toBe(200);
+    expect(dark.body.partitions[0]).toMatchObject({
+      logStartOffset: -1,
+      highWatermark: -1,
+      error: { code: "LEADER_NOT_AVAILABLE" },
+    });
   });
 });
 

@@ -3,7 +3,7 @@
  * Topic administration: create, list, describe, grow and delete (docs/http-api.md "Topics"). Input is
  * validated with core's helpers — the same rules `Admin` applies — before the store is asked anything.
  */
-import { EdgeLogError, type LogStore, type TopicMetadata } from "@edgelog/core";
+import { EdgeLogError, isEdgeLogError, type LogStore, type TopicMetadata } from "@edgelog/core";
 import {
   assertMinInsyncFits,
   assertValidPartitionCount,
@@ -165,16 +165,20 @@ async function placementOf(store: LogStore, topic: string): Promise<readonly Par
   return isRegionAware(store) ? store.placement(topic) : null;
 }
 
-/** `GET /v1/topics/{topic}`: the metadata and every partition's bounds (and region, when the store knows). */
+/**
+ * `GET /v1/topics/{topic}`: the metadata and every partition's bounds (and region, when the store knows). A
+ * partition whose leader cannot answer does not fail the description — that is exactly when an operator needs to
+ * see leaders and in-sync sets, and when a producer needs the metadata of the healthy partitions: its bounds come
+ * from an in-sync follower (as far as it knows them, named in `offsetsFrom`), or are -1 with the partition's
+ * `error`, as Kafka's ListOffsets answers a partition it cannot serve.
+ */
 async function describe(store: LogStore, metadata: TopicMetadata) {
-  const [placement, bounds] = await Promise.all([
-    placementOf(store, metadata.name),
-    Promise.all(
-      Array.from({ length: metadata.partitions }, (_, partition) =>
-        store.offsets({ topic: metadata.name, partition }),
-      ),
+  const placement = await placementOf(store, metadata.name);
+  const bounds = await Promise.all(
+    Array.from({ length: metadata.partitions }, (_, partition) =>
+      partitionBounds(store, { topic: metadata.name, partition }, placement),
     ),
-  ]);
+  );
   return {
     name: metadata.name,
     topicId: metadata.topicId,
@@ -186,6 +190,8 @@ async function describe(store: LogStore, metadata: TopicMetadata) {
         partition,
         logStartOffset: b.logStartOffset,
         highWatermark: b.highWatermark,
+        ...(b.offsetsFrom === undefined ? {} : { offsetsFrom: b.offsetsFrom }),
+        ...(b.error === undefined ? {} : { error: b.error }),
         ...(placed === undefined ? {} : { region: placed.region }),
         ...(replication === undefined
           ? {}
@@ -198,4 +204,40 @@ async function describe(store: LogStore, metadata: TopicMetadata) {
       };
     }),
   };
+}
+
+interface PartitionBounds {
+  readonly logStartOffset: number;
+  readonly highWatermark: number;
+  /** The follower the bounds came from when the leader could not answer. */
+  readonly offsetsFrom?: string;
+  /** Why no replica could say (the bounds are then -1). */
+  readonly error?: { readonly code: string; readonly message: string };
+}
+
+async function partitionBounds(
+  store: LogStore,
+  tp: { readonly topic: string; readonly partition: number },
+  placement: readonly PartitionPlacement[] | null,
+): Promise<PartitionBounds> {
+  try {
+    return await store.offsets(tp);
+  } catch (error) {
+    const replication = placement?.find((p) => p.partition === tp.partition)?.replication;
+    // Only a replicated partition's leader being away is worked around; anything else is the answer.
+    if (replication === undefined || !isEdgeLogError(error) || !error.retriable) throw error;
+    for (const region of replication.isr) {
+      if (region === replication.leader) continue;
+      try {
+        return { ...(await store.offsets(tp, { region })), offsetsFrom: region };
+      } catch {
+        // The next in-sync replica, if any.
+      }
+    }
+    return {
+      logStartOffset: -1,
+      highWatermark: -1,
+      error: { code: error.code, message: error.message },
+    };
+  }
 }
