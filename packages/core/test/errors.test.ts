@@ -69,6 +69,7 @@ describe("HTTP status table", () => {
       NOT_LEADER_OR_FOLLOWER: httpStatusFor("NOT_LEADER_OR_FOLLOWER"),
       ELECTION_NOT_NEEDED: httpStatusFor("ELECTION_NOT_NEEDED"),
       ELIGIBLE_LEADERS_NOT_AVAILABLE: httpStatusFor("ELIGIBLE_LEADERS_NOT_AVAILABLE"),
+      NOT_CONTROLLER: httpStatusFor("NOT_CONTROLLER"),
       NOT_FOUND: httpStatusFor("NOT_FOUND"),
     }).toEqual({
       INVALID_REQUEST: 400,
@@ -92,6 +93,7 @@ describe("HTTP status table", () => {
       NOT_LEADER_OR_FOLLOWER: 503,
       ELECTION_NOT_NEEDED: 409,
       ELIGIBLE_LEADERS_NOT_AVAILABLE: 409,
+      NOT_CONTROLLER: 503,
       NOT_FOUND: 404,
     });
   });

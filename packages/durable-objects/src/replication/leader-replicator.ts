@@ -80,6 +80,8 @@ export class LeaderReplicator {
   readonly #running = new Set<string>();
   readonly #again = new Set<string>();
   #isrChanging = false;
+  /** The leader's log end at the last commit seen: a follower that held it was caught up until the next one. */
+  #committedEnd: number;
   #retry: ReturnType<typeof setTimeout> | null = null;
   #calls = 0;
 
@@ -87,6 +89,7 @@ export class LeaderReplicator {
     this.#host = host;
     const role = host.role();
     const now = host.now();
+    this.#committedEnd = host.logEnd();
     for (const region of followersOf(role)) {
       if (role.isr.includes(region)) {
         this.#ends.set(region, host.highWatermark());
@@ -105,6 +108,11 @@ export class LeaderReplicator {
 
   /** After a commit: push the new batches (single flight; a commit during a round triggers another round). */
   onCommit(): void {
+    // Kafka's lastCaughtUpTime moves while an idle follower keeps fetching; pushed to, it is caught up until this
+    // commit — else one write after an idle spell longer than replica.lag.time.max.ms drops every follower.
+    const now = this.#host.now();
+    for (const [region, end] of this.#ends) if (end >= this.#committedEnd) this.#caughtUpAt.set(region, now);
+    this.#committedEnd = this.#host.logEnd();
     this.#kick();
   }
 
