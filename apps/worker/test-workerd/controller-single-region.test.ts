@@ -29,7 +29,7 @@ function countControllerCalls(): { name: string; region: string }[] {
 }
 
 describe("the controller of a single-region deployment", () => {
-  it("is the one object named prefix + \"topics\": one call per operation, none between replicas, no alarm", async () => {
+  it('is the one object named prefix + "topics": one call per operation, none between replicas, no alarm', async () => {
     const calls = countControllerCalls();
     const prefix = "single-region/";
     const store = new DurableObjectLogStore(env, { namespacePrefix: prefix, metadataMaxAgeMs: 0 });
