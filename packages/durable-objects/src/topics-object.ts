@@ -32,6 +32,7 @@ import type {
   PeekAnswer,
   PrepareAnswer,
   RegisterKind,
+  Versioned,
 } from "./controller/register-store.ts";
 import type { EdgeLogEnv } from "./env.ts";
 import { groupObjectName, parseRegions, partitionObjectName } from "./names.ts";
@@ -436,11 +437,11 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
     kind: RegisterKind,
     key: string,
     ballot: number,
-    value: string | null,
+    next: Versioned,
   ): Promise<RpcResult<AcceptAnswer>> {
     return toResult(() => {
       this.#quorum.enter(ref);
-      return this.#quorum.accept(kind, key, ballot, value);
+      return this.#quorum.accept(kind, key, ballot, next);
     });
   }
 

@@ -207,11 +207,16 @@ describe("concurrent proposers", () => {
           promised: true,
         });
       }
-      expect(unwrap(await wnam.controllerAccept(refOf(store, "wnam"), "topic", topic, ballot, next))).toEqual(
-        {
-          accepted: true,
-        },
-      );
+      expect(
+        unwrap(
+          await wnam.controllerAccept(refOf(store, "wnam"), "topic", topic, ballot, {
+            value: next,
+            changes: ["stray"],
+          }),
+        ),
+      ).toEqual({
+        accepted: true,
+      });
     };
 
     // Superseded: with wnam cut off, weur and apac never saw it; weur's election gets epoch 1 for weur, under a

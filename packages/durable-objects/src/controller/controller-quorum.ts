@@ -30,6 +30,7 @@ import {
   type PrepareAnswer,
   type RegisterKind,
   RegisterStore,
+  type Versioned,
 } from "./register-store.ts";
 
 /** How long a proposer waits for one other replica's answer: a hung region must not hold a change up. */
@@ -105,9 +106,9 @@ export class ControllerQuorum {
     return this.store.prepare(kind, key, ballot);
   }
 
-  accept(kind: RegisterKind, key: string, ballot: number, value: string | null): AcceptAnswer {
+  accept(kind: RegisterKind, key: string, ballot: number, next: Versioned): AcceptAnswer {
     this.assertJoined();
-    return this.store.accept(kind, key, ballot, value);
+    return this.store.accept(kind, key, ballot, next);
   }
 
   peek(kind: RegisterKind, key: string): PeekAnswer {
@@ -178,21 +179,23 @@ export class ControllerQuorum {
           ? {
               region,
               prepare: async (kind, key, ballot) => store.prepare(kind, key, ballot),
-              accept: async (kind, key, ballot, value) => store.accept(kind, key, ballot, value),
+              accept: async (kind, key, ballot, next) => store.accept(kind, key, ballot, next),
               peek: async (kind, key) => store.peek(kind, key),
-              repair: async (kind, key, accepted, value) =>
-                void store.install({ kind, key, accepted, value }),
+              repair: async (kind, key, accepted, { value, changes }) =>
+                void store.install({ kind, key, accepted, value, changes }),
             }
           : {
               region,
               prepare: (kind, key, ballot) =>
                 this.#call(region, (stub, ref) => stub.controllerPrepare(ref, kind, key, ballot)),
-              accept: (kind, key, ballot, value) =>
-                this.#call(region, (stub, ref) => stub.controllerAccept(ref, kind, key, ballot, value)),
-              peek: (kind, key) => this.#call(region, (stub, ref) => stub.controllerPeek(ref, kind, key)),
-              repair: (kind, key, accepted, value) =>
+              accept: (kind, key, ballot, { value, changes }) =>
                 this.#call(region, (stub, ref) =>
-                  stub.controllerInstall(ref, [{ kind, key, accepted, value }]),
+                  stub.controllerAccept(ref, kind, key, ballot, { value, changes: [...changes] }),
+                ),
+              peek: (kind, key) => this.#call(region, (stub, ref) => stub.controllerPeek(ref, kind, key)),
+              repair: (kind, key, accepted, { value, changes }) =>
+                this.#call(region, (stub, ref) =>
+                  stub.controllerInstall(ref, [{ kind, key, accepted, value, changes: [...changes] }]),
                 ).then(() => undefined),
             },
     );

@@ -99,7 +99,7 @@ export class PeerSync {
         const { page, more } = this.#page(from);
         const last = !more;
         await install(
-          page.map(({ kind, key, accepted, value }) => ({ kind, key, accepted, value })),
+          page.map(({ kind, key, accepted, value, changes }) => ({ kind, key, accepted, value, changes })),
           last ? join : undefined,
         );
         if (page.length > 0) from = (page.at(-1)?.seq ?? from) + 1;

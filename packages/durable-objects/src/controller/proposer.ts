@@ -6,16 +6,23 @@
  * `accept(ballot, value)`, answered once a majority accepted. Any majority that survives therefore holds every
  * answered change, and two proposers changing one register are ordered by their ballots: the lower one is
  * refused and runs again, against the value the higher one wrote (so an election never hands out one leader
- * epoch twice).
+ * epoch twice). Each change carries an id kept with the value (the last `MAX_RECENT_CHANGES`), so a change whose
+ * earlier round already landed is never applied a second time.
  *
  * A ballot is `counter * MAX_CONTROLLER_REPLICAS + replica index`: unique per replica, ordered by counter first.
  */
 import { EdgeLogError } from "@edgelog/core";
-import { sleep } from "@edgelog/core/store-kit";
-import type { AcceptAnswer, PeekAnswer, PrepareAnswer, RegisterKind } from "./register-store.ts";
+import { randomId, sleep } from "@edgelog/core/store-kit";
+import type { AcceptAnswer, PeekAnswer, PrepareAnswer, RegisterKind, Versioned } from "./register-store.ts";
 
 /** Controller replicas a deployment may have (one per region; Cloudflare has fewer location hints than this). */
 export const MAX_CONTROLLER_REPLICAS = 64;
+
+/**
+ * Change ids a register remembers: a proposal looks for its own among them when it runs again, which it does
+ * within a few rounds — far fewer than this many other changes of the same register can land meanwhile.
+ */
+export const MAX_RECENT_CHANGES = 64;
 
 /** Rounds one change runs before it gives up on conflicting proposers (each round is two quorum trips). */
 export const MAX_PROPOSAL_ROUNDS = 6;
@@ -24,10 +31,10 @@ export const MAX_PROPOSAL_ROUNDS = 6;
 export interface AcceptorPort {
   readonly region: string;
   prepare(kind: RegisterKind, key: string, ballot: number): Promise<PrepareAnswer>;
-  accept(kind: RegisterKind, key: string, ballot: number, value: string | null): Promise<AcceptAnswer>;
+  accept(kind: RegisterKind, key: string, ballot: number, next: Versioned): Promise<AcceptAnswer>;
   peek(kind: RegisterKind, key: string): Promise<PeekAnswer>;
   /** Read repair: hands the replica a value it lacks, under its own acceptor rule (a late phase 2 message). */
-  repair(kind: RegisterKind, key: string, accepted: number, value: string | null): Promise<void>;
+  repair(kind: RegisterKind, key: string, accepted: number, value: Versioned): Promise<void>;
 }
 
 export interface Quorum {
@@ -36,6 +43,8 @@ export interface Quorum {
   nextBallot(atLeast: number): number;
   /** `region` did not take a change this proposer made (unreachable, timed out): it is caught up later. */
   missed(region: string, kind: RegisterKind, key: string): void;
+  /** The pause before round `round` (≥ 1); default: randomised, growing with the round. */
+  backoff?(round: number): Promise<void>;
 }
 
 /**
@@ -57,27 +66,40 @@ export function counterOf(ballot: number): number {
 }
 
 /** Runs `change` on register `kind`/`key` through a majority of `quorum`; answers the value it wrote. */
-export async function propose(
+export function propose(
   quorum: Quorum,
   kind: RegisterKind,
   key: string,
   change: Change,
 ): Promise<string | null> {
+  return run(quorum, kind, key, change, randomId());
+}
+
+/**
+ * One proposal, `changeId` naming it in the register's recent changes (`null`: an unchanging proposal, which
+ * records nothing). Finding its own id in the value a majority holds — its accept of an earlier round reached some
+ * replicas, and maybe another proposer built on it — it finishes that value instead of applying `change` twice.
+ */
+async function run(
+  quorum: Quorum,
+  kind: RegisterKind,
+  key: string,
+  change: Change,
+  changeId: string | null,
+): Promise<string | null> {
   const { acceptors } = quorum;
   const majority = majorityOf(acceptors.length);
-  /** Ballots this proposal sent accepts under: finding one of them on top means its own change survived. */
-  const mine = new Set<number>();
   let atLeast = 0;
   for (let round = 0; round < MAX_PROPOSAL_ROUNDS; round++) {
     // Two proposers that keep refusing each other back off apart (randomised, as Paxos liveness needs).
-    if (round > 0) await sleep(Math.random() * 20 * round);
+    if (round > 0) await (quorum.backoff?.(round) ?? sleep(Math.random() * 20 * round));
     const ballot = quorum.nextBallot(atLeast);
     // A majority is enough: a replica that hangs (its region is out) does not hold the change up.
     const prepared = await settleUntil(
       acceptors.map((a) => a.prepare(kind, key, ballot)),
       (outcomes) => outcomes.filter((o) => o?.status === "fulfilled" && o.value.promised).length >= majority,
     );
-    const promises: { accepted: number | null; value: string | null }[] = [];
+    const promises: ({ accepted: number | null } & Versioned)[] = [];
     let higher = 0;
     for (const outcome of prepared) {
       if (outcome?.status !== "fulfilled") continue;
@@ -92,12 +114,13 @@ export async function propose(
       throw noQuorum(promises.length, acceptors.length, prepared);
     }
     const top = highest(promises);
-    const current = top?.value ?? null;
-    // A change of ours accepted by some replicas in an earlier round: finish it rather than apply it twice.
-    const next = top !== null && mine.has(top.accepted) ? current : change(current);
+    const current: Versioned = { value: top?.value ?? null, changes: top?.changes ?? [] };
+    const done = changeId === null || current.changes.includes(changeId);
+    const next: Versioned = done
+      ? current
+      : { value: change(current.value), changes: [...current.changes, changeId].slice(-MAX_RECENT_CHANGES) };
     const settled = top === null || promises.filter((p) => p.accepted === top.accepted).length >= majority;
-    if (next === current && settled) return next;
-    mine.add(ballot);
+    if (done && settled) return next.value;
     const accepted = await settleUntil(
       acceptors.map((a) =>
         a.accept(kind, key, ballot, next).catch((error: unknown) => {
@@ -115,7 +138,7 @@ export async function propose(
       if (outcome.value.accepted) acks++;
       else higher = Math.max(higher, outcome.value.ballot);
     }
-    if (acks >= majority) return next;
+    if (acks >= majority) return next.value;
     if (higher > 0) {
       atLeast = higher;
       continue;
@@ -134,31 +157,28 @@ export async function propose(
  */
 export async function quorumRead(quorum: Quorum, kind: RegisterKind, key: string): Promise<string | null> {
   const majority = majorityOf(quorum.acceptors.length);
-  const agreed = (answers: readonly PeekAnswer[]) => {
+  const agreeing = (answers: readonly PeekAnswer[]) => {
     const top = highest(answers);
-    return answers.filter((a) => a.accepted === (top?.accepted ?? null)).length >= majority;
+    return answers.filter((a) => a.accepted === (top?.accepted ?? null)).length;
   };
   const peeked = await settleUntil(
     quorum.acceptors.map((a) => a.peek(kind, key)),
-    (outcomes) => agreed(outcomes.flatMap((o) => (o?.status === "fulfilled" ? [o.value] : []))),
+    (outcomes) => agreeing(outcomes.flatMap((o) => (o?.status === "fulfilled" ? [o.value] : []))) >= majority,
   );
   const answers = peeked.flatMap((outcome) => (outcome?.status === "fulfilled" ? [outcome.value] : []));
-  if (answers.length >= majority) {
-    const top = highest(answers);
-    const agreeing = answers.filter((a) => a.accepted === (top?.accepted ?? null)).length;
-    if (top === null || agreeing < majority) return propose(quorum, kind, key, (current) => current);
-    // Chosen. A replica that answered an older value missed the change (it was cut off): hand it over now
-    // rather than at the proposer's next catch-up, since reads are answered from the first replica reached.
-    await Promise.allSettled(
-      peeked.map((outcome, i) =>
-        outcome?.status === "fulfilled" && (outcome.value.accepted ?? -1) < top.accepted
-          ? (quorum.acceptors[i] as AcceptorPort).repair(kind, key, top.accepted, top.value)
-          : undefined,
-      ),
-    );
-    return top.value;
-  }
-  return propose(quorum, kind, key, (current) => current);
+  if (agreeing(answers) < majority) return run(quorum, kind, key, (current) => current, null);
+  const top = highest(answers);
+  if (top === null) return null;
+  // Chosen. A replica that answered an older value missed the change (it was cut off): hand it over now rather
+  // than at the proposer's next catch-up, since reads are answered from the first replica reached.
+  await Promise.allSettled(
+    peeked.map((outcome, i) =>
+      outcome?.status === "fulfilled" && (outcome.value.accepted ?? -1) < top.accepted
+        ? (quorum.acceptors[i] as AcceptorPort).repair(kind, key, top.accepted, top)
+        : undefined,
+    ),
+  );
+  return top.value;
 }
 
 /**
@@ -188,13 +208,13 @@ function settleUntil<T>(
   });
 }
 
-function highest(
-  answers: readonly { accepted: number | null; value: string | null }[],
-): { accepted: number; value: string | null } | null {
-  let top: { accepted: number; value: string | null } | null = null;
+function highest<T extends { accepted: number | null } & Versioned>(
+  answers: readonly T[],
+): ({ accepted: number } & Versioned) | null {
+  let top: ({ accepted: number } & Versioned) | null = null;
   for (const answer of answers) {
     if (answer.accepted !== null && (top === null || answer.accepted > top.accepted)) {
-      top = { accepted: answer.accepted, value: answer.value };
+      top = { accepted: answer.accepted, value: answer.value, changes: answer.changes };
     }
   }
   return top;

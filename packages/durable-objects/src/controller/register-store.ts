@@ -4,8 +4,9 @@
  * kept in the replica's SQLite with the ballot it promised and the ballot its value was accepted under, so a
  * restarted replica keeps every promise it made. A value is opaque JSON text here (`null`: absent — never created,
  * or deleted; a deleted register keeps its ballots as a tombstone, so a late message from an old proposer cannot
- * bring the value back). Every accepted change gets the next local sequence number: catching a peer up is sending
- * the registers changed since the sequence it is known to hold.
+ * bring the value back). With the value go the ids of the last changes that made it (`changes`), so a proposer
+ * that runs again can tell whether its own change is already in. Every accepted change gets the next local
+ * sequence number: catching a peer up is sending the registers changed since the sequence it is known to hold.
  *
  * A deployment's topics table from before the quorum (one `topics` row per topic, one `groups` row per group) is
  * taken over as registers accepted under ballot 0, lower than any proposal's, so they are what every replica
@@ -15,17 +16,22 @@
 /** What a register holds: a topic row, or a group-registry entry. */
 export type RegisterKind = "topic" | "group";
 
+/** A register's accepted value and the ids of the latest changes it holds (oldest first). */
+export interface Versioned {
+  readonly value: string | null;
+  readonly changes: readonly string[];
+}
+
 /** A register as catch-up sends it: its accepted value and ballot. */
-export interface AcceptedRegister {
+export interface AcceptedRegister extends Versioned {
   readonly kind: RegisterKind;
   readonly key: string;
   readonly accepted: number;
-  readonly value: string | null;
 }
 
 /** Phase 1 answer: a promise with what was accepted before (`accepted: null`: nothing), or the higher promise. */
 export type PrepareAnswer =
-  | { readonly promised: true; readonly accepted: number | null; readonly value: string | null }
+  | ({ readonly promised: true; readonly accepted: number | null } & Versioned)
   | { readonly promised: false; readonly ballot: number };
 
 /** Phase 2 answer: accepted, or refused for the higher ballot promised meanwhile. */
@@ -34,9 +40,8 @@ export type AcceptAnswer =
   | { readonly accepted: false; readonly ballot: number };
 
 /** What a register holds without a promise being made: quorum reads compare these. */
-export interface PeekAnswer {
+export interface PeekAnswer extends Versioned {
   readonly accepted: number | null;
-  readonly value: string | null;
 }
 
 /** A replica's own name parts, remembered so its alarm (which has no caller) knows which peers to reach. */
@@ -52,6 +57,7 @@ const SCHEMA = `
     promised INTEGER NOT NULL,
     accepted INTEGER,
     value TEXT,
+    changes TEXT,
     seq INTEGER NOT NULL,
     PRIMARY KEY (kind, key)
   );
@@ -75,6 +81,8 @@ type RegisterRow = {
   promised: number;
   accepted: number | null;
   value: string | null;
+  /** JSON string[]: ids of the latest changes (null: none recorded, as for adopted legacy rows). */
+  changes: string | null;
   seq: number;
 };
 
@@ -111,16 +119,16 @@ export class RegisterStore {
         key,
         ballot,
       );
-      return { promised: true, accepted: null, value: null };
+      return { promised: true, accepted: null, value: null, changes: [] };
     }
     this.#sql.exec("UPDATE registers SET promised = ? WHERE kind = ? AND key = ?", ballot, kind, key);
-    return { promised: true, accepted: row.accepted, value: row.value };
+    return { promised: true, accepted: row.accepted, ...versioned(row) };
   }
 
-  accept(kind: RegisterKind, key: string, ballot: number, value: string | null): AcceptAnswer {
+  accept(kind: RegisterKind, key: string, ballot: number, next: Versioned): AcceptAnswer {
     const row = this.#get(kind, key);
     if (row !== null && ballot < row.promised) return { accepted: false, ballot: row.promised };
-    this.#write(kind, key, ballot, ballot, value, row);
+    this.#write(kind, key, ballot, ballot, next, row);
     return { accepted: true };
   }
 
@@ -129,16 +137,18 @@ export class RegisterStore {
    * this replica's promise) and only when newer than what it holds — a late phase 2 message, nothing more.
    */
   install(register: AcceptedRegister): boolean {
-    const { kind, key, accepted, value } = register;
+    const { kind, key, accepted } = register;
     const row = this.#get(kind, key);
     if (row !== null && (accepted < row.promised || accepted <= (row.accepted ?? -1))) return false;
-    this.#write(kind, key, Math.max(accepted, row?.promised ?? accepted), accepted, value, row);
+    this.#write(kind, key, Math.max(accepted, row?.promised ?? accepted), accepted, register, row);
     return true;
   }
 
   peek(kind: RegisterKind, key: string): PeekAnswer {
     const row = this.#get(kind, key);
-    return { accepted: row?.accepted ?? null, value: row?.value ?? null };
+    return row === null
+      ? { accepted: null, value: null, changes: [] }
+      : { accepted: row.accepted, ...versioned(row) };
   }
 
   /** The local sequence of a register's last accepted change (0: none yet). */
@@ -202,7 +212,7 @@ export class RegisterStore {
         kind: row.kind,
         key: row.key,
         accepted: row.accepted as number,
-        value: row.value,
+        ...versioned(row),
         seq: row.seq,
       }));
   }
@@ -289,18 +299,20 @@ export class RegisterStore {
     key: string,
     promised: number,
     accepted: number,
-    value: string | null,
+    next: Versioned,
     before: RegisterRow | null,
   ): void {
+    const { value } = next;
     this.#sql.exec(
-      `INSERT INTO registers (kind, key, promised, accepted, value, seq) VALUES (?, ?, ?, ?, ?, ?)
+      `INSERT INTO registers (kind, key, promised, accepted, value, changes, seq) VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (kind, key) DO UPDATE SET promised = excluded.promised, accepted = excluded.accepted,
-         value = excluded.value, seq = excluded.seq`,
+         value = excluded.value, changes = excluded.changes, seq = excluded.seq`,
       kind,
       key,
       promised,
       accepted,
       value,
+      JSON.stringify(next.changes),
       this.nextSeq(),
     );
     if (kind === "topic" && this.#topicCount !== null) {
@@ -343,4 +355,8 @@ export class RegisterStore {
       }
     });
   }
+}
+
+function versioned(row: RegisterRow): Versioned {
+  return { value: row.value, changes: row.changes === null ? [] : (JSON.parse(row.changes) as string[]) };
 }
