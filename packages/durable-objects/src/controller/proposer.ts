@@ -20,9 +20,11 @@ export const MAX_CONTROLLER_REPLICAS = 64;
 
 /**
  * Change ids a register remembers: a proposal looks for its own among them when it runs again, which it does
- * within a few rounds — far fewer than this many other changes of the same register can land meanwhile.
+ * within a few rounds — far fewer than this many other changes of the same register can land meanwhile. Ids are
+ * 12 hex digits (48 random bits: a collision among a register's recent changes is not a practical concern), so
+ * the list costs under 500 bytes per register.
  */
-export const MAX_RECENT_CHANGES = 64;
+export const MAX_RECENT_CHANGES = 32;
 
 /** Rounds one change runs before it gives up on conflicting proposers (each round is two quorum trips). */
 export const MAX_PROPOSAL_ROUNDS = 6;
@@ -72,7 +74,7 @@ export function propose(
   key: string,
   change: Change,
 ): Promise<string | null> {
-  return run(quorum, kind, key, change, randomId());
+  return run(quorum, kind, key, change, randomId().replaceAll("-", "").slice(0, 12));
 }
 
 /**
