@@ -8,8 +8,8 @@ import { abortAllDurableObjects, env, runInDurableObject } from "cloudflare:test
 import { DEFAULT_TOPIC_CONFIG } from "@edgelog/core";
 import { httpStatusFor } from "@edgelog/core/store-kit";
 import { expectEdgeLogError, makeBatch } from "@edgelog/core/testing";
-import { describe, expect, it, vi } from "vitest";
-import { type DurableObjectLogStore, unwrap } from "../src/index.ts";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { type DurableObjectLogStore, TopicsObject, unwrap } from "../src/index.ts";
 import { createReplicated, newStore, REPLICAS, storedLog } from "./replicas.ts";
 
 /** A controller replica's stub, as the deployment names it. */
@@ -46,6 +46,22 @@ async function leadershipOn(store: DurableObjectLogStore, region: string, topic:
 }
 
 const join = (topics: string[]) => ({ memberId: "m", memberEpoch: 0, topics });
+
+afterEach(() => vi.restoreAllMocks());
+
+/** Calls between controller replicas, by method, counted where they arrive. */
+function countQuorumCalls(): Record<string, number> {
+  const counts: Record<string, number> = { controllerPrepare: 0, controllerAccept: 0, controllerPeek: 0 };
+  for (const name of Object.keys(counts)) {
+    const prototype = TopicsObject.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const original = prototype[name] as (...args: unknown[]) => unknown;
+    vi.spyOn(prototype, name).mockImplementation(function (this: TopicsObject, ...args: unknown[]) {
+      counts[name] = (counts[name] ?? 0) + 1;
+      return original.apply(this, args);
+    });
+  }
+  return counts;
+}
 
 describe("controller replicas with the first region cut off", () => {
   it("create, describe, list, elect, ISR shrink and group registration all go through the other two", async () => {
@@ -331,5 +347,34 @@ describe("growing the quorum", () => {
     }
     await store.createTopic({ name: "early", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
     expect(unwrap(await weur.listTopics(refOf(store, "weur"))).map((t) => t.name)).toEqual(["early"]);
+  });
+});
+
+describe("what the quorum costs (3 regions)", () => {
+  it("a change: one prepare and one accept per other replica; a read: none; a change that changes nothing: prepares", async () => {
+    const store = newStore("controller");
+    await createReplicated(store, "warm");
+    const counts = countQuorumCalls();
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+    await store.createTopic({ name: "counted", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
+    await settle();
+    // The proposer answers once a majority answered; the third replica's calls are sent all the same.
+    expect(counts).toEqual({ controllerPrepare: 2, controllerAccept: 2, controllerPeek: 0 });
+    await store.listTopics();
+    await store.placement("counted");
+    await store.getTopic("warm");
+    await store.listGroups();
+    await settle();
+    expect(counts).toEqual({ controllerPrepare: 2, controllerAccept: 2, controllerPeek: 0 });
+    const wnam = controllerOf(store, "wnam");
+    unwrap(await wnam.registerGroup(refOf(store, "wnam"), "g"));
+    unwrap(await wnam.registerGroup(refOf(store, "wnam"), "g"));
+    await settle();
+    // The second registration finds the entry on a majority: nothing to accept.
+    expect(counts).toEqual({ controllerPrepare: 6, controllerAccept: 4, controllerPeek: 0 });
+    // A quorum read of a value a majority agrees on: one peek per other replica.
+    unwrap(await wnam.describeTopic(refOf(store, "wnam"), "counted", { quorum: true }));
+    await settle();
+    expect(counts).toEqual({ controllerPrepare: 6, controllerAccept: 4, controllerPeek: 2 });
   });
 });

@@ -117,12 +117,15 @@ async function run(
     }
     const top = highest(promises);
     const current: Versioned = { value: top?.value ?? null, changes: top?.changes ?? [] };
-    const done = changeId === null || current.changes.includes(changeId);
-    const next: Versioned = done
-      ? current
-      : { value: change(current.value), changes: [...current.changes, changeId].slice(-MAX_RECENT_CHANGES) };
     const settled = top === null || promises.filter((p) => p.accepted === top.accepted).length >= majority;
-    if (done && settled) return next.value;
+    const done = changeId === null || current.changes.includes(changeId);
+    const value = done ? current.value : change(current.value);
+    // Nothing to write: the change is in (or changes nothing) and a majority already holds the value.
+    if (value === current.value && settled) return value;
+    const next: Versioned =
+      done || value === current.value
+        ? current
+        : { value, changes: [...current.changes, changeId].slice(-MAX_RECENT_CHANGES) };
     const accepted = await settleUntil(
       acceptors.map((a) =>
         a.accept(kind, key, ballot, next).catch((error: unknown) => {
