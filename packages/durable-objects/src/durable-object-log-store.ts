@@ -41,7 +41,12 @@ import {
   validateHeartbeat,
 } from "@edgelog/core/store-kit";
 import { EpochFloor } from "./controller/epoch-floor.ts";
-import { askController, type ControllerRef, type ControllerStub } from "./controller/reach-controller.ts";
+import {
+  askController,
+  type ControllerCallKind,
+  type ControllerRef,
+  type ControllerStub,
+} from "./controller/reach-controller.ts";
 import type { EdgeLogEnv } from "./env.ts";
 import type { GroupRef } from "./group-object.ts";
 import { groupObjectName, partitionObjectName } from "./names.ts";
@@ -143,7 +148,7 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
         replicas === undefined
           ? topics.createTopic(ref, plain, regions)
           : topics.createTopic(ref, plain, undefined, [...replicas]),
-      "change",
+      "configure",
     );
     this.#cache.delete(spec.name);
     return metadata;
@@ -175,7 +180,7 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
   async deleteTopic(name: string): Promise<void> {
     this.#assertOpen();
     this.#cache.delete(name);
-    const deleting = this.#controller((topics, ref) => topics.deleteTopic(ref, name), "change").then(
+    const deleting = this.#controller((topics, ref) => topics.deleteTopic(ref, name), "configure").then(
       () => undefined,
     );
     this.#deleting.set(name, deleting);
@@ -191,7 +196,7 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
     this.#assertOpen();
     const metadata = await this.#controller(
       (topics, ref) => topics.createPartitions(ref, name, count),
-      "change",
+      "configure",
     );
     this.#cache.delete(name);
     return metadata;
@@ -481,7 +486,7 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
   /** A call to the controller: its first replica that answers (`controller/reach-controller.ts`). */
   #controller<T>(
     call: (topics: ControllerStub, ref: ControllerRef) => Promise<RpcResult<T>>,
-    kind: "read" | "change" = "read",
+    kind: ControllerCallKind = "read",
   ): Promise<T> {
     return askController(this.#env, this.#prefix, call, kind);
   }

@@ -25,7 +25,7 @@ import {
   unknownTopic,
 } from "@edgelog/core/store-kit";
 import { ControllerQuorum } from "./controller/controller-quorum.ts";
-import type { ControllerRef } from "./controller/reach-controller.ts";
+import { type ControllerRef, controllerRegions } from "./controller/reach-controller.ts";
 import type {
   AcceptAnswer,
   AcceptedRegister,
@@ -482,7 +482,7 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
   }
 
   #replicaCount(): number {
-    return parseRegions(this.env.REGIONS).length;
+    return controllerRegions(this.env).length;
   }
 
   /** Changes a topic's register through the quorum; `change` sees and returns rows (`null`: no topic). */

@@ -9,7 +9,6 @@
  */
 import { EdgeLogError } from "@edgelog/core";
 import type { EdgeLogEnv } from "../env.ts";
-import { parseRegions } from "../names.ts";
 import { assertReachable } from "../replication/fault-switch.ts";
 import { type RpcResult, unwrap } from "../rpc-result.ts";
 import { PeerSync } from "./peer-sync.ts";
@@ -22,7 +21,7 @@ import {
   type Quorum,
   quorumRead,
 } from "./proposer.ts";
-import { type ControllerRef, controllerStub, withTimeout } from "./reach-controller.ts";
+import { type ControllerRef, controllerRegions, controllerStub, withTimeout } from "./reach-controller.ts";
 import {
   type AcceptAnswer,
   type AcceptedRegister,
@@ -56,7 +55,7 @@ export class ControllerQuorum {
   constructor(storage: DurableObjectStorage, env: ControllerQuorumEnv) {
     this.#storage = storage;
     this.#env = env;
-    this.#members = parseRegions(env.REGIONS);
+    this.#members = controllerRegions(env);
     this.store = new RegisterStore(storage);
     this.#counter = counterOf(this.store.highestPromise());
     this.#self = null;

@@ -13,6 +13,7 @@ import { controllerObjectName, parseRegions } from "../names.ts";
 import { assertReachable } from "../replication/fault-switch.ts";
 import { errorFromRpc, type RpcResult, unwrap } from "../rpc-result.ts";
 import type { TopicsObject } from "../topics-object.ts";
+import { MAX_CONTROLLER_REPLICAS } from "./proposer.ts";
 
 /** Which controller replica a call is meant for: its namespace and region (an object does not know its name). */
 export interface ControllerRef {
@@ -22,16 +23,27 @@ export interface ControllerRef {
 
 export type ControllerStub = DurableObjectStub<TopicsObject>;
 
-/** How long a read waits for one replica before asking the next. */
-export const CONTROLLER_READ_TIMEOUT_MS = 5_000;
-/** How long a change waits for one replica (it may configure many partition objects) before asking the next. */
-export const CONTROLLER_CHANGE_TIMEOUT_MS = 30_000;
+/** How long a read or a change waits for one replica before asking the next. */
+export const CONTROLLER_TIMEOUT_MS = 5_000;
+/** How long a change that configures or destroys partition objects (create, grow, delete) waits for one replica. */
+export const CONTROLLER_CONFIGURE_TIMEOUT_MS = 30_000;
+
+/** What a call does, which sets how long one replica may take: a configure reaches many partition objects. */
+export type ControllerCallKind = "read" | "change" | "configure";
 
 export type ControllerEnv = Pick<EdgeLogEnv, "TOPICS" | "REGIONS" | "EDGELOG_FAULTS">;
 
+/**
+ * The regions with a controller replica: the deployment's `REGIONS`, in order (ballots number at most
+ * `MAX_CONTROLLER_REPLICAS` replicas; Cloudflare has far fewer location hints).
+ */
+export function controllerRegions(env: Pick<EdgeLogEnv, "REGIONS">): string[] {
+  return parseRegions(env.REGIONS).slice(0, MAX_CONTROLLER_REPLICAS);
+}
+
 /** The controller replicas of a namespace, in `REGIONS` order (the first keeps the name `${prefix}topics`). */
 export function controllerRefs(env: Pick<EdgeLogEnv, "REGIONS">, prefix: string): ControllerRef[] {
-  return parseRegions(env.REGIONS).map((region) => ({ prefix, region }));
+  return controllerRegions(env).map((region) => ({ prefix, region }));
 }
 
 export function controllerStub(env: ControllerEnv, ref: ControllerRef, index: number): ControllerStub {
@@ -52,7 +64,7 @@ export async function askController<T>(
   env: ControllerEnv,
   prefix: string,
   call: (stub: ControllerStub, ref: ControllerRef) => Promise<RpcResult<T>>,
-  kind: "read" | "change" = "read",
+  kind: ControllerCallKind = "read",
 ): Promise<T> {
   const refs = controllerRefs(env, prefix);
   const [only] = refs;
@@ -62,7 +74,7 @@ export async function askController<T>(
     let result: RpcResult<T>;
     try {
       assertReachable(env, prefix, ref.region);
-      const timeoutMs = kind === "read" ? CONTROLLER_READ_TIMEOUT_MS : CONTROLLER_CHANGE_TIMEOUT_MS;
+      const timeoutMs = kind === "configure" ? CONTROLLER_CONFIGURE_TIMEOUT_MS : CONTROLLER_TIMEOUT_MS;
       result = await withTimeout(call(controllerStub(env, ref, index), ref), timeoutMs, ref.region);
     } catch (error) {
       // Not an answer (cut off, timed out, the call itself failed): the next replica may answer.
