@@ -112,6 +112,55 @@ describe("controller replicas with the first region cut off", () => {
   });
 });
 
+describe("reaching the controller", () => {
+  it("moves on from a replica whose call fails or hangs, and a hung peer does not hold a change up", async () => {
+    const store = newStore("controller");
+    await createReplicated(store, "reached");
+    const prototype = TopicsObject.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const original = { listTopics: prototype.listTopics, controllerPrepare: prototype.controllerPrepare };
+    let failing: "throw" | "hang" = "throw";
+    vi.spyOn(prototype, "listTopics").mockImplementation(function (this: TopicsObject, ...args: unknown[]) {
+      if ((args[0] as { region: string }).region !== "wnam") return original.listTopics?.apply(this, args);
+      if (failing === "throw") return Promise.reject(new Error("Network connection lost."));
+      return new Promise(() => undefined);
+    });
+    expect((await store.listTopics()).map((t) => t.name)).toEqual(["reached"]);
+    failing = "hang";
+    // After the 5 s a replica may take, the next one answers.
+    expect((await store.listTopics()).map((t) => t.name)).toEqual(["reached"]);
+    // apac's replica stops answering prepares: wnam and weur are a majority, the change goes through.
+    vi.spyOn(prototype, "controllerPrepare").mockImplementation(function (
+      this: TopicsObject,
+      ...args: unknown[]
+    ) {
+      if ((args[0] as { region: string }).region === "apac") return new Promise(() => undefined);
+      return original.controllerPrepare?.apply(this, args);
+    });
+    await store.createTopic({ name: "past-a-hung-peer", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
+    expect(await registerOn(store, "weur", "topic", "past-a-hung-peer")).toMatchObject({
+      accepted: expect.any(Number),
+    });
+  }, 20_000);
+
+  it("keeps names that are Object.prototype's keys apart, through any replica", async () => {
+    const store = newStore("controller");
+    for (const name of ["__proto__", "constructor"]) {
+      await store.createTopic({ name, partitions: 1, config: DEFAULT_TOPIC_CONFIG });
+    }
+    await store.groupHeartbeat("valueOf", join(["constructor"]));
+    store.setRegionUnreachable("wnam", true);
+    try {
+      expect((await store.listTopics()).map((t) => t.name)).toEqual(["__proto__", "constructor"]);
+      expect(await store.listGroups()).toEqual(["valueOf"]);
+      await store.createTopic({ name: "toString", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
+      await store.deleteTopic("__proto__");
+      expect((await store.listTopics()).map((t) => t.name)).toEqual(["constructor", "toString"]);
+    } finally {
+      store.setRegionUnreachable("wnam", false);
+    }
+  });
+});
+
 describe("controller replicas with two of three regions cut off", () => {
   it("refuses every change with a retriable NOT_CONTROLLER (503), never a hang or a 500; reads still answer", async () => {
     const store = newStore("controller");
