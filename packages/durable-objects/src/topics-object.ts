@@ -205,7 +205,7 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
   async deleteTopic(ref: ControllerRef, name: string): Promise<RpcResult<null>> {
     return toResult(async () => {
       this.#enter(ref);
-      this.#require(name);
+      await this.#requireFresh(name);
       let deleted: TopicRow | null = null;
       await this.#changeTopic(name, (current) => {
         if (current === null) throw unknownTopic(name);
@@ -231,7 +231,7 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
   async createPartitions(ref: ControllerRef, name: string, count: number): Promise<RpcResult<TopicMetadata>> {
     return toResult(async () => {
       this.#enter(ref);
-      const row = this.#require(name);
+      const row = await this.#requireFresh(name);
       assertPartitionsGrow(name, row.partitions, count);
       const regions = JSON.parse(row.regions) as string[];
       const placement = JSON.parse(row.placement) as string[];
@@ -360,7 +360,7 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
           row: { ...row, replication: JSON.stringify(replication), placement: JSON.stringify(placement) },
         };
       };
-      plan(this.#row(name));
+      plan(await this.#requireFresh(name));
       // … and an unreachable region cannot be told it leads: refuse before recording anything.
       assertReachable(this.env, prefix, region);
       // … then decided against the partition's state as a majority holds it.
@@ -576,6 +576,17 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
 
   #row(name: string): TopicRow | null {
     return parseRow(this.#quorum.store.value("topic", name));
+  }
+
+  /**
+   * This replica's row, or — when it has none — the row a majority holds: a replica back from being cut off may
+   * lack a topic created meanwhile until it is caught up, and must not answer UNKNOWN_TOPIC_OR_PARTITION for it.
+   */
+  async #requireFresh(name: string): Promise<TopicRow> {
+    const row =
+      this.#row(name) ?? (this.#replicaCount() > 1 ? parseRow(await this.#quorum.read("topic", name)) : null);
+    if (row === null) throw unknownTopic(name);
+    return row;
   }
 
   #require(name: string): TopicRow {

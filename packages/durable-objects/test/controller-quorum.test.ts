@@ -112,6 +112,37 @@ describe("controller replicas with the first region cut off", () => {
   });
 });
 
+describe("a replica back from being cut off, not caught up yet", () => {
+  it("answers reads from its own table, but never says a topic created meanwhile is unknown when asked to change it", async () => {
+    const store = newStore("controller");
+    await createReplicated(store, "first");
+    store.setRegionUnreachable("wnam", true);
+    try {
+      await createReplicated(store, "meanwhile");
+    } finally {
+      store.setRegionUnreachable("wnam", false);
+    }
+    // Keep wnam a change behind: the proposer's catch-up alarm is put off.
+    for (const region of ["weur", "apac"]) {
+      await runInDurableObject(controllerOf(store, region), (_instance, state) =>
+        state.storage.deleteAlarm(),
+      );
+    }
+    expect((await registerOn(store, "wnam", "topic", "meanwhile")).value).toBeNull();
+    const wnam = controllerOf(store, "wnam");
+    expect(unwrap(await wnam.getTopic(refOf(store, "wnam"), "meanwhile"))).toBeNull();
+    // Changes look the topic up on a majority when the replica's own table lacks it.
+    expect(await store.electLeader({ topic: "meanwhile", partition: 0 }, "apac")).toMatchObject({
+      leader: "apac",
+      leaderEpoch: 1,
+    });
+    expect((await store.createPartitions("meanwhile", 2)).partitions).toBe(2);
+    await store.deleteTopic("meanwhile");
+    await expectEdgeLogError(store.deleteTopic("meanwhile"), "UNKNOWN_TOPIC_OR_PARTITION");
+    expect((await store.listTopics()).map((t) => t.name)).toEqual(["first"]);
+  });
+});
+
 describe("reaching the controller", () => {
   it("moves on from a replica whose call fails or hangs, and a hung peer does not hold a change up", async () => {
     const store = newStore("controller");
