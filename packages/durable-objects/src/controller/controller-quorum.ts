@@ -60,7 +60,8 @@ export class ControllerQuorum {
     this.#counter = counterOf(this.store.highestPromise());
     this.#self = null;
     const identity = this.store.identity();
-    if (identity !== null) this.#become(identity);
+    // A region since removed from REGIONS is no replica any more: it waits to be told who it is (and refuses).
+    if (identity !== null && this.#members.includes(identity.region)) this.#become(identity);
   }
 
   /** Every call names the replica it is for: the first one teaches the object who it is. */
