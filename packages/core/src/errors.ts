@@ -45,6 +45,7 @@ export type ErrorCode =
   | "NOT_ENOUGH_REPLICAS_AFTER_APPEND"
   | "FENCED_LEADER_EPOCH"
   | "INVALID_REPLICATION_FACTOR"
+  | "NOT_CONTROLLER"
   | "REQUEST_TIMED_OUT"
   | "NOT_FOUND"
   | "METHOD_NOT_ALLOWED"
@@ -109,6 +110,9 @@ const RETRIABLE: Readonly<Record<ErrorCode, boolean>> = {
   // The caller's view of the partition's leadership is older than the replica's: refresh metadata, retry.
   FENCED_LEADER_EPOCH: true,
   INVALID_REPLICATION_FACTOR: false,
+  // Kafka: retriable — the controller replica asked could not reach a majority of its quorum (or is still joining
+  // it); another replica, or the same one once regions are back, can answer.
+  NOT_CONTROLLER: true,
   REQUEST_TIMED_OUT: true,
   NOT_FOUND: false,
   METHOD_NOT_ALLOWED: false,

@@ -49,6 +49,8 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   NOT_ENOUGH_REPLICAS_AFTER_APPEND: 503,
   FENCED_LEADER_EPOCH: 409,
   INVALID_REPLICATION_FACTOR: 400,
+  // No majority of the controller replicas answered: the deployment's metadata is unavailable for now.
+  NOT_CONTROLLER: 503,
   REQUEST_TIMED_OUT: 504,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,

@@ -70,6 +70,7 @@ describe("HTTP status table", () => {
       LEADER_NOT_AVAILABLE: httpStatusFor("LEADER_NOT_AVAILABLE"),
       ELECTION_NOT_NEEDED: httpStatusFor("ELECTION_NOT_NEEDED"),
       ELIGIBLE_LEADERS_NOT_AVAILABLE: httpStatusFor("ELIGIBLE_LEADERS_NOT_AVAILABLE"),
+      NOT_CONTROLLER: httpStatusFor("NOT_CONTROLLER"),
       NOT_FOUND: httpStatusFor("NOT_FOUND"),
     }).toEqual({
       INVALID_REQUEST: 400,
@@ -94,6 +95,7 @@ describe("HTTP status table", () => {
       LEADER_NOT_AVAILABLE: 503,
       ELECTION_NOT_NEEDED: 409,
       ELIGIBLE_LEADERS_NOT_AVAILABLE: 409,
+      NOT_CONTROLLER: 503,
       NOT_FOUND: 404,
     });
   });

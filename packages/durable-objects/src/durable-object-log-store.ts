@@ -46,9 +46,16 @@ import {
   type VersionedGroupState,
   validateHeartbeat,
 } from "@edgelog/core/store-kit";
+import { EpochFloor } from "./controller/epoch-floor.ts";
+import {
+  askController,
+  type ControllerCallKind,
+  type ControllerRef,
+  type ControllerStub,
+} from "./controller/reach-controller.ts";
 import type { EdgeLogEnv } from "./env.ts";
 import type { GroupRef } from "./group-object.ts";
-import { groupObjectName, partitionObjectName, topicsObjectName } from "./names.ts";
+import { groupObjectName, partitionObjectName } from "./names.ts";
 import type { PartitionObject } from "./partition-object.ts";
 import {
   crossRegion,
@@ -113,6 +120,8 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
   readonly #prefix: string;
   readonly #maxAgeMs: number;
   readonly #cache = new Map<string, CachedTopic>();
+  /** Leader epochs seen per topic: an answer older than them comes from a controller replica a change behind. */
+  readonly #epochs = new EpochFloor();
   /** Calls that may wait long (long-polls): rejected with STORE_CLOSED by close(). */
   readonly #pending = new Set<(error: unknown) => void>();
   /** Deletes of topics in flight through this store, by topic name. */
@@ -146,11 +155,12 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
   ): Promise<TopicMetadata> {
     this.#assertOpen();
     const plain: TopicSpec = { name: spec.name, partitions: spec.partitions, config: spec.config };
-    const topics = this.#topics();
-    const metadata = unwrap(
-      replicas === undefined
-        ? await topics.createTopic(this.#prefix, plain, regions)
-        : await topics.createTopic(this.#prefix, plain, undefined, [...replicas]),
+    const metadata = await this.#controller(
+      (topics, ref) =>
+        replicas === undefined
+          ? topics.createTopic(ref, plain, regions)
+          : topics.createTopic(ref, plain, undefined, [...replicas]),
+      "configure",
     );
     this.#cache.delete(spec.name);
     return metadata;
@@ -176,15 +186,15 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
 
   async listTopics(): Promise<TopicMetadata[]> {
     this.#assertOpen();
-    return unwrap(await this.#topics().listTopics());
+    return this.#controller((topics, ref) => topics.listTopics(ref));
   }
 
   async deleteTopic(name: string): Promise<void> {
     this.#assertOpen();
     this.#cache.delete(name);
-    const deleting = this.#topics()
-      .deleteTopic(this.#prefix, name)
-      .then((result) => void unwrap(result));
+    const deleting = this.#controller((topics, ref) => topics.deleteTopic(ref, name), "configure").then(
+      () => undefined,
+    );
     this.#deleting.set(name, deleting);
     try {
       await deleting;
@@ -196,7 +206,10 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
 
   async createPartitions(name: string, count: number): Promise<TopicMetadata> {
     this.#assertOpen();
-    const metadata = unwrap(await this.#topics().createPartitions(this.#prefix, name, count));
+    const metadata = await this.#controller(
+      (topics, ref) => topics.createPartitions(ref, name, count),
+      "configure",
+    );
     this.#cache.delete(name);
     return metadata;
   }
@@ -209,7 +222,12 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
   async electLeader(tp: TopicPartition, region: string): Promise<PartitionReplication> {
     this.#assertOpen();
     try {
-      return unwrap(await this.#topics().electLeader(this.#prefix, tp.topic, tp.partition, region));
+      const elected = await this.#controller(
+        (topics, ref) => topics.electLeader(ref, tp.topic, tp.partition, region),
+        "change",
+      );
+      this.#epochs.observePartition(tp.topic, tp.partition, elected.leaderEpoch);
+      return elected;
     } finally {
       this.#cache.delete(tp.topic);
     }
@@ -217,7 +235,7 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
 
   async placement(topic: string): Promise<PartitionPlacement[]> {
     this.#assertOpen();
-    return unwrap(await this.#topics().placement(topic));
+    return this.#controller((topics, ref) => topics.placement(ref, topic));
   }
 
   // ── partitions ──────────────────────────────────────────────────────────────────────────────────────────────
@@ -399,7 +417,7 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
 
   async listGroups(): Promise<string[]> {
     this.#assertOpen();
-    return unwrap(await this.#topics().listGroups());
+    return this.#controller((topics, ref) => topics.listGroups(ref));
   }
 
   async deleteGroup(groupId: string): Promise<void> {
@@ -458,7 +476,7 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
       this.#cache.delete(tp.topic);
       if (attempt >= MAX_LEADER_RETRIES || result.error.context.appended === true) break;
       if (attempt > 0) await sleep(backoffMs(attempt - 1, { initialRetryTime: 20, maxRetryTime: 500 }));
-      description = await this.#describe(tp.topic, false);
+      description = await this.#describe(tp.topic, false, true);
       result = await this.#callLeader(description, tp, call);
       this.#assertOpen();
       // Answered against fresh metadata: an UNKNOWN_TOPIC_OR_PARTITION now is final (no second look below).
@@ -526,7 +544,9 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
     if (leaderEpoch === undefined) return;
     if (!shouldReportLeaderFailure(this.#prefix, tp.topic, tp.partition, Date.now())) return;
     try {
-      unwrap(await this.#topics().reportLeaderFailure(this.#prefix, tp.topic, tp.partition, leaderEpoch));
+      await this.#controller((topics, ref) =>
+        topics.reportLeaderFailure(ref, tp.topic, tp.partition, leaderEpoch),
+      );
     } catch (error) {
       console.error("edgelog: could not report a leader failure to the controller", error);
     }
@@ -570,12 +590,24 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
     return undefined;
   }
 
-  /** Metadata and placement of a topic, from the cache when `useCache` and fresh, or UNKNOWN_TOPIC_OR_PARTITION. */
-  async #describe(topic: string, useCache: boolean): Promise<TopicDescription> {
+  /**
+   * Metadata and placement of a topic, from the cache when `useCache` and fresh, or UNKNOWN_TOPIC_OR_PARTITION.
+   * `quorum` asks for the state a majority of the controller replicas holds (after being told leadership moved:
+   * the replica reached first may have missed that election).
+   */
+  async #describe(topic: string, useCache: boolean, quorum = false): Promise<TopicDescription> {
     const cached = useCache ? this.#fresh(topic) : undefined;
     if (cached !== undefined) return cached;
-    const description = unwrap(await this.#topics().describeTopic(topic));
+    const ask = (fresh: boolean) =>
+      this.#controller((topics, ref) =>
+        fresh ? topics.describeTopic(ref, topic, { quorum: true }) : topics.describeTopic(ref, topic),
+      );
+    let description = await ask(quorum);
+    // Older than an epoch this store already saw: that replica missed an election; ask the majority.
+    if (description !== null && !quorum && this.#epochs.isStale(topic, description))
+      description = await ask(true);
     if (description === null) throw unknownTopic(topic);
+    this.#epochs.observe(topic, description);
     if (this.#maxAgeMs > 0) this.#cache.set(topic, { description, expiresAt: Date.now() + this.#maxAgeMs });
     return description;
   }
@@ -598,8 +630,12 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
     });
   }
 
-  #topics() {
-    return this.#env.TOPICS.getByName(topicsObjectName(this.#prefix));
+  /** A call to the controller: its first replica that answers (`controller/reach-controller.ts`). */
+  #controller<T>(
+    call: (topics: ControllerStub, ref: ControllerRef) => Promise<RpcResult<T>>,
+    kind: ControllerCallKind = "read",
+  ): Promise<T> {
+    return askController(this.#env, this.#prefix, call, kind);
   }
 
   #group(groupId: string) {

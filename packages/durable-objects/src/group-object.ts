@@ -25,10 +25,10 @@ import {
   unknownGroup,
   type VersionedGroupState,
 } from "@edgelog/core/store-kit";
+import { askController, type ControllerRef, type ControllerStub } from "./controller/reach-controller.ts";
 import { DEFAULT_METADATA_MAX_AGE_MS } from "./durable-object-log-store.ts";
 import type { EdgeLogEnv } from "./env.ts";
-import { topicsObjectName } from "./names.ts";
-import { type RpcResult, toResult, unwrap } from "./rpc-result.ts";
+import { type RpcResult, toResult } from "./rpc-result.ts";
 
 /** Who a group is: its id and the namespace prefix its `TopicsObject` is named with. */
 export interface GroupRef {
@@ -171,7 +171,7 @@ export class GroupObject extends DurableObject<EdgeLogEnv> {
       if (this.#isEmpty()) throw unknownGroup(ref.groupId);
       await this.#coordinator(ref).assertDeletable(ref.groupId);
       this.#wipe();
-      unwrap(await this.#topics(ref.prefix).unregisterGroup(ref.groupId));
+      await this.#controller(ref.prefix, (topics, at) => topics.unregisterGroup(at, ref.groupId), "change");
       return null;
     });
   }
@@ -208,7 +208,7 @@ export class GroupObject extends DurableObject<EdgeLogEnv> {
     const key = `${prefix}\u0000${name}`;
     const cached = this.#topicCache.get(key);
     if (cached !== undefined && cached.expiresAt > Date.now()) return cached.metadata;
-    const metadata = unwrap(await this.#topics(prefix).getTopic(name));
+    const metadata = await this.#controller(prefix, (topics, at) => topics.getTopic(at, name));
     this.#topicCache.set(key, { metadata, expiresAt: Date.now() + DEFAULT_METADATA_MAX_AGE_MS });
     return metadata;
   }
@@ -217,7 +217,7 @@ export class GroupObject extends DurableObject<EdgeLogEnv> {
   async #topicList(prefix: string): Promise<TopicMetadata[]> {
     const cached = this.#topicListCache.get(prefix);
     if (cached !== undefined && cached.expiresAt > Date.now()) return cached.topics;
-    const topics = unwrap(await this.#topics(prefix).listTopics());
+    const topics = await this.#controller(prefix, (stub, at) => stub.listTopics(at));
     this.#topicListCache.set(prefix, { topics, expiresAt: Date.now() + DEFAULT_METADATA_MAX_AGE_MS });
     return topics;
   }
@@ -288,13 +288,18 @@ export class GroupObject extends DurableObject<EdgeLogEnv> {
 
   async #register(ref: GroupRef): Promise<void> {
     if (this.#registered) return;
-    unwrap(await this.#topics(ref.prefix).registerGroup(ref.groupId));
+    await this.#controller(ref.prefix, (topics, at) => topics.registerGroup(at, ref.groupId), "change");
     // The alarm runs without a request: it needs to know which group, in which namespace, it is.
     this.#rememberRef(ref);
     this.#registered = true;
   }
 
-  #topics(prefix: string) {
-    return this.env.TOPICS.getByName(topicsObjectName(prefix));
+  /** A call to the namespace's controller (`controller/reach-controller.ts`). */
+  #controller<T>(
+    prefix: string,
+    call: (topics: ControllerStub, ref: ControllerRef) => Promise<RpcResult<T>>,
+    kind: "read" | "change" = "read",
+  ): Promise<T> {
+    return askController(this.env, prefix, call, kind);
   }
 }

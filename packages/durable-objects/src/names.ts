@@ -9,9 +9,18 @@
 /** The region used when a deployment names none (the top-level wrangler.toml's default). */
 export const DEFAULT_REGION = "wnam";
 
-/** The one metadata object of a namespace. */
+/** The metadata object of a namespace: the first controller replica (the only one of a single-region deployment). */
 export function topicsObjectName(prefix: string): string {
   return `${prefix}topics`;
+}
+
+/**
+ * The controller replica of `region`, the `index`-th of the deployment's `REGIONS`: the first keeps the name the
+ * one metadata object always had (so a deployment's existing topics stay where they are), the others are
+ * `${prefix}topics/${region}`.
+ */
+export function controllerObjectName(prefix: string, region: string, index: number): string {
+  return index === 0 ? topicsObjectName(prefix) : `${prefix}topics/${region}`;
 }
 
 /** The object of one consumer group. */

@@ -55,8 +55,9 @@ import {
   truncateLeaderEpochs,
   truncateProducerState,
 } from "@edgelog/core/store-kit";
+import { askController } from "./controller/reach-controller.ts";
 import type { EdgeLogEnv } from "./env.ts";
-import { partitionObjectName, topicsObjectName } from "./names.ts";
+import { partitionObjectName } from "./names.ts";
 import { assertReplicationDelivered, crossRegion } from "./replication/fault-switch.ts";
 import { FollowerReaders } from "./replication/follower-readers.ts";
 import { LeaderReplicator, type ReplicationHost } from "./replication/leader-replicator.ts";
@@ -457,8 +458,10 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       const meta = this.#meta;
       if (role === null || meta === null) return;
       await crossRegion(this.env, role.prefix, { from: role.region });
-      const topics = this.env.TOPICS.getByName(topicsObjectName(role.prefix));
-      const description = unwrap(await topics.describeTopic(meta.topic));
+      // As a majority of the controller replicas holds it: the one reached first may have missed the election.
+      const description = await askController(this.env, role.prefix, (topics, ref) =>
+        topics.describeTopic(ref, meta.topic, { quorum: true }),
+      );
       const recorded = description?.replication?.[meta.partition];
       const now = this.#role;
       if (description?.metadata.topicId !== meta.topicId || recorded === undefined || now === null) return;
@@ -1230,9 +1233,12 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
         // A region cut off reaches nobody, the controller included.
         await crossRegion(this.env, role.prefix, { from: role.region });
         const meta = this.#requireMeta();
-        const topics = this.env.TOPICS.getByName(topicsObjectName(role.prefix));
-        return unwrap(
-          await topics.alterIsr(meta.topic, meta.topicId, meta.partition, role.leaderEpoch, [...isr]),
+        return askController(
+          this.env,
+          role.prefix,
+          (topics, ref) =>
+            topics.alterIsr(ref, meta.topic, meta.topicId, meta.partition, role.leaderEpoch, [...isr]),
+          "change",
         );
       },
       adopt: (replication: PartitionReplication) => this.#adopt({ ...roleOf(), ...replication }),

@@ -465,8 +465,10 @@ describe("TopicsObject topic limit", () => {
     await runInDurableObject(stub, (_instance, state) => {
       state.storage.sql.exec(
         `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-         INSERT INTO topics (name, topic_id, partitions, config, created_at, placement, regions)
-         SELECT 'seeded-' || i, 'seeded-id-' || i, 1, '{}', 0, '[]', '[]' FROM n`,
+         INSERT INTO registers (kind, key, promised, accepted, value, seq)
+         SELECT 'topic', 'seeded-' || i, 0, 0, json_object('name', 'seeded-' || i, 'topic_id', 'seeded-id-' || i,
+           'partitions', 1, 'config', '{}', 'created_at', 0, 'placement', '[]', 'regions', '[]', 'replication', NULL), i
+         FROM n`,
         MAX_TOPICS - 1,
       );
     });
@@ -483,10 +485,28 @@ describe("TopicsObject topic limit", () => {
     expect(settled.filter((s) => s.status === "fulfilled")).toHaveLength(1);
     const count = await runInDurableObject(
       stub,
-      (_instance, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM topics").one().n,
+      (_instance, state) =>
+        state.storage.sql
+          .exec<{ n: number }>(
+            "SELECT COUNT(*) AS n FROM registers WHERE kind = 'topic' AND value IS NOT NULL",
+          )
+          .one().n,
     );
     expect(count).toBe(MAX_TOPICS);
-  });
+    // The seeded rows were on the first controller replica only: its first change brought the others up to date
+    // (10,000 registers each), so a majority holds the whole table.
+    const peer = env.TOPICS.getByName(`${store.namespacePrefix}topics/weur`);
+    const peerCount = await runInDurableObject(
+      peer,
+      (_instance, state) =>
+        state.storage.sql
+          .exec<{ n: number }>(
+            "SELECT COUNT(*) AS n FROM registers WHERE kind = 'topic' AND value IS NOT NULL",
+          )
+          .one().n,
+    );
+    expect(peerCount).toBe(MAX_TOPICS);
+  }, 30_000);
 });
 
 describe("GroupObject member limit", () => {

@@ -92,7 +92,14 @@ describe("POST …/elect (controller)", () => {
     expect(staleControl).toMatchObject({ ok: false, error: { code: "FENCED_LEADER_EPOCH" } });
     // So is an in-sync-set change from the old leader's epoch.
     const topics = env.TOPICS.getByName(`${store.namespacePrefix}topics`);
-    const staleIsr = await topics.alterIsr("move", metadata.topicId, 0, 0, ["wnam"]);
+    const staleIsr = await topics.alterIsr(
+      { prefix: store.namespacePrefix, region: "wnam" },
+      "move",
+      metadata.topicId,
+      0,
+      0,
+      ["wnam"],
+    );
     expect(staleIsr).toMatchObject({ ok: false, error: { code: "FENCED_LEADER_EPOCH" } });
 
     // Preferred-leader election: back to the first replica, under epoch 2.

@@ -177,12 +177,12 @@ describe("automatic failover", () => {
     const store = newStore("failover");
     await createReplicated(store, "stale");
     const topics = controller(store);
-    const prefix = store.namespacePrefix;
-    expect(unwrap(await topics.reportLeaderFailure(prefix, "stale", 0, 7))).toMatchObject({ leaderEpoch: 0 });
-    expect(unwrap(await topics.reportLeaderFailure(prefix, "stale", 3, 0))).toBeNull();
-    expect(unwrap(await topics.reportLeaderFailure(prefix, "__proto__", 0, 0))).toBeNull();
+    const ref = { prefix: store.namespacePrefix, region: "wnam" };
+    expect(unwrap(await topics.reportLeaderFailure(ref, "stale", 0, 7))).toMatchObject({ leaderEpoch: 0 });
+    expect(unwrap(await topics.reportLeaderFailure(ref, "stale", 3, 0))).toBeNull();
+    expect(unwrap(await topics.reportLeaderFailure(ref, "__proto__", 0, 0))).toBeNull();
     await store.createTopicIn({ name: "single", partitions: 1, config: DEFAULT_TOPIC_CONFIG }, ["wnam"]);
-    expect(unwrap(await topics.reportLeaderFailure(prefix, "single", 0, 0))).toBeNull();
+    expect(unwrap(await topics.reportLeaderFailure(ref, "single", 0, 0))).toBeNull();
     expect((await failoverState(store)).suspects).toEqual([]);
   });
 });
