@@ -14,7 +14,7 @@
  * - a replica's own log has no route (`?region=R` reads come with follower fetching): once healed, each replica is
  *   elected in turn and its log read from it as leader; its leader-epoch table is not reachable, so the
  *   one-leader-per-epoch check rests on the elections' answers;
- * - `controllerRegionDown` is out until the controller quorum exists (`CONTROLLER_QUORUM`).
+ * `controllerRegionDown` takes the first region down: the controller replica every caller reaches first.
  */
 import { HttpLogStore } from "@edgelog/client";
 import { type ConsumedRecord, isEdgeLogError } from "@edgelog/core";
@@ -27,8 +27,8 @@ import { type Deployment, runScenario } from "./support/jepsen/scenario.ts";
 import type { FaultOpName } from "./support/jepsen/schedule.ts";
 import { type LocalWorker, startLocalWorker } from "./support/local-worker.ts";
 
-/** Flipped once the controller survives its region (issue 14's controller quorum): adds `controllerRegionDown`. */
-const CONTROLLER_QUORUM = false;
+/** The controller survives its region (a majority quorum of per-region replicas): `controllerRegionDown` runs. */
+const CONTROLLER_QUORUM = true;
 const SEEDS = [14, 1401];
 const REGIONS = ["wnam", "weur", "apac"];
 const PARTITIONS = 2;
@@ -126,6 +126,7 @@ describe("Jepsen-style fault schedules through wrangler dev", () => {
       setRegionUnreachable: async (region, unreachable) => {
         await http("PUT", `/v1/faults/regions/${region}`, { unreachable });
       },
+      controllerRegion: async () => REGIONS[0] as string,
       elect,
       // Stand-in for reading a follower: once every replica is in sync, elect each in turn and read it as leader.
       replicaStates: async (partition) => {

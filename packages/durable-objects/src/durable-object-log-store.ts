@@ -233,9 +233,18 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
     }
   }
 
+  /**
+   * Each partition's leader region and replica set, as fresh as the controller has them — through the same
+   * description as every call, so a controller replica that missed an election (its region was cut off) is never
+   * believed over an epoch this store already saw.
+   */
   async placement(topic: string): Promise<PartitionPlacement[]> {
     this.#assertOpen();
-    return this.#controller((topics, ref) => topics.placement(ref, topic));
+    const description = await this.#describe(topic, false);
+    return description.placement.map((region, partition) => {
+      const replication = description.replication?.[partition];
+      return replication === undefined ? { partition, region } : { partition, region, replication };
+    });
   }
 
   // ── partitions ──────────────────────────────────────────────────────────────────────────────────────────────

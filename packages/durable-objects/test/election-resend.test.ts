@@ -2,17 +2,14 @@
 // tells them again from its alarm until they answer — a new leader whose becomeLeader was lost after the election
 // was recorded learns it leads, and an old leader that comes back is told it follows (and truncates) even when no
 // push reaches it. Re-sending stops once told, and a newer election supersedes an older one's messages.
-import { env } from "cloudflare:test";
 import { expectEdgeLogError, makeBatch, readAll } from "@edgelog/core/testing";
 import { describe, expect, it, vi } from "vitest";
 import { type DurableObjectLogStore, unwrap } from "../src/index.ts";
-import { createReplicated, newStore, replicaStub, storedLog } from "./replicas.ts";
+import { controllerFailoverState, createReplicated, newStore, replicaStub, storedLog } from "./replicas.ts";
 
 const decoder = new TextDecoder();
 
-async function controllerState(store: DurableObjectLogStore) {
-  return unwrap(await env.TOPICS.getByName(`${store.namespacePrefix}topics`).failoverState());
-}
+const controllerState = controllerFailoverState;
 
 async function roleOf(store: DurableObjectLogStore, topic: string, region: string) {
   const { leader, leaderEpoch } = unwrap(await (await replicaStub(store, topic, 0, region)).leaderEpochs());

@@ -13,8 +13,8 @@
 //
 // A failover is the controller's own: the leader's region goes down, the producers' failed calls report it, and
 // the controller elects an in-sync replica once EDGELOG_LEADER_SESSION_TIMEOUT_MS (1 s in test/wrangler.toml)
-// has passed — the nemesis only waits for it (`awaitControllerFailover`). `controllerRegionDown` stays out of the
-// schedules until the controller quorum exists (`CONTROLLER_QUORUM`); the output says so on every seed.
+// has passed — the nemesis only waits for it (`awaitControllerFailover`). `controllerRegionDown` takes the first
+// region down — the controller replica every caller reaches first — and the others' majority carries on.
 import { env } from "cloudflare:test";
 import { decodeBatch } from "@edgelog/core";
 import { describe, it } from "vitest";
@@ -26,8 +26,8 @@ import type { FaultOpName } from "../../../test/support/jepsen/schedule.ts";
 import { DurableObjectLogStore, unwrap } from "../src/index.ts";
 import { createReplicated, newStore, REPLICAS, replicaStub, storedLog } from "./replicas.ts";
 
-/** Flipped once the controller survives its region (issue 14's controller quorum): adds `controllerRegionDown`. */
-const CONTROLLER_QUORUM = false;
+/** The controller survives its region (a majority quorum of per-region replicas): `controllerRegionDown` runs. */
+const CONTROLLER_QUORUM = true;
 const SEEDS = [14, 1401, 1402];
 const PARTITIONS = 2;
 const { JEPSEN_SEED, JEPSEN_RUNS, JEPSEN_SHRINKS, JEPSEN_PATH } = env;
@@ -68,6 +68,8 @@ async function deploy(topic: string): Promise<Deployment> {
       if (replication === undefined) throw new Error(`partition ${partition} is not replicated`);
       return replication;
     },
+    // The controller replica every caller reaches first: the first of REGIONS.
+    controllerRegion: async () => REPLICAS[0] as string,
     setRegionUnreachable: async (region, value) => store.setRegionUnreachable(region, value),
     setReplicationDropped: async (region, value) => store.setReplicationDropped(region, value),
     elect: (partition, region) => store.electLeader(tp(partition), region),

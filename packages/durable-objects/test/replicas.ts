@@ -6,7 +6,8 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { DEFAULT_TOPIC_CONFIG, type TopicConfig } from "@edgelog/core";
 import type { ProducerState } from "@edgelog/core/store-kit";
-import { DurableObjectLogStore, type EdgeLogEnv, partitionObjectName } from "../src/index.ts";
+import { controllerRefs, controllerStub } from "../src/controller/reach-controller.ts";
+import { DurableObjectLogStore, type EdgeLogEnv, partitionObjectName, unwrap } from "../src/index.ts";
 
 /** The regions of the test config, the first the preferred leader. */
 export const REPLICAS = ["wnam", "weur", "apac"];
@@ -64,4 +65,23 @@ export async function storedLog(store: DurableObjectLogStore, topic: string, reg
       .map((row) => ({ id: row.producer_id, state: JSON.parse(row.state) as ProducerState }));
     return { batches, producers };
   });
+}
+
+/**
+ * The failover and election-delivery state of every controller replica together: reports and elections reach the
+ * first replica that answers, which is not the first region's while that region is cut off.
+ */
+export async function controllerFailoverState(store: DurableObjectLogStore) {
+  const states = await Promise.all(
+    controllerRefs(env, store.namespacePrefix).map(async (ref, index) =>
+      unwrap(await controllerStub(env, ref, index).failoverState()),
+    ),
+  );
+  return {
+    suspects: states.flatMap((state) => state.suspects),
+    probes: states.reduce((sum, state) => sum + state.probes, 0),
+    elections: states.reduce((sum, state) => sum + state.elections, 0),
+    pending: states.flatMap((state) => state.pending),
+    resends: states.reduce((sum, state) => sum + state.resends, 0),
+  };
 }
