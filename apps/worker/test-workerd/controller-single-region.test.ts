@@ -46,7 +46,7 @@ describe("the controller of a single-region deployment", () => {
       "createTopic",
       "describeTopic", // the append's metadata (cache disabled here)
       "listTopics",
-      "placement",
+      "describeTopic", // placement: through the store's description (its epoch check)
       "createPartitions",
       "registerGroup", // the group's first write
       "getTopic", // the group's subscription

@@ -222,18 +222,6 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
     });
   }
 
-  async placement(ref: ControllerRef, name: string): Promise<RpcResult<PartitionPlacement[]>> {
-    return toResult(() => {
-      this.#enterRead(ref);
-      const row = this.#require(name);
-      const replication = replicationOf(row);
-      return (JSON.parse(row.placement) as string[]).map((region, partition) => {
-        const replicas = replication?.[partition];
-        return replicas === undefined ? { partition, region } : { partition, region, replication: replicas };
-      });
-    });
-  }
-
   /**
    * Deletes a topic: the row first (so nobody finds it again), then every partition object's data, then the
    * group offsets committed for it.
