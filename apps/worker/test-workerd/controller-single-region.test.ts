@@ -65,7 +65,8 @@ describe("the controller of a single-region deployment", () => {
     }));
     expect(state).toEqual({
       alarm: null,
-      tables: ["controller_peers", "controller_self", "registers"],
+      // The quorum's tables, and failover's (per replica, never replicated: empty without replicated topics).
+      tables: ["controller_peers", "controller_self", "election_pending", "failover_suspects", "registers"],
       peers: 0,
     });
   });
