@@ -26,23 +26,13 @@ import type { FaultOpName } from "../../../test/support/jepsen/schedule.ts";
 import { DurableObjectLogStore, unwrap } from "../src/index.ts";
 import { createReplicated, newStore, REPLICAS, replicaStub, storedLog } from "./replicas.ts";
 
-/** The controller survives its region (a majority quorum of per-region replicas): `controllerRegionDown` runs. */
-const CONTROLLER_QUORUM = true;
 const SEEDS = [14, 1401, 1402];
 const PARTITIONS = 2;
 const { JEPSEN_SEED, JEPSEN_RUNS, JEPSEN_SHRINKS, JEPSEN_PATH } = env;
 const settings = jepsenSettings({ JEPSEN_SEED, JEPSEN_RUNS, JEPSEN_SHRINKS, JEPSEN_PATH }, SEEDS);
 
-const disabled = new Map<FaultOpName, string>(
-  CONTROLLER_QUORUM
-    ? []
-    : [
-        [
-          "controllerRegionDown",
-          "the controller (TopicsObject) has no region to lose until the controller quorum",
-        ],
-      ],
-);
+/** Every operation of the table runs (`controllerRegionDown` too: the controller is a quorum of regions). */
+const disabled = new Map<FaultOpName, string>();
 
 const decoder = new TextDecoder();
 

@@ -19,6 +19,7 @@ import type { EdgeLogEnv } from "../env.ts";
 import type { LeaderEpochs, PartitionObject } from "../partition-object.ts";
 import { type RpcResult, unwrap } from "../rpc-result.ts";
 import { withTimeout } from "./call-timeout.ts";
+import { handleDueRows } from "./due-rows.ts";
 import { assertControlDelivered, crossRegion } from "./fault-switch.ts";
 
 /** Longest wait for one controller message to a replica. */
@@ -135,22 +136,15 @@ export class ElectionDelivery {
 
   /** The alarm's share: re-sends what is due, then re-arms for the next. */
   async onAlarm(): Promise<void> {
-    const sql = this.#host.sql;
-    try {
-      const due = sql
-        .exec<PendingRow>(
-          "SELECT * FROM election_pending WHERE next_at <= ? ORDER BY next_at LIMIT ?",
-          this.#host.now(),
-          MAX_RESENDS_PER_ALARM,
-        )
-        .toArray();
-      await Promise.all(due.map((row) => this.#resend(row)));
-    } finally {
-      const next = sql
-        .exec<{ at: number | null }>("SELECT min(next_at) AS at FROM election_pending")
-        .one().at;
-      if (next !== null) this.#host.wakeAt(next);
-    }
+    await handleDueRows<PendingRow>({
+      sql: this.#host.sql,
+      table: "election_pending",
+      dueColumn: "next_at",
+      limit: MAX_RESENDS_PER_ALARM,
+      now: this.#host.now(),
+      handle: (row) => this.#resend(row),
+      wakeAt: (at) => this.#host.wakeAt(at),
+    });
   }
 
   /** Replicas still to be told, and re-sends made (for tests and operators). */

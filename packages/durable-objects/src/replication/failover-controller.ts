@@ -25,6 +25,7 @@ import type { EdgeLogEnv } from "../env.ts";
 import type { LeaderEpochs, PartitionObject } from "../partition-object.ts";
 import { type RpcResult, unwrap } from "../rpc-result.ts";
 import { withTimeout } from "./call-timeout.ts";
+import { handleDueRows } from "./due-rows.ts";
 import { crossRegion } from "./fault-switch.ts";
 
 /** Kafka's `broker.session.timeout.ms` default. */
@@ -174,22 +175,15 @@ export class FailoverController {
 
   /** The alarm's share: checks the suspects that are due, then re-arms for the next. */
   async onAlarm(): Promise<void> {
-    const sql = this.#host.sql;
-    try {
-      const due = sql
-        .exec<SuspectRow>(
-          "SELECT * FROM failover_suspects WHERE next_check <= ? ORDER BY next_check LIMIT ?",
-          this.#host.now(),
-          MAX_CHECKS_PER_ALARM,
-        )
-        .toArray();
-      await Promise.all(due.map((row) => this.#check(row)));
-    } finally {
-      const next = sql
-        .exec<{ at: number | null }>("SELECT min(next_check) AS at FROM failover_suspects")
-        .one().at;
-      if (next !== null) this.#host.wakeAt(next);
-    }
+    await handleDueRows<SuspectRow>({
+      sql: this.#host.sql,
+      table: "failover_suspects",
+      dueColumn: "next_check",
+      limit: MAX_CHECKS_PER_ALARM,
+      now: this.#host.now(),
+      handle: (row) => this.#check(row),
+      wakeAt: (at) => this.#host.wakeAt(at),
+    });
   }
 
   /** The suspected partitions and this instance's counters (for tests and operators). */
