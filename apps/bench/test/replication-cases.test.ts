@@ -30,9 +30,10 @@ describe("replication cases", () => {
   });
 
   it("names the trigger and leaves the election case out when nothing is elected by hand", () => {
-    const elect = replication();
+    const elect = replication({ ...FULL, replication: { ...FULL.replication, failoverTrigger: "elect" } });
     expect(elect.filter((spec) => spec.id.endsWith(".elect"))).toHaveLength(FULL.replication.rttsMs.length);
-    const auto = replication({ ...FULL, replication: { ...FULL.replication, failoverTrigger: "auto" } });
+    // The default: the controller's automatic failover.
+    const auto = replication();
     expect(auto.filter((spec) => spec.id.endsWith(".elect"))).toHaveLength(0);
     expect(auto.find((spec) => spec.id === "replication.failover.0")?.title).toContain("trigger: auto");
   });

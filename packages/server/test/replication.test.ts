@@ -217,7 +217,7 @@ describe("describing a topic while a leader is away", () => {
   it("takes a partition's bounds from an in-sync follower, or answers -1 with the partition's error, never failing", async () => {
     const { json, store } = setupReplicating();
     await json("POST", "/v1/topics", { name: "away", partitions: 2, replicas: ["wnam", "weur", "apac"] });
-    await json("POST", "/v1/topics/away/records", { records: [{ value: "a" }], partition: 1 });
+    await json("POST", "/v1/topics/away/records", { records: [{ value: "a", partition: 1 }] });
     // p1 is led by weur (elected there); wnam leads p0. Cut wnam off: p0's leader is away, p1's is not.
     await json("POST", "/v1/topics/away/partitions/1/elect", { region: "weur" });
     store.setRegionUnreachable("wnam", true);
