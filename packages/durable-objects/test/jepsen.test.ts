@@ -26,7 +26,8 @@ import type { FaultOpName } from "../../../test/support/jepsen/schedule.ts";
 import { DurableObjectLogStore, unwrap } from "../src/index.ts";
 import { createReplicated, newStore, REPLICAS, replicaStub, storedLog } from "./replicas.ts";
 
-const SEEDS = [14, 1401, 1402];
+// Seed 7 starts with the controller's region down (wnam: the first controller replica and both partitions' leader).
+const SEEDS = [14, 1401, 1402, 7];
 const PARTITIONS = 2;
 const { JEPSEN_SEED, JEPSEN_RUNS, JEPSEN_SHRINKS, JEPSEN_PATH } = env;
 const settings = jepsenSettings({ JEPSEN_SEED, JEPSEN_RUNS, JEPSEN_SHRINKS, JEPSEN_PATH }, SEEDS);
