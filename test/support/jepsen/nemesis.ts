@@ -83,19 +83,31 @@ export const electInSyncReplica: Failover = async ({ target, down, recordElectio
   return "election refused 5 times: leadership unchanged";
 };
 
-/** Tomorrow's failover: the controller notices the unreachable leader by itself; wait (bounded) until it moved. */
+/**
+ * The controller's own failover: it notices the unreachable leader by itself; wait (bounded) until it moved. Also a
+ * liveness check: when an in-sync replica stayed reachable all along, the controller had to elect one — not doing so
+ * within `timeoutMs` fails the run (with no reachable in-sync replica, staying leaderless is right and is traced).
+ */
 export function awaitControllerFailover(timeoutMs: number): Failover {
-  return async ({ target, recordElection }, partition, from) => {
+  return async ({ target, down, recordElection }, partition, from) => {
     const deadline = Date.now() + timeoutMs;
+    let eligible: string[] = [];
     while (Date.now() < deadline) {
       const current = await target.leadership(partition);
       if (current.leader !== from) {
         recordElection({ partition, leader: current.leader, leaderEpoch: current.leaderEpoch });
         return `controller elected ${current.leader} (epoch ${current.leaderEpoch})`;
       }
+      eligible = current.isr.filter((region) => region !== from && !down.has(region));
       await sleep(100);
     }
-    return `controller did not fail over within ${timeoutMs} ms`;
+    if (eligible.length > 0) {
+      throw new Error(
+        `liveness: the controller did not fail p${partition} over from ${from} within ${timeoutMs} ms although ` +
+          `${eligible.join(",")} stayed in sync and reachable`,
+      );
+    }
+    return `controller did not fail over within ${timeoutMs} ms: no reachable in-sync replica`;
   };
 }
 
