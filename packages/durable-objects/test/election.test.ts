@@ -8,7 +8,7 @@ import { DEFAULT_TOPIC_CONFIG, EdgeLog } from "@edgelog/core";
 import { expectEdgeLogError, makeBatch, readAll } from "@edgelog/core/testing";
 import { describe, expect, it, vi } from "vitest";
 import { type DurableObjectLogStore, unwrap } from "../src/index.ts";
-import { createReplicated, newStore, REPLICAS, replicaStub, storedLog } from "./replicas.ts";
+import { countingAppends, createReplicated, newStore, REPLICAS, replicaStub, storedLog } from "./replicas.ts";
 
 const decoder = new TextDecoder();
 
@@ -352,25 +352,7 @@ describe("producers through elections", () => {
   it("loses, duplicates and reorders nothing acknowledged with acks=all while leadership moves and moves back", async () => {
     const store = newStore("election");
     await createReplicated(store, "jepsen", { "replica.lag.time.max.ms": 60_000 }, REPLICAS, 2);
-    // Counts what the producers see from the store: appends, and the failures they had to retry themselves.
-    const seen = { appends: 0, failures: new Map<string, number>() };
-    const counted = new Proxy(store, {
-      get(target, property) {
-        const value = Reflect.get(target, property, target);
-        if (typeof value !== "function") return value;
-        if (property !== "append") return value.bind(target);
-        return async (...args: Parameters<DurableObjectLogStore["append"]>) => {
-          seen.appends++;
-          try {
-            return await target.append(...args);
-          } catch (error) {
-            const code = (error as { code?: string }).code ?? "?";
-            seen.failures.set(code, (seen.failures.get(code) ?? 0) + 1);
-            throw error;
-          }
-        };
-      },
-    });
+    const { counted, seen } = countingAppends(store);
     const log = new EdgeLog({ store: counted });
     const producers = 3;
     const perProducer = 40;

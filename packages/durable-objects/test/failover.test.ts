@@ -11,6 +11,7 @@ import { type DurableObjectLogStore, type EdgeLogEnv, unwrap } from "../src/inde
 import { REPORT_INTERVAL_MS } from "../src/replication/leader-failure-reports.ts";
 import {
   controllerFailoverState,
+  countingAppends,
   createReplicated,
   newStore,
   REPLICAS,
@@ -283,24 +284,7 @@ describe("producers through an automatic failover", () => {
   it("idempotent keyed acks=all producers lose, duplicate and reorder nothing while the leader's region is lost and comes back", async () => {
     const store = newStore("failover");
     await createReplicated(store, "run", { "replica.lag.time.max.ms": 60_000 }, REPLICAS, 2);
-    const seen = { appends: 0, failures: new Map<string, number>() };
-    const counted = new Proxy(store, {
-      get(target, property) {
-        const value = Reflect.get(target, property, target);
-        if (typeof value !== "function") return value;
-        if (property !== "append") return value.bind(target);
-        return async (...args: Parameters<DurableObjectLogStore["append"]>) => {
-          seen.appends++;
-          try {
-            return await target.append(...args);
-          } catch (error) {
-            const code = (error as { code?: string }).code ?? "?";
-            seen.failures.set(code, (seen.failures.get(code) ?? 0) + 1);
-            throw error;
-          }
-        };
-      },
-    });
+    const { counted, seen } = countingAppends(store);
     const log = new EdgeLog({ store: counted });
     const producers = 3;
     const perProducer = 30;

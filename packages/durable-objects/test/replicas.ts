@@ -85,3 +85,29 @@ export async function controllerFailoverState(store: DurableObjectLogStore) {
     resends: states.reduce((sum, state) => sum + state.resends, 0),
   };
 }
+
+/**
+ * `store` as producers see it, counting the appends they make and the failures they had to retry themselves (by
+ * code): how many sends it took to land a workload through elections.
+ */
+export function countingAppends(store: DurableObjectLogStore) {
+  const seen = { appends: 0, failures: new Map<string, number>() };
+  const counted = new Proxy(store, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (typeof value !== "function") return value;
+      if (property !== "append") return value.bind(target);
+      return async (...args: Parameters<DurableObjectLogStore["append"]>) => {
+        seen.appends++;
+        try {
+          return await target.append(...args);
+        } catch (error) {
+          const code = (error as { code?: string }).code ?? "?";
+          seen.failures.set(code, (seen.failures.get(code) ?? 0) + 1);
+          throw error;
+        }
+      };
+    },
+  });
+  return { counted, seen };
+}
