@@ -8,7 +8,15 @@ import { DEFAULT_TOPIC_CONFIG, EdgeLog } from "@edgelog/core";
 import { expectEdgeLogError, makeBatch, readAll } from "@edgelog/core/testing";
 import { describe, expect, it, vi } from "vitest";
 import { type DurableObjectLogStore, unwrap } from "../src/index.ts";
-import { countingAppends, createReplicated, newStore, REPLICAS, replicaStub, storedLog } from "./replicas.ts";
+import {
+  countingAppends,
+  createReplicated,
+  expectAckedExactlyOnce,
+  newStore,
+  REPLICAS,
+  replicaStub,
+  storedLog,
+} from "./replicas.ts";
 
 const decoder = new TextDecoder();
 
@@ -400,22 +408,7 @@ describe("producers through elections", () => {
     for (const partition of [0, 1]) {
       await expectConverged(store, "jepsen", partition);
       const records = await readAll(store, { topic: "jepsen", partition });
-      const byOffset = new Map(records.map((r) => [r.offset, decoder.decode(r.value ?? new Uint8Array())]));
-      // Exactly once: no value twice in the log.
-      const values = [...byOffset.values()];
-      expect(new Set(values).size).toBe(values.length);
-      // Every acknowledged record is at the offset it was acknowledged with.
-      for (const [value, at] of acked) {
-        if (at.partition === partition) expect(byOffset.get(at.offset), value).toBe(value);
-      }
-      // Per key, the log order is the send order.
-      const lastIndex = new Map<string, number>();
-      for (const record of records) {
-        const key = decoder.decode(record.key ?? new Uint8Array());
-        const index = Number(decoder.decode(record.value ?? new Uint8Array()).split("-")[1]);
-        expect(index, key).toBeGreaterThan(lastIndex.get(key) ?? -1);
-        lastIndex.set(key, index);
-      }
+      expectAckedExactlyOnce(records, acked, partition);
       // No two leaders in one epoch, and epochs ascend in offset: one table, identical on every replica.
       const { entries } = await epochsOf(store, "jepsen", "apac", partition);
       for (let i = 1; i < entries.length; i++) {

@@ -13,6 +13,7 @@ import {
   controllerFailoverState,
   countingAppends,
   createReplicated,
+  expectAckedExactlyOnce,
   newStore,
   REPLICAS,
   replicaStub,
@@ -343,19 +344,7 @@ describe("producers through an automatic failover", () => {
       );
       await expectConverged(store, "run", partition);
       const records = await readAll(store, { topic: "run", partition });
-      const byOffset = new Map(records.map((r) => [r.offset, decoder.decode(r.value ?? new Uint8Array())]));
-      const all = [...byOffset.values()];
-      expect(new Set(all).size).toBe(all.length);
-      for (const [value, at] of acked) {
-        if (at.partition === partition) expect(byOffset.get(at.offset), value).toBe(value);
-      }
-      const lastIndex = new Map<string, number>();
-      for (const record of records) {
-        const key = decoder.decode(record.key ?? new Uint8Array());
-        const index = Number(decoder.decode(record.value ?? new Uint8Array()).split("-")[1]);
-        expect(index, key).toBeGreaterThan(lastIndex.get(key) ?? -1);
-        lastIndex.set(key, index);
-      }
+      expectAckedExactlyOnce(records, acked, partition);
     }
     console.log(
       `automatic failover under load: ${producers * perProducer} acks=all sends, ${seen.appends} appends reached ` +

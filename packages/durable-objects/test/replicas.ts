@@ -4,8 +4,9 @@
  * creation, a replica's stub, and a replica's whole stored log read from its SQLite (not capped by the HW).
  */
 import { env, runInDurableObject } from "cloudflare:test";
-import { DEFAULT_TOPIC_CONFIG, type TopicConfig } from "@edgelog/core";
+import { type ConsumedRecord, DEFAULT_TOPIC_CONFIG, type TopicConfig } from "@edgelog/core";
 import type { ProducerState } from "@edgelog/core/store-kit";
+import { expect } from "vitest";
 import { controllerRefs, controllerStub } from "../src/controller/reach-controller.ts";
 import { DurableObjectLogStore, type EdgeLogEnv, partitionObjectName, unwrap } from "../src/index.ts";
 
@@ -110,4 +111,31 @@ export function countingAppends(store: DurableObjectLogStore) {
     },
   });
   return { counted, seen };
+}
+
+const decoder = new TextDecoder();
+
+/**
+ * What a producer workload through elections must leave in `partition`'s log (`records`, read in full): no value
+ * twice, every acknowledged record at the offset it was acknowledged with, and per key the send order (values are
+ * `${name}-${index}`, the index counting up per key).
+ */
+export function expectAckedExactlyOnce(
+  records: readonly ConsumedRecord[],
+  acked: ReadonlyMap<string, { readonly partition: number; readonly offset: number }>,
+  partition: number,
+): void {
+  const byOffset = new Map(records.map((r) => [r.offset, decoder.decode(r.value ?? new Uint8Array())]));
+  const values = [...byOffset.values()];
+  expect(new Set(values).size).toBe(values.length);
+  for (const [value, at] of acked) {
+    if (at.partition === partition) expect(byOffset.get(at.offset), value).toBe(value);
+  }
+  const lastIndex = new Map<string, number>();
+  for (const record of records) {
+    const key = decoder.decode(record.key ?? new Uint8Array());
+    const index = Number(decoder.decode(record.value ?? new Uint8Array()).split("-")[1]);
+    expect(index, key).toBeGreaterThan(lastIndex.get(key) ?? -1);
+    lastIndex.set(key, index);
+  }
 }
