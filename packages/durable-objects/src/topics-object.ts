@@ -673,12 +673,6 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
     if (row === null) throw unknownTopic(name);
     return row;
   }
-
-  #require(name: string): TopicRow {
-    const row = this.#row(name);
-    if (row === null) throw unknownTopic(name);
-    return row;
-  }
 }
 
 function parseRow(value: string | null): TopicRow | null {
