@@ -92,7 +92,7 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
       if (row === null || replication === undefined) return null;
       return { topicId: row.topic_id, config: JSON.parse(row.config) as TopicConfig, replication };
     };
-    const wakeAt = (at: number) => this.#wakeAt(at);
+    const wakeAt = (at: number) => this.#quorum.wakeAt(at);
     const now = () => Date.now();
     this.#delivery = new ElectionDelivery({
       env,
@@ -544,14 +544,6 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
       replication: next,
     });
     return true;
-  }
-
-  /** Makes the alarm (shared with the quorum's catch-up) ring no later than `at`. */
-  #wakeAt(at: number): void {
-    void (async () => {
-      const current = await this.ctx.storage.getAlarm();
-      if (current === null || current > at) await this.ctx.storage.setAlarm(at);
-    })().catch((error) => console.error("edgelog: could not arm the controller's alarm", error));
   }
 
   // ── helpers ─────────────────────────────────────────────────────────────────────────────────────────────────

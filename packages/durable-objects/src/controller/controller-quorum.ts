@@ -225,13 +225,18 @@ export class ControllerQuorum {
 
   /** Arms the alarm `delayMs` from now unless it rings sooner already (misses keep coming while a peer is out). */
   #schedule(delayMs: number): void {
-    const at = Date.now() + delayMs;
+    this.wakeAt(Date.now() + delayMs);
+  }
+
+  /**
+   * Makes the replica's alarm ring no later than `at`: the one alarm of the object, shared by the catch-up here and
+   * the controller's failover and election re-sending.
+   */
+  wakeAt(at: number): void {
     const arm = async () => {
       const current = await this.#storage.getAlarm();
       if (current === null || current > at) await this.#storage.setAlarm(at);
     };
-    arm().catch((error: unknown) =>
-      console.error("edgelog: could not arm the controller's catch-up alarm", error),
-    );
+    arm().catch((error: unknown) => console.error("edgelog: could not arm the controller's alarm", error));
   }
 }
