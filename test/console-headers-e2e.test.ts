@@ -44,7 +44,7 @@ describe("security headers against the local Worker", () => {
     page.on("console", (message) => {
       if (message.text().includes("Content Security Policy")) violations.push(message.text());
     });
-    await page.goto(worker.url);
+    await page.goto(`${worker.url}/offline`);
     await page.waitForSelector("body[data-ready=true]");
     const scope = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope);
     expect(scope).toBe(new URL("/", worker.url).href);

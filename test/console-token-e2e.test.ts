@@ -83,7 +83,7 @@ describe("the console against a Worker that requires tokens", () => {
   }
 
   it("asks for a token, keeps it for the tab, sends it, asks again on a 401, and signs out", async () => {
-    const opened = await openConsole(browser, worker.url);
+    const opened = await openConsole(browser, `${worker.url}/offline`);
     context = opened.context;
     const { page, violations } = opened;
     const authorizations: (string | undefined)[] = [];
@@ -179,7 +179,7 @@ describe("the console against a Worker that requires tokens", () => {
     expect(await page.isVisible("#sign-out")).toBe(true);
     expect(await stored(page)).toEqual({ session: good, local: 0 });
     const other = await context.newPage();
-    await other.goto(worker.url);
+    await other.goto(`${worker.url}/offline`);
     await other.waitForSelector("body[data-ready=true]");
     expect(await stored(other)).toEqual({ session: null, local: 0 });
     expect(await other.isVisible("#token-form")).toBe(true);
@@ -203,7 +203,7 @@ describe("the console against an open Worker", () => {
   });
 
   it("says plainly that the server is open and asks for no token", async () => {
-    const { context, page, violations } = await openConsole(browser, worker.url);
+    const { context, page, violations } = await openConsole(browser, `${worker.url}/offline`);
     expect(await textOf(page, "#auth-status")).toContain("This server is open");
     expect(await page.isVisible("#token-form")).toBe(false);
     expect(await page.isVisible("#sign-out")).toBe(false);

@@ -51,7 +51,7 @@ async function openConsole() {
     if (message.worker()?.url().endsWith("/sw.js")) workerConsole.push(message.text());
   });
   const page = await context.newPage();
-  await page.goto(worker.url);
+  await page.goto(`${worker.url}/offline`);
   await page.waitForSelector("body[data-ready=true]");
   return { context, workerConsole, page };
 }
@@ -124,7 +124,7 @@ it("the service worker delivers events recorded offline after every tab closed, 
 
   // The outbox is empty: a new visit has nothing pending and sends nothing again.
   const again = await context.newPage();
-  await again.goto(worker.url);
+  await again.goto(`${worker.url}/offline`);
   await again.waitForSelector("body[data-ready=true]");
   expect(await textOf(again, "#pending")).toBe("0");
   await new Promise((resolve) => setTimeout(resolve, 500));

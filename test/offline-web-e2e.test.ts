@@ -42,7 +42,7 @@ describe("the web console's offline log against the local Worker, in Chromium", 
   it("delivers 10,000 events recorded offline exactly once, through a lost response and a reload", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto(worker.url);
+    await page.goto(`${worker.url}/offline`);
     await page.waitForSelector("body[data-ready=true]");
     // Online at first load: the console creates its topic upstream.
     await waitUntil(async () => (await textOf(page, "#upstream-summary")).includes('"clicks"'), 20_000);
@@ -104,7 +104,7 @@ describe("the web console's offline log against the local Worker, in Chromium", 
     const context = await browser.newContext();
     const tabs = [await context.newPage(), await context.newPage()];
     for (const [i, tab] of tabs.entries()) {
-      await tab.goto(worker.url);
+      await tab.goto(`${worker.url}/offline`);
       await tab.waitForSelector("body[data-ready=true]");
       await tab.fill("input[name=topic]", "tabs");
       await tab.fill("input[name=key]", `tab-${i}`);
@@ -147,7 +147,7 @@ describe("the web console's offline log against the local Worker, in Chromium", 
   it("sets a record upstream can never take aside, reports it, and delivers the events around it", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto(worker.url);
+    await page.goto(`${worker.url}/offline`);
     await page.waitForSelector("body[data-ready=true]");
     await page.fill("input[name=topic]", "refusals");
     await page.fill("input[name=key]", "k");

@@ -2,7 +2,7 @@
  * @module
  * The console's "Access" card: says whether the server is open, locked or asks for a token; takes a pasted JWT
  * (checked with one request before it is kept), shows the server's message when a token is refused, and signs out.
- * What a token is used for is main.ts's business: this module only asks it through `check` / `changed`.
+ * What a token is used for is offline.ts's business: this module only asks it through `check` / `changed`.
  */
 import { type AuthMode, clearToken, readToken, saveToken } from "./console-token.ts";
 

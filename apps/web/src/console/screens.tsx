@@ -1,0 +1,51 @@
+/**
+ * @module
+ * The console's route table: which screen a hash path shows. Each screen lives in its own folder and takes the
+ * route's parameters as props; the shell (app.tsx) draws navigation around whatever this returns.
+ */
+import type { JSX } from "preact";
+import { AccessScreen } from "./access/access-screen.tsx";
+import { GroupScreen } from "./groups/group-screen.tsx";
+import { GroupsScreen } from "./groups/groups-screen.tsx";
+import { MessagesScreen } from "./messages/messages-screen.tsx";
+import type { Route } from "./router.ts";
+import { StreamsScreen } from "./streams/streams-screen.tsx";
+import { TopicScreen } from "./topics/topic-screen.tsx";
+import { TopicsScreen } from "./topics/topics-screen.tsx";
+
+/** The sections of the navigation, in order; `section` of a route says which one is current. */
+export const SECTIONS = [
+  { id: "topics", label: "Topics" },
+  { id: "groups", label: "Consumer groups" },
+  { id: "streams", label: "Streams" },
+  { id: "access", label: "Access" },
+] as const;
+
+export type SectionId = (typeof SECTIONS)[number]["id"];
+
+export function sectionOf(route: Route): SectionId {
+  const first = route.segments[0];
+  return SECTIONS.find((section) => section.id === first)?.id ?? "topics";
+}
+
+/**
+ * `#/topics` · `#/topics/{t}` · `#/topics/{t}/messages?partition=&from=` · `#/groups` · `#/groups/{g}` ·
+ * `#/streams` · `#/access`. Anything else shows the topics list.
+ */
+export function screenFor(route: Route): JSX.Element {
+  const [section, name, sub] = route.segments;
+  switch (section) {
+    case "topics":
+      if (name === undefined) return <TopicsScreen />;
+      if (sub === "messages") return <MessagesScreen topic={name} query={route.query} />;
+      return <TopicScreen topic={name} />;
+    case "groups":
+      return name === undefined ? <GroupsScreen /> : <GroupScreen group={name} />;
+    case "streams":
+      return <StreamsScreen />;
+    case "access":
+      return <AccessScreen />;
+    default:
+      return <TopicsScreen />;
+  }
+}

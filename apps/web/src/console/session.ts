@@ -1,0 +1,74 @@
+/**
+ * @module
+ * Who the console talks to and as whom: the server's auth mode (`GET /v1/health`), the token kept in this tab's
+ * session storage (console-token.ts), and two ways to call the API with it — `api` (JSON requests, errors as
+ * `EdgeLogError` with the server's code) and `client` (an `@edgelog/client` EdgeLog for admin, producer and consumer
+ * calls). Screens use these and nothing else, so a 401 anywhere brings the Access screen's form back.
+ */
+import { createClient } from "@edgelog/client";
+import { type EdgeLog, EdgeLogError, type ErrorCode, isErrorCode } from "@edgelog/core";
+import { signal } from "@preact/signals";
+import { type AuthMode, fetchAuthMode, readToken, withToken } from "../console-token.ts";
+
+/** The server's auth mode; `unknown` until `GET /v1/health` answered (or when it could not be asked). */
+export const authMode = signal<AuthMode>("unknown");
+/** The kept token (session storage), mirrored as a signal so screens re-render on sign in / out. */
+export const token = signal<string | null>(readToken());
+/** The last refusal of the kept token (401), for the Access screen to show. */
+export const tokenRefusal = signal<string | null>(null);
+
+export async function loadAuthMode(): Promise<void> {
+  authMode.value = await fetchAuthMode(fetch);
+}
+
+async function errorOf(response: Response): Promise<EdgeLogError> {
+  let code: ErrorCode = "UNKNOWN_SERVER_ERROR";
+  let message = `HTTP ${response.status}`;
+  try {
+    const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
+    if (isErrorCode(body.error?.code)) code = body.error.code;
+    if (typeof body.error?.message === "string") message = body.error.message;
+  } catch {
+    // not a JSON error body: keep the status
+  }
+  return new EdgeLogError(code, message);
+}
+
+/** A request to the API with the kept token; a non-2xx answer throws the server's error. */
+export async function apiFetch(path: string, init?: RequestInit): Promise<Response> {
+  const sent = token.value;
+  const response = await fetch(path, withToken(init, sent));
+  if (response.ok) return response;
+  if (response.status === 401 && sent !== null && sent === token.value) tokenRefusal.value = "refused";
+  throw await errorOf(response);
+}
+
+/** `apiFetch` for JSON: sends `body` as JSON when given, parses the answer (undefined for 204). */
+export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const response = await apiFetch(path, {
+    method: init.method ?? (init.body === undefined ? "GET" : "POST"),
+    ...(init.body === undefined
+      ? {}
+      : { headers: { "content-type": "application/json" }, body: JSON.stringify(init.body) }),
+  });
+  return (response.status === 204 ? undefined : await response.json()) as T;
+}
+
+let cached: { token: string | null; log: EdgeLog } | undefined;
+
+/** The console's `@edgelog/client`, made anew when the token changes. */
+export function client(): EdgeLog {
+  if (cached === undefined || cached.token !== token.value) {
+    void cached?.log.close();
+    const current = token.value;
+    cached = {
+      token: current,
+      log: createClient({
+        url: location.origin,
+        clientId: "edgelog-console",
+        ...(current === null ? {} : { token: current }),
+      }),
+    };
+  }
+  return cached.log;
+}
