@@ -14,6 +14,7 @@ import {
   decodeLiveRecords,
   encodeLiveControl,
   type LiveClientMessage,
+  liveCloseCode,
   parseLiveServerMessage,
   ReadBudget,
 } from "@edgelog/core/store-kit";
@@ -83,7 +84,7 @@ export class SocketFeed {
     });
     this.#socket.addEventListener("message", (event) => this.#onMessage((event as MessageEvent).data));
     this.#socket.addEventListener("close", (event) => {
-      this.#closeCode = (event as CloseEvent).code;
+      this.#closeCode ??= (event as CloseEvent).code;
       this.#finish();
     });
     this.#socket.addEventListener("error", () => this.#finish());
@@ -158,8 +159,12 @@ export class SocketFeed {
           this.#logStartOffset = message.logStartOffset;
         } else if (message.type === "behind") {
           this.#resumeUnlessFull();
+        } else {
+          // The partition's last word: the feed ends now, not when the connection is torn down (which can take a
+          // while); the store's next read over HTTP reports the error where it is final.
+          this.#closeCode = liveCloseCode(message.error.code);
+          this.close();
         }
-        // An `error` is followed by the close, which ends the feed; the store's next read over HTTP reports it.
         return;
       }
       const records = decodeLiveRecords(new Uint8Array(data as ArrayBuffer));
