@@ -21,7 +21,8 @@ import {
 
 /** The part of the WebSocket API the feed uses: the browser's, Node's (22+), a Worker's, or a test's. */
 export interface LiveWebSocket {
-  binaryType: BinaryType;
+  /** Set to "arraybuffer": records arrive as binary messages. */
+  binaryType: string;
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
