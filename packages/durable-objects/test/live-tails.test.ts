@@ -294,6 +294,31 @@ function hostOver(log: FakeLog, sockets: () => LiveSocket[]): LiveTailHost {
 }
 
 describe("LiveTails", () => {
+  it("refuses a socket past its limit (429, quota connections) and one outside the log (416), before opening", () => {
+    const log = new FakeLog();
+    log.append(2);
+    const open: LiveSocket[] = [];
+    const tails = new LiveTails(
+      {
+        ...hostOver(log, () => open),
+        assertReadable: (offset) => {
+          if (offset < 0 || offset > log.highWatermark) throw new EdgeLogError("OFFSET_OUT_OF_RANGE", "no");
+        },
+      },
+      { maxSockets: 2 },
+    );
+    expect(tails.admit("earliest")).toBe(0);
+    expect(tails.admit("latest")).toBe(2);
+    expect(() => tails.admit(3)).toThrowError(expect.objectContaining({ code: "OFFSET_OUT_OF_RANGE" }));
+    open.push(new FakeSocket(), new FakeSocket());
+    expect(() => tails.admit(0)).toThrowError(
+      expect.objectContaining({
+        code: "THROTTLING_QUOTA_EXCEEDED",
+        context: { quota: "connections", limit: 2, retryAfterMs: 1_000 },
+      }),
+    );
+  });
+
   it("stops pushing to a socket the runtime says holds too much unsent, and tells it once (behind)", () => {
     const log = new FakeLog();
     const slow = new Reader();
