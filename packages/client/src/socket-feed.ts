@@ -46,7 +46,8 @@ interface Waiter {
 }
 
 export class SocketFeed {
-  readonly #socket: LiveWebSocket;
+  /** `null` when the socket could not even be made (a bad URL, a runtime that refuses): the feed ends unopened. */
+  readonly #socket: LiveWebSocket | null;
   /** Batches received and not yet read past, in order; the first may begin before `#start`. */
   #buffer: StoredBatch[] = [];
   #bufferBytes = 0;
@@ -78,17 +79,28 @@ export class SocketFeed {
     this.#next = from;
     this.#highWatermark = from;
     this.#onEnd = onEnd;
-    this.#socket = new WebSocketClass(url);
-    this.#socket.binaryType = "arraybuffer";
-    this.#socket.addEventListener("open", () => {
+    let socket: LiveWebSocket | null;
+    try {
+      socket = new WebSocketClass(url);
+    } catch {
+      socket = null;
+    }
+    this.#socket = socket;
+    if (socket === null) {
+      // Told after the caller has the feed, as a socket's own failure would be.
+      queueMicrotask(() => this.#finish());
+      return;
+    }
+    socket.binaryType = "arraybuffer";
+    socket.addEventListener("open", () => {
       this.#opened = true;
     });
-    this.#socket.addEventListener("message", (event) => this.#onMessage((event as MessageEvent).data));
-    this.#socket.addEventListener("close", (event) => {
+    socket.addEventListener("message", (event) => this.#onMessage((event as MessageEvent).data));
+    socket.addEventListener("close", (event) => {
       this.#closeCode ??= (event as CloseEvent).code;
       this.#finish();
     });
-    this.#socket.addEventListener("error", () => this.#finish());
+    socket.addEventListener("error", () => this.#finish());
     this.#armIdleTimer();
   }
 
@@ -144,7 +156,7 @@ export class SocketFeed {
   /** Closes the socket; waiting reads answer `null`. */
   close(): void {
     try {
-      this.#socket.close(1000, "done");
+      this.#socket?.close(1000, "done");
     } catch {
       // Not open yet, or closed already.
     }
@@ -235,7 +247,7 @@ export class SocketFeed {
   #send(message: LiveClientMessage): void {
     if (this.#end !== null || !this.#opened) return;
     try {
-      this.#socket.send(encodeLiveControl(message));
+      this.#socket?.send(encodeLiveControl(message));
     } catch {
       // Closing: its close event ends the feed.
     }
