@@ -8,6 +8,8 @@
 import type { GroupPlan } from "../../../packages/core/bench/group-heartbeat.ts";
 import type { CorePlan } from "../../../packages/core/bench/memory-store.ts";
 import type { BrowserPlan } from "../../../packages/indexeddb/bench/offline-log.ts";
+import type { FanoutPlan } from "../../worker/bench/fanout.ts";
+import { FANOUT_TRANSPORTS } from "../../worker/bench/fanout-readers.ts";
 import type { ThroughputPlan } from "../../worker/bench/http-throughput.ts";
 import type { LatencyPlan } from "../../worker/bench/latency.ts";
 import type { RebalancePlan } from "../../worker/bench/rebalance.ts";
@@ -24,6 +26,7 @@ export interface Plan {
   readonly rebalance: RebalancePlan;
   readonly browser: BrowserPlan;
   readonly replication: ReplicationPlan;
+  readonly fanout: FanoutPlan;
 }
 
 /**
@@ -42,6 +45,25 @@ const REPLICATION: ReplicationPlan = {
   failoverTimeoutMs: 20_000,
   lagTimeMaxMs: 1_000,
   leaderSessionTimeoutMs: 1_000,
+};
+
+/**
+ * The fan-out section (issue 16): 1, 100, 1,000 and 10,000 live readers of one partition over each transport.
+ * Its own repetitions (a point at 10,000 readers takes a while); fewer measured batches where each one reaches
+ * many readers (`maxDeliveries`), at least `minBatches`. A count whose batches would take longer to deliver than
+ * `stepTimeoutMs`, going by the count below it, is not tried (fanout.ts says why).
+ */
+const FANOUT: FanoutPlan = {
+  readers: [1, 100, 1_000, 10_000],
+  transports: FANOUT_TRANSPORTS,
+  repetitions: 3,
+  batches: 20,
+  minBatches: 5,
+  maxDeliveries: 20_000,
+  warmup: 2,
+  valueBytes: 100,
+  joinWave: 500,
+  stepTimeoutMs: 60_000,
 };
 
 export const FULL: Plan = {
@@ -64,6 +86,7 @@ export const FULL: Plan = {
   rebalance: { partitions: 4, settleTimeoutMs: 10_000 },
   browser: { burst: 10_000, slowBurst: 1_000, singles: 300, drain: 100_000 },
   replication: REPLICATION,
+  fanout: FANOUT,
 };
 
 export const QUICK: Plan = {
@@ -86,4 +109,5 @@ export const QUICK: Plan = {
   rebalance: { partitions: 4, settleTimeoutMs: 10_000 },
   browser: { burst: 5_000, slowBurst: 300, singles: 100, drain: 20_000 },
   replication: { ...REPLICATION, batches: 10 },
+  fanout: { ...FANOUT, readers: [1, 100], repetitions: 2, batches: 10 },
 };

@@ -1,0 +1,348 @@
+/**
+ * One repetition of the fan-out benchmark (issue 16): for each transport of live readers (fanout-readers.ts) and
+ * each number of readers of the plan, N readers follow partition 0 of a fresh topic from offset 0 through the
+ * fan-out Worker (fanout-worker/, run by fanout-runtime.ts), and a producer appends one batch of one 100-byte
+ * record at a time, each once every reader is waiting again. Per batch it records:
+ *   - **Durable Object invocations** — every call into any object (RPC, fetch, alarm, WebSocket event), counted
+ *     where it lands by the Worker (fanout-worker/counting.ts), over the measured batches ÷ batches: the figure
+ *     that decides cost; and those of the partition's object alone, the one that serves ~1,000 requests/s;
+ *   - **the Worker's requests**, counted by the Worker the same way (the produce and each reader's requests);
+ *   - **delivery to the last reader**: from just before the produce request until every reader holds the batch,
+ *     p50 and p99 over the measured batches.
+ * Every reader must receive every batch exactly once and in order (fanout-delivery.ts); a point where one does
+ * not, or that cannot be run (readers refused, a batch not delivered in time, more sockets than this process may
+ * open), stops its transport there: larger counts are skipped with the reason.
+ *
+ * Keys: `fanout.invocations.<transport>.<readers>` (all objects), `fanout.partition.<transport>.<readers>` (the
+ * partition's object), `fanout.requests.<transport>.<readers>` (the Worker's requests; all per batch),
+ * `fanout.latency.<transport>.<p50|p99>.<readers>` (ms).
+ */
+import { readFileSync } from "node:fs";
+import { Agent } from "node:http";
+import { Deliveries } from "./fanout-delivery.ts";
+import { type FanoutTransport, openReader, type Reader, TransportUnavailable } from "./fanout-readers.ts";
+import type { Sink } from "./http-throughput.ts";
+
+export interface FanoutPlan {
+  /** Numbers of live readers measured, ascending. */
+  readonly readers: readonly number[];
+  readonly transports: readonly FanoutTransport[];
+  /** Repetitions of the section (each point is slow at 10,000 readers). */
+  readonly repetitions: number;
+  /**
+   * Measured batches per point: `batches`, fewer where each one reaches many readers — at most `maxDeliveries`
+   * deliveries (batches × readers) per point, but never fewer than `minBatches`.
+   */
+  readonly batches: number;
+  readonly minBatches: number;
+  readonly maxDeliveries: number;
+  /** Batches sent first at each point (delivered and checked, not measured). */
+  readonly warmup: number;
+  readonly valueBytes: number;
+  /** Readers opened at once while joining. */
+  readonly joinWave: number;
+  /**
+   * How long joining one wave, re-parking after a batch, or delivering one batch may take. A count whose delivery
+   * would take longer, judging by the count below it (delivery time grows with readers), is not tried.
+   */
+  readonly stepTimeoutMs: number;
+}
+
+/** Measured batches at `readers` readers (see `FanoutPlan.batches`). */
+export function batchesFor(plan: FanoutPlan, readers: number): number {
+  return Math.max(plan.minBatches, Math.min(plan.batches, Math.floor(plan.maxDeliveries / readers)));
+}
+
+/**
+ * Why `next` readers would not be delivered to within the step timeout, going by `measured` at `readers`: a
+ * transport whose delivery time grows with its readers is stopped on the CPU it would need, not run for minutes.
+ */
+export function tooSlowForThisMachine(
+  plan: FanoutPlan,
+  readers: number,
+  p50Ms: number,
+  next: number,
+): string | null {
+  const predicted = (p50Ms * next) / readers;
+  if (predicted <= plan.stepTimeoutMs) return null;
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  return (
+    `CPU: one batch reached ${readers.toLocaleString("en-US")} readers in ${s(p50Ms)} (p50) here; delivery ` +
+    `grows with the readers, so ${next.toLocaleString("en-US")} would take about ${s(predicted)} per batch, ` +
+    `past the ${s(plan.stepTimeoutMs)} allowed`
+  );
+}
+
+export const fanoutKeys = {
+  invocations: (transport: FanoutTransport, readers: number) => `fanout.invocations.${transport}.${readers}`,
+  partition: (transport: FanoutTransport, readers: number) => `fanout.partition.${transport}.${readers}`,
+  requests: (transport: FanoutTransport, readers: number) => `fanout.requests.${transport}.${readers}`,
+  latency: (transport: FanoutTransport, p: "p50" | "p99", readers: number) =>
+    `fanout.latency.${transport}.${p}.${readers}`,
+};
+
+/** Every key one point records. */
+export const pointKeys = (transport: FanoutTransport, readers: number): string[] => [
+  fanoutKeys.invocations(transport, readers),
+  fanoutKeys.partition(transport, readers),
+  fanoutKeys.requests(transport, readers),
+  fanoutKeys.latency(transport, "p50", readers),
+  fanoutKeys.latency(transport, "p99", readers),
+];
+
+/** What one point measured: per-batch figures, and the counts behind them. */
+export interface PointResult {
+  readonly invocationsPerBatch: number;
+  /** Invocations per batch by object class. */
+  readonly byClass: Readonly<Record<string, number>>;
+  readonly requestsPerBatch: number;
+  readonly p50: number;
+  readonly p99: number;
+  /** How long opening every reader took (ms). */
+  readonly joinMs: number;
+}
+
+/** Where a transport stopped and why; carried across repetitions, so a count that failed is not tried again. */
+export type FanoutStops = Map<FanoutTransport, { readonly readers: number; readonly reason: string }>;
+
+/** The object class of the partition the readers read (fanout-worker/worker.ts counts under its name). */
+const PARTITION_CLASS = "PartitionObject";
+
+/** Sockets this process keeps for itself besides the readers' (the Worker's control requests, stdio, files). */
+const SPARE_DESCRIPTORS = 512;
+const POLL_MS = 20;
+
+interface Counts {
+  readonly workerRequests: number;
+  readonly invocations: Readonly<Record<string, number>>;
+}
+
+async function ok(response: Response): Promise<Response> {
+  if (!response.ok) throw new Error(`${response.url}: ${response.status} ${await response.text()}`);
+  return response;
+}
+
+const json = async <T>(url: string, init?: RequestInit): Promise<T> =>
+  (await (await ok(await fetch(url, init))).json()) as T;
+
+const counts = (url: string): Promise<Counts> => json<Counts>(`${url}/bench/counts`);
+
+const total = (invocations: Readonly<Record<string, number>>): number =>
+  Object.values(invocations).reduce((sum, n) => sum + n, 0);
+
+function nearestRank(sorted: readonly number[], p: number): number {
+  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+/** The soft limit on open files of this process (workerd, started by it, inherits the same), or null if unknown. */
+export function openFilesLimit(): number | null {
+  try {
+    const line = /^Max open files\s+(\d+)/m.exec(readFileSync("/proc/self/limits", "utf8"));
+    return line === null ? null : Number(line[1]);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Why `readers` readers cannot run here, before trying: each holds one socket in this process and one in workerd,
+ * so both must stay under the open-files limit with room to spare.
+ */
+export function tooManyForThisMachine(readers: number, limit = openFilesLimit()): string | null {
+  if (limit === null || readers + SPARE_DESCRIPTORS <= limit) return null;
+  return (
+    `${readers.toLocaleString("en-US")} readers need ${readers.toLocaleString("en-US")} sockets in this process ` +
+    `and as many in workerd, over the open-files limit of ${limit.toLocaleString("en-US")} (ulimit -n) less ` +
+    `${SPARE_DESCRIPTORS} kept spare`
+  );
+}
+
+/** Readers the partition holds as live (parked reads for long-poll and SSE). */
+async function liveReaders(url: string, topicId: string): Promise<number> {
+  const stats = await json<{ waiters: number }>(`${url}/bench/partition?topicId=${topicId}`);
+  return stats.waiters;
+}
+
+async function until(
+  what: () => string,
+  condition: () => Promise<boolean>,
+  timeoutMs: number,
+  failed: Promise<never>,
+): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await Promise.race([condition(), failed]))) {
+    if (performance.now() > deadline) throw new Error(`${what()} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+/**
+ * Measures one transport at one number of readers. Throws when the point cannot be measured (the caller records
+ * where the transport stops); throws `TransportUnavailable` when the Worker does not serve the transport.
+ */
+export async function measurePoint(
+  url: string,
+  plan: FanoutPlan,
+  transport: FanoutTransport,
+  readerCount: number,
+  topic: string,
+): Promise<PointResult> {
+  const { topicId } = await json<{ topicId: string }>(`${url}/v1/topics`, {
+    method: "POST",
+    body: JSON.stringify({ name: topic, partitions: 1 }),
+    headers: { "content-type": "application/json" },
+  });
+  const batches = batchesFor(plan, readerCount);
+  const sent = plan.warmup + batches;
+  const deliveries = new Deliveries(readerCount, sent);
+  const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
+  const readers: Reader[] = [];
+  let fail: (error: Error) => void = () => {};
+  const failed = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  failed.catch(() => {});
+  const produce = async (index: number): Promise<void> => {
+    const value = `fanout:${index}:`.padEnd(plan.valueBytes, "x");
+    const response = await ok(
+      await fetch(`${url}/v1/topics/${encodeURIComponent(topic)}/records`, {
+        method: "POST",
+        body: JSON.stringify({ valueFormat: "text", records: [{ value }] }),
+        headers: { "content-type": "application/json" },
+      }),
+    );
+    await response.arrayBuffer();
+  };
+  const allLive = () =>
+    until(
+      () => `${readerCount} readers not all waiting again`,
+      async () => (await liveReaders(url, topicId)) >= readerCount,
+      plan.stepTimeoutMs,
+      failed,
+    );
+  try {
+    const joinStarted = performance.now();
+    for (let opened = 0; opened < readerCount; ) {
+      const wave = Math.min(plan.joinWave, readerCount - opened);
+      for (let i = 0; i < wave; i++) {
+        const id = opened + i;
+        readers.push(
+          openReader(
+            transport,
+            { url, topic, agent },
+            {
+              onValue: (value) => deliveries.receive(id, Number(value.split(":")[1]), performance.now()),
+              onFailure: (error) => fail(new Error(`reader ${id}: ${error.message}`)),
+            },
+          ),
+        );
+      }
+      opened += wave;
+      await until(
+        () => `${opened} readers not all joined`,
+        async () => (await liveReaders(url, topicId)) >= opened,
+        plan.stepTimeoutMs,
+        failed,
+      );
+    }
+    const joinMs = performance.now() - joinStarted;
+    const deliver = (index: number) =>
+      Promise.race([deliveries.delivered(index, plan.stepTimeoutMs), failed]);
+    for (let index = 0; index < plan.warmup; index++) {
+      await allLive();
+      await Promise.all([produce(index), deliver(index)]);
+    }
+    await allLive();
+    const before = await counts(url);
+    const latencies: number[] = [];
+    for (let index = plan.warmup; index < sent; index++) {
+      if (index > plan.warmup) await allLive();
+      const started = performance.now();
+      const [, deliveredAt] = await Promise.all([produce(index), deliver(index)]);
+      latencies.push(deliveredAt - started);
+    }
+    // The readers' re-parking after the last batch is part of that batch's cost.
+    await allLive();
+    const after = await counts(url);
+    const { duplicates, missed } = deliveries.violations;
+    if (duplicates > 0 || missed > 0) {
+      throw new Error(`readers received ${duplicates} duplicate and missed ${missed} batches`);
+    }
+    latencies.sort((a, b) => a - b);
+    const byClass: Record<string, number> = {};
+    for (const [name, n] of Object.entries(after.invocations)) {
+      const delta = n - (before.invocations[name] ?? 0);
+      if (delta > 0) byClass[name] = delta / batches;
+    }
+    return {
+      invocationsPerBatch: (total(after.invocations) - total(before.invocations)) / batches,
+      byClass,
+      requestsPerBatch: (after.workerRequests - before.workerRequests) / batches,
+      p50: nearestRank(latencies, 50),
+      p99: nearestRank(latencies, 99),
+      joinMs,
+    };
+  } finally {
+    for (const r of readers) r.close();
+    agent.destroy();
+    // A reader that hangs up leaves its read parked in the partition until the read times out (the Worker is not
+    // told the client left): deleting the topic ends them all now, before the next point competes with them.
+    await fetch(`${url}/v1/topics/${encodeURIComponent(topic)}`, { method: "DELETE" }).then(
+      (response) => response.body?.cancel(),
+      () => {},
+    );
+  }
+}
+
+/**
+ * Every transport and reader count of the plan not stopped yet, smallest counts first. A transport the Worker
+ * does not serve is skipped as a whole; one that fails at a count, or would be too slow there, stops at that count
+ * (`stops`, shared across repetitions, says why).
+ */
+export async function fanoutRepetition(
+  url: string,
+  plan: FanoutPlan,
+  rep: number,
+  sink: Pick<Sink, "record" | "progress">,
+  stops: FanoutStops,
+): Promise<void> {
+  for (const transport of plan.transports) {
+    const counts = [...plan.readers].sort((a, b) => a - b);
+    for (const [i, readers] of counts.entries()) {
+      const stop = stops.get(transport);
+      if (stop !== undefined && readers >= stop.readers) break;
+      const tooMany = tooManyForThisMachine(readers);
+      if (tooMany !== null) {
+        stops.set(transport, { readers, reason: tooMany });
+        break;
+      }
+      const topic = `fanout-${transport}-${readers}-r${rep}-${Date.now()}`;
+      let result: PointResult;
+      try {
+        result = await measurePoint(url, plan, transport, readers, topic);
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        stops.set(transport, { readers: error instanceof TransportUnavailable ? 0 : readers, reason });
+        break;
+      }
+      sink.record(fanoutKeys.invocations(transport, readers), result.invocationsPerBatch);
+      sink.record(fanoutKeys.partition(transport, readers), result.byClass[PARTITION_CLASS] ?? 0);
+      sink.record(fanoutKeys.requests(transport, readers), result.requestsPerBatch);
+      sink.record(fanoutKeys.latency(transport, "p50", readers), result.p50);
+      sink.record(fanoutKeys.latency(transport, "p99", readers), result.p99);
+      const classes = Object.entries(result.byClass)
+        .map(([name, n]) => `${name} ${n.toFixed(2)}`)
+        .join(", ");
+      sink.progress(
+        `${transport} × ${readers.toLocaleString("en-US")}: ${result.invocationsPerBatch.toFixed(2)} invocations ` +
+          `per batch (${classes}), ${result.requestsPerBatch.toFixed(2)} Worker requests per batch, last reader ` +
+          `p50 ${result.p50.toFixed(1)} ms p99 ${result.p99.toFixed(1)} ms (joined in ${(result.joinMs / 1000).toFixed(1)} s)`,
+      );
+      const next = counts[i + 1];
+      const tooSlow = next === undefined ? null : tooSlowForThisMachine(plan, readers, result.p50, next);
+      if (next !== undefined && tooSlow !== null && !stops.has(transport)) {
+        stops.set(transport, { readers: next, reason: tooSlow });
+      }
+    }
+  }
+}
