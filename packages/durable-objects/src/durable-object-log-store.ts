@@ -46,6 +46,7 @@ import {
   type VersionedGroupState,
   validateHeartbeat,
 } from "@edgelog/core/store-kit";
+import type { LiveSocketRequest, LiveSocketStore } from "@edgelog/server";
 import { EpochFloor } from "./controller/epoch-floor.ts";
 import {
   askController,
@@ -55,6 +56,7 @@ import {
 } from "./controller/reach-controller.ts";
 import type { EdgeLogEnv } from "./env.ts";
 import type { GroupRef } from "./group-object.ts";
+import { liveTailUpgrade } from "./live/live-tail-request.ts";
 import { groupObjectName, partitionObjectName } from "./names.ts";
 import type { PartitionObject } from "./partition-object.ts";
 import {
@@ -115,7 +117,7 @@ interface CachedTopic {
  * @example
  * export default { fetch: (req: Request, env: EdgeLogEnv) => handle(req, new EdgeLog({ store: new DurableObjectLogStore(env) })) }
  */
-export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamStore {
+export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamStore, LiveSocketStore {
   readonly #env: EdgeLogEnv;
   readonly #prefix: string;
   readonly #maxAgeMs: number;
@@ -326,6 +328,23 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
 
   deleteRecords(tp: TopicPartition, beforeOffset: number): Promise<PartitionOffsets> {
     return this.#onPartition(tp, (stub) => stub.deleteRecords(beforeOffset));
+  }
+
+  /**
+   * A WebSocket live tail of the partition (docs/http-api.md "WebSocket live tail"): the upgrade is handed to the
+   * partition's object, which keeps the socket (hibernatable) and pushes each commit to it. A `region` reader is
+   * served by that region's in-sync follower where there is one, else by the leader, as reads are. Answers the
+   * `101` with the socket; the partition's refusals (416, 429, 404) are thrown as `EdgeLogError`s.
+   */
+  async tailSocket(tp: TopicPartition, request: LiveSocketRequest): Promise<Response> {
+    const upgrade = { offset: request.offset, expiresAt: request.expiresAt };
+    const accepted = await this.#onPartition(
+      tp,
+      async (stub) => upgradeResult(await stub.fetch(liveTailUpgrade(upgrade))),
+      request.region,
+    );
+    // A copy whose headers the app may still set (CORS, security headers).
+    return new Response(null, { status: 101, webSocket: accepted.webSocket, headers: accepted.headers });
   }
 
   // ── fault injection (development only) ──────────────────────────────────────────────────────────────────────
@@ -680,6 +699,21 @@ function leaderMayAnswer(error: RpcError): boolean {
     error.code === "UNKNOWN_TOPIC_OR_PARTITION" ||
     leadershipMoved(error)
   );
+}
+
+/**
+ * A partition's answer to a live tail upgrade as a result: the `101` with its socket, or the refusal its JSON body
+ * carries (so a follower's 416 is handed to the leader, as a read's is).
+ */
+async function upgradeResult(response: Response): Promise<RpcResult<Response>> {
+  if (response.status === 101 && response.webSocket !== null) return { ok: true, value: response };
+  let body: unknown;
+  try {
+    body = ((await response.json()) as { error?: unknown }).error;
+  } catch {
+    body = undefined;
+  }
+  return failure(EdgeLogError.fromJSON(body));
 }
 
 /** A copy with only the request's own fields: RPC arguments must be plain, serialisable data. */

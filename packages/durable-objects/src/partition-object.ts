@@ -10,6 +10,9 @@
  * replicas' committed offset; as follower it takes its leader's batches (`replicate`) at the leader's offsets.
  * An unreplicated partition has no role and behaves as it always did (same calls, same SQL).
  *
+ * Live readers may hold a hibernatable WebSocket here (`live/live-tails.ts`): each commit that moves what readers
+ * see is pushed to all of them from the invocation that made it.
+ *
  * Every RPC method answers an `RpcResult` (see `rpc-result.ts`): errors do not survive RPC with their codes.
  */
 
@@ -34,7 +37,10 @@ import {
   assertOffsetInRange,
   checkBatch,
   divergenceOffset,
+  httpStatusFor,
   type LeaderEpochEntry,
+  LIVE_PING,
+  LIVE_PONG,
   leaderEpochStarted,
   mergeLeaderEpochs,
   offsetForTimestampIn,
@@ -57,6 +63,8 @@ import {
 } from "@edgelog/core/store-kit";
 import { askController } from "./controller/reach-controller.ts";
 import type { EdgeLogEnv } from "./env.ts";
+import { parseLiveTailUpgrade } from "./live/live-tail-request.ts";
+import { LIVE_TAIL_TAG, type LiveTailStats, LiveTails } from "./live/live-tails.ts";
 import { partitionObjectName } from "./names.ts";
 import { assertReplicationDelivered, crossRegion } from "./replication/fault-switch.ts";
 import { FollowerReaders } from "./replication/follower-readers.ts";
@@ -110,6 +118,8 @@ export interface PartitionStats {
   readonly truncations: number;
   /** Calls this replica made as follower asking its leader for watermark-only pushes (reads near the reader). */
   readonly readerCalls: number;
+  /** The WebSocket live tail's counters (`live/live-tails.ts`). */
+  readonly live: LiveTailStats;
 }
 
 interface PartitionMeta extends PartitionConfiguration {
@@ -225,9 +235,22 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   #loaded = false;
   /** Follower: whether it serves readers, so its leader pushes it the high watermark as it moves. */
   readonly #readers = new FollowerReaders();
+  /** The WebSocket readers, pushed to as what readers see grows. */
+  readonly #live: LiveTails;
 
   constructor(ctx: DurableObjectState, env: EdgeLogEnv) {
     super(ctx, env);
+    this.#live = new LiveTails({
+      sockets: () => ctx.getWebSockets(LIVE_TAIL_TAG),
+      bounds: () => this.#offsets(),
+      assertReadable: (offset) => this.#assertReadable(offset),
+      readVisible: (offset, maxBytes) => this.#readNow(offset, maxBytes).batches,
+      wakeAt: (at) => this.#wakeAt(at),
+      readerJoined: () => this.#readerParks(),
+      now: () => Date.now(),
+    });
+    // A reader's keep-alive is answered by the runtime, without waking the object.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(LIVE_PING, LIVE_PONG));
     // Load once, before any request is delivered: every method then works from memory plus synchronous SQL.
     void ctx.blockConcurrencyWhile(async () => {
       this.#load();
@@ -361,7 +384,8 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       const logStart = Math.min(request.logStartOffset, this.#committed);
       if (logStart > current.logStartOffset) this.#deleteRecordsNow(logStart);
       const logEnd = this.#requireMeta().highWatermark;
-      return this.#readers.answer(this.#waiters.size, Date.now()) ? { logEnd, readers: true } : { logEnd };
+      const readers = this.#waiters.size + this.#live.count();
+      return this.#readers.answer(readers, Date.now()) ? { logEnd, readers: true } : { logEnd };
     });
   }
 
@@ -520,6 +544,54 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     });
   }
 
+  /**
+   * A WebSocket live tail (the store's `tailSocket`; a WebSocket cannot cross RPC, so it is a `fetch`). Refusals —
+   * an offset outside the log (416), no room for another socket (429), a deleted partition (404) — are answered as
+   * JSON errors before anything is upgraded.
+   */
+  override async fetch(request: Request): Promise<Response> {
+    try {
+      this.#requireMeta();
+      const { offset: spec, expiresAt } = parseLiveTailUpgrade(request);
+      const offset = this.#live.admit(spec);
+      const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+      this.ctx.acceptWebSocket(server, [LIVE_TAIL_TAG]);
+      this.#live.open(server, offset, expiresAt);
+      return new Response(null, { status: 101, webSocket: client });
+    } catch (error) {
+      const { error: body } = failure(error);
+      return Response.json(
+        { error: { ...body.context, code: body.code, message: body.message } },
+        { status: httpStatusFor(body.code) },
+      );
+    }
+  }
+
+  override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (this.#meta === null) {
+      this.#live.failAll(this.#unknown());
+      return;
+    }
+    this.#live.message(socket, message);
+  }
+
+  override async webSocketClose(socket: WebSocket, code: number): Promise<void> {
+    try {
+      // Completes the closing handshake (the runtime may have done so already).
+      socket.close(code === 1005 || code === 1006 ? 1000 : code);
+    } catch {
+      // Already closed.
+    }
+  }
+
+  override async webSocketError(socket: WebSocket): Promise<void> {
+    try {
+      socket.close(1011);
+    } catch {
+      // Already closed.
+    }
+  }
+
   /** Ends a long-poll whose caller gave up, so a parked read does not hold the object until its timeout. */
   async cancelWait(waitId: string): Promise<void> {
     this.#cancellable
@@ -640,6 +712,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       this.#destroyed = true;
       this.#meta = null;
       this.#waiters.fail(error);
+      this.#live.failAll(error);
       this.#replicator?.stop(error);
       for (const pending of this.#queue.splice(0)) pending.resolve(failure(error));
       await this.ctx.storage.deleteAlarm();
@@ -660,6 +733,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       replicationCalls: this.#retiredReplicationCalls + (this.#replicator?.calls ?? 0),
       truncations: this.#truncations,
       readerCalls: this.#readers.calls,
+      live: this.#live.stats(),
     };
   }
 
@@ -676,6 +750,9 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     if (cutoff !== null) this.#deleteRecordsNow(Math.min(cutoff, this.#offsets().highWatermark));
     this.#scheduleRetention(now);
     this.#replicator?.onAlarm();
+    // Live sockets whose token expired are closed; the next expiry wakes the object again.
+    const expiry = this.#live.expire();
+    if (expiry !== null) this.#wakeAt(expiry);
   }
 
   // ── appends ─────────────────────────────────────────────────────────────────────────────────────────────────
@@ -804,7 +881,10 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     this.#sizeBytes = plan.partition.sizeBytes;
     if (appended > 0) {
       // A replicated partition's readers wake when the high watermark moves, not on the commit.
-      if (this.#role === null) this.#waiters.notify();
+      if (this.#role === null) {
+        this.#waiters.notify();
+        this.#live.advanced();
+      }
       this.#scheduleRetention(now);
     }
     return { results: plan.outcomes.map((o) => (o.kind === "error" ? failure(o.error) : ok(o.result))) };
@@ -1206,6 +1286,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     this.ctx.storage.sql.exec("UPDATE replica_state SET high_watermark = ? WHERE id = 0", highWatermark);
     this.#committed = highWatermark;
     this.#waiters.notify();
+    this.#live.advanced();
   }
 
   #replicationHost(): ReplicationHost {

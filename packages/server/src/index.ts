@@ -68,3 +68,8 @@ export {
   type QuotaRates,
 } from "./quota/limits.ts";
 export { type MemoryQuotaGateOptions, memoryQuotaGate } from "./quota/memory-gate.ts";
+export {
+  type LiveSocketRequest,
+  type LiveSocketStore,
+  offersLiveSockets,
+} from "./routes/live-socket.ts";

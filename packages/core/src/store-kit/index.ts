@@ -24,6 +24,22 @@ export {
   UNKNOWN_LOG_APPEND_TIME,
 } from "../codec/frames.ts";
 export {
+  decodeLiveRecords,
+  encodeLiveControl,
+  encodeLiveRecords,
+  LIVE_HEADER_BYTES,
+  LIVE_PING,
+  LIVE_PONG,
+  LIVE_RECORDS_KIND,
+  type LiveClientMessage,
+  type LiveRecords,
+  type LiveServerMessage,
+  liveCloseCode,
+  MAX_LIVE_CLIENT_MESSAGE_BYTES,
+  parseLiveClientMessage,
+  parseLiveServerMessage,
+} from "../codec/live-messages.ts";
+export {
   BATCH_FORMAT_VERSION,
   type BatchHeader,
   batchHeaderSize,

@@ -1,8 +1,9 @@
 /**
  * @module
  * `GET /v1/topics/{topic}/partitions/{p}/records`: the JSON fetch with long-poll (`wait`), and the same path
- * with `Accept: text/event-stream` as an SSE live tail resumable from `Last-Event-ID`. Both may name the reader's
- * region (`?region=`, `read-region.ts`) to read from that region's in-sync replica.
+ * with `Accept: text/event-stream` as an SSE live tail resumable from `Last-Event-ID`, or with `Upgrade: websocket`
+ * as a WebSocket live tail (`live-socket.ts`). All may name the reader's region (`?region=`, `read-region.ts`) to
+ * read from that region's in-sync replica.
  */
 import type { LogStore, ReadPreference, TopicPartition } from "@edgelog/core";
 import { requireTopic } from "@edgelog/core/store-kit";
@@ -17,6 +18,7 @@ import { integerQuery, offsetQuery, parseInteger, pathParam, requirePartition } 
 import { readFrom, readRecords, startOffset } from "../read.ts";
 import { readPreference } from "../read-region.ts";
 import { route } from "../route.ts";
+import { isWebSocketUpgrade, liveSocket } from "./live-socket.ts";
 
 export function fetchRoutes(app: Hono<AppEnv>, options: { keepAliveMs: number }): void {
   route(app, "/v1/topics/:topic/partitions/:partition/records", {
@@ -30,6 +32,7 @@ export function fetchRoutes(app: Hono<AppEnv>, options: { keepAliveMs: number })
         throw invalidRequest(`limit must be in 1..${MAX_FETCH_LIMIT}`, { limit });
       }
       const near = readPreference(c);
+      if (isWebSocketUpgrade(c)) return liveSocket(c, store, tp, near);
       if (acceptsEventStream(c)) return tail(c, store, tp, format, limit, options.keepAliveMs, near);
 
       const wait = waitQuery(c);
