@@ -1,17 +1,21 @@
 /**
  * @module
  * The live readers of the fan-out benchmark, one per transport, each reading partition 0 of a topic from offset 0
- * and reporting every record value it receives, in order:
+ * and reporting the offset of every record it receives, in order:
  *   - `longpoll`: the JSON fetch with `wait` in a loop (one HTTP request per wake-up);
  *   - `sse`: one `Accept: text/event-stream` tail (one HTTP response held open, the Worker re-reads per batch);
- *   - `ws`: the WebSocket push (fanout-ws-reader.ts), reported unavailable while the Worker has no such route.
+ *   - `ws`: the WebSocket push (fanout-ws-reader.ts): one socket held by the partition, which sends each batch.
  * HTTP goes through `node:http` with one keep-alive agent per run of readers (so thousands of sockets are opened
  * and closed together, and none outlives the run); a reader fails by calling `onFailure` once.
  */
 import { type Agent, get as httpGet, type IncomingMessage } from "node:http";
+import { openWsReader } from "./fanout-ws-reader.ts";
 
 export const FANOUT_TRANSPORTS = ["longpoll", "sse", "ws"] as const;
 export type FanoutTransport = (typeof FANOUT_TRANSPORTS)[number];
+
+/** Transports whose readers say when the server holds them as live (`ReaderEvents.onLive`). */
+export const SAYS_LIVE: ReadonlySet<FanoutTransport> = new Set(["ws"]);
 
 /** How long a long-poll waits at the end of the log: the HTTP API's maximum, so an idle reader costs least. */
 export const LONG_POLL_WAIT_MS = 30_000;
@@ -24,24 +28,23 @@ export interface ReaderTarget {
 }
 
 export interface ReaderEvents {
-  /** A record's value (text), in log order. */
-  readonly onValue: (value: string) => void;
+  /** A record's offset, in log order. */
+  readonly onOffset: (offset: number) => void;
   /** The reader stopped for a reason other than `close()`. Called at most once. */
   readonly onFailure: (error: Error) => void;
+  /** The server holds the reader as live (the WebSocket's `ready`); readers that cannot tell never call it. */
+  readonly onLive: () => void;
 }
 
 export interface Reader {
   close(): void;
 }
 
-/** A transport this Worker does not serve (yet): the benchmark skips it with the reason. */
-export class TransportUnavailable extends Error {}
-
 const recordsPath = (target: ReaderTarget): string =>
   `${target.url}/v1/topics/${encodeURIComponent(target.topic)}/partitions/0/records`;
 
 interface RecordsBody {
-  readonly records: readonly { readonly value: unknown }[];
+  readonly records: readonly { readonly offset: number }[];
   readonly nextOffset: number;
 }
 
@@ -94,7 +97,7 @@ function longPollReader(target: ReaderTarget, events: ReaderEvents): Reader {
     while (!signal.aborted) {
       const url = `${recordsPath(target)}?offset=${offset}&wait=${LONG_POLL_WAIT_MS}&valueFormat=text`;
       const body = JSON.parse(await text(await get(url, target.agent, signal))) as RecordsBody;
-      for (const record of body.records) events.onValue(String(record.value));
+      for (const record of body.records) events.onOffset(record.offset);
       offset = body.nextOffset;
     }
   });
@@ -119,7 +122,7 @@ function sseReader(target: ReaderTarget, events: ReaderEvents): Reader {
         }
         if (event === "error") throw new Error(`SSE error event: ${data.slice(0, 300)}`);
         if (event !== "records") continue;
-        for (const record of (JSON.parse(data) as RecordsBody).records) events.onValue(String(record.value));
+        for (const record of (JSON.parse(data) as RecordsBody).records) events.onOffset(record.offset);
       }
     }
   });
@@ -133,8 +136,6 @@ export function openReader(transport: FanoutTransport, target: ReaderTarget, eve
     case "sse":
       return sseReader(target, events);
     case "ws":
-      throw new TransportUnavailable(
-        "the WebSocket push (issue 16, fanout-ws) is not served by this Worker yet",
-      );
+      return openWsReader(recordsPath(target), events);
   }
 }

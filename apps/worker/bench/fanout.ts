@@ -20,7 +20,7 @@
 import { readFileSync } from "node:fs";
 import { Agent } from "node:http";
 import { Deliveries } from "./fanout-delivery.ts";
-import { type FanoutTransport, openReader, type Reader, TransportUnavailable } from "./fanout-readers.ts";
+import { type FanoutTransport, openReader, type Reader, SAYS_LIVE } from "./fanout-readers.ts";
 import type { Sink } from "./http-throughput.ts";
 
 export interface FanoutPlan {
@@ -108,9 +108,11 @@ export type FanoutStops = Map<FanoutTransport, { readonly readers: number; reado
 /** The object class of the partition the readers read (fanout-worker/worker.ts counts under its name). */
 const PARTITION_CLASS = "PartitionObject";
 
-/** Sockets this process keeps for itself besides the readers' (the Worker's control requests, stdio, files). */
+/** Descriptors each process keeps for itself besides the readers' (control requests, stdio, files, storage). */
 const SPARE_DESCRIPTORS = 512;
-const POLL_MS = 20;
+/** Descriptors workerd holds per reader's connection, as measured in /proc for every transport. */
+const WORKERD_DESCRIPTORS_PER_READER = 2;
+const POLL_MS = 50;
 
 interface Counts {
   readonly workerRequests: number;
@@ -145,22 +147,27 @@ export function openFilesLimit(): number | null {
 }
 
 /**
- * Why `readers` readers cannot run here, before trying: each holds one socket in this process and one in workerd,
- * so both must stay under the open-files limit with room to spare.
+ * Why `readers` readers cannot run here, before trying: each holds one socket in this process and two descriptors
+ * in workerd (measured for every transport: its connection and one more), and both processes must stay under the
+ * open-files limit (workerd inherits this process's) with room to spare.
  */
 export function tooManyForThisMachine(readers: number, limit = openFilesLimit()): string | null {
-  if (limit === null || readers + SPARE_DESCRIPTORS <= limit) return null;
+  const needed = WORKERD_DESCRIPTORS_PER_READER * readers + SPARE_DESCRIPTORS;
+  if (limit === null || needed <= limit) return null;
+  const n = (count: number) => count.toLocaleString("en-US");
   return (
-    `${readers.toLocaleString("en-US")} readers need ${readers.toLocaleString("en-US")} sockets in this process ` +
-    `and as many in workerd, over the open-files limit of ${limit.toLocaleString("en-US")} (ulimit -n) less ` +
-    `${SPARE_DESCRIPTORS} kept spare`
+    `file descriptors: ${n(readers)} readers need ${n(WORKERD_DESCRIPTORS_PER_READER * readers)} in workerd ` +
+    `(${WORKERD_DESCRIPTORS_PER_READER} per connection) and ${n(readers)} sockets here, past the open-files limit ` +
+    `of ${n(limit)} (ulimit -n; at most ${n(Math.floor((limit - SPARE_DESCRIPTORS) / WORKERD_DESCRIPTORS_PER_READER))} readers fit)`
   );
 }
 
-/** Readers the partition holds as live (parked reads for long-poll and SSE). */
+/** Readers the partition holds as live: parked reads (long-poll, SSE) and WebSocket tails. */
 async function liveReaders(url: string, topicId: string): Promise<number> {
-  const stats = await json<{ waiters: number }>(`${url}/bench/partition?topicId=${topicId}`);
-  return stats.waiters;
+  const stats = await json<{ waiters: number; live?: { sockets: number } }>(
+    `${url}/bench/partition?topicId=${topicId}`,
+  );
+  return stats.waiters + (stats.live?.sockets ?? 0);
 }
 
 async function until(
@@ -178,7 +185,7 @@ async function until(
 
 /**
  * Measures one transport at one number of readers. Throws when the point cannot be measured (the caller records
- * where the transport stops); throws `TransportUnavailable` when the Worker does not serve the transport.
+ * where the transport stops).
  */
 export async function measurePoint(
   url: string,
@@ -213,10 +220,14 @@ export async function measurePoint(
     );
     await response.arrayBuffer();
   };
+  // WebSocket readers say when the partition holds them (`ready`) and stay held; asking the partition instead
+  // would cost it a pass over every socket per question. Long-polls and SSE tails are counted as parked reads.
+  let saidLive = 0;
+  const live = SAYS_LIVE.has(transport) ? () => Promise.resolve(saidLive) : () => liveReaders(url, topicId);
   const allLive = () =>
     until(
       () => `${readerCount} readers not all waiting again`,
-      async () => (await liveReaders(url, topicId)) >= readerCount,
+      async () => (await live()) >= readerCount,
       plan.stepTimeoutMs,
       failed,
     );
@@ -231,8 +242,12 @@ export async function measurePoint(
             transport,
             { url, topic, agent },
             {
-              onValue: (value) => deliveries.receive(id, Number(value.split(":")[1]), performance.now()),
+              // One record per batch on a fresh topic: batch i is the record at offset i.
+              onOffset: (offset) => deliveries.receive(id, offset, performance.now()),
               onFailure: (error) => fail(new Error(`reader ${id}: ${error.message}`)),
+              onLive: () => {
+                saidLive++;
+              },
             },
           ),
         );
@@ -240,7 +255,7 @@ export async function measurePoint(
       opened += wave;
       await until(
         () => `${opened} readers not all joined`,
-        async () => (await liveReaders(url, topicId)) >= opened,
+        async () => (await live()) >= opened,
         plan.stepTimeoutMs,
         failed,
       );
@@ -295,9 +310,8 @@ export async function measurePoint(
 }
 
 /**
- * Every transport and reader count of the plan not stopped yet, smallest counts first. A transport the Worker
- * does not serve is skipped as a whole; one that fails at a count, or would be too slow there, stops at that count
- * (`stops`, shared across repetitions, says why).
+ * Every transport and reader count of the plan not stopped yet, smallest counts first. A transport that fails at
+ * a count, or would be too slow there, stops at that count (`stops`, shared across repetitions, says why).
  */
 export async function fanoutRepetition(
   url: string,
@@ -322,7 +336,7 @@ export async function fanoutRepetition(
         result = await measurePoint(url, plan, transport, readers, topic);
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
-        stops.set(transport, { readers: error instanceof TransportUnavailable ? 0 : readers, reason });
+        stops.set(transport, { readers, reason });
         break;
       }
       sink.record(fanoutKeys.invocations(transport, readers), result.invocationsPerBatch);
