@@ -2,14 +2,8 @@
 // ratios against one reader (invocations must not grow, p99 at 1,000 readers within 2×), and say where a
 // transport stopped and why.
 import { describe, expect, it } from "vitest";
-import {
-  batchesFor,
-  type FanoutPlan,
-  fanoutKeys,
-  pointKeys,
-  tooManyForThisMachine,
-  tooSlowForThisMachine,
-} from "../../worker/bench/fanout.ts";
+import { batchesFor, type FanoutPlan, fanoutKeys, pointKeys } from "../../worker/bench/fanout.ts";
+import { tooManyForThisMachine, tooSlowForThisMachine } from "../../worker/bench/fanout-limits.ts";
 import { caseSpecs } from "../src/cases.ts";
 import { fanoutSpecs } from "../src/fanout-cases.ts";
 import { FULL, QUICK } from "../src/plan.ts";
@@ -96,9 +90,12 @@ describe("fan-out cases", () => {
 
 describe("fan-out plan", () => {
   it("measures fewer batches where each reaches many readers, never fewer than the minimum", () => {
-    expect(batchesFor(plan, 1)).toBe(plan.batches);
-    expect(batchesFor(plan, 1_000)).toBe(plan.batches);
-    expect(batchesFor(plan, 10_000)).toBe(plan.minBatches);
+    const p = { ...plan, batches: 20, minBatches: 5, maxDeliveries: 5_000 };
+    expect(batchesFor(p, 1)).toBe(20);
+    expect(batchesFor(p, 100)).toBe(20);
+    expect(batchesFor(p, 500)).toBe(10);
+    expect(batchesFor(p, 1_000)).toBe(5);
+    expect(batchesFor(p, 10_000)).toBe(5);
     expect(QUICK.fanout.readers).toEqual([1, 100]);
   });
 
@@ -112,8 +109,8 @@ describe("fan-out plan", () => {
   });
 
   it("stops a count whose delivery would take longer than a step, going by the count below", () => {
-    expect(tooSlowForThisMachine(plan, 100, 500, 1_000)).toBeNull();
-    const reason = tooSlowForThisMachine(plan, 1_000, 7_000, 10_000);
+    expect(tooSlowForThisMachine(60_000, 100, 500, 1_000)).toBeNull();
+    const reason = tooSlowForThisMachine(60_000, 1_000, 7_000, 10_000);
     expect(reason).toContain("1,000 readers in 7.0 s");
     expect(reason).toContain("10,000 would take about 70.0 s per batch, past the 60.0 s allowed");
   });

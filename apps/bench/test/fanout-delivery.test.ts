@@ -13,6 +13,8 @@ describe("Deliveries", () => {
     expect(d.deliveredAt(0)).toBeNaN();
     d.receive(1, 0, 20);
     await expect(delivered).resolves.toBe(20);
+    expect(d.firstAt(0)).toBe(10);
+    expect(d.firstAt(1)).toBeNaN();
     // Already delivered: answered at once.
     await expect(d.delivered(0, 1)).resolves.toBe(20);
     expect(d.violations).toEqual({ duplicates: 0, missed: 0 });

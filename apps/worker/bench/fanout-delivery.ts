@@ -18,8 +18,9 @@ export class Deliveries {
   readonly batches: number;
   /** Per reader: the next batch index it should receive. */
   readonly #next: Int32Array;
-  /** Per batch: readers holding it, and when the last of them got it (`performance.now()` ms). */
+  /** Per batch: readers holding it, and when the first and the last of them got it (`performance.now()` ms). */
   readonly #holders: Int32Array;
+  readonly #firstAt: Float64Array;
   readonly #lastAt: Float64Array;
   readonly #waiting = new Map<number, () => void>();
   #duplicates = 0;
@@ -32,6 +33,7 @@ export class Deliveries {
     this.batches = batches;
     this.#next = new Int32Array(readers);
     this.#holders = new Int32Array(batches);
+    this.#firstAt = new Float64Array(batches);
     this.#lastAt = new Float64Array(batches);
   }
 
@@ -48,6 +50,7 @@ export class Deliveries {
     this.#next[reader] = index + 1;
     const holders = (this.#holders[index] as number) + 1;
     this.#holders[index] = holders;
+    if (holders === 1) this.#firstAt[index] = at;
     this.#lastAt[index] = at;
     if (holders === this.readers) this.#waiting.get(index)?.();
   }
@@ -55,6 +58,11 @@ export class Deliveries {
   /** Readers holding batch `index`. */
   holders(index: number): number {
     return this.#holders[index] ?? 0;
+  }
+
+  /** When the first reader received batch `index` (NaN until one has it). */
+  firstAt(index: number): number {
+    return this.holders(index) > 0 ? (this.#firstAt[index] as number) : Number.NaN;
   }
 
   /** When the last reader received batch `index` (NaN until every reader has it). */

@@ -17,9 +17,9 @@
  * partition's object), `fanout.requests.<transport>.<readers>` (the Worker's requests; all per batch),
  * `fanout.latency.<transport>.<p50|p99>.<readers>` (ms).
  */
-import { readFileSync } from "node:fs";
 import { Agent } from "node:http";
 import { Deliveries } from "./fanout-delivery.ts";
+import { tooManyForThisMachine, tooSlowForThisMachine } from "./fanout-limits.ts";
 import { type FanoutTransport, openReader, type Reader, SAYS_LIVE } from "./fanout-readers.ts";
 import type { Sink } from "./http-throughput.ts";
 
@@ -53,26 +53,6 @@ export function batchesFor(plan: FanoutPlan, readers: number): number {
   return Math.max(plan.minBatches, Math.min(plan.batches, Math.floor(plan.maxDeliveries / readers)));
 }
 
-/**
- * Why `next` readers would not be delivered to within the step timeout, going by `measured` at `readers`: a
- * transport whose delivery time grows with its readers is stopped on the CPU it would need, not run for minutes.
- */
-export function tooSlowForThisMachine(
-  plan: FanoutPlan,
-  readers: number,
-  p50Ms: number,
-  next: number,
-): string | null {
-  const predicted = (p50Ms * next) / readers;
-  if (predicted <= plan.stepTimeoutMs) return null;
-  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-  return (
-    `CPU: one batch reached ${readers.toLocaleString("en-US")} readers in ${s(p50Ms)} (p50) here; delivery ` +
-    `grows with the readers, so ${next.toLocaleString("en-US")} would take about ${s(predicted)} per batch, ` +
-    `past the ${s(plan.stepTimeoutMs)} allowed`
-  );
-}
-
 export const fanoutKeys = {
   invocations: (transport: FanoutTransport, readers: number) => `fanout.invocations.${transport}.${readers}`,
   partition: (transport: FanoutTransport, readers: number) => `fanout.partition.${transport}.${readers}`,
@@ -98,6 +78,8 @@ export interface PointResult {
   readonly requestsPerBatch: number;
   readonly p50: number;
   readonly p99: number;
+  /** Delivery to the first reader, p50 (ms): what the spread to the last one is measured from. */
+  readonly firstP50: number;
   /** How long opening every reader took (ms). */
   readonly joinMs: number;
 }
@@ -108,10 +90,6 @@ export type FanoutStops = Map<FanoutTransport, { readonly readers: number; reado
 /** The object class of the partition the readers read (fanout-worker/worker.ts counts under its name). */
 const PARTITION_CLASS = "PartitionObject";
 
-/** Descriptors each process keeps for itself besides the readers' (control requests, stdio, files, storage). */
-const SPARE_DESCRIPTORS = 512;
-/** Descriptors workerd holds per reader's connection, as measured in /proc for every transport. */
-const WORKERD_DESCRIPTORS_PER_READER = 2;
 const POLL_MS = 50;
 
 interface Counts {
@@ -134,32 +112,6 @@ const total = (invocations: Readonly<Record<string, number>>): number =>
 
 function nearestRank(sorted: readonly number[], p: number): number {
   return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
-
-/** The soft limit on open files of this process (workerd, started by it, inherits the same), or null if unknown. */
-export function openFilesLimit(): number | null {
-  try {
-    const line = /^Max open files\s+(\d+)/m.exec(readFileSync("/proc/self/limits", "utf8"));
-    return line === null ? null : Number(line[1]);
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Why `readers` readers cannot run here, before trying: each holds one socket in this process and two descriptors
- * in workerd (measured for every transport: its connection and one more), and both processes must stay under the
- * open-files limit (workerd inherits this process's) with room to spare.
- */
-export function tooManyForThisMachine(readers: number, limit = openFilesLimit()): string | null {
-  const needed = WORKERD_DESCRIPTORS_PER_READER * readers + SPARE_DESCRIPTORS;
-  if (limit === null || needed <= limit) return null;
-  const n = (count: number) => count.toLocaleString("en-US");
-  return (
-    `file descriptors: ${n(readers)} readers need ${n(WORKERD_DESCRIPTORS_PER_READER * readers)} in workerd ` +
-    `(${WORKERD_DESCRIPTORS_PER_READER} per connection) and ${n(readers)} sockets here, past the open-files limit ` +
-    `of ${n(limit)} (ulimit -n; at most ${n(Math.floor((limit - SPARE_DESCRIPTORS) / WORKERD_DESCRIPTORS_PER_READER))} readers fit)`
-  );
 }
 
 /** Readers the partition holds as live: parked reads (long-poll, SSE) and WebSocket tails. */
@@ -270,11 +222,13 @@ export async function measurePoint(
     await allLive();
     const before = await counts(url);
     const latencies: number[] = [];
+    const firsts: number[] = [];
     for (let index = plan.warmup; index < sent; index++) {
       if (index > plan.warmup) await allLive();
       const started = performance.now();
       const [, deliveredAt] = await Promise.all([produce(index), deliver(index)]);
       latencies.push(deliveredAt - started);
+      firsts.push(deliveries.firstAt(index) - started);
     }
     // The readers' re-parking after the last batch is part of that batch's cost.
     await allLive();
@@ -284,6 +238,7 @@ export async function measurePoint(
       throw new Error(`readers received ${duplicates} duplicate and missed ${missed} batches`);
     }
     latencies.sort((a, b) => a - b);
+    firsts.sort((a, b) => a - b);
     const byClass: Record<string, number> = {};
     for (const [name, n] of Object.entries(after.invocations)) {
       const delta = n - (before.invocations[name] ?? 0);
@@ -295,6 +250,7 @@ export async function measurePoint(
       requestsPerBatch: (after.workerRequests - before.workerRequests) / batches,
       p50: nearestRank(latencies, 50),
       p99: nearestRank(latencies, 99),
+      firstP50: nearestRank(firsts, 50),
       joinMs,
     };
   } finally {
@@ -350,10 +306,12 @@ export async function fanoutRepetition(
       sink.progress(
         `${transport} × ${readers.toLocaleString("en-US")}: ${result.invocationsPerBatch.toFixed(2)} invocations ` +
           `per batch (${classes}), ${result.requestsPerBatch.toFixed(2)} Worker requests per batch, last reader ` +
-          `p50 ${result.p50.toFixed(1)} ms p99 ${result.p99.toFixed(1)} ms (joined in ${(result.joinMs / 1000).toFixed(1)} s)`,
+          `p50 ${result.p50.toFixed(1)} ms p99 ${result.p99.toFixed(1)} ms, first reader p50 ${result.firstP50.toFixed(1)} ms ` +
+          `(joined in ${(result.joinMs / 1000).toFixed(1)} s)`,
       );
       const next = counts[i + 1];
-      const tooSlow = next === undefined ? null : tooSlowForThisMachine(plan, readers, result.p50, next);
+      const tooSlow =
+        next === undefined ? null : tooSlowForThisMachine(plan.stepTimeoutMs, readers, result.p50, next);
       if (next !== undefined && tooSlow !== null && !stops.has(transport)) {
         stops.set(transport, { readers: next, reason: tooSlow });
       }
