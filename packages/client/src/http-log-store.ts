@@ -6,8 +6,9 @@
  *
  * Appends and reads use the binary endpoints: the producer's encoded batch goes to the server unchanged (so its
  * idempotence stamp reaches the partition) and reads return the stored batches byte for byte. A `read` waiting at
- * the end of a partition long-polls (`wait`) or, with `live: "sse"`, is woken by a shared per-partition SSE feed;
- * `tail()` exposes the SSE live tail itself.
+ * the end of a partition long-polls (`wait`), is woken by a shared per-partition SSE feed (`live: "sse"`), or is
+ * answered from the batches the partition pushes over a WebSocket (`live: "ws"`, `socket-feed.ts`); `tail()`
+ * exposes the live tail itself, over SSE or a WebSocket.
  */
 import {
   type AppendOptions,
@@ -16,6 +17,7 @@ import {
   type CommittedOffset,
   type ConsumedRecord,
   DEFAULT_TOPIC_CONFIG,
+  decodeBatch,
   EdgeLogError,
   type GroupDescription,
   type GroupHeartbeatRequest,
@@ -49,6 +51,7 @@ import {
 import { appendFailure, errorFromResponse, requestFailed } from "./http-errors.ts";
 import { LiveFeed } from "./live-feed.ts";
 import { SharedWaits } from "./shared-waits.ts";
+import { type LiveWebSocketConstructor, SocketFeed } from "./socket-feed.ts";
 import { readSse } from "./sse.ts";
 import { type TokenOption, TokenSource } from "./token-source.ts";
 
@@ -87,9 +90,19 @@ export interface HttpLogStoreOptions {
    * connections per origin over HTTP/1.1: one is used per live partition. `"shared"`: every waiting read joins
    * one multi-partition long-poll (`POST /v1/wait`), then the ready ones fetch — one connection however many
    * partitions wait, for consumers that own many in a browser or a Worker (falls back to `"long-poll"` against
-   * a server without `/v1/wait`).
+   * a server without `/v1/wait`). `"ws"`: a read at the end of a partition opens (or joins) that partition's
+   * WebSocket live tail and is answered from the batches the partition pushes — no request per read, and the
+   * append's cost on the server does not grow with readers; catch-up reads below the end still use the binary
+   * fetch. Falls back to `"long-poll"` where there is no WebSocket (Node < 22, a custom `fetch` without
+   * `webSocket`) or the server does not offer it (tried again after a minute).
    */
-  readonly live?: "long-poll" | "sse" | "shared";
+  readonly live?: "long-poll" | "sse" | "shared" | "ws";
+  /**
+   * The `WebSocket` class for `live: "ws"` and WebSocket tails. Default: the global one — unless a custom `fetch`
+   * is given (a service binding, an in-process app: a socket could not reach it), then none unless set here.
+   * The token travels as `?access_token=` (browsers cannot set headers on a WebSocket); `headers` are not sent.
+   */
+  readonly webSocket?: LiveWebSocketConstructor;
   /**
    * The region this client reads near (a location hint such as `weur`; Kafka's `client.rack`, KafkaJS's `rackId`):
    * fetches, long-polls, the SSE tail and offset lookups add `?region=`, so a replicated partition's in-sync
@@ -109,6 +122,12 @@ export interface TailOptions {
   readonly retry?: RetryOptions;
   /** Tail the replica of this region (`?region=`); default: the store's `region`. */
   readonly region?: string;
+  /**
+   * `"ws"`: the WebSocket live tail — records byte for byte, pushed by the partition — falling back to SSE where
+   * there is no WebSocket or the server does not offer it. `"sse"`: Server-Sent Events. Default: `"ws"` when the
+   * store's `live` is `"ws"`, else `"sse"`.
+   */
+  readonly transport?: "sse" | "ws";
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -116,6 +135,8 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_LIST_BATCHES_LIMIT = 1_000;
 /** The server clamps `wait` to this (docs/http-api.md "Limits"); waiting longer is split into polls. */
 const MAX_SERVER_WAIT_MS = 30_000;
+/** After a WebSocket tail could not open (not offered, refused), reads use long-polls this long before trying again. */
+const SOCKET_RETRY_AFTER_MS = 60_000;
 const JSON_TYPE = "application/json";
 const SSE_TYPE = "text/event-stream";
 const utf8 = new TextEncoder();
@@ -152,7 +173,13 @@ export class HttpLogStore implements LogStore {
   readonly #token: TokenSource | undefined;
   /** One controller per request in flight, so `close()` can abort them all. */
   readonly #inFlight = new Set<AbortController>();
-  #live: "long-poll" | "sse" | "shared";
+  #live: "long-poll" | "sse" | "shared" | "ws";
+  /** `live: "ws"`: the `WebSocket` class, or `undefined` where there is none to use. */
+  readonly #webSocket: LiveWebSocketConstructor | undefined;
+  /** `live: "ws"`: the open live tail of each partition (and region) read at its end. */
+  readonly #sockets = new Map<string, SocketFeed>();
+  /** Until when WebSocket tails are not tried again (one could not open). */
+  #socketsRefusedUntil = 0;
   /** The region reads prefer unless the read names its own (`HttpLogStoreOptions.region`). */
   readonly #region: string | undefined;
   /**
@@ -175,6 +202,8 @@ export class HttpLogStore implements LogStore {
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#token = options.token === undefined ? undefined : new TokenSource(options.token);
     this.#live = options.live ?? "long-poll";
+    const globalSocket = (globalThis as { WebSocket?: LiveWebSocketConstructor }).WebSocket;
+    this.#webSocket = options.webSocket ?? (options.fetch === undefined ? globalSocket : undefined);
     if (options.region !== undefined && (typeof options.region !== "string" || options.region === "")) {
       throw new EdgeLogError("INVALID_REQUEST", "`region` must be a location hint such as weur");
     }
@@ -242,14 +271,10 @@ export class HttpLogStore implements LogStore {
     const options = this.#near(readOptions);
     if (this.#live === "sse" && (options.maxWaitMs ?? 0) > 0) return this.#readLive(tp, options);
     if (this.#live === "shared" && (options.maxWaitMs ?? 0) > 0) return this.#readShared(tp, options);
-    const deadline = Date.now() + Math.max(0, options.maxWaitMs ?? 0);
-    for (;;) {
-      const waitMs = Math.min(MAX_SERVER_WAIT_MS, Math.max(0, Math.ceil(deadline - Date.now())));
-      const result = await this.#readOnce(tp, options, waitMs);
-      // The server clamps `wait`; a longer wait than it grants is served by polling again until our deadline.
-      if (result.batches.length > 0 || result.highWatermark > options.offset || Date.now() >= deadline)
-        return result;
+    if (this.#live === "ws" && (options.maxWaitMs ?? 0) > 0 && this.#socketsUsable()) {
+      return this.#readSocket(tp, options);
     }
+    return this.#longPoll(tp, options);
   }
 
   /** `live: "sse"`: fetch what is there; at the end of the log, wait for the partition's feed, then fetch. */
@@ -275,6 +300,68 @@ export class HttpLogStore implements LogStore {
     const woke = await feed.waitBeyond(options.offset, options.maxWaitMs ?? 0, options.signal);
     this.#assertOpen();
     return woke ? this.#readOnce(tp, options, 0) : now;
+  }
+
+  /**
+   * `live: "ws"`: a read the partition's open socket covers is answered from what it pushed; otherwise fetch what
+   * is there, and at the end of the log (re)open the socket there and wait for its push. A socket that cannot
+   * open sends this read — and, for a minute, every read — to long-polls.
+   */
+  async #readSocket(tp: TopicPartition, options: ReadOptions): Promise<ReadResult> {
+    const key = `${tp.topic}\u0000${tp.partition}\u0000${options.region ?? ""}`;
+    const maxBytes = options.maxBytes ?? DEFAULT_READ_MAX_BYTES;
+    const waitMs = options.maxWaitMs ?? 0;
+    let feed = this.#sockets.get(key);
+    if (feed?.covers(options.offset)) {
+      const pushed = await feed.read(options.offset, maxBytes, waitMs, options.signal);
+      this.#assertOpen();
+      if (pushed !== null) return pushed;
+    }
+    const now = await this.#readOnce(tp, options, 0);
+    if (now.batches.length > 0 || now.highWatermark > options.offset) return now;
+    feed?.close();
+    feed = await this.#openFeed(tp, options.offset, options.region);
+    this.#sockets.set(key, feed);
+    const pushed = await feed.read(options.offset, maxBytes, waitMs, options.signal);
+    this.#assertOpen();
+    if (pushed !== null) return pushed;
+    // It ended without an answer: a long-poll finishes the wait (and reports any error of the partition).
+    return this.#longPoll(tp, { ...options, offset: options.offset });
+  }
+
+  /** A socket on `tp` from `offset`, forgotten (and refused for a while, if it never opened) when it ends. */
+  async #openFeed(tp: TopicPartition, offset: number, region: string | undefined): Promise<SocketFeed> {
+    const WebSocketClass = this.#webSocket as LiveWebSocketConstructor;
+    const url = await this.#socketUrl(tp, offset, region);
+    const key = `${tp.topic}\u0000${tp.partition}\u0000${region ?? ""}`;
+    const feed: SocketFeed = new SocketFeed(WebSocketClass, url, offset, (end) => {
+      if (this.#sockets.get(key) === feed) this.#sockets.delete(key);
+      if (end === "unopened") this.#socketsRefusedUntil = Date.now() + SOCKET_RETRY_AFTER_MS;
+    });
+    return feed;
+  }
+
+  /** Whether WebSocket tails may be tried: a `WebSocket` class, and none refused within the last minute. */
+  #socketsUsable(): boolean {
+    return this.#webSocket !== undefined && Date.now() >= this.#socketsRefusedUntil;
+  }
+
+  /** The live tail's URL: ws(s), the offset, the region and the token (browsers cannot set headers on it). */
+  async #socketUrl(tp: TopicPartition, offset: number, region: string | undefined): Promise<string> {
+    const token = this.#token === undefined ? undefined : await this.#token.get();
+    const url = this.#url(`${partitionPath(tp)}/records`, { offset, region, access_token: token });
+    return url.replace(/^http/, "ws");
+  }
+
+  /** `read` by long-polls: the server clamps each wait, so a longer one is several polls. */
+  async #longPoll(tp: TopicPartition, options: ReadOptions): Promise<ReadResult> {
+    const deadline = Date.now() + Math.max(0, options.maxWaitMs ?? 0);
+    for (;;) {
+      const waitMs = Math.min(MAX_SERVER_WAIT_MS, Math.max(0, Math.ceil(deadline - Date.now())));
+      const result = await this.#readOnce(tp, options, waitMs);
+      if (result.batches.length > 0 || result.highWatermark > options.offset || Date.now() >= deadline)
+        return result;
+    }
   }
 
   /** `live: "shared"`: fetch what is there; at the end of the log, join the shared wait, then fetch. */
@@ -424,17 +511,97 @@ export class HttpLogStore implements LogStore {
   }
 
   /**
-   * Live tail over Server-Sent Events: yields each batch of new records as the server pushes it, reconnecting
-   * after network failures from the next offset, so nothing is skipped or repeated. Values are exact bytes
-   * (requested as base64); keys and header values travel as UTF-8 text (the JSON rendering of the records
-   * endpoint), so a non-UTF-8 key or header is not byte-exact, and a repeated header key keeps its last value.
-   * Use `read` (or a consumer) when that matters.
+   * Live tail: yields each batch of new records as the server pushes it, reconnecting after network failures from
+   * the next offset, so nothing is skipped or repeated. Over a WebSocket (`transport: "ws"`, the default when the
+   * store's `live` is `"ws"`) records are the stored batches byte for byte. Over Server-Sent Events values are
+   * exact bytes (requested as base64) but keys and header values travel as UTF-8 text (the JSON rendering of the
+   * records endpoint), so a non-UTF-8 key or header is not byte-exact, and a repeated header key keeps its last
+   * value; use the WebSocket, `read` or a consumer when that matters.
    * @example
    * for await (const records of store.tail({ topic: "orders", partition: 0 }, { signal })) render(records);
    */
   async *tail(
     tp: TopicPartition,
     options: TailOptions = {},
+  ): AsyncGenerator<ConsumedRecord[], void, undefined> {
+    const transport = options.transport ?? (this.#live === "ws" ? "ws" : "sse");
+    if (transport === "ws" && this.#socketsUsable()) {
+      const from = yield* this.#tailSocket(tp, options);
+      // The socket could not open: the same tail continues over SSE from where it got to.
+      if (from !== null) yield* this.#tailSse(tp, { ...options, offset: from });
+      return;
+    }
+    yield* this.#tailSse(tp, options);
+  }
+
+  /**
+   * The WebSocket tail: reads from the partition's pushes, reconnecting from the next offset when the socket ends
+   * (after a backoff when it said nothing). Answers `null` when stopped, or the offset to go on from over SSE when
+   * a socket could not open. A socket the partition closed for a final reason (the topic deleted, retention passed
+   * the reader) ends the tail with that error, learnt by reading there over HTTP.
+   */
+  async *#tailSocket(
+    tp: TopicPartition,
+    options: TailOptions,
+  ): AsyncGenerator<ConsumedRecord[], number | null, undefined> {
+    const { signal } = options;
+    const region = options.region ?? this.#region;
+    const spec = options.offset ?? "latest";
+    let next: number;
+    if (typeof spec === "number") next = spec;
+    else {
+      const bounds = await this.offsets(tp, region === undefined ? {} : { region });
+      next = spec === "earliest" ? bounds.logStartOffset : bounds.highWatermark;
+    }
+    let failures = 0;
+    while (!signal?.aborted) {
+      this.#assertOpen();
+      const feed = await this.#openFeed(tp, next, region);
+      const stop = (): void => feed.close();
+      signal?.addEventListener("abort", stop, { once: true });
+      let received = false;
+      try {
+        for (;;) {
+          const pushed = await feed.read(next, DEFAULT_READ_MAX_BYTES, MAX_SERVER_WAIT_MS);
+          if (pushed === null) break;
+          const records: ConsumedRecord[] = [];
+          for (const batch of pushed.batches) {
+            decodeBatch(batch.payload).records.forEach((record, i) => {
+              const offset = batch.baseOffset + i;
+              if (offset >= next) records.push({ ...record, offset });
+            });
+          }
+          const last = records.at(-1);
+          if (last === undefined) continue;
+          received = true;
+          failures = 0;
+          next = last.offset + 1;
+          yield records;
+        }
+      } finally {
+        signal?.removeEventListener("abort", stop);
+        feed.close();
+      }
+      if (signal?.aborted) return null;
+      if (this.#closed) throw storeClosed();
+      if (feed.ended === "unopened") return next;
+      // Closed by the partition: a final reason (deleted, out of range, access) is the HTTP read's error here.
+      if (feed.closeCode !== undefined && feed.closeCode >= 4400 && feed.closeCode !== 4401) {
+        await this.#readOnce(
+          tp,
+          { offset: next, maxBytes: 1, ...(region === undefined ? {} : { region }) },
+          0,
+        );
+      }
+      if (!received) await sleep(backoffMs(failures++, options.retry), signal).catch(() => undefined);
+    }
+    return null;
+  }
+
+  /** The SSE tail (`Accept: text/event-stream` on the records path). */
+  async *#tailSse(
+    tp: TopicPartition,
+    options: TailOptions,
   ): AsyncGenerator<ConsumedRecord[], void, undefined> {
     let from: string = String(options.offset ?? "latest");
     const region = options.region ?? this.#region;
@@ -561,6 +728,8 @@ export class HttpLogStore implements LogStore {
     this.#closed = true;
     for (const feed of [...this.#feeds.values()]) feed.stop(storeClosed());
     this.#feeds.clear();
+    for (const feed of [...this.#sockets.values()]) feed.close();
+    this.#sockets.clear();
     for (const waits of this.#sharedWaits.values()) waits.fail(storeClosed());
     for (const controller of this.#inFlight) controller.abort(storeClosed());
     this.#inFlight.clear();

@@ -33,6 +33,8 @@ export class TailReader {
   next: number;
   highWatermark = 0;
   closed: { code: number; reason: string } | null = null;
+  /** This side closed it (its close event may not have come yet). */
+  left = false;
   readonly #autoResume: boolean;
   readonly #listeners = new Set<() => void>();
 
@@ -69,6 +71,7 @@ export class TailReader {
   }
 
   send(message: LiveClientMessage | string): void {
+    if (this.left || this.closed !== null) return;
     this.socket.send(typeof message === "string" ? message : encodeLiveControl(message));
   }
 
@@ -77,6 +80,8 @@ export class TailReader {
   }
 
   close(): void {
+    if (this.left) return;
+    this.left = true;
     this.socket.close(1000, "done");
   }
 

@@ -9,8 +9,9 @@
  * A socket that is not caught up (it opened below the high watermark, its reader paused it, or it could not take
  * a push) is paced by its reader instead: each `resume` is answered with one catch-up step, and a step that
  * reaches the high watermark makes the socket caught up again. Readers only ever see committed records (what
- * `bounds()` says readers see), and each socket's position moves only by what it was sent, so a reader that
- * resumes from the end of what it received neither misses nor repeats a record.
+ * `bounds()` says readers see), and each socket's position moves only by what it was sent; a `resume` never
+ * moves it back (what was sent is delivered or on its way), so a reader that resumes from the end of what it
+ * received — even while pushes are still in flight — neither misses nor repeats a record.
  *
  * Every socket's state — its next offset, whether it is pushed to, when its token expires, its resume allowance —
  * lives in its attachment, so it survives hibernation; the map here is only this instance's cache of attachments.
@@ -235,7 +236,8 @@ export class LiveTails {
       message = parseLiveClientMessage(data);
       if (message.type === "resume") {
         this.#takeResume(state, now);
-        this.#host.assertReadable(message.offset);
+        // Retention may have passed it meanwhile: that is the reader's 416.
+        this.#host.assertReadable(Math.max(state.next, message.offset));
       }
     } catch (error) {
       this.#fail(socket, error);
@@ -246,7 +248,9 @@ export class LiveTails {
       this.#save(socket, state);
       return;
     }
-    state.next = message.offset;
+    // What this socket was sent already is delivered or on its way (a socket loses nothing and keeps order):
+    // resuming below it would send those records twice. A reader that read further by itself skips ahead.
+    state.next = Math.max(state.next, message.offset);
     state.live = false;
     try {
       this.#step(socket, state);

@@ -1,0 +1,282 @@
+// LiveTails (live/live-tails.ts) under every schedule fast-check generates, over fake sockets and an in-memory
+// log: readers join at any offset, leave, pause, fall behind (commits larger than a step), resume from the end of
+// what they received, while appends and retention go on, messages in both directions are delivered late and the
+// object "hibernates" (a fresh LiveTails over the same sockets, which keep only their attachments). No reader
+// ever sees a gap or a repeat — even when it resumes while pushes are still in flight — and once everything is
+// delivered every reader still open holds exactly the log from where it started to the high watermark.
+import { decodeBatch, EdgeLogError, type PartitionOffsets, type StoredBatch } from "@edgelog/core";
+import {
+  decodeLiveRecords,
+  encodeLiveControl,
+  parseLiveServerMessage,
+  ReadBudget,
+} from "@edgelog/core/store-kit";
+import { makeBatch } from "@edgelog/core/testing";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { LIVE_STEP_BYTES, type LiveSocket, type LiveTailHost, LiveTails } from "../src/live/live-tails.ts";
+
+class FakeLog {
+  readonly batches: StoredBatch[] = [];
+  logStartOffset = 0;
+  highWatermark = 0;
+
+  /** `sizeBytes` beyond the payload's: a batch that counts as large against read budgets without being so. */
+  append(records: number, extraBytes = 0): void {
+    const payload = makeBatch(records, `v${this.highWatermark}`);
+    this.batches.push({
+      baseOffset: this.highWatermark,
+      lastOffset: this.highWatermark + records - 1,
+      recordCount: records,
+      maxTimestamp: 0,
+      logAppendTime: 0,
+      sizeBytes: payload.length + extraBytes,
+      payload,
+    });
+    this.highWatermark += records;
+  }
+
+  trim(before: number): void {
+    this.logStartOffset = Math.max(this.logStartOffset, Math.min(before, this.highWatermark));
+    while ((this.batches[0]?.lastOffset ?? Number.POSITIVE_INFINITY) < this.logStartOffset)
+      this.batches.shift();
+  }
+
+  read(offset: number, maxBytes: number): StoredBatch[] {
+    const budget = new ReadBudget(maxBytes);
+    const out: StoredBatch[] = [];
+    for (const batch of this.batches) {
+      if (batch.lastOffset < offset) continue;
+      if (!budget.admits(batch.sizeBytes)) break;
+      out.push(batch);
+    }
+    return out;
+  }
+}
+
+class FakeSocket implements LiveSocket {
+  readonly toReader: (string | Uint8Array)[] = [];
+  attachment: unknown = null;
+  closedWith: number | null = null;
+
+  send(message: string | ArrayBuffer | ArrayBufferView): void {
+    if (this.closedWith !== null) throw new Error("closed");
+    this.toReader.push(typeof message === "string" ? message : new Uint8Array(message as ArrayBuffer));
+  }
+
+  close(code?: number): void {
+    this.closedWith ??= code ?? 1000;
+  }
+
+  serializeAttachment(value: unknown): void {
+    this.attachment = structuredClone(value);
+  }
+
+  deserializeAttachment(): unknown {
+    return structuredClone(this.attachment);
+  }
+}
+
+/** The reader's side: applies records in order, trims overlap, resumes when short, and checks every rule. */
+class Reader {
+  readonly socket = new FakeSocket();
+  readonly toServer: string[] = [];
+  readonly offsets: number[] = [];
+  readonly violations: string[] = [];
+  start = -1;
+  next = -1;
+  left = false;
+  /** Paused by its reader (a full buffer): it resumes once it has drained. */
+  paused = false;
+
+  receive(): void {
+    const message = this.socket.toReader.shift();
+    if (message === undefined) return;
+    if (typeof message === "string") {
+      const control = parseLiveServerMessage(message);
+      if (control.type === "ready" && control.offset !== this.start) this.violations.push("ready elsewhere");
+      if (control.type === "behind") this.resume();
+      return;
+    }
+    const records = decodeLiveRecords(message);
+    for (const batch of records.batches) {
+      if (batch.baseOffset > this.next) this.violations.push(`gap at ${this.next}: got ${batch.baseOffset}`);
+      if (batch.lastOffset < this.next) {
+        this.violations.push(`repeat of ${batch.baseOffset}..${batch.lastOffset} at ${this.next}`);
+        continue;
+      }
+      const values = decodeBatch(batch.payload).records;
+      for (let offset = Math.max(this.next, batch.baseOffset); offset <= batch.lastOffset; offset++) {
+        const value = new TextDecoder().decode(values[offset - batch.baseOffset]?.value ?? new Uint8Array());
+        if (!value.startsWith("v")) this.violations.push(`bad record at ${offset}`);
+        this.offsets.push(offset);
+      }
+      this.next = batch.lastOffset + 1;
+    }
+    if (this.next < records.highWatermark) this.resume();
+  }
+
+  resume(): void {
+    this.toServer.push(encodeLiveControl({ type: "resume", offset: this.next }));
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.toServer.push(encodeLiveControl({ type: "pause" }));
+  }
+}
+
+type Op =
+  | { kind: "append"; records: number; large: boolean }
+  | { kind: "join"; at: number }
+  | { kind: "leave"; reader: number }
+  | { kind: "pause"; reader: number }
+  | { kind: "receive"; reader: number; count: number }
+  | { kind: "send"; reader: number }
+  | { kind: "trim"; keep: number }
+  | { kind: "hibernate" };
+
+const op: fc.Arbitrary<Op> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant("append"),
+      records: fc.integer({ min: 1, max: 4 }),
+      large: fc.boolean(),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant("join"), at: fc.double({ min: 0, max: 1, noNaN: true }) }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("leave"), reader: fc.nat(5) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("pause"), reader: fc.nat(5) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant("receive"),
+      reader: fc.nat(5),
+      count: fc.integer({ min: 1, max: 3 }),
+    }),
+  },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant("send"), reader: fc.nat(5) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("trim"), keep: fc.nat(6) }) },
+  { weight: 1, arbitrary: fc.constant({ kind: "hibernate" as const }) },
+) as fc.Arbitrary<Op>;
+
+function run(ops: readonly Op[]): void {
+  const log = new FakeLog();
+  const readers: Reader[] = [];
+  let now = 1_000;
+  const host: LiveTailHost = {
+    sockets: () => readers.filter((r) => !r.left && r.socket.closedWith === null).map((r) => r.socket),
+    bounds: (): PartitionOffsets => ({
+      logStartOffset: log.logStartOffset,
+      highWatermark: log.highWatermark,
+    }),
+    assertReadable: (offset) => {
+      if (offset < log.logStartOffset || offset > log.highWatermark) {
+        throw new EdgeLogError("OFFSET_OUT_OF_RANGE", `offset ${offset} is out of range`);
+      }
+    },
+    readVisible: (offset, maxBytes) => {
+      host.assertReadable(offset);
+      return log.read(offset, maxBytes);
+    },
+    wakeAt: () => undefined,
+    readerJoined: () => undefined,
+    now: () => now,
+  };
+  let tails = new LiveTails(host);
+  const pick = (i: number): Reader | undefined => {
+    const open = readers.filter((r) => !r.left && r.socket.closedWith === null);
+    return open.length === 0 ? undefined : open[i % open.length];
+  };
+  for (const step of ops) {
+    now += 150; // resumes refill at 10/s: a reader is never throttled by the schedule's pace
+    switch (step.kind) {
+      case "append":
+        // A "large" commit holds more than one step, so caught-up sockets fall behind and must resume.
+        for (let i = 0; i < (step.large ? 6 : 1); i++)
+          log.append(step.records, step.large ? LIVE_STEP_BYTES / 4 : 0);
+        tails.publish();
+        break;
+      case "join": {
+        const reader = new Reader();
+        const offset = log.logStartOffset + Math.floor(step.at * (log.highWatermark - log.logStartOffset));
+        readers.push(reader);
+        // The reader asks for a number, as the client does: it knows where it stands before `ready` arrives.
+        reader.start = reader.next = tails.admit(offset);
+        tails.open(reader.socket, reader.start, null);
+        break;
+      }
+      case "leave": {
+        const reader = pick(step.reader);
+        if (reader !== undefined) reader.left = true;
+        break;
+      }
+      case "pause":
+        pick(step.reader)?.pause();
+        break;
+      case "receive":
+        for (let i = 0; i < step.count; i++) pick(step.reader)?.receive();
+        break;
+      case "send": {
+        const reader = pick(step.reader);
+        const message = reader?.toServer.shift();
+        if (reader !== undefined && message !== undefined) tails.message(reader.socket, message);
+        break;
+      }
+      case "trim":
+        log.trim(log.highWatermark - step.keep);
+        break;
+      case "hibernate":
+        tails = new LiveTails(host);
+        break;
+    }
+  }
+  // Deliver everything, both ways, until nothing moves; then every reader still open holds its whole range.
+  for (let round = 0; round < 10_000; round++) {
+    now += 150;
+    let moved = false;
+    for (const reader of readers) {
+      if (reader.left || reader.socket.closedWith !== null) continue;
+      if (reader.paused) {
+        reader.paused = false;
+        reader.resume();
+      }
+      while (reader.socket.toReader.length > 0) {
+        reader.receive();
+        moved = true;
+      }
+      const message = reader.toServer.shift();
+      if (message !== undefined) {
+        tails.message(reader.socket, message);
+        moved = true;
+      }
+    }
+    if (!moved) break;
+  }
+  for (const reader of readers) {
+    expect(reader.violations).toEqual([]);
+    if (reader.left) continue;
+    if (reader.socket.closedWith !== null) {
+      // Only retention passing a reader that was behind may close it.
+      expect(reader.socket.closedWith).toBe(4416);
+      continue;
+    }
+    expect(reader.next).toBe(log.highWatermark);
+    expect(reader.offsets).toEqual(
+      Array.from({ length: log.highWatermark - reader.start }, (_, i) => reader.start + i),
+    );
+  }
+}
+
+describe("LiveTails, property", () => {
+  it("never shows a reader a gap or a repeat, and converges to the log, whatever the schedule", () => {
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 5, maxLength: 60 }), (ops) => run(ops)),
+      { numRuns: 150 },
+    );
+  });
+});
