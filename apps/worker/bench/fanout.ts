@@ -114,12 +114,12 @@ function nearestRank(sorted: readonly number[], p: number): number {
   return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
-/** Readers the partition holds as live: parked reads (long-poll, SSE) and WebSocket tails. */
-async function liveReaders(url: string, topicId: string): Promise<number> {
-  const stats = await json<{ waiters: number; live?: { sockets: number } }>(
-    `${url}/bench/partition?topicId=${topicId}`,
+/** Reads of `topic` waiting for data, as the Worker counts them (one per waiting long-poll or SSE tail). */
+async function waitingReads(url: string, topic: string): Promise<number> {
+  const counts = await json<{ waitingReads: number }>(
+    `${url}/bench/counts?topic=${encodeURIComponent(topic)}`,
   );
-  return stats.waiters + (stats.live?.sockets ?? 0);
+  return counts.waitingReads;
 }
 
 async function until(
@@ -146,7 +146,7 @@ export async function measurePoint(
   readerCount: number,
   topic: string,
 ): Promise<PointResult> {
-  const { topicId } = await json<{ topicId: string }>(`${url}/v1/topics`, {
+  await json(`${url}/v1/topics`, {
     method: "POST",
     body: JSON.stringify({ name: topic, partitions: 1 }),
     headers: { "content-type": "application/json" },
@@ -173,9 +173,9 @@ export async function measurePoint(
     await response.arrayBuffer();
   };
   // WebSocket readers say when the partition holds them (`ready`) and stay held; asking the partition instead
-  // would cost it a pass over every socket per question. Long-polls and SSE tails are counted as parked reads.
+  // would cost it a pass over every socket per question. Long-polls and SSE tails are the Worker's waiting reads.
   let saidLive = 0;
-  const live = SAYS_LIVE.has(transport) ? () => Promise.resolve(saidLive) : () => liveReaders(url, topicId);
+  const live = SAYS_LIVE.has(transport) ? () => Promise.resolve(saidLive) : () => waitingReads(url, topic);
   const allLive = () =>
     until(
       () => `${readerCount} readers not all waiting again`,

@@ -3,26 +3,15 @@
  * Exact Durable Object invocation counts for the fan-out benchmark. `counted(Base, name)` is `Base` with every
  * method a runtime or a stub can call — RPC methods, `fetch`, `alarm`, `webSocketMessage`, … — counted once per
  * call under the class's name before it runs. Counting where an invocation lands (not on the caller's stubs)
- * also sees what no Worker call shows: an object calling another, a WebSocket message, an alarm. The bench's own
- * probes (`stats`) are counted apart, so observing a run does not change its figures. Workerd runs a Worker and
- * its objects in one isolate, so the counters are plain module state the Worker reads.
+ * also sees what no Worker call shows: an object calling another, a WebSocket message, an alarm. Workerd runs a
+ * Worker and its objects in one isolate, so the counters are plain module state the Worker reads.
  */
 
-/** Methods the benchmark calls itself to observe a run: not the readers' cost. */
-const PROBES: ReadonlySet<string> = new Set(["stats"]);
-
 const invocations = new Map<string, number>();
-let probes = 0;
 
-export interface InvocationCounts {
-  /** Invocations per object class since the isolate started. */
-  readonly invocations: Record<string, number>;
-  /** Calls of the benchmark's probes (not in `invocations`). */
-  readonly probes: number;
-}
-
-export function invocationCounts(): InvocationCounts {
-  return { invocations: Object.fromEntries(invocations), probes };
+/** Invocations per object class since the isolate started. */
+export function invocationCounts(): { readonly invocations: Record<string, number> } {
+  return { invocations: Object.fromEntries(invocations) };
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: a mixin base must take any constructor arguments.
@@ -45,8 +34,7 @@ export function counted<T extends Constructor>(Base: T, name: string): T {
         configurable: true,
         writable: true,
         value(this: object, ...args: unknown[]): unknown {
-          if (PROBES.has(method)) probes++;
-          else invocations.set(name, (invocations.get(name) ?? 0) + 1);
+          invocations.set(name, (invocations.get(name) ?? 0) + 1);
           return (original as (...a: unknown[]) => unknown).apply(this, args);
         },
       });
