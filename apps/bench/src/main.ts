@@ -11,6 +11,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
+import { availableParallelism, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { groupRepetition } from "../../../packages/core/bench/group-heartbeat.ts";
@@ -240,6 +241,12 @@ await section("fanout", async () => {
   );
   if (fanout.repetitions !== plan.repetitions)
     sink.note(`fan-out figures are medians of ${fanout.repetitions} repetitions (the section's own plan)`);
+  // Delivery to many readers is CPU-bound on this machine: say how busy it was (counts do not depend on it).
+  sink.note(
+    `fan-out: load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" / ")} (1 / 5 / 15 min) on ${availableParallelism()} cores as the section started`,
+  );
   const stops: FanoutStops = new Map();
   try {
     // A warm-up pass at the smallest count, not recorded: JIT and first-touch costs in the Worker and its objects.
@@ -301,7 +308,8 @@ const cases = caseSpecs(plan)
 const report: Report = {
   generatedAt: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
   mode: plan.mode,
-  repetitions: plan.repetitions,
+  // A fan-out run alone has the section's own repetitions.
+  repetitions: only.size === 1 && only.has("fanout") ? plan.fanout.repetitions : plan.repetitions,
   wallSeconds,
   machine: describeThisMachine(ROOT, chromiumVersion),
   plan: {

@@ -6,13 +6,14 @@
  * benchmark measures delivery, and decoding ten thousand readers' records on its one thread would measure that
  * thread. When a message leaves it short of the high watermark, or the partition says it is `behind`, it sends
  * `resume` from where it stands — the protocol's flow control — so a reader that falls behind catches up and
- * rejoins the push.
+ * rejoins the push. The socket is the benchmark's lean client (fanout-ws-client.ts).
  */
 import {
   decodeLiveRecords,
   encodeLiveControl,
   parseLiveServerMessage,
 } from "../../../packages/core/src/store-kit/index.ts";
+import { openRawWebSocket } from "./fanout-ws-client.ts";
 
 export interface WsReaderEvents {
   readonly onOffset: (offset: number) => void;
@@ -21,10 +22,8 @@ export interface WsReaderEvents {
   readonly onLive: () => void;
 }
 
-/** Opens a WebSocket tail of `url` (the records path, `http(s)://…/partitions/0/records`) from offset 0. */
+/** Opens a WebSocket tail of `url` (the records path, `http://…/partitions/0/records`) from offset 0. */
 export function openWsReader(url: string, events: WsReaderEvents): { close(): void } {
-  const socket = new WebSocket(`${url.replace(/^http/, "ws")}?offset=0`);
-  socket.binaryType = "arraybuffer";
   let next = 0;
   let done = false;
   const fail = (error: Error): void => {
@@ -33,38 +32,41 @@ export function openWsReader(url: string, events: WsReaderEvents): { close(): vo
     events.onFailure(error);
     socket.close();
   };
-  const resume = (): void => socket.send(encodeLiveControl({ type: "resume", offset: next }));
-  socket.addEventListener("message", (event: MessageEvent<unknown>) => {
-    try {
-      if (typeof event.data === "string") {
-        const message = parseLiveServerMessage(event.data);
+  const resume = (): void => socket.sendText(encodeLiveControl({ type: "resume", offset: next }));
+  const socket = openRawWebSocket(`${url.replace(/^http/, "ws")}?offset=0`, {
+    onOpen: () => {},
+    onText: (text) => {
+      try {
+        const message = parseLiveServerMessage(text);
         if (message.type === "ready") {
           next = message.offset;
           events.onLive();
         } else if (message.type === "behind") resume();
         else fail(new Error(`WebSocket error message: ${message.error.code} ${message.error.message}`));
-        return;
+      } catch (error) {
+        fail(error instanceof Error ? error : new Error(String(error)));
       }
-      const { highWatermark, batches } = decodeLiveRecords(new Uint8Array(event.data as ArrayBuffer));
-      for (const batch of batches) {
-        for (let offset = Math.max(next, batch.baseOffset); offset <= batch.lastOffset; offset++) {
-          events.onOffset(offset);
+    },
+    onBinary: (bytes) => {
+      try {
+        const { highWatermark, batches } = decodeLiveRecords(bytes);
+        for (const batch of batches) {
+          for (let offset = Math.max(next, batch.baseOffset); offset <= batch.lastOffset; offset++) {
+            events.onOffset(offset);
+          }
+          next = Math.max(next, batch.lastOffset + 1);
         }
-        next = Math.max(next, batch.lastOffset + 1);
+        if (next < highWatermark) resume();
+      } catch (error) {
+        fail(error instanceof Error ? error : new Error(String(error)));
       }
-      if (next < highWatermark) resume();
-    } catch (error) {
-      fail(error instanceof Error ? error : new Error(String(error)));
-    }
+    },
+    onClose: (reason) => fail(new Error(`WebSocket ${reason}`)),
   });
-  socket.addEventListener("close", (event: CloseEvent) => {
-    fail(new Error(`WebSocket closed: ${event.code} ${event.reason}`));
-  });
-  socket.addEventListener("error", () => fail(new Error("WebSocket error")));
   return {
     close() {
       done = true;
-      socket.close(1000, "done");
+      socket.close();
     },
   };
 }

@@ -80,6 +80,11 @@ export interface PointResult {
   readonly p99: number;
   /** Delivery to the first reader, p50 (ms): what the spread to the last one is measured from. */
   readonly firstP50: number;
+  /**
+   * CPU this process (the readers, the producer) spent per measured batch (ms): delivery to the last reader
+   * includes its turn at reading every reader's socket on one thread.
+   */
+  readonly readersCpuMsPerBatch: number;
   /** How long opening every reader took (ms). */
   readonly joinMs: number;
 }
@@ -221,6 +226,7 @@ export async function measurePoint(
     }
     await allLive();
     const before = await counts(url);
+    const cpuBefore = process.cpuUsage();
     const latencies: number[] = [];
     const firsts: number[] = [];
     for (let index = plan.warmup; index < sent; index++) {
@@ -232,6 +238,7 @@ export async function measurePoint(
     }
     // The readers' re-parking after the last batch is part of that batch's cost.
     await allLive();
+    const cpu = process.cpuUsage(cpuBefore);
     const after = await counts(url);
     const { duplicates, missed } = deliveries.violations;
     if (duplicates > 0 || missed > 0) {
@@ -251,6 +258,7 @@ export async function measurePoint(
       p50: nearestRank(latencies, 50),
       p99: nearestRank(latencies, 99),
       firstP50: nearestRank(firsts, 50),
+      readersCpuMsPerBatch: (cpu.user + cpu.system) / 1000 / batches,
       joinMs,
     };
   } finally {
@@ -306,8 +314,8 @@ export async function fanoutRepetition(
       sink.progress(
         `${transport} × ${readers.toLocaleString("en-US")}: ${result.invocationsPerBatch.toFixed(2)} invocations ` +
           `per batch (${classes}), ${result.requestsPerBatch.toFixed(2)} Worker requests per batch, last reader ` +
-          `p50 ${result.p50.toFixed(1)} ms p99 ${result.p99.toFixed(1)} ms, first reader p50 ${result.firstP50.toFixed(1)} ms ` +
-          `(joined in ${(result.joinMs / 1000).toFixed(1)} s)`,
+          `p50 ${result.p50.toFixed(1)} ms p99 ${result.p99.toFixed(1)} ms, first reader p50 ${result.firstP50.toFixed(1)} ms, ` +
+          `readers' CPU ${result.readersCpuMsPerBatch.toFixed(1)} ms per batch (joined in ${(result.joinMs / 1000).toFixed(1)} s)`,
       );
       const next = counts[i + 1];
       const tooSlow =
