@@ -54,8 +54,9 @@ afterEach(stopServer);
 
 /** A server that upgrades (with `accept` or the right key) and hands the socket to `talk`. */
 async function serve(talk: (socket: Socket) => void, accept?: string): Promise<string> {
-  server = createServer();
-  server.on("upgrade", (request, socket: Socket) => {
+  const listening = createServer();
+  server = listening;
+  listening.on("upgrade", (request, socket: Socket) => {
     sockets.add(socket);
     const key = request.headers["sec-websocket-key"] ?? "";
     const answer =
@@ -68,8 +69,8 @@ async function serve(talk: (socket: Socket) => void, accept?: string): Promise<s
     );
     talk(socket);
   });
-  await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-  return `ws://127.0.0.1:${(server?.address() as AddressInfo).port}/v1/records?offset=0`;
+  await new Promise<void>((resolve) => listening.listen(0, "127.0.0.1", resolve));
+  return `ws://127.0.0.1:${(listening.address() as AddressInfo).port}/v1/records?offset=0`;
 }
 
 interface Seen {
