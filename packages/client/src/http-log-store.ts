@@ -310,23 +310,26 @@ export class HttpLogStore implements LogStore {
   async #readSocket(tp: TopicPartition, options: ReadOptions): Promise<ReadResult> {
     const key = `${tp.topic}\u0000${tp.partition}\u0000${options.region ?? ""}`;
     const maxBytes = options.maxBytes ?? DEFAULT_READ_MAX_BYTES;
-    const waitMs = options.maxWaitMs ?? 0;
+    const deadline = Date.now() + (options.maxWaitMs ?? 0);
+    const left = (): number => Math.max(0, deadline - Date.now());
     let feed = this.#sockets.get(key);
     if (feed?.covers(options.offset)) {
-      const pushed = await feed.read(options.offset, maxBytes, waitMs, options.signal);
+      const pushed = await feed.read(options.offset, maxBytes, left(), options.signal);
       this.#assertOpen();
       if (pushed !== null) return pushed;
     }
     const now = await this.#readOnce(tp, options, 0);
-    if (now.batches.length > 0 || now.highWatermark > options.offset) return now;
+    if (now.batches.length > 0 || now.highWatermark > options.offset || left() === 0) return now;
     feed?.close();
-    feed = await this.#openFeed(tp, options.offset, options.region);
-    this.#sockets.set(key, feed);
-    const pushed = await feed.read(options.offset, maxBytes, waitMs, options.signal);
-    this.#assertOpen();
-    if (pushed !== null) return pushed;
-    // It ended without an answer: a long-poll finishes the wait (and reports any error of the partition).
-    return this.#longPoll(tp, { ...options, offset: options.offset });
+    if (this.#socketsUsable()) {
+      feed = await this.#openFeed(tp, options.offset, options.region);
+      this.#sockets.set(key, feed);
+      const pushed = await feed.read(options.offset, maxBytes, left(), options.signal);
+      this.#assertOpen();
+      if (pushed !== null) return pushed;
+    }
+    // No socket, or it ended without an answer: long-polls finish the wait (and report any error of the partition).
+    return this.#longPoll(tp, { ...options, maxWaitMs: left() });
   }
 
   /** A socket on `tp` from `offset`, forgotten (and refused for a while, if it never opened) when it ends. */

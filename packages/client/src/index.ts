@@ -103,5 +103,6 @@ export {
   type PartitionLeadership,
   type TailOptions,
 } from "./http-log-store.ts";
+export type { LiveWebSocket, LiveWebSocketConstructor } from "./socket-feed.ts";
 export { readSse, type SseEvent, SseParser } from "./sse.ts";
 export type { TokenOption } from "./token-source.ts";

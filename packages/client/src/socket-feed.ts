@@ -14,13 +14,15 @@ import {
   decodeLiveRecords,
   encodeLiveControl,
   type LiveClientMessage,
+  liveCloseCode,
   parseLiveServerMessage,
   ReadBudget,
 } from "@edgelog/core/store-kit";
 
 /** The part of the WebSocket API the feed uses: the browser's, Node's (22+), a Worker's, or a test's. */
 export interface LiveWebSocket {
-  binaryType: BinaryType;
+  /** Set to "arraybuffer": records arrive as binary messages. */
+  binaryType: string;
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
@@ -44,7 +46,8 @@ interface Waiter {
 }
 
 export class SocketFeed {
-  readonly #socket: LiveWebSocket;
+  /** `null` when the socket could not even be made (a bad URL, a runtime that refuses): the feed ends unopened. */
+  readonly #socket: LiveWebSocket | null;
   /** Batches received and not yet read past, in order; the first may begin before `#start`. */
   #buffer: StoredBatch[] = [];
   #bufferBytes = 0;
@@ -76,17 +79,28 @@ export class SocketFeed {
     this.#next = from;
     this.#highWatermark = from;
     this.#onEnd = onEnd;
-    this.#socket = new WebSocketClass(url);
-    this.#socket.binaryType = "arraybuffer";
-    this.#socket.addEventListener("open", () => {
+    let socket: LiveWebSocket | null;
+    try {
+      socket = new WebSocketClass(url);
+    } catch {
+      socket = null;
+    }
+    this.#socket = socket;
+    if (socket === null) {
+      // Told after the caller has the feed, as a socket's own failure would be.
+      queueMicrotask(() => this.#finish());
+      return;
+    }
+    socket.binaryType = "arraybuffer";
+    socket.addEventListener("open", () => {
       this.#opened = true;
     });
-    this.#socket.addEventListener("message", (event) => this.#onMessage((event as MessageEvent).data));
-    this.#socket.addEventListener("close", (event) => {
-      this.#closeCode = (event as CloseEvent).code;
+    socket.addEventListener("message", (event) => this.#onMessage((event as MessageEvent).data));
+    socket.addEventListener("close", (event) => {
+      this.#closeCode ??= (event as CloseEvent).code;
       this.#finish();
     });
-    this.#socket.addEventListener("error", () => this.#finish());
+    socket.addEventListener("error", () => this.#finish());
     this.#armIdleTimer();
   }
 
@@ -142,7 +156,7 @@ export class SocketFeed {
   /** Closes the socket; waiting reads answer `null`. */
   close(): void {
     try {
-      this.#socket.close(1000, "done");
+      this.#socket?.close(1000, "done");
     } catch {
       // Not open yet, or closed already.
     }
@@ -158,8 +172,12 @@ export class SocketFeed {
           this.#logStartOffset = message.logStartOffset;
         } else if (message.type === "behind") {
           this.#resumeUnlessFull();
+        } else {
+          // The partition's last word: the feed ends now, not when the connection is torn down (which can take a
+          // while); the store's next read over HTTP reports the error where it is final.
+          this.#closeCode = liveCloseCode(message.error.code);
+          this.close();
         }
-        // An `error` is followed by the close, which ends the feed; the store's next read over HTTP reports it.
         return;
       }
       const records = decodeLiveRecords(new Uint8Array(data as ArrayBuffer));
@@ -229,7 +247,7 @@ export class SocketFeed {
   #send(message: LiveClientMessage): void {
     if (this.#end !== null || !this.#opened) return;
     try {
-      this.#socket.send(encodeLiveControl(message));
+      this.#socket?.send(encodeLiveControl(message));
     } catch {
       // Closing: its close event ends the feed.
     }

@@ -7,7 +7,7 @@ import { makeBatch } from "@edgelog/core/testing";
 import { createApp } from "@edgelog/server";
 import { describe, expect, it } from "vitest";
 import { HttpLogStore, type HttpLogStoreOptions } from "../src/http-log-store.ts";
-import { FEED_PAUSE_BYTES } from "../src/socket-feed.ts";
+import { FEED_PAUSE_BYTES, type LiveWebSocketConstructor } from "../src/socket-feed.ts";
 import { FakeLiveServer } from "./support/fake-live-server.ts";
 
 const tp = { topic: "orders", partition: 0 };
@@ -104,6 +104,19 @@ describe('live: "ws"', () => {
     const sockets = server.sockets.length;
     await store.read(tp, { offset: 1, maxWaitMs: 20 });
     expect(server.sockets.length).toBe(sockets);
+    await store.close();
+  });
+
+  it("reads with long-polls when the WebSocket cannot even be made (the constructor throws)", async () => {
+    const throwing = class {
+      constructor() {
+        throw new SyntaxError("bad socket URL");
+      }
+    } as unknown as LiveWebSocketConstructor;
+    const { memory, store } = await setup({ webSocket: throwing });
+    const waiting = store.read(tp, { offset: 0, maxWaitMs: 5_000 });
+    setTimeout(() => void memory.append(tp, makeBatch(1, "late")), 50);
+    expect(values((await waiting).batches)).toEqual(["late-0"]);
     await store.close();
   });
 

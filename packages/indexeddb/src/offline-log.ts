@@ -7,7 +7,7 @@
  * `outbox-state.ts`, `pending()` in `pending-count.ts`; plans are built in `sync-plan.ts` and executed, exactly
  * once, in `sync-runner.ts`.
  */
-import { HttpLogStore, type TokenOption } from "@edgelog/client";
+import { HttpLogStore, type LiveWebSocketConstructor, type TokenOption } from "@edgelog/client";
 import {
   type ConsumedRecord,
   DEFAULT_TOPIC_CONFIG,
@@ -55,6 +55,14 @@ export interface UpstreamOptions {
   readonly token?: TokenOption;
   /** Extension: a `fetch` to use (tests, Worker service bindings). */
   readonly fetch?: typeof fetch;
+  /**
+   * How `follow` waits for new upstream records: `"ws"` (default) on the partition's WebSocket live tail, which
+   * pushes each commit — no request per wait, and no cost on the server per waiting tab — falling back to
+   * long-polls where the browser or the server has no WebSocket; `"long-poll"` always long-polls.
+   */
+  readonly live?: "ws" | "long-poll";
+  /** Extension: the `WebSocket` class to use (default the global one; with a custom `fetch`, none unless set). */
+  readonly webSocket?: LiveWebSocketConstructor;
 }
 
 export interface OfflineLogOptions {
@@ -120,8 +128,8 @@ export interface OfflineLog {
    */
   tokenChanged(): void;
   /**
-   * Extension: follows an upstream topic into a local replica for offline reads, live (long-poll) and resumable
-   * across reloads. One tab follows a topic at a time (Web Locks); stop with `signal` or `close()`.
+   * Extension: follows an upstream topic into a local replica for offline reads, live (the upstream's WebSocket
+   * live tail, or long-polls: `upstream.live`) and resumable across reloads. One tab follows a topic at a time (Web Locks); stop with `signal` or `close()`.
    */
   follow(topic: string, options?: FollowOptions): Promise<void>;
   /** Extension: replicated records of an upstream partition, with their upstream offsets, read locally. */
@@ -201,6 +209,9 @@ class OfflineLogImpl implements OfflineLog {
       ...(options.upstream.headers === undefined ? {} : { headers: options.upstream.headers }),
       ...(options.upstream.token === undefined ? {} : { token: options.upstream.token }),
       ...(options.upstream.fetch === undefined ? {} : { fetch: options.upstream.fetch }),
+      ...(options.upstream.webSocket === undefined ? {} : { webSocket: options.upstream.webSocket }),
+      // Only `follow` waits on the upstream: the outbox's sync sends, and is unaffected.
+      live: options.upstream.live ?? "ws",
     });
     this.#channel = openChannel(`edgelog-outbox:${options.name}`);
     this.#now = options.now ?? Date.now;

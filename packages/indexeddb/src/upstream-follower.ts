@@ -3,7 +3,9 @@
  * Following upstream: copies an upstream topic's partitions into a local replica (`__replica.<topic>`) so a page
  * can read them offline. Each replicated record carries its upstream offset in a header, and the follower resumes
  * from the last replicated record + 1 — after a reload, a crash or hours offline — so the replica never has a gap
- * or a repeat while the upstream still holds the records. Reads long-poll upstream, so new records arrive live.
+ * or a repeat while the upstream still holds the records. Reads at the upstream's end wait with the upstream
+ * store's `live` mode — the offline log's is the WebSocket live tail, which pushes each commit — so new records
+ * arrive live.
  */
 import {
   type ConsumedRecord,

@@ -12,7 +12,7 @@ import type { LiveWebSocket, LiveWebSocketConstructor } from "../../src/socket-f
 const STEP_BYTES = 64 * 1024;
 
 export class FakeSocket implements LiveWebSocket {
-  binaryType: BinaryType = "blob";
+  binaryType = "blob";
   readyState = 0;
   readonly url: URL;
   /** What the client sent, parsed. */

@@ -103,6 +103,7 @@ interface Step {
 
 export class LiveTails {
   readonly #host: LiveTailHost;
+  readonly #maxSockets: number;
   readonly #states = new WeakMap<LiveSocket, SocketState>();
   #publishing = false;
   #opened = 0;
@@ -110,8 +111,10 @@ export class LiveTails {
   #encoded = 0;
   #received = 0;
 
-  constructor(host: LiveTailHost) {
+  /** `maxSockets`: how many sockets it holds before refusing one (default `MAX_LIVE_SOCKETS`; tests lower it). */
+  constructor(host: LiveTailHost, options: { maxSockets?: number } = {}) {
     this.#host = host;
+    this.#maxSockets = options.maxSockets ?? MAX_LIVE_SOCKETS;
   }
 
   count(): number {
@@ -133,11 +136,11 @@ export class LiveTails {
    * readable offset (else 416). Answers the offset, `earliest`/`latest` resolved.
    */
   admit(spec: number | "earliest" | "latest"): number {
-    if (this.count() >= MAX_LIVE_SOCKETS) {
+    if (this.count() >= this.#maxSockets) {
       throw new EdgeLogError(
         "THROTTLING_QUOTA_EXCEEDED",
-        `this partition serves ${MAX_LIVE_SOCKETS} live sockets already; tail over SSE or long-polls, or retry later`,
-        { context: { quota: "connections", limit: MAX_LIVE_SOCKETS, retryAfterMs: RETRY_AFTER_MS } },
+        `this partition serves ${this.#maxSockets} live sockets already; tail over SSE or long-polls, or retry later`,
+        { context: { quota: "connections", limit: this.#maxSockets, retryAfterMs: RETRY_AFTER_MS } },
       );
     }
     const bounds = this.#host.bounds();

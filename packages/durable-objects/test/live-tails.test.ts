@@ -3,7 +3,8 @@
 // what they received, while appends and retention go on, messages in both directions are delivered late and the
 // object "hibernates" (a fresh LiveTails over the same sockets, which keep only their attachments). No reader
 // ever sees a gap or a repeat — even when it resumes while pushes are still in flight — and once everything is
-// delivered every reader still open holds exactly the log from where it started to the high watermark.
+// delivered every reader still open holds exactly the log from where it started to the high watermark. Also: a
+// socket the runtime reports as holding too much unsent stops being pushed to and is told so.
 import { decodeBatch, EdgeLogError, type PartitionOffsets, type StoredBatch } from "@edgelog/core";
 import {
   decodeLiveRecords,
@@ -14,7 +15,13 @@ import {
 import { makeBatch } from "@edgelog/core/testing";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { LIVE_STEP_BYTES, type LiveSocket, type LiveTailHost, LiveTails } from "../src/live/live-tails.ts";
+import {
+  LIVE_STEP_BYTES,
+  type LiveSocket,
+  type LiveTailHost,
+  LiveTails,
+  MAX_LIVE_BUFFERED_BYTES,
+} from "../src/live/live-tails.ts";
 
 class FakeLog {
   readonly batches: StoredBatch[] = [];
@@ -56,6 +63,8 @@ class FakeLog {
 
 class FakeSocket implements LiveSocket {
   readonly toReader: (string | Uint8Array)[] = [];
+  /** What the runtime would report as unsent (workerd reports nothing: undefined). */
+  bufferedAmount?: number;
   attachment: unknown = null;
   closedWith: number | null = null;
 
@@ -271,6 +280,72 @@ function run(ops: readonly Op[]): void {
     );
   }
 }
+
+function hostOver(log: FakeLog, sockets: () => LiveSocket[]): LiveTailHost {
+  return {
+    sockets,
+    bounds: () => ({ logStartOffset: log.logStartOffset, highWatermark: log.highWatermark }),
+    assertReadable: () => undefined,
+    readVisible: (offset, maxBytes) => log.read(offset, maxBytes),
+    wakeAt: () => undefined,
+    readerJoined: () => undefined,
+    now: () => 0,
+  };
+}
+
+describe("LiveTails", () => {
+  it("refuses a socket past its limit (429, quota connections) and one outside the log (416), before opening", () => {
+    const log = new FakeLog();
+    log.append(2);
+    const open: LiveSocket[] = [];
+    const tails = new LiveTails(
+      {
+        ...hostOver(log, () => open),
+        assertReadable: (offset) => {
+          if (offset < 0 || offset > log.highWatermark) throw new EdgeLogError("OFFSET_OUT_OF_RANGE", "no");
+        },
+      },
+      { maxSockets: 2 },
+    );
+    expect(tails.admit("earliest")).toBe(0);
+    expect(tails.admit("latest")).toBe(2);
+    expect(() => tails.admit(3)).toThrowError(expect.objectContaining({ code: "OFFSET_OUT_OF_RANGE" }));
+    open.push(new FakeSocket(), new FakeSocket());
+    expect(() => tails.admit(0)).toThrowError(
+      expect.objectContaining({
+        code: "THROTTLING_QUOTA_EXCEEDED",
+        context: { quota: "connections", limit: 2, retryAfterMs: 1_000 },
+      }),
+    );
+  });
+
+  it("stops pushing to a socket the runtime says holds too much unsent, and tells it once (behind)", () => {
+    const log = new FakeLog();
+    const slow = new Reader();
+    const fast = new Reader();
+    const tails = new LiveTails(hostOver(log, () => [slow.socket, fast.socket]));
+    for (const reader of [slow, fast]) {
+      reader.start = reader.next = 0;
+      tails.open(reader.socket, 0, null);
+    }
+    slow.socket.bufferedAmount = MAX_LIVE_BUFFERED_BYTES + 1;
+    log.append(2);
+    tails.publish();
+    log.append(1);
+    tails.publish();
+    const kinds = (reader: Reader) =>
+      reader.socket.toReader.map((m) => (typeof m === "string" ? parseLiveServerMessage(m).type : "records"));
+    expect(kinds(slow)).toEqual(["ready", "behind"]);
+    expect(kinds(fast)).toEqual(["ready", "records", "records"]);
+    // Once drained, its reader resumes from where it stands and is caught up in one step.
+    slow.socket.bufferedAmount = 0;
+    while (slow.socket.toReader.length > 0) slow.receive();
+    tails.message(slow.socket, slow.toServer.shift() as string);
+    while (slow.socket.toReader.length > 0) slow.receive();
+    expect(slow.offsets).toEqual([0, 1, 2]);
+    expect(slow.violations).toEqual([]);
+  });
+});
 
 describe("LiveTails, property", () => {
   it("never shows a reader a gap or a repeat, and converges to the log, whatever the schedule", () => {
