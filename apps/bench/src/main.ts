@@ -19,6 +19,7 @@ import { coreRepetition } from "../../../packages/core/bench/memory-store.ts";
 import { type BrowserBench, startBrowserBench } from "../../../packages/indexeddb/bench/offline-log.ts";
 import { startLocalWorker } from "../../../test/support/local-worker.ts";
 import { type FanoutStops, fanoutRepetition, pointKeys } from "../../worker/bench/fanout.ts";
+import { fitToThisMachine } from "../../worker/bench/fanout-limits.ts";
 import { FANOUT_TRANSPORTS, type FanoutTransport } from "../../worker/bench/fanout-readers.ts";
 import { startFanoutWorker } from "../../worker/bench/fanout-runtime.ts";
 import { throughputRepetition } from "../../worker/bench/http-throughput.ts";
@@ -68,6 +69,8 @@ const transports = options.transports === undefined ? base.fanout.transports : l
 for (const t of transports)
   if (!(FANOUT_TRANSPORTS as readonly string[]).includes(t))
     throw new Error(`--transports: one of ${FANOUT_TRANSPORTS.join(", ")}, not "${t}"`);
+// A count this machine cannot hold (open files) is measured at the most it can; the note says so.
+const fitted = fitToThisMachine(readerCounts);
 const plan: Plan = {
   ...base,
   ...(options.reps === undefined ? {} : { repetitions: Number(options.reps) }),
@@ -75,7 +78,7 @@ const plan: Plan = {
   fanout: {
     ...base.fanout,
     ...(options.reps === undefined ? {} : { repetitions: Number(options.reps) }),
-    readers: [...new Set(readerCounts)].sort((a, b) => a - b),
+    readers: fitted.readers,
     transports: transports as FanoutTransport[],
   },
 };
@@ -239,6 +242,11 @@ await section("fanout", async () => {
   sink.progress(
     `fan-out Worker up at ${worker.url} (readers ${fanout.readers.join(", ")}; transports ${fanout.transports.join(", ")})`,
   );
+  for (const { asked, measured, reason } of fitted.substituted)
+    sink.note(
+      `fan-out: ${asked.toLocaleString("en-US")} readers do not fit here (${reason}); measured ` +
+        `${measured.toLocaleString("en-US")}, the most this machine holds in round numbers`,
+    );
   if (fanout.repetitions !== plan.repetitions)
     sink.note(`fan-out figures are medians of ${fanout.repetitions} repetitions (the section's own plan)`);
   // Delivery to many readers is CPU-bound on this machine: say how busy it was (counts do not depend on it).

@@ -3,7 +3,11 @@
 // transport stopped and why.
 import { describe, expect, it } from "vitest";
 import { batchesFor, type FanoutPlan, fanoutKeys, pointKeys } from "../../worker/bench/fanout.ts";
-import { tooManyForThisMachine, tooSlowForThisMachine } from "../../worker/bench/fanout-limits.ts";
+import {
+  fitToThisMachine,
+  tooManyForThisMachine,
+  tooSlowForThisMachine,
+} from "../../worker/bench/fanout-limits.ts";
 import { caseSpecs } from "../src/cases.ts";
 import { fanoutSpecs } from "../src/fanout-cases.ts";
 import { FULL, QUICK } from "../src/plan.ts";
@@ -106,6 +110,15 @@ describe("fan-out plan", () => {
       "file descriptors: 10,000 readers need 20,000 in workerd (2 per connection) and 10,000 sockets here, " +
         "past the open-files limit of 20,000 (ulimit -n; at most 9,744 readers fit)",
     );
+  });
+
+  it("measures the most this machine holds in place of a count that does not fit", () => {
+    expect(fitToThisMachine([1, 100, 1_000, 10_000], 20_000)).toEqual({
+      readers: [1, 100, 1_000, 9_000],
+      substituted: [{ asked: 10_000, measured: 9_000, reason: expect.stringContaining("file descriptors") }],
+    });
+    expect(fitToThisMachine([1, 1_000, 10_000], 1_500).readers).toEqual([1, 400]);
+    expect(fitToThisMachine([1, 10_000], null)).toEqual({ readers: [1, 10_000], substituted: [] });
   });
 
   it("stops a count whose delivery would take longer than a step, going by the count below", () => {

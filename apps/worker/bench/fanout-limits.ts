@@ -57,3 +57,31 @@ export function tooSlowForThisMachine(
     `past the ${s(stepTimeoutMs)} allowed`
   );
 }
+
+/** A count of readers the plan asked for that this machine cannot hold, and the count measured instead. */
+export interface Substitution {
+  readonly asked: number;
+  readonly measured: number;
+  readonly reason: string;
+}
+
+/**
+ * The plan's counts with each one that does not fit the open-files limit replaced by the most that does, rounded
+ * down to a thousand (a hundred below that), so the largest count run is as many as this machine holds.
+ */
+export function fitToThisMachine(
+  readers: readonly number[],
+  limit = openFilesLimit(),
+): { readonly readers: number[]; readonly substituted: Substitution[] } {
+  const substituted: Substitution[] = [];
+  const fitted = readers.map((asked) => {
+    const reason = tooManyForThisMachine(asked, limit);
+    if (reason === null || limit === null) return asked;
+    const most = Math.floor((limit - SPARE_DESCRIPTORS) / WORKERD_DESCRIPTORS_PER_READER);
+    const step = most >= 1_000 ? 1_000 : 100;
+    const measured = Math.max(1, Math.floor(most / step) * step);
+    substituted.push({ asked, measured, reason });
+    return measured;
+  });
+  return { readers: [...new Set(fitted)].sort((a, b) => a - b), substituted };
+}
