@@ -1,10 +1,11 @@
 /**
  * The fan-out section's cases (issue 16): for each transport and number of live readers, Durable Object
  * invocations per appended batch (all objects; the partition's object alone), the Worker's requests per batch,
- * and delivery to the last reader (p50, p99). Each figure at N readers is compared with the same figure at one
- * reader, and the issue's targets are judged on those ratios: the partition's invocations per batch constant in
- * the number of readers (≤ 1× one reader's, at every count), and p99 delivery to 1,000 readers within 2× one
- * reader's. Keys match apps/worker/bench/fanout.ts.
+ * and delivery to the last reader (p50, p99) — with delivery to the first reader and the readers' own CPU beside
+ * it, to tell the server's share of a latency from the benchmark's. Each figure at N readers is compared with the
+ * same figure at one reader, and the issue's targets are judged on those ratios: the partition's invocations per
+ * batch constant in the number of readers (≤ 1× one reader's, at every count), and p99 delivery to 1,000 readers
+ * within 2× one reader's. Keys match apps/worker/bench/fanout.ts.
  */
 import { fanoutKeys as keys } from "../../worker/bench/fanout.ts";
 import type { FanoutTransport } from "../../worker/bench/fanout-readers.ts";
@@ -78,6 +79,18 @@ export function fanoutSpecs(plan: Plan): CaseSpec[] {
             "ms",
             n === LATENCY_TARGET_READERS ? { maxRatio: LATENCY_TARGET_RATIO } : {},
           ),
+        },
+        {
+          id: `fanout.first.${transport}.${n}`,
+          section: "fanout",
+          title: `delivery to the first reader p50, ${at}`,
+          ours: series(keys.first(transport, n), "ms"),
+        },
+        {
+          id: `fanout.readers-cpu.${transport}.${n}`,
+          section: "fanout",
+          title: `the readers' own CPU per batch (one Node thread reads every socket), ${at}`,
+          ours: series(keys.readersCpu(transport, n), "ms"),
         },
       );
     }

@@ -22,7 +22,7 @@ describe("fan-out cases", () => {
     const keys = new Set(specs.map((s) => s.ours.key));
     for (const transport of plan.transports)
       for (const n of plan.readers) for (const key of pointKeys(transport, n)) expect(keys).toContain(key);
-    expect(specs).toHaveLength(plan.transports.length * plan.readers.length * 5);
+    expect(specs).toHaveLength(plan.transports.length * plan.readers.length * 7);
     expect(caseSpecs(FULL).filter((s) => s.section === "fanout")).toHaveLength(specs.length);
   });
 

@@ -13,9 +13,13 @@
  * not, or that cannot be run (readers refused, a batch not delivered in time, more sockets than this process may
  * open), stops its transport there: larger counts are skipped with the reason.
  *
+ * Beside them, to read the latencies by: delivery to the first reader (p50), and the CPU this process — the
+ * readers' one thread — spent per batch.
+ *
  * Keys: `fanout.invocations.<transport>.<readers>` (all objects), `fanout.partition.<transport>.<readers>` (the
  * partition's object), `fanout.requests.<transport>.<readers>` (the Worker's requests; all per batch),
- * `fanout.latency.<transport>.<p50|p99>.<readers>` (ms).
+ * `fanout.latency.<transport>.<p50|p99>.<readers>`, `fanout.first.<transport>.<readers>` and
+ * `fanout.readers-cpu.<transport>.<readers>` (ms).
  */
 import { Agent } from "node:http";
 import { Deliveries } from "./fanout-delivery.ts";
@@ -59,6 +63,8 @@ export const fanoutKeys = {
   requests: (transport: FanoutTransport, readers: number) => `fanout.requests.${transport}.${readers}`,
   latency: (transport: FanoutTransport, p: "p50" | "p99", readers: number) =>
     `fanout.latency.${transport}.${p}.${readers}`,
+  first: (transport: FanoutTransport, readers: number) => `fanout.first.${transport}.${readers}`,
+  readersCpu: (transport: FanoutTransport, readers: number) => `fanout.readers-cpu.${transport}.${readers}`,
 };
 
 /** Every key one point records. */
@@ -68,6 +74,8 @@ export const pointKeys = (transport: FanoutTransport, readers: number): string[]
   fanoutKeys.requests(transport, readers),
   fanoutKeys.latency(transport, "p50", readers),
   fanoutKeys.latency(transport, "p99", readers),
+  fanoutKeys.first(transport, readers),
+  fanoutKeys.readersCpu(transport, readers),
 ];
 
 /** What one point measured: per-batch figures, and the counts behind them. */
@@ -96,6 +104,7 @@ export type FanoutStops = Map<FanoutTransport, { readonly readers: number; reado
 const PARTITION_CLASS = "PartitionObject";
 
 const POLL_MS = 50;
+const SETTLE_MS = 250;
 
 interface Counts {
   readonly workerRequests: number;
@@ -270,6 +279,23 @@ export async function measurePoint(
       (response) => response.body?.cancel(),
       () => {},
     );
+    await settled(url, plan.stepTimeoutMs).catch(() => {});
+  }
+}
+
+/**
+ * Until the Worker and its objects are idle — no invocation, no request between two looks `SETTLE_MS` apart — so
+ * the last readers' goodbyes (closing sockets, failing waits) are not measured as the next point's cost or delay.
+ */
+async function settled(url: string, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  const fingerprint = (c: Counts) => `${c.workerRequests}/${total(c.invocations)}`;
+  let last = fingerprint(await counts(url));
+  for (;;) {
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    const now = fingerprint(await counts(url));
+    if (now === last || performance.now() > deadline) return;
+    last = now;
   }
 }
 
@@ -308,6 +334,8 @@ export async function fanoutRepetition(
       sink.record(fanoutKeys.requests(transport, readers), result.requestsPerBatch);
       sink.record(fanoutKeys.latency(transport, "p50", readers), result.p50);
       sink.record(fanoutKeys.latency(transport, "p99", readers), result.p99);
+      sink.record(fanoutKeys.first(transport, readers), result.firstP50);
+      sink.record(fanoutKeys.readersCpu(transport, readers), result.readersCpuMsPerBatch);
       const classes = Object.entries(result.byClass)
         .map(([name, n]) => `${name} ${n.toFixed(2)}`)
         .join(", ");
