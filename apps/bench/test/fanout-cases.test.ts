@@ -2,7 +2,7 @@
 // ratios against one reader (invocations must not grow, p99 at 1,000 readers within 2×), and say where a
 // transport stopped and why.
 import { describe, expect, it } from "vitest";
-import { batchesFor, type FanoutPlan, fanoutKeys, pointKeys } from "../../worker/bench/fanout.ts";
+import { anotherBatch, type FanoutPlan, fanoutKeys, pointKeys } from "../../worker/bench/fanout.ts";
 import {
   fitToThisMachine,
   tooManyForThisMachine,
@@ -93,13 +93,15 @@ describe("fan-out cases", () => {
 });
 
 describe("fan-out plan", () => {
-  it("measures fewer batches where each reaches many readers, never fewer than the minimum", () => {
-    const p = { ...plan, batches: 20, minBatches: 5, maxDeliveries: 5_000 };
-    expect(batchesFor(p, 1)).toBe(20);
-    expect(batchesFor(p, 100)).toBe(20);
-    expect(batchesFor(p, 500)).toBe(10);
-    expect(batchesFor(p, 1_000)).toBe(5);
-    expect(batchesFor(p, 10_000)).toBe(5);
+  it("measures up to its batches, fewer once the point's time is up, never fewer than the minimum", () => {
+    const p = { ...plan, batches: 100, minBatches: 5, pointBudgetMs: 10_000 };
+    expect(anotherBatch(p, 0, 0)).toBe(true);
+    expect(anotherBatch(p, 99, 9_000)).toBe(true);
+    expect(anotherBatch(p, 100, 0)).toBe(false);
+    expect(anotherBatch(p, 20, 10_000)).toBe(false);
+    // Slow batches (thousands of long-polls) still make the minimum.
+    expect(anotherBatch(p, 4, 90_000)).toBe(true);
+    expect(anotherBatch(p, 5, 90_000)).toBe(false);
     expect(QUICK.fanout.readers).toEqual([1, 100]);
   });
 

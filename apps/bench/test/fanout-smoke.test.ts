@@ -17,7 +17,7 @@ const plan: FanoutPlan = {
   repetitions: 1,
   batches: 3,
   minBatches: 3,
-  maxDeliveries: 1_000,
+  pointBudgetMs: 0,
   warmup: 1,
   valueBytes: 100,
   joinWave: READERS,

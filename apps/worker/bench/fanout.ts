@@ -34,12 +34,13 @@ export interface FanoutPlan {
   /** Repetitions of the section (each point is slow at 10,000 readers). */
   readonly repetitions: number;
   /**
-   * Measured batches per point: `batches`, fewer where each one reaches many readers — at most `maxDeliveries`
-   * deliveries (batches × readers) per point, but never fewer than `minBatches`.
+   * Measured batches per point: up to `batches` (enough for a p99 that is not just the slowest one), fewer once
+   * `pointBudgetMs` of measuring has passed (a batch that reaches thousands of long-polls takes seconds), but never
+   * fewer than `minBatches`.
    */
   readonly batches: number;
   readonly minBatches: number;
-  readonly maxDeliveries: number;
+  readonly pointBudgetMs: number;
   /** Batches sent first at each point (delivered and checked, not measured). */
   readonly warmup: number;
   readonly valueBytes: number;
@@ -52,9 +53,9 @@ export interface FanoutPlan {
   readonly stepTimeoutMs: number;
 }
 
-/** Measured batches at `readers` readers (see `FanoutPlan.batches`). */
-export function batchesFor(plan: FanoutPlan, readers: number): number {
-  return Math.max(plan.minBatches, Math.min(plan.batches, Math.floor(plan.maxDeliveries / readers)));
+/** Whether a point that measured `measured` batches in `elapsedMs` sends another (see `FanoutPlan.batches`). */
+export function anotherBatch(plan: FanoutPlan, measured: number, elapsedMs: number): boolean {
+  return measured < plan.batches && (measured < plan.minBatches || elapsedMs < plan.pointBudgetMs);
 }
 
 export const fanoutKeys = {
@@ -165,9 +166,7 @@ export async function measurePoint(
     body: JSON.stringify({ name: topic, partitions: 1 }),
     headers: { "content-type": "application/json" },
   });
-  const batches = batchesFor(plan, readerCount);
-  const sent = plan.warmup + batches;
-  const deliveries = new Deliveries(readerCount, sent);
+  const deliveries = new Deliveries(readerCount, plan.warmup + plan.batches);
   const agent = new Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
   const readers: Reader[] = [];
   let fail: (error: Error) => void = () => {};
@@ -238,13 +237,19 @@ export async function measurePoint(
     const cpuBefore = process.cpuUsage();
     const latencies: number[] = [];
     const firsts: number[] = [];
-    for (let index = plan.warmup; index < sent; index++) {
+    const measuring = performance.now();
+    for (
+      let index = plan.warmup;
+      anotherBatch(plan, latencies.length, performance.now() - measuring);
+      index++
+    ) {
       if (index > plan.warmup) await allLive();
       const started = performance.now();
       const [, deliveredAt] = await Promise.all([produce(index), deliver(index)]);
       latencies.push(deliveredAt - started);
       firsts.push(deliveries.firstAt(index) - started);
     }
+    const batches = latencies.length;
     // The readers' re-parking after the last batch is part of that batch's cost.
     await allLive();
     const cpu = process.cpuUsage(cpuBefore);
