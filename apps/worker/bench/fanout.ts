@@ -305,8 +305,10 @@ async function settled(url: string, timeoutMs: number): Promise<void> {
 }
 
 /**
- * Every transport and reader count of the plan not stopped yet, smallest counts first. A transport that fails at
- * a count, or would be too slow there, stops at that count (`stops`, shared across repetitions, says why).
+ * Every reader count of the plan, smallest first, over every transport not stopped there yet — count by count, so
+ * the one-reader figures every ratio divides by are measured together, before any large point's aftermath. A
+ * transport that fails at a count, or would be too slow there, stops at that count (`stops`, shared across
+ * repetitions, says why).
  */
 export async function fanoutRepetition(
   url: string,
@@ -315,15 +317,15 @@ export async function fanoutRepetition(
   sink: Pick<Sink, "record" | "progress">,
   stops: FanoutStops,
 ): Promise<void> {
-  for (const transport of plan.transports) {
-    const counts = [...plan.readers].sort((a, b) => a - b);
-    for (const [i, readers] of counts.entries()) {
+  const counts = [...plan.readers].sort((a, b) => a - b);
+  for (const [i, readers] of counts.entries()) {
+    for (const transport of plan.transports) {
       const stop = stops.get(transport);
-      if (stop !== undefined && readers >= stop.readers) break;
+      if (stop !== undefined && readers >= stop.readers) continue;
       const tooMany = tooManyForThisMachine(readers);
       if (tooMany !== null) {
         stops.set(transport, { readers, reason: tooMany });
-        break;
+        continue;
       }
       const topic = `fanout-${transport}-${readers}-r${rep}-${Date.now()}`;
       let result: PointResult;
@@ -332,24 +334,9 @@ export async function fanoutRepetition(
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         stops.set(transport, { readers, reason });
-        break;
+        continue;
       }
-      sink.record(fanoutKeys.invocations(transport, readers), result.invocationsPerBatch);
-      sink.record(fanoutKeys.partition(transport, readers), result.byClass[PARTITION_CLASS] ?? 0);
-      sink.record(fanoutKeys.requests(transport, readers), result.requestsPerBatch);
-      sink.record(fanoutKeys.latency(transport, "p50", readers), result.p50);
-      sink.record(fanoutKeys.latency(transport, "p99", readers), result.p99);
-      sink.record(fanoutKeys.first(transport, readers), result.firstP50);
-      sink.record(fanoutKeys.readersCpu(transport, readers), result.readersCpuMsPerBatch);
-      const classes = Object.entries(result.byClass)
-        .map(([name, n]) => `${name} ${n.toFixed(2)}`)
-        .join(", ");
-      sink.progress(
-        `${transport} × ${readers.toLocaleString("en-US")}: ${result.invocationsPerBatch.toFixed(2)} invocations ` +
-          `per batch (${classes}), ${result.requestsPerBatch.toFixed(2)} Worker requests per batch, last reader ` +
-          `p50 ${result.p50.toFixed(1)} ms p99 ${result.p99.toFixed(1)} ms, first reader p50 ${result.firstP50.toFixed(1)} ms, ` +
-          `readers' CPU ${result.readersCpuMsPerBatch.toFixed(1)} ms per batch (joined in ${(result.joinMs / 1000).toFixed(1)} s)`,
-      );
+      record(sink, transport, readers, result);
       const next = counts[i + 1];
       const tooSlow =
         next === undefined ? null : tooSlowForThisMachine(plan.stepTimeoutMs, readers, result.p50, next);
@@ -358,4 +345,29 @@ export async function fanoutRepetition(
       }
     }
   }
+}
+
+function record(
+  sink: Pick<Sink, "record" | "progress">,
+  transport: FanoutTransport,
+  readers: number,
+  result: PointResult,
+): void {
+  sink.record(fanoutKeys.invocations(transport, readers), result.invocationsPerBatch);
+  sink.record(fanoutKeys.partition(transport, readers), result.byClass[PARTITION_CLASS] ?? 0);
+  sink.record(fanoutKeys.requests(transport, readers), result.requestsPerBatch);
+  sink.record(fanoutKeys.latency(transport, "p50", readers), result.p50);
+  sink.record(fanoutKeys.latency(transport, "p99", readers), result.p99);
+  sink.record(fanoutKeys.first(transport, readers), result.firstP50);
+  sink.record(fanoutKeys.readersCpu(transport, readers), result.readersCpuMsPerBatch);
+  const classes = Object.entries(result.byClass)
+    .map(([name, n]) => `${name} ${n.toFixed(2)}`)
+    .join(", ");
+  const ms = (value: number) => `${value.toFixed(1)} ms`;
+  sink.progress(
+    `${transport} × ${readers.toLocaleString("en-US")}: ${result.invocationsPerBatch.toFixed(2)} invocations per ` +
+      `batch (${classes}), ${result.requestsPerBatch.toFixed(2)} Worker requests per batch, last reader p50 ` +
+      `${ms(result.p50)} p99 ${ms(result.p99)}, first reader p50 ${ms(result.firstP50)}, readers' CPU ` +
+      `${ms(result.readersCpuMsPerBatch)} per batch (joined in ${(result.joinMs / 1000).toFixed(1)} s)`,
+  );
 }
