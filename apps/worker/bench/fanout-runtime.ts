@@ -50,21 +50,22 @@ export async function startFanoutWorker(options: { port?: number } = {}): Promis
     );
   });
   reloaded.catch(() => {});
-  const worker = await devEnv.startWorker({
-    config: CONFIG,
-    bindings: Object.fromEntries(
-      Object.entries(VARS).map(([name, value]) => [name, { type: "plain_text" as const, value }]),
-    ),
-    dev: {
-      server: { hostname: "127.0.0.1", port: options.port ?? 0 },
-      inspector: false,
-      logLevel: "none",
-      watch: false,
-      persist: false,
-    },
-  });
-  const stop = () => worker.dispose();
+  let stop = () => devEnv.teardown();
   try {
+    const worker = await devEnv.startWorker({
+      config: CONFIG,
+      bindings: Object.fromEntries(
+        Object.entries(VARS).map(([name, value]) => [name, { type: "plain_text" as const, value }]),
+      ),
+      dev: {
+        server: { hostname: "127.0.0.1", port: options.port ?? 0 },
+        inspector: false,
+        logLevel: "none",
+        watch: false,
+        persist: false,
+      },
+    });
+    stop = () => worker.dispose();
     await worker.ready;
     const where = (await reloaded).proxyData?.userWorkerUrl;
     if (where === undefined) throw new Error("wrangler did not say where the fan-out Worker listens");
