@@ -4,6 +4,7 @@
  */
 
 import { type AcksName, replicationKeys as keys } from "../../worker/bench/replication.ts";
+import { fanoutSpecs } from "./fanout-cases.ts";
 import type { Plan } from "./plan.ts";
 import type { CaseSpec, SeriesSpec } from "./results.ts";
 
@@ -155,6 +156,7 @@ export function caseSpecs(plan: Plan): CaseSpec[] {
   });
 
   specs.push(...replicationSpecs(plan));
+  specs.push(...fanoutSpecs(plan));
 
   const ev = "events/s";
   specs.push(

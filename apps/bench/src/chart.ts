@@ -1,7 +1,9 @@
 /**
  * The chart (results.svg), drawn by hand as SVG: one horizontal bar per ratio on a log scale centred on 1×
- * (right of the line: edgelog ahead of that baseline), a tick at each ratio target, green when the target is met
- * and red when missed, and a last group with the absolute targets as figure ÷ target. No charting dependency.
+ * (right of the line: edgelog ahead of that baseline — except bars marked "at most", a cost or a latency against
+ * the same at one reader, which must stay left of their tick), a tick at each ratio target, green when the target
+ * is met and red when missed, and a last group with the absolute targets as figure ÷ target. No charting
+ * dependency.
  */
 import { describeMachineLines, type Report, SECTION_TITLES } from "./report.ts";
 import { type Case, formatNumber, formatRatio, SECTION_ORDER } from "./results.ts";
@@ -30,10 +32,11 @@ export function barGroups(cases: readonly Case[]): BarGroup[] {
     for (const c of cases) {
       if (c.section !== section || c.ours === null) continue;
       for (const cmp of c.comparisons) {
+        const target = cmp.minRatio ?? cmp.maxRatio;
         bars.push({
-          label: `${c.title} ÷ ${cmp.baseline.label}`,
+          label: `${c.title} ÷ ${cmp.baseline.label}${cmp.maxRatio === undefined ? "" : " (at most)"}`,
           value: cmp.ratio,
-          ...(cmp.minRatio === undefined ? {} : { target: cmp.minRatio, met: cmp.ratio >= cmp.minRatio }),
+          ...(target === undefined || cmp.met === undefined ? {} : { target, met: cmp.met }),
         });
       }
     }

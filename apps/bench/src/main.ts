@@ -2,20 +2,26 @@
  * `npm run bench`: runs every benchmark — core in Node, the edge through the local Worker beside its baselines,
  * replication across three simulated regions, the browser in headless Chromium — for several repetitions with
  * progress on the terminal, then writes docs/benchmarks/results.{md,svg,json}. Options: `--quick` (smoke run,
- * under 2 minutes), `--only core,edge,replication,browser`, `--reps N`, `--out DIR`, `--port P` (the replication
- * Worker's port, its inspector on P+1; default a free one), `--failover-trigger auto|elect` (what moves the
- * leader in the failover case: nothing — the controller's automatic failover, the default — or the bench's admin
- * election right after the fault).
+ * under 2 minutes), `--only core,edge,replication,fanout,browser`, `--reps N`, `--out DIR`, `--port P` (the
+ * replication Worker's port, its inspector on P+1, and the fan-out Worker's dev proxy; default a free one),
+ * `--failover-trigger auto|elect` (what moves the leader in the failover case: nothing — the controller's automatic
+ * failover, the default — or the bench's admin election right after the fault), `--readers 1,100,…` and
+ * `--transports longpoll,sse,ws` (the fan-out section's reader counts and transports).
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
+import { availableParallelism, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { groupRepetition } from "../../../packages/core/bench/group-heartbeat.ts";
 import { coreRepetition } from "../../../packages/core/bench/memory-store.ts";
 import { type BrowserBench, startBrowserBench } from "../../../packages/indexeddb/bench/offline-log.ts";
 import { startLocalWorker } from "../../../test/support/local-worker.ts";
+import { type FanoutStops, fanoutRepetition, pointKeys } from "../../worker/bench/fanout.ts";
+import { fitToThisMachine } from "../../worker/bench/fanout-limits.ts";
+import { FANOUT_TRANSPORTS, type FanoutTransport } from "../../worker/bench/fanout-readers.ts";
+import { startFanoutWorker } from "../../worker/bench/fanout-runtime.ts";
 import { throughputRepetition } from "../../worker/bench/http-throughput.ts";
 import { latencyRepetition } from "../../worker/bench/latency.ts";
 import { startPeers } from "../../worker/bench/peers.ts";
@@ -34,7 +40,7 @@ import { buildCase, formatRatio, type RawData, verdicts } from "./results.ts";
 import { percentile } from "./stats.ts";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
-const SECTIONS = ["core", "edge", "replication", "browser"] as const;
+const SECTIONS = ["core", "edge", "replication", "fanout", "browser"] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 const { values: options } = parseArgs({
@@ -45,6 +51,8 @@ const { values: options } = parseArgs({
     out: { type: "string", default: "docs/benchmarks" },
     port: { type: "string" },
     "failover-trigger": { type: "string", default: "auto" },
+    readers: { type: "string" },
+    transports: { type: "string" },
   },
 });
 const trigger = options["failover-trigger"];
@@ -54,10 +62,25 @@ const port = options.port === undefined ? undefined : Number(options.port);
 if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65535))
   throw new Error("--port: a port");
 const base = options.quick ? QUICK : FULL;
+const list = (text: string): string[] => text.split(",").map((s) => s.trim());
+const readerCounts = options.readers === undefined ? base.fanout.readers : list(options.readers).map(Number);
+if (!readerCounts.every((n) => Number.isSafeInteger(n) && n >= 1)) throw new Error("--readers: counts ≥ 1");
+const transports = options.transports === undefined ? base.fanout.transports : list(options.transports);
+for (const t of transports)
+  if (!(FANOUT_TRANSPORTS as readonly string[]).includes(t))
+    throw new Error(`--transports: one of ${FANOUT_TRANSPORTS.join(", ")}, not "${t}"`);
+// A count this machine cannot hold (open files) is measured at the most it can; the note says so.
+const fitted = fitToThisMachine(readerCounts);
 const plan: Plan = {
   ...base,
   ...(options.reps === undefined ? {} : { repetitions: Number(options.reps) }),
   replication: { ...base.replication, failoverTrigger: trigger satisfies FailoverTrigger },
+  fanout: {
+    ...base.fanout,
+    ...(options.reps === undefined ? {} : { repetitions: Number(options.reps) }),
+    readers: fitted.readers,
+    transports: transports as FanoutTransport[],
+  },
 };
 const only = new Set((options.only ?? SECTIONS.join(",")).split(",").map((s) => s.trim()));
 for (const name of only)
@@ -212,6 +235,56 @@ await section("replication", async () => {
   }
 });
 
+await section("fanout", async () => {
+  const worker = await startFanoutWorker(port === undefined ? {} : { port });
+  cleanups.add(worker.stop);
+  const { fanout } = plan;
+  sink.progress(
+    `fan-out Worker up at ${worker.url} (readers ${fanout.readers.join(", ")}; transports ${fanout.transports.join(", ")})`,
+  );
+  for (const { asked, measured, reason } of fitted.substituted)
+    sink.note(
+      `fan-out: ${asked.toLocaleString("en-US")} readers do not fit here (${reason}); measured ` +
+        `${measured.toLocaleString("en-US")}, the most this machine holds in round numbers`,
+    );
+  if (fanout.repetitions !== plan.repetitions)
+    sink.note(`fan-out figures are medians of ${fanout.repetitions} repetitions (the section's own plan)`);
+  // Delivery to many readers is CPU-bound on this machine: say how busy it was (counts do not depend on it).
+  sink.note(
+    `fan-out: load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" / ")} (1 / 5 / 15 min) on ${availableParallelism()} cores as the section started`,
+  );
+  const stops: FanoutStops = new Map();
+  try {
+    // A warm-up pass at the smallest count, not recorded: JIT and first-touch costs in the Worker and its objects.
+    stage = "fanout warm-up";
+    const smallest = fanout.readers.slice(0, 1);
+    await fanoutRepetition(
+      worker.url,
+      { ...fanout, readers: smallest },
+      -1,
+      { record() {}, progress() {} },
+      new Map(),
+    );
+    for (let rep = 0; rep < fanout.repetitions; rep++) {
+      stage = `fanout ${rep + 1}/${fanout.repetitions}`;
+      await fanoutRepetition(worker.url, fanout, rep, sink, stops);
+    }
+  } finally {
+    await worker.stop();
+    cleanups.delete(worker.stop);
+  }
+  for (const [transport, stop] of stops) {
+    const stopped = fanout.readers.filter((n) => n >= stop.readers);
+    for (const n of stopped) for (const key of pointKeys(transport, n)) data.delete(key);
+    skip(
+      stopped.flatMap((n) => pointKeys(transport, n)),
+      `fan-out ${transport} stops at ${stop.readers.toLocaleString("en-US")} readers: ${stop.reason}`,
+    );
+  }
+});
+
 await section("browser", async () => {
   let bench: BrowserBench;
   try {
@@ -243,7 +316,8 @@ const cases = caseSpecs(plan)
 const report: Report = {
   generatedAt: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
   mode: plan.mode,
-  repetitions: plan.repetitions,
+  // A fan-out run alone has the section's own repetitions.
+  repetitions: only.size === 1 && only.has("fanout") ? plan.fanout.repetitions : plan.repetitions,
   wallSeconds,
   machine: describeThisMachine(ROOT, chromiumVersion),
   plan: {
@@ -254,6 +328,7 @@ const report: Report = {
     rebalance: plan.rebalance,
     browser: plan.browser,
     replication: plan.replication,
+    fanout: plan.fanout,
   },
   cases,
   notes,
@@ -273,6 +348,6 @@ for (const v of verdicts(cases)) console.log(`  ${v.met ? "met   " : "MISSED"} $
 for (const c of cases)
   if (c.ours !== null)
     for (const cmp of c.comparisons)
-      if (cmp.minRatio === undefined)
+      if (cmp.minRatio === undefined && cmp.maxRatio === undefined)
         console.log(`  ratio  ${c.title} ÷ ${cmp.baseline.label}: ${formatRatio(cmp.ratio)}`);
 console.log(`\nWrote ${join(options.out, "results.{md,svg,json}")} in ${Math.round(wallSeconds)} s.`);

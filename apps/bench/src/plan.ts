@@ -8,6 +8,8 @@
 import type { GroupPlan } from "../../../packages/core/bench/group-heartbeat.ts";
 import type { CorePlan } from "../../../packages/core/bench/memory-store.ts";
 import type { BrowserPlan } from "../../../packages/indexeddb/bench/offline-log.ts";
+import type { FanoutPlan } from "../../worker/bench/fanout.ts";
+import { FANOUT_TRANSPORTS } from "../../worker/bench/fanout-readers.ts";
 import type { ThroughputPlan } from "../../worker/bench/http-throughput.ts";
 import type { LatencyPlan } from "../../worker/bench/latency.ts";
 import type { RebalancePlan } from "../../worker/bench/rebalance.ts";
@@ -24,6 +26,7 @@ export interface Plan {
   readonly rebalance: RebalancePlan;
   readonly browser: BrowserPlan;
   readonly replication: ReplicationPlan;
+  readonly fanout: FanoutPlan;
 }
 
 /**
@@ -42,6 +45,26 @@ const REPLICATION: ReplicationPlan = {
   failoverTimeoutMs: 20_000,
   lagTimeMaxMs: 1_000,
   leaderSessionTimeoutMs: 1_000,
+};
+
+/**
+ * The fan-out section (issue 16): 1, 100, 1,000 and 10,000 live readers of one partition over each transport.
+ * Its own repetitions (a point at thousands of long-polls takes minutes). Up to 100 measured batches a point, so
+ * p99 is not just the slowest batch, fewer once 10 s of measuring have passed, at least 5. A count whose batches
+ * would take longer to deliver than `stepTimeoutMs`, going by the count below it, is not tried (fanout-limits.ts
+ * says why); one this machine cannot hold is measured at the most it can (main.ts).
+ */
+const FANOUT: FanoutPlan = {
+  readers: [1, 100, 1_000, 10_000],
+  transports: FANOUT_TRANSPORTS,
+  repetitions: 3,
+  batches: 100,
+  minBatches: 5,
+  pointBudgetMs: 10_000,
+  warmup: 1,
+  valueBytes: 100,
+  joinWave: 500,
+  stepTimeoutMs: 60_000,
 };
 
 export const FULL: Plan = {
@@ -64,6 +87,7 @@ export const FULL: Plan = {
   rebalance: { partitions: 4, settleTimeoutMs: 10_000 },
   browser: { burst: 10_000, slowBurst: 1_000, singles: 300, drain: 100_000 },
   replication: REPLICATION,
+  fanout: FANOUT,
 };
 
 export const QUICK: Plan = {
@@ -86,4 +110,5 @@ export const QUICK: Plan = {
   rebalance: { partitions: 4, settleTimeoutMs: 10_000 },
   browser: { burst: 5_000, slowBurst: 300, singles: 100, drain: 20_000 },
   replication: { ...REPLICATION, batches: 10 },
+  fanout: { ...FANOUT, readers: [1, 100], repetitions: 2, pointBudgetMs: 3_000 },
 };

@@ -34,6 +34,7 @@ export const SECTION_TITLES: Record<Section, string> = {
   edge: "Edge: through the local Worker (`wrangler dev`)",
   replication:
     "Replication: 3 replicas through the local Worker (`wrangler dev`), region round trip simulated",
+  fanout: "Fan-out: live readers of one partition through the local Worker (workerd, no dev proxy)",
   browser: "Browser: headless Chromium",
   core: "Core: in Node",
 };
@@ -111,7 +112,11 @@ export function renderMarkdown(report: Report): string {
         lines.push(row([...first, "", "", "", valueTarget, verdict(c.met)]));
       }
       c.comparisons.forEach((cmp, i) => {
-        const target = [i === 0 ? valueTarget : "", cmp.minRatio === undefined ? "" : `≥ ${cmp.minRatio}×`]
+        const target = [
+          i === 0 ? valueTarget : "",
+          cmp.minRatio === undefined ? "" : `≥ ${cmp.minRatio}×`,
+          cmp.maxRatio === undefined ? "" : `≤ ${cmp.maxRatio}×`,
+        ]
           .filter((t) => t !== "")
           .join("; ");
         const met = [i === 0 ? verdict(c.met) : "", verdict(cmp.met)].filter((t) => t !== "").join("; ");

@@ -6,7 +6,7 @@
 import { median, pairedRatios } from "./stats.ts";
 
 /** The report's sections, in the order the table and the chart show them. */
-export const SECTION_ORDER = ["edge", "replication", "browser", "core"] as const;
+export const SECTION_ORDER = ["edge", "replication", "fanout", "browser", "core"] as const;
 export type Section = (typeof SECTION_ORDER)[number];
 
 /** Repetitions of each measured figure, by key (e.g. `edge.produce.json.100.edgelog`). */
@@ -33,6 +33,8 @@ export interface BaselineSpec {
   readonly series: SeriesSpec;
   /** Our figure must be at least this many times the baseline's. */
   readonly minRatio?: number;
+  /** Our figure may be at most this many times the baseline's (a cost or a latency that must not grow). */
+  readonly maxRatio?: number;
 }
 
 export interface CaseSpec {
@@ -52,6 +54,7 @@ export interface Comparison {
   readonly ratios: number[];
   readonly ratio: number;
   readonly minRatio?: number;
+  readonly maxRatio?: number;
   readonly met?: boolean;
 }
 
@@ -80,6 +83,13 @@ function meetsValue(value: number, target: ValueTarget): boolean {
   );
 }
 
+function meetsRatio(ratio: number, target: { minRatio?: number; maxRatio?: number }): boolean {
+  return (
+    (target.minRatio === undefined || ratio >= target.minRatio) &&
+    (target.maxRatio === undefined || ratio <= target.maxRatio)
+  );
+}
+
 /** Turns one spec and the run's raw data into a case; a case with no data of ours is `skipped` with the reason. */
 export function buildCase(spec: CaseSpec, data: RawData, skipReasons: ReadonlyMap<string, string>): Case {
   const ours = series(spec.ours, data);
@@ -104,11 +114,14 @@ export function buildCase(spec: CaseSpec, data: RawData, skipReasons: ReadonlyMa
     if (baseline === null) continue;
     const ratios = pairedRatios(ours.reps, baseline.reps);
     const ratio = median(ratios);
+    const judged = b.minRatio !== undefined || b.maxRatio !== undefined;
     comparisons.push({
       baseline,
       ratios,
       ratio,
-      ...(b.minRatio === undefined ? {} : { minRatio: b.minRatio, met: ratio >= b.minRatio }),
+      ...(b.minRatio === undefined ? {} : { minRatio: b.minRatio }),
+      ...(b.maxRatio === undefined ? {} : { maxRatio: b.maxRatio }),
+      ...(judged ? { met: meetsRatio(ratio, b) } : {}),
     });
   }
   return {
@@ -125,7 +138,10 @@ export interface TargetVerdict {
   readonly text: string;
   /** The figure judged, formatted (a ratio or a value with its unit). */
   readonly measured: string;
-  /** How far past the target: > 1 met, < 1 missed (value / min, max / value, or ratio / minRatio). */
+  /**
+   * How far past the target: > 1 met, < 1 missed (value / min, max / value, ratio / minRatio, or maxRatio /
+   * ratio).
+   */
   readonly margin: number;
   readonly met: boolean;
 }
@@ -135,14 +151,24 @@ export function verdicts(cases: readonly Case[]): TargetVerdict[] {
   for (const c of cases) {
     if (c.ours === null) continue;
     for (const cmp of c.comparisons) {
-      if (cmp.minRatio === undefined) continue;
-      out.push({
-        caseId: c.id,
-        text: `${c.title}: ≥ ${cmp.minRatio}× ${cmp.baseline.label}`,
-        measured: formatRatio(cmp.ratio),
-        margin: cmp.ratio / cmp.minRatio,
-        met: cmp.ratio >= cmp.minRatio,
-      });
+      if (cmp.minRatio !== undefined) {
+        out.push({
+          caseId: c.id,
+          text: `${c.title}: ≥ ${cmp.minRatio}× ${cmp.baseline.label}`,
+          measured: formatRatio(cmp.ratio),
+          margin: cmp.ratio / cmp.minRatio,
+          met: cmp.ratio >= cmp.minRatio,
+        });
+      }
+      if (cmp.maxRatio !== undefined) {
+        out.push({
+          caseId: c.id,
+          text: `${c.title}: ≤ ${cmp.maxRatio}× ${cmp.baseline.label}`,
+          measured: formatRatio(cmp.ratio),
+          margin: cmp.maxRatio / cmp.ratio,
+          met: cmp.ratio <= cmp.maxRatio,
+        });
+      }
     }
     if (c.target?.min !== undefined) {
       out.push({
