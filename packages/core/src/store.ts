@@ -126,6 +126,12 @@ export interface ReadOptions extends ReadPreference {
   readonly maxWaitMs?: number;
   /** Aborting ends a wait early: the read rejects with `signal.reason`. */
   readonly signal?: AbortSignal;
+  /**
+   * Asks for an answer that caches may keep for up to this long (a server's catch-up reads). A store that can hold
+   * its deletions back until such answers expire (store-kit `read-cache.ts`) answers `cacheUntil`; any other
+   * store ignores it.
+   */
+  readonly cacheMaxAgeMs?: number;
 }
 
 export interface ListBatchesOptions extends ReadPreference {
@@ -139,6 +145,11 @@ export interface ReadResult extends PartitionOffsets {
    * `offset` (and before `logStartOffset`): readers skip records below `max(offset, logStartOffset)`.
    */
   readonly batches: StoredBatch[];
+  /**
+   * Set only when the read asked for `cacheMaxAgeMs` and the answer may be cached: until this time (ms since the
+   * epoch) none of its records can be deleted, and the same read would return the same batches.
+   */
+  readonly cacheUntil?: number;
 }
 
 /** A committed position of a consumer group: the next offset the group will read. */

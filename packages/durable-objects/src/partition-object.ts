@@ -58,6 +58,7 @@ import {
 import { askController } from "./controller/reach-controller.ts";
 import type { EdgeLogEnv } from "./env.ts";
 import { partitionObjectName } from "./names.ts";
+import { ReadCacheFence } from "./read-cache-fence.ts";
 import { assertReplicationDelivered, crossRegion } from "./replication/fault-switch.ts";
 import { FollowerReaders } from "./replication/follower-readers.ts";
 import { LeaderReplicator, type ReplicationHost } from "./replication/leader-replicator.ts";
@@ -86,6 +87,8 @@ export interface PartitionReadRequest {
   readonly maxWaitMs: number;
   /** Names the wait so the caller can end it early with `cancelWait` (an AbortSignal cannot cross RPC). */
   readonly waitId?: string;
+  /** A catch-up read a server lets caches keep for up to this long (`ReadOptions.cacheMaxAgeMs`). */
+  readonly cacheMaxAgeMs?: number;
 }
 
 /** A replica's leader-epoch table, log end and the leadership it knows (KIP-101's OffsetsForLeaderEpoch). */
@@ -225,9 +228,14 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   #loaded = false;
   /** Follower: whether it serves readers, so its leader pushes it the high watermark as it moves. */
   readonly #readers = new FollowerReaders();
+  /** Which answers caches may keep, and what holds deletions back until they expired (`read-cache-fence.ts`). */
+  readonly #readCache: ReadCacheFence;
+  /** Retention is held back by the cache fence until then (no alarm earlier: it would only wait again). */
+  #retentionHeldUntil = 0;
 
   constructor(ctx: DurableObjectState, env: EdgeLogEnv) {
     super(ctx, env);
+    this.#readCache = new ReadCacheFence(ctx.storage.sql);
     // Load once, before any request is delivered: every method then works from memory plus synchronous SQL.
     void ctx.blockConcurrencyWhile(async () => {
       this.#load();
@@ -484,7 +492,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     return toResult(async () => {
       const first = this.#readNow(request.offset, request.maxBytes);
       if (first.batches.length > 0 || request.maxWaitMs <= 0 || request.offset < first.highWatermark) {
-        return first;
+        return this.#cacheable(request, first);
       }
       // Long-poll (Kafka's fetch.max.wait.ms): woken by the next commit, a timeout, or destroy().
       this.#readerParks();
@@ -500,8 +508,28 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
           this.#cancellable.delete(waitId);
         }
       }
-      return this.#readNow(request.offset, request.maxBytes);
+      return this.#cacheable(request, this.#readNow(request.offset, request.maxBytes));
     });
+  }
+
+  /**
+   * The answer with `cacheUntil` when the reader asked for a cacheable one and it may be cached: only the one copy
+   * of an unreplicated partition gives such answers (a replica's deletions follow its leader's, which would not
+   * wait for this replica's fence; cacheable reads of replicated partitions are not built yet).
+   */
+  #cacheable(request: PartitionReadRequest, result: ReadResult): ReadResult {
+    const maxAgeMs = request.cacheMaxAgeMs ?? 0;
+    if (maxAgeMs <= 0 || this.#role !== null) return result;
+    const { config } = this.#requireMeta();
+    return this.#readCache.answer(result, { offset: request.offset, maxAgeMs, config }, Date.now());
+  }
+
+  /**
+   * The topic is about to be deleted: no cacheable answer from now on, so that once the answers given so far have
+   * expired (the time answered) no cache holds any of the topic's records and its name can safely be reused.
+   */
+  async closeReadCache(): Promise<number> {
+    return this.#readCache.close(Date.now());
   }
 
   /**
@@ -623,12 +651,19 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     });
   }
 
+  /**
+   * Kafka's DeleteRecords. The log start moves at once, so no read reaches the records from here on; the answer
+   * waits until every cacheable answer given before has expired, so once it is answered no cache serves them either.
+   */
   async deleteRecords(beforeOffset: number): Promise<RpcResult<PartitionOffsets>> {
-    return toResult(() => {
+    return toResult(async () => {
       // Only the leader moves the log start; its followers follow it with the next push.
       if (this.#role !== null) this.#assertLeader(this.#role);
       this.#assertInRange(beforeOffset);
+      const moves = beforeOffset > this.#requireMeta().logStartOffset;
+      const fenceUntil = this.#readCache.until;
       this.#deleteRecordsNow(beforeOffset);
+      if (moves) await this.#readCache.waitFor(fenceUntil);
       return this.#offsets();
     });
   }
@@ -637,6 +672,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   async destroy(): Promise<RpcResult<null>> {
     return toResult(async () => {
       const error = this.#unknown();
+      const fenceUntil = this.#readCache.until;
       this.#destroyed = true;
       this.#meta = null;
       this.#waiters.fail(error);
@@ -645,6 +681,8 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       await this.ctx.storage.deleteAlarm();
       this.#alarmAt = null;
       await this.ctx.storage.deleteAll();
+      // Gone for every read now; answered once no cache can serve its records either.
+      await this.#readCache.waitFor(fenceUntil);
       return null;
     });
   }
@@ -673,7 +711,14 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     if (meta === null) return;
     const now = Date.now();
     const cutoff = planRetention(this.#batchInfos(), meta.config, now, this.#sizeBytes);
-    if (cutoff !== null) this.#deleteRecordsNow(Math.min(cutoff, this.#offsets().highWatermark));
+    this.#retentionHeldUntil = 0;
+    if (cutoff !== null) {
+      // Held back by the cache fence while cached answers may still show these records.
+      const target = Math.min(cutoff, this.#offsets().highWatermark);
+      const plan = this.#readCache.planDeletion(target, meta.logStartOffset, now);
+      if (plan.deleteTo > meta.logStartOffset) this.#deleteRecordsNow(plan.deleteTo);
+      if (plan.retryAt !== null) this.#retentionHeldUntil = plan.retryAt;
+    }
     this.#scheduleRetention(now);
     this.#replicator?.onAlarm();
   }
@@ -923,7 +968,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
             .map(toBatchInfo)[0]
         : undefined;
     const due = retentionDueAt(meta.config, this.#sizeBytes, oldest, now);
-    if (due !== null) this.#wakeAt(due);
+    if (due !== null) this.#wakeAt(Math.max(due, this.#retentionHeldUntil));
   }
 
   /** Arms the alarm (shared by retention and the leader's catch-up retries) for `at`, unless it fires sooner. */
@@ -973,6 +1018,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     const end = this.#meta?.highWatermark ?? 0;
     this.#durableEnd = this.#loaded ? Math.min(this.#durableEnd, end) : end;
     this.#loaded = true;
+    this.#readCache.load();
     this.#loadRole();
   }
 

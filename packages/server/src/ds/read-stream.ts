@@ -42,6 +42,11 @@ export async function openRead(
   return { kind: "open", stream, start };
 }
 
+/** How a catch-up read asks for its chunk: cacheable for up to `cacheMaxAgeMs` (0: not). */
+export interface CatchUpOptions {
+  readonly cacheMaxAgeMs: number;
+}
+
 export interface LongPoll {
   readonly waitMs: number;
   readonly signal: AbortSignal;
@@ -64,9 +69,14 @@ export async function readCatchUp(
   stream: FoundStream,
   start: number,
   longPoll: LongPoll | null,
+  options: CatchUpOptions = { cacheMaxAgeMs: 0 },
 ): Promise<CatchUp> {
   const topic = stream.topic.name;
-  let chunk = await readChunk(scope.store, topic, start, { maxBytes: CHUNK_MAX_BYTES, maxWaitMs: 0 });
+  let chunk = await readChunk(scope.store, topic, start, {
+    maxBytes: CHUNK_MAX_BYTES,
+    maxWaitMs: 0,
+    cacheMaxAgeMs: options.cacheMaxAgeMs,
+  });
   let closed = stream.state.closed;
   if (longPoll !== null && chunk.values.length === 0 && start >= chunk.highWatermark) {
     if (closed) return { kind: "closed-tail" };
