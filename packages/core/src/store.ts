@@ -127,11 +127,21 @@ export interface ReadOptions extends ReadPreference {
   /** Aborting ends a wait early: the read rejects with `signal.reason`. */
   readonly signal?: AbortSignal;
   /**
-   * Asks for an answer that caches may keep for up to this long (a server's catch-up reads). A store that can hold
-   * its deletions back until such answers expire (store-kit `read-cache.ts`) answers `cacheUntil`; any other
-   * store ignores it.
+   * Asks for an answer that caches may keep (a server's catch-up reads). A store that can hold its deletions back
+   * until such answers expire (store-kit `read-cache.ts`) answers `cacheUntil`; any other store ignores it.
    */
-  readonly cacheMaxAgeMs?: number;
+  readonly cache?: CacheableReadRequest;
+}
+
+/** What a reader that may cache a read's answer asks for (`ReadOptions.cache`). */
+export interface CacheableReadRequest {
+  /** The longest the answer may be cached. */
+  readonly maxAgeMs: number;
+  /**
+   * The reader keeps at most this many records from `offset` (a JSON fetch's limit): once it holds that many, its
+   * answer cannot change, even when the batches read reach the high watermark. Default: every batch answered.
+   */
+  readonly records?: number;
 }
 
 export interface ListBatchesOptions extends ReadPreference {
@@ -146,8 +156,8 @@ export interface ReadResult extends PartitionOffsets {
    */
   readonly batches: StoredBatch[];
   /**
-   * Set only when the read asked for `cacheMaxAgeMs` and the answer may be cached: until this time (ms since the
-   * epoch) none of its records can be deleted, and the same read would return the same batches.
+   * Set only when the read asked for `cache` and its answer (what the reader keeps of it) may be cached: until this
+   * time (ms since the epoch) none of its records can be deleted, and the same read would return the same.
    */
   readonly cacheUntil?: number;
 }

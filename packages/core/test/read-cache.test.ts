@@ -16,6 +16,7 @@ const KEEP = { ...DEFAULT_TOPIC_CONFIG, "retention.ms": -1 };
 /** Batches of 10 records, appended at NOW with timestamps of NOW. */
 const batches = (count: number, from = 0) =>
   Array.from({ length: count }, (_, i) => ({
+    baseOffset: from + i * 10,
     lastOffset: from + i * 10 + 9,
     maxTimestamp: NOW,
     logAppendTime: NOW,
@@ -44,6 +45,23 @@ describe("cacheableUntil", () => {
     expect(read({ highWatermark: 21 })).toBe(NOW + 10_000);
   });
 
+  it("caches the records a reader keeps once it holds all it asked for, even when the batches reach the end", () => {
+    // Two batches up to the high watermark (20): a JSON fetch of 15 records from 2 keeps [2, 17).
+    expect(read({ highWatermark: 20, offset: 2, records: 15 })).toBe(NOW + 10_000);
+    expect(read({ highWatermark: 20, offset: 2, records: 18 })).toBe(NOW + 10_000); // exactly the rest
+    expect(read({ highWatermark: 20, offset: 2, records: 19 })).toBeNull(); // stopped at the end: would grow
+    // Only the batches it keeps bound its life.
+    const config = { ...DEFAULT_TOPIC_CONFIG, "retention.ms": 5_000 };
+    const young = [
+      batches(1)[0],
+      { baseOffset: 10, lastOffset: 19, maxTimestamp: NOW - 4_000, logAppendTime: 0 },
+    ];
+    expect(read({ config, batches: young as never, records: 5 })).toBe(
+      NOW + 5_001 - READ_CACHE_CLOCK_SLACK_MS,
+    );
+    expect(read({ config, batches: young as never, records: 15 })).toBeNull();
+  });
+
   it("is bounded by the limit whatever the caller asks", () => {
     expect(read({ maxAgeMs: 3_600_000 })).toBe(NOW + READ_CACHE_MAX_AGE_LIMIT_MS);
   });
@@ -54,10 +72,10 @@ describe("cacheableUntil", () => {
     expect(read({ config })).toBe(NOW + 5_001 - READ_CACHE_CLOCK_SLACK_MS);
     // An older batch inside the answer bounds it; one before the requested offset does not.
     const older = [
-      { lastOffset: 9, maxTimestamp: NOW - 4_000, logAppendTime: NOW - 4_000 },
+      { baseOffset: 0, lastOffset: 9, maxTimestamp: NOW - 4_000, logAppendTime: NOW - 4_000 },
       ...batches(1, 10),
     ];
-    expect(read({ config, batches: older })).toBeNull(); // 1,001 ms left, minus the slack: under a second
+    expect(read({ config, batches: older })).toBeNull(); // 1,001 ms left, less the slack: not worth caching
     expect(read({ config, batches: older, offset: 10 })).toBe(NOW + 5_001 - READ_CACHE_CLOCK_SLACK_MS);
   });
 
@@ -139,7 +157,7 @@ describe("planFencedDeletion", () => {
           const until = cacheableUntil({
             fence,
             offset: start,
-            batches: [{ lastOffset: start + 5, maxTimestamp: now, logAppendTime: now }],
+            batches: [{ baseOffset: start, lastOffset: start + 5, maxTimestamp: now, logAppendTime: now }],
             highWatermark: 1_000,
             config: KEEP,
             nowMs: now,

@@ -11,6 +11,7 @@ import {
   type AppendOptions,
   type AppendResult,
   type BatchInfo,
+  type CacheableReadRequest,
   type CommittedOffset,
   EdgeLogError,
   type GroupDescription,
@@ -308,12 +309,20 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
     const maxWaitMs = Math.max(0, options.maxWaitMs ?? 0);
     const maxBytes = Math.min(options.maxBytes ?? DEFAULT_READ_MAX_BYTES, MAX_READ_BYTES_PER_CALL);
     const { region, offset } = options;
-    const cacheMaxAgeMs = Math.max(0, options.cacheMaxAgeMs ?? 0);
-    const cache = cacheMaxAgeMs > 0 ? { cacheMaxAgeMs } : {};
+    // Plain data for RPC.
+    const cache =
+      options.cache === undefined
+        ? {}
+        : {
+            cache: {
+              maxAgeMs: options.cache.maxAgeMs,
+              ...(options.cache.records === undefined ? {} : { records: options.cache.records }),
+            },
+          };
     if (maxWaitMs === 0) {
       return this.#onPartition(tp, (stub) => stub.read({ offset, maxBytes, maxWaitMs, ...cache }), region);
     }
-    const key = [tp.topic, tp.partition, offset, region ?? "", cacheMaxAgeMs].join("\u0000");
+    const key = [tp.topic, tp.partition, offset, region ?? "", JSON.stringify(cache)].join("\u0000");
     return this.#waits.read(key, { offset, maxBytes, maxWaitMs, signal }, (request, shared) =>
       this.#parkedRead(tp, { ...request, ...cache }, shared, region),
     );
@@ -322,7 +331,7 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
   /** One parked read in the partition's object, ended early (in the object too) when `signal` aborts. */
   async #parkedRead(
     tp: TopicPartition,
-    request: { offset: number; maxBytes: number; maxWaitMs: number; cacheMaxAgeMs?: number },
+    request: { offset: number; maxBytes: number; maxWaitMs: number; cache?: CacheableReadRequest },
     signal: AbortSignal,
     region: string | undefined,
   ): Promise<ReadResult> {

@@ -17,6 +17,7 @@ import { DurableObject } from "cloudflare:workers";
 import {
   type AppendResult,
   type BatchInfo,
+  type CacheableReadRequest,
   EdgeLogError,
   type PartitionOffsets,
   type ReadResult,
@@ -87,8 +88,8 @@ export interface PartitionReadRequest {
   readonly maxWaitMs: number;
   /** Names the wait so the caller can end it early with `cancelWait` (an AbortSignal cannot cross RPC). */
   readonly waitId?: string;
-  /** A catch-up read a server lets caches keep for up to this long (`ReadOptions.cacheMaxAgeMs`). */
-  readonly cacheMaxAgeMs?: number;
+  /** A catch-up read whose answer a server lets caches keep (`ReadOptions.cache`). */
+  readonly cache?: CacheableReadRequest;
 }
 
 /** A replica's leader-epoch table, log end and the leadership it knows (KIP-101's OffsetsForLeaderEpoch). */
@@ -518,10 +519,10 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
    * wait for this replica's fence; cacheable reads of replicated partitions are not built yet).
    */
   #cacheable(request: PartitionReadRequest, result: ReadResult): ReadResult {
-    const maxAgeMs = request.cacheMaxAgeMs ?? 0;
-    if (maxAgeMs <= 0 || this.#role !== null) return result;
+    const { cache } = request;
+    if (cache === undefined || this.#role !== null) return result;
     const { config } = this.#requireMeta();
-    return this.#readCache.answer(result, { offset: request.offset, maxAgeMs, config }, Date.now());
+    return this.#readCache.answer(result, { ...cache, offset: request.offset, config }, Date.now());
   }
 
   /**

@@ -10,7 +10,7 @@
  * a pending deletion wait once more, or lets caching resume early on an object about to be destroyed, which waits
  * for its fence anyway.
  */
-import type { ReadResult, TopicConfig } from "@edgelog/core";
+import type { CacheableReadRequest, ReadResult, TopicConfig } from "@edgelog/core";
 import {
   type CacheFence,
   cacheableUntil,
@@ -58,20 +58,21 @@ export class ReadCacheFence {
   }
 
   /**
-   * `result` with `cacheUntil` when a read asking for `maxAgeMs` may be cached (core's `cacheableUntil`), the
-   * fence moved past it first; `result` unchanged otherwise.
+   * `result` with `cacheUntil` when what the reader keeps of it may be cached (core's `cacheableUntil`), the fence
+   * moved past it first; `result` unchanged otherwise.
    */
   answer(
     result: ReadResult,
-    read: { readonly offset: number; readonly maxAgeMs: number; readonly config: TopicConfig },
+    read: CacheableReadRequest & { readonly offset: number; readonly config: TopicConfig },
     nowMs: number,
   ): ReadResult {
-    if (read.maxAgeMs <= 0) return result;
+    if (!(read.maxAgeMs > 0)) return result;
     const maxAgeMs = Math.min(read.maxAgeMs, READ_CACHE_MAX_AGE_LIMIT_MS);
     const cacheUntil = cacheableUntil({
       fence: this.#fence,
       offset: read.offset,
       batches: result.batches,
+      records: read.records,
       highWatermark: result.highWatermark,
       config: read.config,
       nowMs,

@@ -58,6 +58,8 @@ export interface AppOptions<E extends ServerEnv = ServerEnv> {
   readonly dsLongPollTimeoutMs?: number;
   /** `/ds` SSE connection lifetime before the client resumes. Default 60 s. */
   readonly dsSseMaxConnectionMs?: number;
+  /** Bytes of whole batches one `/ds` read answer (or SSE data event) carries. Default 4 MiB. */
+  readonly dsChunkMaxBytes?: number;
   /**
    * Authentication (docs/http-api.md "Authentication"): `"none"` runs open, `{ secret, jwksUrl }` verifies bearer
    * tokens with these keys, `{ rights: (c) => scopes }` takes the rights a host's own middleware granted (a scope
@@ -124,6 +126,7 @@ export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E
         options.dsLongPollTimeoutMs ??
         (Number(c.env?.DS_LONG_POLL_TIMEOUT_MS) || DEFAULT_DS_LONG_POLL_TIMEOUT_MS),
       sseMaxConnectionMs: options.dsSseMaxConnectionMs ?? DEFAULT_DS_SSE_MAX_CONNECTION_MS,
+      chunkMaxBytes: options.dsChunkMaxBytes,
     })(c, next);
   });
   app.use("*", corsMiddleware());

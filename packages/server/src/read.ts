@@ -82,7 +82,7 @@ export async function readRecords(
     signal?: AbortSignal | undefined;
     /** The reader's region (`read-region.ts`): which replica the store may read from. */
     region?: string | undefined;
-    /** Ask the store for answers caches may keep this long (`ReadOptions.cacheMaxAgeMs`). */
+    /** Ask the store for answers caches may keep this long (`ReadOptions.cache`; 0: do not ask). */
     cacheMaxAgeMs?: number | undefined;
   },
 ): Promise<RecordsRead> {
@@ -93,6 +93,7 @@ export async function readRecords(
   let from = offset;
   let bytes = 0;
   let maxBytes = Math.min(DEFAULT_READ_MAX_BYTES, limit * FIRST_READ_BYTES_PER_RECORD);
+  const cacheMaxAgeMs = options.cacheMaxAgeMs ?? 0;
   // Until when the whole answer may be cached: every round's batches must be (`undefined` once one is not).
   let cacheUntil: number | undefined = Number.POSITIVE_INFINITY;
   for (let round = 0; ; round++) {
@@ -102,7 +103,8 @@ export async function readRecords(
       maxWaitMs,
       ...(signal === undefined ? {} : { signal }),
       ...(options.region === undefined ? {} : { region: options.region }),
-      ...(options.cacheMaxAgeMs === undefined ? {} : { cacheMaxAgeMs: options.cacheMaxAgeMs }),
+      // Only `limit` records are kept: once those are all there, the answer cannot change.
+      ...(cacheMaxAgeMs > 0 ? { cache: { maxAgeMs: cacheMaxAgeMs, records: limit - records.length } } : {}),
     });
     if (cacheUntil !== undefined) {
       cacheUntil = result.cacheUntil === undefined ? undefined : Math.min(cacheUntil, result.cacheUntil);

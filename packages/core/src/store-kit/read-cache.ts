@@ -20,8 +20,11 @@ import type { BatchInfo } from "../store.ts";
 import type { TopicConfig } from "../topic-config.ts";
 import { batchExpiresAt } from "./retention.ts";
 
-/** Below this an answer is not worth caching (`max-age` counts whole seconds). */
-export const READ_CACHE_MIN_LIFETIME_MS = 1_000;
+/**
+ * Below this an answer is not worth caching: `max-age` counts whole seconds, and an answer should still have one
+ * whole second to give once it has travelled to the cache that keeps it.
+ */
+export const READ_CACHE_MIN_LIFETIME_MS = 2_000;
 /**
  * Subtracted from every retention bound: the cache that stores an answer and the store that deletes may read
  * slightly different clocks, and an entry must be gone before the deletion, never after.
@@ -57,7 +60,12 @@ export interface CacheableRead {
   /** The offset the reader asked for: records below it are not part of the answer. */
   readonly offset: number;
   /** The answer's batches, in order. */
-  readonly batches: readonly Pick<BatchInfo, "lastOffset" | "maxTimestamp" | "logAppendTime">[];
+  readonly batches: readonly Pick<
+    BatchInfo,
+    "baseOffset" | "lastOffset" | "maxTimestamp" | "logAppendTime"
+  >[];
+  /** The reader keeps at most this many records from `offset` (`CacheableReadRequest.records`); default all. */
+  readonly records?: number | undefined;
   readonly highWatermark: number;
   readonly config: Pick<TopicConfig, "retention.ms" | "retention.bytes" | "cleanup.policy">;
   readonly nowMs: number;
@@ -66,19 +74,24 @@ export interface CacheableRead {
 }
 
 /**
- * Until when an answer may be cached (ms), or `null` when it may not: it must hold records and end below the high
- * watermark (an answer reaching it would grow if asked again), start at or above the fence's floor, and the topic
- * must only ever delete whole batches by age or size (`cleanup.policy: delete`; compaction rewrites history).
+ * Until when an answer may be cached (ms), or `null` when it may not. What the reader keeps of it (every batch, or
+ * its first `records` records) must hold records and be unable to change: it ends below the high watermark, or it
+ * holds all the records the reader keeps (an answer that stopped at the high watermark would grow if asked again).
+ * It must start at or above the fence's floor, and the topic must only ever delete whole batches by age or size
+ * (`cleanup.policy: delete`; compaction rewrites history).
  */
 export function cacheableUntil(read: CacheableRead): number | null {
-  const { fence, batches, config, nowMs } = read;
+  const { fence, batches, config, nowMs, offset } = read;
   const last = batches.at(-1);
-  if (last === undefined || last.lastOffset + 1 >= read.highWatermark) return null;
+  if (last === undefined || last.lastOffset < offset) return null;
+  const keep = read.records ?? Number.POSITIVE_INFINITY;
+  const end = Math.min(last.lastOffset + 1, offset + keep);
+  if (!(end < read.highWatermark || end - offset >= keep)) return null;
   if (config["cleanup.policy"] !== "delete") return null;
-  if (nowMs < fence.closedUntil || read.offset < fence.floor) return null;
+  if (nowMs < fence.closedUntil || offset < fence.floor) return null;
   let until = nowMs + Math.min(read.maxAgeMs, READ_CACHE_MAX_AGE_LIMIT_MS);
   for (const batch of batches) {
-    if (batch.lastOffset < read.offset) continue;
+    if (batch.lastOffset < offset || batch.baseOffset >= end) continue;
     const expiresAt = batchExpiresAt(batch, config);
     if (expiresAt !== null) until = Math.min(until, expiresAt - READ_CACHE_CLOCK_SLACK_MS);
   }

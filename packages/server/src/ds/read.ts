@@ -9,16 +9,10 @@ import type { StreamState } from "@edgelog/core/store-kit";
 import { waitWithinSession } from "../auth/session.ts";
 import { responseCursor } from "../cursor.ts";
 import { toBase64 } from "../json-records.ts";
-import {
-  answerRead,
-  cachedAnswer,
-  cacheMaxAgeMs,
-  type ReadAnswer,
-  readCacheKey,
-} from "../read-cache/answer.ts";
+import { answerRead, cachedAnswer, type ReadAnswer, readCacheKey } from "../read-cache/answer.ts";
 import { bad, etag, refusedResponse, type StreamRequest } from "./http.ts";
 import { encodeStreamOffset, parseStreamOffset, type StreamOffsetSpec } from "./offsets.ts";
-import { followStream, openRead, readCatchUp } from "./read-stream.ts";
+import { CHUNK_MAX_BYTES, followStream, openRead, readCatchUp } from "./read-stream.ts";
 import type { FoundStream } from "./streams.ts";
 import { concatBytes, H, isJson, isTextual, jsonArrayOf, NO_STORE, REVALIDATE, sseEvent } from "./wire.ts";
 
@@ -92,7 +86,11 @@ export async function read(r: StreamRequest): Promise<Response> {
   };
   // A chunk below the tail may be in the Worker's cache (`read-cache/answer.ts`): the same bytes, no read. The
   // lookup comes after the stream was found, so TTL renewal, expiry and 410s stay exactly the protocol's.
-  const key = readCacheKey(c, stream.topic.topicId, 0, "ds", { start, type: state.contentType });
+  const key = readCacheKey(c, stream.topic.topicId, 0, "ds", {
+    start,
+    type: state.contentType,
+    bytes: r.options.chunkMaxBytes ?? CHUNK_MAX_BYTES,
+  });
   const cached = await cachedAnswer(c, key);
   const cachedNext = cached === null ? null : parseStreamOffset(cached.headers[NEXT_OFFSET] ?? "");
   if (cached !== null && typeof cachedNext === "number") return answer(cached, false, cachedNext, false);
@@ -107,7 +105,7 @@ export async function read(r: StreamRequest): Promise<Response> {
           now: c.get("now"),
         }
       : null,
-    { cacheMaxAgeMs: cacheMaxAgeMs(c) },
+    { cacheMaxAgeMs: c.var.readCache.maxAgeMs, chunkMaxBytes: r.options.chunkMaxBytes },
   );
   switch (read.kind) {
     case "refused":
@@ -166,6 +164,7 @@ function sse(r: StreamRequest, stream: FoundStream, start: number, cursor: strin
     deadline: Date.now() + waitWithinSession(c, options.sseMaxConnectionMs),
     signal: abort.signal,
     now,
+    chunkMaxBytes: options.chunkMaxBytes,
   });
 
   const control = (next: number, upToDate: boolean, closed: boolean): string => {

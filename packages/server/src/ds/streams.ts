@@ -242,7 +242,9 @@ export async function readChunk(
     maxBytes: options.maxBytes,
     maxWaitMs: options.maxWaitMs,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
-    ...(options.cacheMaxAgeMs === undefined ? {} : { cacheMaxAgeMs: options.cacheMaxAgeMs }),
+    ...(options.cacheMaxAgeMs === undefined || options.cacheMaxAgeMs <= 0
+      ? {}
+      : { cache: { maxAgeMs: options.cacheMaxAgeMs } }),
   });
   const from = Math.max(offset, result.logStartOffset);
   const until = options.until ?? Number.POSITIVE_INFINITY;

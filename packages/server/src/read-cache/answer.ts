@@ -7,15 +7,17 @@
  *
  * The key holds the deployment's origin and mount path, the topic's id (a deleted and re-created topic never meets
  * an old entry), the partition and the read's own parameters — never the token, which the route has checked
- * before the lookup, as for every read. An entry is served only while more than a second of its life is left, and
+ * before the lookup, as for every read. An entry is served only while a second or more of its life is left, and
  * every answer tells caches downstream exactly what is left (`max-age`), `private` when requests are
  * authenticated, so no copy anywhere outlives the fence that holds the partition's deletions back.
  */
-import { READ_CACHE_MIN_LIFETIME_MS } from "@edgelog/core/store-kit";
+import type { CacheableReadRequest } from "@edgelog/core";
 import type { Context } from "hono";
 import type { AppEnv } from "../context.ts";
 import type { ReadCache } from "./option.ts";
 
+/** An entry is served only while it has at least this much life left: a whole second of `max-age` to give. */
+const MIN_LIFE_LEFT_MS = 1_000;
 /** On stored entries only: until when the entry may be served (ms since the epoch). Never sent to a client. */
 const CACHE_UNTIL = "Edgelog-Cache-Until";
 /** Headers a cache adds or that belong to one copy, not to the answer: never replayed from an entry. */
@@ -60,12 +62,17 @@ export function readCacheKey(
   return new Request(`${origin}${path}?${search}`);
 }
 
-/** Whether this request may ask the store for a cacheable answer, and for how long. */
-export function cacheMaxAgeMs(c: Context<AppEnv>): number {
-  return c.var.readCache.maxAgeMs;
+/**
+ * What a read asks the store for (`ReadOptions.cache`): an answer cacheable this long, of which the reader keeps
+ * `records` (a JSON fetch's limit) or every batch; nothing when caching is off.
+ */
+export function cacheRequest(c: Context<AppEnv>, records?: number): { cache?: CacheableReadRequest } {
+  const { maxAgeMs } = c.var.readCache;
+  if (maxAgeMs <= 0) return {};
+  return { cache: records === undefined ? { maxAgeMs } : { maxAgeMs, records } };
 }
 
-/** The answer the Worker's cache holds for `key` while more than a second of its life is left, else `null`. */
+/** The answer the Worker's cache holds for `key` while a second or more of its life is left, else `null`. */
 export async function cachedAnswer(c: Context<AppEnv>, key: Request): Promise<ReadAnswer | null> {
   const { cache } = c.var.readCache;
   if (cache === null) return null;
@@ -78,7 +85,7 @@ export async function cachedAnswer(c: Context<AppEnv>, key: Request): Promise<Re
   }
   if (hit === undefined) return null;
   const cacheUntil = Number(hit.headers.get(CACHE_UNTIL));
-  if (!(cacheUntil - Date.now() > READ_CACHE_MIN_LIFETIME_MS) || hit.body === null) {
+  if (!(cacheUntil - Date.now() >= MIN_LIFE_LEFT_MS) || hit.body === null) {
     await hit.body?.cancel().catch(() => undefined);
     return null;
   }

@@ -22,7 +22,7 @@ import { DEFAULT_FETCH_MAX_BYTES, limitBody, MAX_FETCH_MAX_BYTES } from "../limi
 import { integerQuery, offsetQuery, pathParam, requirePartition } from "../params.ts";
 import { chargeProduceBytes } from "../quota/charge.ts";
 import { readFrom } from "../read.ts";
-import { answerRead, cachedAnswer, cacheMaxAgeMs, readCacheKey } from "../read-cache/answer.ts";
+import { answerRead, cachedAnswer, cacheRequest, readCacheKey } from "../read-cache/answer.ts";
 import { readPreference } from "../read-region.ts";
 import { route } from "../route.ts";
 import { tailCursor, waitQuery, withCursor } from "./fetch.ts";
@@ -71,7 +71,7 @@ export function batchRoutes(app: Hono<AppEnv>): void {
         maxBytes,
         maxWaitMs,
         signal: c.req.raw.signal,
-        cacheMaxAgeMs: cacheMaxAgeMs(c),
+        ...cacheRequest(c),
         ...near,
       });
       const answer = {

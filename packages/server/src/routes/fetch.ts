@@ -17,7 +17,7 @@ import { parseValueFormat, renderRecord, type ValueFormat } from "../json-record
 import { DEFAULT_FETCH_LIMIT, MAX_FETCH_LIMIT, MAX_WAIT_MS } from "../limits.ts";
 import { integerQuery, offsetQuery, parseInteger, pathParam, requirePartition } from "../params.ts";
 import { readFrom, readRecords, startOffset } from "../read.ts";
-import { answerRead, cachedAnswer, cacheMaxAgeMs, readCacheKey } from "../read-cache/answer.ts";
+import { answerRead, cachedAnswer, readCacheKey } from "../read-cache/answer.ts";
 import { readPreference } from "../read-region.ts";
 import { route } from "../route.ts";
 
@@ -50,7 +50,7 @@ export function fetchRoutes(app: Hono<AppEnv>, options: { keepAliveMs: number })
         limit,
         maxWaitMs: wait,
         signal: c.req.raw.signal,
-        cacheMaxAgeMs: cacheMaxAgeMs(c),
+        cacheMaxAgeMs: c.var.readCache.maxAgeMs,
         ...near,
       });
       const answer = {
