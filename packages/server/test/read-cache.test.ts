@@ -146,6 +146,17 @@ describe("cacheable catch-up reads in the server", () => {
     expect(store.asked).toHaveLength(1);
   });
 
+  it("shares one store read among identical misses only when its answer may be cached", async () => {
+    const { store, get } = await world();
+    const crowd = await Promise.all(Array.from({ length: 5 }, () => get(batches(1))));
+    expect(store.asked).toHaveLength(1);
+    const bodies = await Promise.all(crowd.map((r) => r.arrayBuffer()));
+    for (const body of bodies) expect(new Uint8Array(body)).toEqual(new Uint8Array(bodies[0] as ArrayBuffer));
+    // At the tail an answer may be older than a joiner's own read would be: each reads for itself.
+    await Promise.all(Array.from({ length: 5 }, () => get(batches(5))));
+    expect(store.asked).toHaveLength(6);
+  });
+
   it("does not serve an entry with less than a second to live", async () => {
     const { store, get } = await world({
       readCache: {

@@ -9,10 +9,10 @@ import type { StreamState } from "@edgelog/core/store-kit";
 import { waitWithinSession } from "../auth/session.ts";
 import { responseCursor } from "../cursor.ts";
 import { toBase64 } from "../json-records.ts";
-import { answerRead, cachedAnswer, type ReadAnswer, readCacheKey } from "../read-cache/answer.ts";
+import { answerRead, cachedAnswer, type ReadAnswer, readCacheKey, readOnMiss } from "../read-cache/answer.ts";
 import { bad, etag, refusedResponse, type StreamRequest } from "./http.ts";
 import { encodeStreamOffset, parseStreamOffset, type StreamOffsetSpec } from "./offsets.ts";
-import { CHUNK_MAX_BYTES, followStream, openRead, readCatchUp } from "./read-stream.ts";
+import { type CatchUp, CHUNK_MAX_BYTES, followStream, openRead, readCatchUp } from "./read-stream.ts";
 import type { FoundStream } from "./streams.ts";
 import { concatBytes, H, isJson, isTextual, jsonArrayOf, NO_STORE, REVALIDATE, sseEvent } from "./wire.ts";
 
@@ -94,18 +94,25 @@ export async function read(r: StreamRequest): Promise<Response> {
   const cached = await cachedAnswer(c, key);
   const cachedNext = cached === null ? null : parseStreamOffset(cached.headers[NEXT_OFFSET] ?? "");
   if (cached !== null && typeof cachedNext === "number") return answer(cached, false, cachedNext, false);
-  const read = await readCatchUp(
-    r.scope,
-    stream,
-    start,
-    longPoll
-      ? {
-          waitMs: waitWithinSession(c, r.options.longPollTimeoutMs),
-          signal: c.req.raw.signal,
-          now: c.get("now"),
-        }
-      : null,
-    { cacheMaxAgeMs: c.var.readCache.maxAgeMs, chunkMaxBytes: r.options.chunkMaxBytes },
+  const { answer: read, fresh } = await readOnMiss(
+    c,
+    key,
+    longPoll,
+    () =>
+      readCatchUp(
+        r.scope,
+        stream,
+        start,
+        longPoll
+          ? {
+              waitMs: waitWithinSession(c, r.options.longPollTimeoutMs),
+              signal: c.req.raw.signal,
+              now: c.get("now"),
+            }
+          : null,
+        { cacheMaxAgeMs: c.var.readCache.maxAgeMs, chunkMaxBytes: r.options.chunkMaxBytes },
+      ),
+    (caughtUp: CatchUp) => (caughtUp.kind === "chunk" ? caughtUp.chunk.cacheUntil : undefined),
   );
   switch (read.kind) {
     case "refused":
@@ -138,7 +145,7 @@ export async function read(r: StreamRequest): Promise<Response> {
   if (upToDate) headers[H.upToDate] = "true";
   if (closedAtEnd) headers[H.closed] = "true";
   const body = body200(state, chunk.values);
-  return answer({ body, headers, cacheUntil: chunk.cacheUntil }, true, chunk.nextOffset, closedAtEnd);
+  return answer({ body, headers, cacheUntil: chunk.cacheUntil }, fresh, chunk.nextOffset, closedAtEnd);
 }
 
 /**

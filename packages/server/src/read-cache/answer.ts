@@ -15,9 +15,10 @@ import type { CacheableReadRequest } from "@edgelog/core";
 import type { Context } from "hono";
 import type { AppEnv } from "../context.ts";
 import type { ReadCache } from "./option.ts";
+import { MIN_LIFE_LEFT_MS, type ReadAnswer, servable } from "./read-answer.ts";
 
-/** An entry is served only while it has at least this much life left: a whole second of `max-age` to give. */
-const MIN_LIFE_LEFT_MS = 1_000;
+export type { ReadAnswer } from "./read-answer.ts";
+
 /** On stored entries only: until when the entry may be served (ms since the epoch). Never sent to a client. */
 const CACHE_UNTIL = "Edgelog-Cache-Until";
 /** Headers a cache adds or that belong to one copy, not to the answer: never replayed from an entry. */
@@ -32,14 +33,6 @@ const NOT_REPLAYED = new Set([
   "set-cookie",
   "vary",
 ]);
-
-/** A read's answer: the same bytes and describing headers whether it came from the partition or the cache. */
-export interface ReadAnswer {
-  readonly body: Uint8Array<ArrayBuffer> | string | ReadableStream<Uint8Array>;
-  readonly headers: Readonly<Record<string, string>>;
-  /** Until when caches may keep it (the store's `cacheUntil`); absent: not cacheable. */
-  readonly cacheUntil?: number | undefined;
-}
 
 /**
  * The cache key of a read: `kind` names the route's answer shape, `params` what the reader asked (sorted, so the
@@ -94,6 +87,30 @@ export async function cachedAnswer(c: Context<AppEnv>, key: Request): Promise<Re
     if (!NOT_REPLAYED.has(name)) headers[name] = value;
   });
   return { body: hit.body, headers, cacheUntil };
+}
+
+/**
+ * The answer for a miss: from `read`, or — for a read that does not wait — shared with an identical read already
+ * on its way in this isolate when that one's answer may be cached (`shared-misses.ts`). `fresh`: read here.
+ */
+export async function readOnMiss<T>(
+  c: Context<AppEnv>,
+  key: Request,
+  waits: boolean,
+  read: () => Promise<T>,
+  cacheUntilOf: (answer: T) => number | undefined,
+): Promise<{ answer: T; fresh: boolean }> {
+  const misses = c.var.readCache.misses;
+  if (waits || misses === null) return { answer: await read(), fresh: true };
+  return misses.read(key.url, read, (answer) => servable({ cacheUntil: cacheUntilOf(answer) }, Date.now()));
+}
+
+/** `answer` with a body another response can own (a shared answer is answered more than once). */
+export function ownCopy(answer: ReadAnswer): ReadAnswer {
+  const { body } = answer;
+  return typeof body === "string" || body instanceof ReadableStream
+    ? answer
+    : { ...answer, body: body.slice() };
 }
 
 /**

@@ -7,6 +7,8 @@
  */
 import { DEFAULT_READ_CACHE_MAX_AGE_MS, READ_CACHE_MAX_AGE_LIMIT_MS } from "@edgelog/core/store-kit";
 import type { ServerEnv } from "../env.ts";
+import { perEnv } from "../per-env.ts";
+import { SharedMisses } from "./shared-misses.ts";
 
 /** The part of the Cache API the server uses: Cloudflare's `caches.default`, or a test's stand-in. */
 export interface ReadCache {
@@ -32,12 +34,15 @@ export interface RequestReadCache {
   readonly cache: ReadCache | null;
   /** `private` whenever requests are authenticated: a shared cache must never answer for the token checked here. */
   readonly visibility: "public" | "private";
+  /** The isolate's identical misses in flight (`shared-misses.ts`); `null` when caching is off. */
+  readonly misses: SharedMisses | null;
 }
 
 export const READ_CACHE_OFF: RequestReadCache = Object.freeze({
   maxAgeMs: 0,
   cache: null,
   visibility: "private",
+  misses: null,
 });
 
 /** The read-cache settings per env and authentication mode. */
@@ -45,6 +50,8 @@ export function readCacheResolver(
   option: ReadCacheOption | undefined,
 ): (env: ServerEnv | undefined, authenticated: boolean) => RequestReadCache {
   if (option === "none") return () => READ_CACHE_OFF;
+  // One per env, i.e. per isolate: requests of one isolate share their misses.
+  const missesFor = perEnv<ServerEnv | undefined, SharedMisses>(() => new SharedMisses());
   return (env, authenticated) => {
     const maxAgeMs = option?.maxAgeMs ?? maxAgeFromEnv(env?.EDGELOG_READ_CACHE_MAX_AGE_S);
     if (!(maxAgeMs > 0)) return READ_CACHE_OFF;
@@ -53,6 +60,7 @@ export function readCacheResolver(
       maxAgeMs: Math.min(maxAgeMs, READ_CACHE_MAX_AGE_LIMIT_MS),
       cache,
       visibility: authenticated ? "private" : "public",
+      misses: missesFor(env),
     };
   };
 }

@@ -22,7 +22,15 @@ import { DEFAULT_FETCH_MAX_BYTES, limitBody, MAX_FETCH_MAX_BYTES } from "../limi
 import { integerQuery, offsetQuery, pathParam, requirePartition } from "../params.ts";
 import { chargeProduceBytes } from "../quota/charge.ts";
 import { readFrom } from "../read.ts";
-import { answerRead, cachedAnswer, cacheRequest, readCacheKey } from "../read-cache/answer.ts";
+import {
+  answerRead,
+  cachedAnswer,
+  cacheRequest,
+  ownCopy,
+  type ReadAnswer,
+  readCacheKey,
+  readOnMiss,
+} from "../read-cache/answer.ts";
 import { readPreference } from "../read-region.ts";
 import { route } from "../route.ts";
 import { tailCursor, waitQuery, withCursor } from "./fetch.ts";
@@ -66,24 +74,27 @@ export function batchRoutes(app: Hono<AppEnv>): void {
       const key = readCacheKey(c, metadata.topicId, tp.partition, "batches", { offset, maxBytes });
       const cached = await cachedAnswer(c, key);
       if (cached !== null) return withCursor(await answerRead(c, key, cached, false), cursor);
-      const read = await store.read(tp, {
-        offset,
-        maxBytes,
-        maxWaitMs,
-        signal: c.req.raw.signal,
-        ...cacheRequest(c),
-        ...near,
-      });
-      const answer = {
-        body: encodeFrames(read.batches),
-        headers: {
-          "Content-Type": BATCHES_CONTENT_TYPE,
-          "Edgelog-High-Watermark": String(read.highWatermark),
-          "Edgelog-Log-Start-Offset": String(read.logStartOffset),
-        },
-        cacheUntil: read.cacheUntil,
+      const read = async (): Promise<ReadAnswer> => {
+        const result = await store.read(tp, {
+          offset,
+          maxBytes,
+          maxWaitMs,
+          signal: c.req.raw.signal,
+          ...cacheRequest(c),
+          ...near,
+        });
+        return {
+          body: encodeFrames(result.batches),
+          headers: {
+            "Content-Type": BATCHES_CONTENT_TYPE,
+            "Edgelog-High-Watermark": String(result.highWatermark),
+            "Edgelog-Log-Start-Offset": String(result.logStartOffset),
+          },
+          cacheUntil: result.cacheUntil,
+        };
       };
-      return withCursor(await answerRead(c, key, answer, true), cursor);
+      const { answer, fresh } = await readOnMiss(c, key, maxWaitMs > 0, read, (a) => a.cacheUntil);
+      return withCursor(await answerRead(c, key, fresh ? answer : ownCopy(answer), fresh), cursor);
     },
   });
 }

@@ -17,7 +17,7 @@ import { parseValueFormat, renderRecord, type ValueFormat } from "../json-record
 import { DEFAULT_FETCH_LIMIT, MAX_FETCH_LIMIT, MAX_WAIT_MS } from "../limits.ts";
 import { integerQuery, offsetQuery, parseInteger, pathParam, requirePartition } from "../params.ts";
 import { readFrom, readRecords, startOffset } from "../read.ts";
-import { answerRead, cachedAnswer, readCacheKey } from "../read-cache/answer.ts";
+import { answerRead, cachedAnswer, type ReadAnswer, readCacheKey, readOnMiss } from "../read-cache/answer.ts";
 import { readPreference } from "../read-region.ts";
 import { route } from "../route.ts";
 
@@ -45,30 +45,33 @@ export function fetchRoutes(app: Hono<AppEnv>, options: { keepAliveMs: number })
       });
       const cached = await cachedAnswer(c, key);
       if (cached !== null) return withCursor(await answerRead(c, key, cached, false), cursor);
-      const read = await readRecords(store, tp, {
-        offset,
-        limit,
-        maxWaitMs: wait,
-        signal: c.req.raw.signal,
-        cacheMaxAgeMs: c.var.readCache.maxAgeMs,
-        ...near,
-      });
-      const answer = {
-        body: JSON.stringify({
-          records: read.records.map((r) => renderRecord(r, format)),
-          nextOffset: read.nextOffset,
-          highWatermark: read.highWatermark,
-          logStartOffset: read.logStartOffset,
-        }),
-        headers: {
-          "Content-Type": "application/json; charset=utf-8",
-          "Edgelog-High-Watermark": String(read.highWatermark),
-          "Edgelog-Log-Start-Offset": String(read.logStartOffset),
-          "Edgelog-Next-Offset": String(read.nextOffset),
-        },
-        cacheUntil: read.cacheUntil,
+      const read = async (): Promise<ReadAnswer> => {
+        const result = await readRecords(store, tp, {
+          offset,
+          limit,
+          maxWaitMs: wait,
+          signal: c.req.raw.signal,
+          cacheMaxAgeMs: c.var.readCache.maxAgeMs,
+          ...near,
+        });
+        return {
+          body: JSON.stringify({
+            records: result.records.map((r) => renderRecord(r, format)),
+            nextOffset: result.nextOffset,
+            highWatermark: result.highWatermark,
+            logStartOffset: result.logStartOffset,
+          }),
+          headers: {
+            "Content-Type": "application/json; charset=utf-8",
+            "Edgelog-High-Watermark": String(result.highWatermark),
+            "Edgelog-Log-Start-Offset": String(result.logStartOffset),
+            "Edgelog-Next-Offset": String(result.nextOffset),
+          },
+          cacheUntil: result.cacheUntil,
+        };
       };
-      return withCursor(await answerRead(c, key, answer, true), cursor);
+      const { answer, fresh } = await readOnMiss(c, key, wait > 0, read, (a) => a.cacheUntil);
+      return withCursor(await answerRead(c, key, answer, fresh), cursor);
     },
   });
 }
