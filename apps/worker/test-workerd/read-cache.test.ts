@@ -346,20 +346,33 @@ describe("coalesced waits and misses", () => {
     expect(partitionCalls(calls)).toEqual(["PartitionObject.read"]);
   });
 
-  it("identical long-polls of one isolate park one call in the partition, and one append answers them all", async () => {
+  it("long-polls of one isolate at one offset park one call in the partition, and one append answers them all", async () => {
     const { store, request } = world();
     await seed(store, "live", 1);
     const calls = countObjectCalls();
-    const readers = Array.from({ length: 50 }, () =>
-      request(`/v1/topics/live/partitions/0/batches?offset=2&wait=10000`),
+    // Binary long-polls and JSON ones of any limit: different answers from one shared read of the partition.
+    const readers = Array.from({ length: 50 }, (_, i) =>
+      request(
+        i % 2 === 0
+          ? `/v1/topics/live/partitions/0/batches?offset=2&wait=10000`
+          : `/v1/topics/live/partitions/0/records?offset=2&wait=10000&limit=${1 + (i % 5)}`,
+      ),
     );
     const stub = await partitionOf(store, "live");
     await vi.waitFor(async () => expect((await stub.stats()).waiters).toBe(1));
     await store.append({ topic: "live", partition: 0 }, makeBatch(2, "v-1"));
     const answers = await Promise.all(readers);
-    for (const answer of answers) {
-      expect(decodeFrames(new Uint8Array(await answer.arrayBuffer())).map((b) => b.baseOffset)).toEqual([2]);
+    for (const [i, answer] of answers.entries()) {
       expect(answer.headers.get("Edgelog-Cursor")).toMatch(/^\d+$/);
+      if (i % 2 === 0) {
+        expect(decodeFrames(new Uint8Array(await answer.arrayBuffer())).map((b) => b.baseOffset)).toEqual([
+          2,
+        ]);
+        expect(answer.headers.get("Cache-Control")).toBe("no-store"); // it reaches the end
+      } else {
+        const { records } = (await answer.json()) as { records: { offset: number }[] };
+        expect(records.map((r) => r.offset)).toEqual([2, 3].slice(0, 1 + (i % 5)));
+      }
     }
     expect(calls.filter((c) => c === "PartitionObject.read")).toHaveLength(1);
   });

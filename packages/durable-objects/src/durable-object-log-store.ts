@@ -81,6 +81,9 @@ import type { PartitionPlacement, TopicDescription } from "./topics-object.ts";
  */
 export const MAX_LEADER_RETRIES = 5;
 
+/** Marks a shared wait's answer with the cache request its call made (`read`). */
+const ASKED: unique symbol = Symbol("asked");
+
 /** Partition objects a topic delete asks to close their read cache at once (as creates configure them). */
 const CLOSE_READ_CACHE_STEP = 100;
 
@@ -322,10 +325,20 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
     if (maxWaitMs === 0) {
       return this.#onPartition(tp, (stub) => stub.read({ offset, maxBytes, maxWaitMs, ...cache }), region);
     }
-    const key = [tp.topic, tp.partition, offset, region ?? "", JSON.stringify(cache)].join("\u0000");
-    return this.#waits.read(key, { offset, maxBytes, maxWaitMs, signal }, (request, shared) =>
-      this.#parkedRead(tp, { ...request, ...cache }, shared, region),
+    // Waits share a call whatever cache they ask for: the call asks what its first reader asked, and a reader that
+    // asked something else does not take its `cacheUntil` (an answer cacheable for one reader may not be for it).
+    const asked = JSON.stringify(cache);
+    const key = [tp.topic, tp.partition, offset, region ?? ""].join("\u0000");
+    const result = await this.#waits.read(
+      key,
+      { offset, maxBytes, maxWaitMs, signal },
+      async (request, shared) => ({
+        ...(await this.#parkedRead(tp, { ...request, ...cache }, shared, region)),
+        [ASKED]: asked,
+      }),
     );
+    const { [ASKED]: callAsked, cacheUntil, ...answer } = result as ReadResult & { [ASKED]?: string };
+    return callAsked === asked && cacheUntil !== undefined ? { ...answer, cacheUntil } : answer;
   }
 
   /** One parked read in the partition's object, ended early (in the object too) when `signal` aborts. */
