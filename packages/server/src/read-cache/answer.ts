@@ -12,6 +12,7 @@
  * authenticated, so no copy anywhere outlives the fence that holds the partition's deletions back.
  */
 import type { CacheableReadRequest } from "@edgelog/core";
+import { dict } from "@edgelog/core/store-kit";
 import type { Context } from "hono";
 import type { AppEnv } from "../context.ts";
 import type { ReadCache } from "./option.ts";
@@ -82,7 +83,8 @@ export async function cachedAnswer(c: Context<AppEnv>, key: Request): Promise<Re
     await hit.body?.cancel().catch(() => undefined);
     return null;
   }
-  const headers: Record<string, string> = {};
+  // Header names are the entry's (tokens such as `__proto__` are valid names): a null-prototype object.
+  const headers = dict<string>();
   hit.headers.forEach((value, name) => {
     if (!NOT_REPLAYED.has(name)) headers[name] = value;
   });
