@@ -655,16 +655,17 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   /**
    * Kafka's DeleteRecords. The log start moves at once, so no read reaches the records from here on; the answer
    * waits until every cacheable answer given before has expired, so once it is answered no cache serves them either.
+   * It waits even when the log start was already there: a retry of a call whose answer was lost must not answer
+   * before the first call would have.
    */
   async deleteRecords(beforeOffset: number): Promise<RpcResult<PartitionOffsets>> {
     return toResult(async () => {
       // Only the leader moves the log start; its followers follow it with the next push.
       if (this.#role !== null) this.#assertLeader(this.#role);
       this.#assertInRange(beforeOffset);
-      const moves = beforeOffset > this.#requireMeta().logStartOffset;
       const fenceUntil = this.#readCache.until;
       this.#deleteRecordsNow(beforeOffset);
-      if (moves) await this.#readCache.waitFor(fenceUntil);
+      await this.#readCache.waitFor(fenceUntil);
       return this.#offsets();
     });
   }
