@@ -51,6 +51,7 @@ describe("the controller of a single-region deployment", () => {
       "registerGroup", // the group's first write
       "getTopic", // the group's subscription
       "listGroups",
+      "describeTopic", // the delete closes its partitions' read caches first (docs/architecture.md)
       "deleteTopic",
     ]);
     expect(new Set(calls.map((c) => c.region))).toEqual(new Set(["wnam"]));

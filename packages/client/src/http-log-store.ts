@@ -53,6 +53,7 @@ import { LiveFeed } from "./live-feed.ts";
 import { SharedWaits } from "./shared-waits.ts";
 import { type LiveWebSocketConstructor, SocketFeed } from "./socket-feed.ts";
 import { readSse } from "./sse.ts";
+import { TailCursors } from "./tail-cursors.ts";
 import { type TokenOption, TokenSource } from "./token-source.ts";
 
 /** A replicated partition's leadership as the controller records it (the answer of `electLeader`). */
@@ -189,6 +190,8 @@ export class HttpLogStore implements LogStore {
   readonly #sharedWaits = new Map<string, SharedWaits>();
   /** `live: "sse"`: the open feed of each partition (and region) that has waiting reads. */
   readonly #feeds = new Map<string, LiveFeed>();
+  /** The tail cursor each partition's next long-poll echoes. */
+  readonly #cursors = new TailCursors();
   #closed = false;
 
   constructor(options: HttpLogStoreOptions) {
@@ -426,17 +429,21 @@ export class HttpLogStore implements LogStore {
   }
 
   async #readOnce(tp: TopicPartition, options: ReadOptions, waitMs: number): Promise<ReadResult> {
+    const { region } = options;
+    // A long-poll echoes the tail cursor of the partition's last one (docs/http-api.md "Tail cursors").
     const query = {
       offset: options.offset,
       maxBytes: options.maxBytes ?? DEFAULT_READ_MAX_BYTES,
       wait: waitMs > 0 ? waitMs : undefined,
-      region: options.region,
+      region,
+      cursor: waitMs > 0 ? this.#cursors.get(tp, region) : undefined,
     };
     return this.#request(
       "GET",
       `${partitionPath(tp)}/batches`,
       { query, accept: BATCHES_CONTENT_TYPE, signal: options.signal, timeoutMs: this.#timeoutMs + waitMs },
       async (response) => {
+        this.#cursors.set(tp, region, response.headers.get("edgelog-cursor"));
         const batches = decodeFrames(new Uint8Array(await response.arrayBuffer()));
         return {
           batches,

@@ -107,6 +107,28 @@ describe("HttpLogStore requests", () => {
     expect(Object.fromEntries(url.searchParams)).toEqual({ offset: "11", maxBytes: "500", wait: "250" });
   });
 
+  it("echoes a partition's tail cursor on its next long-poll, never on a read that does not wait", async () => {
+    let cursor = 0;
+    const { store, requests } = stub(
+      () =>
+        new Response(new Uint8Array(), {
+          headers: {
+            "edgelog-high-watermark": "6",
+            "edgelog-log-start-offset": "0",
+            "edgelog-cursor": `${++cursor}`,
+          },
+        }),
+    );
+    const other = { topic: "other", partition: 1 };
+    await store.read(tp, { offset: 5, maxWaitMs: 100 });
+    await store.read(tp, { offset: 5, maxWaitMs: 100 });
+    await store.read(other, { offset: 5, maxWaitMs: 100 });
+    await store.read(tp, { offset: 5 });
+    await store.read(tp, { offset: 5, maxWaitMs: 100, region: "weur" });
+    const cursors = requests.map((r) => new URL(r.url).searchParams.get("cursor"));
+    expect(cursors).toEqual([null, "1", null, null, null]);
+  });
+
   it("maps offsetForTimestamp's found:false to null", async () => {
     const { store } = stub((seen) => json({ offset: 7, found: seen.url.includes("timestamp=1") }));
     expect(await store.offsetForTimestamp(tp, 1)).toBe(7);

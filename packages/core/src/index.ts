@@ -90,6 +90,7 @@ export type {
   AppendOptions,
   AppendResult,
   BatchInfo,
+  CacheableReadRequest,
   CommittedOffset,
   ListBatchesOptions,
   LogStore,

@@ -126,6 +126,22 @@ export interface ReadOptions extends ReadPreference {
   readonly maxWaitMs?: number;
   /** Aborting ends a wait early: the read rejects with `signal.reason`. */
   readonly signal?: AbortSignal;
+  /**
+   * Asks for an answer that caches may keep (a server's catch-up reads). A store that can hold its deletions back
+   * until such answers expire (store-kit `read-cache.ts`) answers `cacheUntil`; any other store ignores it.
+   */
+  readonly cache?: CacheableReadRequest;
+}
+
+/** What a reader that may cache a read's answer asks for (`ReadOptions.cache`). */
+export interface CacheableReadRequest {
+  /** The longest the answer may be cached. */
+  readonly maxAgeMs: number;
+  /**
+   * The reader keeps at most this many records from `offset` (a JSON fetch's limit): once it holds that many, its
+   * answer cannot change, even when the batches read reach the high watermark. Default: every batch answered.
+   */
+  readonly records?: number;
 }
 
 export interface ListBatchesOptions extends ReadPreference {
@@ -139,6 +155,11 @@ export interface ReadResult extends PartitionOffsets {
    * `offset` (and before `logStartOffset`): readers skip records below `max(offset, logStartOffset)`.
    */
   readonly batches: StoredBatch[];
+  /**
+   * Set only when the read asked for `cache` and its answer (what the reader keeps of it) may be cached: until this
+   * time (ms since the epoch) none of its records can be deleted, and the same read would return the same.
+   */
+  readonly cacheUntil?: number;
 }
 
 /** A committed position of a consumer group: the next offset the group will read. */

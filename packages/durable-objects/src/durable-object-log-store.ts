@@ -11,6 +11,7 @@ import {
   type AppendOptions,
   type AppendResult,
   type BatchInfo,
+  type CacheableReadRequest,
   type CommittedOffset,
   EdgeLogError,
   type GroupDescription,
@@ -45,6 +46,7 @@ import {
   unknownTopic,
   type VersionedGroupState,
   validateHeartbeat,
+  WaitCoalescer,
 } from "@edgelog/core/store-kit";
 import type { LiveSocketRequest, LiveSocketStore } from "@edgelog/server";
 import { EpochFloor } from "./controller/epoch-floor.ts";
@@ -80,6 +82,12 @@ import type { PartitionPlacement, TopicDescription } from "./topics-object.ts";
  * is a few calls long.
  */
 export const MAX_LEADER_RETRIES = 5;
+
+/** Marks a shared wait's answer with the cache request its call made (`read`). */
+const ASKED: unique symbol = Symbol("asked");
+
+/** Partition objects a topic delete asks to close their read cache at once (as creates configure them). */
+const CLOSE_READ_CACHE_STEP = 100;
 
 /** How long an isolate trusts topic metadata it fetched, in ms; kept short because other isolates change it. */
 export const DEFAULT_METADATA_MAX_AGE_MS = 2_000;
@@ -128,6 +136,8 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
   readonly #pending = new Set<(error: unknown) => void>();
   /** Deletes of topics in flight through this store, by topic name. */
   readonly #deleting = new Map<string, Promise<void>>();
+  /** Waiting reads in flight, shared per partition and offset. */
+  readonly #waits = new WaitCoalescer();
   #closed = false;
 
   constructor(env: EdgeLogEnv, options: DurableObjectLogStoreOptions = {}) {
@@ -191,12 +201,17 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
     return this.#controller((topics, ref) => topics.listTopics(ref));
   }
 
+  /**
+   * Deletes a topic. Its partitions stop giving cacheable answers first, and the delete waits until the answers
+   * they gave have expired: only then does the controller free the name, so no cache can ever serve this topic's
+   * records under a topic re-created with its name (docs/architecture.md "Cached catch-up reads").
+   */
   async deleteTopic(name: string): Promise<void> {
     this.#assertOpen();
     this.#cache.delete(name);
-    const deleting = this.#controller((topics, ref) => topics.deleteTopic(ref, name), "configure").then(
-      () => undefined,
-    );
+    const deleting = this.#closeReadCaches(name)
+      .then(() => this.#controller((topics, ref) => topics.deleteTopic(ref, name), "configure"))
+      .then(() => undefined);
     this.#deleting.set(name, deleting);
     try {
       await deleting;
@@ -204,6 +219,37 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
       if (this.#deleting.get(name) === deleting) this.#deleting.delete(name);
       this.#cache.delete(name);
     }
+  }
+
+  /**
+   * Closes the read cache of every partition of `name` that gives cacheable answers (the one copy of an
+   * unreplicated partition), a bounded step at a time, and waits until the answers they gave have expired. A
+   * partition that cannot be reached is left to its `destroy`, which waits for its own fence.
+   */
+  async #closeReadCaches(name: string): Promise<void> {
+    let description: TopicDescription;
+    try {
+      description = await this.#describe(name, false);
+    } catch (error) {
+      if (isEdgeLogError(error) && error.code === "UNKNOWN_TOPIC_OR_PARTITION") return;
+      throw error;
+    }
+    const partitions = description.placement
+      .map((_, partition) => partition)
+      .filter((partition) => description.replication?.[partition] === undefined);
+    let until = 0;
+    for (let i = 0; i < partitions.length; i += CLOSE_READ_CACHE_STEP) {
+      const step = partitions.slice(i, i + CLOSE_READ_CACHE_STEP);
+      const answers = await Promise.allSettled(
+        step.map(async (partition) => {
+          const stub = await this.#partitionStub(description, { topic: name, partition });
+          return stub.closeReadCache();
+        }),
+      );
+      for (const answer of answers) if (answer.status === "fulfilled") until = Math.max(until, answer.value);
+    }
+    const left = until - Date.now();
+    if (left > 0) await sleep(left);
   }
 
   async createPartitions(name: string, count: number): Promise<TopicMetadata> {
@@ -256,19 +302,54 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
     return this.#onPartition(tp, (stub) => stub.append(batch, appendOptions));
   }
 
+  /**
+   * Reads from the partition's object. Reads that wait (long-polls, SSE tails) at the same offset share one call
+   * per isolate (core's `WaitCoalescer`): a thousand readers parked at a partition's end cost one parked call into
+   * it, and one wake-up answers them all.
+   */
   async read(tp: TopicPartition, options: ReadOptions): Promise<ReadResult> {
     const { signal } = options;
     if (signal?.aborted) throw signal.reason;
+    this.#assertOpen();
     const maxWaitMs = Math.max(0, options.maxWaitMs ?? 0);
     const maxBytes = Math.min(options.maxBytes ?? DEFAULT_READ_MAX_BYTES, MAX_READ_BYTES_PER_CALL);
-    const { region } = options;
+    const { region, offset } = options;
+    // Plain data for RPC.
+    const cache =
+      options.cache === undefined
+        ? {}
+        : {
+            cache: {
+              maxAgeMs: options.cache.maxAgeMs,
+              ...(options.cache.records === undefined ? {} : { records: options.cache.records }),
+            },
+          };
     if (maxWaitMs === 0) {
-      return this.#onPartition(
-        tp,
-        (stub) => stub.read({ offset: options.offset, maxBytes, maxWaitMs }),
-        region,
-      );
+      return this.#onPartition(tp, (stub) => stub.read({ offset, maxBytes, maxWaitMs, ...cache }), region);
     }
+    // Waits share a call whatever cache they ask for: the call asks what its first reader asked, and a reader that
+    // asked something else does not take its `cacheUntil` (an answer cacheable for one reader may not be for it).
+    const asked = JSON.stringify(cache);
+    const key = [tp.topic, tp.partition, offset, region ?? ""].join("\u0000");
+    const result = await this.#waits.read(
+      key,
+      { offset, maxBytes, maxWaitMs, signal },
+      async (request, shared) => ({
+        ...(await this.#parkedRead(tp, { ...request, ...cache }, shared, region)),
+        [ASKED]: asked,
+      }),
+    );
+    const { [ASKED]: callAsked, cacheUntil, ...answer } = result as ReadResult & { [ASKED]?: string };
+    return callAsked === asked && cacheUntil !== undefined ? { ...answer, cacheUntil } : answer;
+  }
+
+  /** One parked read in the partition's object, ended early (in the object too) when `signal` aborts. */
+  async #parkedRead(
+    tp: TopicPartition,
+    request: { offset: number; maxBytes: number; maxWaitMs: number; cache?: CacheableReadRequest },
+    signal: AbortSignal,
+    region: string | undefined,
+  ): Promise<ReadResult> {
     const waitId = randomId();
     let waitingOn: DurableObjectStub<PartitionObject> | undefined;
     let cancelled = false;
@@ -276,7 +357,7 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
       tp,
       (stub) => {
         waitingOn = stub;
-        return stub.read({ offset: options.offset, maxBytes, maxWaitMs, waitId });
+        return stub.read({ ...request, waitId });
       },
       region,
       () => cancelled,

@@ -20,6 +20,7 @@ import { DurableObject } from "cloudflare:workers";
 import {
   type AppendResult,
   type BatchInfo,
+  type CacheableReadRequest,
   EdgeLogError,
   type PartitionOffsets,
   type ReadResult,
@@ -66,6 +67,7 @@ import type { EdgeLogEnv } from "./env.ts";
 import { parseLiveTailUpgrade } from "./live/live-tail-request.ts";
 import { LIVE_TAIL_TAG, type LiveTailStats, LiveTails } from "./live/live-tails.ts";
 import { partitionObjectName } from "./names.ts";
+import { ReadCacheFence } from "./read-cache-fence.ts";
 import { assertReplicationDelivered, crossRegion } from "./replication/fault-switch.ts";
 import { FollowerReaders } from "./replication/follower-readers.ts";
 import { LeaderReplicator, type ReplicationHost } from "./replication/leader-replicator.ts";
@@ -94,6 +96,8 @@ export interface PartitionReadRequest {
   readonly maxWaitMs: number;
   /** Names the wait so the caller can end it early with `cancelWait` (an AbortSignal cannot cross RPC). */
   readonly waitId?: string;
+  /** A catch-up read whose answer a server lets caches keep (`ReadOptions.cache`). */
+  readonly cache?: CacheableReadRequest;
 }
 
 /** A replica's leader-epoch table, log end and the leadership it knows (KIP-101's OffsetsForLeaderEpoch). */
@@ -237,9 +241,14 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   readonly #readers = new FollowerReaders();
   /** The WebSocket readers, pushed to as what readers see grows. */
   readonly #live: LiveTails;
+  /** Which answers caches may keep, and what holds deletions back until they expired (`read-cache-fence.ts`). */
+  readonly #readCache: ReadCacheFence;
+  /** Retention is held back by the cache fence until then (no alarm earlier: it would only wait again). */
+  #retentionHeldUntil = 0;
 
   constructor(ctx: DurableObjectState, env: EdgeLogEnv) {
     super(ctx, env);
+    this.#readCache = new ReadCacheFence(ctx.storage.sql);
     this.#live = new LiveTails({
       sockets: () => ctx.getWebSockets(LIVE_TAIL_TAG),
       bounds: () => this.#offsets(),
@@ -508,7 +517,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     return toResult(async () => {
       const first = this.#readNow(request.offset, request.maxBytes);
       if (first.batches.length > 0 || request.maxWaitMs <= 0 || request.offset < first.highWatermark) {
-        return first;
+        return this.#cacheable(request, first);
       }
       // Long-poll (Kafka's fetch.max.wait.ms): woken by the next commit, a timeout, or destroy().
       this.#readerParks();
@@ -524,8 +533,28 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
           this.#cancellable.delete(waitId);
         }
       }
-      return this.#readNow(request.offset, request.maxBytes);
+      return this.#cacheable(request, this.#readNow(request.offset, request.maxBytes));
     });
+  }
+
+  /**
+   * The answer with `cacheUntil` when the reader asked for a cacheable one and it may be cached: only the one copy
+   * of an unreplicated partition gives such answers (a replica's deletions follow its leader's, which would not
+   * wait for this replica's fence; cacheable reads of replicated partitions are not built yet).
+   */
+  #cacheable(request: PartitionReadRequest, result: ReadResult): ReadResult {
+    const { cache } = request;
+    if (cache === undefined || this.#role !== null) return result;
+    const { config } = this.#requireMeta();
+    return this.#readCache.answer(result, { ...cache, offset: request.offset, config }, Date.now());
+  }
+
+  /**
+   * The topic is about to be deleted: no cacheable answer from now on, so that once the answers given so far have
+   * expired (the time answered) no cache holds any of the topic's records and its name can safely be reused.
+   */
+  async closeReadCache(): Promise<number> {
+    return this.#readCache.close(Date.now());
   }
 
   /**
@@ -695,12 +724,20 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     });
   }
 
+  /**
+   * Kafka's DeleteRecords. The log start moves at once, so no read reaches the records from here on; the answer
+   * waits until every cacheable answer given before has expired, so once it is answered no cache serves them either.
+   * It waits even when the log start was already there: a retry of a call whose answer was lost must not answer
+   * before the first call would have.
+   */
   async deleteRecords(beforeOffset: number): Promise<RpcResult<PartitionOffsets>> {
-    return toResult(() => {
+    return toResult(async () => {
       // Only the leader moves the log start; its followers follow it with the next push.
       if (this.#role !== null) this.#assertLeader(this.#role);
       this.#assertInRange(beforeOffset);
+      const fenceUntil = this.#readCache.until;
       this.#deleteRecordsNow(beforeOffset);
+      await this.#readCache.waitFor(fenceUntil);
       return this.#offsets();
     });
   }
@@ -709,6 +746,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   async destroy(): Promise<RpcResult<null>> {
     return toResult(async () => {
       const error = this.#unknown();
+      const fenceUntil = this.#readCache.until;
       this.#destroyed = true;
       this.#meta = null;
       this.#waiters.fail(error);
@@ -718,6 +756,8 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       await this.ctx.storage.deleteAlarm();
       this.#alarmAt = null;
       await this.ctx.storage.deleteAll();
+      // Gone for every read now; answered once no cache can serve its records either.
+      await this.#readCache.waitFor(fenceUntil);
       return null;
     });
   }
@@ -747,7 +787,14 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     if (meta === null) return;
     const now = Date.now();
     const cutoff = planRetention(this.#batchInfos(), meta.config, now, this.#sizeBytes);
-    if (cutoff !== null) this.#deleteRecordsNow(Math.min(cutoff, this.#offsets().highWatermark));
+    this.#retentionHeldUntil = 0;
+    if (cutoff !== null) {
+      // Held back by the cache fence while cached answers may still show these records.
+      const target = Math.min(cutoff, this.#offsets().highWatermark);
+      const plan = this.#readCache.planDeletion(target, meta.logStartOffset, now);
+      if (plan.deleteTo > meta.logStartOffset) this.#deleteRecordsNow(plan.deleteTo);
+      if (plan.retryAt !== null) this.#retentionHeldUntil = plan.retryAt;
+    }
     this.#scheduleRetention(now);
     this.#replicator?.onAlarm();
     // Live sockets whose token expired are closed; the next expiry wakes the object again.
@@ -1003,7 +1050,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
             .map(toBatchInfo)[0]
         : undefined;
     const due = retentionDueAt(meta.config, this.#sizeBytes, oldest, now);
-    if (due !== null) this.#wakeAt(due);
+    if (due !== null) this.#wakeAt(Math.max(due, this.#retentionHeldUntil));
   }
 
   /** Arms the alarm (shared by retention and the leader's catch-up retries) for `at`, unless it fires sooner. */
@@ -1053,6 +1100,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     const end = this.#meta?.highWatermark ?? 0;
     this.#durableEnd = this.#loaded ? Math.min(this.#durableEnd, end) : end;
     this.#loaded = true;
+    this.#readCache.load();
     this.#loadRole();
   }
 

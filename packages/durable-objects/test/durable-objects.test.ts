@@ -220,18 +220,25 @@ describe("PartitionObject", () => {
     expect((await readAll(store, tp)).map((r) => r.offset)).toEqual([0, 1, 2, 3, 4]);
   });
 
-  it("releases a parked long-poll in the object when the reader aborts or the store closes", async () => {
+  it("releases a parked long-poll in the object when its last reader aborts or the store closes", async () => {
     const store = newStore();
     const tp = { topic: "poll", partition: 0 };
     await createTopic(store, "poll");
     const stub = await partitionStub(store, "poll", 0);
     const controller = new AbortController();
-    const aborted = store.read(tp, { offset: 0, maxWaitMs: 30_000, signal: controller.signal });
-    const closed = store.read(tp, { offset: 0, maxWaitMs: 30_000 });
-    await vi.waitFor(async () => expect((await stub.stats()).waiters).toBe(2));
-    controller.abort(new Error("gone"));
-    await expect(aborted).rejects.toThrow("gone");
+    const alone = store.read(tp, { offset: 0, maxWaitMs: 30_000, signal: controller.signal });
     await vi.waitFor(async () => expect((await stub.stats()).waiters).toBe(1));
+    controller.abort(new Error("gone"));
+    await expect(alone).rejects.toThrow("gone");
+    await vi.waitFor(async () => expect((await stub.stats()).waiters).toBe(0));
+    // Two readers at one offset share one parked read: it stays while one of them still waits.
+    const leaving = new AbortController();
+    const left = store.read(tp, { offset: 0, maxWaitMs: 30_000, signal: leaving.signal });
+    const closed = store.read(tp, { offset: 0, maxWaitMs: 30_000 });
+    await vi.waitFor(async () => expect((await stub.stats()).waiters).toBe(1));
+    leaving.abort(new Error("gone too"));
+    await expect(left).rejects.toThrow("gone too");
+    expect((await stub.stats()).waiters).toBe(1);
     await store.close();
     await expectEdgeLogError(closed, "STORE_CLOSED");
     await vi.waitFor(async () => expect((await stub.stats()).waiters).toBe(0));

@@ -25,6 +25,7 @@ import { matchedPrefix } from "./mount.ts";
 import { perEnv } from "./per-env.ts";
 import { chargeRequest, quotaRefusal } from "./quota/charge.ts";
 import { type QuotaOption, quotaResolver } from "./quota/option.ts";
+import { type ReadCacheOption, readCacheResolver } from "./read-cache/option.ts";
 import { route } from "./route.ts";
 import { batchRoutes } from "./routes/batches.ts";
 import { electRoutes } from "./routes/elect.ts";
@@ -39,6 +40,7 @@ import { securityHeaders } from "./security-headers.ts";
 import { requireWriteContentType } from "./write-content-type.ts";
 
 export type { QuotaOption } from "./quota/option.ts";
+export type { ReadCache, ReadCacheOption } from "./read-cache/option.ts";
 
 export interface AppOptions<E extends ServerEnv = ServerEnv> {
   /**
@@ -56,6 +58,8 @@ export interface AppOptions<E extends ServerEnv = ServerEnv> {
   readonly dsLongPollTimeoutMs?: number;
   /** `/ds` SSE connection lifetime before the client resumes. Default 60 s. */
   readonly dsSseMaxConnectionMs?: number;
+  /** Bytes of whole batches one `/ds` read answer (or SSE data event) carries. Default 4 MiB. */
+  readonly dsChunkMaxBytes?: number;
   /**
    * Authentication (docs/http-api.md "Authentication"): `"none"` runs open, `{ secret, jwksUrl }` verifies bearer
    * tokens with these keys, `{ rights: (c) => scopes }` takes the rights a host's own middleware granted (a scope
@@ -69,6 +73,13 @@ export interface AppOptions<E extends ServerEnv = ServerEnv> {
    * and the rates, where given, override `EDGELOG_QUOTA_REQUESTS_PER_SEC` / `EDGELOG_QUOTA_PRODUCE_BYTES_PER_SEC`.
    */
   readonly quota?: QuotaOption<E>;
+  /**
+   * Cacheable catch-up reads (docs/http-api.md "Cached catch-up reads"): `"none"` turns them off; `maxAgeMs`
+   * overrides `EDGELOG_READ_CACHE_MAX_AGE_S` (default 10 s, at most 60 s); `cache` replaces the Workers Cache API
+   * (`caches.default`, used where the runtime has it; `null`: headers only). Only a store that holds its deletions
+   * back for cached answers (the Durable Object store) ever gives one; over any other store nothing changes.
+   */
+  readonly readCache?: ReadCacheOption;
 }
 
 /**
@@ -84,6 +95,7 @@ export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E
   const quotaFor = quotaResolver(options.quota, now);
 
   const authMode = authResolver(options.auth);
+  const readCacheFor = readCacheResolver(options.readCache);
 
   const app = new Hono<AppEnv>();
   app.onError(handleError);
@@ -95,6 +107,7 @@ export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E
     c.set("random", random);
     c.set("mountPath", matchedPrefix(c));
     c.set("quota", quotaFor(c.env));
+    c.set("readCache", readCacheFor(c.env, authMode(c.env).kind !== "none"));
     await next();
   });
   // Durable Streams answer every /ds request themselves, with the protocol's own CORS and headers; the token's
@@ -113,6 +126,7 @@ export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E
         options.dsLongPollTimeoutMs ??
         (Number(c.env?.DS_LONG_POLL_TIMEOUT_MS) || DEFAULT_DS_LONG_POLL_TIMEOUT_MS),
       sseMaxConnectionMs: options.dsSseMaxConnectionMs ?? DEFAULT_DS_SSE_MAX_CONNECTION_MS,
+      chunkMaxBytes: options.dsChunkMaxBytes,
     })(c, next);
   });
   app.use("*", corsMiddleware());

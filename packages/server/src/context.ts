@@ -9,6 +9,7 @@ import type { PartitionReplication } from "@edgelog/core/store-kit";
 import type { Scopes } from "./auth/scopes.ts";
 import type { ServerEnv } from "./env.ts";
 import type { RequestQuota } from "./quota/charge.ts";
+import type { RequestReadCache } from "./read-cache/option.ts";
 
 export interface AppEnv {
   Bindings: ServerEnv;
@@ -29,6 +30,8 @@ export interface AppEnv {
     tokenSubject: string | undefined;
     /** The quota gate and limits for this request, or `null` when quotas are off. */
     quota: RequestQuota | null;
+    /** Whether this request's catch-up reads may be cached, how long, and where (`read-cache/option.ts`). */
+    readCache: RequestReadCache;
   };
 }
 

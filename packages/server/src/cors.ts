@@ -39,6 +39,7 @@ export const EXPOSED_HEADERS = [
   "Edgelog-High-Watermark",
   "Edgelog-Log-Start-Offset",
   "Edgelog-Next-Offset",
+  "Edgelog-Cursor",
   "Retry-After",
   "WWW-Authenticate",
   "Stream-Next-Offset",

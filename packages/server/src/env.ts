@@ -33,4 +33,9 @@ export interface ServerEnv {
   readonly EDGELOG_QUOTA_REQUESTS_PER_SEC?: string;
   /** Produce body bytes per second per subject; `unlimited` turns the quota off. */
   readonly EDGELOG_QUOTA_PRODUCE_BYTES_PER_SEC?: string;
+  /**
+   * How long catch-up reads may be cached, in whole seconds (docs/http-api.md "Cached catch-up reads"): default
+   * 10, at most 60; `0` or `off` turns cacheable reads off.
+   */
+  readonly EDGELOG_READ_CACHE_MAX_AGE_S?: string;
 }

@@ -5,7 +5,7 @@
  * (packages/server/README.md "Mounting"). `createBinding` gives the same operations as typed methods, for the
  * Workers binding (`EdgeLogService` in `@edgelog/durable-objects`).
  */
-export { type AppOptions, createApp, type QuotaOption } from "./app.ts";
+export { type AppOptions, createApp, type QuotaOption, type ReadCache, type ReadCacheOption } from "./app.ts";
 export type { AuthOption, HostRights } from "./auth/config.ts";
 export { ALL_RIGHTS, intersectScopes, parseScopes, type Scopes } from "./auth/scopes.ts";
 export { signToken, type TokenOptions } from "./auth/sign.ts";

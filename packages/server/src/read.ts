@@ -54,6 +54,8 @@ export interface RecordsRead extends PartitionOffsets {
   readonly records: ConsumedRecord[];
   /** The offset after the last record returned, or the start offset when none was. */
   readonly nextOffset: number;
+  /** Until when caches may keep this answer (every batch it came from said so); absent: not cacheable. */
+  readonly cacheUntil?: number;
 }
 
 /**
@@ -80,6 +82,8 @@ export async function readRecords(
     signal?: AbortSignal | undefined;
     /** The reader's region (`read-region.ts`): which replica the store may read from. */
     region?: string | undefined;
+    /** Ask the store for answers caches may keep this long (`ReadOptions.cache`; 0: do not ask). */
+    cacheMaxAgeMs?: number | undefined;
   },
 ): Promise<RecordsRead> {
   const { offset, limit, signal } = options;
@@ -89,6 +93,9 @@ export async function readRecords(
   let from = offset;
   let bytes = 0;
   let maxBytes = Math.min(DEFAULT_READ_MAX_BYTES, limit * FIRST_READ_BYTES_PER_RECORD);
+  const cacheMaxAgeMs = options.cacheMaxAgeMs ?? 0;
+  // Until when the whole answer may be cached: every round's batches must be (`undefined` once one is not).
+  let cacheUntil: number | undefined = Number.POSITIVE_INFINITY;
   for (let round = 0; ; round++) {
     const result = await store.read(tp, {
       offset: readAt,
@@ -96,7 +103,12 @@ export async function readRecords(
       maxWaitMs,
       ...(signal === undefined ? {} : { signal }),
       ...(options.region === undefined ? {} : { region: options.region }),
+      // Only `limit` records are kept: once those are all there, the answer cannot change.
+      ...(cacheMaxAgeMs > 0 ? { cache: { maxAgeMs: cacheMaxAgeMs, records: limit - records.length } } : {}),
     });
+    if (cacheUntil !== undefined) {
+      cacheUntil = result.cacheUntil === undefined ? undefined : Math.min(cacheUntil, result.cacheUntil);
+    }
     // ReadResult: the first batch may begin before `offset` and even before the log start; skip those records.
     if (round === 0) from = Math.max(offset, result.logStartOffset);
     for (const batch of result.batches) {
@@ -122,6 +134,7 @@ export async function readRecords(
         nextOffset: last === undefined ? from : last.offset + 1,
         logStartOffset: result.logStartOffset,
         highWatermark: result.highWatermark,
+        ...(cacheUntil === undefined || records.length === 0 ? {} : { cacheUntil }),
       };
     }
     // Later rounds read what is already there; their budget follows the bytes per record seen so far.

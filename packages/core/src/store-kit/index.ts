@@ -172,6 +172,20 @@ export {
   type SequenceCheck,
 } from "./producer-state.ts";
 export { ReadBudget } from "./read-budget.ts";
+export {
+  type CacheableRead,
+  type CacheFence,
+  cacheableUntil,
+  closeCacheFence,
+  DEFAULT_READ_CACHE_MAX_AGE_MS,
+  extendCacheFence,
+  type FencedDeletion,
+  OPEN_CACHE_FENCE,
+  planFencedDeletion,
+  READ_CACHE_CLOCK_SLACK_MS,
+  READ_CACHE_MAX_AGE_LIMIT_MS,
+  READ_CACHE_MIN_LIFETIME_MS,
+} from "./read-cache.ts";
 export { followerForRead } from "./read-replica.ts";
 export {
   type Acks,
@@ -206,3 +220,4 @@ export {
   streamExpired,
 } from "./stream-state.ts";
 export { newTopicMetadata } from "./topic-metadata.ts";
+export { type CoalescedWait, type WaitCall, WaitCoalescer } from "./wait-coalescer.ts";

@@ -17,6 +17,8 @@ export const DEFAULT_DS_SSE_MAX_CONNECTION_MS = 60_000;
 export interface DurableStreamsOptions {
   readonly longPollTimeoutMs: number;
   readonly sseMaxConnectionMs: number;
+  /** Bytes of whole batches one response (or SSE data event) carries; default `CHUNK_MAX_BYTES` (4 MiB). */
+  readonly chunkMaxBytes?: number | undefined;
 }
 
 export type Ctx = Context<AppEnv>;

@@ -42,6 +42,12 @@ export async function openRead(
   return { kind: "open", stream, start };
 }
 
+/** How a catch-up read asks for its chunk: cacheable for up to `cacheMaxAgeMs` (0: not), of this many bytes. */
+export interface CatchUpOptions {
+  readonly cacheMaxAgeMs: number;
+  readonly chunkMaxBytes?: number | undefined;
+}
+
 export interface LongPoll {
   readonly waitMs: number;
   readonly signal: AbortSignal;
@@ -64,14 +70,20 @@ export async function readCatchUp(
   stream: FoundStream,
   start: number,
   longPoll: LongPoll | null,
+  options: CatchUpOptions = { cacheMaxAgeMs: 0 },
 ): Promise<CatchUp> {
   const topic = stream.topic.name;
-  let chunk = await readChunk(scope.store, topic, start, { maxBytes: CHUNK_MAX_BYTES, maxWaitMs: 0 });
+  const maxBytes = options.chunkMaxBytes ?? CHUNK_MAX_BYTES;
+  let chunk = await readChunk(scope.store, topic, start, {
+    maxBytes,
+    maxWaitMs: 0,
+    cacheMaxAgeMs: options.cacheMaxAgeMs,
+  });
   let closed = stream.state.closed;
   if (longPoll !== null && chunk.values.length === 0 && start >= chunk.highWatermark) {
     if (closed) return { kind: "closed-tail" };
     chunk = await readChunk(scope.store, topic, start, {
-      maxBytes: CHUNK_MAX_BYTES,
+      maxBytes,
       maxWaitMs: longPoll.waitMs,
       signal: longPoll.signal,
     });
@@ -105,6 +117,8 @@ export interface LiveOptions {
   readonly deadline: number;
   readonly signal: AbortSignal;
   readonly now: () => number;
+  /** Bytes of whole batches per step; default `CHUNK_MAX_BYTES`. */
+  readonly chunkMaxBytes?: number | undefined;
 }
 
 /**
@@ -121,7 +135,7 @@ export async function* followStream(
   let wait = 0;
   for (;;) {
     const chunk = await readChunk(scope.store, topic, offset, {
-      maxBytes: CHUNK_MAX_BYTES,
+      maxBytes: options.chunkMaxBytes ?? CHUNK_MAX_BYTES,
       maxWaitMs: wait,
       signal: options.signal,
     });

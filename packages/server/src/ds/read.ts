@@ -7,22 +7,17 @@
 import { EdgeLogError } from "@edgelog/core";
 import type { StreamState } from "@edgelog/core/store-kit";
 import { waitWithinSession } from "../auth/session.ts";
+import { responseCursor } from "../cursor.ts";
 import { toBase64 } from "../json-records.ts";
+import { answerRead, cachedAnswer, type ReadAnswer, readCacheKey, readOnMiss } from "../read-cache/answer.ts";
 import { bad, etag, refusedResponse, type StreamRequest } from "./http.ts";
 import { encodeStreamOffset, parseStreamOffset, type StreamOffsetSpec } from "./offsets.ts";
-import { followStream, openRead, readCatchUp } from "./read-stream.ts";
+import { type CatchUp, CHUNK_MAX_BYTES, followStream, openRead, readCatchUp } from "./read-stream.ts";
 import type { FoundStream } from "./streams.ts";
-import {
-  CACHEABLE,
-  concatBytes,
-  H,
-  isJson,
-  isTextual,
-  jsonArrayOf,
-  NO_STORE,
-  responseCursor,
-  sseEvent,
-} from "./wire.ts";
+import { concatBytes, H, isJson, isTextual, jsonArrayOf, NO_STORE, REVALIDATE, sseEvent } from "./wire.ts";
+
+/** The stored header a cached chunk's next offset is read back from (header names come back lower-case). */
+const NEXT_OFFSET = H.nextOffset.toLowerCase();
 
 function parseOffsetParam(
   url: URL,
@@ -36,7 +31,10 @@ function parseOffsetParam(
   return { spec, raw };
 }
 
-function body200(state: StreamState, values: readonly (Uint8Array | null)[]): BodyInit {
+function body200(
+  state: StreamState,
+  values: readonly (Uint8Array | null)[],
+): string | Uint8Array<ArrayBuffer> {
   return isJson(state.contentType) ? jsonArrayOf(values) : concatBytes(values);
 }
 
@@ -68,17 +66,53 @@ export async function read(r: StreamRequest): Promise<Response> {
     });
   }
   const longPoll = live === "long-poll";
-  const read = await readCatchUp(
-    r.scope,
-    stream,
+  const answer = async (
+    chunk: ReadAnswer,
+    fresh: boolean,
+    nextOffset: number,
+    closedAtEnd: boolean,
+  ): Promise<Response> => {
+    const tag = etag(stream.topic.topicId, offset.raw ?? "-1", nextOffset, closedAtEnd);
+    if (c.req.header("If-None-Match") === tag) {
+      if (chunk.body instanceof ReadableStream) await chunk.body.cancel().catch(() => undefined);
+      return new Response(null, { status: 304, headers: { ETag: tag } });
+    }
+    const response = await answerRead(c, key, chunk, fresh);
+    response.headers.set("ETag", tag);
+    // Not cacheable for a while (it reaches the tail, or caching is off): a cache must ask again, by ETag.
+    if (!response.headers.has("Cache-Control")) response.headers.set("Cache-Control", REVALIDATE);
+    if (longPoll) response.headers.set(H.cursor, responseCursor(cursor, c.get("now")(), c.get("random")));
+    return response;
+  };
+  // A chunk below the tail may be in the Worker's cache (`read-cache/answer.ts`): the same bytes, no read. The
+  // lookup comes after the stream was found, so TTL renewal, expiry and 410s stay exactly the protocol's.
+  const key = readCacheKey(c, stream.topic.topicId, 0, "ds", {
     start,
-    longPoll
-      ? {
-          waitMs: waitWithinSession(c, r.options.longPollTimeoutMs),
-          signal: c.req.raw.signal,
-          now: c.get("now"),
-        }
-      : null,
+    type: state.contentType,
+    bytes: r.options.chunkMaxBytes ?? CHUNK_MAX_BYTES,
+  });
+  const cached = await cachedAnswer(c, key);
+  const cachedNext = cached === null ? null : parseStreamOffset(cached.headers[NEXT_OFFSET] ?? "");
+  if (cached !== null && typeof cachedNext === "number") return answer(cached, false, cachedNext, false);
+  const { answer: read, fresh } = await readOnMiss(
+    c,
+    key,
+    longPoll,
+    () =>
+      readCatchUp(
+        r.scope,
+        stream,
+        start,
+        longPoll
+          ? {
+              waitMs: waitWithinSession(c, r.options.longPollTimeoutMs),
+              signal: c.req.raw.signal,
+              now: c.get("now"),
+            }
+          : null,
+        { cacheMaxAgeMs: c.var.readCache.maxAgeMs, chunkMaxBytes: r.options.chunkMaxBytes },
+      ),
+    (caughtUp: CatchUp) => (caughtUp.kind === "chunk" ? caughtUp.chunk.cacheUntil : undefined),
   );
   switch (read.kind) {
     case "refused":
@@ -104,19 +138,14 @@ export async function read(r: StreamRequest): Promise<Response> {
   const { chunk } = read;
   const upToDate = chunk.nextOffset >= chunk.highWatermark;
   const closedAtEnd = read.closed && upToDate;
-  const tag = etag(stream.topic.topicId, offset.raw ?? "-1", chunk.nextOffset, closedAtEnd);
-  if (c.req.header("If-None-Match") === tag)
-    return new Response(null, { status: 304, headers: { ETag: tag } });
   const headers: Record<string, string> = {
     "Content-Type": state.contentType,
     [H.nextOffset]: encodeStreamOffset(chunk.nextOffset),
-    ETag: tag,
-    "Cache-Control": CACHEABLE,
   };
   if (upToDate) headers[H.upToDate] = "true";
   if (closedAtEnd) headers[H.closed] = "true";
-  if (longPoll) headers[H.cursor] = responseCursor(cursor, c.get("now")(), c.get("random"));
-  return new Response(body200(state, chunk.values), { status: 200, headers });
+  const body = body200(state, chunk.values);
+  return answer({ body, headers, cacheUntil: chunk.cacheUntil }, fresh, chunk.nextOffset, closedAtEnd);
 }
 
 /**
@@ -142,6 +171,7 @@ function sse(r: StreamRequest, stream: FoundStream, start: number, cursor: strin
     deadline: Date.now() + waitWithinSession(c, options.sseMaxConnectionMs),
     signal: abort.signal,
     now,
+    chunkMaxBytes: options.chunkMaxBytes,
   });
 
   const control = (next: number, upToDate: boolean, closed: boolean): string => {

@@ -219,6 +219,8 @@ export interface Chunk extends PartitionOffsets {
   readonly values: (Uint8Array | null)[];
   /** The position after the last value returned (the start when none). */
   readonly nextOffset: number;
+  /** Until when caches may keep this chunk (`ReadResult.cacheUntil`); absent: not cacheable. */
+  readonly cacheUntil?: number;
 }
 
 /** Reads whole batches from `offset` within `maxBytes`, optionally waiting, and returns the values from `offset`. */
@@ -226,13 +228,23 @@ export async function readChunk(
   store: LogStore,
   topic: string,
   offset: number,
-  options: { maxBytes: number; maxWaitMs: number; signal?: AbortSignal; until?: number },
+  options: {
+    maxBytes: number;
+    maxWaitMs: number;
+    signal?: AbortSignal;
+    until?: number;
+    /** Ask for an answer caches may keep this long (a catch-up read's). */
+    cacheMaxAgeMs?: number;
+  },
 ): Promise<Chunk> {
   const result = await store.read(partitionOf(topic), {
     offset,
     maxBytes: options.maxBytes,
     maxWaitMs: options.maxWaitMs,
     ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.cacheMaxAgeMs === undefined || options.cacheMaxAgeMs <= 0
+      ? {}
+      : { cache: { maxAgeMs: options.cacheMaxAgeMs } }),
   });
   const from = Math.max(offset, result.logStartOffset);
   const until = options.until ?? Number.POSITIVE_INFINITY;
@@ -253,5 +265,9 @@ export async function readChunk(
     nextOffset: next,
     logStartOffset: result.logStartOffset,
     highWatermark: result.highWatermark,
+    // A chunk cut short by `until` (a fork's copy) is not the answer a read gives: never cached.
+    ...(result.cacheUntil === undefined || options.until !== undefined
+      ? {}
+      : { cacheUntil: result.cacheUntil }),
   };
 }

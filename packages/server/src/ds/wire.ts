@@ -28,8 +28,12 @@ export const H = {
   receivedSeq: "Producer-Received-Seq",
 } as const;
 
-/** Catch-up and long-poll data may be cached by CDNs (§C9): the bytes at an offset never change. */
-export const CACHEABLE = "public, max-age=60, stale-while-revalidate=300";
+/**
+ * Catch-up and long-poll data that reaches the tail (or is not cacheable for another reason): a cache may keep it
+ * but must ask again, by ETag, before each use (§C9). A chunk below the tail says how long it may be kept
+ * (`read-cache/answer.ts`), never longer than its records are certain to exist.
+ */
+export const REVALIDATE = "no-cache";
 export const NO_STORE = "no-store";
 
 /**
@@ -47,24 +51,6 @@ export function withStreamHeaders(
   headers.set("Cross-Origin-Resource-Policy", "cross-origin");
   applyCors(headers, origin, allowed, preflight);
   return response;
-}
-
-// ── cursor (§C9): 20-second intervals since 2024-10-09, pushed ahead when a client echoes a current one ────────
-const CURSOR_EPOCH_MS = Date.UTC(2024, 9, 9);
-const CURSOR_INTERVAL_MS = 20_000;
-const MAX_JITTER_SECONDS = 3600;
-
-export function responseCursor(
-  clientCursor: string | undefined,
-  nowMs: number,
-  random: () => number,
-): string {
-  const current = Math.floor((nowMs - CURSOR_EPOCH_MS) / CURSOR_INTERVAL_MS);
-  const client = clientCursor === undefined ? Number.NaN : Number.parseInt(clientCursor, 10);
-  if (!Number.isFinite(client) || client < current) return String(current);
-  // A client at (or ahead of) the current interval would collapse onto a cached answer: move it 1 s–1 h ahead.
-  const jitterSeconds = 1 + Math.floor(random() * MAX_JITTER_SECONDS);
-  return String(client + Math.max(1, Math.ceil((jitterSeconds * 1000) / CURSOR_INTERVAL_MS)));
 }
 
 // ── SSE ──────────────────────────────────────────────────────────────────────────────────────────────────────

@@ -3,7 +3,8 @@
  * `GET /v1/topics/{topic}/partitions/{p}/records`: the JSON fetch with long-poll (`wait`), and the same path
  * with `Accept: text/event-stream` as an SSE live tail resumable from `Last-Event-ID`, or with `Upgrade: websocket`
  * as a WebSocket live tail (`live-socket.ts`). All may name the reader's region (`?region=`, `read-region.ts`) to
- * read from that region's in-sync replica.
+ * read from that region's in-sync replica. An answer below the high watermark may be cached
+ * (`read-cache/answer.ts`); a long-poll's answer carries a tail cursor (`cursor.ts`).
  */
 import type { LogStore, ReadPreference, TopicPartition } from "@edgelog/core";
 import { requireTopic } from "@edgelog/core/store-kit";
@@ -11,11 +12,13 @@ import type { Context, Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { sessionExpired, sessionRemainingMs, waitWithinSession } from "../auth/session.ts";
 import type { AppEnv } from "../context.ts";
+import { responseCursor } from "../cursor.ts";
 import { invalidRequest, publicError } from "../errors.ts";
 import { parseValueFormat, renderRecord, type ValueFormat } from "../json-records.ts";
 import { DEFAULT_FETCH_LIMIT, MAX_FETCH_LIMIT, MAX_WAIT_MS } from "../limits.ts";
 import { integerQuery, offsetQuery, parseInteger, pathParam, requirePartition } from "../params.ts";
 import { readFrom, readRecords, startOffset } from "../read.ts";
+import { answerRead, cachedAnswer, type ReadAnswer, readCacheKey, readOnMiss } from "../read-cache/answer.ts";
 import { readPreference } from "../read-region.ts";
 import { route } from "../route.ts";
 import { isWebSocketUpgrade, liveSocket } from "./live-socket.ts";
@@ -36,26 +39,69 @@ export function fetchRoutes(app: Hono<AppEnv>, options: { keepAliveMs: number })
       if (acceptsEventStream(c)) return tail(c, store, tp, format, limit, options.keepAliveMs, near);
 
       const wait = waitQuery(c);
+      const cursor = tailCursor(c, wait);
       const offset = await readFrom(store, tp, offsetQuery(c, "earliest"), near);
-      const read = await readRecords(store, tp, {
+      const key = readCacheKey(c, metadata.topicId, tp.partition, "records", {
         offset,
         limit,
-        maxWaitMs: wait,
-        signal: c.req.raw.signal,
-        ...near,
+        valueFormat: format,
       });
-      c.header("Edgelog-High-Watermark", String(read.highWatermark));
-      c.header("Edgelog-Log-Start-Offset", String(read.logStartOffset));
-      c.header("Edgelog-Next-Offset", String(read.nextOffset));
-      return c.json({
-        records: read.records.map((r) => renderRecord(r, format)),
-        nextOffset: read.nextOffset,
-        highWatermark: read.highWatermark,
-        logStartOffset: read.logStartOffset,
-      });
+      const cached = await cachedAnswer(c, key);
+      if (cached !== null) return withCursor(await answerRead(c, key, cached, false), cursor);
+      const read = async (): Promise<ReadAnswer> => {
+        const result = await readRecords(store, tp, {
+          offset,
+          limit,
+          maxWaitMs: wait,
+          signal: c.req.raw.signal,
+          cacheMaxAgeMs: c.var.readCache.maxAgeMs,
+          ...near,
+        });
+        return {
+          body: JSON.stringify({
+            records: result.records.map((r) => renderRecord(r, format)),
+            nextOffset: result.nextOffset,
+            highWatermark: result.highWatermark,
+            logStartOffset: result.logStartOffset,
+          }),
+          headers: {
+            "Content-Type": "application/json; charset=utf-8",
+            "Edgelog-High-Watermark": String(result.highWatermark),
+            "Edgelog-Log-Start-Offset": String(result.logStartOffset),
+            "Edgelog-Next-Offset": String(result.nextOffset),
+          },
+          cacheUntil: result.cacheUntil,
+        };
+      };
+      const { answer, fresh } = await readOnMiss(c, key, wait > 0, read, (a) => a.cacheUntil);
+      return withCursor(await answerRead(c, key, answer, fresh), cursor);
     },
   });
 }
+
+/**
+ * The tail cursor a long-poll answers with (`cursor.ts`), from the one the reader echoed (`?cursor=`, a
+ * non-negative integer, else 400); `undefined` for a read that does not wait.
+ */
+export function tailCursor(c: Context<AppEnv>, waitMs: number): string | undefined {
+  const echoed = c.req.query("cursor");
+  if (echoed !== undefined) {
+    const value = parseInteger(echoed);
+    if (value === null || value < 0)
+      throw invalidRequest("cursor must be a non-negative integer", { cursor: echoed });
+  }
+  if (waitMs <= 0) return undefined;
+  return responseCursor(echoed, c.var.now(), c.var.random);
+}
+
+/** `response` with the `Edgelog-Cursor` of a long-poll (none for a read that did not wait). */
+export function withCursor(response: Response, cursor: string | undefined): Response {
+  if (cursor !== undefined) response.headers.set(CURSOR_HEADER, cursor);
+  return response;
+}
+
+/** Where a long-poll's answer carries its tail cursor. */
+export const CURSOR_HEADER = "Edgelog-Cursor";
 
 /**
  * `wait` in ms: a non-negative integer, clamped to `MAX_WAIT_MS` and to what is left of the token's session;

@@ -1,0 +1,169 @@
+/**
+ * @module
+ * Coalescing of waiting reads (docs/architecture.md "Coalesced waits"): reads that wait at the same offset of the
+ * same partition share one call into the store behind, however many readers park there — a thousand long-polls or
+ * SSE tails of one partition in one Worker isolate cost one parked call, not a thousand, and one wake-up answers
+ * them all. Runtime-agnostic (timers and AbortSignal only).
+ *
+ * A read joins a call only when that call's answer is exactly what its own call would have been: the call's byte
+ * budget is at least the read's (the answer is then cut to the read's budget with core's `ReadBudget`, which keeps
+ * the same prefix of batches), and the call waits no longer than the read may. A read whose deadline outlasts an
+ * empty answer (the call timed out) waits on in the next call for what is left of its time.
+ */
+import type { ReadResult } from "../store.ts";
+import { ReadBudget } from "./read-budget.ts";
+
+/** One call into the store: read `offset` within `maxBytes`, waiting up to `maxWaitMs`; ends early on `signal`. */
+export type WaitCall = (
+  request: { readonly offset: number; readonly maxBytes: number; readonly maxWaitMs: number },
+  signal: AbortSignal,
+) => Promise<ReadResult>;
+
+export interface CoalescedWait {
+  readonly offset: number;
+  readonly maxBytes: number;
+  readonly maxWaitMs: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
+interface SharedCall {
+  readonly key: string;
+  readonly maxBytes: number;
+  /** When the call stops waiting. */
+  readonly endsAt: number;
+  readonly controller: AbortController;
+  readonly result: Promise<ReadResult>;
+  readers: number;
+  settled: boolean;
+}
+
+export class WaitCoalescer {
+  /** Calls in flight per key (partition and offset): usually one. */
+  readonly #calls = new Map<string, SharedCall[]>();
+  readonly #now: () => number;
+  #started = 0;
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
+  /** Calls made into the store since this coalescer was made (tests count them). */
+  get callsStarted(): number {
+    return this.#started;
+  }
+
+  /** Calls in flight now. */
+  get callsInFlight(): number {
+    let n = 0;
+    for (const calls of this.#calls.values()) n += calls.length;
+    return n;
+  }
+
+  /**
+   * Reads as `call` would, sharing the call with every read of `key` (one partition and offset) that it fits.
+   * @example
+   * const result = await waits.read(`${topic}\u0000${partition}\u0000${offset}`, { offset, maxBytes, maxWaitMs, signal }, call);
+   */
+  async read(key: string, wait: CoalescedWait, call: WaitCall): Promise<ReadResult> {
+    const deadline = this.#now() + Math.max(0, wait.maxWaitMs);
+    for (;;) {
+      const shared = this.#join(key, wait, deadline, call);
+      let result: ReadResult;
+      try {
+        result = await this.#await(shared, wait.signal);
+      } finally {
+        this.#leave(shared);
+      }
+      // As the store would: an answer with records, or past the high watermark, or a wait that ended early (the
+      // store decided), is the answer; a call that waited its full time while this read may wait longer goes on.
+      const now = this.#now();
+      const answered = result.batches.length > 0 || wait.offset < result.highWatermark;
+      if (answered || now >= deadline || now < shared.endsAt) return trim(result, wait.maxBytes);
+    }
+  }
+
+  /** The call `wait` fits (the latest-ending one), or a new one for it. */
+  #join(key: string, wait: CoalescedWait, deadline: number, call: WaitCall): SharedCall {
+    const calls = this.#calls.get(key) ?? [];
+    let best: SharedCall | undefined;
+    for (const candidate of calls) {
+      if (candidate.settled || candidate.maxBytes < wait.maxBytes || candidate.endsAt > deadline) continue;
+      if (best === undefined || candidate.endsAt > best.endsAt) best = candidate;
+    }
+    if (best !== undefined) {
+      best.readers++;
+      return best;
+    }
+    const now = this.#now();
+    const controller = new AbortController();
+    const request = { offset: wait.offset, maxBytes: wait.maxBytes, maxWaitMs: Math.max(0, deadline - now) };
+    this.#started++;
+    const shared: SharedCall = {
+      key,
+      maxBytes: wait.maxBytes,
+      endsAt: deadline,
+      controller,
+      result: call(request, controller.signal),
+      readers: 1,
+      settled: false,
+    };
+    const forget = (): void => {
+      shared.settled = true;
+      this.#remove(shared);
+    };
+    shared.result.then(forget, forget);
+    calls.push(shared);
+    this.#calls.set(key, calls);
+    return shared;
+  }
+
+  /** The shared answer, or the reader's own abort. */
+  #await(shared: SharedCall, signal: AbortSignal | undefined): Promise<ReadResult> {
+    if (signal === undefined) return shared.result;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise<ReadResult>((resolve, reject) => {
+      const onAbort = (): void => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      shared.result.then(
+        (value) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(value);
+        },
+        (error: unknown) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** A reader is done with `shared`; the last one to leave an unfinished call ends it. */
+  #leave(shared: SharedCall): void {
+    shared.readers--;
+    if (shared.readers > 0 || shared.settled) return;
+    shared.settled = true;
+    this.#remove(shared);
+    // Nobody waits for it any more: the store behind frees its parked reader.
+    shared.controller.abort(new Error("no reader waits any more"));
+    shared.result.catch(() => undefined);
+  }
+
+  #remove(shared: SharedCall): void {
+    const calls = this.#calls.get(shared.key);
+    if (calls === undefined) return;
+    const kept = calls.filter((c) => c !== shared);
+    if (kept.length === 0) this.#calls.delete(shared.key);
+    else this.#calls.set(shared.key, kept);
+  }
+}
+
+/** `result` cut to what a read with `maxBytes` would have returned: the same prefix of whole batches. */
+function trim(result: ReadResult, maxBytes: number): ReadResult {
+  const budget = new ReadBudget(maxBytes);
+  let kept = 0;
+  for (const batch of result.batches) {
+    if (!budget.admits(batch.sizeBytes)) break;
+    kept++;
+  }
+  return kept === result.batches.length ? result : { ...result, batches: result.batches.slice(0, kept) };
+}

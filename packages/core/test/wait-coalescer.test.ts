@@ -1,0 +1,143 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { ReadResult, StoredBatch } from "../src/store.ts";
+import { type WaitCall, WaitCoalescer } from "../src/store-kit/wait-coalescer.ts";
+
+const batch = (baseOffset: number, sizeBytes: number): StoredBatch => ({
+  baseOffset,
+  lastOffset: baseOffset,
+  recordCount: 1,
+  maxTimestamp: 0,
+  logAppendTime: 0,
+  sizeBytes,
+  payload: new Uint8Array(sizeBytes),
+});
+
+/** A store whose parked reads are answered by `append` or time out; each call is recorded. */
+function fakeStore() {
+  const calls: { offset: number; maxBytes: number; maxWaitMs: number; aborted: () => boolean }[] = [];
+  const parked: { resolve: (r: ReadResult) => void; maxBytes: number }[] = [];
+  let log: StoredBatch[] = [];
+  const call: WaitCall = (request, signal) => {
+    calls.push({ ...request, aborted: () => signal.aborted });
+    const now = (): ReadResult => {
+      const batches: StoredBatch[] = [];
+      let budget = request.maxBytes;
+      for (const b of log) {
+        if (b.baseOffset < request.offset) continue;
+        if (batches.length > 0 && b.sizeBytes > budget) break;
+        batches.push(b);
+        budget -= b.sizeBytes;
+      }
+      return { batches, logStartOffset: 0, highWatermark: log.length };
+    };
+    const first = now();
+    if (first.batches.length > 0 || request.maxWaitMs === 0) return Promise.resolve(first);
+    return new Promise((resolve, reject) => {
+      const entry = { resolve: () => resolve(now()), maxBytes: request.maxBytes };
+      parked.push(entry);
+      const timer = setTimeout(() => resolve(now()), request.maxWaitMs);
+      signal.addEventListener("abort", () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      });
+    });
+  };
+  const append = (...sizes: number[]) => {
+    for (const size of sizes) log = [...log, batch(log.length, size)];
+    for (const p of parked.splice(0)) p.resolve({ batches: [], logStartOffset: 0, highWatermark: 0 });
+  };
+  return { call, calls, append };
+}
+
+const KEY = "t\u00000\u00000";
+
+describe("WaitCoalescer", () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it("1,000 identical waits share one call, and one append answers them all", async () => {
+    const store = fakeStore();
+    const waits = new WaitCoalescer();
+    const reads = Array.from({ length: 1_000 }, () =>
+      waits.read(KEY, { offset: 0, maxBytes: 1_000, maxWaitMs: 30_000 }, store.call),
+    );
+    expect(store.calls).toHaveLength(1);
+    store.append(10);
+    const results = await Promise.all(reads);
+    expect(new Set(results.map((r) => r.batches[0]?.baseOffset))).toEqual(new Set([0]));
+    expect(store.calls).toHaveLength(1);
+    expect(waits.callsInFlight).toBe(0);
+  });
+
+  it("a read joins only a call whose answer is its own: no smaller budget, no longer wait", async () => {
+    const store = fakeStore();
+    const waits = new WaitCoalescer();
+    const big = waits.read(KEY, { offset: 0, maxBytes: 100, maxWaitMs: 10_000 }, store.call);
+    // A smaller budget joins and gets the same prefix its own read would have had.
+    const small = waits.read(KEY, { offset: 0, maxBytes: 1, maxWaitMs: 20_000 }, store.call);
+    // A larger budget, or a shorter wait, needs a call of its own.
+    const larger = waits.read(KEY, { offset: 0, maxBytes: 1_000, maxWaitMs: 10_000 }, store.call);
+    const shorter = waits.read(KEY, { offset: 0, maxBytes: 50, maxWaitMs: 5_000 }, store.call);
+    expect(store.calls.map((c) => [c.maxBytes, c.maxWaitMs])).toEqual([
+      [100, 10_000],
+      [1_000, 10_000],
+      [50, 5_000],
+    ]);
+    store.append(40, 40, 40);
+    expect((await big).batches.map((b) => b.sizeBytes)).toEqual([40, 40]);
+    expect((await small).batches.map((b) => b.sizeBytes)).toEqual([40]);
+    expect((await larger).batches.map((b) => b.sizeBytes)).toEqual([40, 40, 40]);
+    expect((await shorter).batches.map((b) => b.sizeBytes)).toEqual([40]);
+  });
+
+  it("a read that outlasts a call's timeout waits on in the next call, for what is left of its time", async () => {
+    const store = fakeStore();
+    const waits = new WaitCoalescer();
+    const first = waits.read(KEY, { offset: 0, maxBytes: 10, maxWaitMs: 1_000 }, store.call);
+    await vi.advanceTimersByTimeAsync(500);
+    // Ends later than the first call: joins it, then goes on alone.
+    const second = waits.read(KEY, { offset: 0, maxBytes: 10, maxWaitMs: 1_000 }, store.call);
+    expect(store.calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(await first).toMatchObject({ batches: [] });
+    expect(store.calls.map((c) => c.maxWaitMs)).toEqual([1_000, 500]);
+    await vi.advanceTimersByTimeAsync(200);
+    store.append(5);
+    expect((await second).batches).toHaveLength(1);
+    expect(store.calls).toHaveLength(2);
+  });
+
+  it("an aborted reader leaves; the last one to leave ends the call in the store", async () => {
+    const store = fakeStore();
+    const waits = new WaitCoalescer();
+    const a = new AbortController();
+    const b = new AbortController();
+    const ra = waits.read(KEY, { offset: 0, maxBytes: 10, maxWaitMs: 30_000, signal: a.signal }, store.call);
+    const rb = waits.read(KEY, { offset: 0, maxBytes: 10, maxWaitMs: 30_000, signal: b.signal }, store.call);
+    a.abort(new Error("a left"));
+    await expect(ra).rejects.toThrow("a left");
+    expect(store.calls[0]?.aborted()).toBe(false);
+    b.abort(new Error("b left"));
+    await expect(rb).rejects.toThrow("b left");
+    expect(store.calls[0]?.aborted()).toBe(true);
+    expect(waits.callsInFlight).toBe(0);
+    // A new wait starts a new call.
+    const rc = waits.read(KEY, { offset: 0, maxBytes: 10, maxWaitMs: 30_000 }, store.call);
+    expect(store.calls).toHaveLength(2);
+    store.append(1);
+    expect((await rc).batches).toHaveLength(1);
+  });
+
+  it("a failed call fails every reader that shared it", async () => {
+    const waits = new WaitCoalescer();
+    let fail!: (error: unknown) => void;
+    const call: WaitCall = () =>
+      new Promise((_, reject) => {
+        fail = reject;
+      });
+    const reads = [1, 2, 3].map(() => waits.read(KEY, { offset: 0, maxBytes: 1, maxWaitMs: 1_000 }, call));
+    fail(new Error("topic deleted"));
+    for (const r of reads) await expect(r).rejects.toThrow("topic deleted");
+    expect(waits.callsStarted).toBe(1);
+  });
+});
