@@ -88,7 +88,7 @@ describe("Admin", () => {
 
     it.each([
       ["an unknown config", { name: "segment.ms", value: "1000" }],
-      ["cleanup.policy=compact", { name: "cleanup.policy", value: "compact" }],
+      ["cleanup.policy=shred", { name: "cleanup.policy", value: "shred" }],
       ["a non-numeric retention.ms", { name: "retention.ms", value: "soon" }],
       ["retention.ms below -1", { name: "retention.ms", value: "-2" }],
       ["max.message.bytes of 0", { name: "max.message.bytes", value: "0" }],

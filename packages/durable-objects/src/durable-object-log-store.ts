@@ -214,6 +214,18 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
     return metadata;
   }
 
+  /** Changes a topic's config through the controller, which pushes it to every partition object. */
+  async alterTopicConfig(name: string, changes: Readonly<Record<string, unknown>>): Promise<TopicMetadata> {
+    this.#assertOpen();
+    try {
+      // A plain copy: what crosses RPC is structured-cloned, and the caller's record may have no prototype.
+      const plain = Object.fromEntries(Object.entries(changes));
+      return await this.#controller((topics, ref) => topics.alterTopicConfig(ref, name, plain), "configure");
+    } finally {
+      this.#cache.delete(name);
+    }
+  }
+
   /** Which region leads each partition of a topic. */
   /**
    * Moves the leadership of a replicated partition to `region`'s in-sync replica (Kafka's leader election;

@@ -9,6 +9,7 @@ import {
   expectTwoWritersGetDenseOffsets,
   makeBatch,
   readAll,
+  runCompactionConformance,
   runLogStoreConformance,
 } from "@edgelog/core/testing";
 import { IDBFactory, IDBObjectStore } from "fake-indexeddb";
@@ -41,6 +42,14 @@ runLogStoreConformance("IndexedDbLogStore (fake-indexeddb)", {
     if (where === undefined) throw new Error("not a store of this file");
     await store.close();
     return openStore(where.factory, where.name);
+  },
+});
+
+runCompactionConformance("IndexedDbLogStore (fake-indexeddb)", {
+  createStore: (clock) =>
+    new IndexedDbLogStore({ name: uniqueName(), indexedDB: new IDBFactory(), now: () => clock.now() }),
+  compact: async (store, tp) => {
+    await (store as IndexedDbLogStore).compact(tp);
   },
 });
 

@@ -89,7 +89,7 @@ export {
   type StreamStore,
   type VersionedGroupState,
 } from "../store.ts";
-export { configEntriesToRecord, resolveTopicConfig } from "../topic-config.ts";
+export { alterTopicConfig, configEntriesToRecord, resolveTopicConfig } from "../topic-config.ts";
 export {
   assertNoTopicCollision,
   assertOffsetInRange,
@@ -126,6 +126,29 @@ export {
   resultOf,
 } from "./append-plan.ts";
 export { AppendWaiters, type WaitOutcome } from "./append-waiters.ts";
+export {
+  batchCleanable,
+  batchTime,
+  COMPACTION_INDEX_BUDGET_BYTES,
+  type CompactionCheckpoint,
+  CompactionIndex,
+  CompactionPass,
+  type CompactionPassInput,
+  type CompactionPassStats,
+  INDEX_ENTRY_BYTES,
+  NO_COMPACTION_CHECKPOINT,
+  runCompactionPass,
+} from "./compaction.ts";
+export {
+  assertCompactionFits,
+  compacts,
+  deleteRetentionMs,
+  deletes,
+  maxCompactionLagMs,
+  minCleanableDirtyRatio,
+  minCompactionLagMs,
+} from "./compaction-config.ts";
+export { type CompactionState, compactionDueAt, compactionNeedsBatches } from "./compaction-schedule.ts";
 export { nextGroupStateVersion, nextPrivateStateVersion } from "./group-state.ts";
 export { inspectBatchForAppend } from "./inspect-batch.ts";
 export {
@@ -189,4 +212,4 @@ export {
   type StreamVerdict,
   streamExpired,
 } from "./stream-state.ts";
-export { newTopicMetadata } from "./topic-metadata.ts";
+export { alteredTopicMetadata, assertConfigFitsReplicas, newTopicMetadata } from "./topic-metadata.ts";
