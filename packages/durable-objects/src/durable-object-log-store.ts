@@ -32,6 +32,7 @@ import {
   assertPartitionExists,
   assertValidGroupId,
   backoffMs,
+  type CompactionPassStats,
   DEFAULT_READ_MAX_BYTES,
   followerForRead,
   type GroupStateStore,
@@ -338,6 +339,15 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
 
   deleteRecords(tp: TopicPartition, beforeOffset: number): Promise<PartitionOffsets> {
     return this.#onPartition(tp, (stub) => stub.deleteRecords(beforeOffset));
+  }
+
+  /**
+   * Runs a compaction pass of a compacted topic's partition now, whether or not one is due (passes otherwise run
+   * from the partition object's alarm), and answers what it did: for tests, and after changing a topic's
+   * compaction settings. `INVALID_REQUEST` for a topic that is not compacted.
+   */
+  compact(tp: TopicPartition): Promise<CompactionPassStats | null> {
+    return this.#onPartition(tp, (stub) => stub.compact());
   }
 
   // ── fault injection (development only) ──────────────────────────────────────────────────────────────────────
