@@ -9,7 +9,7 @@ import {
   type LogRecord,
   type TopicConfig,
 } from "@edgelog/core";
-import { readAll } from "@edgelog/core/testing";
+import { expectEdgeLogError, readAll } from "@edgelog/core/testing";
 import { describe, expect, it, vi } from "vitest";
 import { DurableObjectLogStore, partitionObjectName } from "../src/index.ts";
 import { COMPACTION_SLICE_BYTES } from "../src/partition-compaction.ts";
@@ -137,5 +137,26 @@ describe("PartitionObject compaction", () => {
       (b) => decodeBatch(b.payload).records.length,
     );
     expect(survivors).toEqual([4]);
+  });
+
+  it("refuses compaction of a replicated topic, at creation and as a change", async () => {
+    const store = newStore();
+    const spec = (name: string, config: Partial<TopicConfig>) => ({
+      name,
+      partitions: 1,
+      config: { ...DEFAULT_TOPIC_CONFIG, ...config },
+    });
+    const replicas = ["wnam", "weur"];
+    await expectEdgeLogError(
+      store.createTopicIn(spec("replicated", { "cleanup.policy": "compact" }), undefined, replicas),
+      "INVALID_CONFIG",
+    );
+    expect(await store.getTopic("replicated")).toBeNull();
+    await store.createTopicIn(spec("replicated", {}), undefined, replicas);
+    await expectEdgeLogError(
+      store.alterTopicConfig("replicated", { "cleanup.policy": "compact,delete" }),
+      "INVALID_CONFIG",
+    );
+    expect((await store.getTopic("replicated"))?.config["cleanup.policy"]).toBe("delete");
   });
 });

@@ -90,8 +90,20 @@ describe("a compacted topic over HTTP", () => {
       400,
       "INVALID_RECORD",
     );
-    expect(refused).toMatchObject({ topic: "state", partition: 0 });
+    expect(refused).toMatchObject({ topic: "state", index: 1 });
     expect((await json("GET", "/v1/topics/state")).body.partitions[0].highWatermark).toBe(0);
+  });
+
+  it("refuses the whole request when one partition's share holds a keyless record: no partition is written", async () => {
+    const { json, produce } = setup();
+    await json("POST", "/v1/topics", { name: "two", partitions: 2, config: { "cleanup.policy": "compact" } });
+    const records = [
+      { key: "a", value: 1, partition: 0 },
+      { value: 2, partition: 1 },
+    ];
+    expect(expectError(await produce("two", { records }), 400, "INVALID_RECORD")).toMatchObject({ index: 1 });
+    const partitions = (await json("GET", "/v1/topics/two")).body.partitions;
+    expect(partitions.map((p: { highWatermark: number }) => p.highWatermark)).toEqual([0, 0]);
   });
 
   it("fetches over the gaps a pass leaves: offsets stay, nextOffset moves past removed ones", async () => {

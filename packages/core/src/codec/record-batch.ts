@@ -27,7 +27,7 @@
 import { EdgeLogError, type ErrorContext } from "../errors.ts";
 import { assertValidTimestamp, type LogRecord, MAX_TIMESTAMP_MS } from "../record.ts";
 import { crc32c } from "./crc32c.ts";
-import { type RecordCaps, recordCapExceeded } from "./record-caps.ts";
+import { keylessRecord, type RecordCaps, recordCapExceeded } from "./record-caps.ts";
 import { isLowSurrogate, utf8Length } from "./utf8-length.ts";
 import {
   type Cursor,
@@ -646,14 +646,7 @@ function walkRecords<B extends Uint8Array>(
     // Lengths are stored +1 so 0 can mean null; -1 here is null. Overruns are caught once the fields are read:
     // a varint read past a field end reads other bytes of this buffer or throws, never outside it.
     const keyLength = readVarint(bytes, cursor) - 1;
-    if (keyLength < 0 && requireKeys) {
-      throw invalidRecord(
-        `record ${index} of the batch has no key; a compacted topic keeps the latest record per key`,
-        {
-          offsetDelta: index,
-        },
-      );
-    }
+    if (keyLength < 0 && requireKeys) throw keylessRecord({ offsetDelta: index });
     const keyStart = cursor.pos;
     if (keyLength > 0) cursor.pos += keyLength;
     const valueLength = readVarint(bytes, cursor) - 1;

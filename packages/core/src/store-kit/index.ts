@@ -33,7 +33,13 @@ export {
   readBatchHeader,
   verifyBatch,
 } from "../codec/record-batch.ts";
-export { assertRecordCaps, RECORD_CAPS, type RecordCaps, recordCapExceeded } from "../codec/record-caps.ts";
+export {
+  assertRecordCaps,
+  keylessRecord,
+  RECORD_CAPS,
+  type RecordCaps,
+  recordCapExceeded,
+} from "../codec/record-caps.ts";
 export { type Dict, dict } from "../dict.ts";
 export {
   ASSIGNORS,
