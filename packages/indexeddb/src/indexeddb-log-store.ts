@@ -82,7 +82,7 @@ import {
 import {
   type CompactionCheck,
   compactionAfterAppend,
-  compactionIsDue,
+  compactionDue,
   compactPartition,
 } from "./store-compaction.ts";
 import {
@@ -200,6 +200,11 @@ export class IndexedDbLogStore implements StorageEngine {
   readonly #compactionChecks = new Map<string, { tp: TopicPartition; check: CompactionCheck }>();
   /** Passes running in the background, one per partition at most. */
   readonly #compacting = new Map<string, Promise<void>>();
+  /**
+   * When a check found the next pass due (by a lag setting): appends before then need no check transaction. Per
+   * instance: a tab that missed another's pass checks once more than needed, which finds nothing due.
+   */
+  readonly #compactionDueAt = new Map<string, number>();
 
   /** Opens the store; the database opens in the background and the first call waits for it. */
   constructor(options: IndexedDbLogStoreOptions) {
@@ -308,6 +313,7 @@ export class IndexedDbLogStore implements StorageEngine {
   }
 
   async alterTopicConfig(name: string, changes: Readonly<Record<string, unknown>>): Promise<TopicMetadata> {
+    this.#forgetCompactionDue(name);
     const metadata = await this.#write(["topics"], async (tx) => {
       // Read and written in one transaction: a change made meanwhile (another tab) is kept, not overwritten.
       const altered = alteredTopicMetadata(await topicIn(tx, name), changes);
@@ -328,6 +334,7 @@ export class IndexedDbLogStore implements StorageEngine {
     options: { readonly nowMs?: number; readonly indexBudgetBytes?: number } = {},
   ): Promise<CompactionPassStats> {
     await this.#compacting.get(partitionKeyOf(tp));
+    this.#compactionDueAt.delete(partitionKeyOf(tp));
     const now = options.nowMs ?? this.#now();
     return this.#write(["topics", "partitions", "batches"], async (tx) => {
       const { topic, row } = await partitionOf(tx, tp);
@@ -337,16 +344,30 @@ export class IndexedDbLogStore implements StorageEngine {
     });
   }
 
+  /** The schedule of a topic's partitions changes with its config (or the topic): ask again. */
+  #forgetCompactionDue(topic: string): void {
+    for (const key of this.#compactionDueAt.keys()) {
+      if (key.startsWith(`${topic}\u0000`)) this.#compactionDueAt.delete(key);
+    }
+  }
+
   /** Runs the passes the last append transactions found due, each in a transaction of its own, one at a time. */
   #runCompactionChecks(): void {
     for (const [key, { tp, check }] of this.#compactionChecks) {
       this.#compactionChecks.delete(key);
       if (this.#compacting.has(key) || this.#closed) continue;
+      if (check === "check" && this.#now() < (this.#compactionDueAt.get(key) ?? 0)) continue;
       const running = this.#write(["topics", "partitions", "batches"], async (tx) => {
         const { topic, row } = await partitionOf(tx, tp);
         const now = this.#now();
         // Checked again in this transaction: another tab may have compacted since.
-        if (check === "none" || !(await compactionIsDue(tx, topic, row, now))) return;
+        const due = await compactionDue(tx, topic, row, now);
+        if (due === null || due > now) {
+          if (due === null) this.#compactionDueAt.delete(key);
+          else this.#compactionDueAt.set(key, due);
+          return;
+        }
+        this.#compactionDueAt.delete(key);
         const { row: next } = await compactPartition(tx, topic, row, now);
         await tx.objectStore("partitions").put(next);
       })
@@ -835,6 +856,7 @@ export class IndexedDbLogStore implements StorageEngine {
 
   #topicDeleted(topic: string): void {
     this.#topicCache.delete(topic);
+    this.#forgetCompactionDue(topic);
     const error = unknownTopic(topic);
     for (const [key, waiters] of this.#waiters) {
       if (key.startsWith(`${topic}\u0000`)) waiters.fail(error);

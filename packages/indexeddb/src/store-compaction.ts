@@ -37,23 +37,38 @@ export function compactionAfterAppend(
   return due !== null && due <= nowMs ? "due" : "none";
 }
 
-/** Whether a pass is due, reading the dirty batches when core's schedule needs their times. */
-export async function compactionIsDue(
+/**
+ * When a pass is due (core's schedule), reading the dirty batches only as far as it needs their times: the oldest
+ * first (all a `max.compaction.lag.ms` needs), all of them only when a `min.compaction.lag.ms` makes the ratio
+ * depend on which are old enough.
+ */
+export async function compactionDue(
   tx: WriteTx,
   topic: TopicMetadata,
   row: PartitionRow,
   nowMs: number,
-): Promise<boolean> {
-  if (!compacts(topic.config)) return false;
+): Promise<number | null> {
+  if (!compacts(topic.config)) return null;
   const checkpoint = row.compaction ?? NO_COMPACTION_CHECKPOINT;
   const state = { sizeBytes: row.sizeBytes, checkpoint };
-  const dirty = compactionNeedsBatches(topic.config, state, nowMs)
-    ? await tx
-        .objectStore("batches")
-        .getAll(batchRange(row.topicId, row.partition, checkpoint.cleanedTo, null))
-    : [];
-  const due = compactionDueAt(topic.config, state, () => dirty, nowMs);
-  return due !== null && due <= nowMs;
+  if (!compactionNeedsBatches(topic.config, state, nowMs)) {
+    return compactionDueAt(topic.config, state, () => [], nowMs);
+  }
+  const range = batchRange(row.topicId, row.partition, checkpoint.cleanedTo, null);
+  const oldest = await tx.objectStore("batches").getAll(range, 1);
+  let wantsMore = false;
+  const due = compactionDueAt(
+    topic.config,
+    state,
+    function* () {
+      yield* oldest;
+      wantsMore = true;
+    },
+    nowMs,
+  );
+  if (!wantsMore || oldest.length === 0) return due;
+  const dirty = await tx.objectStore("batches").getAll(range);
+  return compactionDueAt(topic.config, state, () => dirty, nowMs);
 }
 
 /** One pass over the partition inside `tx`; answers the row to write and what the pass did. */
