@@ -44,6 +44,8 @@ describe("EdgeLogService through a service binding", () => {
     const grown = await through("createPartitions", name, 3);
     expect(grown.partitions).toHaveLength(3);
     expect((await through("describeTopic", name)).topicId).toBe(created.topicId);
+    const altered = await through("alterTopicConfig", name, { "cleanup.policy": "compact" });
+    expect(altered.config["cleanup.policy"]).toBe("compact");
     await expect(through("deleteTopic", name)).resolves.toBeUndefined();
     expect((await through("listTopics")).map((t) => t.name)).not.toContain(name);
   });

@@ -51,6 +51,36 @@ describe("topics", () => {
     expect((await cli(server, ["topics", "list"])).stdout).toBe("constructor\n");
   });
 
+  it("alters a topic's configs and shows its cleanup policy", async () => {
+    const server = await withTopic();
+    const altered = await cli(server, [
+      "topics",
+      "alter",
+      "orders",
+      "--config",
+      "cleanup.policy=compact",
+      "-c",
+      "delete.retention.ms=0",
+      "--reset",
+      "max.message.bytes",
+    ]);
+    expect(altered).toMatchObject({ code: 0, stdout: "", stderr: 'changed 3 configs of topic "orders"\n' });
+    const described = (await cli(server, ["topics", "describe", "orders"])).stdout;
+    expect(described).toMatch(/^topic orders {2}id \S+ {2}cleanup\.policy compact\n/);
+    expect(described).toContain("delete.retention.ms=0");
+    expect(described).toContain("max.message.bytes=1048576");
+    expect(described).toContain("OFFSETS");
+    expect((await cli(server, ["topics", "alter", "orders"])).code).toBe(EXIT.USAGE);
+    const refused = await cli(server, ["topics", "alter", "orders", "--config", "partitions=4"]);
+    expect(refused).toMatchObject({
+      code: EXIT.USAGE,
+      stderr: expect.stringMatching(/INVALID_CONFIG.*createPartitions/),
+    });
+    expect((await cli(server, ["topics", "alter", "nope", "-c", "retention.ms=1"])).code).toBe(
+      EXIT.NOT_FOUND,
+    );
+  });
+
   it("exits with the server's code: 5 for an existing topic (0 with --if-not-exists), 4 for an unknown one, 2 for bad input", async () => {
     const server = await withTopic();
     const again = await cli(server, ["topics", "create", "orders"]);
@@ -66,7 +96,7 @@ describe("topics", () => {
     expect((await cli(server, ["topics", "create", "bad name!"])).stderr).toMatch(
       /^edgelog: INVALID_TOPIC: /,
     );
-    expect((await cli(server, ["topics", "create", "x", "--config", "cleanup.policy=compact"])).code).toBe(
+    expect((await cli(server, ["topics", "create", "x", "--config", "cleanup.policy=shred"])).code).toBe(
       EXIT.USAGE,
     );
     expect((await cli(server, ["topics", "create", "x", "--config", "__proto__=1"])).stderr).toMatch(

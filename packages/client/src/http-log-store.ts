@@ -249,6 +249,13 @@ export class HttpLogStore implements LogStore {
     return toTopicMetadata(await this.#json<TopicJson>("POST", path, { json: { count } }));
   }
 
+  /** `PATCH /v1/topics/{topic}`: the server validates and applies the change, and answers the topic. */
+  async alterTopicConfig(name: string, changes: Readonly<Record<string, unknown>>): Promise<TopicMetadata> {
+    return toTopicMetadata(
+      await this.#json<TopicJson>("PATCH", topicPath(name), { json: { config: changes } }),
+    );
+  }
+
   // ── partitions ────────────────────────────────────────────────────────────────────────────────────────────
 
   /** `checkRecordCaps` does not travel: the server applies the record caps to every client write. */

@@ -1,7 +1,7 @@
 // HttpLogStore against the real server app (`@edgelog/server`) in-process over a MemoryStore: the shared store
 // conformance suite, the HTTP round trips, and consumer groups through the server's coordinator.
 import { DEFAULT_TOPIC_CONFIG, encodeBatch, MemoryStore, RECORD_CAPS } from "@edgelog/core";
-import { expectEdgeLogError, runLogStoreConformance } from "@edgelog/core/testing";
+import { expectEdgeLogError, runCompactionConformance, runLogStoreConformance } from "@edgelog/core/testing";
 import { createApp } from "@edgelog/server";
 import { describe, expect, it } from "vitest";
 import { createClient, HttpLogStore } from "../src/index.ts";
@@ -88,6 +88,24 @@ runLogStoreConformance("HttpLogStore (server app over MemoryStore)", {
     if (serverFetch === undefined) throw new Error("not a store of this suite");
     await store.close();
     return clientOf(serverFetch);
+  },
+});
+
+// Compacted topics read over HTTP (binary fetch of the batches a pass rewrote, the gaps between them), compacted by
+// the server's store: a pass is not something a client asks for.
+const memories = new WeakMap<HttpLogStore, MemoryStore>();
+runCompactionConformance("HttpLogStore (server app over MemoryStore)", {
+  runs: 2,
+  createStore: (clock) => {
+    const memory = new MemoryStore({ now: () => clock.now() });
+    const worker = createApp({ auth: "none", store: () => memory, now: () => clock.now() });
+    const env = {};
+    const store = clientOf(async (input, init) => worker.fetch(new Request(input, init), env));
+    memories.set(store, memory);
+    return store;
+  },
+  compact: async (store, tp) => {
+    await memories.get(store as HttpLogStore)?.compact(tp);
   },
 });
 

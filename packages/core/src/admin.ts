@@ -1,16 +1,23 @@
 /**
  * @module
- * `Admin`: KafkaJS's admin surface over a `LogStore` — create, describe, grow and delete topics, read partition
- * offsets (latest, by timestamp), delete records, and inspect and manage consumer groups (describe, list,
- * committed offsets with lag, set and reset offsets, delete). All user input is validated here, once, before
- * the store.
+ * `Admin`: KafkaJS's admin surface over a `LogStore` — create, describe, grow and delete topics, describe and
+ * change their configs, read partition offsets (latest, by timestamp), delete records, and inspect and manage
+ * consumer groups (describe, list, committed offsets with lag, set and reset offsets, delete). All user input is
+ * validated here, once, before the store.
  */
 import { EdgeLogError, isEdgeLogError } from "./errors.ts";
 import type { GroupDescription } from "./groups/group-types.ts";
 import { consumerLag, NOT_COMMITTED } from "./groups/lag.ts";
 import type { MetadataCache } from "./metadata-cache.ts";
 import type { LogStore, PartitionOffsets, TopicMetadata } from "./store.ts";
-import { configEntriesToRecord, resolveTopicConfig, type TopicConfig } from "./topic-config.ts";
+import {
+  alterTopicConfig,
+  type ConfigEntryView,
+  configEntriesToRecord,
+  describeTopicConfig,
+  resolveTopicConfig,
+  type TopicConfig,
+} from "./topic-config.ts";
 import {
   assertPartitionExists,
   assertPartitionsGrow,
@@ -79,7 +86,35 @@ export interface GroupPartitionOffset {
   readonly lag: number;
 }
 
+/** One topic whose configs change (KafkaJS's `alterConfigs` resource). */
+export interface ConfigResourceChange {
+  /** KafkaJS's `ConfigResourceTypes.TOPIC` (2), the only kind edgelog has; may be left out. */
+  readonly type?: number;
+  readonly name: string;
+  /** A `null` value returns the setting to its default. */
+  readonly configEntries: readonly { name: string; value: string | number | null }[];
+}
+
+/** One topic's configs (KafkaJS's `describeConfigs` resource). */
+export interface ConfigResourceView {
+  readonly resourceType: typeof TOPIC_RESOURCE;
+  readonly resourceName: string;
+  readonly errorCode: 0;
+  readonly errorMessage: null;
+  readonly configEntries: readonly {
+    readonly configName: string;
+    readonly configValue: string;
+    readonly isDefault: boolean;
+    readonly readOnly: false;
+    readonly isSensitive: false;
+  }[];
+}
+
 const DEFAULT_PARTITIONS = 1;
+/** KafkaJS's `ConfigResourceTypes.TOPIC`. */
+const TOPIC_RESOURCE = 2;
+/** Resources one `alterConfigs` / `describeConfigs` call names at most (a bound on user input, as elsewhere). */
+const MAX_CONFIG_RESOURCES = 1_000;
 /** Kafka's ListOffsets sentinels. */
 const LATEST_TIMESTAMP = -1;
 const EARLIEST_TIMESTAMP = -2;
@@ -223,6 +258,87 @@ export class Admin {
       }
     }
     return true;
+  }
+
+  /**
+   * Changes topic configs (Kafka's IncrementalAlterConfigs, in KafkaJS's `alterConfigs` shape): each entry sets its
+   * setting, a `null` value returns it to its default, settings not named keep their values — unlike KafkaJS's
+   * `alterConfigs`, whose legacy request resets every setting it does not name. Every resource is validated
+   * before any changes (unknown or read-only names, values, their consistency: `INVALID_CONFIG`; a missing topic:
+   * `UNKNOWN_TOPIC_OR_PARTITION`); `validateOnly` stops there. Checks that depend on the topic's replicas
+   * (`min.insync.replicas`, compaction of a replicated topic) are the store's, when the change applies.
+   * @example
+   * await admin.alterConfigs({ resources: [{ name: "settings", configEntries: [{ name: "cleanup.policy", value: "compact" }] }] });
+   */
+  async alterConfigs(options: {
+    resources: readonly ConfigResourceChange[];
+    validateOnly?: boolean;
+  }): Promise<{
+    resources: { resourceType: number; resourceName: string; errorCode: 0; errorMessage: null }[];
+  }> {
+    const resources = checkResources(options?.resources, "alterConfigs");
+    const changes = await Promise.all(
+      resources.map(async (resource) => {
+        if (!Array.isArray(resource.configEntries)) {
+          throw new EdgeLogError("INVALID_REQUEST", "alterConfigs needs `configEntries` for every resource", {
+            context: { topic: resource.name },
+          });
+        }
+        const entries = configEntriesToRecord(resource.configEntries);
+        alterTopicConfig((await this.#requireTopic(resource.name)).config, entries);
+        return { name: resource.name, entries };
+      }),
+    );
+    if (options.validateOnly !== true) {
+      for (const { name, entries } of changes) {
+        try {
+          await this.#store.alterTopicConfig(name, entries);
+        } finally {
+          this.#metadata.invalidate(name);
+        }
+      }
+    }
+    return {
+      resources: changes.map(({ name }) => ({
+        resourceType: TOPIC_RESOURCE,
+        resourceName: name,
+        errorCode: 0 as const,
+        errorMessage: null,
+      })),
+    };
+  }
+
+  /**
+   * Every setting of each topic with the value in force, defaults included (KafkaJS's `describeConfigs`);
+   * `configNames` keeps only those named.
+   */
+  async describeConfigs(options: {
+    resources: readonly { type?: number; name: string; configNames?: readonly string[] }[];
+    includeSynonyms?: boolean;
+  }): Promise<{ resources: ConfigResourceView[]; throttleTime: 0 }> {
+    const resources = checkResources(options?.resources, "describeConfigs");
+    const views = await Promise.all(
+      resources.map(async (resource) => {
+        const { config } = await this.#requireTopic(resource.name);
+        const wanted = resource.configNames === undefined ? null : new Set(resource.configNames);
+        return {
+          resourceType: TOPIC_RESOURCE as typeof TOPIC_RESOURCE,
+          resourceName: resource.name,
+          errorCode: 0 as const,
+          errorMessage: null,
+          configEntries: describeTopicConfig(config)
+            .filter((entry: ConfigEntryView) => wanted === null || wanted.has(entry.name))
+            .map((entry) => ({
+              configName: entry.name,
+              configValue: entry.value,
+              isDefault: entry.isDefault,
+              readOnly: false as const,
+              isSensitive: false as const,
+            })),
+        };
+      }),
+    );
+    return { resources: views, throttleTime: 0 };
   }
 
   /** Each partition's high watermark (`offset`, `high`) and log start (`low`). */
@@ -371,6 +487,39 @@ export class Admin {
   #requireTopic(topic: string): Promise<TopicMetadata> {
     return requireTopic(this.#store, topic);
   }
+}
+
+/** A non-empty, bounded list of topic resources named once each (another `type` than a topic's is refused). */
+function checkResources<R extends { type?: number; name: string }>(
+  resources: readonly R[] | undefined,
+  call: string,
+): readonly R[] {
+  if (!Array.isArray(resources) || resources.length === 0 || resources.length > MAX_CONFIG_RESOURCES) {
+    throw new EdgeLogError(
+      "INVALID_REQUEST",
+      `${call} needs a \`resources\` array of 1 to ${MAX_CONFIG_RESOURCES} topics`,
+    );
+  }
+  const names = new Set<string>();
+  for (const resource of resources) {
+    if (resource?.type !== undefined && resource.type !== TOPIC_RESOURCE) {
+      throw new EdgeLogError(
+        "INVALID_REQUEST",
+        `${call}: only topic resources (type ${TOPIC_RESOURCE}) exist here`,
+        {
+          context: { type: String(resource.type) },
+        },
+      );
+    }
+    assertValidTopicName(resource?.name);
+    if (names.has(resource.name)) {
+      throw new EdgeLogError("INVALID_REQUEST", `${call} names topic "${resource.name}" twice`, {
+        context: { topic: resource.name },
+      });
+    }
+    names.add(resource.name);
+  }
+  return resources;
 }
 
 function range(count: number): number[] {

@@ -7,6 +7,8 @@
  */
 export {
   Admin,
+  type ConfigResourceChange,
+  type ConfigResourceView,
   type GroupPartitionOffset,
   type PartitionOffsetsView,
   type TopicDescription,
@@ -104,11 +106,16 @@ export type {
   TopicSpec,
 } from "./store.ts";
 export {
+  type CleanupPolicy,
+  type ConfigEntryView,
+  DEFAULT_DELETE_RETENTION_MS,
   DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MIN_CLEANABLE_DIRTY_RATIO,
   DEFAULT_MIN_INSYNC_REPLICAS,
   DEFAULT_REPLICA_LAG_TIME_MAX_MS,
   DEFAULT_RETENTION_MS,
   DEFAULT_TOPIC_CONFIG,
+  describeTopicConfig,
   MAX_MESSAGE_BYTES_LIMIT,
   MAX_PARTITIONS,
   MAX_TOPICS,

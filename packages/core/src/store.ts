@@ -201,6 +201,13 @@ export interface LogStore {
   deleteTopic(name: string): Promise<void>;
   /** Grows a topic to `count` partitions in total. `INVALID_PARTITIONS` unless `count` exceeds the current count. */
   createPartitions(name: string, count: number): Promise<TopicMetadata>;
+  /**
+   * Changes a topic's config (Kafka's IncrementalAlterConfigs): each named setting to its value, or back to its
+   * default for `null`; the others stay. Validated as at creation, against the config as it is when the change
+   * applies (store-kit `alteredTopicMetadata`): `INVALID_CONFIG` for an unknown or read-only name, a value out of
+   * range or settings that contradict each other, and then nothing changes. Answers the topic as changed.
+   */
+  alterTopicConfig(name: string, changes: Readonly<Record<string, unknown>>): Promise<TopicMetadata>;
 
   // ── partitions ────────────────────────────────────────────────────────────────────────────────────────────
   /**

@@ -1,7 +1,7 @@
 /**
  * `Admin` over the memory store: topic creation and its validation (names, partition counts, configs,
- * collisions), description and KafkaJS's metadata shape, deletion, growing partitions, and the offset queries
- * (latest, by timestamp) with record deletion.
+ * collisions), description and KafkaJS's metadata shape, config changes and descriptions, deletion, growing
+ * partitions, and the offset queries (latest, by timestamp) with record deletion.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Admin, DEFAULT_TOPIC_CONFIG, EdgeLog, MemoryStore, type Message } from "../src/index.ts";
@@ -88,7 +88,7 @@ describe("Admin", () => {
 
     it.each([
       ["an unknown config", { name: "segment.ms", value: "1000" }],
-      ["cleanup.policy=compact", { name: "cleanup.policy", value: "compact" }],
+      ["cleanup.policy=shred", { name: "cleanup.policy", value: "shred" }],
       ["a non-numeric retention.ms", { name: "retention.ms", value: "soon" }],
       ["retention.ms below -1", { name: "retention.ms", value: "-2" }],
       ["max.message.bytes of 0", { name: "max.message.bytes", value: "0" }],
@@ -238,6 +238,74 @@ describe("Admin", () => {
         "UNKNOWN_TOPIC_OR_PARTITION",
       );
       await expectEdgeLogError(admin.describeTopic("a/b"), "INVALID_TOPIC");
+    });
+  });
+
+  describe("alterConfigs and describeConfigs", () => {
+    const change = (name: string, configEntries: { name: string; value: string | number | null }[]) => ({
+      resources: [{ name, configEntries }],
+    });
+
+    it("changes only the named settings (null resets one) and answers KafkaJS's shape", async () => {
+      await admin.createTopics({ topics: [{ topic: "t", config: { "retention.ms": 1000 } }] });
+      const answer = await admin.alterConfigs(
+        change("t", [
+          { name: "cleanup.policy", value: "compact" },
+          { name: "retention.ms", value: null },
+        ]),
+      );
+      expect(answer).toEqual({
+        resources: [{ resourceType: 2, resourceName: "t", errorCode: 0, errorMessage: null }],
+      });
+      expect((await admin.describeTopic("t")).config).toEqual({
+        ...DEFAULT_TOPIC_CONFIG,
+        "cleanup.policy": "compact",
+      });
+    });
+
+    it("validates every resource before changing any; validateOnly changes nothing", async () => {
+      await admin.createTopics({ topics: [{ topic: "a" }, { topic: "b" }] });
+      const good = { name: "a", configEntries: [{ name: "retention.ms", value: "5" }] };
+      const bad = { name: "b", configEntries: [{ name: "segment.ms", value: "5" }] };
+      await expectEdgeLogError(admin.alterConfigs({ resources: [good, bad] }), "INVALID_CONFIG");
+      await expectEdgeLogError(
+        admin.alterConfigs({ resources: [good, { ...good, name: "missing" }] }),
+        "UNKNOWN_TOPIC_OR_PARTITION",
+      );
+      await admin.alterConfigs({ resources: [good], validateOnly: true });
+      expect((await admin.describeTopic("a")).config).toEqual(DEFAULT_TOPIC_CONFIG);
+      for (const resources of [[], [good, good], [{ ...good, type: 4 }], [{ name: "a" }]]) {
+        await expectEdgeLogError(admin.alterConfigs({ resources: resources as never }), "INVALID_REQUEST");
+      }
+    });
+
+    it("lists every setting with the value in force, defaults marked, optionally only the named ones", async () => {
+      await admin.createTopics({
+        topics: [{ topic: "t", config: { "cleanup.policy": "compact", "delete.retention.ms": 0 } }],
+      });
+      const { resources } = await admin.describeConfigs({ resources: [{ type: 2, name: "t" }] });
+      const entries = new Map(resources[0]?.configEntries.map((e) => [e.configName, e]));
+      expect(entries.get("cleanup.policy")).toMatchObject({ configValue: "compact", isDefault: false });
+      expect(entries.get("delete.retention.ms")).toMatchObject({ configValue: "0", isDefault: false });
+      expect(entries.get("min.compaction.lag.ms")).toMatchObject({ configValue: "0", isDefault: true });
+      expect(entries.get("max.compaction.lag.ms")?.configValue).toBe("9223372036854775807");
+      expect(entries.get("retention.ms")).toMatchObject({ configValue: "604800000", isDefault: true });
+      const only = await admin.describeConfigs({
+        resources: [{ name: "t", configNames: ["cleanup.policy", "nope"] }],
+      });
+      expect(only.resources[0]?.configEntries.map((e) => e.configName)).toEqual(["cleanup.policy"]);
+      await expectEdgeLogError(
+        admin.describeConfigs({ resources: [{ name: "missing" }] }),
+        "UNKNOWN_TOPIC_OR_PARTITION",
+      );
+    });
+
+    it("makes producers see the change at once: a compacted topic refuses a keyless message", async () => {
+      await admin.createTopics({ topics: [{ topic: "t" }] });
+      await produce("t", [{ value: "keyless is fine under delete" }]);
+      await admin.alterConfigs(change("t", [{ name: "cleanup.policy", value: "compact" }]));
+      await expectEdgeLogError(produce("t", [{ value: "now refused" }]), "INVALID_RECORD");
+      await produce("t", [{ key: "k", value: "keyed" }]);
     });
   });
 

@@ -1,12 +1,24 @@
 import { describe, expect, it } from "vitest";
 import { MAX_TOPICS, MemoryStore } from "../src/index.ts";
-import { expectEdgeLogError, makeBatch, runLogStoreConformance } from "../src/testing/index.ts";
+import {
+  expectEdgeLogError,
+  makeBatch,
+  runCompactionConformance,
+  runLogStoreConformance,
+} from "../src/testing/index.ts";
 import { DEFAULT_TOPIC_CONFIG } from "../src/topic-config.ts";
 
 runLogStoreConformance("MemoryStore", {
   createStore: () => new MemoryStore(),
   createLimitedStore: ({ maxTopics, maxGroupMembers }) =>
     new MemoryStore({ maxTopics, groups: { maxMembers: maxGroupMembers } }),
+});
+
+runCompactionConformance("MemoryStore", {
+  createStore: (clock) => new MemoryStore({ now: () => clock.now() }),
+  compact: async (store, tp) => {
+    await (store as MemoryStore).compact(tp);
+  },
 });
 
 describe("MemoryStore retention", () => {

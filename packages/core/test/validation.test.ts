@@ -59,7 +59,7 @@ describe("topic config", () => {
       "max.message.bytes": 2048,
     });
     expect(errorCodeOf(() => resolveTopicConfig({ "segment.bytes": 1 }))).toBe("INVALID_CONFIG");
-    expect(errorCodeOf(() => resolveTopicConfig({ "cleanup.policy": "compact" }))).toBe("INVALID_CONFIG");
+    expect(errorCodeOf(() => resolveTopicConfig({ "cleanup.policy": "shred" }))).toBe("INVALID_CONFIG");
     expect(errorCodeOf(() => resolveTopicConfig({ "retention.ms": "soon" }))).toBe("INVALID_CONFIG");
     expect(errorCodeOf(() => resolveTopicConfig({ "retention.ms": -2 }))).toBe("INVALID_CONFIG");
     expect(errorCodeOf(() => resolveTopicConfig({ "max.message.bytes": 3_000_000 }))).toBe("INVALID_CONFIG");

@@ -33,6 +33,7 @@ import {
   assertPartitionExists,
   assertValidGroupId,
   backoffMs,
+  type CompactionPassStats,
   DEFAULT_READ_MAX_BYTES,
   followerForRead,
   type GroupStateStore,
@@ -262,6 +263,18 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
     return metadata;
   }
 
+  /** Changes a topic's config through the controller, which pushes it to every partition object. */
+  async alterTopicConfig(name: string, changes: Readonly<Record<string, unknown>>): Promise<TopicMetadata> {
+    this.#assertOpen();
+    try {
+      // A plain copy: what crosses RPC is structured-cloned, and the caller's record may have no prototype.
+      const plain = Object.fromEntries(Object.entries(changes));
+      return await this.#controller((topics, ref) => topics.alterTopicConfig(ref, name, plain), "configure");
+    } finally {
+      this.#cache.delete(name);
+    }
+  }
+
   /** Which region leads each partition of a topic. */
   /**
    * Moves the leadership of a replicated partition to `region`'s in-sync replica (Kafka's leader election;
@@ -426,6 +439,15 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
     );
     // A copy whose headers the app may still set (CORS, security headers).
     return new Response(null, { status: 101, webSocket: accepted.webSocket, headers: accepted.headers });
+  }
+
+  /**
+   * Runs a compaction pass of a compacted topic's partition now, whether or not one is due (passes otherwise run
+   * from the partition object's alarm), and answers what it did: for tests, and after changing a topic's
+   * compaction settings. `INVALID_REQUEST` for a topic that is not compacted.
+   */
+  compact(tp: TopicPartition): Promise<CompactionPassStats | null> {
+    return this.#onPartition(tp, (stub) => stub.compact());
   }
 
   // ── fault injection (development only) ──────────────────────────────────────────────────────────────────────

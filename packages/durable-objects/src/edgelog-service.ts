@@ -50,6 +50,9 @@ export class EdgeLogService extends WorkerEntrypoint<EdgeLogServiceEnv> implemen
   createPartitions(topic: string, count: number) {
     return this.#run((api) => api.createPartitions(topic, count));
   }
+  alterTopicConfig(topic: string, config: Readonly<Record<string, string | number | boolean | null>>) {
+    return this.#run((api) => api.alterTopicConfig(topic, config));
+  }
   deleteRecords(topic: string, partition: number, beforeOffset: number) {
     return this.#run((api) => api.deleteRecords(topic, partition, beforeOffset));
   }

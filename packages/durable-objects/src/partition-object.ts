@@ -3,7 +3,8 @@
  * `PartitionObject`: one Durable Object per (topic id, partition, region), holding the partition's log in its
  * SQLite database — one row per record batch, the idempotent producers' state and one meta row. The object
  * serialises appends, coalesces the ones that arrive together into one transaction (group commit), wakes
- * long-polling readers after the commit and applies retention from its alarm.
+ * long-polling readers after the commit and applies retention and, for a compacted topic, compaction from its
+ * alarm (`partition-compaction.ts`: a slice per alarm, so appends never wait behind a whole pass).
  *
  * In a replicated topic the object is one replica: as leader it takes appends and pushes them to its followers
  * (`replication/leader-replicator.ts`), and readers see the log only up to the high watermark, the in-sync
@@ -36,7 +37,9 @@ import {
   type AssignedPlacement,
   assertEnoughReplicas,
   assertOffsetInRange,
+  type CompactionPassStats,
   checkBatch,
+  compacts,
   divergenceOffset,
   httpStatusFor,
   type LeaderEpochEntry,
@@ -62,11 +65,21 @@ import {
   truncateLeaderEpochs,
   truncateProducerState,
 } from "@edgelog/core/store-kit";
+import {
+  BATCH_INFO_COLUMNS,
+  type BatchInfoRow,
+  type BatchRow,
+  insertBatch,
+  mapRows,
+  toBatchInfo,
+  toStoredBatch,
+} from "./batch-rows.ts";
 import { askController } from "./controller/reach-controller.ts";
 import type { EdgeLogEnv } from "./env.ts";
 import { parseLiveTailUpgrade } from "./live/live-tail-request.ts";
 import { LIVE_TAIL_TAG, type LiveTailStats, LiveTails } from "./live/live-tails.ts";
 import { partitionObjectName } from "./names.ts";
+import { type CompactionStats, PartitionCompactor } from "./partition-compaction.ts";
 import { ReadCacheFence } from "./read-cache-fence.ts";
 import { assertReplicationDelivered, crossRegion } from "./replication/fault-switch.ts";
 import { FollowerReaders } from "./replication/follower-readers.ts";
@@ -124,6 +137,8 @@ export interface PartitionStats {
   readonly readerCalls: number;
   /** The WebSocket live tail's counters (`live/live-tails.ts`). */
   readonly live: LiveTailStats;
+  /** A compacted topic's passes and slices, and the most one slice did (the longest pause of appends). */
+  readonly compaction: CompactionStats;
 }
 
 interface PartitionMeta extends PartitionConfiguration {
@@ -193,18 +208,6 @@ const REPLICA_SCHEMA = `
 const STREAM_SCHEMA =
   "CREATE TABLE IF NOT EXISTS stream_state (id INTEGER PRIMARY KEY CHECK (id = 0), state TEXT NOT NULL)";
 
-const BATCH_INFO_COLUMNS = "base_offset, last_offset, record_count, max_timestamp, append_time, size_bytes";
-
-type BatchInfoRow = {
-  base_offset: number;
-  last_offset: number;
-  record_count: number;
-  max_timestamp: number;
-  append_time: number;
-  size_bytes: number;
-};
-type BatchRow = BatchInfoRow & { payload: ArrayBuffer };
-
 export class PartitionObject extends DurableObject<EdgeLogEnv> {
   readonly #waiters = new AppendWaiters();
   #meta: PartitionMeta | null = null;
@@ -245,6 +248,16 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   readonly #readCache: ReadCacheFence;
   /** Retention is held back by the cache fence until then (no alarm earlier: it would only wait again). */
   #retentionHeldUntil = 0;
+  /** Compaction of a compacted topic, one slice per alarm. */
+  readonly #compactor = new PartitionCompactor({
+    sql: this.ctx.storage.sql,
+    transactionSync: (body) => this.ctx.storage.transactionSync(body),
+    partition: () => this.#meta,
+    sizeBytes: () => this.#sizeBytes,
+    setSizeBytes: (bytes) => {
+      this.#sizeBytes = bytes;
+    },
+  });
 
   constructor(ctx: DurableObjectState, env: EdgeLogEnv) {
     super(ctx, env);
@@ -305,6 +318,9 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
         }
       });
       this.#load();
+      // The config may have changed: a pass under way follows the old one. When the next is due is asked afresh.
+      this.#compactor.reset();
+      this.#scheduleCompaction(Date.now());
       return this.#offsets();
     });
   }
@@ -629,6 +645,25 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   }
 
   /**
+   * Runs a compaction pass of this compacted partition now, whether or not one is due (passes otherwise run from
+   * the alarm when core's schedule says so), slice by slice with other requests served in between; answers what
+   * the pass did. A pass already under way is replaced by this one (what its slices committed stays).
+   */
+  async compact(): Promise<RpcResult<CompactionPassStats | null>> {
+    return toResult(async () => {
+      this.#requireMeta();
+      const pass = this.#compactor.start(Date.now());
+      while (this.#compactor.current === pass) {
+        this.#compactor.slice(Date.now());
+        // A turn for the appends and reads that arrived during the slice.
+        if (this.#compactor.current === pass) await new Promise((resolve) => setTimeout(resolve, 0));
+      }
+      this.#scheduleCompaction(Date.now());
+      return this.#compactor.stats().lastPass;
+    });
+  }
+
+  /**
    * Runs a Durable Streams command. Core's rules run in one SQLite transaction that also holds the batches they
    * admit (the append is the group-commit path for a group of one, nested as a savepoint), so a producer's
    * sequence, the close flag and `Stream-Seq` never disagree with the log.
@@ -749,6 +784,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       const fenceUntil = this.#readCache.until;
       this.#destroyed = true;
       this.#meta = null;
+      this.#compactor.reset();
       this.#waiters.fail(error);
       this.#live.failAll(error);
       this.#replicator?.stop(error);
@@ -774,12 +810,15 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       truncations: this.#truncations,
       readerCalls: this.#readers.calls,
       live: this.#live.stats(),
+      compaction: this.#compactor.stats(),
     };
   }
 
   /**
-   * Retention (Kafka's `delete` cleanup policy), planned by core and rescheduled while it has work ahead; and, on a
-   * leader, a catch-up round of followers that are behind (the retry timer is lost when the object is evicted).
+   * Retention (Kafka's `delete` cleanup policy), planned by core and rescheduled while it has work ahead; one slice
+   * of compaction when a pass is under way or due, the alarm re-armed at once while the pass has work left; and,
+   * on a leader, a catch-up round of followers that are behind (the retry timer is lost when the object is
+   * evicted).
    */
   override async alarm(): Promise<void> {
     this.#alarmAt = null;
@@ -796,6 +835,8 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       if (plan.retryAt !== null) this.#retentionHeldUntil = plan.retryAt;
     }
     this.#scheduleRetention(now);
+    this.#compactor.slice(now);
+    this.#scheduleCompaction(now);
     this.#replicator?.onAlarm();
     // Live sockets whose token expired are closed; the next expiry wakes the object again.
     const expiry = this.#live.expire();
@@ -891,19 +932,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
         const { logStartOffset, highWatermark } = meta;
         const partition = { logStartOffset, highWatermark, sizeBytes: this.#sizeBytes };
         const planned = planAppend({ tp, partition, producers, batches, nowMs: now });
-        for (const b of planned.batches) {
-          sql.exec(
-            `INSERT INTO batches (base_offset, last_offset, record_count, max_timestamp, append_time, size_bytes, payload)
-             VALUES (?, ?, ?, ?, ?, ?, ?)`,
-            b.baseOffset,
-            b.lastOffset,
-            b.recordCount,
-            b.maxTimestamp,
-            b.logAppendTime,
-            b.sizeBytes,
-            exactBuffer(b.payload),
-          );
-        }
+        for (const b of planned.batches) insertBatch(sql, b);
         for (const state of planned.producers) {
           sql.exec(
             "INSERT OR REPLACE INTO producers (producer_id, state) VALUES (?, ?)",
@@ -933,6 +962,8 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
         this.#live.advanced();
       }
       this.#scheduleRetention(now);
+      this.#compactor.changed();
+      this.#scheduleCompaction(now);
     }
     return { results: plan.outcomes.map((o) => (o.kind === "error" ? failure(o.error) : ok(o.result))) };
   }
@@ -1034,6 +1065,13 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       // Success or rollback, memory follows SQLite.
       this.#load();
     }
+    if (compacts(meta.config)) this.#compactor.recount();
+  }
+
+  /** Arms the alarm for the next compaction slice: at once while a pass is under way, else when one is due. */
+  #scheduleCompaction(now: number): void {
+    const at = this.#compactor.running ? now : this.#compactor.dueAt(now);
+    if (at !== null) this.#wakeAt(at);
   }
 
   /** Sets the alarm for the next moment retention has work (core's `retentionDueAt`), unless one comes sooner. */
@@ -1101,6 +1139,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     this.#durableEnd = this.#loaded ? Math.min(this.#durableEnd, end) : end;
     this.#loaded = true;
     this.#readCache.load();
+    this.#compactor.load();
     this.#loadRole();
   }
 
@@ -1278,6 +1317,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     } finally {
       // Success or rollback, memory follows SQLite.
       this.#load();
+      this.#compactor.reset();
     }
     this.#truncations++;
   }
@@ -1416,36 +1456,4 @@ function plainRole(role: ReplicaRole): ReplicaRole {
     isr: [...role.isr],
     leaderEpoch: role.leaderEpoch,
   };
-}
-
-function toBatchInfo(row: BatchInfoRow): BatchInfo {
-  return {
-    baseOffset: row.base_offset,
-    lastOffset: row.last_offset,
-    recordCount: row.record_count,
-    maxTimestamp: row.max_timestamp,
-    logAppendTime: row.append_time,
-    sizeBytes: row.size_bytes,
-  };
-}
-
-function toStoredBatch(row: BatchRow): StoredBatch {
-  return { ...toBatchInfo(row), payload: new Uint8Array(row.payload) };
-}
-
-/** SQLite rows as they are read, converted one at a time (a consumer that stops early reads no further). */
-function* mapRows<R, T>(rows: Iterable<R>, convert: (row: R) => T): Generator<T> {
-  for (const row of rows) yield convert(row);
-}
-
-/** The bytes of `view` as an ArrayBuffer of exactly its length (SQLite binds whole ArrayBuffers). */
-function exactBuffer(view: Uint8Array): ArrayBuffer {
-  if (
-    view.byteOffset === 0 &&
-    view.byteLength === view.buffer.byteLength &&
-    view.buffer instanceof ArrayBuffer
-  ) {
-    return view.buffer;
-  }
-  return view.slice().buffer as ArrayBuffer;
 }

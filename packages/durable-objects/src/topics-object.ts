@@ -10,13 +10,15 @@
  * elects leaders — on demand (`electLeader`) and when a leader is lost (`reportLeaderFailure`,
  * `replication/failover-controller.ts`, run from the alarm of the replica the reports reach); every election goes
  * through the quorum, and its messages to the partition's replicas are re-sent until they arrive
- * (`replication/election-delivery.ts`). Reads are answered from the replica reached. Creating, growing and deleting a topic reaches out to the partition
- * objects (configure / destroy) and, on delete, to the groups that committed offsets for it.
+ * (`replication/election-delivery.ts`). Reads are answered from the replica reached. Creating, growing,
+ * reconfiguring and deleting a topic reaches out to the partition objects (configure / destroy) and, on delete, to
+ * the groups that committed offsets for it.
  */
 
 import { DurableObject } from "cloudflare:workers";
 import { EdgeLogError, type TopicConfig, type TopicMetadata, type TopicSpec } from "@edgelog/core";
 import {
+  alteredTopicMetadata,
   assertNoTopicCollision,
   assertPartitionsGrow,
   assertTopicCapacity,
@@ -295,6 +297,38 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
         };
       });
       return answer;
+    });
+  }
+
+  /**
+   * Changes a topic's config (Kafka's IncrementalAlterConfigs): the change is applied to the config a majority of
+   * the replicas holds (core's `alteredTopicMetadata`, with the topic's replica count), recorded through the
+   * quorum, then pushed to every partition object — which reads its config from its own meta row, so compaction,
+   * retention and the keyless-record check follow at once. A push that fails leaves the row changed and fails the
+   * call; the same change again (it is idempotent) pushes again.
+   */
+  async alterTopicConfig(
+    ref: ControllerRef,
+    name: string,
+    changes: Readonly<Record<string, unknown>>,
+  ): Promise<RpcResult<TopicMetadata>> {
+    return toResult(async () => {
+      this.#enter(ref);
+      await this.#requireFresh(name);
+      let altered: TopicRow | null = null;
+      await this.#changeTopic(name, (current) => {
+        if (current === null) throw unknownTopic(name);
+        const replicas = replicationOf(current)?.[0]?.replicas.length ?? 1;
+        const { config } = alteredTopicMetadata(toMetadata(current), changes, replicas);
+        altered = { ...current, config: JSON.stringify(config) };
+        return altered;
+      });
+      const row = altered as TopicRow | null;
+      if (row === null) throw unknownTopic(name);
+      const metadata = toMetadata(row);
+      const placement = JSON.parse(row.placement) as string[];
+      await this.#configure(ref.prefix, metadata, placement, replicationOf(row), 0, false);
+      return metadata;
     });
   }
 

@@ -2,7 +2,7 @@
 // own namespace prefix, so the objects of one test never meet another's; a reopen aborts every object
 // (in-memory state gone, SQLite kept) and builds a fresh store over the same prefix.
 import { abortAllDurableObjects, env } from "cloudflare:test";
-import { runLogStoreConformance } from "@edgelog/core/testing";
+import { runCompactionConformance, runLogStoreConformance } from "@edgelog/core/testing";
 import { DurableObjectLogStore } from "../src/index.ts";
 
 let worlds = 0;
@@ -16,5 +16,17 @@ runLogStoreConformance("DurableObjectLogStore", {
     await store.close();
     await abortAllDurableObjects();
     return new DurableObjectLogStore(env, { namespacePrefix: prefix });
+  },
+});
+
+// Compaction runs from each partition object's alarm in slices; `compact` runs a whole pass on demand. The object
+// keeps its own clock (Date.now), so the suite runs its time-independent settings.
+runCompactionConformance("DurableObjectLogStore", {
+  controlsClock: false,
+  // Each operation is an RPC here: two seeds per variant keep the suite's time in bounds.
+  runs: 2,
+  createStore: () => new DurableObjectLogStore(env, { namespacePrefix: `compaction-${++worlds}/` }),
+  compact: async (store, tp) => {
+    await (store as DurableObjectLogStore).compact(tp);
   },
 });

@@ -11,7 +11,7 @@
  * `private` and moves that row into it (`upgrade`).
  */
 import type { BatchInfo, CommittedOffset, TopicMetadata } from "@edgelog/core";
-import type { ProducerState, StreamState } from "@edgelog/core/store-kit";
+import type { CompactionCheckpoint, ProducerState, StreamState } from "@edgelog/core/store-kit";
 import { type DBSchema, type IDBPDatabase, wrap } from "idb";
 
 /** Bump with a migration in `upgrade` when the layout changes. */
@@ -38,6 +38,8 @@ export interface PartitionRow {
   readonly sizeBytes: number;
   /** Durable Streams state (`LogStore.stream`), when the partition is a stream. */
   readonly streamState?: StreamState;
+  /** A compacted topic's checkpoint (core's `CompactionCheckpoint`), once a pass ran; absent: never compacted. */
+  readonly compaction?: CompactionCheckpoint;
 }
 
 export interface BatchRow extends BatchInfo {

@@ -7,7 +7,8 @@
  * append to the same database. Appends issued in the same tick share one transaction (group commit), since a
  * transaction, not a record, is what costs (docs/benchmarks/results.md: raw idb in Chromium adds ~3,080
  * records/s one transaction each, ~18,000 with 1,000 per transaction). Readers long-poll on core's
- * `AppendWaiters` and are woken from other tabs through a `BroadcastChannel`.
+ * `AppendWaiters` and are woken from other tabs through a `BroadcastChannel`. A compacted topic's partitions are
+ * compacted in a transaction of their own after the appends that made a pass due (`store-compaction.ts`).
  */
 import {
   type AppendOptions,
@@ -31,6 +32,7 @@ import {
 } from "@edgelog/core";
 import {
   AppendWaiters,
+  alteredTopicMetadata,
   assertNoTopicCollision,
   assertOffsetInRange,
   assertPartitionExists,
@@ -38,6 +40,7 @@ import {
   assertTopicCapacity,
   type BatchHeader,
   type CheckedBatch,
+  type CompactionPassStats,
   checkBatch,
   compareStrings,
   DEFAULT_READ_MAX_BYTES,
@@ -76,6 +79,12 @@ import {
   partitionRange,
   topicRange,
 } from "./idb-schema.ts";
+import {
+  type CompactionCheck,
+  compactionAfterAppend,
+  compactionDue,
+  compactPartition,
+} from "./store-compaction.ts";
 import {
   applyRetention,
   baseOffsetHolding,
@@ -157,6 +166,11 @@ interface PartitionAppends {
 type AnyStores = StoreNames<LogSchema>[];
 
 const DEFAULT_LIST_BATCHES_LIMIT = 1000;
+
+/** A partition's key in this instance's maps (NUL cannot occur in a topic name). */
+function partitionKeyOf(tp: TopicPartition): string {
+  return `${tp.topic}\u0000${tp.partition}`;
+}
 const APPEND_STORES: AnyStores = ["topics", "partitions", "batches", "producers"];
 
 /**
@@ -182,6 +196,15 @@ export class IndexedDbLogStore implements StorageEngine {
   #closed = false;
   #appendTransactions = 0;
   #appendedBatches = 0;
+  /** Partitions whose last append transaction found a compaction pass due (or needing a check), to run after it. */
+  readonly #compactionChecks = new Map<string, { tp: TopicPartition; check: CompactionCheck }>();
+  /** Passes running in the background, one per partition at most. */
+  readonly #compacting = new Map<string, Promise<void>>();
+  /**
+   * When a check found the next pass due (by a lag setting): appends before then need no check transaction. Per
+   * instance: a tab that missed another's pass checks once more than needed, which finds nothing due.
+   */
+  readonly #compactionDueAt = new Map<string, number>();
 
   /** Opens the store; the database opens in the background and the first call waits for it. */
   constructor(options: IndexedDbLogStoreOptions) {
@@ -289,6 +312,76 @@ export class IndexedDbLogStore implements StorageEngine {
     return metadata;
   }
 
+  async alterTopicConfig(name: string, changes: Readonly<Record<string, unknown>>): Promise<TopicMetadata> {
+    this.#forgetCompactionDue(name);
+    const metadata = await this.#write(["topics"], async (tx) => {
+      // Read and written in one transaction: a change made meanwhile (another tab) is kept, not overwritten.
+      const altered = alteredTopicMetadata(await topicIn(tx, name), changes);
+      await tx.objectStore("topics").put(altered);
+      return altered;
+    });
+    this.#topicCache.set(name, metadata);
+    return metadata;
+  }
+
+  /**
+   * Runs a compaction pass of a compacted topic's partition now, whether or not one is due (passes otherwise run
+   * after the appends that make them due): for tests, and after changing a topic's compaction settings. `nowMs`
+   * defaults to the store's clock; `indexBudgetBytes` lowers the key index's budget.
+   */
+  async compact(
+    tp: TopicPartition,
+    options: { readonly nowMs?: number; readonly indexBudgetBytes?: number } = {},
+  ): Promise<CompactionPassStats> {
+    await this.#compacting.get(partitionKeyOf(tp));
+    this.#compactionDueAt.delete(partitionKeyOf(tp));
+    const now = options.nowMs ?? this.#now();
+    return this.#write(["topics", "partitions", "batches"], async (tx) => {
+      const { topic, row } = await partitionOf(tx, tp);
+      const { row: next, stats } = await compactPartition(tx, topic, row, now, options.indexBudgetBytes);
+      await tx.objectStore("partitions").put(next);
+      return stats;
+    });
+  }
+
+  /** The schedule of a topic's partitions changes with its config (or the topic): ask again. */
+  #forgetCompactionDue(topic: string): void {
+    for (const key of this.#compactionDueAt.keys()) {
+      if (key.startsWith(`${topic}\u0000`)) this.#compactionDueAt.delete(key);
+    }
+  }
+
+  /** Runs the passes the last append transactions found due, each in a transaction of its own, one at a time. */
+  #runCompactionChecks(): void {
+    for (const [key, { tp, check }] of this.#compactionChecks) {
+      this.#compactionChecks.delete(key);
+      if (this.#compacting.has(key) || this.#closed) continue;
+      if (check === "check" && this.#now() < (this.#compactionDueAt.get(key) ?? 0)) continue;
+      const running = this.#write(["topics", "partitions", "batches"], async (tx) => {
+        const { topic, row } = await partitionOf(tx, tp);
+        const now = this.#now();
+        // Checked again in this transaction: another tab may have compacted since.
+        const due = await compactionDue(tx, topic, row, now);
+        if (due === null || due > now) {
+          if (due === null) this.#compactionDueAt.delete(key);
+          else this.#compactionDueAt.set(key, due);
+          return;
+        }
+        this.#compactionDueAt.delete(key);
+        const { row: next } = await compactPartition(tx, topic, row, now);
+        await tx.objectStore("partitions").put(next);
+      })
+        .catch((error: unknown) => {
+          // Housekeeping: the log is intact (the transaction rolled back) and the next append tries again.
+          if (!this.#closed && !(isEdgeLogError(error) && error.code === "UNKNOWN_TOPIC_OR_PARTITION")) {
+            console.error("edgelog: a compaction pass failed", error);
+          }
+        })
+        .finally(() => this.#compacting.delete(key));
+      this.#compacting.set(key, running);
+    }
+  }
+
   // ── appends ─────────────────────────────────────────────────────────────────────────────────────────────────
 
   append(tp: TopicPartition, batch: Uint8Array, options?: AppendOptions): Promise<AppendResult> {
@@ -379,6 +472,7 @@ export class IndexedDbLogStore implements StorageEngine {
       for (const [topic, partition] of appended) this.#waitersOf(topic, partition, false)?.notify();
       this.#post({ type: "appended", partitions: appended });
     }
+    this.#runCompactionChecks();
   }
 
   /**
@@ -438,7 +532,10 @@ export class IndexedDbLogStore implements StorageEngine {
             outcome.kind === "error" ? { error: outcome.error } : { ok: outcome.result };
         }
         // Retention after appends, as the memory store does: there is no alarm in a tab.
-        settle(tx.objectStore("partitions").put(await applyRetention(tx, topic, plan.partition, now)));
+        const retained = await applyRetention(tx, topic, plan.partition, now);
+        settle(tx.objectStore("partitions").put(retained));
+        const check = compactionAfterAppend(topic, retained, now);
+        if (check !== "none") this.#compactionChecks.set(partitionKeyOf(tp), { tp, check });
       }
       return outcomes;
     });
@@ -668,6 +765,8 @@ export class IndexedDbLogStore implements StorageEngine {
     for (const waiters of this.#waiters.values()) waiters.fail(error);
     this.#waiters.clear();
     this.#channel?.close();
+    // A pass already in its transaction finishes (or rolls back) before the database closes under it.
+    await Promise.all(this.#compacting.values());
     // close() lets running transactions finish: appends already in one still resolve.
     const db = await this.#db.catch(() => null);
     db?.close();
@@ -757,6 +856,7 @@ export class IndexedDbLogStore implements StorageEngine {
 
   #topicDeleted(topic: string): void {
     this.#topicCache.delete(topic);
+    this.#forgetCompactionDue(topic);
     const error = unknownTopic(topic);
     for (const [key, waiters] of this.#waiters) {
       if (key.startsWith(`${topic}\u0000`)) waiters.fail(error);

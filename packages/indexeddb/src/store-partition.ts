@@ -88,11 +88,14 @@ export async function deleteBelow(
 ): Promise<PartitionRow> {
   const logStartOffset = Math.max(row.logStartOffset, beforeOffset);
   let freedBytes = 0;
+  let freedClean = 0;
+  const cleanedTo = row.compaction?.cleanedTo ?? 0;
   let cursor = await tx.objectStore("batches").openCursor(batchRange(topicId, partition, 0, logStartOffset));
   while (cursor !== null) {
     // Only the last batch below the new start can straddle it; it stays.
     if (cursor.value.lastOffset < logStartOffset) {
       freedBytes += cursor.value.sizeBytes;
+      if (cursor.value.baseOffset < cleanedTo) freedClean += cursor.value.sizeBytes;
       settle(cursor.delete());
     }
     cursor = await cursor.continue();
@@ -102,7 +105,12 @@ export async function deleteBelow(
     if (!producerStateIsLive(producer.value.state, logStartOffset)) settle(producer.delete());
     producer = await producer.continue();
   }
-  return { ...row, logStartOffset, sizeBytes: row.sizeBytes - freedBytes };
+  const next = { ...row, logStartOffset, sizeBytes: row.sizeBytes - freedBytes };
+  // The clean section shrank by what went from it: the dirty ratio stays right.
+  const { compaction } = row;
+  return compaction === undefined
+    ? next
+    : { ...next, compaction: { cleanedTo, cleanBytes: Math.max(0, compaction.cleanBytes - freedClean) } };
 }
 
 /** Writes the rows of core's append plan; not awaited, like every write of an append transaction. */

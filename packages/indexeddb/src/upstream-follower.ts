@@ -6,6 +6,8 @@
  * or a repeat while the upstream still holds the records. Reads at the upstream's end wait with the upstream
  * store's `live` mode — the offline log's is the WebSocket live tail, which pushes each commit — so new records
  * arrive live.
+ * The replica of a compacted topic is itself compacted (docs/semantics.md §A10): the browser keeps the latest record
+ * per key, and the local store's compaction never removes the last record, which is where following resumes.
  */
 import {
   type ConsumedRecord,
@@ -17,9 +19,11 @@ import {
   isRetriable,
   type LogRecord,
   type LogStore,
+  type TopicConfig,
+  type TopicMetadata,
   type TopicPartition,
 } from "@edgelog/core";
-import { retryDelayMs, sleep } from "@edgelog/core/store-kit";
+import { compacts, retryDelayMs, sleep } from "@edgelog/core/store-kit";
 
 export const REPLICA_PREFIX = "__replica.";
 /** Header holding a replicated record's offset in the upstream partition (decimal). */
@@ -38,6 +42,42 @@ export interface FollowOptions {
   readonly maxWaitMs?: number;
   /** Called after records were stored locally. */
   readonly onRecords?: (partition: number, count: number) => void;
+  /**
+   * Keep a compacted replica — the latest record per key, tombstones removed after their `delete.retention.ms` —
+   * rather than every record. Default: as the upstream topic is (`cleanup.policy` `compact` or `compact,delete`).
+   * A compacted replica does not copy keyless records (a compacted topic refuses them).
+   */
+  readonly compact?: boolean;
+}
+
+/** Compaction settings a compacted replica takes over from its upstream topic. */
+const COMPACTION_SETTINGS = [
+  "delete.retention.ms",
+  "min.compaction.lag.ms",
+  "max.compaction.lag.ms",
+  "min.cleanable.dirty.ratio",
+] as const;
+
+/**
+ * The replica's config: every record kept as long as the page wants it (no time retention), compacted — with
+ * upstream's compaction settings — when `compact`.
+ */
+function replicaConfig(upstream: TopicConfig, compact: boolean): TopicConfig {
+  const base: TopicConfig = { ...DEFAULT_TOPIC_CONFIG, "retention.ms": -1 };
+  if (!compact) return base;
+  const settings = Object.fromEntries(
+    COMPACTION_SETTINGS.filter((name) => upstream[name] !== undefined).map((name) => [name, upstream[name]]),
+  );
+  return { ...base, ...settings, "cleanup.policy": "compact" };
+}
+
+/** What to change in an existing replica's config to make it `wanted` (`null`: back to the default). */
+function configChanges(current: TopicConfig, wanted: TopicConfig): Record<string, unknown> {
+  const changes: Record<string, unknown> = {};
+  for (const name of ["cleanup.policy", ...COMPACTION_SETTINGS] as const) {
+    if (current[name] !== wanted[name]) changes[name] = wanted[name] ?? null;
+  }
+  return changes;
 }
 
 const decoder = new TextDecoder();
@@ -66,9 +106,12 @@ export class UpstreamFollower {
     if (metadata === undefined) return;
     if (metadata === null)
       throw new EdgeLogError("UNKNOWN_TOPIC_OR_PARTITION", `unknown upstream topic "${topic}"`);
-    await this.#ensureReplica(topic, metadata.partitions);
+    const compact = options.compact ?? compacts(metadata.config);
+    await this.#ensureReplica(metadata, compact);
     const partitions = options.partitions ?? Array.from({ length: metadata.partitions }, (_, p) => p);
-    await Promise.all(partitions.map((partition) => this.#followPartition(topic, partition, options)));
+    await Promise.all(
+      partitions.map((partition) => this.#followPartition(topic, partition, { ...options, compact })),
+    );
   }
 
   /** Replicated records of a partition, with their upstream offsets, from `fromOffset` (default: all). */
@@ -110,22 +153,23 @@ export class UpstreamFollower {
     return undefined;
   }
 
-  async #ensureReplica(topic: string, partitions: number): Promise<void> {
-    const name = REPLICA_PREFIX + topic;
+  /** Creates the replica, or brings an existing one up to upstream's partitions and the wanted compaction. */
+  async #ensureReplica(upstream: TopicMetadata, compact: boolean): Promise<void> {
+    const name = REPLICA_PREFIX + upstream.name;
+    const config = replicaConfig(upstream.config, compact);
     const existing = await this.#local.getTopic(name);
     if (existing === null) {
       try {
-        await this.#local.createTopic({
-          name,
-          partitions,
-          config: { ...DEFAULT_TOPIC_CONFIG, "retention.ms": -1 },
-        });
+        await this.#local.createTopic({ name, partitions: upstream.partitions, config });
       } catch (error) {
         if (!isEdgeLogError(error) || error.code !== "TOPIC_ALREADY_EXISTS") throw error;
       }
-    } else if (existing.partitions < partitions) {
-      await this.#local.createPartitions(name, partitions);
+      return;
     }
+    if (existing.partitions < upstream.partitions)
+      await this.#local.createPartitions(name, upstream.partitions);
+    const changes = configChanges(existing.config, config);
+    if (Object.keys(changes).length > 0) await this.#local.alterTopicConfig(name, changes);
   }
 
   /** The next upstream offset to copy: one past the last replicated record, or `null` when nothing is local. */
@@ -154,10 +198,14 @@ export class UpstreamFollower {
           ...(options.signal === undefined ? {} : { signal: options.signal }),
         });
         const records: LogRecord[] = [];
+        let seen = position;
         for (const batch of result.batches) {
           decodeBatch(batch.payload).records.forEach((record, i) => {
             const offset = batch.baseOffset + i;
             if (offset < (position as number) || offset < result.logStartOffset) return;
+            seen = offset + 1;
+            // A compacted replica refuses a keyless record: it is passed over (upstream compaction drops it too).
+            if (options.compact === true && record.key === null) return;
             records.push({
               ...record,
               headers: [
@@ -168,12 +216,16 @@ export class UpstreamFollower {
           });
         }
         failures = 0;
-        if (records.length === 0) continue;
+        if (records.length === 0) {
+          // Only passed-over records: move past them (a restart reads them again, and passes them over again).
+          position = seen;
+          continue;
+        }
         // One local batch per upstream fetch: the copy and the resume point move together, atomically.
         // A copy of upstream's history, one header longer: not capped, so a record accepted upstream before a
         // cap existed (or holding every header it allows) still copies.
         await this.#local.append(localTp, encodeBatch(records), { checkRecordCaps: false });
-        position = upstreamOffsetOf(records.at(-1) as LogRecord) + 1;
+        position = Math.max(upstreamOffsetOf(records.at(-1) as LogRecord) + 1, seen ?? 0);
         options.onRecords?.(partition, records.length);
       } catch (error) {
         if (stopped()) return;

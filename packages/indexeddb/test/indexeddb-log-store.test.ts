@@ -3,19 +3,21 @@
 // idb checks values against the global IDB classes, so the globals come from fake-indexeddb/auto; each test still
 // gets its own fresh factory.
 import "fake-indexeddb/auto";
-import { DEFAULT_TOPIC_CONFIG, isEdgeLogError, type LogStore } from "@edgelog/core";
+import { DEFAULT_TOPIC_CONFIG, encodeBatch, isEdgeLogError, type LogStore } from "@edgelog/core";
 import {
   expectEdgeLogError,
   expectTwoWritersGetDenseOffsets,
   makeBatch,
   readAll,
+  runCompactionConformance,
   runLogStoreConformance,
 } from "@edgelog/core/testing";
 import { IDBFactory, IDBObjectStore } from "fake-indexeddb";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { toEdgeLogError } from "../src/idb-errors.ts";
 import { IndexedDbLogStore, QUOTA_EXCEEDED } from "../src/index.ts";
 
+const enc = new TextEncoder();
 let sequence = 0;
 /** Unique names: BroadcastChannel is per process in Node, and stores of other tests must not hear each other. */
 const uniqueName = (): string => `edgelog-test-${++sequence}-${Math.random().toString(36).slice(2)}`;
@@ -42,6 +44,46 @@ runLogStoreConformance("IndexedDbLogStore (fake-indexeddb)", {
     await store.close();
     return openStore(where.factory, where.name);
   },
+});
+
+runCompactionConformance("IndexedDbLogStore (fake-indexeddb)", {
+  createStore: (clock) =>
+    new IndexedDbLogStore({ name: uniqueName(), indexedDB: new IDBFactory(), now: () => clock.now() }),
+  compact: async (store, tp) => {
+    await (store as IndexedDbLogStore).compact(tp);
+  },
+});
+
+describe("IndexedDbLogStore compaction", () => {
+  it("runs a pass max.compaction.lag.ms after the oldest uncompacted write, whatever the ratio", async () => {
+    let now = 1_700_000_000_000;
+    const store = new IndexedDbLogStore({ name: uniqueName(), indexedDB: new IDBFactory(), now: () => now });
+    const config = {
+      ...DEFAULT_TOPIC_CONFIG,
+      "cleanup.policy": "compact" as const,
+      "max.compaction.lag.ms": 1000,
+      "min.cleanable.dirty.ratio": 1,
+    };
+    await store.createTopic({ name: "t", partitions: 1, config });
+    const tp = { topic: "t", partition: 0 };
+    const put = (key: string, value: string) =>
+      store.append(
+        tp,
+        encodeBatch([{ key: enc.encode(key), value: enc.encode(value), headers: [], timestamp: now }]),
+      );
+    const offsets = async () => (await readAll(store, tp)).map((r) => r.offset);
+    await put("a", "1");
+    await store.compact(tp); // from now on the partition has a clean section: ratio 1 is never met
+    await put("a", "2");
+    now += 500;
+    await put("b", "1"); // within the lag: no pass, though a=1 is superseded
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await offsets()).toEqual([0, 1, 2]);
+    now += 600; // the oldest uncompacted write (a=2) is now 1,100 ms old
+    await put("c", "1");
+    await vi.waitFor(async () => expect(await offsets()).toEqual([1, 2, 3]));
+    await store.close();
+  });
 });
 
 describe("IndexedDbLogStore", () => {

@@ -210,4 +210,111 @@ describe("follow: an upstream topic into a local replica", () => {
     await expect(log.follow("missing")).rejects.toMatchObject({ code: "UNKNOWN_TOPIC_OR_PARTITION" });
     await log.close();
   });
+
+  it("keeps a compacted replica of a compacted topic: the latest record per key, resumable, tombstones honoured", async () => {
+    const { upstream, fetch } = world();
+    const config = {
+      ...DEFAULT_TOPIC_CONFIG,
+      "cleanup.policy": "compact" as const,
+      "delete.retention.ms": 60_000,
+    };
+    await upstream.createTopic({ name: "news", partitions: 1, config });
+    const tp = { topic: "news", partition: 0 };
+    const put = (key: string, value: string | null) =>
+      upstream.append(
+        tp,
+        encodeBatch([
+          {
+            key: enc.encode(key),
+            value: value === null ? null : enc.encode(value),
+            headers: [],
+            timestamp: 1,
+          },
+        ]),
+      );
+    const local = new MemoryStore();
+    const replicaTp = { topic: `${REPLICA_PREFIX}news`, partition: 0 };
+    const options = {
+      name: "follow-compacted",
+      store: local,
+      upstream: { url: "http://edgelog.test", fetch },
+      syncIntervalMs: 0,
+    };
+    const replicated = async (log: Awaited<ReturnType<typeof openOfflineLog>>) =>
+      (await log.readReplica("news", 0)).map((r) => [
+        r.offset,
+        text.decode(r.key ?? new Uint8Array()),
+        r.value === null ? null : text.decode(r.value),
+      ]);
+    const lastCopied = async (log: Awaited<ReturnType<typeof openOfflineLog>>) =>
+      (await log.readReplica("news", 0)).at(-1)?.offset;
+    await put("theme", "dark");
+    await put("lang", "en");
+    await put("theme", "light");
+    const log = await openOfflineLog(options);
+    const stop = new AbortController();
+    const following = log.follow("news", { signal: stop.signal, maxWaitMs: 100 });
+    await waitFor(async () => (await lastCopied(log)) === 2);
+    await put("lang", null); // a tombstone: the key is deleted
+    await put("beta", "on");
+    await waitFor(async () => (await lastCopied(log)) === 4);
+    expect((await local.getTopic(replicaTp.topic))?.config).toMatchObject({
+      "cleanup.policy": "compact",
+      "delete.retention.ms": 60_000,
+      "retention.ms": -1,
+    });
+    await local.compact(replicaTp);
+    expect(await replicated(log)).toEqual([
+      [2, "theme", "light"],
+      [3, "lang", null],
+      [4, "beta", "on"],
+    ]);
+    stop.abort();
+    await following;
+    await log.close();
+    // Resumes after the last record kept, which compaction never removes: nothing copied twice.
+    await put("theme", "auto");
+    const again = await openOfflineLog(options);
+    const stopAgain = new AbortController();
+    const followingAgain = again.follow("news", { signal: stopAgain.signal, maxWaitMs: 100 });
+    await waitFor(async () => (await lastCopied(again)) === 5);
+    await local.compact(replicaTp);
+    expect((await replicated(again)).map(([offset]) => offset)).toEqual([3, 4, 5]);
+    stopAgain.abort();
+    await followingAgain;
+    await again.close();
+  }, 30_000);
+
+  it("keeps a compacted replica of an uncompacted topic when asked, passing over keyless records", async () => {
+    const { upstream, fetch, produce } = world();
+    await upstream.createTopic({ name: "news", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
+    await produce(0, ["keyless"]);
+    await upstream.append(
+      { topic: "news", partition: 0 },
+      encodeBatch(
+        ["a", "a", "b"].map((key, i) => ({
+          key: enc.encode(key),
+          value: enc.encode(`${i}`),
+          headers: [],
+          timestamp: 1,
+        })),
+      ),
+    );
+    const local = new MemoryStore();
+    const log = await openOfflineLog({
+      name: "follow-asked",
+      store: local,
+      upstream: { url: "http://edgelog.test", fetch },
+      syncIntervalMs: 0,
+    });
+    const stop = new AbortController();
+    const following = log.follow("news", { signal: stop.signal, maxWaitMs: 100, compact: true });
+    const replicaTp = { topic: `${REPLICA_PREFIX}news`, partition: 0 };
+    await waitFor(async () => (await log.readReplica("news", 0)).at(-1)?.offset === 3);
+    await local.compact(replicaTp);
+    expect((await log.readReplica("news", 0)).map((r) => r.offset)).toEqual([2, 3]);
+    stop.abort();
+    await following;
+    await log.close();
+  });
 });

@@ -41,6 +41,12 @@ describe("createBinding", () => {
     const grown = await binding.createPartitions("orders", 3);
     expect(grown.partitions.map((p) => p.partition)).toEqual([0, 1, 2]);
     expect((await binding.describeTopic("orders")).topicId).toBe(created.topicId);
+    const altered = await binding.alterTopicConfig("orders", {
+      "cleanup.policy": "compact",
+      "retention.ms": null,
+    });
+    expect(altered.config).toMatchObject({ "cleanup.policy": "compact", "retention.ms": 604_800_000 });
+    expect(await codeOf(binding.alterTopicConfig("orders", { partitions: 4 }))).toBe("INVALID_CONFIG");
     await expect(binding.deleteTopic("orders")).resolves.toBeUndefined();
     expect(await binding.listTopics()).toEqual([]);
   });

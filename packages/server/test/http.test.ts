@@ -32,7 +32,7 @@ describe("health and routing", () => {
     expect(res.headers.get("Allow")).toContain("GET");
     expectError(await json("PUT", "/v1/topics"), 405, "METHOD_NOT_ALLOWED");
     expectError(await json("GET", "/v1/topics/t/records"), 405, "METHOD_NOT_ALLOWED");
-    expectError(await json("PATCH", "/v1/topics/t"), 405, "METHOD_NOT_ALLOWED");
+    expectError(await json("PATCH", "/v1/topics/t/records"), 405, "METHOD_NOT_ALLOWED");
   });
 
   it("HEAD on a GET route answers without a body", async () => {
@@ -148,7 +148,9 @@ describe("CORS", () => {
     });
     expect(res.status).toBe(204);
     expect(res.headers.get("Access-Control-Allow-Origin")).toBe("https://app.example");
-    expect(res.headers.get("Access-Control-Allow-Methods")).toBe("GET, POST, PUT, DELETE, HEAD, OPTIONS");
+    expect(res.headers.get("Access-Control-Allow-Methods")).toBe(
+      "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS",
+    );
     const allowedHeaders = (res.headers.get("Access-Control-Allow-Headers") ?? "").toLowerCase().split(", ");
     expect(allowedHeaders).toEqual(
       expect.arrayContaining(["content-type", "last-event-id", "authorization"]),

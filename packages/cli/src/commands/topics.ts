@@ -1,11 +1,11 @@
 /**
  * @module
- * `edgelog topics list | create | describe | delete`: core's `Admin` over the client. Lists print one name a
- * line; `describe` prints a table (or `--json`); changes confirm on stderr so stdout stays data.
+ * `edgelog topics list | create | describe | alter | delete`: core's `Admin` over the client. Lists print one
+ * name a line; `describe` prints a table (or `--json`); changes confirm on stderr so stdout stays data.
  */
 import { EdgeLogError, MAX_PARTITIONS } from "@edgelog/core";
 import type { Command } from "../command.ts";
-import { EXIT } from "../exit-codes.ts";
+import { EXIT, usageError } from "../exit-codes.ts";
 import { expectPositionals, flag, integerOption, listOption, parsePair } from "../options.ts";
 import { renderTable } from "../table.ts";
 
@@ -31,7 +31,8 @@ const create: Command = {
   help: [
     "Creates a topic with N partitions (default 1, at most 1000) and the given configs:",
     "  retention.ms (-1 = forever), retention.bytes (per partition, -1 = unlimited), max.message.bytes,",
-    "  cleanup.policy (delete).",
+    "  cleanup.policy (delete, compact or compact,delete: keep the latest record per key),",
+    "  delete.retention.ms, min.compaction.lag.ms, max.compaction.lag.ms, min.cleanable.dirty.ratio.",
     "An existing topic is an error (TOPIC_ALREADY_EXISTS, exit 5) unless --if-not-exists.",
   ].join("\n"),
   options: {
@@ -67,7 +68,11 @@ const describe: Command = {
   path: ["topics", "describe"],
   usage: "NAME [--json]",
   summary: "a topic's config and each partition's offsets",
-  help: "Prints the topic's id and config, then per partition its log start (low), high watermark (high) and record count.",
+  help: [
+    "Prints the topic's id and cleanup policy, the configs it sets, then per partition its log start (low),",
+    "high watermark (high) and record count — for a compacted topic the offsets between them (OFFSETS), of",
+    "which compaction may have removed some.",
+  ].join("\n"),
   options: { json: { type: "boolean" } },
   async run(parsed, { io, log }) {
     const [name] = expectPositionals(parsed, ["NAME"]) as [string];
@@ -79,14 +84,51 @@ const describe: Command = {
     const config = Object.entries(topic.config)
       .map(([key, value]) => `${key}=${value}`)
       .join(" ");
-    await io.stdout.write(`topic ${topic.name}  id ${topic.topicId}\nconfig ${config}\n`);
+    const policy = topic.config["cleanup.policy"];
+    await io.stdout.write(
+      `topic ${topic.name}  id ${topic.topicId}  cleanup.policy ${policy}\nconfig ${config}\n`,
+    );
     const rows = topic.partitions.map((p) => [
       p.partition,
       p.logStartOffset,
       p.highWatermark,
       p.highWatermark - p.logStartOffset,
     ]);
-    await io.stdout.write(renderTable(["PARTITION", "LOW", "HIGH", "RECORDS"], rows));
+    const count = policy === "delete" ? "RECORDS" : "OFFSETS";
+    await io.stdout.write(renderTable(["PARTITION", "LOW", "HIGH", count], rows));
+    return EXIT.OK;
+  },
+};
+
+const alter: Command = {
+  path: ["topics", "alter"],
+  usage: "NAME [--config KEY=VALUE]... [--reset KEY]...",
+  summary: "change a topic's configs",
+  help: [
+    "Sets the given configs (as `topics create` takes them) and returns each --reset one to its default; the",
+    "others keep their values. Refused whole (INVALID_CONFIG, exit 2) for an unknown or read-only name or a",
+    "value out of range, e.g. `--config cleanup.policy=compact` turns the topic compacted.",
+  ].join("\n"),
+  options: {
+    config: { type: "string", short: "c", multiple: true },
+    reset: { type: "string", multiple: true },
+  },
+  async run(parsed, { log, note }) {
+    const [name] = expectPositionals(parsed, ["NAME"]) as [string];
+    const configEntries: { name: string; value: string | null }[] = listOption(parsed, "config").map(
+      (text) => {
+        const [key, value] = parsePair(text, "config");
+        return { name: key, value };
+      },
+    );
+    for (const key of listOption(parsed, "reset")) configEntries.push({ name: key, value: null });
+    if (configEntries.length === 0) throw usageError("give at least one --config KEY=VALUE or --reset KEY");
+    await log()
+      .admin()
+      .alterConfigs({ resources: [{ name, configEntries }] });
+    await note(
+      `changed ${configEntries.length} config${configEntries.length === 1 ? "" : "s"} of topic "${name}"`,
+    );
     return EXIT.OK;
   },
 };
@@ -107,4 +149,4 @@ const remove: Command = {
   },
 };
 
-export const TOPIC_COMMANDS: readonly Command[] = [list, create, describe, remove];
+export const TOPIC_COMMANDS: readonly Command[] = [list, create, describe, alter, remove];

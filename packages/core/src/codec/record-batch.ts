@@ -27,7 +27,7 @@
 import { EdgeLogError, type ErrorContext } from "../errors.ts";
 import { assertValidTimestamp, type LogRecord, MAX_TIMESTAMP_MS } from "../record.ts";
 import { crc32c } from "./crc32c.ts";
-import { type RecordCaps, recordCapExceeded } from "./record-caps.ts";
+import { keylessRecord, type RecordCaps, recordCapExceeded } from "./record-caps.ts";
 import { isLowSurrogate, utf8Length } from "./utf8-length.ts";
 import {
   type Cursor,
@@ -546,17 +546,23 @@ function readTimestamp(view: DataView, offset: number): number {
  * Fully checks a batch without building records: header, CRC, and every record's structure (lengths within
  * bounds, records exactly filling the buffer, `recordCount` of them, timestamps matching the header, header keys
  * valid UTF-8). A store runs this on a batch a client encoded; a batch that passes always decodes. With `caps`
- * (a new write: `RECORD_CAPS`) every record must also stay within them, checked in the same walk.
+ * (a new write: `RECORD_CAPS`) every record must also stay within them, checked in the same walk; with
+ * `requireKeys` (a compacted topic) every record must have a key.
  * @throws EdgeLogError `CORRUPT_MESSAGE` (or `UNSUPPORTED_VERSION`) saying what is wrong; `INVALID_RECORD` for a
- * well-formed record over a cap (`offsetDelta`, `cap`, `limit` and `actual` in the context).
+ * well-formed record over a cap (`offsetDelta`, `cap`, `limit` and `actual` in the context), or without a key
+ * when `requireKeys`.
  * @example
  * const header = verifyBatch(body, RECORD_CAPS); // throws before anything is stored
  * await store.append(topic, partition, body, header.recordCount);
  */
-export function verifyBatch(bytes: Uint8Array, caps: RecordCaps | null = null): BatchHeader {
+export function verifyBatch(
+  bytes: Uint8Array,
+  caps: RecordCaps | null = null,
+  requireKeys = false,
+): BatchHeader {
   const header = readBatchHeader(bytes);
   checkCrc(bytes, header);
-  walkRecords(bytes, header, null, caps, null);
+  walkRecords(bytes, header, null, caps, null, requireKeys);
   return header;
 }
 
@@ -619,6 +625,7 @@ function walkRecords<B extends Uint8Array>(
   out: DecodedRecord<B>[] | null,
   caps: RecordCaps | null,
   view: BytesView<B> | null,
+  requireKeys = false,
 ): void {
   const { recordCount, baseTimestamp } = header;
   const size = bytes.length;
@@ -639,6 +646,7 @@ function walkRecords<B extends Uint8Array>(
     // Lengths are stored +1 so 0 can mean null; -1 here is null. Overruns are caught once the fields are read:
     // a varint read past a field end reads other bytes of this buffer or throws, never outside it.
     const keyLength = readVarint(bytes, cursor) - 1;
+    if (keyLength < 0 && requireKeys) throw keylessRecord({ offsetDelta: index });
     const keyStart = cursor.pos;
     if (keyLength > 0) cursor.pos += keyLength;
     const valueLength = readVarint(bytes, cursor) - 1;

@@ -9,9 +9,10 @@
  * record accepted before the caps existed must still copy.
  *
  * The numbers are K2's (32 headers, 256-byte names, 8 KiB values, 64 KiB in all). Kafka has no key cap; edgelog
- * caps keys at 8 KiB because a key is hashed on every produce (murmur2, to pick its partition) and, once
- * compaction exists (`cleanup.policy: compact` is refused today), would be held in memory per distinct key, so a
- * megabyte key would cost that much on each of those paths. "All headers" counts the
+ * caps keys at 8 KiB because a key is hashed on every produce (murmur2, to pick its partition) and a compaction
+ * pass holds one per distinct key in memory, so a megabyte key would cost that much on each of those paths. The
+ * one rule that depends on the topic, a key on every record of a compacted topic, is worded here too
+ * (`keylessRecord`). "All headers" counts the
  * UTF-8 bytes of each name plus the bytes of each value, not the framing.
  */
 import { EdgeLogError, type ErrorContext } from "../errors.ts";
@@ -72,6 +73,25 @@ export function recordCapExceeded(
     "INVALID_RECORD",
     `${which} has ${words.has(actual)}, over the limit of ${limit} ${words.limit}`,
     { context: { ...context, cap, limit, actual } },
+  );
+}
+
+/**
+ * The one `INVALID_RECORD` for a record without a key on a compacted topic (Kafka refuses it too: compaction keeps
+ * the latest record per key). `context` says where the record is, as for a cap.
+ */
+export function keylessRecord(context: ErrorContext = {}): EdgeLogError {
+  const { index, offsetDelta } = context;
+  const which =
+    typeof index === "number"
+      ? `record ${index}`
+      : typeof offsetDelta === "number"
+        ? `record ${offsetDelta} of the batch`
+        : "a record";
+  return new EdgeLogError(
+    "INVALID_RECORD",
+    `${which} has no key; a compacted topic (cleanup.policy compact) keeps the latest record per key`,
+    { context: { ...context, cleanupPolicy: "compact" } },
   );
 }
 

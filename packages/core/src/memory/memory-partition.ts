@@ -1,8 +1,9 @@
 /**
  * @module
  * One partition of the memory store: batches in an array ordered by base offset (binary search finds the batch
- * holding an offset), producer state for idempotence, and the parked long-poll readers. Synchronous, so every
- * operation is atomic by construction in a single-threaded runtime.
+ * holding an offset), producer state for idempotence, the compaction checkpoint, and the parked long-poll readers.
+ * Synchronous, so every operation is atomic by construction in a single-threaded runtime. Retention and
+ * compaction run after appends when core says they are due (there is no timer).
  */
 import type {
   AppendResult,
@@ -15,6 +16,14 @@ import type {
 } from "../store.ts";
 import { checkBatch, planAppend, resultOf } from "../store-kit/append-plan.ts";
 import { AppendWaiters } from "../store-kit/append-waiters.ts";
+import {
+  type CompactionCheckpoint,
+  CompactionPass,
+  type CompactionPassStats,
+  NO_COMPACTION_CHECKPOINT,
+  runCompactionPass,
+} from "../store-kit/compaction.ts";
+import { compactionDueAt } from "../store-kit/compaction-schedule.ts";
 import { offsetForTimestampIn } from "../store-kit/offset-for-timestamp.ts";
 import { type ProducerState, producerStateIsLive } from "../store-kit/producer-state.ts";
 import { ReadBudget } from "../store-kit/read-budget.ts";
@@ -35,6 +44,7 @@ export class MemoryPartition {
   #highWatermark = 0;
   #sizeBytes = 0;
   readonly #producers = new Map<string, ProducerState>();
+  #checkpoint: CompactionCheckpoint = NO_COMPACTION_CHECKPOINT;
   /** Durable Streams state (`store-kit/stream-state.ts`), replaced whole by `MemoryStore.stream`. */
   streamState: StreamState | null = null;
 
@@ -63,6 +73,7 @@ export class MemoryPartition {
     this.#highWatermark = plan.partition.highWatermark;
     this.#sizeBytes = plan.partition.sizeBytes;
     this.#applyRetention(topic, nowMs);
+    this.#applyCompaction(topic, nowMs);
     this.waiters.notify();
     // Retention may have moved the log start: answer the bounds as they are now.
     return { ...result, ...this.offsets() };
@@ -93,11 +104,17 @@ export class MemoryPartition {
   deleteRecords(beforeOffset: number): PartitionOffsets {
     assertOffsetInRange(this.#tp, beforeOffset, this.offsets());
     this.#logStartOffset = Math.max(this.#logStartOffset, beforeOffset);
+    let freedClean = 0;
     while (this.#head < this.#batches.length) {
       const batch = this.#batches[this.#head] as StoredBatch;
       if (batch.lastOffset >= this.#logStartOffset) break;
       this.#sizeBytes -= batch.sizeBytes;
+      if (batch.baseOffset < this.#checkpoint.cleanedTo) freedClean += batch.sizeBytes;
       this.#head++;
+    }
+    if (freedClean > 0) {
+      const { cleanedTo, cleanBytes } = this.#checkpoint;
+      this.#checkpoint = { cleanedTo, cleanBytes: Math.max(0, cleanBytes - freedClean) };
     }
     if (this.#head >= COMPACT_AFTER_DELETED_BATCHES && this.#head * 2 >= this.#batches.length) {
       this.#batches.splice(0, this.#head);
@@ -114,6 +131,63 @@ export class MemoryPartition {
     if (due === null || due > nowMs) return;
     const cutoff = planRetention(this.#retained(), topic.config, nowMs, this.#sizeBytes);
     if (cutoff !== null) this.deleteRecords(cutoff);
+  }
+
+  /** A compaction pass now, whether or not one is due (a compacted topic's; see `MemoryStore.compact`). */
+  compact(topic: TopicMetadata, nowMs: number, indexBudgetBytes?: number): CompactionPassStats {
+    const pass = new CompactionPass({
+      config: topic.config,
+      nowMs,
+      ...this.offsets(),
+      checkpoint: this.#checkpoint,
+      ...(indexBudgetBytes === undefined ? {} : { indexBudgetBytes }),
+    });
+    const replaced = runCompactionPass(pass, this.#retainedFrom(pass.dirtyFrom), (end) =>
+      this.#retainedBelow(end),
+    );
+    if (replaced.size > 0) {
+      // One rebuild of the array, not a splice per batch: a pass may rewrite many.
+      const batches: StoredBatch[] = [];
+      let sizeBytes = 0;
+      for (const batch of this.#retained()) {
+        for (const kept of replaced.get(batch.baseOffset) ?? [batch]) {
+          batches.push(kept);
+          sizeBytes += kept.sizeBytes;
+        }
+      }
+      this.#batches.length = 0;
+      for (const batch of batches) this.#batches.push(batch);
+      this.#head = 0;
+      this.#sizeBytes = sizeBytes;
+    }
+    this.#checkpoint = pass.checkpoint();
+    return pass.stats();
+  }
+
+  /** Core's schedule: a pass when the dirty ratio or `max.compaction.lag.ms` says so. */
+  #applyCompaction(topic: TopicMetadata, nowMs: number): void {
+    const state = { sizeBytes: this.#sizeBytes, checkpoint: this.#checkpoint };
+    const due = compactionDueAt(
+      topic.config,
+      state,
+      () => this.#retainedFrom(this.#checkpoint.cleanedTo),
+      nowMs,
+    );
+    if (due !== null && due <= nowMs) this.compact(topic, nowMs);
+  }
+
+  *#retainedFrom(offset: number): Generator<StoredBatch> {
+    for (let i = this.#indexOf(Math.max(offset, this.#logStartOffset)); i < this.#batches.length; i++) {
+      const batch = this.#batches[i] as StoredBatch;
+      if (batch.baseOffset >= offset) yield batch;
+    }
+  }
+
+  *#retainedBelow(end: number): Generator<StoredBatch> {
+    for (const batch of this.#retained()) {
+      if (batch.baseOffset >= end) return;
+      yield batch;
+    }
   }
 
   *#retained(): Generator<StoredBatch> {

@@ -29,10 +29,11 @@ import {
   type TopicSpec,
   type VersionedGroupState,
 } from "../store.ts";
+import type { CompactionPassStats } from "../store-kit/compaction.ts";
 import { nextGroupStateVersion, nextPrivateStateVersion } from "../store-kit/group-state.ts";
 import { inspectBatchForAppend } from "../store-kit/inspect-batch.ts";
 import { runStreamCommand, type StreamCommand, type StreamOutcome } from "../store-kit/stream-state.ts";
-import { newTopicMetadata } from "../store-kit/topic-metadata.ts";
+import { alteredTopicMetadata, newTopicMetadata } from "../store-kit/topic-metadata.ts";
 import { MAX_TOPICS } from "../topic-config.ts";
 import {
   assertNoTopicCollision,
@@ -146,6 +147,28 @@ export class MemoryStore implements StorageEngine {
     }
     topic.metadata = { ...topic.metadata, partitions: count };
     return topic.metadata;
+  }
+
+  async alterTopicConfig(name: string, changes: Readonly<Record<string, unknown>>): Promise<TopicMetadata> {
+    const topic = this.#topic(name);
+    // Partitions read the topic's metadata on every append: the next one applies the new config.
+    topic.metadata = alteredTopicMetadata(topic.metadata, changes);
+    return topic.metadata;
+  }
+
+  /**
+   * Runs a compaction pass of a compacted topic's partition now, whether or not one is due (passes otherwise run
+   * after appends, when core's schedule says so): for tests, and after changing a topic's compaction settings.
+   * `nowMs` defaults to the store's clock; `indexBudgetBytes` lowers the key index's budget.
+   */
+  async compact(
+    tp: TopicPartition,
+    options: { readonly nowMs?: number; readonly indexBudgetBytes?: number } = {},
+  ): Promise<CompactionPassStats> {
+    const topic = this.#topic(tp.topic);
+    const partition = this.#partitionOf(topic, tp);
+    const stats = partition.compact(topic.metadata, options.nowMs ?? this.#now(), options.indexBudgetBytes);
+    return stats;
   }
 
   /** One copy: `acks` 1 and all are both answered on the commit. */

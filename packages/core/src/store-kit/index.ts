@@ -49,7 +49,13 @@ export {
   readBatchHeader,
   verifyBatch,
 } from "../codec/record-batch.ts";
-export { assertRecordCaps, RECORD_CAPS, type RecordCaps, recordCapExceeded } from "../codec/record-caps.ts";
+export {
+  assertRecordCaps,
+  keylessRecord,
+  RECORD_CAPS,
+  type RecordCaps,
+  recordCapExceeded,
+} from "../codec/record-caps.ts";
 export { type Dict, dict } from "../dict.ts";
 export {
   ASSIGNORS,
@@ -105,7 +111,7 @@ export {
   type StreamStore,
   type VersionedGroupState,
 } from "../store.ts";
-export { configEntriesToRecord, resolveTopicConfig } from "../topic-config.ts";
+export { alterTopicConfig, configEntriesToRecord, resolveTopicConfig } from "../topic-config.ts";
 export {
   assertNoTopicCollision,
   assertOffsetInRange,
@@ -142,6 +148,29 @@ export {
   resultOf,
 } from "./append-plan.ts";
 export { AppendWaiters, type WaitOutcome } from "./append-waiters.ts";
+export {
+  batchCleanable,
+  batchTime,
+  COMPACTION_INDEX_BUDGET_BYTES,
+  type CompactionCheckpoint,
+  CompactionIndex,
+  CompactionPass,
+  type CompactionPassInput,
+  type CompactionPassStats,
+  INDEX_ENTRY_BYTES,
+  NO_COMPACTION_CHECKPOINT,
+  runCompactionPass,
+} from "./compaction.ts";
+export {
+  assertCompactionFits,
+  compacts,
+  deleteRetentionMs,
+  deletes,
+  maxCompactionLagMs,
+  minCleanableDirtyRatio,
+  minCompactionLagMs,
+} from "./compaction-config.ts";
+export { type CompactionState, compactionDueAt, compactionNeedsBatches } from "./compaction-schedule.ts";
 export { nextGroupStateVersion, nextPrivateStateVersion } from "./group-state.ts";
 export { inspectBatchForAppend } from "./inspect-batch.ts";
 export {
@@ -219,5 +248,5 @@ export {
   type StreamVerdict,
   streamExpired,
 } from "./stream-state.ts";
-export { newTopicMetadata } from "./topic-metadata.ts";
+export { alteredTopicMetadata, assertConfigFitsReplicas, newTopicMetadata } from "./topic-metadata.ts";
 export { type CoalescedWait, type WaitCall, WaitCoalescer } from "./wait-coalescer.ts";

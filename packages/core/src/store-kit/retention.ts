@@ -1,6 +1,7 @@
 /**
  * @module
- * The `delete` cleanup policy (docs/semantics.md §A6) as pure functions: `planRetention` says where the log
+ * The `delete` cleanup policy (docs/semantics.md §A6) as pure functions — nothing is ever due under `compact`
+ * alone, which keeps the latest record per key however old (`compact,delete` applies both): `planRetention` says where the log
  * start must move, given a partition's batches oldest first; `retentionDueAt` says when a partition next has
  * retention work, so a store knows whether to plan now (after an append) or when to wake up (a Durable Object's
  * alarm). Stores call them from wherever their runtime runs housekeeping and apply the answer with
@@ -8,8 +9,11 @@
  */
 import type { BatchInfo } from "../store.ts";
 import type { TopicConfig } from "../topic-config.ts";
+import { deletes } from "./compaction-config.ts";
 
-type RetentionConfig = Pick<TopicConfig, "retention.ms" | "retention.bytes">;
+/** What retention reads of a config; without `cleanup.policy`, the policy is `delete`. */
+type RetentionConfig = Pick<TopicConfig, "retention.ms" | "retention.bytes"> &
+  Partial<Pick<TopicConfig, "cleanup.policy">>;
 
 /**
  * When a batch is old enough to go under `retention.ms` (`null`: never). Its age counts from its newest
@@ -36,7 +40,7 @@ function oversize(config: RetentionConfig, sizeBytes: number): boolean {
  * due and batches can expire. A store whose oldest batch costs a read asks first.
  */
 export function retentionNeedsOldest(config: RetentionConfig, sizeBytes: number): boolean {
-  return !oversize(config, sizeBytes) && config["retention.ms"] >= 0;
+  return deletes(config) && !oversize(config, sizeBytes) && config["retention.ms"] >= 0;
 }
 
 /**
@@ -49,6 +53,7 @@ export function retentionDueAt(
   oldest: BatchInfo | undefined,
   nowMs: number,
 ): number | null {
+  if (!deletes(config)) return null;
   if (oversize(config, sizeBytes)) return nowMs;
   return oldest === undefined ? null : batchExpiresAt(oldest, config);
 }
@@ -65,6 +70,7 @@ export function planRetention(
   /** The partition's total retained bytes, when the caller already knows it (saves a pass over `batches`). */
   totalBytes?: number,
 ): number | null {
+  if (!deletes(config)) return null;
   let remainingBytes = totalBytes ?? 0;
   if (totalBytes === undefined) for (const batch of batches) remainingBytes += batch.sizeBytes;
   let cutoff: number | null = null;

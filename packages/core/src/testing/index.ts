@@ -9,6 +9,11 @@
  */
 
 export {
+  type CompactionConformanceOptions,
+  runCompactionConformance,
+  type TestClock,
+} from "./compaction-conformance.ts";
+export {
   type ConsumerGroupScenarioOptions,
   cuttableStore,
   runConsumerGroupScenario,

@@ -221,6 +221,46 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
         await expectEdgeLogError(store.createPartitions("orders", 1), "INVALID_PARTITIONS");
         await expectEdgeLogError(store.createPartitions("nope", 3), "UNKNOWN_TOPIC_OR_PARTITION");
       });
+
+      it("changes a topic's config: named settings set, null ones reset, the rest kept; a bad change is refused whole", async () => {
+        const created = await createTopic("state", 2, { "retention.ms": 1000 });
+        const altered = await store.alterTopicConfig("state", {
+          "cleanup.policy": "compact",
+          "delete.retention.ms": "5000",
+          "retention.ms": null,
+        });
+        expect(altered).toMatchObject({ name: "state", topicId: created.topicId, partitions: 2 });
+        const config = { ...DEFAULT_TOPIC_CONFIG, "cleanup.policy": "compact", "delete.retention.ms": 5000 };
+        expect(altered.config).toEqual(config);
+        expect((await store.getTopic("state"))?.config).toEqual(config);
+        for (const bad of [
+          { "retention.ms": 1, "segment.ms": 1 },
+          { partitions: 3 },
+          { "min.insync.replicas": 2 },
+        ]) {
+          await expectEdgeLogError(store.alterTopicConfig("state", bad), "INVALID_CONFIG");
+        }
+        expect((await store.getTopic("state"))?.config).toEqual(config);
+        await expectEdgeLogError(
+          store.alterTopicConfig("nope", { "retention.ms": 1 }),
+          "UNKNOWN_TOPIC_OR_PARTITION",
+        );
+        // The partitions follow at once: a compacted topic refuses records without a key.
+        const keyless = encodeBatch([{ key: null, value: null, headers: [], timestamp: 1_700_000_000_000 }]);
+        await expectEdgeLogError(store.append({ topic: "state", partition: 1 }, keyless), "INVALID_RECORD");
+      });
+
+      it("applies two config changes made at once to the config as each finds it: both stay", async () => {
+        await createTopic("both");
+        await Promise.all([
+          store.alterTopicConfig("both", { "retention.ms": 7000 }),
+          store.alterTopicConfig("both", { "max.message.bytes": 4096 }),
+        ]);
+        expect((await store.getTopic("both"))?.config).toMatchObject({
+          "retention.ms": 7000,
+          "max.message.bytes": 4096,
+        });
+      });
     });
 
     describe("append and read", () => {

@@ -85,6 +85,9 @@ export class FlakyStore implements LogStore {
   createPartitions(name: string, count: number): Promise<TopicMetadata> {
     return this.inner.createPartitions(name, count);
   }
+  alterTopicConfig(name: string, changes: Readonly<Record<string, unknown>>): Promise<TopicMetadata> {
+    return this.inner.alterTopicConfig(name, changes);
+  }
   async read(tp: TopicPartition, options: ReadOptions): Promise<ReadResult> {
     this.onRead?.(tp);
     return this.inner.read(tp, options);

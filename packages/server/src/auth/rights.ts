@@ -31,6 +31,8 @@ export const ROUTE_RIGHTS: ReadonlyMap<string, Need> = new Map<string, Need>([
   // Producers read a topic's partition count, consumers too.
   ["GET /v1/topics/:topic", PRODUCE_OR_CONSUME],
   ["DELETE /v1/topics/:topic", ADMIN],
+  // Changes a topic's configs (retention, compaction): an operator's act, like creating it.
+  ["PATCH /v1/topics/:topic", ADMIN],
   ["POST /v1/topics/:topic/partitions", ADMIN],
   ["POST /v1/topics/:topic/records", PRODUCE],
   ["POST /v1/topics/:topic/partitions/:partition/batches", PRODUCE],

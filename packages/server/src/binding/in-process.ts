@@ -97,6 +97,9 @@ class InProcessBinding implements EdgeLogBinding {
   createPartitions: EdgeLogBinding["createPartitions"] = async (topic, count) =>
     this.#call("POST", `${topicPath(topic)}/partitions`, {}, { count });
 
+  alterTopicConfig: EdgeLogBinding["alterTopicConfig"] = async (topic, config) =>
+    this.#call("PATCH", topicPath(topic), {}, { config });
+
   deleteRecords: EdgeLogBinding["deleteRecords"] = async (topic, partition, beforeOffset) =>
     this.#call("POST", `${partitionPath(topic, partition)}/delete-records`, {}, { beforeOffset });
 

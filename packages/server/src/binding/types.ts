@@ -186,6 +186,11 @@ export interface EdgeLogBinding {
   listTopics(): Promise<TopicSummary[]>;
   deleteTopic(topic: string): Promise<void>;
   createPartitions(topic: string, count: number): Promise<TopicView>;
+  /** `PATCH /v1/topics/{topic}`: sets the named configs, `null` resets one to its default. */
+  alterTopicConfig(
+    topic: string,
+    config: Readonly<Record<string, string | number | boolean | null>>,
+  ): Promise<TopicView>;
   deleteRecords(topic: string, partition: number, beforeOffset: number): Promise<PartitionBounds>;
   // Producer
   send(topic: string, records: readonly RecordToSend[], options?: SendOptions): Promise<SendResult>;

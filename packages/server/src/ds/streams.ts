@@ -111,6 +111,13 @@ export async function deleteStreamTopic(scope: StreamScope, metadata: TopicMetad
   if (outcome !== null) await dropStream(scope, foundStream(metadata, outcome));
 }
 
+/** Whether `/ds` made the one-partition topic a stream (wrote its state), so it is more than a `/v1` topic. */
+export async function isStreamTopic(store: StreamStore, metadata: TopicMetadata): Promise<boolean> {
+  if (metadata.partitions !== 1) return false;
+  const outcome = await command(store, metadata.name, { kind: "get", touch: false });
+  return outcome !== null && outcome.state !== null;
+}
+
 /** The stream a topic holds; a `/v1` topic `/ds` never wrote is an open JSON stream. */
 function foundStream(metadata: TopicMetadata, outcome: StreamOutcome): FoundStream {
   return {

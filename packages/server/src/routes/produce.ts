@@ -8,6 +8,8 @@ import { type AppendResult, EdgeLogError, partitionForKey, type TopicMetadata } 
 import {
   assertPartitionExists,
   BatchBuilder,
+  compacts,
+  keylessRecord,
   type ProducerStamp,
   parseAcks,
   recordTooLarge,
@@ -61,6 +63,12 @@ export function produceRoutes(app: Hono<AppEnv>): void {
         const acks = parseAcks(body.acks);
         const options = acks === undefined ? undefined : { acks };
         const incoming = parseRecords(records, format, c.var.now(), metadata.name);
+        if (compacts(metadata.config)) {
+          // Refused here, naming the record, so no partition of the request is written (the store would refuse
+          // only that record's partition).
+          const keyless = incoming.findIndex(({ record }) => record.key === null);
+          if (keyless >= 0) throw keylessRecord({ topic: metadata.name, index: keyless });
+        }
         const plan = planBatches(metadata, incoming, producer, c.var.random);
 
         const results = await Promise.all(

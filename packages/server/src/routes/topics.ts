@@ -1,13 +1,15 @@
 /**
  * @module
- * Topic administration: create, list, describe, grow and delete (docs/http-api.md "Topics"). Input is
- * validated with core's helpers — the same rules `Admin` applies — before the store is asked anything.
+ * Topic administration: create, list, describe, change configs, grow and delete (docs/http-api.md "Topics").
+ * Input is validated with core's helpers — the same rules `Admin` applies — before the store is asked anything.
  */
 import { EdgeLogError, isEdgeLogError, type LogStore, type TopicMetadata } from "@edgelog/core";
 import {
-  assertMinInsyncFits,
+  alterTopicConfig,
+  assertConfigFitsReplicas,
   assertValidPartitionCount,
   assertValidTopicName,
+  compacts,
   requireTopic,
   resolveReplicas,
   resolveTopicConfig,
@@ -22,7 +24,7 @@ import {
   type PartitionPlacement,
 } from "../context.ts";
 import { DS_PREFIX } from "../ds/names.ts";
-import { deleteStreamTopic, supportsStreams } from "../ds/streams.ts";
+import { deleteStreamTopic, isStreamTopic, supportsStreams } from "../ds/streams.ts";
 import { invalidRequest } from "../errors.ts";
 import { limitBody } from "../limits.ts";
 import { isPlainObject, pathParam, readJsonObject } from "../params.ts";
@@ -75,8 +77,8 @@ export function topicRoutes(app: Hono<AppEnv>): void {
             { context: { topic: name, replicas: replicaSet.length } },
           );
         }
-        // Checked before the store is asked, with the same rule every store applies at create.
-        assertMinInsyncFits(resolved, replicaSet?.length ?? 1);
+        // Checked before the store is asked, with the same rules every store applies at create.
+        assertConfigFitsReplicas(resolved, replicaSet?.length ?? 1);
         const clash = (await store.listTopics()).find((t) => topicNamesCollide(name, t.name));
         if (clash !== undefined) {
           throw new EdgeLogError(
@@ -120,6 +122,32 @@ export function topicRoutes(app: Hono<AppEnv>): void {
       } else await store.deleteTopic(metadata.name);
       return c.body(null, 204);
     },
+    // Kafka's IncrementalAlterConfigs: `{ "config": { name: value | null } }`, null returning a setting to its
+    // default. Validated here against the config of now (a clear 400 before the store is asked); the store
+    // validates again against the config as it is when the change applies, with the topic's replicas.
+    patch: [
+      limitBody(),
+      async (c) => {
+        const store = c.var.store;
+        const metadata = await requireTopic(store, pathParam(c, "topic"));
+        const { config } = await readJsonObject(c);
+        if (!isPlainObject(config) || Object.keys(config).length === 0) {
+          throw invalidRequest("`config` must be an object naming at least one setting");
+        }
+        const next = alterTopicConfig(metadata.config, config);
+        if (compacts(next) && !compacts(metadata.config) && supportsStreams(store)) {
+          // A stream's messages have no keys, and its state document counts on every one of them staying.
+          if (await isStreamTopic(store, metadata)) {
+            throw new EdgeLogError(
+              "INVALID_CONFIG",
+              `topic "${metadata.name}" holds a Durable Stream, whose messages have no keys: it cannot be compacted`,
+              { context: { topic: metadata.name, config: "cleanup.policy" } },
+            );
+          }
+        }
+        return c.json(await describe(store, await store.alterTopicConfig(metadata.name, config)));
+      },
+    ],
   });
 
   route(app, "/v1/topics/:topic/partitions", {

@@ -98,6 +98,16 @@ export function routeCases(n: RouteNames): RouteCase[] {
       refusedWith: "CLUSTER_AUTHORIZATION_FAILED",
     },
     {
+      method: "PATCH",
+      route: "/v1/topics/:topic",
+      path: `/v1/topics/${n.topic}`,
+      body: json({ config: { "retention.ms": 60_000 } }),
+      right: "admin",
+      ok: 200,
+      wrong: `produce:${n.topic} consume:${n.topic}`,
+      refusedWith: "CLUSTER_AUTHORIZATION_FAILED",
+    },
+    {
       method: "POST",
       route: "/v1/topics/:topic/partitions",
       path: `/v1/topics/${n.topic}/partitions`,
