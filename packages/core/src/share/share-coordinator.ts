@@ -1,0 +1,991 @@
+/**
+ * @module
+ * `ShareCoordinator`: runs a share group (KIP-932) over a store's share state and its log. Each request reads the
+ * group's document with the share-partitions it touches, applies the pure transitions (`share-group-state.ts`,
+ * `share-partition.ts`) — session, lock expiry, acknowledgements, acquisition from records it reads from the log —
+ * and writes them back with compare-and-set, so any number of coordinators may serve one group (IndexedDB tabs);
+ * within one process a group's requests also take turns, so they do not race each other into retries. Stores use
+ * it to implement `ShareGroupStore`: in-process for the memory and IndexedDB stores, inside the group's Durable
+ * Object at the edge.
+ *
+ * A fetch that finds nothing to acquire waits (up to its `maxWaitMs`) outside the group's turn — on appends to the
+ * partitions it reads, on records this process releases, and on the next lock that runs out — then tries again.
+ * Records archived for the dead-letter topic are copied there after the write that archived them.
+ */
+import { splitIntoBatches } from "../codec/batch-builder.ts";
+import { EdgeLogError, isEdgeLogError, isRetriable } from "../errors.ts";
+import type { ConsumedRecord, LogRecord } from "../record.ts";
+import type {
+  LogStore,
+  ReadResult,
+  ShareStateStore,
+  StoredBatch,
+  TopicMetadata,
+  TopicPartition,
+} from "../store.ts";
+import { assertValidGroupId, compareStrings, unknownGroup } from "../validation.ts";
+import { consumedRecordsOf, recordOffsetsOf } from "./batch-records.ts";
+import { deadLetterPartition, deadLetterRecord } from "./dead-letter.ts";
+import { alterShareConfig, effectiveShareConfig, type ShareGroupConfig } from "./share-config.ts";
+import {
+  CLOSE_SHARE_SESSION_EPOCH,
+  expiredMembers,
+  hasPendingDeadLetters,
+  indexPartition,
+  nextShareDeadline,
+  OPEN_SHARE_SESSION_EPOCH,
+  readShareGroupMeta,
+  type ShareGroupMeta,
+  sharePartitionKey,
+  stepSession,
+} from "./share-group-state.ts";
+import {
+  type AcquiredRecord,
+  acknowledge,
+  acquire,
+  type DeadLetterCandidate,
+  deadLettersWritten,
+  expireLocks,
+  hasRoom,
+  newSharePartition,
+  pendingDeadLetters,
+  type RecordAcknowledgement,
+  releaseMember,
+  type SharePartitionState,
+  startOffsetOf,
+  truncateBefore,
+} from "./share-partition.ts";
+import { DEFAULT_SHARE_MAX_RECORDS, MAX_SHARE_FETCH_WAIT_MS, validateShareFetch } from "./share-request.ts";
+import type {
+  AcquiredRange,
+  ShareAcknowledgeError,
+  ShareFetchPartition,
+  ShareFetchRequest,
+  ShareFetchResponse,
+  ShareGroupDescription,
+} from "./share-types.ts";
+
+/** What the coordinator reads and writes records through: the store's own log. */
+export type ShareLogPort = Pick<LogStore, "getTopic" | "offsets" | "read" | "append">;
+
+export interface ShareCoordinatorOptions {
+  /** The clock; tests pass their own. */
+  readonly now?: () => number;
+  /** Members a share group holds at most (default `MAX_GROUP_MEMBERS`). */
+  readonly maxMembers?: number;
+  /**
+   * Told after each write when the group next needs attention with no request to bring it (a lock or a session
+   * running out, a dead-letter copy to retry), e.g. for a Durable Object's alarm. `null`: nothing to watch.
+   */
+  readonly onWrite?: (groupId: string, nextDeadline: number | null) => void;
+  /** Where failures no caller sees are reported (a dead-letter copy that could not be written). */
+  readonly report?: (message: string, error: unknown) => void;
+}
+
+/** Share-partitions one fetch reads at most (in turn, so every partition gets its share). */
+export const SHARE_PARTITIONS_PER_FETCH = 8;
+/**
+ * Share-partitions one group tracks at most: the group's document indexes each, and every request reads it. A
+ * fetch that would start tracking more is refused (`POLICY_VIOLATION`).
+ */
+export const MAX_SHARE_PARTITIONS = 10_000;
+/** Bytes one share-partition read asks the log for. */
+const PARTITION_READ_BYTES = 256 * 1024;
+/** Compare-and-set attempts before answering the retriable `CONCURRENT_TRANSACTIONS`. */
+const MAX_ATTEMPTS = 16;
+/** Acquisition rounds one fetch makes at most while it waits (each after something woke it). */
+const MAX_PASSES = 64;
+/** How soon a dead-letter copy that failed for a passing reason is tried again (ms). */
+const DEAD_LETTER_RETRY_MS = 1_000;
+
+interface Transaction {
+  readonly meta: ShareGroupMeta;
+  readonly partitions: Map<string, SharePartitionState>;
+  /** Keys of partitions changed (a `null` in `partitions` removal is not needed: states are only replaced). */
+  readonly touched: Set<string>;
+  /** Whether the group's document changed (a partition change always changes its index entry). */
+  dirty: boolean;
+}
+
+interface Pass {
+  readonly response: ShareFetchResponse;
+  /** Partitions at the end of the log with room in their window: appends there are worth waiting for. */
+  readonly waitOn: { tp: TopicPartition; offset: number }[];
+  readonly nextDeadline: number | null;
+}
+
+export class ShareCoordinator {
+  readonly #state: ShareStateStore;
+  readonly #log: ShareLogPort;
+  readonly #now: () => number;
+  readonly #maxMembers: number | undefined;
+  readonly #onWrite: ShareCoordinatorOptions["onWrite"];
+  readonly #report: (message: string, error: unknown) => void;
+  /** Each group's turn: requests of one group run their transactions one after another in this process. */
+  readonly #turns = new Map<string, Promise<unknown>>();
+  /** Fetches waiting for records, woken when this process makes records available again. */
+  readonly #waiters = new Map<string, Set<() => void>>();
+  /** Where each group's next fetch starts looking, so every partition gets its turn. */
+  readonly #cursors = new Map<string, number>();
+  /** Groups whose dead-letter copies are being written by this process. */
+  readonly #copying = new Set<string>();
+
+  constructor(state: ShareStateStore, log: ShareLogPort, options: ShareCoordinatorOptions = {}) {
+    this.#state = state;
+    this.#log = log;
+    this.#now = options.now ?? Date.now;
+    this.#maxMembers = options.maxMembers;
+    this.#onWrite = options.onWrite;
+    this.#report = options.report ?? ((message, error) => console.error(`edgelog: ${message}`, error));
+  }
+
+  /** One share fetch (`ShareGroupStore.shareFetch`). */
+  async fetch(
+    groupId: string,
+    request: ShareFetchRequest,
+    signal?: AbortSignal,
+  ): Promise<ShareFetchResponse> {
+    assertValidGroupId(groupId);
+    validateShareFetch(request);
+    if (signal?.aborted) throw signal.reason;
+    const maxRecords = request.maxRecords ?? DEFAULT_SHARE_MAX_RECORDS;
+    const waitUntil = this.#now() + Math.min(request.maxWaitMs ?? 0, MAX_SHARE_FETCH_WAIT_MS);
+    const topics = await this.#topics(request.topics ?? []);
+    let pass = await this.#turn(groupId, () => this.#fetchPass(groupId, request, topics, maxRecords, false));
+    const acknowledgeErrors = pass.response.acknowledgeErrors;
+    const closing = request.sessionEpoch === CLOSE_SHARE_SESSION_EPOCH;
+    for (let passes = 1; !closing && maxRecords > 0 && pass.response.partitions.length === 0; passes++) {
+      if (this.#now() >= waitUntil || passes >= MAX_PASSES) break;
+      await this.#waitForRecords(groupId, pass, waitUntil, signal);
+      // The answer of the last pass moved the session: the next one continues it, without moving it again.
+      const next = { memberId: request.memberId, sessionEpoch: pass.response.sessionEpoch };
+      pass = await this.#turn(groupId, () => this.#fetchPass(groupId, next, topics, maxRecords, true));
+    }
+    await this.#copyDeadLetters(groupId);
+    return { ...pass.response, acknowledgeErrors };
+  }
+
+  /**
+   * Work with no request to bring it — locks and sessions that ran out, dead-letter copies to retry — done now;
+   * returns when to look again (`null`: nothing to watch), for a Durable Object's alarm.
+   */
+  async expire(groupId: string): Promise<number | null> {
+    const now = this.#now();
+    const next = await this.#turn(groupId, () =>
+      this.#transact(
+        groupId,
+        (meta) => dueKeys(meta, now, effectiveShareConfig(meta.config), true),
+        async (tx) => {
+          if (this.#expireAll(tx, now)) this.#wake(groupId);
+          return null;
+        },
+      ),
+    );
+    await this.#copyDeadLetters(groupId);
+    const versioned = await this.#state.getShareState(groupId, () => []);
+    return versioned === null ? next : deadlineOf(readShareGroupMeta(groupId, versioned.meta), this.#now());
+  }
+
+  /** The group as of now (`ShareGroupStore.describeShareGroup`). */
+  async describe(groupId: string): Promise<ShareGroupDescription> {
+    assertValidGroupId(groupId);
+    const versioned = await this.#state.getShareState(groupId, () => []);
+    if (versioned === null) throw unknownGroup(groupId);
+    const meta = readShareGroupMeta(groupId, versioned.meta);
+    const config = effectiveShareConfig(meta.config);
+    const now = this.#now();
+    const gone = new Set(expiredMembers(meta, now, config));
+    const members = Object.entries(meta.members)
+      .filter(([memberId]) => !gone.has(memberId))
+      .map(([memberId, m]) => ({
+        memberId,
+        clientId: m.clientId,
+        topics: m.topics,
+        sessionEpoch: m.sessionEpoch,
+        lastSeenMs: m.lastSeenMs,
+      }))
+      .sort((a, b) => compareStrings(a.memberId, b.memberId));
+    const partitions = Object.values(meta.partitions)
+      .map((index) => ({
+        topic: index.topic,
+        partition: index.partition,
+        startOffset: index.startOffset,
+        endOffset: index.endOffset,
+        inFlight: {
+          available: index.available,
+          acquired: index.acquired,
+          acknowledged: index.acknowledged,
+          archived: index.archived,
+        },
+        pendingDeadLetters: index.pendingDeadLetters,
+        nextLockDeadline: index.nextDeadline,
+      }))
+      .sort((a, b) => compareStrings(a.topic, b.topic) || a.partition - b.partition);
+    return { groupId, state: members.length > 0 ? "Stable" : "Empty", config, members, partitions };
+  }
+
+  /** Changes the group's config, creating the group if needed (`ShareGroupStore.alterShareGroupConfig`). */
+  async alterConfig(groupId: string, changes: Readonly<Record<string, unknown>>): Promise<ShareGroupConfig> {
+    assertValidGroupId(groupId);
+    // Validated before the group is read: a bad change must not create an empty group.
+    alterShareConfig({}, changes);
+    return this.#turn(groupId, () =>
+      this.#transact(
+        groupId,
+        () => [],
+        async (tx) => {
+          tx.meta.config = alterShareConfig(tx.meta.config, changes);
+          tx.dirty = true;
+          return effectiveShareConfig(tx.meta.config);
+        },
+      ),
+    );
+  }
+
+  /** Removes the group's state (`ShareGroupStore.deleteShareGroup`). */
+  async delete(groupId: string): Promise<void> {
+    assertValidGroupId(groupId);
+    await this.#turn(groupId, async () => {
+      for (let attempt = 1; ; attempt++) {
+        const versioned = await this.#state.getShareState(groupId, () => []);
+        if (versioned === null) throw unknownGroup(groupId);
+        const meta = readShareGroupMeta(groupId, versioned.meta);
+        const live =
+          Object.keys(meta.members).length -
+          expiredMembers(meta, this.#now(), effectiveShareConfig(meta.config)).length;
+        if (live > 0) {
+          throw new EdgeLogError(
+            "NON_EMPTY_GROUP",
+            `share group "${groupId}" has ${live} member(s) with sessions; close them first`,
+            { context: { groupId } },
+          );
+        }
+        try {
+          await this.#state.deleteShareState(groupId, versioned.version);
+          this.#onWrite?.(groupId, null);
+          return;
+        } catch (error) {
+          if (!isConcurrent(error) || attempt >= MAX_ATTEMPTS) throw error;
+        }
+      }
+    });
+    this.#cursors.delete(groupId);
+  }
+
+  /** Share groups with state (`ShareGroupStore.listShareGroups`). */
+  list(): Promise<string[]> {
+    return this.#state.listShareStates();
+  }
+
+  // ── one fetch pass ──────────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Session, expiry, acknowledgements, releases, acquisition: one transaction. `continued`: a later pass of the
+   * same fetch, which checks the session is still the one the first pass moved, and moves nothing else of it.
+   */
+  async #fetchPass(
+    groupId: string,
+    request: ShareFetchRequest,
+    topics: ReadonlyMap<string, TopicMetadata>,
+    maxRecords: number,
+    continued: boolean,
+  ): Promise<Pass> {
+    const now = this.#now();
+    const { memberId } = request;
+    let candidates: string[] = [];
+    return this.#transact(
+      groupId,
+      (meta) => {
+        const config = effectiveShareConfig(meta.config);
+        const member = meta.members[memberId];
+        const releasing =
+          !continued &&
+          member !== undefined &&
+          (request.sessionEpoch === OPEN_SHARE_SESSION_EPOCH ||
+            request.sessionEpoch === CLOSE_SHARE_SESSION_EPOCH);
+        const keys = dueKeys(meta, now, config, releasing);
+        for (const ack of request.acknowledgements ?? [])
+          keys.add(sharePartitionKey(ack.topic, ack.partition));
+        candidates =
+          maxRecords > 0 && request.sessionEpoch !== CLOSE_SHARE_SESSION_EPOCH
+            ? this.#candidates(groupId, meta, config, topics)
+            : [];
+        for (const key of candidates) keys.add(key);
+        return keys;
+      },
+      async (tx) => {
+        const config = effectiveShareConfig(tx.meta.config);
+        const deadLetters = config["errors.deadletterqueue.topic.name"] !== "";
+        // Sessions that ran out end first: a member whose own session ended is told so, not served.
+        let released = this.#expireAll(tx, now);
+        let releaseOwn = false;
+        if (continued) {
+          continueSession(tx.meta, groupId, memberId, request.sessionEpoch, now);
+        } else {
+          releaseOwn = stepSession(tx.meta, groupId, request, now, this.#maxMembers).replaced;
+        }
+        tx.dirty = true;
+        const acknowledgeErrors = continued
+          ? []
+          : this.#acknowledge(tx, groupId, memberId, request, config, deadLetters);
+        if (request.acknowledgements?.some((ack) => ack.type === "release")) released = true;
+        // Acknowledgements first, then what the member's old (or closing) session still held goes back.
+        if (releaseOwn) {
+          for (const [key, state] of tx.partitions) {
+            releaseMember(state, memberId, config, deadLetters);
+            tx.touched.add(key);
+          }
+          released = true;
+        }
+        if (request.sessionEpoch === CLOSE_SHARE_SESSION_EPOCH) delete tx.meta.members[memberId];
+        const acquired = await this.#acquire(
+          tx,
+          groupId,
+          memberId,
+          now,
+          config,
+          maxRecords,
+          topics,
+          candidates,
+        );
+        if (released) this.#wake(groupId);
+        const member = tx.meta.members[memberId];
+        return {
+          response: {
+            memberId,
+            sessionEpoch: member === undefined ? CLOSE_SHARE_SESSION_EPOCH : member.sessionEpoch,
+            acquisitionLockTimeoutMs: config["share.record.lock.duration.ms"],
+            partitions: acquired.partitions,
+            acknowledgeErrors,
+          },
+          waitOn: acquired.waitOn,
+        };
+      },
+    ).then((pass) => ({ ...pass, nextDeadline: this.#lastDeadlines.get(groupId) ?? null }));
+  }
+
+  /** When each group next needs attention, as its last write in this process left it: how long a fetch may wait. */
+  readonly #lastDeadlines = new Map<string, number | null>();
+
+  /** Sessions that ran out end (their records released), and so do locks: true when records came back. */
+  #expireAll(tx: Transaction, now: number): boolean {
+    const config = effectiveShareConfig(tx.meta.config);
+    const deadLetters = config["errors.deadletterqueue.topic.name"] !== "";
+    let released = false;
+    for (const gone of expiredMembers(tx.meta, now, config)) {
+      delete tx.meta.members[gone];
+      tx.dirty = true;
+      for (const [key, state] of tx.partitions) {
+        releaseMember(state, gone, config, deadLetters);
+        tx.touched.add(key);
+      }
+      released = true;
+    }
+    for (const [key, state] of tx.partitions) {
+      const index = tx.meta.partitions[key];
+      if (index?.nextDeadline !== null && index?.nextDeadline !== undefined && index.nextDeadline <= now) {
+        expireLocks(state, now, config, deadLetters);
+        tx.touched.add(key);
+        released = true;
+      }
+    }
+    return released;
+  }
+
+  /** Applies acknowledgements per partition, each partition all or nothing; refusals are answered, not thrown. */
+  #acknowledge(
+    tx: Transaction,
+    groupId: string,
+    memberId: string,
+    request: ShareFetchRequest,
+    config: ShareGroupConfig,
+    deadLetters: boolean,
+  ): ShareAcknowledgeError[] {
+    const byPartition = new Map<
+      string,
+      { topic: string; partition: number; acks: RecordAcknowledgement[] }
+    >();
+    for (const ack of request.acknowledgements ?? []) {
+      const key = sharePartitionKey(ack.topic, ack.partition);
+      let entry = byPartition.get(key);
+      if (entry === undefined) {
+        entry = { topic: ack.topic, partition: ack.partition, acks: [] };
+        byPartition.set(key, entry);
+      }
+      for (let offset = ack.firstOffset; offset <= ack.lastOffset; offset++) {
+        entry.acks.push({ offset, type: ack.type, error: ack.error ?? null });
+      }
+    }
+    const errors: ShareAcknowledgeError[] = [];
+    for (const [key, { topic, partition, acks }] of byPartition) {
+      const state = tx.partitions.get(key);
+      try {
+        if (state === undefined) {
+          throw new EdgeLogError(
+            "INVALID_RECORD_STATE",
+            `share group "${groupId}" holds nothing of ${topic}/${partition}`,
+            {
+              context: { topic, partition, memberId },
+            },
+          );
+        }
+        acknowledge(state, memberId, acks, config, deadLetters, { topic, partition });
+        tx.touched.add(key);
+      } catch (error) {
+        if (!isEdgeLogError(error)) throw error;
+        errors.push({ topic, partition, code: error.code, message: error.message });
+      }
+    }
+    return errors;
+  }
+
+  /**
+   * The partitions this fetch looks at, in turn from where the group's last fetch stopped: first those with records
+   * that came back, then those whose window has room.
+   */
+  #candidates(
+    groupId: string,
+    meta: ShareGroupMeta,
+    config: ShareGroupConfig,
+    topics: ReadonlyMap<string, TopicMetadata>,
+  ): string[] {
+    const all: string[] = [];
+    for (const name of [...topics.keys()].sort(compareStrings)) {
+      const metadata = topics.get(name) as TopicMetadata;
+      for (let partition = 0; partition < metadata.partitions; partition++)
+        all.push(sharePartitionKey(name, partition));
+    }
+    if (all.length === 0) return [];
+    if (all.length > MAX_SHARE_PARTITIONS) throw tooManyPartitions(groupId, all.length);
+    const start = (this.#cursors.get(groupId) ?? 0) % all.length;
+    const order = [...all.slice(start), ...all.slice(0, start)];
+    const returned: string[] = [];
+    const roomy: string[] = [];
+    for (const key of order) {
+      const index = meta.partitions[key];
+      if (index !== undefined && index.available > 0) returned.push(key);
+      else if (index === undefined || inFlight(index) < config["share.partition.max.record.locks"])
+        roomy.push(key);
+    }
+    const chosen = [...returned, ...roomy].slice(0, SHARE_PARTITIONS_PER_FETCH);
+    this.#cursors.set(groupId, start + Math.max(1, chosen.length));
+    return chosen;
+  }
+
+  /** Reads the candidates' logs and acquires from them, up to `maxRecords` in all. */
+  async #acquire(
+    tx: Transaction,
+    groupId: string,
+    memberId: string,
+    now: number,
+    config: ShareGroupConfig,
+    maxRecords: number,
+    topics: ReadonlyMap<string, TopicMetadata>,
+    candidates: readonly string[],
+  ): Promise<{ partitions: ShareFetchPartition[]; waitOn: { tp: TopicPartition; offset: number }[] }> {
+    const partitions: ShareFetchPartition[] = [];
+    const waitOn: { tp: TopicPartition; offset: number }[] = [];
+    if (candidates.length === 0 || maxRecords <= 0) return { partitions, waitOn };
+    const reads = await Promise.all(
+      candidates.map((key) => this.#readCandidate(tx, groupId, key, topics, config)),
+    );
+    let remaining = maxRecords;
+    for (const read of reads) {
+      if (read === null) continue;
+      const { key, tp, state, from, result } = read;
+      const readable = result.batches.flatMap((batch) =>
+        recordOffsetsOf(batch, from).filter((offset) => offset < result.highWatermark),
+      );
+      const got = remaining > 0 ? acquire(state, memberId, now, config, remaining, readable) : [];
+      if (got.length > 0) {
+        tx.touched.add(key);
+        remaining -= got.length;
+        partitions.push({ ...tp, batches: batchesHolding(result.batches, got), acquired: rangesOf(got) });
+      }
+      if (hasRoom(state, config) && state.endOffset >= result.highWatermark)
+        waitOn.push({ tp, offset: state.endOffset });
+    }
+    return { partitions, waitOn };
+  }
+
+  /**
+   * One candidate's state (started per `share.auto.offset.reset` when the group never read it, or its topic was
+   * re-created) and a read of its log from its first record that came back, else its end. `null`: nothing to read
+   * (the topic is gone, or the window is full with nothing to give again).
+   */
+  async #readCandidate(
+    tx: Transaction,
+    groupId: string,
+    key: string,
+    topics: ReadonlyMap<string, TopicMetadata>,
+    config: ShareGroupConfig,
+  ): Promise<{
+    key: string;
+    tp: TopicPartition;
+    state: SharePartitionState;
+    from: number;
+    result: ReadResult;
+  } | null> {
+    const index = tx.meta.partitions[key];
+    const [topic, partitionText] = key.split("\u0000") as [string, string];
+    const tp = { topic, partition: Number(partitionText) };
+    const metadata = topics.get(topic);
+    if (metadata === undefined) return null;
+    try {
+      let state = tx.partitions.get(key);
+      if (state === undefined || state.topicId !== metadata.topicId) {
+        if (index === undefined && Object.keys(tx.meta.partitions).length >= MAX_SHARE_PARTITIONS) {
+          throw tooManyPartitions(groupId, Object.keys(tx.meta.partitions).length + 1);
+        }
+        const bounds = await this.#log.offsets(tp);
+        const start =
+          config["share.auto.offset.reset"] === "earliest" ? bounds.logStartOffset : bounds.highWatermark;
+        state = newSharePartition(metadata.topicId, start);
+        tx.partitions.set(key, state);
+        tx.touched.add(key);
+      }
+      const firstAvailable = state.records.find((record) => record.state === "Available")?.offset;
+      if (firstAvailable === undefined && !hasRoom(state, config)) return null;
+      let from = Math.min(firstAvailable ?? state.endOffset, state.endOffset);
+      let result: ReadResult;
+      try {
+        result = await this.#log.read(tp, { offset: from, maxBytes: PARTITION_READ_BYTES });
+      } catch (error) {
+        if (!(isEdgeLogError(error) && error.code === "OFFSET_OUT_OF_RANGE")) throw error;
+        // Retention passed records the window still had, or its end: they are gone; go on from the log start.
+        const bounds = await this.#log.offsets(tp);
+        truncateBefore(state, bounds.logStartOffset);
+        tx.touched.add(key);
+        from = Math.max(from, bounds.logStartOffset);
+        result = await this.#log.read(tp, { offset: from, maxBytes: PARTITION_READ_BYTES });
+      }
+      if (result.logStartOffset > startOffsetOf(state)) {
+        truncateBefore(state, result.logStartOffset);
+        tx.touched.add(key);
+      }
+      return { key, tp, state, from: Math.max(from, result.logStartOffset), result };
+    } catch (error) {
+      // A topic deleted meanwhile has nothing to give; anything else fails the fetch.
+      if (isEdgeLogError(error) && error.code === "UNKNOWN_TOPIC_OR_PARTITION") return null;
+      throw error;
+    }
+  }
+
+  // ── waiting ─────────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Until an append to a partition worth waiting on, records coming back here, a lock running out, or the end. */
+  async #waitForRecords(
+    groupId: string,
+    pass: Pass,
+    waitUntil: number,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const stop = new AbortController();
+    const onAbort = (): void => stop.abort(signal?.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let wake: (() => void) | undefined;
+    try {
+      const now = this.#now();
+      const until = pass.nextDeadline === null ? waitUntil : Math.min(waitUntil, pass.nextDeadline);
+      const woken = new Promise<void>((resolve) => {
+        wake = resolve;
+        timer = setTimeout(resolve, Math.max(0, until - now));
+        stop.signal.addEventListener("abort", () => resolve(), { once: true });
+      });
+      this.#waitersOf(groupId).add(wake as () => void);
+      const appends = pass.waitOn.map(({ tp, offset }) =>
+        this.#log
+          .read(tp, { offset, maxBytes: 1, maxWaitMs: Math.max(0, waitUntil - now), signal: stop.signal })
+          .then(
+            () => undefined,
+            () => undefined,
+          ),
+      );
+      await Promise.race([woken, ...appends]);
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+      if (wake !== undefined) this.#waiters.get(groupId)?.delete(wake);
+      signal?.removeEventListener("abort", onAbort);
+      stop.abort(new Error("share fetch woke"));
+    }
+    if (signal?.aborted) throw signal.reason;
+  }
+
+  #waitersOf(groupId: string): Set<() => void> {
+    let set = this.#waiters.get(groupId);
+    if (set === undefined) {
+      set = new Set();
+      this.#waiters.set(groupId, set);
+    }
+    return set;
+  }
+
+  /** Records came back in this process: every fetch of the group waiting here looks again. */
+  #wake(groupId: string): void {
+    const waiters = this.#waiters.get(groupId);
+    if (waiters === undefined) return;
+    this.#waiters.delete(groupId);
+    for (const wake of waiters) wake();
+  }
+
+  // ── dead letters ────────────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Writes the dead-letter copies the group owes, a few partitions at a time, then notes them done. A failure that
+   * may pass (the topic's leader unreachable) leaves them owed (the next request or alarm tries again); one that
+   * cannot (no such topic, a record too large for it) is reported and the records are given up.
+   */
+  async #copyDeadLetters(groupId: string): Promise<void> {
+    if (this.#copying.has(groupId)) return;
+    this.#copying.add(groupId);
+    try {
+      for (let round = 0; round < 16; round++) {
+        const versioned = await this.#state.getShareState(groupId, (stored) =>
+          pendingKeys(readShareGroupMeta(groupId, stored)),
+        );
+        if (versioned === null) return;
+        const meta = readShareGroupMeta(groupId, versioned.meta);
+        if (!hasPendingDeadLetters(meta)) return;
+        const config = effectiveShareConfig(meta.config);
+        const done = new Map<string, number[]>();
+        const stuck = await this.#writeDeadLetters(groupId, meta, config, versioned.partitions, done);
+        if (done.size > 0) {
+          await this.#turn(groupId, () =>
+            this.#transact(
+              groupId,
+              () => done.keys(),
+              async (tx) => {
+                for (const [key, offsets] of done) {
+                  const state = tx.partitions.get(key);
+                  if (state === undefined) continue;
+                  deadLettersWritten(state, offsets);
+                  tx.touched.add(key);
+                }
+                return null;
+              },
+            ),
+          );
+        }
+        if (stuck || done.size === 0) return;
+      }
+    } finally {
+      this.#copying.delete(groupId);
+    }
+  }
+
+  /** Appends the copies; fills `done` with what needs no more work. Returns true when a passing failure stopped it. */
+  async #writeDeadLetters(
+    groupId: string,
+    meta: ShareGroupMeta,
+    config: ShareGroupConfig,
+    stored: ReadonlyMap<string, unknown>,
+    done: Map<string, number[]>,
+  ): Promise<boolean> {
+    const topicName = config["errors.deadletterqueue.topic.name"];
+    const owed: { key: string; tp: TopicPartition; pending: DeadLetterCandidate[] }[] = [];
+    for (const [key, raw] of stored) {
+      const index = meta.partitions[key];
+      if (index === undefined) continue;
+      owed.push({
+        key,
+        tp: { topic: index.topic, partition: index.partition },
+        pending: pendingDeadLetters(raw as SharePartitionState),
+      });
+    }
+    const giveUp = (reason: string, error: unknown): boolean => {
+      this.#report(
+        `share group "${groupId}": ${reason}; ${owed.reduce((n, o) => n + o.pending.length, 0)} record(s) not copied`,
+        error,
+      );
+      for (const { key, pending } of owed)
+        done.set(
+          key,
+          pending.map((p) => p.offset),
+        );
+      return false;
+    };
+    if (topicName === "") return giveUp("the dead-letter topic was unset", null);
+    let target: TopicMetadata | null;
+    try {
+      target = await this.#log.getTopic(topicName);
+    } catch (error) {
+      if (isRetriable(error)) return true;
+      throw error;
+    }
+    if (target === null) return giveUp(`dead-letter topic "${topicName}" does not exist`, null);
+    const byPartition = new Map<number, LogRecord[]>();
+    for (const { key, tp, pending } of owed) {
+      let records: Map<number, ConsumedRecord>;
+      try {
+        records = await this.#readRecordsAt(
+          tp,
+          pending.map((p) => p.offset),
+        );
+      } catch (error) {
+        if (isRetriable(error)) return true;
+        // The source partition is gone (its topic deleted): nothing left to copy.
+        done.set(
+          key,
+          pending.map((p) => p.offset),
+        );
+        continue;
+      }
+      for (const candidate of pending) {
+        const record = records.get(candidate.offset);
+        if (record === undefined) continue;
+        const copy = deadLetterRecord(
+          record,
+          { groupId, ...tp },
+          candidate,
+          config["share.delivery.count.limit"],
+        );
+        const partition = deadLetterPartition(copy, tp.partition, target.partitions);
+        const list = byPartition.get(partition);
+        if (list === undefined) byPartition.set(partition, [copy]);
+        else list.push(copy);
+      }
+      done.set(
+        key,
+        pending.map((p) => p.offset),
+      );
+    }
+    for (const [partition, records] of byPartition) {
+      try {
+        const batches = splitIntoBatches(records, {
+          producerId: null,
+          maxBatchBytes: target.config["max.message.bytes"],
+          maxMessageBytes: Number.POSITIVE_INFINITY,
+        });
+        // A copy of records accepted before: the caps of new writes do not apply (`AppendOptions`).
+        for (const batch of batches) {
+          await this.#log.append({ topic: topicName, partition }, batch.encode(), { checkRecordCaps: false });
+        }
+      } catch (error) {
+        if (isRetriable(error)) {
+          done.clear();
+          return true;
+        }
+        this.#report(
+          `share group "${groupId}": dead-letter copies to ${topicName}/${partition} failed`,
+          error,
+        );
+      }
+    }
+    return false;
+  }
+
+  /** The records at `offsets` of a partition (those still in the log). */
+  async #readRecordsAt(tp: TopicPartition, offsets: readonly number[]): Promise<Map<number, ConsumedRecord>> {
+    const wanted = new Set(offsets);
+    const found = new Map<number, ConsumedRecord>();
+    const sorted = [...wanted].sort((a, b) => a - b);
+    let at = sorted[0];
+    while (at !== undefined) {
+      let result: ReadResult;
+      try {
+        result = await this.#log.read(tp, { offset: at, maxBytes: PARTITION_READ_BYTES });
+      } catch (error) {
+        if (!(isEdgeLogError(error) && error.code === "OFFSET_OUT_OF_RANGE")) throw error;
+        const bounds = await this.#log.offsets(tp);
+        const next = sorted.find(
+          (offset) => offset >= bounds.logStartOffset && offset < bounds.highWatermark,
+        );
+        if (next === undefined || next === at) break;
+        at = next;
+        continue;
+      }
+      let last = at - 1;
+      for (const batch of result.batches) {
+        last = Math.max(last, batch.lastOffset);
+        if (!holdsAny(batch, sorted)) continue;
+        for (const record of consumedRecordsOf(batch))
+          if (wanted.has(record.offset)) found.set(record.offset, record);
+      }
+      if (result.batches.length === 0) break;
+      at = sorted.find((offset) => offset > last);
+    }
+    return found;
+  }
+
+  // ── transactions ────────────────────────────────────────────────────────────────────────────────────────────
+
+  /** Runs `body` when the group's earlier requests in this process are done. */
+  #turn<T>(groupId: string, body: () => Promise<T>): Promise<T> {
+    const previous = this.#turns.get(groupId) ?? Promise.resolve();
+    const run = previous.then(body, body);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#turns.set(groupId, settled);
+    void settled.then(() => {
+      if (this.#turns.get(groupId) === settled) this.#turns.delete(groupId);
+    });
+    return run;
+  }
+
+  /**
+   * Read (the group's document and the partitions `select` names from it), apply, compare-and-set; again when
+   * another writer won. Writes only when `apply` changed something.
+   */
+  async #transact<T>(
+    groupId: string,
+    select: (meta: ShareGroupMeta) => Iterable<string>,
+    apply: (tx: Transaction) => Promise<T>,
+  ): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const versioned = await this.#state.getShareState(groupId, (stored) =>
+        select(readShareGroupMeta(groupId, stored)),
+      );
+      const meta = readShareGroupMeta(groupId, versioned?.meta);
+      // A group with no state yet has nothing to read, but `select` also plans the request (which partitions to
+      // look at): it runs on the empty group.
+      if (versioned === null) select(meta);
+      const partitions = new Map<string, SharePartitionState>();
+      for (const [key, state] of versioned?.partitions ?? [])
+        partitions.set(key, state as SharePartitionState);
+      const tx: Transaction = { meta, partitions, touched: new Set(), dirty: false };
+      const result = await apply(tx);
+      if (!tx.dirty && tx.touched.size === 0) return result;
+      const written = new Map<string, unknown>();
+      for (const key of tx.touched) {
+        const state = tx.partitions.get(key);
+        if (state === undefined) continue;
+        const [topic, partition] = key.split("\u0000") as [string, string];
+        indexPartition(meta, topic, Number(partition), state);
+        written.set(key, state);
+      }
+      try {
+        await this.#state.putShareState(groupId, { meta, partitions: written }, versioned?.version ?? null);
+        const next = deadlineOf(meta, this.#now());
+        this.#lastDeadlines.set(groupId, next);
+        this.#onWrite?.(groupId, next);
+        return result;
+      } catch (error) {
+        if (!isConcurrent(error) || attempt >= MAX_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  /** Metadata of the named topics that exist (a topic deleted meanwhile simply gives nothing). */
+  async #topics(names: readonly string[]): Promise<Map<string, TopicMetadata>> {
+    const found = await Promise.all([...new Set(names)].map((name) => this.#log.getTopic(name)));
+    const topics = new Map<string, TopicMetadata>();
+    for (const metadata of found) if (metadata !== null) topics.set(metadata.name, metadata);
+    return topics;
+  }
+}
+
+/** A later pass of a fetch: the session must still be the one the first pass left. */
+function continueSession(
+  meta: ShareGroupMeta,
+  groupId: string,
+  memberId: string,
+  epoch: number,
+  now: number,
+): void {
+  const member = meta.members[memberId];
+  if (member === undefined) {
+    throw new EdgeLogError(
+      "SHARE_SESSION_NOT_FOUND",
+      `member "${memberId}"'s share session ended while it waited`,
+      {
+        context: { groupId, memberId },
+      },
+    );
+  }
+  if (member.sessionEpoch !== epoch) {
+    throw new EdgeLogError(
+      "INVALID_SHARE_SESSION_EPOCH",
+      `member "${memberId}"'s share session was replaced while it waited`,
+      { context: { groupId, memberId, expectedEpoch: member.sessionEpoch } },
+    );
+  }
+  member.lastSeenMs = now;
+}
+
+/** Partitions with a lock due by `now`, and — when records of ended sessions go back — every one holding records. */
+function dueKeys(
+  meta: ShareGroupMeta,
+  now: number,
+  config: ShareGroupConfig,
+  releasing: boolean,
+): Set<string> {
+  const keys = new Set<string>();
+  const anyExpired = expiredMembers(meta, now, config).length > 0;
+  for (const [key, index] of Object.entries(meta.partitions)) {
+    const due = index.nextDeadline !== null && index.nextDeadline <= now;
+    if (due || ((releasing || anyExpired) && index.acquired > 0)) keys.add(key);
+  }
+  return keys;
+}
+
+function pendingKeys(meta: ShareGroupMeta): string[] {
+  return Object.entries(meta.partitions)
+    .filter(([, index]) => index.pendingDeadLetters > 0)
+    .map(([key]) => key)
+    .slice(0, SHARE_PARTITIONS_PER_FETCH);
+}
+
+/** When to look again: the next lock or session deadline, sooner while dead-letter copies are owed. */
+function deadlineOf(meta: ShareGroupMeta, now: number): number | null {
+  const next = nextShareDeadline(meta, effectiveShareConfig(meta.config));
+  if (!hasPendingDeadLetters(meta)) return next;
+  const retry = now + DEAD_LETTER_RETRY_MS;
+  return next === null ? retry : Math.min(next, retry);
+}
+
+function inFlight(index: {
+  available: number;
+  acquired: number;
+  acknowledged: number;
+  archived: number;
+}): number {
+  return index.available + index.acquired + index.acknowledged + index.archived;
+}
+
+/** Acquired offsets as runs of consecutive offsets with one delivery count. */
+function rangesOf(acquired: readonly AcquiredRecord[]): AcquiredRange[] {
+  const ranges: AcquiredRange[] = [];
+  const sorted = [...acquired].sort((a, b) => a.offset - b.offset);
+  for (const { offset, deliveryCount } of sorted) {
+    const last = ranges.at(-1);
+    if (last !== undefined && last.lastOffset + 1 === offset && last.deliveryCount === deliveryCount) {
+      ranges[ranges.length - 1] = { ...last, lastOffset: offset };
+    } else {
+      ranges.push({ firstOffset: offset, lastOffset: offset, deliveryCount });
+    }
+  }
+  return ranges;
+}
+
+/** The batches that hold at least one acquired offset: the member needs nothing else. */
+function batchesHolding(batches: readonly StoredBatch[], acquired: readonly AcquiredRecord[]): StoredBatch[] {
+  const offsets = acquired.map((a) => a.offset).sort((a, b) => a - b);
+  return batches.filter((batch) => holdsAny(batch, offsets));
+}
+
+/** Whether `batch` holds any of `sorted` (ascending offsets). */
+function holdsAny(batch: StoredBatch, sorted: readonly number[]): boolean {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as number) < batch.baseOffset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < sorted.length && (sorted[lo] as number) <= batch.lastOffset;
+}
+
+function tooManyPartitions(groupId: string, count: number): EdgeLogError {
+  return new EdgeLogError(
+    "POLICY_VIOLATION",
+    `a share group reads at most ${MAX_SHARE_PARTITIONS} partitions (this fetch would make it ${count})`,
+    { context: { groupId, limit: MAX_SHARE_PARTITIONS, actual: count } },
+  );
+}
+
+function isConcurrent(error: unknown): boolean {
+  return isEdgeLogError(error) && error.code === "CONCURRENT_TRANSACTIONS";
+}
