@@ -20,3 +20,15 @@ export function recordOffsetsOf(batch: StoredBatch, from: number): number[] {
 export function consumedRecordsOf(batch: StoredBatch): ConsumedRecord[] {
   return decodeBatch(batch.payload).records.map((record, i) => ({ ...record, offset: batch.baseOffset + i }));
 }
+
+/** Whether `batch` holds any of `sorted` (ascending offsets). */
+export function holdsAny(batch: StoredBatch, sorted: readonly number[]): boolean {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as number) < batch.baseOffset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < sorted.length && (sorted[lo] as number) <= batch.lastOffset;
+}

@@ -1,20 +1,4 @@
-/**
- * @module
- * `ShareCoordinator`: runs a share group (KIP-932) over a store's share state and its log. Each request reads the
- * group's document with the share-partitions it touches, applies the pure transitions (`share-group-state.ts`,
- * `share-partition.ts`) — session, lock expiry, acknowledgements, acquisition from records it reads from the log —
- * and writes them back with compare-and-set, so any number of coordinators may serve one group (IndexedDB tabs);
- * within one process a group's requests also take turns, so they do not race each other into retries. Stores use
- * it to implement `ShareGroupStore`: in-process for the memory and IndexedDB stores, inside the group's Durable
- * Object at the edge.
- *
- * A fetch that finds nothing to acquire waits (up to its `maxWaitMs`) outside the group's turn — on appends to the
- * partitions it reads, on records this process releases, and on the next lock that runs out — then tries again.
- * Records archived for the dead-letter topic are copied there after the write that archived them.
- */
-import { splitIntoBatches } from "../codec/batch-builder.ts";
-import { EdgeLogError, isEdgeLogError, isRetriable } from "../errors.ts";
-import type { ConsumedRecord, LogRecord } from "../record.ts";
+import { EdgeLogError, isEdgeLogError } from "../errors.ts";
 import type {
   LogStore,
   ReadResult,
@@ -24,8 +8,8 @@ import type {
   TopicPartition,
 } from "../store.ts";
 import { assertValidGroupId, compareStrings, unknownGroup } from "../validation.ts";
-import { consumedRecordsOf, recordOffsetsOf } from "./batch-records.ts";
-import { deadLetterPartition, deadLetterRecord } from "./dead-letter.ts";
+import { holdsAny, recordOffsetsOf } from "./batch-records.ts";
+import { writeDeadLetters } from "./dead-letter-copies.ts";
 import { alterShareConfig, effectiveShareConfig, type ShareGroupConfig } from "./share-config.ts";
 import {
   CLOSE_SHARE_SESSION_EPOCH,
@@ -43,12 +27,10 @@ import {
   type AcquiredRecord,
   acknowledge,
   acquire,
-  type DeadLetterCandidate,
   deadLettersWritten,
   expireLocks,
   hasRoom,
   newSharePartition,
-  pendingDeadLetters,
   type RecordAcknowledgement,
   releaseMember,
   type SharePartitionState,
@@ -308,7 +290,7 @@ export class ShareCoordinator {
           keys.add(sharePartitionKey(ack.topic, ack.partition));
         candidates =
           maxRecords > 0 && request.sessionEpoch !== CLOSE_SHARE_SESSION_EPOCH
-            ? this.#candidates(groupId, meta, config, topics)
+            ? this.#candidates(groupId, meta, config, topics, keys)
             : [];
         for (const key of candidates) keys.add(key);
         return keys;
@@ -441,13 +423,14 @@ export class ShareCoordinator {
 
   /**
    * The partitions this fetch looks at, in turn from where the group's last fetch stopped: first those with records
-   * that came back, then those whose window has room.
+   * that came back, then those whose window has room (or may have once `changing` ones are updated).
    */
   #candidates(
     groupId: string,
     meta: ShareGroupMeta,
     config: ShareGroupConfig,
     topics: ReadonlyMap<string, TopicMetadata>,
+    changing: ReadonlySet<string>,
   ): string[] {
     const all: string[] = [];
     for (const name of [...topics.keys()].sort(compareStrings)) {
@@ -464,7 +447,12 @@ export class ShareCoordinator {
     for (const key of order) {
       const index = meta.partitions[key];
       if (index !== undefined && index.available > 0) returned.push(key);
-      else if (index === undefined || inFlight(index) < config["share.partition.max.record.locks"])
+      // A full window may make room in this very request (its acknowledgements, locks running out).
+      else if (
+        index === undefined ||
+        changing.has(key) ||
+        inFlight(index) < config["share.partition.max.record.locks"]
+      )
         roomy.push(key);
     }
     const chosen = [...returned, ...roomy].slice(0, SHARE_PARTITIONS_PER_FETCH);
@@ -649,7 +637,15 @@ export class ShareCoordinator {
         if (!hasPendingDeadLetters(meta)) return;
         const config = effectiveShareConfig(meta.config);
         const done = new Map<string, number[]>();
-        const stuck = await this.#writeDeadLetters(groupId, meta, config, versioned.partitions, done);
+        const stuck = await writeDeadLetters(
+          this.#log,
+          this.#report,
+          groupId,
+          meta,
+          config,
+          versioned.partitions,
+          done,
+        );
         if (done.size > 0) {
           await this.#turn(groupId, () =>
             this.#transact(
@@ -672,140 +668,6 @@ export class ShareCoordinator {
     } finally {
       this.#copying.delete(groupId);
     }
-  }
-
-  /** Appends the copies; fills `done` with what needs no more work. Returns true when a passing failure stopped it. */
-  async #writeDeadLetters(
-    groupId: string,
-    meta: ShareGroupMeta,
-    config: ShareGroupConfig,
-    stored: ReadonlyMap<string, unknown>,
-    done: Map<string, number[]>,
-  ): Promise<boolean> {
-    const topicName = config["errors.deadletterqueue.topic.name"];
-    const owed: { key: string; tp: TopicPartition; pending: DeadLetterCandidate[] }[] = [];
-    for (const [key, raw] of stored) {
-      const index = meta.partitions[key];
-      if (index === undefined) continue;
-      owed.push({
-        key,
-        tp: { topic: index.topic, partition: index.partition },
-        pending: pendingDeadLetters(raw as SharePartitionState),
-      });
-    }
-    const giveUp = (reason: string, error: unknown): boolean => {
-      this.#report(
-        `share group "${groupId}": ${reason}; ${owed.reduce((n, o) => n + o.pending.length, 0)} record(s) not copied`,
-        error,
-      );
-      for (const { key, pending } of owed)
-        done.set(
-          key,
-          pending.map((p) => p.offset),
-        );
-      return false;
-    };
-    if (topicName === "") return giveUp("the dead-letter topic was unset", null);
-    let target: TopicMetadata | null;
-    try {
-      target = await this.#log.getTopic(topicName);
-    } catch (error) {
-      if (isRetriable(error)) return true;
-      throw error;
-    }
-    if (target === null) return giveUp(`dead-letter topic "${topicName}" does not exist`, null);
-    const byPartition = new Map<number, LogRecord[]>();
-    for (const { key, tp, pending } of owed) {
-      let records: Map<number, ConsumedRecord>;
-      try {
-        records = await this.#readRecordsAt(
-          tp,
-          pending.map((p) => p.offset),
-        );
-      } catch (error) {
-        if (isRetriable(error)) return true;
-        // The source partition is gone (its topic deleted): nothing left to copy.
-        done.set(
-          key,
-          pending.map((p) => p.offset),
-        );
-        continue;
-      }
-      for (const candidate of pending) {
-        const record = records.get(candidate.offset);
-        if (record === undefined) continue;
-        const copy = deadLetterRecord(
-          record,
-          { groupId, ...tp },
-          candidate,
-          config["share.delivery.count.limit"],
-        );
-        const partition = deadLetterPartition(copy, tp.partition, target.partitions);
-        const list = byPartition.get(partition);
-        if (list === undefined) byPartition.set(partition, [copy]);
-        else list.push(copy);
-      }
-      done.set(
-        key,
-        pending.map((p) => p.offset),
-      );
-    }
-    for (const [partition, records] of byPartition) {
-      try {
-        const batches = splitIntoBatches(records, {
-          producerId: null,
-          maxBatchBytes: target.config["max.message.bytes"],
-          maxMessageBytes: Number.POSITIVE_INFINITY,
-        });
-        // A copy of records accepted before: the caps of new writes do not apply (`AppendOptions`).
-        for (const batch of batches) {
-          await this.#log.append({ topic: topicName, partition }, batch.encode(), { checkRecordCaps: false });
-        }
-      } catch (error) {
-        if (isRetriable(error)) {
-          done.clear();
-          return true;
-        }
-        this.#report(
-          `share group "${groupId}": dead-letter copies to ${topicName}/${partition} failed`,
-          error,
-        );
-      }
-    }
-    return false;
-  }
-
-  /** The records at `offsets` of a partition (those still in the log). */
-  async #readRecordsAt(tp: TopicPartition, offsets: readonly number[]): Promise<Map<number, ConsumedRecord>> {
-    const wanted = new Set(offsets);
-    const found = new Map<number, ConsumedRecord>();
-    const sorted = [...wanted].sort((a, b) => a - b);
-    let at = sorted[0];
-    while (at !== undefined) {
-      let result: ReadResult;
-      try {
-        result = await this.#log.read(tp, { offset: at, maxBytes: PARTITION_READ_BYTES });
-      } catch (error) {
-        if (!(isEdgeLogError(error) && error.code === "OFFSET_OUT_OF_RANGE")) throw error;
-        const bounds = await this.#log.offsets(tp);
-        const next = sorted.find(
-          (offset) => offset >= bounds.logStartOffset && offset < bounds.highWatermark,
-        );
-        if (next === undefined || next === at) break;
-        at = next;
-        continue;
-      }
-      let last = at - 1;
-      for (const batch of result.batches) {
-        last = Math.max(last, batch.lastOffset);
-        if (!holdsAny(batch, sorted)) continue;
-        for (const record of consumedRecordsOf(batch))
-          if (wanted.has(record.offset)) found.set(record.offset, record);
-      }
-      if (result.batches.length === 0) break;
-      at = sorted.find((offset) => offset > last);
-    }
-    return found;
   }
 
   // ── transactions ────────────────────────────────────────────────────────────────────────────────────────────
@@ -964,18 +826,6 @@ function rangesOf(acquired: readonly AcquiredRecord[]): AcquiredRange[] {
 function batchesHolding(batches: readonly StoredBatch[], acquired: readonly AcquiredRecord[]): StoredBatch[] {
   const offsets = acquired.map((a) => a.offset).sort((a, b) => a - b);
   return batches.filter((batch) => holdsAny(batch, offsets));
-}
-
-/** Whether `batch` holds any of `sorted` (ascending offsets). */
-function holdsAny(batch: StoredBatch, sorted: readonly number[]): boolean {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((sorted[mid] as number) < batch.baseOffset) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < sorted.length && (sorted[lo] as number) <= batch.lastOffset;
 }
 
 function tooManyPartitions(groupId: string, count: number): EdgeLogError {
