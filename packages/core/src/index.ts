@@ -86,6 +86,25 @@ export {
 } from "./record.ts";
 export { DEFAULT_RETRY, type RetryOptions } from "./retry.ts";
 export { fromRpcError, toRpcError, withEdgeLogErrors } from "./rpc-errors.ts";
+export { DEAD_LETTER_HEADERS } from "./share/dead-letter.ts";
+export {
+  DEFAULT_SHARE_GROUP_CONFIG,
+  type ShareGroupConfig,
+  type ShareGroupConfigName,
+} from "./share/share-config.ts";
+export type { AcknowledgeType } from "./share/share-partition.ts";
+export { isShareGroupStore, shareGroupsOf } from "./share/share-request.ts";
+export type {
+  AcquiredRange,
+  ShareAcknowledgeError,
+  ShareAcknowledgementBatch,
+  ShareFetchPartition,
+  ShareFetchRequest,
+  ShareFetchResponse,
+  ShareGroupDescription,
+  ShareMemberDescription,
+  SharePartitionDescription,
+} from "./share/share-types.ts";
 export type {
   AppendOptions,
   AppendResult,
@@ -97,6 +116,7 @@ export type {
   ReadOptions,
   ReadPreference,
   ReadResult,
+  ShareGroupStore,
   StoredBatch,
   TopicMetadata,
   TopicPartition,

@@ -171,14 +171,25 @@ export class ShareCoordinator {
   /** The group as of now (`ShareGroupStore.describeShareGroup`). */
   async describe(groupId: string): Promise<ShareGroupDescription> {
     assertValidGroupId(groupId);
-    const versioned = await this.#state.getShareState(groupId, () => []);
+    const now = this.#now();
+    const versioned = await this.#state.getShareState(groupId, (stored) => {
+      const meta = readShareGroupMeta(groupId, stored);
+      return dueKeys(meta, now, effectiveShareConfig(meta.config), false);
+    });
     if (versioned === null) throw unknownGroup(groupId);
     const meta = readShareGroupMeta(groupId, versioned.meta);
     const config = effectiveShareConfig(meta.config);
-    const now = this.#now();
-    const gone = new Set(expiredMembers(meta, now, config));
+    // As of now: locks and sessions that ran out are applied to this copy (nothing is written; the next request
+    // or alarm does that), so the description never shows a record as held that anyone may take.
+    const tx: Transaction = { meta, partitions: new Map(), touched: new Set(), dirty: false };
+    for (const [key, state] of versioned.partitions) tx.partitions.set(key, state as SharePartitionState);
+    this.#expireAll(tx, now);
+    for (const key of tx.touched) {
+      const state = tx.partitions.get(key) as SharePartitionState;
+      const [topic, partition] = key.split("\u0000") as [string, string];
+      indexPartition(meta, topic, Number(partition), state);
+    }
     const members = Object.entries(meta.members)
-      .filter(([memberId]) => !gone.has(memberId))
       .map(([memberId, m]) => ({
         memberId,
         clientId: m.clientId,
