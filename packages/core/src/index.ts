@@ -28,6 +28,14 @@ export {
   type SubscribeOptions,
 } from "./consumer/consumer.ts";
 export { type BytesEncoding, MessageBytes } from "./consumer/message-bytes.ts";
+export {
+  type ShareAcknowledgeErrorEvent,
+  ShareConsumer,
+  type ShareConsumerConfig,
+  type ShareConsumerEvent,
+  type ShareMessagePayload,
+  type ShareRunOptions,
+} from "./consumer/share-consumer.ts";
 export { EdgeLog, type EdgeLogConfig } from "./edge-log.ts";
 export {
   EdgeLogError,
