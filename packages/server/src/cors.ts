@@ -11,7 +11,7 @@ import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./context.ts";
 import { setResponseHeaders } from "./response-headers.ts";
 
-const ALLOWED_METHODS = "GET, POST, PUT, DELETE, HEAD, OPTIONS";
+const ALLOWED_METHODS = "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS";
 /**
  * What a browser client may send: the content type (JSON and the binary batch type are not CORS-safelisted, so
  * every write is preflighted), the bearer token, SSE resumption, and the Durable Streams protocol's headers.

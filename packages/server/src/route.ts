@@ -12,7 +12,7 @@ import { methodNotAllowed } from "./errors.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: Hono infers path params from literal paths; routes read them by name.
 type RouteHandler = MiddlewareHandler<AppEnv, any>;
-type Method = "get" | "post" | "put" | "delete";
+type Method = "get" | "post" | "put" | "patch" | "delete";
 
 /**
  * @example

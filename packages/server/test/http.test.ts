@@ -148,7 +148,9 @@ describe("CORS", () => {
     });
     expect(res.status).toBe(204);
     expect(res.headers.get("Access-Control-Allow-Origin")).toBe("https://app.example");
-    expect(res.headers.get("Access-Control-Allow-Methods")).toBe("GET, POST, PUT, DELETE, HEAD, OPTIONS");
+    expect(res.headers.get("Access-Control-Allow-Methods")).toBe(
+      "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS",
+    );
     const allowedHeaders = (res.headers.get("Access-Control-Allow-Headers") ?? "").toLowerCase().split(", ");
     expect(allowedHeaders).toEqual(
       expect.arrayContaining(["content-type", "last-event-id", "authorization"]),

@@ -82,6 +82,7 @@ export {
 export { randomId } from "../random-id.ts";
 export { assertValidTimestamp } from "../record.ts";
 export { backoffMs, retryAfterOf, retryDelayMs, sleep, withRetry } from "../retry.ts";
+export { consumedRecordsOf, recordOffsetsOf } from "../share/batch-records.ts";
 export { alterShareConfig, effectiveShareConfig } from "../share/share-config.ts";
 export {
   MAX_SHARE_PARTITIONS,
