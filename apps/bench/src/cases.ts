@@ -4,6 +4,7 @@
  */
 
 import { type AcksName, replicationKeys as keys } from "../../worker/bench/replication.ts";
+import { shareKeys } from "../../worker/bench/share-groups.ts";
 import type { Plan } from "./plan.ts";
 import type { CaseSpec, SeriesSpec } from "./results.ts";
 
@@ -155,6 +156,18 @@ export function caseSpecs(plan: Plan): CaseSpec[] {
   });
 
   specs.push(...replicationSpecs(plan));
+
+  // Share groups: no target, the Queues figure is context (miniflare's consumer is push, one batch at a time).
+  const { records, partitions, maxRecords } = plan.share;
+  for (const consumers of plan.share.consumerCounts) {
+    specs.push({
+      id: `share.consumers.${consumers}`,
+      section: "share",
+      title: `records/s through a share group, ${consumers} consumer${consumers === 1 ? "" : "s"} (${records.toLocaleString("en-US")} × 100 B, ${partitions} partitions, ${maxRecords} per fetch)`,
+      ours: s(shareKeys.edgelog(consumers), rec),
+      baselines: [{ series: s(shareKeys.queues, rec, "Queues consumer, miniflare (batches of 100)") }],
+    });
+  }
 
   const ev = "events/s";
   specs.push(

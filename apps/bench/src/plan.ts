@@ -12,6 +12,7 @@ import type { ThroughputPlan } from "../../worker/bench/http-throughput.ts";
 import type { LatencyPlan } from "../../worker/bench/latency.ts";
 import type { RebalancePlan } from "../../worker/bench/rebalance.ts";
 import type { ReplicationPlan } from "../../worker/bench/replication.ts";
+import type { SharePlan } from "../../worker/bench/share-groups.ts";
 
 export interface Plan {
   readonly mode: "quick" | "full";
@@ -24,7 +25,20 @@ export interface Plan {
   readonly rebalance: RebalancePlan;
   readonly browser: BrowserPlan;
   readonly replication: ReplicationPlan;
+  /** Records/s through a share group with 1, 4 and 16 consumers, beside a Queues consumer in miniflare. */
+  readonly share: SharePlan;
 }
+
+/** Issue 17: 1, 4 and 16 share consumers over a backlog of 100-byte records; sized so `--only share` is minutes. */
+const SHARE: SharePlan = {
+  records: 20_000,
+  partitions: 4,
+  consumerCounts: [1, 4, 16],
+  maxRecords: 500,
+  valueBytes: 100,
+  queuesDelaySeconds: 3,
+  timeoutMs: 120_000,
+};
 
 /**
  * The replication section: 0 ms (the cost of replication itself, all regions in one process) and 30 ms per region
@@ -64,6 +78,7 @@ export const FULL: Plan = {
   rebalance: { partitions: 4, settleTimeoutMs: 10_000 },
   browser: { burst: 10_000, slowBurst: 1_000, singles: 300, drain: 100_000 },
   replication: REPLICATION,
+  share: SHARE,
 };
 
 export const QUICK: Plan = {
@@ -86,4 +101,5 @@ export const QUICK: Plan = {
   rebalance: { partitions: 4, settleTimeoutMs: 10_000 },
   browser: { burst: 5_000, slowBurst: 300, singles: 100, drain: 20_000 },
   replication: { ...REPLICATION, batches: 10 },
+  share: { ...SHARE, records: 5_000 },
 };

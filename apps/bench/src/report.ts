@@ -34,6 +34,7 @@ export const SECTION_TITLES: Record<Section, string> = {
   edge: "Edge: through the local Worker (`wrangler dev`)",
   replication:
     "Replication: 3 replicas through the local Worker (`wrangler dev`), region round trip simulated",
+  share: "Share groups: queues through the local Worker (`wrangler dev`) beside Queues in miniflare",
   browser: "Browser: headless Chromium",
   core: "Core: in Node",
 };

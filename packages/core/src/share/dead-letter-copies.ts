@@ -13,7 +13,8 @@ import { deadLetterPartition, deadLetterRecord } from "./dead-letter.ts";
 import type { ShareGroupConfig } from "./share-config.ts";
 import type { ShareLogPort } from "./share-coordinator.ts";
 import type { ShareGroupMeta } from "./share-group-state.ts";
-import { type DeadLetterCandidate, pendingDeadLetters, type SharePartitionState } from "./share-partition.ts";
+import { type DeadLetterCandidate, pendingDeadLetters } from "./share-partition.ts";
+import { type StoredSharePartition, unpackSharePartition } from "./share-partition-codec.ts";
 
 /** Bytes one read of a source partition asks for. */
 const READ_BYTES = 256 * 1024;
@@ -36,7 +37,7 @@ export async function writeDeadLetters(
     owed.push({
       key,
       tp: { topic: index.topic, partition: index.partition },
-      pending: pendingDeadLetters(raw as SharePartitionState),
+      pending: pendingDeadLetters(unpackSharePartition(raw as StoredSharePartition)),
     });
   }
   const giveUp = (reason: string, error: unknown): boolean => {

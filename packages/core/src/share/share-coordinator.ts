@@ -1,15 +1,16 @@
 import { EdgeLogError, isEdgeLogError } from "../errors.ts";
-import type {
-  LogStore,
-  ReadResult,
-  ShareStateStore,
-  StoredBatch,
-  TopicMetadata,
-  TopicPartition,
-} from "../store.ts";
+import type { LogStore, ShareStateStore, TopicMetadata, TopicPartition } from "../store.ts";
 import { assertValidGroupId, compareStrings, unknownGroup } from "../validation.ts";
-import { holdsAny, recordOffsetsOf } from "./batch-records.ts";
 import { writeDeadLetters } from "./dead-letter-copies.ts";
+import {
+  acquireFromReads,
+  chooseCandidates,
+  partitionKeysOf,
+  type ReadAhead,
+  readAhead,
+  rereadReturned,
+  SHARE_PARTITIONS_PER_FETCH,
+} from "./share-acquisition.ts";
 import { alterShareConfig, effectiveShareConfig, type ShareGroupConfig } from "./share-config.ts";
 import {
   CLOSE_SHARE_SESSION_EPOCH,
@@ -24,24 +25,21 @@ import {
   stepSession,
 } from "./share-group-state.ts";
 import {
-  type AcquiredRecord,
   acknowledge,
-  acquire,
   deadLettersWritten,
   expireLocks,
-  hasRoom,
-  newSharePartition,
   type RecordAcknowledgement,
   releaseMember,
   type SharePartitionState,
-  startOffsetOf,
-  truncateBefore,
 } from "./share-partition.ts";
+import {
+  packSharePartition,
+  type StoredSharePartition,
+  unpackSharePartition,
+} from "./share-partition-codec.ts";
 import { DEFAULT_SHARE_MAX_RECORDS, MAX_SHARE_FETCH_WAIT_MS, validateShareFetch } from "./share-request.ts";
 import type {
-  AcquiredRange,
   ShareAcknowledgeError,
-  ShareFetchPartition,
   ShareFetchRequest,
   ShareFetchResponse,
   ShareGroupDescription,
@@ -64,15 +62,11 @@ export interface ShareCoordinatorOptions {
   readonly report?: (message: string, error: unknown) => void;
 }
 
-/** Share-partitions one fetch reads at most (in turn, so every partition gets its share). */
-export const SHARE_PARTITIONS_PER_FETCH = 8;
 /**
  * Share-partitions one group tracks at most: the group's document indexes each, and every request reads it. A
  * fetch that would start tracking more is refused (`POLICY_VIOLATION`).
  */
 export const MAX_SHARE_PARTITIONS = 10_000;
-/** Bytes one share-partition read asks the log for. */
-const PARTITION_READ_BYTES = 256 * 1024;
 /** Compare-and-set attempts before answering the retriable `CONCURRENT_TRANSACTIONS`. */
 const MAX_ATTEMPTS = 16;
 /** Acquisition rounds one fetch makes at most while it waits (each after something woke it). */
@@ -182,7 +176,9 @@ export class ShareCoordinator {
     // As of now: locks and sessions that ran out are applied to this copy (nothing is written; the next request
     // or alarm does that), so the description never shows a record as held that anyone may take.
     const tx: Transaction = { meta, partitions: new Map(), touched: new Set(), dirty: false };
-    for (const [key, state] of versioned.partitions) tx.partitions.set(key, state as SharePartitionState);
+    for (const [key, state] of versioned.partitions) {
+      tx.partitions.set(key, unpackSharePartition(state as StoredSharePartition));
+    }
     this.#expireAll(tx, now);
     for (const key of tx.touched) {
       const state = tx.partitions.get(key) as SharePartitionState;
@@ -273,8 +269,9 @@ export class ShareCoordinator {
   // ── one fetch pass ──────────────────────────────────────────────────────────────────────────────────────────
 
   /**
-   * Session, expiry, acknowledgements, releases, acquisition: one transaction. `continued`: a later pass of the
-   * same fetch, which checks the session is still the one the first pass moved, and moves nothing else of it.
+   * One pass of a fetch: the logs read first, outside the group's turn (`share-acquisition.ts`), then session,
+   * expiry, acknowledgements, releases and acquisition from those reads in one transaction. `continued`: a later
+   * pass of the same fetch, which checks the session is still the one the first pass moved, and moves nothing else.
    */
   async #fetchPass(
     groupId: string,
@@ -285,7 +282,14 @@ export class ShareCoordinator {
   ): Promise<Pass> {
     const now = this.#now();
     const { memberId } = request;
-    let candidates: string[] = [];
+    const ackKeys = new Set(
+      (request.acknowledgements ?? []).map((a) => sharePartitionKey(a.topic, a.partition)),
+    );
+    const acquiring = maxRecords > 0 && request.sessionEpoch !== CLOSE_SHARE_SESSION_EPOCH && topics.size > 0;
+    const reopening = !continued && request.sessionEpoch === OPEN_SHARE_SESSION_EPOCH;
+    const reads = acquiring
+      ? await this.#readAhead(groupId, memberId, reopening, topics, ackKeys, now, maxRecords)
+      : [];
     return this.#transact(
       groupId,
       (meta) => {
@@ -297,13 +301,8 @@ export class ShareCoordinator {
           (request.sessionEpoch === OPEN_SHARE_SESSION_EPOCH ||
             request.sessionEpoch === CLOSE_SHARE_SESSION_EPOCH);
         const keys = dueKeys(meta, now, config, releasing);
-        for (const ack of request.acknowledgements ?? [])
-          keys.add(sharePartitionKey(ack.topic, ack.partition));
-        candidates =
-          maxRecords > 0 && request.sessionEpoch !== CLOSE_SHARE_SESSION_EPOCH
-            ? this.#candidates(groupId, meta, config, topics, keys)
-            : [];
-        for (const key of candidates) keys.add(key);
+        for (const key of ackKeys) keys.add(key);
+        for (const read of reads) keys.add(read.key);
         return keys;
       },
       async (tx) => {
@@ -331,16 +330,13 @@ export class ShareCoordinator {
           released = true;
         }
         if (request.sessionEpoch === CLOSE_SHARE_SESSION_EPOCH) delete tx.meta.members[memberId];
-        const acquired = await this.#acquire(
-          tx,
-          groupId,
-          memberId,
-          now,
-          config,
-          maxRecords,
-          topics,
-          candidates,
-        );
+        const tracked = Object.keys(tx.meta.partitions).length;
+        const current = await rereadReturned(this.#log, reads, tx.partitions);
+        const acquired = acquireFromReads(tx, current, memberId, now, config, maxRecords, (key) => {
+          if (tx.meta.partitions[key] === undefined && tracked >= MAX_SHARE_PARTITIONS) {
+            throw tooManyPartitions(groupId, tracked + 1);
+          }
+        });
         if (released) this.#wake(groupId);
         const member = tx.meta.members[memberId];
         return {
@@ -355,6 +351,36 @@ export class ShareCoordinator {
         };
       },
     ).then((pass) => ({ ...pass, nextDeadline: this.#lastDeadlines.get(groupId) ?? null }));
+  }
+
+  /** Picks the partitions to look at from the group's document as it is, and reads them (outside the turn). */
+  async #readAhead(
+    groupId: string,
+    memberId: string,
+    reopening: boolean,
+    topics: ReadonlyMap<string, TopicMetadata>,
+    ackKeys: ReadonlySet<string>,
+    now: number,
+    maxRecords: number,
+  ): Promise<ReadAhead[]> {
+    const all = partitionKeysOf(topics);
+    if (all.length > MAX_SHARE_PARTITIONS) throw tooManyPartitions(groupId, all.length);
+    const versioned = await this.#state.getShareState(groupId, () => []);
+    const meta = readShareGroupMeta(groupId, versioned?.meta);
+    const config = effectiveShareConfig(meta.config);
+    // A full window may make room in this very request, and records come back: its acknowledgements, locks and
+    // sessions running out, the member's own older session ending.
+    const changing = dueKeys(meta, now, config, meta.members[memberId] !== undefined && reopening);
+    for (const key of ackKeys) changing.add(key);
+    const { chosen, next } = chooseCandidates(
+      all,
+      meta.partitions,
+      config,
+      changing,
+      this.#cursors.get(groupId) ?? 0,
+    );
+    this.#cursors.set(groupId, next);
+    return readAhead(this.#log, chosen, meta.partitions, topics, config, maxRecords);
   }
 
   /** When each group next needs attention, as its last write in this process left it: how long a fetch may wait. */
@@ -430,144 +456,6 @@ export class ShareCoordinator {
       }
     }
     return errors;
-  }
-
-  /**
-   * The partitions this fetch looks at, in turn from where the group's last fetch stopped: first those with records
-   * that came back, then those whose window has room (or may have once `changing` ones are updated).
-   */
-  #candidates(
-    groupId: string,
-    meta: ShareGroupMeta,
-    config: ShareGroupConfig,
-    topics: ReadonlyMap<string, TopicMetadata>,
-    changing: ReadonlySet<string>,
-  ): string[] {
-    const all: string[] = [];
-    for (const name of [...topics.keys()].sort(compareStrings)) {
-      const metadata = topics.get(name) as TopicMetadata;
-      for (let partition = 0; partition < metadata.partitions; partition++)
-        all.push(sharePartitionKey(name, partition));
-    }
-    if (all.length === 0) return [];
-    if (all.length > MAX_SHARE_PARTITIONS) throw tooManyPartitions(groupId, all.length);
-    const start = (this.#cursors.get(groupId) ?? 0) % all.length;
-    const order = [...all.slice(start), ...all.slice(0, start)];
-    const returned: string[] = [];
-    const roomy: string[] = [];
-    for (const key of order) {
-      const index = meta.partitions[key];
-      if (index !== undefined && index.available > 0) returned.push(key);
-      // A full window may make room in this very request (its acknowledgements, locks running out).
-      else if (
-        index === undefined ||
-        changing.has(key) ||
-        inFlight(index) < config["share.partition.max.record.locks"]
-      )
-        roomy.push(key);
-    }
-    const chosen = [...returned, ...roomy].slice(0, SHARE_PARTITIONS_PER_FETCH);
-    this.#cursors.set(groupId, start + Math.max(1, chosen.length));
-    return chosen;
-  }
-
-  /** Reads the candidates' logs and acquires from them, up to `maxRecords` in all. */
-  async #acquire(
-    tx: Transaction,
-    groupId: string,
-    memberId: string,
-    now: number,
-    config: ShareGroupConfig,
-    maxRecords: number,
-    topics: ReadonlyMap<string, TopicMetadata>,
-    candidates: readonly string[],
-  ): Promise<{ partitions: ShareFetchPartition[]; waitOn: { tp: TopicPartition; offset: number }[] }> {
-    const partitions: ShareFetchPartition[] = [];
-    const waitOn: { tp: TopicPartition; offset: number }[] = [];
-    if (candidates.length === 0 || maxRecords <= 0) return { partitions, waitOn };
-    const reads = await Promise.all(
-      candidates.map((key) => this.#readCandidate(tx, groupId, key, topics, config)),
-    );
-    let remaining = maxRecords;
-    for (const read of reads) {
-      if (read === null) continue;
-      const { key, tp, state, from, result } = read;
-      const readable = result.batches.flatMap((batch) =>
-        recordOffsetsOf(batch, from).filter((offset) => offset < result.highWatermark),
-      );
-      const got = remaining > 0 ? acquire(state, memberId, now, config, remaining, readable) : [];
-      if (got.length > 0) {
-        tx.touched.add(key);
-        remaining -= got.length;
-        partitions.push({ ...tp, batches: batchesHolding(result.batches, got), acquired: rangesOf(got) });
-      }
-      if (hasRoom(state, config) && state.endOffset >= result.highWatermark)
-        waitOn.push({ tp, offset: state.endOffset });
-    }
-    return { partitions, waitOn };
-  }
-
-  /**
-   * One candidate's state (started per `share.auto.offset.reset` when the group never read it, or its topic was
-   * re-created) and a read of its log from its first record that came back, else its end. `null`: nothing to read
-   * (the topic is gone, or the window is full with nothing to give again).
-   */
-  async #readCandidate(
-    tx: Transaction,
-    groupId: string,
-    key: string,
-    topics: ReadonlyMap<string, TopicMetadata>,
-    config: ShareGroupConfig,
-  ): Promise<{
-    key: string;
-    tp: TopicPartition;
-    state: SharePartitionState;
-    from: number;
-    result: ReadResult;
-  } | null> {
-    const index = tx.meta.partitions[key];
-    const [topic, partitionText] = key.split("\u0000") as [string, string];
-    const tp = { topic, partition: Number(partitionText) };
-    const metadata = topics.get(topic);
-    if (metadata === undefined) return null;
-    try {
-      let state = tx.partitions.get(key);
-      if (state === undefined || state.topicId !== metadata.topicId) {
-        if (index === undefined && Object.keys(tx.meta.partitions).length >= MAX_SHARE_PARTITIONS) {
-          throw tooManyPartitions(groupId, Object.keys(tx.meta.partitions).length + 1);
-        }
-        const bounds = await this.#log.offsets(tp);
-        const start =
-          config["share.auto.offset.reset"] === "earliest" ? bounds.logStartOffset : bounds.highWatermark;
-        state = newSharePartition(metadata.topicId, start);
-        tx.partitions.set(key, state);
-        tx.touched.add(key);
-      }
-      const firstAvailable = state.records.find((record) => record.state === "Available")?.offset;
-      if (firstAvailable === undefined && !hasRoom(state, config)) return null;
-      let from = Math.min(firstAvailable ?? state.endOffset, state.endOffset);
-      let result: ReadResult;
-      try {
-        result = await this.#log.read(tp, { offset: from, maxBytes: PARTITION_READ_BYTES });
-      } catch (error) {
-        if (!(isEdgeLogError(error) && error.code === "OFFSET_OUT_OF_RANGE")) throw error;
-        // Retention passed records the window still had, or its end: they are gone; go on from the log start.
-        const bounds = await this.#log.offsets(tp);
-        truncateBefore(state, bounds.logStartOffset);
-        tx.touched.add(key);
-        from = Math.max(from, bounds.logStartOffset);
-        result = await this.#log.read(tp, { offset: from, maxBytes: PARTITION_READ_BYTES });
-      }
-      if (result.logStartOffset > startOffsetOf(state)) {
-        truncateBefore(state, result.logStartOffset);
-        tx.touched.add(key);
-      }
-      return { key, tp, state, from: Math.max(from, result.logStartOffset), result };
-    } catch (error) {
-      // A topic deleted meanwhile has nothing to give; anything else fails the fetch.
-      if (isEdgeLogError(error) && error.code === "UNKNOWN_TOPIC_OR_PARTITION") return null;
-      throw error;
-    }
   }
 
   // ── waiting ─────────────────────────────────────────────────────────────────────────────────────────────────
@@ -717,7 +605,7 @@ export class ShareCoordinator {
       if (versioned === null) select(meta);
       const partitions = new Map<string, SharePartitionState>();
       for (const [key, state] of versioned?.partitions ?? [])
-        partitions.set(key, state as SharePartitionState);
+        partitions.set(key, unpackSharePartition(state as StoredSharePartition));
       const tx: Transaction = { meta, partitions, touched: new Set(), dirty: false };
       const result = await apply(tx);
       if (!tx.dirty && tx.touched.size === 0) return result;
@@ -727,7 +615,7 @@ export class ShareCoordinator {
         if (state === undefined) continue;
         const [topic, partition] = key.split("\u0000") as [string, string];
         indexPartition(meta, topic, Number(partition), state);
-        written.set(key, state);
+        written.set(key, packSharePartition(state));
       }
       try {
         await this.#state.putShareState(groupId, { meta, partitions: written }, versioned?.version ?? null);
@@ -807,36 +695,6 @@ function deadlineOf(meta: ShareGroupMeta, now: number): number | null {
   if (!hasPendingDeadLetters(meta)) return next;
   const retry = now + DEAD_LETTER_RETRY_MS;
   return next === null ? retry : Math.min(next, retry);
-}
-
-function inFlight(index: {
-  available: number;
-  acquired: number;
-  acknowledged: number;
-  archived: number;
-}): number {
-  return index.available + index.acquired + index.acknowledged + index.archived;
-}
-
-/** Acquired offsets as runs of consecutive offsets with one delivery count. */
-function rangesOf(acquired: readonly AcquiredRecord[]): AcquiredRange[] {
-  const ranges: AcquiredRange[] = [];
-  const sorted = [...acquired].sort((a, b) => a.offset - b.offset);
-  for (const { offset, deliveryCount } of sorted) {
-    const last = ranges.at(-1);
-    if (last !== undefined && last.lastOffset + 1 === offset && last.deliveryCount === deliveryCount) {
-      ranges[ranges.length - 1] = { ...last, lastOffset: offset };
-    } else {
-      ranges.push({ firstOffset: offset, lastOffset: offset, deliveryCount });
-    }
-  }
-  return ranges;
-}
-
-/** The batches that hold at least one acquired offset: the member needs nothing else. */
-function batchesHolding(batches: readonly StoredBatch[], acquired: readonly AcquiredRecord[]): StoredBatch[] {
-  const offsets = acquired.map((a) => a.offset).sort((a, b) => a - b);
-  return batches.filter((batch) => holdsAny(batch, offsets));
 }
 
 function tooManyPartitions(groupId: string, count: number): EdgeLogError {

@@ -83,10 +83,10 @@ export { randomId } from "../random-id.ts";
 export { assertValidTimestamp } from "../record.ts";
 export { backoffMs, retryAfterOf, retryDelayMs, sleep, withRetry } from "../retry.ts";
 export { consumedRecordsOf, recordOffsetsOf } from "../share/batch-records.ts";
+export { SHARE_PARTITIONS_PER_FETCH } from "../share/share-acquisition.ts";
 export { alterShareConfig, effectiveShareConfig } from "../share/share-config.ts";
 export {
   MAX_SHARE_PARTITIONS,
-  SHARE_PARTITIONS_PER_FETCH,
   ShareCoordinator,
   type ShareCoordinatorOptions,
   type ShareLogPort,
