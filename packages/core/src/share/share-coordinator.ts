@@ -1,3 +1,18 @@
+/**
+ * @module
+ * `ShareCoordinator`: runs a share group (KIP-932) over a store's share state and its log. Each request reads the
+ * group's document with the share-partitions it touches, applies the pure transitions (`share-group-state.ts`,
+ * `share-partition.ts`) — session, lock expiry, acknowledgements, acquisition of records read from the log — and
+ * writes them back with compare-and-set, so any number of coordinators may serve one group (IndexedDB tabs);
+ * within one process a group's transactions also take turns, so they do not race each other into retries. The log
+ * is read before the turn (`share-acquisition.ts`), so members' reads overlap. Stores use it to implement
+ * `ShareGroupStore`: in-process for the memory and IndexedDB stores, inside the group's Durable Object at the edge.
+ *
+ * A fetch that finds nothing to acquire waits (up to its `maxWaitMs`) outside the group's turn — on appends to the
+ * partitions it reads, on records this process releases, and on the next lock that runs out — then tries again.
+ * Records archived for the dead-letter topic are copied there after the write that archived them
+ * (`dead-letter-copies.ts`).
+ */
 import { EdgeLogError, isEdgeLogError } from "../errors.ts";
 import type { LogStore, ShareStateStore, TopicMetadata, TopicPartition } from "../store.ts";
 import { assertValidGroupId, compareStrings, unknownGroup } from "../validation.ts";
@@ -127,7 +142,7 @@ export class ShareCoordinator {
     const maxRecords = request.maxRecords ?? DEFAULT_SHARE_MAX_RECORDS;
     const waitUntil = this.#now() + Math.min(request.maxWaitMs ?? 0, MAX_SHARE_FETCH_WAIT_MS);
     const topics = await this.#topics(request.topics ?? []);
-    let pass = await this.#turn(groupId, () => this.#fetchPass(groupId, request, topics, maxRecords, false));
+    let pass = await this.#fetchPass(groupId, request, topics, maxRecords, false);
     const acknowledgeErrors = pass.response.acknowledgeErrors;
     const closing = request.sessionEpoch === CLOSE_SHARE_SESSION_EPOCH;
     for (let passes = 1; !closing && maxRecords > 0 && pass.response.partitions.length === 0; passes++) {
@@ -135,7 +150,7 @@ export class ShareCoordinator {
       await this.#waitForRecords(groupId, pass, waitUntil, signal);
       // The answer of the last pass moved the session: the next one continues it, without moving it again.
       const next = { memberId: request.memberId, sessionEpoch: pass.response.sessionEpoch };
-      pass = await this.#turn(groupId, () => this.#fetchPass(groupId, next, topics, maxRecords, true));
+      pass = await this.#fetchPass(groupId, next, topics, maxRecords, true);
     }
     await this.#copyDeadLetters(groupId);
     return { ...pass.response, acknowledgeErrors };
@@ -290,67 +305,70 @@ export class ShareCoordinator {
     const reads = acquiring
       ? await this.#readAhead(groupId, memberId, reopening, topics, ackKeys, now, maxRecords)
       : [];
-    return this.#transact(
-      groupId,
-      (meta) => {
-        const config = effectiveShareConfig(meta.config);
-        const member = meta.members[memberId];
-        const releasing =
-          !continued &&
-          member !== undefined &&
-          (request.sessionEpoch === OPEN_SHARE_SESSION_EPOCH ||
-            request.sessionEpoch === CLOSE_SHARE_SESSION_EPOCH);
-        const keys = dueKeys(meta, now, config, releasing);
-        for (const key of ackKeys) keys.add(key);
-        for (const read of reads) keys.add(read.key);
-        return keys;
-      },
-      async (tx) => {
-        const config = effectiveShareConfig(tx.meta.config);
-        const deadLetters = config["errors.deadletterqueue.topic.name"] !== "";
-        // Sessions that ran out end first: a member whose own session ended is told so, not served.
-        let released = this.#expireAll(tx, now);
-        let releaseOwn = false;
-        if (continued) {
-          continueSession(tx.meta, groupId, memberId, request.sessionEpoch, now);
-        } else {
-          releaseOwn = stepSession(tx.meta, groupId, request, now, this.#maxMembers).replaced;
-        }
-        tx.dirty = true;
-        const acknowledgeErrors = continued
-          ? []
-          : this.#acknowledge(tx, groupId, memberId, request, config, deadLetters);
-        if (request.acknowledgements?.some((ack) => ack.type === "release")) released = true;
-        // Acknowledgements first, then what the member's old (or closing) session still held goes back.
-        if (releaseOwn) {
-          for (const [key, state] of tx.partitions) {
-            releaseMember(state, memberId, config, deadLetters);
-            tx.touched.add(key);
+    const pass = await this.#turn(groupId, () =>
+      this.#transact(
+        groupId,
+        (meta) => {
+          const config = effectiveShareConfig(meta.config);
+          const member = meta.members[memberId];
+          const releasing =
+            !continued &&
+            member !== undefined &&
+            (request.sessionEpoch === OPEN_SHARE_SESSION_EPOCH ||
+              request.sessionEpoch === CLOSE_SHARE_SESSION_EPOCH);
+          const keys = dueKeys(meta, now, config, releasing);
+          for (const key of ackKeys) keys.add(key);
+          for (const read of reads) keys.add(read.key);
+          return keys;
+        },
+        async (tx) => {
+          const config = effectiveShareConfig(tx.meta.config);
+          const deadLetters = config["errors.deadletterqueue.topic.name"] !== "";
+          // Sessions that ran out end first: a member whose own session ended is told so, not served.
+          let released = this.#expireAll(tx, now);
+          let releaseOwn = false;
+          if (continued) {
+            continueSession(tx.meta, groupId, memberId, request.sessionEpoch, now);
+          } else {
+            releaseOwn = stepSession(tx.meta, groupId, request, now, this.#maxMembers).replaced;
           }
-          released = true;
-        }
-        if (request.sessionEpoch === CLOSE_SHARE_SESSION_EPOCH) delete tx.meta.members[memberId];
-        const tracked = Object.keys(tx.meta.partitions).length;
-        const current = await rereadReturned(this.#log, reads, tx.partitions);
-        const acquired = acquireFromReads(tx, current, memberId, now, config, maxRecords, (key) => {
-          if (tx.meta.partitions[key] === undefined && tracked >= MAX_SHARE_PARTITIONS) {
-            throw tooManyPartitions(groupId, tracked + 1);
+          tx.dirty = true;
+          const acknowledgeErrors = continued
+            ? []
+            : this.#acknowledge(tx, groupId, memberId, request, config, deadLetters);
+          if (request.acknowledgements?.some((ack) => ack.type === "release")) released = true;
+          // Acknowledgements first, then what the member's old (or closing) session still held goes back.
+          if (releaseOwn) {
+            for (const [key, state] of tx.partitions) {
+              releaseMember(state, memberId, config, deadLetters);
+              tx.touched.add(key);
+            }
+            released = true;
           }
-        });
-        if (released) this.#wake(groupId);
-        const member = tx.meta.members[memberId];
-        return {
-          response: {
-            memberId,
-            sessionEpoch: member === undefined ? CLOSE_SHARE_SESSION_EPOCH : member.sessionEpoch,
-            acquisitionLockTimeoutMs: config["share.record.lock.duration.ms"],
-            partitions: acquired.partitions,
-            acknowledgeErrors,
-          },
-          waitOn: acquired.waitOn,
-        };
-      },
-    ).then((pass) => ({ ...pass, nextDeadline: this.#lastDeadlines.get(groupId) ?? null }));
+          if (request.sessionEpoch === CLOSE_SHARE_SESSION_EPOCH) delete tx.meta.members[memberId];
+          const tracked = Object.keys(tx.meta.partitions).length;
+          const current = await rereadReturned(this.#log, reads, tx.partitions);
+          const acquired = acquireFromReads(tx, current, memberId, now, config, maxRecords, (key) => {
+            if (tx.meta.partitions[key] === undefined && tracked >= MAX_SHARE_PARTITIONS) {
+              throw tooManyPartitions(groupId, tracked + 1);
+            }
+          });
+          if (released) this.#wake(groupId);
+          const member = tx.meta.members[memberId];
+          return {
+            response: {
+              memberId,
+              sessionEpoch: member === undefined ? CLOSE_SHARE_SESSION_EPOCH : member.sessionEpoch,
+              acquisitionLockTimeoutMs: config["share.record.lock.duration.ms"],
+              partitions: acquired.partitions,
+              acknowledgeErrors,
+            },
+            waitOn: acquired.waitOn,
+          };
+        },
+      ),
+    );
+    return { ...pass, nextDeadline: this.#lastDeadlines.get(groupId) ?? null };
   }
 
   /** Picks the partitions to look at from the group's document as it is, and reads them (outside the turn). */
