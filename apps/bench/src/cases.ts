@@ -165,7 +165,15 @@ export function caseSpecs(plan: Plan): CaseSpec[] {
       section: "share",
       title: `records/s through a share group, ${consumers} consumer${consumers === 1 ? "" : "s"} (${records.toLocaleString("en-US")} × 100 B, ${partitions} partitions, ${maxRecords} per fetch)`,
       ours: s(shareKeys.edgelog(consumers), rec),
-      baselines: [{ series: s(shareKeys.queues, rec, "Queues consumer, miniflare (batches of 100)") }],
+      baselines: [
+        {
+          series: s(
+            shareKeys.queues,
+            rec,
+            `Queues consumer, miniflare (batches of 100, ${plan.share.queuesRecords.toLocaleString("en-US")} queued)`,
+          ),
+        },
+      ],
     });
   }
 

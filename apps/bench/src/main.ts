@@ -230,7 +230,7 @@ await section("share", async () => {
   try {
     // A warm-up pass, not recorded: JIT and first-touch costs in both Workers.
     stage = "share warm-up";
-    const warmup = { ...plan.share, records: 1_000, consumerCounts: [1] };
+    const warmup = { ...plan.share, records: 1_000, queuesRecords: 1_000, consumerCounts: [1] };
     await shareRepetition(urls, warmup, -1, { record() {}, progress() {}, note: sink.note });
     for (let rep = 0; rep < plan.repetitions; rep++) {
       stage = `share ${rep + 1}/${plan.repetitions}`;

@@ -36,6 +36,7 @@ const SHARE: SharePlan = {
   consumerCounts: [1, 4, 16],
   maxRecords: 500,
   valueBytes: 100,
+  queuesRecords: 8_000,
   queuesDelaySeconds: 3,
   timeoutMs: 120_000,
 };
@@ -101,5 +102,5 @@ export const QUICK: Plan = {
   rebalance: { partitions: 4, settleTimeoutMs: 10_000 },
   browser: { burst: 5_000, slowBurst: 300, singles: 100, drain: 20_000 },
   replication: { ...REPLICATION, batches: 10 },
-  share: { ...SHARE, records: 5_000 },
+  share: { ...SHARE, records: 5_000, queuesRecords: 5_000 },
 };
