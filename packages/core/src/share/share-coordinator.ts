@@ -39,26 +39,22 @@ import {
   sharePartitionKey,
   stepSession,
 } from "./share-group-state.ts";
-import {
-  acknowledge,
-  deadLettersWritten,
-  expireLocks,
-  type RecordAcknowledgement,
-  releaseMember,
-  type SharePartitionState,
-} from "./share-partition.ts";
+import { deadLettersWritten, releaseMember, type SharePartitionState } from "./share-partition.ts";
 import {
   packSharePartition,
   type StoredSharePartition,
   unpackSharePartition,
 } from "./share-partition-codec.ts";
 import { DEFAULT_SHARE_MAX_RECORDS, MAX_SHARE_FETCH_WAIT_MS, validateShareFetch } from "./share-request.ts";
-import type {
-  ShareAcknowledgeError,
-  ShareFetchRequest,
-  ShareFetchResponse,
-  ShareGroupDescription,
-} from "./share-types.ts";
+import {
+  applyAcknowledgements,
+  continueSession,
+  dueKeys,
+  expireAll,
+  type Transaction,
+} from "./share-transaction.ts";
+import type { ShareFetchRequest, ShareFetchResponse, ShareGroupDescription } from "./share-types.ts";
+import { ShareWaits } from "./share-waits.ts";
 
 /** What the coordinator reads and writes records through: the store's own log. */
 export type ShareLogPort = Pick<LogStore, "getTopic" | "offsets" | "read" | "append">;
@@ -89,15 +85,6 @@ const MAX_PASSES = 64;
 /** How soon a dead-letter copy that failed for a passing reason is tried again (ms). */
 const DEAD_LETTER_RETRY_MS = 1_000;
 
-interface Transaction {
-  readonly meta: ShareGroupMeta;
-  readonly partitions: Map<string, SharePartitionState>;
-  /** Keys of partitions changed (a `null` in `partitions` removal is not needed: states are only replaced). */
-  readonly touched: Set<string>;
-  /** Whether the group's document changed (a partition change always changes its index entry). */
-  dirty: boolean;
-}
-
 interface Pass {
   readonly response: ShareFetchResponse;
   /** Partitions at the end of the log with room in their window: appends there are worth waiting for. */
@@ -115,7 +102,7 @@ export class ShareCoordinator {
   /** Each group's turn: requests of one group run their transactions one after another in this process. */
   readonly #turns = new Map<string, Promise<unknown>>();
   /** Fetches waiting for records, woken when this process makes records available again. */
-  readonly #waiters = new Map<string, Set<() => void>>();
+  readonly #waits = new ShareWaits();
   /** Where each group's next fetch starts looking, so every partition gets its turn. */
   readonly #cursors = new Map<string, number>();
   /** Groups whose dead-letter copies are being written by this process. */
@@ -147,7 +134,9 @@ export class ShareCoordinator {
     const closing = request.sessionEpoch === CLOSE_SHARE_SESSION_EPOCH;
     for (let passes = 1; !closing && maxRecords > 0 && pass.response.partitions.length === 0; passes++) {
       if (this.#now() >= waitUntil || passes >= MAX_PASSES) break;
-      await this.#waitForRecords(groupId, pass, waitUntil, signal);
+      const now = this.#now();
+      const wakeIn = pass.nextDeadline === null ? Number.POSITIVE_INFINITY : pass.nextDeadline - now;
+      await this.#waits.wait(this.#log, groupId, pass.waitOn, waitUntil - now, wakeIn, signal);
       // The answer of the last pass moved the session: the next one continues it, without moving it again.
       const next = { memberId: request.memberId, sessionEpoch: pass.response.sessionEpoch };
       pass = await this.#fetchPass(groupId, next, topics, maxRecords, true);
@@ -167,7 +156,7 @@ export class ShareCoordinator {
         groupId,
         (meta) => dueKeys(meta, now, effectiveShareConfig(meta.config), true),
         async (tx) => {
-          if (this.#expireAll(tx, now)) this.#wake(groupId);
+          if (expireAll(tx, now)) this.#waits.wake(groupId);
           return null;
         },
       ),
@@ -194,7 +183,7 @@ export class ShareCoordinator {
     for (const [key, state] of versioned.partitions) {
       tx.partitions.set(key, unpackSharePartition(state as StoredSharePartition));
     }
-    this.#expireAll(tx, now);
+    expireAll(tx, now);
     for (const key of tx.touched) {
       const state = tx.partitions.get(key) as SharePartitionState;
       const [topic, partition] = key.split("\u0000") as [string, string];
@@ -325,7 +314,7 @@ export class ShareCoordinator {
           const config = effectiveShareConfig(tx.meta.config);
           const deadLetters = config["errors.deadletterqueue.topic.name"] !== "";
           // Sessions that ran out end first: a member whose own session ended is told so, not served.
-          let released = this.#expireAll(tx, now);
+          let released = expireAll(tx, now);
           let releaseOwn = false;
           if (continued) {
             continueSession(tx.meta, groupId, memberId, request.sessionEpoch, now);
@@ -335,7 +324,14 @@ export class ShareCoordinator {
           tx.dirty = true;
           const acknowledgeErrors = continued
             ? []
-            : this.#acknowledge(tx, groupId, memberId, request, config, deadLetters);
+            : applyAcknowledgements(
+                tx,
+                groupId,
+                memberId,
+                request.acknowledgements ?? [],
+                config,
+                deadLetters,
+              );
           if (request.acknowledgements?.some((ack) => ack.type === "release")) released = true;
           // Acknowledgements first, then what the member's old (or closing) session still held goes back.
           if (releaseOwn) {
@@ -353,7 +349,7 @@ export class ShareCoordinator {
               throw tooManyPartitions(groupId, tracked + 1);
             }
           });
-          if (released) this.#wake(groupId);
+          if (released) this.#waits.wake(groupId);
           const member = tx.meta.members[memberId];
           return {
             response: {
@@ -404,135 +400,7 @@ export class ShareCoordinator {
   /** When each group next needs attention, as its last write in this process left it: how long a fetch may wait. */
   readonly #lastDeadlines = new Map<string, number | null>();
 
-  /** Sessions that ran out end (their records released), and so do locks: true when records came back. */
-  #expireAll(tx: Transaction, now: number): boolean {
-    const config = effectiveShareConfig(tx.meta.config);
-    const deadLetters = config["errors.deadletterqueue.topic.name"] !== "";
-    let released = false;
-    for (const gone of expiredMembers(tx.meta, now, config)) {
-      delete tx.meta.members[gone];
-      tx.dirty = true;
-      for (const [key, state] of tx.partitions) {
-        releaseMember(state, gone, config, deadLetters);
-        tx.touched.add(key);
-      }
-      released = true;
-    }
-    for (const [key, state] of tx.partitions) {
-      const index = tx.meta.partitions[key];
-      if (index?.nextDeadline !== null && index?.nextDeadline !== undefined && index.nextDeadline <= now) {
-        expireLocks(state, now, config, deadLetters);
-        tx.touched.add(key);
-        released = true;
-      }
-    }
-    return released;
-  }
-
-  /** Applies acknowledgements per partition, each partition all or nothing; refusals are answered, not thrown. */
-  #acknowledge(
-    tx: Transaction,
-    groupId: string,
-    memberId: string,
-    request: ShareFetchRequest,
-    config: ShareGroupConfig,
-    deadLetters: boolean,
-  ): ShareAcknowledgeError[] {
-    const byPartition = new Map<
-      string,
-      { topic: string; partition: number; acks: RecordAcknowledgement[] }
-    >();
-    for (const ack of request.acknowledgements ?? []) {
-      const key = sharePartitionKey(ack.topic, ack.partition);
-      let entry = byPartition.get(key);
-      if (entry === undefined) {
-        entry = { topic: ack.topic, partition: ack.partition, acks: [] };
-        byPartition.set(key, entry);
-      }
-      for (let offset = ack.firstOffset; offset <= ack.lastOffset; offset++) {
-        entry.acks.push({ offset, type: ack.type, error: ack.error ?? null });
-      }
-    }
-    const errors: ShareAcknowledgeError[] = [];
-    for (const [key, { topic, partition, acks }] of byPartition) {
-      const state = tx.partitions.get(key);
-      try {
-        if (state === undefined) {
-          throw new EdgeLogError(
-            "INVALID_RECORD_STATE",
-            `share group "${groupId}" holds nothing of ${topic}/${partition}`,
-            {
-              context: { topic, partition, memberId },
-            },
-          );
-        }
-        acknowledge(state, memberId, acks, config, deadLetters, { topic, partition });
-        tx.touched.add(key);
-      } catch (error) {
-        if (!isEdgeLogError(error)) throw error;
-        errors.push({ topic, partition, code: error.code, message: error.message });
-      }
-    }
-    return errors;
-  }
-
   // ── waiting ─────────────────────────────────────────────────────────────────────────────────────────────────
-
-  /** Until an append to a partition worth waiting on, records coming back here, a lock running out, or the end. */
-  async #waitForRecords(
-    groupId: string,
-    pass: Pass,
-    waitUntil: number,
-    signal: AbortSignal | undefined,
-  ): Promise<void> {
-    const stop = new AbortController();
-    const onAbort = (): void => stop.abort(signal?.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let wake: (() => void) | undefined;
-    try {
-      const now = this.#now();
-      const until = pass.nextDeadline === null ? waitUntil : Math.min(waitUntil, pass.nextDeadline);
-      const woken = new Promise<void>((resolve) => {
-        wake = resolve;
-        timer = setTimeout(resolve, Math.max(0, until - now));
-        stop.signal.addEventListener("abort", () => resolve(), { once: true });
-      });
-      this.#waitersOf(groupId).add(wake as () => void);
-      const appends = pass.waitOn.map(({ tp, offset }) =>
-        this.#log
-          .read(tp, { offset, maxBytes: 1, maxWaitMs: Math.max(0, waitUntil - now), signal: stop.signal })
-          .then(
-            () => undefined,
-            () => undefined,
-          ),
-      );
-      await Promise.race([woken, ...appends]);
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
-      if (wake !== undefined) this.#waiters.get(groupId)?.delete(wake);
-      signal?.removeEventListener("abort", onAbort);
-      stop.abort(new Error("share fetch woke"));
-    }
-    if (signal?.aborted) throw signal.reason;
-  }
-
-  #waitersOf(groupId: string): Set<() => void> {
-    let set = this.#waiters.get(groupId);
-    if (set === undefined) {
-      set = new Set();
-      this.#waiters.set(groupId, set);
-    }
-    return set;
-  }
-
-  /** Records came back in this process: every fetch of the group waiting here looks again. */
-  #wake(groupId: string): void {
-    const waiters = this.#waiters.get(groupId);
-    if (waiters === undefined) return;
-    this.#waiters.delete(groupId);
-    for (const wake of waiters) wake();
-  }
 
   // ── dead letters ────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -654,50 +522,6 @@ export class ShareCoordinator {
     for (const metadata of found) if (metadata !== null) topics.set(metadata.name, metadata);
     return topics;
   }
-}
-
-/** A later pass of a fetch: the session must still be the one the first pass left. */
-function continueSession(
-  meta: ShareGroupMeta,
-  groupId: string,
-  memberId: string,
-  epoch: number,
-  now: number,
-): void {
-  const member = meta.members[memberId];
-  if (member === undefined) {
-    throw new EdgeLogError(
-      "SHARE_SESSION_NOT_FOUND",
-      `member "${memberId}"'s share session ended while it waited`,
-      {
-        context: { groupId, memberId },
-      },
-    );
-  }
-  if (member.sessionEpoch !== epoch) {
-    throw new EdgeLogError(
-      "INVALID_SHARE_SESSION_EPOCH",
-      `member "${memberId}"'s share session was replaced while it waited`,
-      { context: { groupId, memberId, expectedEpoch: member.sessionEpoch } },
-    );
-  }
-  member.lastSeenMs = now;
-}
-
-/** Partitions with a lock due by `now`, and — when records of ended sessions go back — every one holding records. */
-function dueKeys(
-  meta: ShareGroupMeta,
-  now: number,
-  config: ShareGroupConfig,
-  releasing: boolean,
-): Set<string> {
-  const keys = new Set<string>();
-  const anyExpired = expiredMembers(meta, now, config).length > 0;
-  for (const [key, index] of Object.entries(meta.partitions)) {
-    const due = index.nextDeadline !== null && index.nextDeadline <= now;
-    if (due || ((releasing || anyExpired) && index.acquired > 0)) keys.add(key);
-  }
-  return keys;
 }
 
 function pendingKeys(meta: ShareGroupMeta): string[] {

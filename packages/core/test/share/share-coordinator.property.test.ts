@@ -288,7 +288,7 @@ describe("share-group coordinator (property)", () => {
           expect(p.pendingDeadLetters).toBe(0);
         }
       }),
-      { numRuns: 60 },
+      { numRuns: 40 },
     );
   });
 });

@@ -306,7 +306,7 @@ describe("share-partition state machine (property)", () => {
         for (const c of s.commands) run.step(c);
         run.finish();
       }),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 });
