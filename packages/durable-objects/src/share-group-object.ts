@@ -7,11 +7,12 @@
  * registers itself with `TopicsObject` before its first write, so `listShareGroups` finds it.
  */
 import { DurableObject } from "cloudflare:workers";
-import type {
-  ShareFetchRequest,
-  ShareFetchResponse,
-  ShareGroupConfig,
-  ShareGroupDescription,
+import {
+  EdgeLogError,
+  type ShareFetchRequest,
+  type ShareFetchResponse,
+  type ShareGroupConfig,
+  type ShareGroupDescription,
 } from "@edgelog/core";
 import { ShareCoordinator } from "@edgelog/core/store-kit";
 import { askController } from "./controller/reach-controller.ts";
@@ -62,7 +63,9 @@ export class ShareGroupObject extends DurableObject<EdgeLogEnv> {
 
   /** Ends a waiting fetch whose caller gave up: it acquires nothing more. */
   async cancelShareFetch(waitId: string): Promise<void> {
-    this.#waits.get(waitId)?.abort(new Error("the caller gave up the share fetch"));
+    this.#waits
+      .get(waitId)
+      ?.abort(new EdgeLogError("REQUEST_TIMED_OUT", "the caller gave up the share fetch"));
   }
 
   async describe(ref: ShareGroupRef): Promise<RpcResult<ShareGroupDescription>> {

@@ -355,6 +355,14 @@ export function runShareGroupConformance(name: string, options: ShareGroupConfor
         { topic: "jobs", partition: 0, firstOffset: 5, lastOffset: 5, type: "accept" },
       ]);
       expect(mixed.acknowledgeErrors.map((e) => e.partition)).toEqual([0]);
+      // The same offset twice in one request (overlapping ranges) is refused too, not applied twice.
+      const twice = await one.fetch(0, [
+        { topic: "jobs", partition: 0, firstOffset: 0, lastOffset: 0, type: "release" },
+        { topic: "jobs", partition: 0, firstOffset: 0, lastOffset: 0, type: "accept" },
+      ]);
+      expect(twice.acknowledgeErrors).toEqual([
+        expect.objectContaining({ partition: 0, code: "INVALID_RECORD_STATE" }),
+      ]);
       const parts = (await store.describeShareGroup("g")).partitions;
       expect(parts.map((p) => [p.partition, p.startOffset, p.inFlight.acquired])).toEqual([
         [0, 0, 1],
