@@ -4,6 +4,7 @@
  */
 
 import { type AcksName, replicationKeys as keys } from "../../worker/bench/replication.ts";
+import { shareKeys } from "../../worker/bench/share-groups.ts";
 import { fanoutSpecs } from "./fanout-cases.ts";
 import type { Plan } from "./plan.ts";
 import type { CaseSpec, SeriesSpec } from "./results.ts";
@@ -157,6 +158,26 @@ export function caseSpecs(plan: Plan): CaseSpec[] {
 
   specs.push(...replicationSpecs(plan));
   specs.push(...fanoutSpecs(plan));
+
+  // Share groups: no target, the Queues figure is context (miniflare's consumer is push, one batch at a time).
+  const { records, partitions, maxRecords } = plan.share;
+  for (const consumers of plan.share.consumerCounts) {
+    specs.push({
+      id: `share.consumers.${consumers}`,
+      section: "share",
+      title: `records/s through a share group, ${consumers} consumer${consumers === 1 ? "" : "s"} (${records.toLocaleString("en-US")} × 100 B, ${partitions} partitions, ${maxRecords} per fetch)`,
+      ours: s(shareKeys.edgelog(consumers), rec),
+      baselines: [
+        {
+          series: s(
+            shareKeys.queues,
+            rec,
+            `Queues consumer, miniflare (batches of 100, ${plan.share.queuesRecords.toLocaleString("en-US")} queued)`,
+          ),
+        },
+      ],
+    });
+  }
 
   const ev = "events/s";
   specs.push(

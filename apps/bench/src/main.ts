@@ -2,7 +2,7 @@
  * `npm run bench`: runs every benchmark — core in Node, the edge through the local Worker beside its baselines,
  * replication across three simulated regions, the browser in headless Chromium — for several repetitions with
  * progress on the terminal, then writes docs/benchmarks/results.{md,svg,json}. Options: `--quick` (smoke run,
- * under 2 minutes), `--only core,edge,replication,fanout,browser`, `--reps N`, `--out DIR`, `--port P` (the
+ * under 2 minutes), `--only core,edge,replication,fanout,share,browser`, `--reps N`, `--out DIR`, `--port P` (the
  * replication Worker's port, its inspector on P+1, and the fan-out Worker's dev proxy; default a free one),
  * `--failover-trigger auto|elect` (what moves the leader in the failover case: nothing — the controller's automatic
  * failover, the default — or the bench's admin election right after the fault), `--readers 1,100,…` and
@@ -31,6 +31,7 @@ import {
   replicationKeys,
   replicationRepetition,
 } from "../../worker/bench/replication.ts";
+import { shareRepetition } from "../../worker/bench/share-groups.ts";
 import { caseSpecs } from "./cases.ts";
 import { renderReportSvg } from "./chart.ts";
 import { describeThisMachine } from "./machine.ts";
@@ -40,7 +41,7 @@ import { buildCase, formatRatio, type RawData, verdicts } from "./results.ts";
 import { percentile } from "./stats.ts";
 
 const ROOT = resolve(import.meta.dirname, "../../..");
-const SECTIONS = ["core", "edge", "replication", "fanout", "browser"] as const;
+const SECTIONS = ["core", "edge", "replication", "fanout", "share", "browser"] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 const { values: options } = parseArgs({
@@ -125,7 +126,10 @@ async function section(name: SectionName, run: () => Promise<void>): Promise<voi
 }
 
 // The Worker serves the web console's build as assets; wrangler refuses to start without it.
-if ((only.has("edge") || only.has("browser")) && !existsSync(join(ROOT, "apps/web/dist/index.html"))) {
+if (
+  (only.has("edge") || only.has("browser") || only.has("share")) &&
+  !existsSync(join(ROOT, "apps/web/dist/index.html"))
+) {
   console.log("building the web console first (npm run build)");
   const built = spawnSync("npm", ["run", "build"], { cwd: ROOT, stdio: "inherit" });
   if (built.status !== 0) throw new Error("npm run build failed");
@@ -285,6 +289,32 @@ await section("fanout", async () => {
   }
 });
 
+await section("share", async () => {
+  const [edgelog, queues] = await Promise.all([
+    startLocalWorker({}),
+    startLocalWorker({ config: "apps/worker/bench/queues-consumer/wrangler.toml", readyPath: "/health" }),
+  ]);
+  const stop = async (): Promise<void> => {
+    await Promise.allSettled([edgelog.stop(), queues.stop()]);
+  };
+  cleanups.add(stop);
+  sink.progress("edgelog Worker and Queues consumer Worker up");
+  const urls = { edgelog: edgelog.url, queues: queues.url };
+  try {
+    // A warm-up pass, not recorded: JIT and first-touch costs in both Workers.
+    stage = "share warm-up";
+    const warmup = { ...plan.share, records: 1_000, queuesRecords: 1_000, consumerCounts: [1] };
+    await shareRepetition(urls, warmup, -1, { record() {}, progress() {}, note: sink.note });
+    for (let rep = 0; rep < plan.repetitions; rep++) {
+      stage = `share ${rep + 1}/${plan.repetitions}`;
+      await shareRepetition(urls, plan.share, rep, sink);
+    }
+  } finally {
+    await stop();
+    cleanups.delete(stop);
+  }
+});
+
 await section("browser", async () => {
   let bench: BrowserBench;
   try {
@@ -329,6 +359,7 @@ const report: Report = {
     browser: plan.browser,
     replication: plan.replication,
     fanout: plan.fanout,
+    share: plan.share,
   },
   cases,
   notes,

@@ -14,6 +14,7 @@ import type { ThroughputPlan } from "../../worker/bench/http-throughput.ts";
 import type { LatencyPlan } from "../../worker/bench/latency.ts";
 import type { RebalancePlan } from "../../worker/bench/rebalance.ts";
 import type { ReplicationPlan } from "../../worker/bench/replication.ts";
+import type { SharePlan } from "../../worker/bench/share-groups.ts";
 
 export interface Plan {
   readonly mode: "quick" | "full";
@@ -27,7 +28,21 @@ export interface Plan {
   readonly browser: BrowserPlan;
   readonly replication: ReplicationPlan;
   readonly fanout: FanoutPlan;
+  /** Records/s through a share group with 1, 4 and 16 consumers, beside a Queues consumer in miniflare. */
+  readonly share: SharePlan;
 }
+
+/** Issue 17: 1, 4 and 16 share consumers over a backlog of 100-byte records; sized so `--only share` is minutes. */
+const SHARE: SharePlan = {
+  records: 20_000,
+  partitions: 4,
+  consumerCounts: [1, 4, 16],
+  maxRecords: 500,
+  valueBytes: 100,
+  queuesRecords: 8_000,
+  queuesDelaySeconds: 3,
+  timeoutMs: 120_000,
+};
 
 /**
  * The replication section: 0 ms (the cost of replication itself, all regions in one process) and 30 ms per region
@@ -88,6 +103,7 @@ export const FULL: Plan = {
   browser: { burst: 10_000, slowBurst: 1_000, singles: 300, drain: 100_000 },
   replication: REPLICATION,
   fanout: FANOUT,
+  share: SHARE,
 };
 
 export const QUICK: Plan = {
@@ -111,4 +127,5 @@ export const QUICK: Plan = {
   browser: { burst: 5_000, slowBurst: 300, singles: 100, drain: 20_000 },
   replication: { ...REPLICATION, batches: 10 },
   fanout: { ...FANOUT, readers: [1, 100], repetitions: 2, pointBudgetMs: 3_000 },
+  share: { ...SHARE, records: 5_000, queuesRecords: 5_000 },
 };

@@ -35,6 +35,7 @@ export const SECTION_TITLES: Record<Section, string> = {
   replication:
     "Replication: 3 replicas through the local Worker (`wrangler dev`), region round trip simulated",
   fanout: "Fan-out: live readers of one partition through the local Worker (workerd, no dev proxy)",
+  share: "Share groups: queues through the local Worker (`wrangler dev`) beside Queues in miniflare",
   browser: "Browser: headless Chromium",
   core: "Core: in Node",
 };

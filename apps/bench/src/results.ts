@@ -6,7 +6,7 @@
 import { median, pairedRatios } from "./stats.ts";
 
 /** The report's sections, in the order the table and the chart show them. */
-export const SECTION_ORDER = ["edge", "replication", "fanout", "browser", "core"] as const;
+export const SECTION_ORDER = ["edge", "replication", "fanout", "share", "browser", "core"] as const;
 export type Section = (typeof SECTION_ORDER)[number];
 
 /** Repetitions of each measured figure, by key (e.g. `edge.produce.json.100.edgelog`). */

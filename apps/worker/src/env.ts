@@ -16,6 +16,8 @@ export interface Env extends ServerEnv {
   readonly TOPICS: DurableObjectNamespaceBinding;
   /** One `GroupObject` per consumer group. */
   readonly GROUPS: DurableObjectNamespaceBinding;
+  /** One `ShareGroupObject` per share group. */
+  readonly SHARE_GROUPS: DurableObjectNamespaceBinding;
   /** One `QuotaObject` per quota subject (a token's `sub` or a client address). */
   readonly QUOTAS: DurableObjectNamespaceBinding;
 }

@@ -18,6 +18,7 @@ export {
   GroupObject,
   PartitionObject,
   QuotaObject,
+  ShareGroupObject,
   TopicsObject,
 } from "@edgelog/durable-objects";
 

@@ -32,6 +32,11 @@ import {
   type ReadResult,
   type RecordHeader,
   type RetryOptions,
+  type ShareFetchRequest,
+  type ShareFetchResponse,
+  type ShareGroupConfig,
+  type ShareGroupDescription,
+  type ShareGroupStore,
   type TopicConfig,
   type TopicMetadata,
   type TopicPartition,
@@ -44,12 +49,15 @@ import {
   backoffMs,
   DEFAULT_READ_MAX_BYTES,
   decodeFrames,
+  MAX_SHARE_FETCH_WAIT_MS,
   retryDelayMs,
   sleep,
   validateHeartbeat,
+  validateShareFetch,
 } from "@edgelog/core/store-kit";
 import { appendFailure, errorFromResponse, requestFailed } from "./http-errors.ts";
 import { LiveFeed } from "./live-feed.ts";
+import { type ShareFetchJson, toShareFetchResponse } from "./share-json.ts";
 import { SharedWaits } from "./shared-waits.ts";
 import { type LiveWebSocketConstructor, SocketFeed } from "./socket-feed.ts";
 import { readSse } from "./sse.ts";
@@ -166,7 +174,7 @@ interface TopicJson {
  * const log = new EdgeLog({ store });
  * await log.producer().send({ topic: "orders", messages: [{ key: "user-1", value: "created" }] });
  */
-export class HttpLogStore implements LogStore {
+export class HttpLogStore implements LogStore, ShareGroupStore {
   readonly #base: string;
   readonly #headers: HttpLogStoreOptions["headers"];
   readonly #fetch: typeof fetch;
@@ -729,6 +737,72 @@ export class HttpLogStore implements LogStore {
     await this.#request("DELETE", groupPath(groupId), {}, async () => undefined);
   }
 
+  // ── share groups: the server's coordinator (docs/http-api.md "Share groups") ─────────────────────────────
+
+  async shareFetch(
+    groupId: string,
+    request: ShareFetchRequest,
+    signal?: AbortSignal,
+  ): Promise<ShareFetchResponse> {
+    validateShareFetch(request);
+    const waitMs = Math.min(request.maxWaitMs ?? 0, MAX_SHARE_FETCH_WAIT_MS);
+    const { maxWaitMs: _wait, ...rest } = request;
+    const json = { ...rest, wait: waitMs, format: "batches" };
+    const answer = await this.#json<ShareFetchJson>("POST", `${shareGroupPath(groupId)}/fetch`, {
+      json,
+      signal,
+      timeoutMs: this.#timeoutMs + waitMs,
+    });
+    return toShareFetchResponse(answer);
+  }
+
+  async describeShareGroup(groupId: string): Promise<ShareGroupDescription> {
+    const { group, state, config, members, partitions } = await this.#json<
+      Omit<ShareGroupDescription, "groupId"> & { group: string }
+    >("GET", shareGroupPath(groupId));
+    return {
+      groupId: group,
+      state,
+      config,
+      members,
+      // The server adds each partition's high watermark and lag: not part of the store's description.
+      partitions: partitions.map(
+        ({ topic, partition, startOffset, endOffset, inFlight, pendingDeadLetters, nextLockDeadline }) => ({
+          topic,
+          partition,
+          startOffset,
+          endOffset,
+          inFlight,
+          pendingDeadLetters,
+          nextLockDeadline,
+        }),
+      ),
+    };
+  }
+
+  async alterShareGroupConfig(
+    groupId: string,
+    changes: Readonly<Record<string, unknown>>,
+  ): Promise<ShareGroupConfig> {
+    const { config } = await this.#json<{ config: ShareGroupConfig }>(
+      "PATCH",
+      `${shareGroupPath(groupId)}/config`,
+      {
+        json: { config: changes },
+      },
+    );
+    return config;
+  }
+
+  async listShareGroups(): Promise<string[]> {
+    const { groups } = await this.#json<{ groups: { group: string }[] }>("GET", "/v1/share-groups");
+    return groups.map((g) => g.group);
+  }
+
+  async deleteShareGroup(groupId: string): Promise<void> {
+    await this.#request("DELETE", shareGroupPath(groupId), {}, async () => undefined);
+  }
+
   /**
    * Extension: the token function now returns a different token (signed in again, other rights): the cached one is
    * dropped and the next request calls the function. Without a token function this does nothing. Like Ably's
@@ -983,6 +1057,10 @@ function fromBase64(text: string): Uint8Array {
 
 function storeClosed(): EdgeLogError {
   return new EdgeLogError("STORE_CLOSED", "the HTTP log store is closed");
+}
+
+function shareGroupPath(groupId: string): string {
+  return `/v1/share-groups/${groupPath(groupId).slice("/v1/groups/".length)}`;
 }
 
 function groupPath(groupId: string): string {

@@ -2,13 +2,16 @@
  * @module
  * `Admin`: KafkaJS's admin surface over a `LogStore` — create, describe, grow and delete topics, describe and
  * change their configs, read partition offsets (latest, by timestamp), delete records, and inspect and manage
- * consumer groups (describe, list, committed offsets with lag, set and reset offsets, delete). All user input is
- * validated here, once, before the store.
+ * consumer groups (describe, list, committed offsets with lag, set and reset offsets, delete) and share groups
+ * (describe, list, configure, delete). All user input is validated here, once, before the store.
  */
 import { EdgeLogError, isEdgeLogError } from "./errors.ts";
 import type { GroupDescription } from "./groups/group-types.ts";
 import { consumerLag, NOT_COMMITTED } from "./groups/lag.ts";
 import type { MetadataCache } from "./metadata-cache.ts";
+import type { ShareGroupConfig } from "./share/share-config.ts";
+import { shareGroupsOf } from "./share/share-request.ts";
+import type { ShareGroupDescription } from "./share/share-types.ts";
 import type { LogStore, PartitionOffsets, TopicMetadata } from "./store.ts";
 import {
   alterTopicConfig,
@@ -479,6 +482,48 @@ export class Admin {
     const results: { groupId: string; errorCode: string }[] = [];
     for (const groupId of groupIds) {
       await this.#store.deleteGroup(groupId);
+      results.push({ groupId, errorCode: "NONE" });
+    }
+    return results;
+  }
+
+  // ── share groups ───────────────────────────────────────────────────────────────────────────────────────────
+  // `UNSUPPORTED_VERSION` on a store without share groups (`ShareGroupStore`).
+
+  /** Config, members and share-partitions of each share group (`GROUP_ID_NOT_FOUND` for an unknown one). */
+  async describeShareGroups(groupIds: readonly string[]): Promise<{ groups: ShareGroupDescription[] }> {
+    for (const groupId of groupIds) assertValidGroupId(groupId);
+    const store = shareGroupsOf(this.#store);
+    return { groups: await Promise.all(groupIds.map((groupId) => store.describeShareGroup(groupId))) };
+  }
+
+  /** Every share group with state. */
+  async listShareGroups(): Promise<{ groups: { groupId: string; protocolType: "share" }[] }> {
+    const ids = await shareGroupsOf(this.#store).listShareGroups();
+    return { groups: ids.map((groupId) => ({ groupId, protocolType: "share" as const })) };
+  }
+
+  /**
+   * Changes a share group's config (Kafka's group configs: `share.record.lock.duration.ms`,
+   * `share.delivery.count.limit`, `share.partition.max.record.locks`, `share.auto.offset.reset`,
+   * `share.session.timeout.ms`, `errors.deadletterqueue.topic.name`); `null` restores a default. Creates the group
+   * when it has no state yet, so it can be configured before its first member arrives.
+   */
+  async alterShareGroupConfig(
+    groupId: string,
+    config: Readonly<Record<string, string | number | null>>,
+  ): Promise<ShareGroupConfig> {
+    assertValidGroupId(groupId);
+    return shareGroupsOf(this.#store).alterShareGroupConfig(groupId, config);
+  }
+
+  /** Deletes share groups; each must exist and have no member with a session (`NON_EMPTY_GROUP`). */
+  async deleteShareGroups(groupIds: readonly string[]): Promise<{ groupId: string; errorCode: string }[]> {
+    for (const groupId of groupIds) assertValidGroupId(groupId);
+    const store = shareGroupsOf(this.#store);
+    const results: { groupId: string; errorCode: string }[] = [];
+    for (const groupId of groupIds) {
+      await store.deleteShareGroup(groupId);
       results.push({ groupId, errorCode: "NONE" });
     }
     return results;

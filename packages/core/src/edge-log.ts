@@ -5,9 +5,11 @@
  */
 import { Admin } from "./admin.ts";
 import { Consumer, type ConsumerConfig } from "./consumer/consumer.ts";
+import { ShareConsumer, type ShareConsumerConfig } from "./consumer/share-consumer.ts";
 import { MemoryStore } from "./memory/memory-store.ts";
 import { DEFAULT_METADATA_MAX_AGE_MS, MetadataCache } from "./metadata-cache.ts";
 import { Producer, type ProducerConfig } from "./producer/producer.ts";
+import { shareGroupsOf } from "./share/share-request.ts";
 import type { LogStore } from "./store.ts";
 
 export interface EdgeLogConfig {
@@ -48,6 +50,14 @@ export class EdgeLog {
 
   consumer(config: ConsumerConfig = {}): Consumer {
     return new Consumer(this.store, this.#metadata, config);
+  }
+
+  /**
+   * A member of a share group (KIP-932): a work queue on topics, each record acknowledged on its own.
+   * `UNSUPPORTED_VERSION` when the store has no share groups.
+   */
+  shareConsumer(config: ShareConsumerConfig): ShareConsumer {
+    return new ShareConsumer(shareGroupsOf(this.store), this.#metadata, config);
   }
 
   /** Closes the store if this `EdgeLog` created it; a store passed in belongs to the caller. */

@@ -32,6 +32,9 @@ export type ErrorCode =
   | "NON_EMPTY_GROUP"
   | "GROUP_MAX_SIZE_REACHED"
   | "CONCURRENT_TRANSACTIONS"
+  | "INVALID_RECORD_STATE"
+  | "INVALID_SHARE_SESSION_EPOCH"
+  | "SHARE_SESSION_NOT_FOUND"
   | "AUTHENTICATION_FAILED"
   | "TOPIC_AUTHORIZATION_FAILED"
   | "GROUP_AUTHORIZATION_FAILED"
@@ -87,6 +90,14 @@ const RETRIABLE: Readonly<Record<ErrorCode, boolean>> = {
   // Kafka's verdict too: a full group takes the member only after another leaves, which a blind retry cannot know.
   GROUP_MAX_SIZE_REACHED: false,
   CONCURRENT_TRANSACTIONS: true,
+  // Share groups (KIP-932): an acknowledgement of a record this member does not hold (its lock expired, it was
+  // never acquired, another member holds it). Sending it again changes nothing.
+  INVALID_RECORD_STATE: false,
+  // A share session's epoch is not the one the group expects (a retried or concurrent request): the member opens
+  // a new session (epoch 0) rather than repeating this one.
+  INVALID_SHARE_SESSION_EPOCH: false,
+  // The member has no share session (it expired, or was never opened): open one with epoch 0.
+  SHARE_SESSION_NOT_FOUND: false,
   // A fresh token may succeed, but the same request cannot: the caller refreshes first (the client does once).
   AUTHENTICATION_FAILED: false,
   TOPIC_AUTHORIZATION_FAILED: false,

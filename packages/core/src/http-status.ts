@@ -33,6 +33,11 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   // The request is well-formed; the group's current state (full) refuses it, as NON_EMPTY_GROUP's does.
   GROUP_MAX_SIZE_REACHED: 409,
   CONCURRENT_TRANSACTIONS: 409,
+  // The record's state (acquired by someone else, lock expired, already acknowledged) refuses the acknowledgement.
+  INVALID_RECORD_STATE: 409,
+  INVALID_SHARE_SESSION_EPOCH: 409,
+  // Like UNKNOWN_MEMBER_ID: the session the request names does not exist (any more).
+  SHARE_SESSION_NOT_FOUND: 404,
   AUTHENTICATION_FAILED: 401,
   TOPIC_AUTHORIZATION_FAILED: 403,
   GROUP_AUTHORIZATION_FAILED: 403,

@@ -30,6 +30,14 @@ export {
   type SubscribeOptions,
 } from "./consumer/consumer.ts";
 export { type BytesEncoding, MessageBytes } from "./consumer/message-bytes.ts";
+export {
+  type ShareAcknowledgeErrorEvent,
+  ShareConsumer,
+  type ShareConsumerConfig,
+  type ShareConsumerEvent,
+  type ShareMessagePayload,
+  type ShareRunOptions,
+} from "./consumer/share-consumer.ts";
 export { EdgeLog, type EdgeLogConfig } from "./edge-log.ts";
 export {
   EdgeLogError,
@@ -88,6 +96,25 @@ export {
 } from "./record.ts";
 export { DEFAULT_RETRY, type RetryOptions } from "./retry.ts";
 export { fromRpcError, toRpcError, withEdgeLogErrors } from "./rpc-errors.ts";
+export { DEAD_LETTER_HEADERS } from "./share/dead-letter.ts";
+export {
+  DEFAULT_SHARE_GROUP_CONFIG,
+  type ShareGroupConfig,
+  type ShareGroupConfigName,
+} from "./share/share-config.ts";
+export type { AcknowledgeType } from "./share/share-partition.ts";
+export { isShareGroupStore, shareGroupsOf } from "./share/share-request.ts";
+export type {
+  AcquiredRange,
+  ShareAcknowledgeError,
+  ShareAcknowledgementBatch,
+  ShareFetchPartition,
+  ShareFetchRequest,
+  ShareFetchResponse,
+  ShareGroupDescription,
+  ShareMemberDescription,
+  SharePartitionDescription,
+} from "./share/share-types.ts";
 export type {
   AppendOptions,
   AppendResult,
@@ -100,6 +127,7 @@ export type {
   ReadOptions,
   ReadPreference,
   ReadResult,
+  ShareGroupStore,
   StoredBatch,
   TopicMetadata,
   TopicPartition,

@@ -23,6 +23,8 @@ import type {
   GroupHeartbeatResponse,
   GroupMemberRef,
 } from "./groups/group-types.ts";
+import type { ShareGroupConfig } from "./share/share-config.ts";
+import type { ShareFetchRequest, ShareFetchResponse, ShareGroupDescription } from "./share/share-types.ts";
 import type { StreamCommand, StreamOutcome } from "./store-kit/stream-state.ts";
 import type { TopicConfig } from "./topic-config.ts";
 
@@ -308,6 +310,78 @@ export interface PrivateStateStore {
    * new version. `CONCURRENT_TRANSACTIONS` (retriable) when someone else wrote first.
    */
   putPrivateState(key: string, state: unknown, expectedVersion: number | null): Promise<number>;
+}
+
+/**
+// ── share groups ────────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Share groups (KIP-932: queues on a topic), as a client sees them. A separate seam from `LogStore`, because a store
+ * may lack it (a user's own store): `shareGroupsOf` refuses such a store clearly instead of failing on a missing
+ * method. The memory, IndexedDB and Durable Object stores run core's `ShareCoordinator` where the group's state
+ * lives; `HttpLogStore` sends the same calls to a server.
+ */
+export interface ShareGroupStore {
+  /**
+   * One share fetch: checks and moves the member's share session, applies its acknowledgements, then acquires up to
+   * `maxRecords` records of `topics` for it (waiting up to `maxWaitMs` when there are none). `INVALID_SHARE_SESSION_EPOCH`,
+   * `SHARE_SESSION_NOT_FOUND` (open a session with epoch 0), `GROUP_MAX_SIZE_REACHED`, `INVALID_REQUEST`. A refused
+   * acknowledgement does not fail the fetch: it is answered in `acknowledgeErrors` (`INVALID_RECORD_STATE`).
+   */
+  shareFetch(groupId: string, request: ShareFetchRequest, signal?: AbortSignal): Promise<ShareFetchResponse>;
+  /** The group's config, members and share-partitions; `GROUP_ID_NOT_FOUND` when it has no state. */
+  describeShareGroup(groupId: string): Promise<ShareGroupDescription>;
+  /**
+   * Changes the group's config (a `null` value restores a default), creating the group when it has no state yet;
+   * answers the effective config. `INVALID_CONFIG` for an unknown name or a bad value.
+   */
+  alterShareGroupConfig(
+    groupId: string,
+    changes: Readonly<Record<string, unknown>>,
+  ): Promise<ShareGroupConfig>;
+  /** Share groups that have state, in id order. */
+  listShareGroups(): Promise<string[]>;
+  /** Deletes a share group's state. `GROUP_ID_NOT_FOUND` when it has none; `NON_EMPTY_GROUP` while members have sessions. */
+  deleteShareGroup(groupId: string): Promise<void>;
+}
+
+/** A share group's stored state: its document and the share-partitions asked for, with the group's version. */
+export interface VersionedShareState {
+  readonly version: number;
+  readonly meta: unknown;
+  /** The partitions' documents by key (only those asked for; a key without a document is absent). */
+  readonly partitions: ReadonlyMap<string, unknown>;
+}
+
+/** What a write of share-group state changes: the group's document and some partitions (`null`: removed). */
+export interface ShareStateWrite {
+  readonly meta: unknown;
+  readonly partitions: ReadonlyMap<string, unknown>;
+}
+
+/**
+ * Where core's `ShareCoordinator` keeps a share group's state: one document for the group plus one per
+ * share-partition, so a request reads and writes only the partitions it touches. One version per group for
+ * compare-and-set, as for group state. Not for clients.
+ */
+export interface ShareStateStore {
+  /**
+   * The group's state, `null` when it has none. `select` is given the group's document and names the partitions
+   * to read with it, in the same read. What is handed out is the caller's (a copy).
+   */
+  getShareState(
+    groupId: string,
+    select: (meta: unknown) => Iterable<string>,
+  ): Promise<VersionedShareState | null>;
+  /**
+   * Writes the group's document and the named partitions if the version is still `expectedVersion` (`null`: no
+   * state yet), all at once; returns the new version. `CONCURRENT_TRANSACTIONS` (retriable) otherwise.
+   */
+  putShareState(groupId: string, write: ShareStateWrite, expectedVersion: number | null): Promise<number>;
+  /** Removes all of the group's state if its version is still `expectedVersion` (else `CONCURRENT_TRANSACTIONS`). */
+  deleteShareState(groupId: string, expectedVersion: number): Promise<void>;
+  /** Groups that have share state, in id order. */
+  listShareStates(): Promise<string[]>;
 }
 
 /**

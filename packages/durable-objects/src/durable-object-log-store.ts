@@ -25,6 +25,11 @@ import {
   type ReadOptions,
   type ReadPreference,
   type ReadResult,
+  type ShareFetchRequest,
+  type ShareFetchResponse,
+  type ShareGroupConfig,
+  type ShareGroupDescription,
+  type ShareGroupStore,
   type TopicMetadata,
   type TopicPartition,
   type TopicSpec,
@@ -47,6 +52,7 @@ import {
   unknownTopic,
   type VersionedGroupState,
   validateHeartbeat,
+  validateShareFetch,
   WaitCoalescer,
 } from "@edgelog/core/store-kit";
 import type { LiveSocketRequest, LiveSocketStore } from "@edgelog/server";
@@ -60,7 +66,7 @@ import {
 import type { EdgeLogEnv } from "./env.ts";
 import type { GroupRef } from "./group-object.ts";
 import { liveTailUpgrade } from "./live/live-tail-request.ts";
-import { groupObjectName, partitionObjectName } from "./names.ts";
+import { groupObjectName, partitionObjectName, shareGroupObjectName } from "./names.ts";
 import type { PartitionObject } from "./partition-object.ts";
 import {
   crossRegion,
@@ -75,6 +81,7 @@ import {
 } from "./replication/fault-switch.ts";
 import { shouldReportLeaderFailure } from "./replication/leader-failure-reports.ts";
 import { failure, leadershipMoved, type RpcError, type RpcResult, unwrap } from "./rpc-result.ts";
+import type { ShareGroupObject } from "./share-group-object.ts";
 import type { PartitionPlacement, TopicDescription } from "./topics-object.ts";
 
 /**
@@ -126,7 +133,9 @@ interface CachedTopic {
  * @example
  * export default { fetch: (req: Request, env: EdgeLogEnv) => handle(req, new EdgeLog({ store: new DurableObjectLogStore(env) })) }
  */
-export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamStore, LiveSocketStore {
+export class DurableObjectLogStore
+  implements LogStore, GroupStateStore, StreamStore, LiveSocketStore, ShareGroupStore
+{
   readonly #env: EdgeLogEnv;
   readonly #prefix: string;
   readonly #maxAgeMs: number;
@@ -556,6 +565,61 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
     unwrap(await this.#group(groupId).deleteGroup(this.#ref(groupId)));
   }
 
+  // ── share groups ────────────────────────────────────────────────────────────────────────────────────────────
+  // Each share group is coordinated by its own ShareGroupObject (`share-group-object.ts`).
+
+  async shareFetch(
+    groupId: string,
+    request: ShareFetchRequest,
+    signal?: AbortSignal,
+  ): Promise<ShareFetchResponse> {
+    this.#assertOpen();
+    assertValidGroupId(groupId);
+    validateShareFetch(request);
+    if (signal?.aborted) throw signal.reason;
+    const stub = this.#shareGroup(groupId);
+    const plain = JSON.parse(JSON.stringify(request)) as ShareFetchRequest;
+    if ((request.maxWaitMs ?? 0) === 0) return unwrap(await stub.shareFetch(this.#ref(groupId), plain));
+    // A long-poll: an abort (or close()) cannot cross RPC, so race it, and tell the object to stop waiting.
+    const waitId = randomId();
+    try {
+      const call = stub.shareFetch(this.#ref(groupId), plain, waitId) as Promise<
+        RpcResult<ShareFetchResponse>
+      >;
+      return unwrap(await this.#abortable(call, signal));
+    } catch (error) {
+      if (signal?.aborted || this.#closed) stub.cancelShareFetch(waitId).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async describeShareGroup(groupId: string): Promise<ShareGroupDescription> {
+    this.#assertOpen();
+    assertValidGroupId(groupId);
+    return unwrap(await this.#shareGroup(groupId).describe(this.#ref(groupId)));
+  }
+
+  async alterShareGroupConfig(
+    groupId: string,
+    changes: Readonly<Record<string, unknown>>,
+  ): Promise<ShareGroupConfig> {
+    this.#assertOpen();
+    assertValidGroupId(groupId);
+    const plain = JSON.parse(JSON.stringify(changes ?? null)) as Record<string, unknown>;
+    return unwrap(await this.#shareGroup(groupId).alterConfig(this.#ref(groupId), plain));
+  }
+
+  async listShareGroups(): Promise<string[]> {
+    this.#assertOpen();
+    return this.#controller((topics, ref) => topics.listShareGroups(ref));
+  }
+
+  async deleteShareGroup(groupId: string): Promise<void> {
+    this.#assertOpen();
+    assertValidGroupId(groupId);
+    unwrap(await this.#shareGroup(groupId).deleteGroup(this.#ref(groupId)));
+  }
+
   // ── lifecycle ───────────────────────────────────────────────────────────────────────────────────────────────
 
   async close(): Promise<void> {
@@ -771,6 +835,17 @@ export class DurableObjectLogStore implements LogStore, GroupStateStore, StreamS
 
   #group(groupId: string) {
     return this.#env.GROUPS.getByName(groupObjectName(this.#prefix, groupId));
+  }
+
+  #shareGroup(groupId: string): DurableObjectStub<ShareGroupObject> {
+    const namespace = this.#env.SHARE_GROUPS;
+    if (namespace === undefined) {
+      throw new EdgeLogError(
+        "UNSUPPORTED_VERSION",
+        "share groups need the SHARE_GROUPS Durable Object binding (class ShareGroupObject) in the Worker's config",
+      );
+    }
+    return namespace.getByName(shareGroupObjectName(this.#prefix, groupId));
   }
 
   #ref(groupId: string): GroupRef {

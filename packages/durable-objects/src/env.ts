@@ -5,12 +5,18 @@
  */
 import type { GroupObject } from "./group-object.ts";
 import type { PartitionObject } from "./partition-object.ts";
+import type { ShareGroupObject } from "./share-group-object.ts";
 import type { TopicsObject } from "./topics-object.ts";
 
 export interface EdgeLogEnv {
   readonly PARTITIONS: DurableObjectNamespace<PartitionObject>;
   readonly TOPICS: DurableObjectNamespace<TopicsObject>;
   readonly GROUPS: DurableObjectNamespace<GroupObject>;
+  /**
+   * One object per share group (KIP-932). Optional so a deployment from before share groups still type-checks;
+   * without it, share-group calls answer `UNSUPPORTED_VERSION`.
+   */
+  readonly SHARE_GROUPS?: DurableObjectNamespace<ShareGroupObject>;
   /** Comma-separated location hints (`wnam,weur`); the first is where partitions go unless a topic says otherwise. */
   readonly REGIONS: string;
   /** `"true"` only in development: enables the fault switch (`replication/fault-switch.ts`). */

@@ -18,6 +18,7 @@ export {
   parseRegions,
   partitionObjectName,
   quotaObjectName,
+  shareGroupObjectName,
   topicsObjectName,
 } from "./names.ts";
 export {
@@ -35,4 +36,5 @@ export type {
   ReplicateResponse,
 } from "./replication/replica-role.ts";
 export { errorFromRpc, type RpcError, type RpcResult, unwrap } from "./rpc-result.ts";
+export { ShareGroupObject, type ShareGroupRef } from "./share-group-object.ts";
 export { type PartitionPlacement, type TopicDescription, TopicsObject } from "./topics-object.ts";

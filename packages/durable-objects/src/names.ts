@@ -28,6 +28,11 @@ export function groupObjectName(prefix: string, groupId: string): string {
   return `${prefix}group/${groupId}`;
 }
 
+/** The object of one share group (a namespace of its own: a share group and a consumer group may share an id). */
+export function shareGroupObjectName(prefix: string, groupId: string): string {
+  return `${prefix}share-group/${groupId}`;
+}
+
 /** The quota object of one subject (`sub:…`, `ip:…`; see `@edgelog/server`'s quota module). */
 export function quotaObjectName(prefix: string, subject: string): string {
   return `${prefix}quota/${subject}`;

@@ -485,6 +485,33 @@ export class TopicsObject extends DurableObject<EdgeLogEnv> {
     });
   }
 
+  // ── share-group registry ────────────────────────────────────────────────────────────────────────────────────
+  // Share groups (KIP-932) are registered as consumer groups are, under a kind of their own: the two are separate
+  // namespaces, and `listGroups` never names a share group.
+
+  async registerShareGroup(ref: ControllerRef, groupId: string): Promise<RpcResult<null>> {
+    return toResult(async () => {
+      this.#enter(ref);
+      await this.#quorum.change("share-group", groupId, () => "true");
+      return null;
+    });
+  }
+
+  async unregisterShareGroup(ref: ControllerRef, groupId: string): Promise<RpcResult<null>> {
+    return toResult(async () => {
+      this.#enter(ref);
+      await this.#quorum.change("share-group", groupId, () => null);
+      return null;
+    });
+  }
+
+  async listShareGroups(ref: ControllerRef): Promise<RpcResult<string[]>> {
+    return toResult(() => {
+      this.#enterRead(ref);
+      return this.#quorum.store.keys("share-group").sort(compareStrings);
+    });
+  }
+
   // ── the quorum: calls between controller replicas ───────────────────────────────────────────────────────────
 
   async controllerPrepare(

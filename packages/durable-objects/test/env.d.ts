@@ -1,5 +1,5 @@
 // The bindings of test/wrangler.toml, as `env` from "cloudflare:test" sees them.
-import type { GroupObject, PartitionObject, TopicsObject } from "../src/index.ts";
+import type { GroupObject, PartitionObject, ShareGroupObject, TopicsObject } from "../src/index.ts";
 
 declare global {
   namespace Cloudflare {
@@ -7,6 +7,7 @@ declare global {
       PARTITIONS: DurableObjectNamespace<PartitionObject>;
       TOPICS: DurableObjectNamespace<TopicsObject>;
       GROUPS: DurableObjectNamespace<GroupObject>;
+      SHARE_GROUPS: DurableObjectNamespace<ShareGroupObject>;
       REGIONS: string;
       EDGELOG_FAULTS: string;
       EDGELOG_LEADER_SESSION_TIMEOUT_MS: string;

@@ -25,6 +25,11 @@ import {
   type PartitionOffsets,
   type ReadOptions,
   type ReadResult,
+  type ShareFetchRequest,
+  type ShareFetchResponse,
+  type ShareGroupConfig,
+  type ShareGroupDescription,
+  type ShareGroupStore,
   type StoredBatch,
   type TopicMetadata,
   type TopicPartition,
@@ -58,6 +63,8 @@ import {
   type RejectedBatch,
   resultOf,
   runStreamCommand,
+  ShareCoordinator,
+  type ShareCoordinatorOptions,
   type StorageEngine,
   type StreamCommand,
   type StreamOutcome,
@@ -79,6 +86,7 @@ import {
   partitionRange,
   topicRange,
 } from "./idb-schema.ts";
+import { IdbShareState } from "./share-state-idb.ts";
 import {
   type CompactionCheck,
   compactionAfterAppend,
@@ -119,6 +127,8 @@ export interface IndexedDbLogStoreOptions {
   readonly groups?: Omit<GroupCoordinatorOptions, "now">;
   /** Topics the database holds at most; default `MAX_TOPICS`. Tests lower it. */
   readonly maxTopics?: number;
+  /** The share-group coordinator's member limit and failure reporting (its clock is `now`). */
+  readonly shareGroups?: Omit<ShareCoordinatorOptions, "now" | "onWrite">;
 }
 
 /** Counters for tests and metrics. */
@@ -178,7 +188,7 @@ const APPEND_STORES: AnyStores = ["topics", "partitions", "batches", "producers"
  * const store = await IndexedDbLogStore.open({ name: "my-app" });
  * const log = new EdgeLog({ store });
  */
-export class IndexedDbLogStore implements StorageEngine {
+export class IndexedDbLogStore implements StorageEngine, ShareGroupStore {
   readonly #name: string;
   readonly #now: () => number;
   readonly #maxTopics: number;
@@ -193,6 +203,11 @@ export class IndexedDbLogStore implements StorageEngine {
   /** A flush is running: appends queue up for the next transaction, which starts when it ends. */
   #flushing = false;
   readonly #coordinator: GroupCoordinator;
+  /**
+   * Share groups run in process, their state in this database (tabs take turns through its version); locks run
+   * out when the group is next used, by any tab.
+   */
+  readonly #shares: ShareCoordinator;
   #closed = false;
   #appendTransactions = 0;
   #appendedBatches = 0;
@@ -213,6 +228,11 @@ export class IndexedDbLogStore implements StorageEngine {
     this.#maxTopics = options.maxTopics ?? MAX_TOPICS;
     // Tabs coordinate through the versioned group state (compare-and-set in one transaction), like isolates.
     this.#coordinator = new GroupCoordinator(this, { ...options.groups, now: this.#now });
+    const shareState = new IdbShareState(
+      (body) => this.#read(["private"], body),
+      (body) => this.#write(["private"], body),
+    );
+    this.#shares = new ShareCoordinator(shareState, this, { ...options.shareGroups, now: this.#now });
     this.#durability = options.durability ?? "strict";
     this.#db = openLogDatabase(options.indexedDB ?? indexedDB, options.name);
     // An open failure is reported by every call that waits for the database, not as an unhandled rejection.
@@ -753,6 +773,31 @@ export class IndexedDbLogStore implements StorageEngine {
       if (state === undefined && offsetCount === 0) throw unknownGroup(groupId);
       await Promise.all([groups.delete(groupId), offsets.delete(groupRange(groupId))]);
     });
+  }
+
+  // ── share groups (`ShareGroupStore`) ─────────────────────────────────────────────────────────────────────────
+
+  shareFetch(groupId: string, request: ShareFetchRequest, signal?: AbortSignal): Promise<ShareFetchResponse> {
+    return this.#shares.fetch(groupId, request, signal);
+  }
+
+  describeShareGroup(groupId: string): Promise<ShareGroupDescription> {
+    return this.#shares.describe(groupId);
+  }
+
+  alterShareGroupConfig(
+    groupId: string,
+    changes: Readonly<Record<string, unknown>>,
+  ): Promise<ShareGroupConfig> {
+    return this.#shares.alterConfig(groupId, changes);
+  }
+
+  listShareGroups(): Promise<string[]> {
+    return this.#shares.list();
+  }
+
+  deleteShareGroup(groupId: string): Promise<void> {
+    return this.#shares.delete(groupId);
   }
 
   // ── lifecycle ───────────────────────────────────────────────────────────────────────────────────────────────

@@ -34,6 +34,7 @@ import { fetchRoutes } from "./routes/fetch.ts";
 import { groupRoutes } from "./routes/groups.ts";
 import { offsetRoutes } from "./routes/offsets.ts";
 import { produceRoutes } from "./routes/produce.ts";
+import { shareGroupRoutes } from "./routes/share-groups.ts";
 import { topicRoutes } from "./routes/topics.ts";
 import { waitRoutes } from "./routes/wait.ts";
 import { securityHeaders } from "./security-headers.ts";
@@ -147,6 +148,7 @@ export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E
   batchRoutes(app);
   offsetRoutes(app);
   groupRoutes(app);
+  shareGroupRoutes(app);
   waitRoutes(app);
   electRoutes(app);
   faultRoutes(app);

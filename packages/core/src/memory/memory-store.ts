@@ -14,6 +14,9 @@ import type {
   GroupHeartbeatResponse,
   GroupMemberRef,
 } from "../groups/group-types.ts";
+import type { ShareGroupConfig } from "../share/share-config.ts";
+import { ShareCoordinator, type ShareCoordinatorOptions } from "../share/share-coordinator.ts";
+import type { ShareFetchRequest, ShareFetchResponse, ShareGroupDescription } from "../share/share-types.ts";
 import {
   type AppendOptions,
   type AppendResult,
@@ -23,6 +26,7 @@ import {
   type PartitionOffsets,
   type ReadOptions,
   type ReadResult,
+  type ShareGroupStore,
   type StorageEngine,
   type TopicMetadata,
   type TopicPartition,
@@ -48,6 +52,7 @@ import {
   unknownTopic,
 } from "../validation.ts";
 import { MemoryPartition } from "./memory-partition.ts";
+import { MemoryShareState } from "./memory-share-state.ts";
 
 export interface MemoryStoreOptions {
   /** The clock for append times and retention; tests inject one. */
@@ -56,6 +61,8 @@ export interface MemoryStoreOptions {
   readonly groups?: Omit<GroupCoordinatorOptions, "now">;
   /** Topics the store holds at most; default `MAX_TOPICS`. Tests lower it. */
   readonly maxTopics?: number;
+  /** The share-group coordinator's member limit and failure reporting (its clock is `now`). */
+  readonly shareGroups?: Omit<ShareCoordinatorOptions, "now" | "onWrite">;
 }
 
 interface MemoryTopic {
@@ -75,7 +82,7 @@ const DEFAULT_LIST_BATCHES_LIMIT = 1000;
  * @example
  * const log = new EdgeLog({ store: new MemoryStore() }) // the same as new EdgeLog()
  */
-export class MemoryStore implements StorageEngine {
+export class MemoryStore implements StorageEngine, ShareGroupStore {
   readonly #now: () => number;
   readonly #maxTopics: number;
   readonly #topics = new Map<string, MemoryTopic>();
@@ -83,6 +90,8 @@ export class MemoryStore implements StorageEngine {
   readonly #byCollisionKey = new Map<string, string>();
   readonly #groups = new Map<string, MemoryGroup>();
   readonly #coordinator: GroupCoordinator;
+  /** Share groups run in process: their state is here, their locks expire when the group is next used. */
+  readonly #shares: ShareCoordinator;
   #closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -98,6 +107,10 @@ export class MemoryStore implements StorageEngine {
       listTopics: () => this.listTopics(),
     };
     this.#coordinator = new GroupCoordinator(port, { ...options.groups, now: this.#now });
+    this.#shares = new ShareCoordinator(new MemoryShareState(() => this.#assertOpen()), this, {
+      ...options.shareGroups,
+      now: this.#now,
+    });
   }
 
   async createTopic(spec: TopicSpec): Promise<TopicMetadata> {
@@ -305,6 +318,40 @@ export class MemoryStore implements StorageEngine {
     this.#assertOpen();
     if (this.#groups.has(groupId)) await this.#coordinator.assertDeletable(groupId);
     if (!this.#groups.delete(groupId)) throw unknownGroup(groupId);
+  }
+
+  // ── share groups (`ShareGroupStore`) ─────────────────────────────────────────────────────────────────────────
+
+  async shareFetch(
+    groupId: string,
+    request: ShareFetchRequest,
+    signal?: AbortSignal,
+  ): Promise<ShareFetchResponse> {
+    this.#assertOpen();
+    return this.#shares.fetch(groupId, request, signal);
+  }
+
+  async describeShareGroup(groupId: string): Promise<ShareGroupDescription> {
+    this.#assertOpen();
+    return this.#shares.describe(groupId);
+  }
+
+  async alterShareGroupConfig(
+    groupId: string,
+    changes: Readonly<Record<string, unknown>>,
+  ): Promise<ShareGroupConfig> {
+    this.#assertOpen();
+    return this.#shares.alterConfig(groupId, changes);
+  }
+
+  async listShareGroups(): Promise<string[]> {
+    this.#assertOpen();
+    return this.#shares.list();
+  }
+
+  async deleteShareGroup(groupId: string): Promise<void> {
+    this.#assertOpen();
+    return this.#shares.delete(groupId);
   }
 
   async close(): Promise<void> {

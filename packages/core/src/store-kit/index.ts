@@ -79,6 +79,7 @@ export {
 } from "../groups/group-state-machine.ts";
 export { consumerLag, NOT_COMMITTED } from "../groups/lag.ts";
 export { HTTP_STATUS_BY_CODE, httpStatusFor } from "../http-status.ts";
+export { MemoryShareState } from "../memory/memory-share-state.ts";
 export {
   grantLease,
   type LeaseAnswer,
@@ -103,13 +104,33 @@ export {
 export { randomId } from "../random-id.ts";
 export { assertValidTimestamp } from "../record.ts";
 export { backoffMs, retryAfterOf, retryDelayMs, sleep, withRetry } from "../retry.ts";
+export { consumedRecordsOf, recordOffsetsOf } from "../share/batch-records.ts";
+export { SHARE_PARTITIONS_PER_FETCH } from "../share/share-acquisition.ts";
+export { alterShareConfig, effectiveShareConfig } from "../share/share-config.ts";
+export {
+  MAX_SHARE_PARTITIONS,
+  ShareCoordinator,
+  type ShareCoordinatorOptions,
+  type ShareLogPort,
+} from "../share/share-coordinator.ts";
+export {
+  DEFAULT_SHARE_MAX_RECORDS,
+  MAX_ACKNOWLEDGED_OFFSETS,
+  MAX_SHARE_FETCH_RECORDS,
+  MAX_SHARE_FETCH_WAIT_MS,
+  MAX_SHARE_TOPICS,
+  validateShareFetch,
+} from "../share/share-request.ts";
 export {
   DEFAULT_READ_MAX_BYTES,
   type GroupStateStore,
   type PrivateStateStore,
+  type ShareStateStore,
+  type ShareStateWrite,
   type StorageEngine,
   type StreamStore,
   type VersionedGroupState,
+  type VersionedShareState,
 } from "../store.ts";
 export { alterTopicConfig, configEntriesToRecord, resolveTopicConfig } from "../topic-config.ts";
 export {

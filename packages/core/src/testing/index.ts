@@ -31,3 +31,4 @@ export {
   runLogStoreConformance,
   type StoreLimits,
 } from "./log-store-conformance.ts";
+export { runShareGroupConformance, type ShareGroupConformanceOptions } from "./share-group-conformance.ts";

@@ -13,8 +13,8 @@
  * learns first.
  */
 
-/** What a register holds: a topic row, or a group-registry entry. */
-export type RegisterKind = "topic" | "group";
+/** What a register holds: a topic row, or a consumer-group or share-group registry entry. */
+export type RegisterKind = "topic" | "group" | "share-group";
 
 /** A register's accepted value and the ids of the latest changes it holds (oldest first). */
 export interface Versioned {

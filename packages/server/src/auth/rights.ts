@@ -49,6 +49,14 @@ export const ROUTE_RIGHTS: ReadonlyMap<string, Need> = new Map<string, Need>([
   ["GET /v1/groups/:group/offsets", GROUP],
   ["GET /v1/groups/:group", GROUP],
   ["DELETE /v1/groups/:group", ADMIN],
+  // Share groups (an extension): plus `consume` on each topic a fetch reads or acknowledges, and `produce` on a
+  // dead-letter topic a config change names.
+  ["GET /v1/share-groups", ADMIN],
+  ["POST /v1/share-groups/:group/fetch", GROUP],
+  ["POST /v1/share-groups/:group/acknowledge", GROUP],
+  ["PATCH /v1/share-groups/:group/config", GROUP],
+  ["GET /v1/share-groups/:group", GROUP],
+  ["DELETE /v1/share-groups/:group", ADMIN],
   // Plus `consume` on each topic named in the body.
   ["POST /v1/wait", TOKEN],
   // Development only (EDGELOG_FAULTS=true): cuts a region off.

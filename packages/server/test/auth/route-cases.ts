@@ -243,6 +243,89 @@ export function routeCases(n: RouteNames): RouteCase[] {
       wrong: `group:${n.group}`,
       refusedWith: "CLUSTER_AUTHORIZATION_FAILED",
     },
+    // Share groups: the group's right, and `consume` on each topic a fetch reads or acknowledges.
+    {
+      method: "GET",
+      route: "/v1/share-groups",
+      path: "/v1/share-groups",
+      right: "admin",
+      ok: 200,
+      wrong: "group:*",
+      refusedWith: "CLUSTER_AUTHORIZATION_FAILED",
+    },
+    {
+      method: "POST",
+      route: "/v1/share-groups/:group/fetch",
+      path: `/v1/share-groups/${n.group}/fetch`,
+      body: json({ memberId: "m", sessionEpoch: 0, topics: [n.topic], maxRecords: 1 }),
+      right: `group:${n.group} consume:${n.topic}`,
+      ok: 200,
+      wrong: `consume:${n.topic}`,
+      refusedWith: "GROUP_AUTHORIZATION_FAILED",
+    },
+    {
+      method: "POST",
+      route: "/v1/share-groups/:group/fetch",
+      path: `/v1/share-groups/${n.group}/fetch`,
+      body: json({ memberId: "m", sessionEpoch: 0, topics: [n.topic], maxRecords: 1 }),
+      right: `group:${n.group} consume:${n.topic}`,
+      ok: 200,
+      wrong: `group:${n.group} produce:${n.topic}`,
+      refusedWith: "TOPIC_AUTHORIZATION_FAILED",
+    },
+    {
+      method: "POST",
+      route: "/v1/share-groups/:group/acknowledge",
+      path: `/v1/share-groups/${n.group}/acknowledge`,
+      body: json({
+        memberId: "m",
+        sessionEpoch: 0,
+        acknowledgements: [{ topic: n.topic, partition: 0, firstOffset: 0, lastOffset: 0, type: "accept" }],
+      }),
+      right: `group:${n.group} consume:${n.topic}`,
+      ok: 200,
+      wrong: `group:${n.group}`,
+      refusedWith: "TOPIC_AUTHORIZATION_FAILED",
+    },
+    {
+      method: "PATCH",
+      route: "/v1/share-groups/:group/config",
+      path: `/v1/share-groups/${n.group}/config`,
+      body: json({ config: { "share.delivery.count.limit": 3 } }),
+      right: `group:${n.group}`,
+      ok: 200,
+      wrong: `consume:${n.topic} produce:${n.topic}`,
+      refusedWith: "GROUP_AUTHORIZATION_FAILED",
+    },
+    // Naming a dead-letter topic makes the group write there: `produce` on it too.
+    {
+      method: "PATCH",
+      route: "/v1/share-groups/:group/config",
+      path: `/v1/share-groups/${n.group}/config`,
+      body: json({ config: { "errors.deadletterqueue.topic.name": n.topic } }),
+      right: `group:${n.group} produce:${n.topic}`,
+      ok: 200,
+      wrong: `group:${n.group} consume:${n.topic}`,
+      refusedWith: "TOPIC_AUTHORIZATION_FAILED",
+    },
+    {
+      method: "GET",
+      route: "/v1/share-groups/:group",
+      path: `/v1/share-groups/${n.group}`,
+      right: `group:${n.group}`,
+      ok: 200,
+      wrong: `group:${n.group}g consume:*`,
+      refusedWith: "GROUP_AUTHORIZATION_FAILED",
+    },
+    {
+      method: "DELETE",
+      route: "/v1/share-groups/:group",
+      path: `/v1/share-groups/${n.group}`,
+      right: "admin",
+      ok: 204,
+      wrong: `group:${n.group}`,
+      refusedWith: "CLUSTER_AUTHORIZATION_FAILED",
+    },
     {
       method: "POST",
       route: "/v1/wait",
@@ -336,6 +419,15 @@ export async function seedRoute(call: Call, admin: string, n: RouteNames): Promi
     ),
     204,
   );
+  await ok(
+    call(
+      "PATCH",
+      `/v1/share-groups/${n.group}/config`,
+      admin,
+      json({ config: { "share.auto.offset.reset": "earliest" } }),
+    ),
+    200,
+  );
   await ok(call("PUT", `/ds/${n.stream}`, admin, "", "text/plain"), 201);
   await ok(call("POST", `/ds/${n.stream}`, admin, "first", "text/plain"), 204);
 }
@@ -355,6 +447,7 @@ export async function snapshotApi(call: Call, admin: string, n: RouteNames): Pro
     stream: await read(`/v1/topics/${n.stream}`),
     fresh: await read(`/v1/topics/${n.fresh}`),
     committed: await read(`/v1/groups/${n.group}/offsets`),
+    shareGroup: await read(`/v1/share-groups/${n.group}`),
   };
 }
 
