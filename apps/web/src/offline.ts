@@ -28,10 +28,12 @@ const networkFetch: typeof fetch = (input, init) =>
 
 const authMode = await fetchAuthMode(fetch);
 /**
- * Whether the log gets the pasted token. Not when the server is open (it must send none); when the server could
- * not be asked, only if a token was pasted before in this tab (a later one reloads the page to reach the log).
+ * Whether the log gets the pasted token. Not when the server is open or its host signs requests in (it must send
+ * none); when the server could not be asked, only if a token was pasted before in this tab (a later one reloads
+ * the page to reach the log).
  */
-const logUsesToken = authMode !== "none" && !(authMode === "unknown" && readToken() === null);
+const logUsesToken =
+  authMode !== "none" && authMode !== "host" && !(authMode === "unknown" && readToken() === null);
 /** The token the log was last given: its auth failures concern the kept token only while this is that token. */
 let tokenGiven: string | null = null;
 
