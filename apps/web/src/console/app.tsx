@@ -93,8 +93,9 @@ export function App() {
   const mainRef = useRef<HTMLElement>(null);
   const firstRender = useRef(true);
 
-  // A new route: close the phone menu and move focus to the new screen's heading (not on the first load, where
-  // focus belongs to the top of the page).
+  // A new screen: close the phone menu and move focus to its heading (not on the first load, where focus belongs
+  // to the top of the page). Only the path counts: a screen keeping its filters in the query stays put.
+  const path = route.value.segments.join("/");
   useEffect(() => {
     setMenuOpen(false);
     if (firstRender.current) {
@@ -103,7 +104,7 @@ export function App() {
     }
     const heading = mainRef.current?.querySelector<HTMLElement>("h1");
     (heading ?? mainRef.current)?.focus({ preventScroll: false });
-  }, [route.value]);
+  }, [path]);
 
   const gated = needsToken() && current !== "access";
   return (
@@ -138,7 +139,11 @@ export function App() {
           <ul>
             {SECTIONS.map((section) => (
               <li key={section.id}>
-                <a href={`#/${section.id}`} aria-current={section.id === current ? "page" : undefined}>
+                <a
+                  href={`#/${section.id}`}
+                  aria-current={section.id === current ? "page" : undefined}
+                  onClick={() => setMenuOpen(false)}
+                >
                   {section.label}
                 </a>
               </li>

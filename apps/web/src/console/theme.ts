@@ -1,26 +1,14 @@
 /**
  * @module
- * Light or dark: the OS setting by default, or the person's choice from the toggle, kept in `localStorage` under
- * one key holding only `light` or `dark` (no user data; the token lives in `sessionStorage`, never here). The
- * choice is the `data-theme` attribute of `<html>`, which styles.css reads; without one, `prefers-color-scheme`
- * decides.
+ * Light or dark in the console: the OS setting by default, or the person's choice from the toggle, kept as
+ * theme-choice.ts keeps it (one `localStorage` key; the token lives in `sessionStorage`, never there).
  */
 import { effect, signal } from "@preact/signals";
+import { readThemeChoice, showThemeChoice, storeThemeChoice, type ThemeChoice } from "./theme-choice.ts";
 
-export type ThemeChoice = "system" | "light" | "dark";
+export type { ThemeChoice } from "./theme-choice.ts";
 
-const STORAGE_KEY = "edgelog-console-theme";
-
-function readChoice(): ThemeChoice {
-  try {
-    const stored = localStorage.getItem(STORAGE_KEY);
-    return stored === "light" || stored === "dark" ? stored : "system";
-  } catch {
-    return "system";
-  }
-}
-
-export const theme = signal<ThemeChoice>(readChoice());
+export const theme = signal<ThemeChoice>(readThemeChoice());
 
 /** What the page shows now: the choice, or the OS's setting under `system`. */
 export function shownTheme(): "light" | "dark" {
@@ -28,18 +16,11 @@ export function shownTheme(): "light" | "dark" {
   return matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light";
 }
 
-/** Applies `theme` to `<html>` now and on every change; called once at start, before the first render. */
+/** Applies `theme` to the page now and on every change; called once at start, before the first render. */
 export function applyTheme(): void {
   effect(() => {
-    const choice = theme.value;
-    if (choice === "system") delete document.documentElement.dataset.theme;
-    else document.documentElement.dataset.theme = choice;
-    try {
-      if (choice === "system") localStorage.removeItem(STORAGE_KEY);
-      else localStorage.setItem(STORAGE_KEY, choice);
-    } catch {
-      // Storage disabled: the choice lasts for this page only.
-    }
+    showThemeChoice(theme.value);
+    storeThemeChoice(theme.value);
   });
 }
 

@@ -36,12 +36,15 @@ export interface VirtualRowsOptions {
 
 export interface VirtualRows {
   /** Put on the element that contains the rows (its offset sets where row 0 starts when scrolling the window). */
-  readonly listRef: RefObject<HTMLDivElement | null>;
+  readonly listRef: RefObject<HTMLElement | null>;
   readonly items: readonly VirtualItem[];
   /** Total height of all rows: the list element's height. */
   readonly totalSize: number;
   /** Where the list starts within the scroll area: subtract it from `item.start` when positioning rows. */
   readonly offset: number;
+  /** Space above and below the rendered rows, for lists drawn in flow (a table's spacer rows). */
+  readonly paddingTop: number;
+  readonly paddingBottom: number;
   readonly virtualizer: Virtualizer<Element | Window, Element>;
 }
 
@@ -49,7 +52,7 @@ type AnyVirtualizer = Virtualizer<Element | Window, Element>;
 type AnyOptions = VirtualizerOptions<Element | Window, Element>;
 
 export function useVirtualRows(options: VirtualRowsOptions): VirtualRows {
-  const listRef = useRef<HTMLDivElement>(null);
+  const listRef = useRef<HTMLElement>(null);
   const [, rerender] = useReducer((n: number) => n + 1, 0);
   const onWindow = options.scroll === undefined || options.scroll === "window";
   const margin = onWindow ? (listRef.current?.getBoundingClientRect().top ?? 0) + window.scrollY : 0;
@@ -71,11 +74,18 @@ export function useVirtualRows(options: VirtualRowsOptions): VirtualRows {
   useLayoutEffect(() => {
     virtualizer._willUpdate();
   });
+  const items = virtualizer.getVirtualItems();
+  const totalSize = virtualizer.getTotalSize();
+  const offset = virtualizer.options.scrollMargin;
+  const first = items[0];
+  const last = items[items.length - 1];
   return {
     listRef,
-    items: virtualizer.getVirtualItems(),
-    totalSize: virtualizer.getTotalSize(),
-    offset: virtualizer.options.scrollMargin,
+    items,
+    totalSize,
+    offset,
+    paddingTop: first === undefined ? 0 : Math.max(0, first.start - offset),
+    paddingBottom: last === undefined ? 0 : Math.max(0, totalSize - (last.end - offset)),
     virtualizer,
   };
 }
