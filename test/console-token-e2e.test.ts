@@ -228,7 +228,8 @@ describe("the console against an open Worker", () => {
       20_000,
       "the record upstream",
     );
-    await screenshot(page, "offline");
+    // The whole page: its four cards are taller than a screen.
+    await screenshot(page, "offline", { fullPage: true });
     await context.close();
   });
 

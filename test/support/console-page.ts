@@ -83,10 +83,15 @@ export async function openConsole(
 }
 
 /**
- * A PNG of what the page shows (the viewport, not the whole scroll height: small files, one frame per screen),
- * at `docs/console/<name>.png` with `EDGELOG_SCREENSHOTS=1`, else in a temporary folder. Returns the path.
+ * A PNG of what the page shows — the viewport, not the whole scroll height (small files, one frame per screen),
+ * unless `fullPage` — at `docs/console/<name>.png` with `EDGELOG_SCREENSHOTS=1`, else in a temporary folder.
+ * Returns the path.
  */
-export async function screenshot(page: Page, name: string): Promise<string> {
+export async function screenshot(
+  page: Page,
+  name: string,
+  options: { fullPage?: boolean } = {},
+): Promise<string> {
   const directory =
     process.env.EDGELOG_SCREENSHOTS === "1" ? SCREENSHOT_DIR : join(tmpdir(), "edgelog-console");
   mkdirSync(directory, { recursive: true });
@@ -97,7 +102,7 @@ export async function screenshot(page: Page, name: string): Promise<string> {
     for (const toasts of document.querySelectorAll<HTMLElement>(".toasts"))
       toasts.style.visibility = "hidden";
   });
-  await page.screenshot({ path, animations: "disabled", caret: "hide" });
+  await page.screenshot({ path, animations: "disabled", caret: "hide", fullPage: options.fullPage === true });
   await page.evaluate(() => {
     for (const toasts of document.querySelectorAll<HTMLElement>(".toasts")) toasts.style.visibility = "";
   });

@@ -8,6 +8,7 @@
 import { effect } from "@preact/signals";
 import { render } from "preact";
 import { App } from "./app.tsx";
+import { preloadLazyScreens } from "./lazy-screen.tsx";
 import { identity, loadIdentity } from "./rights.ts";
 import { authMode, loadAuthMode, needsToken, token } from "./session.ts";
 import { applyTheme } from "./theme.ts";
@@ -30,3 +31,4 @@ effect(() => {
 
 render(<App />, root);
 document.body.dataset.ready = "true";
+preloadLazyScreens();

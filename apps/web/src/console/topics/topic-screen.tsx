@@ -224,7 +224,7 @@ function PartitionsTable({
   if (replicated) {
     columns.push({
       key: "replicas",
-      label: "Replicas (in sync)",
+      label: "Replicas",
       cell: (p) => (
         <span class="badges">
           {(p.replicas ?? []).map((region) => (
@@ -240,7 +240,7 @@ function PartitionsTable({
         </span>
       ),
     });
-    columns.push({ key: "epoch", label: "Leader epoch", numeric: true, cell: (p) => p.leaderEpoch ?? "—" });
+    columns.push({ key: "epoch", label: "Epoch", numeric: true, cell: (p) => p.leaderEpoch ?? "—" });
   }
   if (admin || consume)
     columns.push({

@@ -9,7 +9,7 @@
  * open a topic by name, and links to the topics its rights name.
  */
 import type { RefObject } from "preact";
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useState } from "preact/hooks";
 import { grantedNames, isAdmin } from "../rights.ts";
 import { href, navigate, route } from "../router.ts";
 import { Button } from "../ui/button.tsx";
@@ -142,9 +142,6 @@ function TopicsList() {
     return needle === "" ? all : all.filter((t) => t.name.toLowerCase().includes(needle));
   }, [topics.data, filter]);
 
-  // Descriptions are dropped when a new list arrives, not when it is asked for: until then the rows shown are the
-  // old list's, and asking again for a topic just deleted would only earn a 404.
-  useEffect(() => queue.clear(), [topics.data, queue]);
   const refresh = () => topics.reload();
 
   return (
@@ -201,7 +198,7 @@ function TopicsList() {
       ) : shown.length === 0 ? (
         <Empty title={`No topic name contains “${filter}”`} />
       ) : (
-        <TopicRows topics={shown} queue={queue} onDelete={setDeleting} />
+        <TopicRows topics={shown} list={topics.data} queue={queue} onDelete={setDeleting} />
       )}
       <CreateTopicDialog
         open={creating}
@@ -236,13 +233,21 @@ function TopicsList() {
 
 function TopicRows({
   topics,
+  list,
   queue,
   onDelete,
 }: {
+  /** The rows: the list as filtered. */
   topics: readonly TopicSummary[];
+  /** The list as the server answered it: a new one (a refresh) makes every row's figures stale. */
+  list: readonly TopicSummary[];
   queue: DescribeQueue;
   onDelete: (name: string) => void;
 }) {
+  // Dropped when a new list arrives, not when it is asked for (until then the rows are the old list's, and asking
+  // again for a topic just deleted would earn a 404); and before the rows ask (layout effects run before effects),
+  // so that no answer to this list's first requests is thrown away.
+  useLayoutEffect(() => queue.clear(), [list, queue]);
   const onPhone = phone();
   const rows = useVirtualRows({
     count: topics.length,
