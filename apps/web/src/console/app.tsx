@@ -6,14 +6,15 @@
  * page (`/offline`), linked here. After a route change focus moves to the new screen's heading, so keyboard and
  * screen-reader users land on what changed.
  */
-import { useEffect, useRef, useState } from "preact/hooks";
+import type { ComponentChildren } from "preact";
+import { useEffect, useErrorBoundary, useRef, useState } from "preact/hooks";
 import { TokenForm } from "./access/token-form.tsx";
 import { identity } from "./rights.ts";
 import { route } from "./router.ts";
 import { SECTIONS, screenFor, sectionOf } from "./screens.tsx";
 import { authMode, needsToken } from "./session.ts";
 import { shownTheme, toggleTheme } from "./theme.ts";
-import { Toasts } from "./ui/notice.tsx";
+import { ErrorBanner, Toasts } from "./ui/notice.tsx";
 import { ScreenHeader } from "./ui/screen-header.tsx";
 
 function AuthBanner() {
@@ -71,6 +72,20 @@ function IdentityChip() {
       />
       <span class="identity-text">{text}</span>
     </a>
+  );
+}
+
+/**
+ * A screen that throws while drawing shows what failed, with a retry, instead of taking the whole page down to a
+ * blank one; the error still reaches the browser's console (and fails the end-to-end tests).
+ */
+function ScreenBoundary({ children }: { children: ComponentChildren }) {
+  const [error, reset] = useErrorBoundary((failure: unknown) => console.error("edgelog console:", failure));
+  if (error === undefined) return <>{children}</>;
+  return (
+    <section class="screen">
+      <ErrorBanner error={error} title="This screen failed" onRetry={reset} />
+    </section>
   );
 }
 
@@ -154,7 +169,7 @@ export function App() {
           </ul>
         </nav>
         <main id="main" ref={mainRef} tabIndex={-1}>
-          {gated ? <SignInGate /> : screenFor(route.value)}
+          {gated ? <SignInGate /> : <ScreenBoundary key={path}>{screenFor(route.value)}</ScreenBoundary>}
         </main>
       </div>
       <Toasts />

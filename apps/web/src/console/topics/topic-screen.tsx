@@ -408,6 +408,7 @@ function DeleteRecordsDialog({
       title={`Delete records of partition ${partition?.partition ?? ""}`}
       confirmLabel="Delete records"
       danger
+      canConfirm={valid}
       onConfirm={async () => {
         if (partition === null || !valid) throw new Error(`the offset must lie in [${low}, ${high}]`);
         const bounds = await deleteRecords(topic, partition.partition, typed);

@@ -14,6 +14,7 @@ import { grantedNames, isAdmin } from "../rights.ts";
 import { href, navigate, route } from "../router.ts";
 import { Button } from "../ui/button.tsx";
 import { ConfirmDialog } from "../ui/dialog.tsx";
+import { describeError } from "../ui/errors.ts";
 import { formatBytes, formatCount } from "../ui/format.ts";
 import { ErrorBanner, toast } from "../ui/notice.tsx";
 import { ScreenHeader } from "../ui/screen-header.tsx";
@@ -340,7 +341,7 @@ function TopicRow({
     <tr data-index={index} ref={measure} aria-rowindex={index + 2} data-topic={topic.name}>
       <td data-label="Name" class="topic-name">
         <a href={href(["topics", topic.name])}>{topic.name}</a>
-        {failed === null ? null : <ErrorBanner error={failed} />}
+        {failed === null ? null : <DescribeFailure error={failed} />}
       </td>
       <td class="num" data-label="Partitions">
         {formatCount(topic.partitions)}
@@ -379,5 +380,16 @@ function TopicRow({
         </div>
       </td>
     </tr>
+  );
+}
+
+/** Why a row's figures are missing, compactly: the code, with the server's message on hover and for readers. */
+function DescribeFailure({ error }: { error: unknown }) {
+  const { code, message } = describeError(error);
+  return (
+    <span class="row-error" title={message}>
+      <code>{code}</code>
+      <span class="visually-hidden"> {message}</span>
+    </span>
   );
 }

@@ -66,6 +66,8 @@ export interface ConfirmDialogProps {
   readonly danger?: boolean;
   /** When set, the confirm button stays disabled until exactly this is typed. */
   readonly typed?: string;
+  /** `false` keeps the confirm button disabled (a field in `children` holds something invalid). Default `true`. */
+  readonly canConfirm?: boolean;
   /** The action; a rejection is shown in the dialog (with the server's code), success closes it. */
   readonly onConfirm: () => Promise<void>;
 }
@@ -78,6 +80,7 @@ export function ConfirmDialog({
   confirmLabel,
   danger = false,
   typed,
+  canConfirm = true,
   onConfirm,
 }: ConfirmDialogProps) {
   const [text, setText] = useState("");
@@ -90,7 +93,7 @@ export function ConfirmDialog({
       setError(null);
     }
   }, [open]);
-  const ready = typed === undefined || text === typed;
+  const ready = canConfirm && (typed === undefined || text === typed);
   const submit = async (event: Event) => {
     event.preventDefault();
     if (!ready || busy) return;
