@@ -282,7 +282,7 @@ describe("the console's topics and access screens against a Worker with tokens a
           .slice(i, i + 10)
           .map(async (name) => expect((await http("POST", "/v1/topics", { name })).status).toBe(201)),
       );
-    const console = await open({ hash: "#/topics?q=many-", viewport: { width: 1280, height: 500 } });
+    const console = await open({ hash: "#/topics?q=many-", viewport: { width: 1280, height: 460 } });
     const { page } = console;
     const described: string[] = [];
     page.on("request", (request) => {
@@ -292,12 +292,12 @@ describe("the console's topics and access screens against a Worker with tokens a
     await signIn(page, admin);
     const row = (name: string) => page.locator(`tr[data-topic='${name}'] td[data-label=Records]`);
     await poll(() => row("many-00").textContent()).toBe("0");
-    // A screenful of rows and a few beyond it: not thirty.
+    // A screenful of rows and a few beyond it: not all of them.
     expect(described.length).toBeGreaterThan(3);
-    expect(described.length).toBeLessThan(20);
-    expect(described).not.toContain("many-29");
+    expect(described.length).toBeLessThan(18);
+    expect(described).not.toContain("many-23");
     await page.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
-    await poll(() => row("many-29").textContent()).toBe("0");
+    await poll(() => row("many-23").textContent()).toBe("0");
     expect(new Set(described).size, described.join(" ")).toBe(described.length);
     console.expectClean();
   });
