@@ -211,7 +211,13 @@ describe("the console's topics and access screens against a Worker with tokens a
     await page.setViewportSize(PHONE);
     const sections = page.getByRole("navigation", { name: "Sections" });
     expect(await sections.isVisible()).toBe(false);
-    await page.getByRole("button", { name: "Menu" }).click();
+    const menu = page.getByRole("button", { name: "Menu" });
+    await menu.click();
+    await sections.getByRole("link", { name: "Topics" }).focus();
+    await page.keyboard.press("Escape");
+    expect(await sections.isVisible()).toBe(false);
+    expect(await menu.evaluate((button) => button === document.activeElement)).toBe(true);
+    await menu.click();
     await sections.getByRole("link", { name: "Topics" }).click();
     expect(await sections.isVisible()).toBe(false);
     await ordersRow.getByRole("link", { name: "orders" }).click();

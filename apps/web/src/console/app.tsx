@@ -106,6 +106,7 @@ export function App() {
   const current = sectionOf(route.value);
   const [menuOpen, setMenuOpen] = useState(false);
   const mainRef = useRef<HTMLElement>(null);
+  const menuButton = useRef<HTMLButtonElement>(null);
   const firstRender = useRef(true);
 
   // A new screen: close the phone menu and move focus to its heading (not on the first load, where focus belongs
@@ -130,6 +131,7 @@ export function App() {
       </button>
       <header class="topbar">
         <button
+          ref={menuButton}
           type="button"
           class="icon-button menu-toggle"
           aria-expanded={menuOpen ? "true" : "false"}
@@ -150,7 +152,19 @@ export function App() {
       </header>
       <AuthBanner />
       <div class="layout">
-        <nav id="sections" class="sidebar" data-open={menuOpen ? "true" : undefined} aria-label="Sections">
+        <nav
+          id="sections"
+          class="sidebar"
+          data-open={menuOpen ? "true" : undefined}
+          aria-label="Sections"
+          onKeyDown={(event) => {
+            // Escape closes the phone menu, as it closes a dialog, and hands focus back to its button.
+            if (event.key === "Escape" && menuOpen) {
+              setMenuOpen(false);
+              menuButton.current?.focus();
+            }
+          }}
+        >
           <ul>
             {SECTIONS.map((section) => (
               <li key={section.id}>

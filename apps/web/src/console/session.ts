@@ -3,7 +3,8 @@
  * Who the console talks to and as whom: the server's auth mode (`GET /v1/health`), the token kept in this tab's
  * session storage (console-token.ts), and two ways to call the API with it — `api` (JSON requests, errors as
  * `EdgeLogError` with the server's code) and `client` (an `@edgelog/client` EdgeLog for admin, producer and consumer
- * calls). Screens use these and nothing else, so a 401 anywhere brings the Access screen's form back.
+ * calls) — and signing in and out. Screens use these and nothing else, so a 401 anywhere (an expired token) brings
+ * the sign-in form back with the server's message.
  */
 import { createClient } from "@edgelog/client";
 import { type EdgeLog, EdgeLogError, type ErrorCode, isErrorCode } from "@edgelog/core";
