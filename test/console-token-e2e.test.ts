@@ -10,6 +10,7 @@ import { signToken } from "@edgelog/server";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHROMIUM_LAUNCH_OPTIONS } from "./support/chromium.ts";
+import { openConsole as openConsolePage, screenshot } from "./support/console-page.ts";
 import { type LocalWorker, startLocalWorker } from "./support/local-worker.ts";
 
 const SECRET = "e2e-console-secret-0123456789-abcdefghij";
@@ -215,6 +216,40 @@ describe("the console against an open Worker", () => {
     );
     expect(await textOf(page, "#last-error")).toBe("");
     expect(violations).toEqual([]);
+    // The page fits its cards: no figure wider than the card holding it.
+    const overflowing = await page.$$eval(".card", (cards) =>
+      cards
+        .filter((card) => card.scrollWidth > card.clientWidth)
+        .map((card) => card.querySelector("h2")?.textContent),
+    );
+    expect(overflowing).toEqual([]);
+    await waitUntil(
+      async () => (await textOf(page, "#upstream-summary")).startsWith("1 records"),
+      20_000,
+      "the record upstream",
+    );
+    // The whole page: its four cards are taller than a screen.
+    await screenshot(page, "offline", { fullPage: true });
     await context.close();
+  });
+
+  it("says so in the console too, which asks for nothing and shows every action", async () => {
+    // 409: the offline page creates its topic on every load, and it exists from the test above.
+    const console = await openConsolePage(browser, worker.url, { hash: "#/access", expectedStatuses: [409] });
+    const { page } = console;
+    await page.getByText("This server is open.").waitFor();
+    expect(await page.getByRole("alert").first().textContent()).toContain(
+      "No authentication (EDGELOG_AUTH=none)",
+    );
+    expect(await page.locator(".identity").textContent()).toBe("open server");
+    expect(await page.getByLabel("Token (JWT)").count()).toBe(0);
+    await page.getByRole("link", { name: "Topics" }).first().click();
+    await page.getByRole("button", { name: "Create topic" }).first().waitFor();
+    await page.getByRole("link", { name: "Offline demo" }).click();
+    await page.waitForSelector("body[data-ready=true]");
+    await page.getByRole("link", { name: "← Console" }).click();
+    await page.getByRole("heading", { name: "Topics" }).waitFor();
+    console.expectClean();
+    await console.close();
   });
 });

@@ -6,8 +6,11 @@
  * token to its offline log through a token function.
  */
 
-/** `GET /v1/health`'s `auth`, or `unknown` when the server could not be asked (offline at load). */
-export type AuthMode = "none" | "unconfigured" | "token" | "unknown";
+/**
+ * `GET /v1/health`'s `auth`, or `unknown` when the server could not be asked (offline at load). `host`: the API is
+ * mounted in a Worker whose own sign-in grants the rights (no token of ours is needed or read).
+ */
+export type AuthMode = "none" | "unconfigured" | "token" | "host" | "unknown";
 
 const STORAGE_KEY = "edgelog-console-token";
 
@@ -15,10 +18,26 @@ export async function fetchAuthMode(fetcher: typeof fetch): Promise<AuthMode> {
   try {
     const response = await fetcher(`${location.origin}/v1/health`);
     const { auth } = (await response.json()) as { auth?: unknown };
-    return auth === "none" || auth === "unconfigured" || auth === "token" ? auth : "unknown";
+    return auth === "none" || auth === "unconfigured" || auth === "token" || auth === "host"
+      ? auth
+      : "unknown";
   } catch {
     return "unknown";
   }
+}
+
+/** A compact JWS (header.payload.signature, base64url), of a size any server takes in a header. */
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+export const MAX_TOKEN_CHARS = 8_192;
+
+/**
+ * Why `token` cannot be a JWT, or `null` when it looks like one. Checked before any request: a string that cannot
+ * be a header value would fail every request like a network outage.
+ */
+export function tokenShapeProblem(token: string): string | null {
+  return token.length > MAX_TOKEN_CHARS || !JWT_SHAPE.test(token)
+    ? `That is not a JWT: three base64url parts separated by dots, at most ${MAX_TOKEN_CHARS} characters.`
+    : null;
 }
 
 /** The pasted token, or `null`; storage that throws (disabled, sandboxed) counts as none. */

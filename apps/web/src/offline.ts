@@ -1,15 +1,21 @@
 /**
- * The web console: records events with `openOfflineLog` (IndexedDB first, upstream later), shows pending / sent /
+ * @module
+ * The offline recorder demo (offline.html, served at `/offline`, linked from the console): records events with `openOfflineLog` (IndexedDB first, upstream later), shows pending / sent /
  * errors live, and lets a person cut the network to watch events queue up and drain exactly once on return.
  * "Go offline" makes this page's upstream requests fail the way a dropped connection does; the browser's own
- * offline mode (DevTools) works too. Where the server requires a token, the Access card (token-card.ts) takes one;
- * the console sends it on its own requests and its offline log gets it through a token function.
+ * offline mode (DevTools) works too. Where the server requires a token, the Access card (token-card.ts) takes one —
+ * the same tab-scoped token the console keeps — sent on the page's own requests and given to its offline log
+ * through a token function.
  */
 import { EdgeLogError } from "@edgelog/core";
 import { type OfflineValue, openOfflineLog, registerOfflineLogSync } from "@edgelog/indexeddb";
+import { readThemeChoice, showThemeChoice } from "./console/theme-choice.ts";
 import { fetchAuthMode, readToken, refusalMessage, withToken } from "./console-token.ts";
 import { LOG_NAME, SERVICE_WORKER_URL } from "./log-config.ts";
 import { mountTokenCard } from "./token-card.ts";
+
+// The console's light or dark (the OS setting, or the choice made with the console's toggle).
+showThemeChoice(readThemeChoice());
 
 const UPSTREAM_POLL_MS = 1_000;
 const BURST = 1_000;
@@ -28,10 +34,12 @@ const networkFetch: typeof fetch = (input, init) =>
 
 const authMode = await fetchAuthMode(fetch);
 /**
- * Whether the log gets the pasted token. Not when the server is open (it must send none); when the server could
- * not be asked, only if a token was pasted before in this tab (a later one reloads the page to reach the log).
+ * Whether the log gets the pasted token. Not when the server is open or its host signs requests in (it must send
+ * none); when the server could not be asked, only if a token was pasted before in this tab (a later one reloads
+ * the page to reach the log).
  */
-const logUsesToken = authMode !== "none" && !(authMode === "unknown" && readToken() === null);
+const logUsesToken =
+  authMode !== "none" && authMode !== "host" && !(authMode === "unknown" && readToken() === null);
 /** The token the log was last given: its auth failures concern the kept token only while this is that token. */
 let tokenGiven: string | null = null;
 
@@ -302,10 +310,12 @@ setInterval(() => void showUpstream(), UPSTREAM_POLL_MS);
 function showAuthBanner(): void {
   const banner = element("auth-banner");
   if (authMode === "none") {
+    banner.className = "banner warning";
     banner.textContent =
       "No authentication (EDGELOG_AUTH=none): anyone who can reach this Worker can read, write and delete " +
       "every topic. For local use only.";
   } else if (authMode === "unconfigured") {
+    banner.className = "banner error";
     banner.textContent =
       "Authentication is not configured: the API refuses every request. Set EDGELOG_JWT_SECRET " +
       "(wrangler secret put EDGELOG_JWT_SECRET) or EDGELOG_JWKS_URL.";

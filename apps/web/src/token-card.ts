@@ -4,7 +4,7 @@
  * (checked with one request before it is kept), shows the server's message when a token is refused, and signs out.
  * What a token is used for is offline.ts's business: this module only asks it through `check` / `changed`.
  */
-import { type AuthMode, clearToken, readToken, saveToken } from "./console-token.ts";
+import { type AuthMode, clearToken, readToken, saveToken, tokenShapeProblem } from "./console-token.ts";
 
 export interface TokenCardOptions {
   readonly mode: AuthMode;
@@ -25,15 +25,12 @@ function element<T extends HTMLElement>(id: string): T {
   return found as T;
 }
 
-/** A compact JWS (header.payload.signature, base64url), of a size any server takes in a header. */
-const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
-const MAX_TOKEN_CHARS = 8_192;
-
 const STATUS: Readonly<Record<AuthMode, string>> = {
   none: "This server is open: it takes no token, and anyone who can reach it can read and write every topic.",
   unconfigured:
     "This server has no authentication configured and refuses every request: no token can help until it has a key.",
   token: "This server requires a token.",
+  host: "This server is mounted in a host Worker whose own sign-in decides what you may do: it takes no token here.",
   unknown: "The server could not be asked whether it requires a token (offline?).",
 };
 
@@ -64,11 +61,9 @@ export function mountTokenCard(options: TokenCardOptions): TokenCard {
     event.preventDefault();
     const token = input.value.trim();
     if (token === "") return;
-    // Checked here: a string that cannot be a header value would fail every request like a network outage.
-    if (token.length > MAX_TOKEN_CHARS || !JWT_SHAPE.test(token)) {
-      show(
-        `That is not a JWT: three base64url parts separated by dots, at most ${MAX_TOKEN_CHARS} characters.`,
-      );
+    const problem = tokenShapeProblem(token);
+    if (problem !== null) {
+      show(problem);
       return;
     }
     const refusal = await options.check(token);

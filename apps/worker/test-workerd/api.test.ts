@@ -71,9 +71,9 @@ describe("the Worker over Durable Objects, inside workerd", () => {
     expect(described.body).toMatchObject({
       name,
       partitions: [
-        { partition: 0, logStartOffset: 0, highWatermark: 0 },
-        { partition: 1, logStartOffset: 0, highWatermark: 0 },
-        { partition: 2, logStartOffset: 0, highWatermark: 0 },
+        { partition: 0, logStartOffset: 0, highWatermark: 0, sizeBytes: 0 },
+        { partition: 1, logStartOffset: 0, highWatermark: 0, sizeBytes: 0 },
+        { partition: 2, logStartOffset: 0, highWatermark: 0, sizeBytes: 0 },
       ],
     });
     expect((await call("DELETE", `/v1/topics/${name}`)).status).toBe(204);

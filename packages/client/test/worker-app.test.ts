@@ -71,7 +71,13 @@ const clientOf = (serverFetch: typeof fetch): HttpLogStore => {
   return store;
 };
 runLogStoreConformance("HttpLogStore (server app over MemoryStore)", {
-  capabilities: { groupState: false, streams: false, privateState: false, uncheckedCopies: false },
+  capabilities: {
+    groupState: false,
+    streams: false,
+    privateState: false,
+    uncheckedCopies: false,
+    sizes: false,
+  },
   createStore: () => {
     const worker = createApp({ auth: "none", store: () => new MemoryStore() });
     const env = {};

@@ -116,6 +116,24 @@ export interface ReadPreference {
   readonly region?: string | undefined;
 }
 
+/** Options of `LogStore.offsets`. */
+export interface OffsetsOptions extends ReadPreference {
+  /**
+   * Also answer `sizeBytes`. Asked for, not always sent, so the bounds that callers compare and pass around stay
+   * the two offsets.
+   */
+  readonly includeSize?: boolean;
+}
+
+/** `offsets()`'s answer: the bounds, and the retained bytes when asked and the store keeps the figure. */
+export interface PartitionOffsetsWithSize extends PartitionOffsets {
+  /**
+   * Bytes of the batches the partition retains (what `retention.bytes` counts), on the replica that answered.
+   * The stores with a storage engine keep it (memory, Durable Objects, IndexedDB); a store over HTTP does not.
+   */
+  readonly sizeBytes?: number;
+}
+
 export interface ReadOptions extends ReadPreference {
   /** First offset wanted; must lie in `[logStartOffset, highWatermark]`. */
   readonly offset: number;
@@ -224,8 +242,11 @@ export interface LogStore {
   append(tp: TopicPartition, batch: Uint8Array, options?: AppendOptions): Promise<AppendResult>;
   /** Reads whole batches from an offset within a byte budget, optionally waiting for new data. */
   read(tp: TopicPartition, options: ReadOptions): Promise<ReadResult>;
-  /** The partition's bounds as readers see them (`options.region`: as that region's replica sees them). */
-  offsets(tp: TopicPartition, options?: ReadPreference): Promise<PartitionOffsets>;
+  /**
+   * The partition's bounds as readers see them (`options.region`: as that region's replica sees them), and with
+   * `options.includeSize` the bytes it retains, where the store keeps that figure.
+   */
+  offsets(tp: TopicPartition, options?: OffsetsOptions): Promise<PartitionOffsetsWithSize>;
   /** The earliest offset whose record timestamp is ≥ `timestamp`, or `null` when there is none. */
   offsetForTimestamp(tp: TopicPartition, timestamp: number, options?: ReadPreference): Promise<number | null>;
   /** Metadata of retained batches from `fromOffset` on (default: the log start), at most `limit` of them. */

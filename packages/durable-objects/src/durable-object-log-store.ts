@@ -21,7 +21,9 @@ import {
   isEdgeLogError,
   type ListBatchesOptions,
   type LogStore,
+  type OffsetsOptions,
   type PartitionOffsets,
+  type PartitionOffsetsWithSize,
   type ReadOptions,
   type ReadPreference,
   type ReadResult,
@@ -408,8 +410,9 @@ export class DurableObjectLogStore
     return this.#onPartition(tp, (stub) => stub.stream(command));
   }
 
-  offsets(tp: TopicPartition, options: ReadPreference = {}): Promise<PartitionOffsets> {
-    return this.#onPartition(tp, (stub) => stub.offsets(), options.region);
+  offsets(tp: TopicPartition, options: OffsetsOptions = {}): Promise<PartitionOffsetsWithSize> {
+    const includeSize = options.includeSize === true;
+    return this.#onPartition(tp, (stub) => stub.offsets(includeSize), options.region);
   }
 
   offsetForTimestamp(

@@ -24,6 +24,7 @@ import {
   type CacheableReadRequest,
   EdgeLogError,
   type PartitionOffsets,
+  type PartitionOffsetsWithSize,
   type ReadResult,
   type StoredBatch,
   type TopicConfig,
@@ -726,8 +727,11 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     return result.value;
   }
 
-  async offsets(): Promise<RpcResult<PartitionOffsets>> {
-    return toResult(() => this.#offsets());
+  /** The bounds readers see; with `includeSize`, also the bytes this replica retains. */
+  async offsets(includeSize = false): Promise<RpcResult<PartitionOffsetsWithSize>> {
+    return toResult(() =>
+      includeSize ? { ...this.#offsets(), sizeBytes: this.#sizeBytes } : this.#offsets(),
+    );
   }
 
   async offsetForTimestamp(timestamp: number): Promise<RpcResult<number | null>> {

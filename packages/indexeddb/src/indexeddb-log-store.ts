@@ -22,7 +22,9 @@ import {
   type GroupMemberRef,
   isEdgeLogError,
   MAX_TOPICS,
+  type OffsetsOptions,
   type PartitionOffsets,
+  type PartitionOffsetsWithSize,
   type ReadOptions,
   type ReadResult,
   type ShareFetchRequest,
@@ -640,8 +642,11 @@ export class IndexedDbLogStore implements StorageEngine, ShareGroupStore {
     });
   }
 
-  async offsets(tp: TopicPartition): Promise<PartitionOffsets> {
-    return this.#read(["topics", "partitions"], async (tx) => offsetsOf((await partitionOf(tx, tp)).row));
+  async offsets(tp: TopicPartition, options: OffsetsOptions = {}): Promise<PartitionOffsetsWithSize> {
+    return this.#read(["topics", "partitions"], async (tx) => {
+      const { row } = await partitionOf(tx, tp);
+      return options.includeSize === true ? { ...offsetsOf(row), sizeBytes: row.sizeBytes } : offsetsOf(row);
+    });
   }
 
   async offsetForTimestamp(tp: TopicPartition, timestamp: number): Promise<number | null> {

@@ -28,6 +28,7 @@ import { type QuotaOption, quotaResolver } from "./quota/option.ts";
 import { type ReadCacheOption, readCacheResolver } from "./read-cache/option.ts";
 import { route } from "./route.ts";
 import { batchRoutes } from "./routes/batches.ts";
+import { clusterRoutes } from "./routes/cluster.ts";
 import { electRoutes } from "./routes/elect.ts";
 import { faultRoutes } from "./routes/faults.ts";
 import { fetchRoutes } from "./routes/fetch.ts";
@@ -37,6 +38,7 @@ import { produceRoutes } from "./routes/produce.ts";
 import { shareGroupRoutes } from "./routes/share-groups.ts";
 import { topicRoutes } from "./routes/topics.ts";
 import { waitRoutes } from "./routes/wait.ts";
+import { whoamiRoutes } from "./routes/whoami.ts";
 import { securityHeaders } from "./security-headers.ts";
 import { requireWriteContentType } from "./write-content-type.ts";
 
@@ -152,6 +154,8 @@ export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E
   waitRoutes(app);
   electRoutes(app);
   faultRoutes(app);
+  whoamiRoutes(app, (c) => authMode(c.env).kind);
+  clusterRoutes(app);
   // A host that mounts the app keeps its own not-found handler (Hono uses the outer app's), so unknown paths of
   // the API answer the API's 404 here; at the root this is the same answer `notFound` gives.
   app.all("/v1/*", handleNotFound);

@@ -34,7 +34,9 @@ describe("/ds streams are single-partition topics", () => {
     expect(created.headers.get("Location")).toBe("http://localhost/ds/chat/room-1");
     const topic = await json("GET", "/v1/topics/_chat_2Froom-1");
     expect(topic.status).toBe(200);
-    expect(topic.body.partitions).toEqual([{ partition: 0, logStartOffset: 0, highWatermark: 2 }]);
+    expect(topic.body.partitions).toEqual([
+      { partition: 0, logStartOffset: 0, highWatermark: 2, sizeBytes: expect.any(Number) },
+    ]);
     const records = await json("GET", "/v1/topics/_chat_2Froom-1/partitions/0/records");
     expect(records.body.records.map((r: { value: unknown }) => r.value)).toEqual([{ m: 1 }, { m: 2 }]);
   });

@@ -47,6 +47,17 @@ function setupRegional() {
 }
 
 describe("regions", () => {
+  it("tells an operator the deployment's regions and that this store replicates (GET /v1/cluster)", async () => {
+    const { json } = setupRegional();
+    expect(await json("GET", "/v1/cluster")).toEqual({
+      status: 200,
+      body: { regions: ["wnam", "weur", "apac"], replication: true },
+    });
+    // A store without placement, and no REGIONS: nothing to choose.
+    const plain = createApp({ auth: "none", store: () => new MemoryStore() });
+    expect(await (await plain.request("/v1/cluster")).json()).toEqual({ regions: [], replication: false });
+  });
+
   it("pins partitions to the requested regions and reports placement", async () => {
     const { json, store } = setupRegional();
     const res = await json("POST", "/v1/topics", { name: "t", partitions: 3, regions: ["weur", "apac"] });

@@ -250,7 +250,12 @@ describe("a store that keeps one copy (MemoryStore)", () => {
     );
     expect((await json("POST", "/v1/topics", { name: "one", replicas: ["wnam"] })).status).toBe(201);
     const described = await json("GET", "/v1/topics/one");
-    expect(described.body.partitions[0]).toEqual({ partition: 0, logStartOffset: 0, highWatermark: 0 });
+    expect(described.body.partitions[0]).toEqual({
+      partition: 0,
+      logStartOffset: 0,
+      highWatermark: 0,
+      sizeBytes: 0,
+    });
   });
 
   it("takes acks=1 and acks=all alike (one copy is all of them)", async () => {

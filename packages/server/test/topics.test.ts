@@ -109,6 +109,20 @@ describe("GET /v1/topics and /v1/topics/{topic}", () => {
     });
   });
 
+  it("describes each partition's retained bytes, as the store counts them, falling when records are deleted", async () => {
+    const { json, createTopic, produce, store } = setup();
+    await createTopic("sized", 2);
+    await produce("sized", { records: [{ value: "a", partition: 1 }] });
+    await produce("sized", { records: [{ value: "bb", partition: 1 }] });
+    const batches = await store.listBatches({ topic: "sized", partition: 1 });
+    const [first, second] = batches.map((b) => b.sizeBytes);
+    const sizes = async () =>
+      (await json("GET", "/v1/topics/sized")).body.partitions.map((p: { sizeBytes: number }) => p.sizeBytes);
+    expect(await sizes()).toEqual([0, (first ?? 0) + (second ?? 0)]);
+    await json("POST", "/v1/topics/sized/partitions/1/delete-records", { beforeOffset: 1 });
+    expect(await sizes()).toEqual([0, second]);
+  });
+
   it("unknown topic → 404 UNKNOWN_TOPIC_OR_PARTITION; illegal name → 400 INVALID_TOPIC", async () => {
     const { json } = setup();
     expectError(await json("GET", "/v1/topics/missing"), 404, "UNKNOWN_TOPIC_OR_PARTITION");

@@ -5,13 +5,20 @@
  */
 import type { JSX } from "preact";
 import { AccessScreen } from "./access/access-screen.tsx";
-import { GroupScreen } from "./groups/group-screen.tsx";
-import { GroupsScreen } from "./groups/groups-screen.tsx";
-import { MessagesScreen } from "./messages/messages-screen.tsx";
+import { lazyScreen } from "./lazy-screen.tsx";
 import type { Route } from "./router.ts";
-import { StreamsScreen } from "./streams/streams-screen.tsx";
 import { TopicScreen } from "./topics/topic-screen.tsx";
 import { TopicsScreen } from "./topics/topics-screen.tsx";
+
+// The topics and access screens come with the page (the first screen and the sign-in); the others are chunks of
+// their own, loaded on first visit or when the browser is idle (lazy-screen.tsx): their libraries (charts,
+// record views) stay out of the first load.
+const MessagesScreen = lazyScreen(
+  async () => (await import("./messages/messages-screen.tsx")).MessagesScreen,
+);
+const GroupsScreen = lazyScreen(async () => (await import("./groups/groups-screen.tsx")).GroupsScreen);
+const GroupScreen = lazyScreen(async () => (await import("./groups/group-screen.tsx")).GroupScreen);
+const StreamsScreen = lazyScreen(async () => (await import("./streams/streams-screen.tsx")).StreamsScreen);
 
 /** The sections of the navigation, in order; `section` of a route says which one is current. */
 export const SECTIONS = [

@@ -56,6 +56,11 @@ export class MemoryPartition {
     return { logStartOffset: this.#logStartOffset, highWatermark: this.#highWatermark };
   }
 
+  /** Bytes of the retained batches. */
+  get sizeBytes(): number {
+    return this.#sizeBytes;
+  }
+
   /** Load–plan–apply over core's planner; the load is free here (everything is in memory). */
   append(topic: TopicMetadata, batch: Uint8Array, nowMs: number, checkRecordCaps: boolean): AppendResult {
     const plan = planAppend({

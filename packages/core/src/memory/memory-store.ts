@@ -23,7 +23,9 @@ import {
   type BatchInfo,
   type CommittedOffset,
   DEFAULT_READ_MAX_BYTES,
+  type OffsetsOptions,
   type PartitionOffsets,
+  type PartitionOffsetsWithSize,
   type ReadOptions,
   type ReadResult,
   type ShareGroupStore,
@@ -201,8 +203,11 @@ export class MemoryStore implements StorageEngine, ShareGroupStore {
     return this.#partition(tp).read(options.offset, maxBytes);
   }
 
-  async offsets(tp: TopicPartition): Promise<PartitionOffsets> {
-    return this.#partition(tp).offsets();
+  async offsets(tp: TopicPartition, options: OffsetsOptions = {}): Promise<PartitionOffsetsWithSize> {
+    const partition = this.#partition(tp);
+    return options.includeSize === true
+      ? { ...partition.offsets(), sizeBytes: partition.sizeBytes }
+      : partition.offsets();
   }
 
   async offsetForTimestamp(tp: TopicPartition, timestamp: number): Promise<number | null> {

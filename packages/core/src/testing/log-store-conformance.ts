@@ -41,6 +41,11 @@ export interface StoreCapabilities {
    * HTTP cannot: the server caps every write.
    */
   readonly uncheckedCopies?: boolean;
+  /**
+   * `offsets(tp, { includeSize: true })` answers `sizeBytes`, the retained bytes. A store over HTTP does not: the
+   * server reports sizes in its topic description instead.
+   */
+  readonly sizes?: boolean;
 }
 
 /** Lowered deployment limits for {@link LogStoreConformanceOptions.createLimitedStore}. */
@@ -99,6 +104,7 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
   const hasStreams = options.capabilities?.streams ?? true;
   const hasPrivateState = options.capabilities?.privateState ?? true;
   const hasUncheckedCopies = options.capabilities?.uncheckedCopies ?? true;
+  const hasSizes = options.capabilities?.sizes ?? true;
 
   describe(`LogStore conformance: ${name}`, () => {
     let store: StoreUnderTest;
@@ -705,6 +711,31 @@ export function runLogStoreConformance(name: string, options: LogStoreConformanc
         expect(valuesOf(await readAll(store, tp))).toEqual(["d-0"]);
         expect((await store.offsets(tp)).highWatermark).toBe(10);
       });
+
+      it.skipIf(!hasSizes)(
+        "reports the retained bytes when asked: the stored batches' sizes, less what deleteRecords dropped",
+        async () => {
+          await createTopic("sized", 2);
+          const p0 = { topic: "sized", partition: 0 };
+          const sized = () => store.offsets(p0, { includeSize: true });
+          expect(await sized()).toEqual({ logStartOffset: 0, highWatermark: 0, sizeBytes: 0 });
+          const batches = [makeBatch(3, "a"), makeBatch(1, "b"), makeBatch(5, "c")];
+          for (const batch of batches) await store.append(p0, batch);
+          const stored = (await store.listBatches(p0)).map((b) => b.sizeBytes);
+          expect(stored).toEqual(batches.map((b) => b.byteLength));
+          const total = stored.reduce((sum, n) => sum + n, 0);
+          expect(await sized()).toEqual({ logStartOffset: 0, highWatermark: 9, sizeBytes: total });
+          // Offset 3 is the second batch: the first goes whole; a batch the log start only cuts into stays.
+          await store.deleteRecords(p0, 3);
+          expect((await sized()).sizeBytes).toBe(total - (stored[0] ?? 0));
+          await store.deleteRecords(p0, 5);
+          expect((await sized()).sizeBytes).toBe(stored[2]);
+          // The partition beside it counts its own bytes only.
+          expect(
+            (await store.offsets({ topic: "sized", partition: 1 }, { includeSize: true })).sizeBytes,
+          ).toBe(0);
+        },
+      );
     });
 
     describe("idempotent producer", () => {

@@ -59,6 +59,10 @@ export const ROUTE_RIGHTS: ReadonlyMap<string, Need> = new Map<string, Need>([
   ["DELETE /v1/share-groups/:group", ADMIN],
   // Plus `consume` on each topic named in the body.
   ["POST /v1/wait", TOKEN],
+  // The caller's own token, read back: any valid token.
+  ["GET /v1/whoami", TOKEN],
+  // Regions and replication, for choosing a new topic's placement: an operator's view.
+  ["GET /v1/cluster", ADMIN],
   // Development only (EDGELOG_FAULTS=true): cuts a region off.
   ["PUT /v1/faults/regions/:region", ADMIN],
 ]);

@@ -20,16 +20,23 @@ export interface Scopes {
   readonly admin: boolean;
   /** Whether the token holds `right` on `name`. */
   allows(right: ResourceRight, name: string): boolean;
+  /**
+   * The scope words that granted something, in the claim's order, each once (`admin`, `consume:orders`): what
+   * `GET /v1/whoami` shows. Absent where the rights cannot be listed (a host's own `Scopes`, an intersection).
+   */
+  readonly granted?: readonly string[];
 }
 
 /** Parses a `scope` claim; anything but a string is no rights at all. */
 export function parseScopes(claim: unknown): Scopes {
   let admin = false;
   const patterns: Record<ResourceRight, Pattern[]> = { produce: [], consume: [], group: [] };
+  const granted = new Set<string>();
   if (typeof claim === "string") {
     for (const word of claim.split(" ")) {
       if (word === "admin") {
         admin = true;
+        granted.add(word);
         continue;
       }
       const colon = word.indexOf(":");
@@ -37,6 +44,7 @@ export function parseScopes(claim: unknown): Scopes {
       const kind = word.slice(0, colon);
       const pattern = word.slice(colon + 1);
       if ((kind !== "produce" && kind !== "consume" && kind !== "group") || pattern.length === 0) continue;
+      granted.add(word);
       patterns[kind].push(
         pattern.endsWith("*")
           ? { value: pattern.slice(0, -1), prefix: true }
@@ -46,6 +54,7 @@ export function parseScopes(claim: unknown): Scopes {
   }
   return {
     admin,
+    granted: [...granted],
     allows(right, name) {
       return admin || patterns[right].some((p) => (p.prefix ? name.startsWith(p.value) : name === p.value));
     },
@@ -53,7 +62,7 @@ export function parseScopes(claim: unknown): Scopes {
 }
 
 /** Every right: what a request holds when the deployment runs open (`EDGELOG_AUTH=none`). */
-export const ALL_RIGHTS: Scopes = { admin: true, allows: () => true };
+export const ALL_RIGHTS: Scopes = { admin: true, allows: () => true, granted: ["admin"] };
 
 /** The rights both `a` and `b` hold: a cap and a narrowing, say. */
 export function intersectScopes(a: Scopes, b: Scopes): Scopes {

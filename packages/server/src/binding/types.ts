@@ -58,6 +58,8 @@ export interface TopicView {
   readonly partitions: readonly (PartitionBounds & {
     readonly partition: number;
     readonly region?: string;
+    /** Retained bytes of the partition, where the store keeps the figure (every store but one over HTTP). */
+    readonly sizeBytes?: number;
   })[];
 }
 

@@ -194,7 +194,8 @@ async function placementOf(store: LogStore, topic: string): Promise<readonly Par
 }
 
 /**
- * `GET /v1/topics/{topic}`: the metadata and every partition's bounds (and region, when the store knows). A
+ * `GET /v1/topics/{topic}`: the metadata and every partition's bounds, retained bytes and region (the last two
+ * when the store knows them), all from the one `offsets` call per partition that the bounds need anyway. A
  * partition whose leader cannot answer does not fail the description — that is exactly when an operator needs to
  * see leaders and in-sync sets, and when a producer needs the metadata of the healthy partitions: its bounds come
  * from an in-sync follower (as far as it knows them, named in `offsetsFrom`), or are -1 with the partition's
@@ -218,6 +219,7 @@ async function describe(store: LogStore, metadata: TopicMetadata) {
         partition,
         logStartOffset: b.logStartOffset,
         highWatermark: b.highWatermark,
+        ...(b.sizeBytes === undefined ? {} : { sizeBytes: b.sizeBytes }),
         ...(b.offsetsFrom === undefined ? {} : { offsetsFrom: b.offsetsFrom }),
         ...(b.error === undefined ? {} : { error: b.error }),
         ...(placed === undefined ? {} : { region: placed.region }),
@@ -237,6 +239,8 @@ async function describe(store: LogStore, metadata: TopicMetadata) {
 interface PartitionBounds {
   readonly logStartOffset: number;
   readonly highWatermark: number;
+  /** Retained bytes, from the replica that answered, where the store keeps the figure. */
+  readonly sizeBytes?: number;
   /** The follower the bounds came from when the leader could not answer. */
   readonly offsetsFrom?: string;
   /** Why no replica could say (the bounds are then -1). */
@@ -249,7 +253,7 @@ async function partitionBounds(
   placement: readonly PartitionPlacement[] | null,
 ): Promise<PartitionBounds> {
   try {
-    return await store.offsets(tp);
+    return await store.offsets(tp, { includeSize: true });
   } catch (error) {
     const replication = placement?.find((p) => p.partition === tp.partition)?.replication;
     // Only a replicated partition's leader being away is worked around; anything else is the answer.
@@ -257,7 +261,7 @@ async function partitionBounds(
     for (const region of replication.isr) {
       if (region === replication.leader) continue;
       try {
-        return { ...(await store.offsets(tp, { region })), offsetsFrom: region };
+        return { ...(await store.offsets(tp, { region, includeSize: true })), offsetsFrom: region };
       } catch {
         // The next in-sync replica, if any.
       }

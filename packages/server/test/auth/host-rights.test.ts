@@ -83,6 +83,26 @@ describe("auth: { rights } from the host's middleware", () => {
     expect((await h.call("GET", "/v1/topics", "nobody")).status).toBe(401);
   });
 
+  it("answers whoami with the host's grant: its words when given as a string, unlisted for its own Scopes", async () => {
+    const h = host((user) =>
+      user === "shop"
+        ? "produce:orders consume:orders"
+        : user === "custom"
+          ? { admin: false, allows: (right: string, name: string) => right === "consume" && name === "x" }
+          : undefined,
+    );
+    expect((await h.call("GET", "/v1/whoami")).status).toBe(401);
+    expect(await (await h.call("GET", "/v1/whoami", "shop")).json()).toEqual({
+      subject: null,
+      auth: "host",
+      admin: false,
+      rights: ["produce:orders", "consume:orders"],
+      expiresAt: null,
+    });
+    // A host's own predicate cannot be listed: `null` tells a client to hide nothing and let routes refuse.
+    expect(await (await h.call("GET", "/v1/whoami", "custom")).json()).toMatchObject({ rights: null });
+  });
+
   it("grants nothing for anything but a scope string or Scopes", async () => {
     for (const bogus of [true, 1, {}, { admin: true }, []]) {
       const h = host(() => bogus as unknown as HostRights);

@@ -107,7 +107,9 @@ async function setup() {
 describe("authentication and rights, route by route", () => {
   it("covers every route of the rights table", () => {
     const covered = new Set(CASES.map((c) => `${c.method} ${c.route}`));
-    for (const key of ROUTE_RIGHTS.keys()) if (key !== "GET /v1/health") expect(covered).toContain(key);
+    // Health is open and whoami takes any valid token: no right to lack, each tested on its own below.
+    const ownTests = new Set(["GET /v1/health", "GET /v1/whoami"]);
+    for (const key of ROUTE_RIGHTS.keys()) if (!ownTests.has(key)) expect(covered).toContain(key);
   });
 
   for (const c of CASES) {
@@ -124,6 +126,50 @@ describe("authentication and rights, route by route", () => {
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ status: "ok", auth: "token" });
     }
+  });
+
+  it("answers GET /v1/whoami to any valid token with that token's subject, granted scopes and expiry", async () => {
+    const { call } = await setup();
+    for (const bearer of [undefined, await expired("admin"), await badSignature("admin"), algNone("admin")]) {
+      const refused = await call("GET", "/v1/whoami", bearer);
+      expect(refused.status).toBe(401);
+      expect((await refused.json()).error.code).toBe("AUTHENTICATION_FAILED");
+    }
+    const expiresAt = NOW_MS + 600_000;
+    const narrow = await call(
+      "GET",
+      "/v1/whoami",
+      await token("consume:orders openid produce:logs.* consume:orders"),
+    );
+    expect(narrow.status).toBe(200);
+    expect(await narrow.json()).toEqual({
+      subject: "tester",
+      auth: "token",
+      admin: false,
+      // Unknown words (openid) are not rights; a repeated one is listed once.
+      rights: ["consume:orders", "produce:logs.*"],
+      expiresAt,
+    });
+    // No right at all is still a valid token: it may ask who it is.
+    const empty = await call("GET", "/v1/whoami", await token(""));
+    expect(await empty.json()).toMatchObject({ admin: false, rights: [] });
+    const admin = await call("GET", "/v1/whoami", await token("admin group:g"));
+    expect(await admin.json()).toMatchObject({ admin: true, rights: ["admin", "group:g"] });
+    // Names are data: a scope on `__proto__` comes back as the string it is.
+    const proto = await call("GET", "/v1/whoami", await token("consume:__proto__ group:constructor"));
+    expect((await proto.json()).rights).toEqual(["consume:__proto__", "group:constructor"]);
+  });
+
+  it("answers GET /v1/whoami on an open deployment with every right and no subject or expiry", async () => {
+    const app = createApp({ store: () => new MemoryStore(), auth: "none" });
+    const res = await app.request("/v1/whoami");
+    expect(await res.json()).toEqual({
+      subject: null,
+      auth: "none",
+      admin: true,
+      rights: ["admin"],
+      expiresAt: null,
+    });
   });
 
   it("takes ?access_token= on GET reads only", async () => {

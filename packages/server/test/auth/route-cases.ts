@@ -336,6 +336,15 @@ export function routeCases(n: RouteNames): RouteCase[] {
       wrong: `consume:other produce:${n.topic}`,
       refusedWith: "TOPIC_AUTHORIZATION_FAILED",
     },
+    {
+      method: "GET",
+      route: "/v1/cluster",
+      path: "/v1/cluster",
+      right: "admin",
+      ok: 200,
+      wrong: "consume:* produce:* group:*",
+      refusedWith: "CLUSTER_AUTHORIZATION_FAILED",
+    },
     // Durable Streams: the stream's topic name is the resource.
     {
       method: "PUT",

@@ -1,0 +1,21 @@
+/**
+ * @module
+ * Turns whatever a failed call threw into what the console shows: the server's Kafka-style code and message for
+ * an `EdgeLogError`, a plain "could not reach the server" for a network failure (fetch's `TypeError`), and the
+ * message of anything else — never a stack, never a blank.
+ */
+import { isEdgeLogError } from "@edgelog/core";
+
+export interface ShownError {
+  /** The error code (`TOPIC_ALREADY_EXISTS`), or `NETWORK_ERROR` / `ERROR` for failures that carry none. */
+  readonly code: string;
+  readonly message: string;
+}
+
+export function describeError(error: unknown): ShownError {
+  if (isEdgeLogError(error)) return { code: error.code, message: error.message };
+  if (error instanceof TypeError)
+    return { code: "NETWORK_ERROR", message: `the server could not be reached (${error.message})` };
+  if (error instanceof Error) return { code: "ERROR", message: error.message };
+  return { code: "ERROR", message: String(error) };
+}
