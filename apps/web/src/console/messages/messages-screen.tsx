@@ -68,7 +68,12 @@ function describeQuery(query: BrowseQuery): string {
   return `${where} · ${query.live ? "live" : from}${filtered}`;
 }
 
-export function MessagesScreen({ topic, query }: { topic: string; query: URLSearchParams }) {
+/** One screen per topic: another topic starts afresh (its partitions, window, tail and dialogs). */
+export function MessagesScreen(props: { topic: string; query: URLSearchParams }) {
+  return <TopicMessages key={props.topic} {...props} />;
+}
+
+function TopicMessages({ topic, query }: { topic: string; query: URLSearchParams }) {
   const phone = usePhoneLayout();
   const queryText = query.toString();
   const { query: requested, problems } = useMemo(() => parseBrowseQuery(query), [queryText]);

@@ -153,11 +153,15 @@ export function RecordList(props: RecordListProps) {
     if (last >= records.length - EDGE_ROWS) props.onNearBottom(records);
   });
 
-  // The top row, once the person scrolled: what a link to this view should reopen.
-  const top =
+  // The top row (the first whose top is in view), once the person scrolled: what a link should reopen.
+  const atOffset =
     virtualizer.scrollOffset === null
       ? undefined
       : virtualizer.getVirtualItemForOffset(virtualizer.scrollOffset);
+  const top =
+    atOffset !== undefined && atOffset.start < (virtualizer.scrollOffset ?? 0) - 1
+      ? (items.find((item) => item.index === atOffset.index + 1) ?? atOffset)
+      : atOffset;
   const topRecord = top === undefined ? undefined : records[top.index];
   useEffect(() => {
     if (userScrolled.current && topRecord !== undefined) props.onTopRecord(topRecord);

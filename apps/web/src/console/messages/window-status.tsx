@@ -140,7 +140,7 @@ export function Summary({ view, stats }: { view: RecordWindow; stats: ReadStats 
         </span>
       ) : (
         <span>
-          {count(shown)} records shown{range}.
+          {count(shown)} {shown === 1 ? "record" : "records"} shown{range}.
         </span>
       )}{" "}
       <span id="read-stats">
