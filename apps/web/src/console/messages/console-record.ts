@@ -35,6 +35,18 @@ export interface WireRecord {
   readonly headers: Readonly<Record<string, string | null>>;
 }
 
+/**
+ * `JSON.stringify` that cannot throw: a value nested thousands deep exceeds the engine's stack (JSON.parse reads it,
+ * JSON.stringify recurses), and one such record must not take the screen down.
+ */
+export function jsonText(value: unknown, indent?: number): string {
+  try {
+    return JSON.stringify(value, null, indent) ?? String(value);
+  } catch {
+    return "(JSON nested too deeply to show as text)";
+  }
+}
+
 export function formatOf(record: ConsoleRecord): RenderedFormat {
   return record.valueFormat ?? "json";
 }

@@ -4,10 +4,10 @@
  * so what is pasted into an issue or a test says everything about the record. Header names stay own members
  * whatever they are (`__proto__` included), as `JSON.parse` built them.
  */
-import type { ConsoleRecord } from "./console-record.ts";
+import { type ConsoleRecord, jsonText } from "./console-record.ts";
 
 export function recordAsJson(topic: string, record: ConsoleRecord): string {
-  return JSON.stringify(
+  return jsonText(
     {
       topic,
       partition: record.partition,
@@ -20,7 +20,6 @@ export function recordAsJson(topic: string, record: ConsoleRecord): string {
       value: record.value,
       ...(record.valueFormat === undefined ? {} : { valueFormat: record.valueFormat }),
     },
-    null,
     2,
   );
 }

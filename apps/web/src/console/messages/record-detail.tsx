@@ -7,7 +7,7 @@
 import type { EdgeLogError } from "@edgelog/core";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { href } from "../router.ts";
-import { type ConsoleRecord, formatOf } from "./console-record.ts";
+import { type ConsoleRecord, formatOf, jsonText } from "./console-record.ts";
 import { copyText, recordAsJson } from "./copy-record.ts";
 import { JsonTree } from "./json-tree.tsx";
 import { base64ToBytes, bytesToBase64, fetchValueBytes, hexDump, MAX_SHOWN_BYTES } from "./value-bytes.ts";
@@ -126,7 +126,7 @@ function ValueSection({ topic, record }: { topic: string; record: ConsoleRecord 
         <JsonTree value={record.value} />
       ) : view === "text" ? (
         <pre class="value-text" data-view="text">
-          {format === "json" ? JSON.stringify(record.value, null, 2) : (record.value as string)}
+          {format === "json" ? jsonText(record.value, 2) : (record.value as string)}
         </pre>
       ) : (
         <BytesView key={view} topic={topic} record={record} view={view} />

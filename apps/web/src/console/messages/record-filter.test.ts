@@ -48,6 +48,11 @@ describe("record filters", () => {
     );
   });
 
+  it("survives a value nested deeper than JSON.stringify can go", () => {
+    const deep = JSON.parse(`${"[".repeat(20_000)}${"]".repeat(20_000)}`);
+    expect(compileFilter({ ...NO_FILTER, value: "[[" })?.(record({ value: deep }))).toBe(false);
+  });
+
   it("needs every part to match", () => {
     const filter = compileFilter({ key: "a", keyMatch: "prefix", value: "$.ok", valueMatch: "jsonpath" });
     expect(filter?.(record({ key: "ab", value: { ok: true } }))).toBe(true);

@@ -4,7 +4,7 @@
  * text, or a JSON path, json-path.ts). An empty field filters nothing; a bad JSON path is an error the form shows,
  * never a filter that silently matches nothing.
  */
-import type { ConsoleRecord } from "./console-record.ts";
+import { type ConsoleRecord, jsonText } from "./console-record.ts";
 import { parseJsonPath } from "./json-path.ts";
 
 export type KeyMatch = "exact" | "prefix";
@@ -32,7 +32,7 @@ export function isFiltering(spec: FilterSpec): boolean {
 function valueText(record: ConsoleRecord): string | null {
   if (record.valueFormat === "base64") return null;
   if (record.valueFormat === "text") return record.value as string;
-  return record.value === null ? null : JSON.stringify(record.value);
+  return record.value === null ? null : jsonText(record.value);
 }
 
 /**

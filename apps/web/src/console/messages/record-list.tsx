@@ -16,7 +16,7 @@ import {
 } from "@tanstack/virtual-core";
 import type { ComponentChildren } from "preact";
 import { useEffect, useLayoutEffect, useReducer, useRef, useState } from "preact/hooks";
-import { type ConsoleRecord, formatOf, recordKey } from "./console-record.ts";
+import { type ConsoleRecord, formatOf, jsonText, recordKey } from "./console-record.ts";
 
 /** Row heights in px; styles.css (`.record-row`) draws exactly these. */
 export const ROW_PX = 34;
@@ -59,9 +59,7 @@ export function usePhoneLayout(): boolean {
 export function valuePreview(record: ConsoleRecord): string {
   switch (formatOf(record)) {
     case "json":
-      return record.value === null
-        ? "null (tombstone)"
-        : JSON.stringify(record.value).slice(0, PREVIEW_CHARS);
+      return record.value === null ? "null (tombstone)" : jsonText(record.value).slice(0, PREVIEW_CHARS);
     case "text":
       return (record.value as string).slice(0, PREVIEW_CHARS);
     case "base64":
