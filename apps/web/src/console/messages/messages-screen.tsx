@@ -6,54 +6,18 @@
  * the same place. The records come from a bounded window read a page at a time (record-window.ts) — never the log.
  */
 
-import { EdgeLogError } from "@edgelog/core";
-import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import { href, navigate } from "../router.ts";
 import { BrowseForm } from "./browse-form.tsx";
-import { type BrowseQuery, browseQueryParams, parseBrowseQuery, sameSource } from "./browse-query.ts";
+import { type BrowseQuery, parseBrowseQuery } from "./browse-query.ts";
 import type { ConsoleRecord } from "./console-record.ts";
-import { LiveTail, type TailState } from "./live-tail.ts";
-import { describePartitions, HttpPageReader, type PartitionBounds } from "./partition-reader.ts";
 import { ProduceDialog } from "./produce-dialog.tsx";
 import { RecordDetail } from "./record-detail.tsx";
-import { compileFilter } from "./record-filter.ts";
 import { RecordList, usePhoneLayout } from "./record-list.tsx";
-import { RecordWindow } from "./record-window.ts";
+import { messagesLink, useBrowse } from "./use-browse.ts";
+import { useLiveTail } from "./use-live-tail.ts";
 import { BottomBar, Summary, TopBar } from "./window-status.tsx";
 import "./messages.css";
-
-/** "All partitions" merges reads of every partition per page: past this many, pick one. */
-export const MAX_MERGED_PARTITIONS = 64;
-/** How long scrolling must rest before the link follows it (replaceState is not free, and history is global). */
-const POSITION_WRITE_MS = 400;
-
-type Described =
-  | { readonly state: "loading" }
-  | { readonly state: "ready"; readonly partitions: readonly PartitionBounds[] }
-  | { readonly state: "error"; readonly error: EdgeLogError };
-
-type Loaded =
-  | {
-      readonly state: "ready";
-      readonly recordWindow: RecordWindow;
-      readonly reader: HttpPageReader;
-      /** Tells one window's list from the next: a new window starts a new list (scroll, placement). */
-      readonly generation: number;
-    }
-  | { readonly state: "refused"; readonly message: string };
-
-function asError(error: unknown): EdgeLogError {
-  return error instanceof EdgeLogError ? error : new EdgeLogError("UNKNOWN_SERVER_ERROR", String(error));
-}
-
-/** Following new records always starts from the end: a link with `live=1` ignores its start position. */
-function effectiveQuery(query: BrowseQuery): BrowseQuery {
-  return query.live ? { ...query, from: { kind: "latest" } } : query;
-}
-
-function messagesLink(topic: string, query: BrowseQuery): string {
-  return href(["topics", topic, "messages"], browseQueryParams(query));
-}
 
 /** One line for the collapsed controls: what is shown. */
 function describeQuery(query: BrowseQuery): string {
@@ -77,111 +41,11 @@ function TopicMessages({ topic, query }: { topic: string; query: URLSearchParams
   const phone = usePhoneLayout();
   const queryText = query.toString();
   const { query: requested, problems } = useMemo(() => parseBrowseQuery(query), [queryText]);
-  const [described, setDescribed] = useState<Described>({ state: "loading" });
-  const [, redraw] = useReducer((n: number) => n + 1, 0);
-
-  useEffect(() => {
-    const abort = new AbortController();
-    setDescribed({ state: "loading" });
-    describePartitions(topic, abort.signal).then(
-      (partitions) => setDescribed({ state: "ready", partitions }),
-      (error) => abort.signal.aborted || setDescribed({ state: "error", error: asError(error) }),
-    );
-    return () => abort.abort();
-  }, [topic]);
-
-  // What the window loads follows the link, except where the link only caught up with the person's scrolling.
-  const written = useRef<string | null>(null);
-  const [source, setSource] = useState(() => effectiveQuery(requested));
-  useEffect(() => {
-    if (queryText === written.current) return;
-    const next = effectiveQuery(requested);
-    if (!sameSource(source, next)) setSource(next);
-  }, [queryText]);
-
-  const [loaded, setLoaded] = useState<Loaded | null>(null);
-  const generation = useRef(0);
-  useEffect(() => {
-    if (described.state !== "ready") return;
-    const all = described.partitions;
-    const chosen = source.partition === null ? all : all.filter((p) => p.partition === source.partition);
-    let refusal: string | null = null;
-    if (chosen.length === 0) {
-      refusal = `Partition ${source.partition} does not exist: "${topic}" has ${all.length}.`;
-    } else if (chosen.length > MAX_MERGED_PARTITIONS) {
-      refusal = `"${topic}" has ${all.length} partitions: choose one to browse (all are merged up to ${MAX_MERGED_PARTITIONS}).`;
-    }
-    let filter: ReturnType<typeof compileFilter> = null;
-    try {
-      filter = compileFilter(source.filter);
-    } catch (error) {
-      refusal = asError(error).message;
-    }
-    if (refusal !== null) {
-      setLoaded({ state: "refused", message: refusal });
-      return;
-    }
-    const reader = new HttpPageReader(topic);
-    const recordWindow = new RecordWindow({
-      reader,
-      partitions: chosen,
-      filter,
-      onChange: () => redraw(undefined),
-    });
-    generation.current++;
-    setLoaded({ state: "ready", recordWindow, reader, generation: generation.current });
-    void recordWindow.start(source.from);
-    return () => recordWindow.dispose();
-  }, [described, topic, JSON.stringify(source)]);
-
+  const { described, loaded, followScroll } = useBrowse(topic, requested, queryText);
   const recordWindow = loaded?.state === "ready" ? loaded.recordWindow : undefined;
   const [paused, setPaused] = useState(false);
-  const [tail, setTail] = useState<TailState | null>(null);
-  const following = requested.live && !paused && recordWindow !== undefined;
-  useEffect(() => {
-    if (!following || recordWindow === undefined) return;
-    let stopped = false;
-    let live: LiveTail | undefined;
-    void recordWindow.beginLive().then((from) => {
-      if (stopped) return;
-      live = new LiveTail({
-        topic,
-        from,
-        onRecords: (partition, records, highWatermark) =>
-          void recordWindow.appendLive(partition, records, highWatermark),
-        onState: setTail,
-      });
-      live.start();
-    });
-    return () => {
-      stopped = true;
-      live?.stop();
-      setTail(null);
-    };
-  }, [recordWindow, following, topic]);
   useEffect(() => setPaused(false), [requested.live]);
-
-  const positionTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  const onTopRecord = useCallback(
-    (record: ConsoleRecord) => {
-      if (requested.live) return;
-      clearTimeout(positionTimer.current);
-      positionTimer.current = setTimeout(() => {
-        const at: BrowseQuery = {
-          ...requested,
-          from:
-            requested.partition === null
-              ? { kind: "time", timestampMs: record.timestamp }
-              : { kind: "offset", offset: record.offset },
-        };
-        const link = messagesLink(topic, at);
-        written.current = new URLSearchParams(browseQueryParams(at)).toString();
-        navigate(link, { replace: true });
-      }, POSITION_WRITE_MS);
-    },
-    [topic, queryText],
-  );
-  useEffect(() => () => clearTimeout(positionTimer.current), []);
+  const tail = useLiveTail(topic, recordWindow, requested.live && !paused);
 
   const [selected, setSelected] = useState<ConsoleRecord | null>(null);
   const closeDetail = useCallback(() => setSelected(null), []);
@@ -260,10 +124,10 @@ function TopicMessages({ topic, query }: { topic: string; query: URLSearchParams
           <Summary view={loaded.recordWindow} stats={loaded.reader.stats.value} />
           <div class="record-panel">
             <div
-              class={`record-columns${source.partition === null ? " with-partition" : ""}`}
+              class={`record-columns${loaded.source.partition === null ? " with-partition" : ""}`}
               aria-hidden="true"
             >
-              {source.partition === null && <span>Part.</span>}
+              {loaded.source.partition === null && <span>Part.</span>}
               <span>Offset</span>
               <span>Time</span>
               <span>Key</span>
@@ -277,9 +141,9 @@ function TopicMessages({ topic, query }: { topic: string; query: URLSearchParams
             <RecordList
               key={loaded.generation}
               records={loaded.recordWindow.records}
-              showPartition={source.partition === null}
+              showPartition={loaded.source.partition === null}
               follow={requested.live}
-              startAtEnd={source.from.kind === "latest"}
+              startAt={loaded.recordWindow.startAt}
               onNearTop={(seen) => {
                 const view = loaded.recordWindow;
                 if (seen === view.records && view.top.state === "idle") void view.loadOlder();
@@ -289,7 +153,7 @@ function TopicMessages({ topic, query }: { topic: string; query: URLSearchParams
                 if (seen === view.records && !requested.live && view.bottom.state === "idle")
                   void view.loadNewer();
               }}
-              onTopRecord={onTopRecord}
+              onTopRecord={followScroll}
               onOpen={setSelected}
               top={<TopBar view={loaded.recordWindow} />}
               bottom={

@@ -78,8 +78,11 @@ export interface RecordListProps {
   readonly showPartition: boolean;
   /** Keep the newest row in view as rows arrive (while the person is at the bottom). */
   readonly follow: boolean;
-  /** The first records are the newest page of a log: start at the bottom. */
-  readonly startAtEnd: boolean;
+  /**
+   * Where the view starts once the first pages are in: `"end"` (the newest records), the key of the record asked
+   * for (at the top), or `null` while they are still loading.
+   */
+  readonly startAt: "end" | string | null;
   /**
    * The view is near the first or last of `seen` (the records it was drawn with; effects run after paint, so the
    * window may have grown since — a screen loads only when `seen` is still its latest).
@@ -126,15 +129,17 @@ export function RecordList(props: RecordListProps) {
     if (topIndex.current !== undefined) virtualizer.scrollToIndex(topIndex.current, { align: "start" });
   }, [virtualizer, rowPx]);
 
-  // The view starts at the end of the newest page, or else at the first record (the one asked for), once the
-  // first page is there; until then no edge is one to load at.
+  // The view starts at the end or at the record asked for, once; until then no edge is one to load at.
   const placed = useRef(false);
   const settling = !placed.current;
   useEffect(() => {
-    if (placed.current || records.length === 0) return;
+    if (placed.current || props.startAt === null) return;
     placed.current = true;
-    if (props.startAtEnd) virtualizer.scrollToEnd();
-    else virtualizer.scrollToIndex(0, { align: "start" });
+    if (props.startAt === "end") virtualizer.scrollToEnd();
+    else {
+      const index = records.findIndex((record) => recordKey(record) === props.startAt);
+      virtualizer.scrollToIndex(Math.max(0, index), { align: "start" });
+    }
   });
 
   const items = virtualizer.getVirtualItems();

@@ -139,23 +139,27 @@ describe("the record window", () => {
     const reader = new FakeReader().add(0, 1000, (o) => 1_000 + o * 10, { logStart: 100 });
     const atOffset = open(reader);
     await atOffset.start({ kind: "offset", offset: 500 });
-    expect(atOffset.records[0]?.offset).toBe(500);
-    await atOffset.loadOlder();
+    // The page from the offset, and the page before it as context; the view starts at the offset.
     expect(offsets(atOffset)).toEqual(range(300, 700));
+    expect(atOffset.startAt).toBe("0:500");
+    expect(reader.reads).toBe(2);
 
     const atTime = open(reader);
     await atTime.start({ kind: "time", timestampMs: 1_000 + 250 * 10 - 5 });
-    expect(atTime.records[0]?.offset).toBe(250);
+    expect(atTime.startAt).toBe("0:250");
+    expect(atTime.records[0]?.offset).toBe(100);
 
     const deleted = open(reader);
     await deleted.start({ kind: "offset", offset: 5 });
     expect(deleted.records[0]?.offset).toBe(100);
+    expect(deleted.startAt).toBe("0:100");
     expect(deleted.notes).toEqual(["Offset 5 of partition 0 was deleted: its log starts at 100."]);
 
     const past = open(reader);
     await past.start({ kind: "offset", offset: 5_000 });
     expect(past.notes).toEqual(["Offset 5000 of partition 0 is past its end (1100)."]);
     expect(offsets(past)).toEqual(range(900, 1100));
+    expect(past.startAt).toBe("end");
   });
 
   it("interleaves partitions by timestamp, each in offset order, every record once both ways", async () => {

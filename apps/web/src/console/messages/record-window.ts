@@ -12,8 +12,9 @@
  */
 import { EdgeLogError } from "@edgelog/core";
 import type { StartPosition } from "./browse-query.ts";
-import type { ConsoleRecord } from "./console-record.ts";
-import type { PageRead, PageReader, PartitionBounds } from "./partition-reader.ts";
+import { type ConsoleRecord, recordKey } from "./console-record.ts";
+import { PartitionCursor } from "./partition-cursor.ts";
+import type { PageReader, PartitionBounds } from "./partition-reader.ts";
 import type { RecordPredicate } from "./record-filter.ts";
 
 /** `idle`: more may be read on demand; `end`: nothing more there (for now); `budget`: a filter's scan paused. */
@@ -55,26 +56,6 @@ const MAX_READS_PER_PAGE = 256;
 /** The smallest read per partition when many share a page: fewer, larger reads beat many tiny ones. */
 const MIN_PARTITION_READ = 20;
 
-interface Cursor {
-  readonly partition: number;
-  logStart: number;
-  highWatermark: number;
-  /** Next offset to read going forward; `ahead` holds records read from before it but not yet shown. */
-  nextForward: number;
-  ahead: ConsoleRecord[];
-  /** The last forward read found nothing: at the end, as of `highWatermark`. */
-  forwardDone: boolean;
-  /** Records below this offset are not read yet; `behind` holds those read but not yet shown (ascending). */
-  nextBackward: number;
-  behind: ConsoleRecord[];
-}
-
-/** Where one partition starts, and a note when the request had to be moved into its bounds. */
-interface Start {
-  readonly offset: number;
-  readonly note?: string;
-}
-
 /** (timestamp, partition, offset): the merge order; offsets keep each partition's own order. */
 function before(a: ConsoleRecord, b: ConsoleRecord): boolean {
   if (a.timestamp !== b.timestamp) return a.timestamp < b.timestamp;
@@ -109,7 +90,8 @@ export class RecordWindow {
   #bottom: EdgeStatus = { state: "idle" };
   #scanned = 0;
   #notes: string[] = [];
-  readonly #cursors: Cursor[];
+  #startAt: "end" | string | null = null;
+  readonly #cursors: PartitionCursor[];
   readonly #options: Required<Omit<WindowOptions, "filter" | "onChange">> & WindowOptions;
   readonly #abort = new AbortController();
   /** Loads and live appends run one at a time: each moves cursors the others read. */
@@ -124,16 +106,9 @@ export class RecordWindow {
       maxChars: DEFAULT_MAX_CHARS,
       ...options,
     };
-    this.#cursors = options.partitions.map((bounds) => ({
-      partition: bounds.partition,
-      logStart: bounds.logStartOffset,
-      highWatermark: bounds.highWatermark,
-      nextForward: bounds.logStartOffset,
-      ahead: [],
-      forwardDone: false,
-      nextBackward: bounds.logStartOffset,
-      behind: [],
-    }));
+    this.#cursors = options.partitions.map(
+      (bounds) => new PartitionCursor(bounds, options.reader, this.#abort.signal),
+    );
   }
 
   get records(): readonly ConsoleRecord[] {
@@ -151,6 +126,13 @@ export class RecordWindow {
   }
   get filtering(): boolean {
     return this.#options.filter !== null;
+  }
+  /**
+   * Where a view of the window starts once `start()` is done: `"end"` for the latest records, else the key of the
+   * first record at or after the start position (records before it are loaded too, as context above); `null` before.
+   */
+  get startAt(): "end" | string | null {
+    return this.#startAt;
   }
   /** What the start position had to be moved for ("offset 5 was deleted: the log starts at 10"). */
   get notes(): readonly string[] {
@@ -173,13 +155,7 @@ export class RecordWindow {
    * are let go: the tail delivers them again, in the order they arrive.
    */
   beginLive(): Promise<Map<number, number>> {
-    return this.#serial(() => {
-      for (const cursor of this.#cursors) {
-        cursor.nextForward = cursor.ahead[0]?.offset ?? cursor.nextForward;
-        cursor.ahead = [];
-      }
-      return new Map(this.#cursors.map((cursor) => [cursor.partition, cursor.nextForward]));
-    });
+    return this.#serial(() => new Map(this.#cursors.map((cursor) => [cursor.partition, cursor.beginLive()])));
   }
 
   /** Places the cursors at `from` and loads the first page (going back from the end for `latest`). */
@@ -188,64 +164,44 @@ export class RecordWindow {
   }
 
   async #start(from: StartPosition): Promise<void> {
-    const { reader } = this.#options;
-    const signal = this.#abort.signal;
     this.#bottom = this.#top = { state: "loading" };
     this.#changed();
     try {
       await eachLimited(this.#cursors, READ_CONCURRENCY, async (cursor) => {
-        const start = await this.#startOf(cursor, from, reader, signal);
-        if (start.note !== undefined) this.#notes.push(start.note);
-        cursor.nextForward = cursor.nextBackward = start.offset;
+        const note = await cursor.place(from);
+        if (note !== undefined) this.#notes.push(note);
       });
     } catch (error) {
       this.#fail("bottom", error);
       this.#top = { state: "idle" };
+      this.#placed("end");
       return;
     }
     if (from.kind === "latest") {
       this.#bottom = { state: "end" };
       await this.#loadOlder();
+      this.#placed("end");
       return;
     }
     this.#top = { state: this.#atLogStart() ? "end" : "idle" };
     await this.#loadNewer();
-    if (this.#records.length === 0 && this.#bottom.state === "end") {
+    const first = this.#records[0];
+    // The page before the position too (without a filter: with one, going back is a scan of its own), so the
+    // view opens with context above; nothing at or after the position: the newest records, at the end.
+    if (
+      (first === undefined && this.#bottom.state === "end") ||
+      (first !== undefined && !this.#atLogStart() && !this.filtering)
+    ) {
       this.#top = { state: "loading" };
       this.#changed();
       await this.#loadOlder();
     }
+    this.#placed(first === undefined ? "end" : recordKey(first));
   }
 
-  async #startOf(
-    cursor: Cursor,
-    from: StartPosition,
-    reader: PageReader,
-    signal: AbortSignal,
-  ): Promise<Start> {
-    const { logStart, highWatermark, partition } = cursor;
-    switch (from.kind) {
-      case "earliest":
-        return { offset: logStart };
-      case "latest":
-        return { offset: highWatermark };
-      case "time":
-        return { offset: await reader.offsetForTime(partition, from.timestampMs, signal) };
-      case "offset":
-        if (from.offset < logStart) {
-          return {
-            offset: logStart,
-            note: `Offset ${from.offset} of partition ${partition} was deleted: its log starts at ${logStart}.`,
-          };
-        }
-        if (from.offset > highWatermark) {
-          return {
-            offset: highWatermark,
-            note: `Offset ${from.offset} of partition ${partition} is past its end (${highWatermark}).`,
-          };
-        }
-        return { offset: from.offset };
-    }
+  #placed(at: "end" | string): void {
+    this.#startAt = at;
+    this.#changed();
   }
 
   #serial<T>(task: () => Promise<T> | T): Promise<T> {
@@ -319,12 +275,8 @@ export class RecordWindow {
 
   #appendLive(partition: number, records: readonly ConsoleRecord[], highWatermark: number): void {
     const cursor = this.#cursors.find((candidate) => candidate.partition === partition);
-    if (cursor === undefined) return;
-    const fresh = records.filter((record) => record.offset >= cursor.nextForward);
+    const fresh = cursor?.takeLive(records, highWatermark) ?? [];
     if (fresh.length === 0) return;
-    cursor.ahead = [];
-    cursor.nextForward = (fresh.at(-1) as ConsoleRecord).offset + 1;
-    cursor.highWatermark = Math.max(cursor.highWatermark, highWatermark, cursor.nextForward);
     const { filter } = this.#options;
     if (filter !== null) this.#scanned += fresh.length;
     const shown = filter === null ? fresh : fresh.filter(filter);
@@ -336,9 +288,7 @@ export class RecordWindow {
   }
 
   #atLogStart(): boolean {
-    return this.#cursors.every(
-      (cursor) => cursor.behind.length === 0 && cursor.nextBackward <= cursor.logStart,
-    );
+    return this.#cursors.every((cursor) => cursor.atLogStart);
   }
 
   #fail(edge: "top" | "bottom", error: unknown): void {
@@ -363,21 +313,18 @@ export class RecordWindow {
     let scanned = 0;
     let reads = 0;
     for (;;) {
-      const empty = this.#cursors.filter((cursor) =>
-        forward
-          ? cursor.ahead.length === 0 && !cursor.forwardDone
-          : cursor.behind.length === 0 && cursor.nextBackward > cursor.logStart,
-      );
+      const empty = this.#cursors.filter((cursor) => (forward ? cursor.needsForward : cursor.needsBackward));
       if (empty.length > 0) {
         // Going back through a compacted log's gaps can read pages that hold nothing: stop and let the person go on.
         reads += empty.length;
         if (reads > MAX_READS_PER_PAGE) return filter === null ? "idle" : "budget";
+        const limit = this.#readLimit();
         await eachLimited(empty, READ_CONCURRENCY, (cursor) =>
-          forward ? this.#readForward(cursor) : this.#readBackward(cursor),
+          forward ? cursor.readForward(limit) : cursor.readBackward(limit),
         );
         continue;
       }
-      let pick: Cursor | undefined;
+      let pick: PartitionCursor | undefined;
       for (const cursor of this.#cursors) {
         const head = forward ? cursor.ahead[0] : cursor.behind.at(-1);
         if (head === undefined) continue;
@@ -403,48 +350,6 @@ export class RecordWindow {
     return Math.min(page, Math.max(MIN_PARTITION_READ, Math.ceil(page / this.#cursors.length)));
   }
 
-  async #readForward(cursor: Cursor): Promise<void> {
-    const read = await this.#read(cursor, cursor.nextForward, this.#readLimit());
-    cursor.ahead = read.records.filter((record) => record.offset >= cursor.nextForward);
-    cursor.nextForward = Math.max(cursor.nextForward, read.nextOffset);
-    if (cursor.ahead.length === 0) cursor.forwardDone = true;
-  }
-
-  async #readBackward(cursor: Cursor): Promise<void> {
-    const from = Math.max(cursor.logStart, cursor.nextBackward - this.#readLimit());
-    // Only the offsets below the cursor: the records from it on are shown already.
-    const read = await this.#read(cursor, from, Math.max(1, cursor.nextBackward - from));
-    // Retention may have moved the log start past `from`: everything below the new start is gone.
-    const start = Math.max(from, read.logStartOffset);
-    cursor.behind = read.records.filter(
-      (record) => record.offset >= start && record.offset < cursor.nextBackward,
-    );
-    cursor.nextBackward = start;
-  }
-
-  /** One page at `offset`; a log start that moved past it (416) is re-read once from the new start. */
-  async #read(cursor: Cursor, offset: number, limit: number): Promise<PageRead> {
-    const { reader } = this.#options;
-    const signal = this.#abort.signal;
-    let read: PageRead;
-    try {
-      read = await reader.read(cursor.partition, offset, limit, signal);
-    } catch (error) {
-      if (!(error instanceof EdgeLogError && error.code === "OFFSET_OUT_OF_RANGE")) throw error;
-      const bounds = await reader.bounds(cursor.partition, signal);
-      cursor.logStart = bounds.logStartOffset;
-      cursor.highWatermark = bounds.highWatermark;
-      if (offset >= bounds.logStartOffset && offset <= bounds.highWatermark) throw error;
-      const moved = Math.min(Math.max(offset, bounds.logStartOffset), bounds.highWatermark);
-      if (cursor.nextForward < moved) cursor.nextForward = moved;
-      if (cursor.nextBackward < moved) cursor.nextBackward = moved;
-      read = await reader.read(cursor.partition, moved, limit, signal);
-    }
-    cursor.logStart = read.logStartOffset;
-    cursor.highWatermark = read.highWatermark;
-    return read;
-  }
-
   /**
    * Cuts records past the bounds at `edge`, moving each cut partition's cursor back to its first cut record (the
    * records are read again if the person scrolls back there).
@@ -468,12 +373,9 @@ export class RecordWindow {
       if (edge === "top") {
         // The first record of this partition still shown, else just past the last one cut.
         const kept = this.#records.find((record) => record.partition === cursor.partition);
-        cursor.nextBackward = kept?.offset ?? (mine.at(-1) as ConsoleRecord).offset + 1;
-        cursor.behind = [];
+        cursor.cutBefore(kept?.offset ?? (mine.at(-1) as ConsoleRecord).offset + 1);
       } else {
-        cursor.nextForward = (mine[0] as ConsoleRecord).offset;
-        cursor.ahead = [];
-        cursor.forwardDone = false;
+        cursor.cutFrom((mine[0] as ConsoleRecord).offset);
       }
     }
     if (edge === "top") this.#top = { state: "idle" };
