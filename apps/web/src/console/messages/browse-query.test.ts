@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { browseQueryParams, DEFAULT_QUERY, parseBrowseQuery, parseTime, sameSource } from "./browse-query.ts";
+import {
+  browseQueryParams,
+  browseRefusal,
+  DEFAULT_QUERY,
+  parseBrowseQuery,
+  parseTime,
+  sameSource,
+} from "./browse-query.ts";
 
 const parse = (query: string) => parseBrowseQuery(new URLSearchParams(query));
 
@@ -59,5 +66,14 @@ describe("the Messages screen's hash query", () => {
     expect(sameSource(base, { ...base, live: true })).toBe(true);
     expect(sameSource(base, { ...base, partition: 2 })).toBe(false);
     expect(sameSource(base, { ...base, filter: { ...base.filter, key: "a" } })).toBe(false);
+  });
+
+  it("browses all partitions merged up to 64, and one of any topic", () => {
+    expect(browseRefusal("t", 64, null)).toBeNull();
+    expect(browseRefusal("t", 65, null)).toBe(
+      '"t" has 65 partitions: choose one to browse (all are merged up to 64).',
+    );
+    expect(browseRefusal("t", 1000, 999)).toBeNull();
+    expect(browseRefusal("t", 3, 3)).toBe('Partition 3 does not exist: "t" has 3.');
   });
 });

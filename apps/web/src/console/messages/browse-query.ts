@@ -122,6 +122,20 @@ export function browseQueryParams(query: BrowseQuery): Record<string, string> {
   return Object.fromEntries(out);
 }
 
+/** "All partitions" merges reads of every partition per page: past this many, pick one. */
+export const MAX_MERGED_PARTITIONS = 64;
+
+/** Why a topic of `partitions` partitions cannot be shown as asked (`partition`: one, or `null` for all), if so. */
+export function browseRefusal(topic: string, partitions: number, partition: number | null): string | null {
+  if (partition !== null && partition >= partitions) {
+    return `Partition ${partition} does not exist: "${topic}" has ${partitions}.`;
+  }
+  if (partition === null && partitions > MAX_MERGED_PARTITIONS) {
+    return `"${topic}" has ${partitions} partitions: choose one to browse (all are merged up to ${MAX_MERGED_PARTITIONS}).`;
+  }
+  return null;
+}
+
 /** Whether two queries load the same records (live differs only in following; the window is kept). */
 export function sameSource(a: BrowseQuery, b: BrowseQuery): boolean {
   return JSON.stringify([a.partition, a.from, a.filter]) === JSON.stringify([b.partition, b.from, b.filter]);

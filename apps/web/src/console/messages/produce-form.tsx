@@ -9,8 +9,7 @@ import { EdgeLogError, RECORD_CAPS } from "@edgelog/core";
 import { useRef, useState } from "preact/hooks";
 import { href } from "../router.ts";
 import { api } from "../session.ts";
-
-type ValueKind = "json" | "text";
+import { produceBody, type ValueKind } from "./produce-body.ts";
 
 interface HeaderRow {
   readonly id: number;
@@ -26,45 +25,6 @@ type Outcome =
 
 interface ProduceAnswer {
   readonly offsets: readonly { partition: number; offset: number }[];
-}
-
-/** The request body for the form's fields; throws `INVALID_RECORD` for what the server would refuse anyway. */
-export function produceBody(fields: {
-  key: string;
-  value: string;
-  kind: ValueKind;
-  headers: readonly { name: string; value: string }[];
-  partition: number | null;
-}): unknown {
-  let value: unknown = fields.value;
-  if (fields.kind === "json") {
-    try {
-      value = JSON.parse(fields.value);
-    } catch (error) {
-      throw new EdgeLogError(
-        "INVALID_RECORD",
-        `The value is not JSON (${(error as Error).message}). Choose "Text" to send it as text.`,
-      );
-    }
-  }
-  // A Map, not an object: a header may be called `__proto__`; Object.fromEntries then makes it an own member.
-  const headers = new Map<string, string>();
-  for (const { name, value: headerValue } of fields.headers) {
-    if (name === "") continue;
-    if (headers.has(name)) throw new EdgeLogError("INVALID_RECORD", `The header "${name}" is named twice.`);
-    headers.set(name, headerValue);
-  }
-  return {
-    records: [
-      {
-        key: fields.key === "" ? null : fields.key,
-        value,
-        ...(headers.size === 0 ? {} : { headers: Object.fromEntries(headers) }),
-        ...(fields.partition === null ? {} : { partition: fields.partition }),
-      },
-    ],
-    valueFormat: fields.kind,
-  };
 }
 
 export function ProduceForm(props: { topic: string; partitions: number; onWritten?: () => void }) {

@@ -7,14 +7,12 @@
 import { EdgeLogError } from "@edgelog/core";
 import { useCallback, useEffect, useReducer, useRef, useState } from "preact/hooks";
 import { href, navigate } from "../router.ts";
-import { type BrowseQuery, browseQueryParams, sameSource } from "./browse-query.ts";
+import { type BrowseQuery, browseQueryParams, browseRefusal, sameSource } from "./browse-query.ts";
 import type { ConsoleRecord } from "./console-record.ts";
 import { describePartitions, HttpPageReader, type PartitionBounds } from "./partition-reader.ts";
 import { compileFilter } from "./record-filter.ts";
 import { RecordWindow } from "./record-window.ts";
 
-/** "All partitions" merges reads of every partition per page: past this many, pick one. */
-export const MAX_MERGED_PARTITIONS = 64;
 /** How long scrolling must rest before the link follows it (history entries are rewritten, not free). */
 const POSITION_WRITE_MS = 400;
 
@@ -48,16 +46,6 @@ export function messagesLink(topic: string, query: BrowseQuery): string {
   return href(["topics", topic, "messages"], browseQueryParams(query));
 }
 
-function refusalOf(topic: string, all: readonly PartitionBounds[], source: BrowseQuery): string | null {
-  const chosen = source.partition === null ? all : all.filter((p) => p.partition === source.partition);
-  if (chosen.length === 0)
-    return `Partition ${source.partition} does not exist: "${topic}" has ${all.length}.`;
-  if (chosen.length > MAX_MERGED_PARTITIONS) {
-    return `"${topic}" has ${all.length} partitions: choose one to browse (all are merged up to ${MAX_MERGED_PARTITIONS}).`;
-  }
-  return null;
-}
-
 export function useBrowse(topic: string, requested: BrowseQuery, queryText: string) {
   const [described, setDescribed] = useState<Described>({ state: "loading" });
   const [, redraw] = useReducer((n: number) => n + 1, 0);
@@ -87,7 +75,7 @@ export function useBrowse(topic: string, requested: BrowseQuery, queryText: stri
   useEffect(() => {
     if (described.state !== "ready") return;
     const opened = source.current;
-    const refusal = refusalOf(topic, described.partitions, opened);
+    const refusal = browseRefusal(topic, described.partitions.length, opened.partition);
     let filter: ReturnType<typeof compileFilter> = null;
     try {
       filter = compileFilter(opened.filter);
