@@ -6,6 +6,7 @@ export default defineConfig({
     projects: [
       "packages/*",
       "apps/bench",
+      "apps/web/vitest.config.ts",
       "apps/worker/vitest.workerd.config.ts",
       "packages/indexeddb/vitest.browser.config.ts",
       "test",
