@@ -33,6 +33,7 @@ import { fetchRoutes } from "./routes/fetch.ts";
 import { groupRoutes } from "./routes/groups.ts";
 import { offsetRoutes } from "./routes/offsets.ts";
 import { produceRoutes } from "./routes/produce.ts";
+import { streamRoutes } from "./routes/streams.ts";
 import { topicRoutes } from "./routes/topics.ts";
 import { waitRoutes } from "./routes/wait.ts";
 import { securityHeaders } from "./security-headers.ts";
@@ -136,6 +137,7 @@ export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E
   waitRoutes(app);
   electRoutes(app);
   faultRoutes(app);
+  streamRoutes(app);
   // A host that mounts the app keeps its own not-found handler (Hono uses the outer app's), so unknown paths of
   // the API answer the API's 404 here; at the root this is the same answer `notFound` gives.
   app.all("/v1/*", handleNotFound);

@@ -47,6 +47,8 @@ export const ROUTE_RIGHTS: ReadonlyMap<string, Need> = new Map<string, Need>([
   ["GET /v1/groups/:group/offsets", GROUP],
   ["GET /v1/groups/:group", GROUP],
   ["DELETE /v1/groups/:group", ADMIN],
+  // Names every Durable Stream of the deployment, as the topic listing names every topic.
+  ["GET /v1/streams", ADMIN],
   // Plus `consume` on each topic named in the body.
   ["POST /v1/wait", TOKEN],
   // Development only (EDGELOG_FAULTS=true): cuts a region off.
