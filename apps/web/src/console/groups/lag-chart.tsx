@@ -1,17 +1,25 @@
 /**
  * @module
  * The group's total lag over time, drawn by uPlot (a 50 KB canvas chart that redraws hundreds of points in
- * well under a millisecond: the right size for a chart that updates on every poll). Its colours are the
+ * well under a millisecond: the right size for a chart that updates on every poll). uPlot is loaded when the
+ * first chart is drawn, not with the console, so the other screens do not pay for it. Its colours are the
  * console's CSS variables, read when the chart is built and again when the OS switches between light and dark.
  * The canvas is a picture; the sentence under it says the same in words for screen readers and tests.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
-import uPlot from "uplot";
+import type uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { formatCount } from "./format.ts";
 import type { LagHistory } from "./lag-history.ts";
 
 const CHART_HEIGHT_PX = 220;
+
+/** uPlot's module, fetched once on first use (its own chunk). */
+let uPlotLoading: Promise<typeof uPlot> | undefined;
+const loadUPlot = (): Promise<typeof uPlot> => {
+  uPlotLoading ??= import("uplot").then((module) => module.default);
+  return uPlotLoading;
+};
 const DARK = "(prefers-color-scheme: dark)";
 
 function cssVariable(name: string, fallback: string): string {
@@ -58,6 +66,9 @@ export function LagChart({ history, version }: { history: LagHistory; version: n
   const box = useRef<HTMLDivElement>(null);
   const chart = useRef<uPlot | null>(null);
   const [scheme, setScheme] = useState(() => matchMedia(DARK).matches);
+  const [failed, setFailed] = useState<string | null>(null);
+  /** The scheme whose colours the drawn chart has (for people's tools and tests alike). */
+  const [drawnFor, setDrawnFor] = useState<string | null>(null);
 
   useEffect(() => {
     const query = matchMedia(DARK);
@@ -71,15 +82,30 @@ export function LagChart({ history, version }: { history: LagHistory; version: n
   useEffect(() => {
     const element = box.current;
     if (element === null) return;
-    const plot = new uPlot(chartOptions(element.clientWidth || 600), history.columns(), element);
-    chart.current = plot;
-    const resize = new ResizeObserver(() => {
-      if (element.clientWidth > 0) plot.setSize({ width: element.clientWidth, height: CHART_HEIGHT_PX });
-    });
-    resize.observe(element);
+    let plot: uPlot | null = null;
+    let resize: ResizeObserver | null = null;
+    let cancelled = false;
+    void loadUPlot().then(
+      (UPlot) => {
+        if (cancelled) return;
+        const made = new UPlot(chartOptions(element.clientWidth || 600), history.columns(), element);
+        plot = made;
+        chart.current = made;
+        resize = new ResizeObserver(() => {
+          if (element.clientWidth > 0) made.setSize({ width: element.clientWidth, height: CHART_HEIGHT_PX });
+        });
+        resize.observe(element);
+        setDrawnFor(scheme ? "dark" : "light");
+      },
+      (error: unknown) => {
+        // Its chunk could not be fetched (offline, a deploy replaced it): the numbers below still tell the lag.
+        if (!cancelled) setFailed(error instanceof Error ? error.message : String(error));
+      },
+    );
     return () => {
-      resize.disconnect();
-      plot.destroy();
+      cancelled = true;
+      resize?.disconnect();
+      plot?.destroy();
       chart.current = null;
     };
   }, [scheme]);
@@ -91,9 +117,15 @@ export function LagChart({ history, version }: { history: LagHistory; version: n
 
   const last = history.last;
   return (
-    <figure class="lag-chart" data-points={history.size} data-last-lag={last ?? ""}>
+    <figure
+      class="lag-chart"
+      data-points={history.size}
+      data-last-lag={last ?? ""}
+      data-scheme={drawnFor ?? undefined}
+    >
       <div ref={box} class="lag-chart-canvas" role="img" aria-label="Total lag over time" />
       <figcaption class="muted">
+        {failed === null ? null : `The chart could not be drawn (${failed}). `}
         {last === undefined
           ? "Sampling the lag…"
           : `Total lag now ${formatCount(last)}; ${history.size} sample${history.size === 1 ? "" : "s"} since this page opened (at most ${history.capacity} kept).`}
