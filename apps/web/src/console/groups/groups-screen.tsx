@@ -100,7 +100,7 @@ export function GroupsScreen() {
               onInput={(e) => go(e.currentTarget.value, 0)}
             />
           </label>
-          <button type="button" onClick={polled.refresh}>
+          <button type="button" id="groups-refresh" onClick={polled.refresh}>
             Refresh
           </button>
         </div>
@@ -178,7 +178,7 @@ export function GroupsScreen() {
             </table>
           </div>
           {data.pages > 1 ? (
-            <nav class="pager" aria-label="Pages of groups">
+            <nav class="pager" id="groups-pages" aria-label="Pages of groups">
               <button type="button" disabled={data.page === 0} onClick={() => go(filter, data.page - 1)}>
                 Previous
               </button>
