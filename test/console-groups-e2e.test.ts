@@ -25,7 +25,7 @@ const EMPTY_GROUP = "ops/α b?#";
 /** Records' timestamps: one a second from here, so a reset "to a time" has a known answer. */
 const T0 = Date.UTC(2025, 0, 1, 0, 0, 0);
 const PER_PARTITION = [10, 6] as const;
-const EXTRA_GROUPS = 30;
+const EXTRA_GROUPS = 24;
 const WAIT_MS = 30_000;
 
 // A minimal screenshot helper of this file's own; the console-shell slice brings the shared one
@@ -144,16 +144,11 @@ describe("the console's groups and streams screens against the local Worker, in 
       release = resolveGate;
     });
     consumer = log.consumer({ groupId: GROUP, sessionTimeout: 10_000 });
-    const joining = consumer;
-    const joined = (async () => {
-      await joining.subscribe({ topics: [TOPIC], fromBeginning: true });
-      await joining.run({ autoCommitInterval: 200, eachMessage: () => gate });
-    })();
+    await consumer.subscribe({ topics: [TOPIC], fromBeginning: true });
+    await consumer.run({ autoCommitInterval: 200, eachMessage: () => gate });
 
     await page.goto(url("#/groups"));
     await page.waitForSelector("body[data-ready=true]");
-    await joined;
-    await page.click("#groups-refresh");
     const row = (group: string) => `#groups tr[data-group="${group}"]`;
     await waitUntil(
       async () => (await text(page, `${row(GROUP)} .members`)) === "1",
@@ -167,12 +162,20 @@ describe("the console's groups and streams screens against the local Worker, in 
     expect(await page.$$("#groups tbody tr")).toHaveLength(25);
     await shot("groups");
 
-    // Only the page shown is described: the next one on request.
+    // Only the page shown is described: page 2 costs the listing and one description per group on it.
+    const described: string[] = [];
+    const count = (request: { url(): string }) => {
+      const path = new URL(request.url()).pathname;
+      if (/^\/v1\/groups\/[^/]+$/.test(path)) described.push(path);
+    };
+    page.on("request", count);
     await page.click("#groups-pages button:has-text('Next')");
     await waitUntil(
       async () => (await page.$$("#groups tbody tr")).length === EXTRA_GROUPS + 2 - 25,
       "page 2",
     );
+    page.off("request", count);
+    expect(described).toEqual(["/v1/groups/zz-load-23"]);
     expect(await text(page, "#groups-pages span")).toBe("Page 2 of 2");
     expect(page.url()).toContain("page=2");
     expect(await page.$(row(GROUP))).toBeNull();

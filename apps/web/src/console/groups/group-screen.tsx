@@ -211,12 +211,14 @@ function Summary({ snapshot }: { snapshot: GroupSnapshot }) {
 
 export function GroupScreen({ group }: { group: string }) {
   const every = refreshSeconds(route.value.query);
-  const polled = usePoll(() => loadGroupSnapshot(group), every * 1000, [group]);
+  // Kept while reloading, so changing the refresh interval does not blank the page; a snapshot of another
+  // group (the route moved on) is not shown.
+  const polled = usePoll(() => loadGroupSnapshot(group), every * 1000, [group], { keep: true });
   const history = useMemo(() => new LagHistory(), [group]);
   const [version, setVersion] = useState(0);
   const [dialog, setDialog] = useState<"reset" | "delete" | null>(null);
   const [status, setStatus] = useState<string | null>(null);
-  const snapshot = polled.data;
+  const snapshot = polled.data?.view.group === group ? polled.data : undefined;
 
   useEffect(() => {
     if (snapshot === undefined || polled.loadedAt === null) return;
@@ -289,7 +291,7 @@ export function GroupScreen({ group }: { group: string }) {
         />
       )}
       {snapshot === undefined ? (
-        polled.loading ? (
+        polled.error === undefined ? (
           <p class="muted">Loading…</p>
         ) : null
       ) : (
