@@ -257,6 +257,25 @@ describe("the console's groups and streams screens against the local Worker, in 
     await page.setViewportSize({ width: 375, height: 812 });
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
     await page.setViewportSize({ width: 1280, height: 800 });
+
+    // A failing poll shows the server's code and keeps the last view; the next good answer clears it.
+    const describeUrl = `${worker.url}/v1/groups/${GROUP}`;
+    let refused = 0;
+    await page.route(describeUrl, (route) => {
+      refused++;
+      return route.fulfill({
+        status: 503,
+        contentType: "application/json",
+        body: JSON.stringify({ error: { code: "LEADER_NOT_AVAILABLE", message: "the region is down" } }),
+      });
+    });
+    allowed.push(/status of 503/);
+    await page.waitForSelector('.error-note[data-code="LEADER_NOT_AVAILABLE"]');
+    expect(await text(page, ".error-note")).toContain("retrying");
+    expect(await text(page, "#total-lag")).toBe("0");
+    await page.unroute(describeUrl);
+    await waitUntil(async () => (await page.$(".error-note")) === null, "the error to clear");
+    expect(refused).toBeGreaterThanOrEqual(1);
   });
 
   it("resets offsets with a dry run, then for real once the consumer left; shows the server's refusal", async () => {
