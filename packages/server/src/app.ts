@@ -36,6 +36,7 @@ import { groupRoutes } from "./routes/groups.ts";
 import { offsetRoutes } from "./routes/offsets.ts";
 import { produceRoutes } from "./routes/produce.ts";
 import { shareGroupRoutes } from "./routes/share-groups.ts";
+import { streamRoutes } from "./routes/streams.ts";
 import { topicRoutes } from "./routes/topics.ts";
 import { waitRoutes } from "./routes/wait.ts";
 import { whoamiRoutes } from "./routes/whoami.ts";
@@ -156,6 +157,7 @@ export function createApp<E extends ServerEnv = ServerEnv>(options: AppOptions<E
   faultRoutes(app);
   whoamiRoutes(app, (c) => authMode(c.env).kind);
   clusterRoutes(app);
+  streamRoutes(app);
   // A host that mounts the app keeps its own not-found handler (Hono uses the outer app's), so unknown paths of
   // the API answer the API's 404 here; at the root this is the same answer `notFound` gives.
   app.all("/v1/*", handleNotFound);

@@ -57,6 +57,8 @@ export const ROUTE_RIGHTS: ReadonlyMap<string, Need> = new Map<string, Need>([
   ["PATCH /v1/share-groups/:group/config", GROUP],
   ["GET /v1/share-groups/:group", GROUP],
   ["DELETE /v1/share-groups/:group", ADMIN],
+  // Names every Durable Stream of the deployment, as the topic listing names every topic.
+  ["GET /v1/streams", ADMIN],
   // Plus `consume` on each topic named in the body.
   ["POST /v1/wait", TOKEN],
   // The caller's own token, read back: any valid token.

@@ -186,6 +186,15 @@ export function routeCases(n: RouteNames): RouteCase[] {
       refusedWith: "CLUSTER_AUTHORIZATION_FAILED",
     },
     {
+      method: "GET",
+      route: "/v1/streams",
+      path: "/v1/streams",
+      right: "admin",
+      ok: 200,
+      wrong: "produce:* consume:* group:*",
+      refusedWith: "CLUSTER_AUTHORIZATION_FAILED",
+    },
+    {
       method: "POST",
       route: "/v1/groups/:group/heartbeat",
       path: `/v1/groups/${n.group}/heartbeat`,
