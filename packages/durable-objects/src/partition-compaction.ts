@@ -14,6 +14,7 @@ import {
   CompactionPass,
   type CompactionPassStats,
   compactionDueAt,
+  compactionFencedAt,
   compacts,
   NO_COMPACTION_CHECKPOINT,
 } from "@edgelog/core/store-kit";
@@ -48,6 +49,8 @@ export interface CompactionHost {
     readonly logStartOffset: number;
     readonly highWatermark: number;
   } | null;
+  /** Every cacheable answer the partition gave has expired by then (`read-cache-fence.ts`): no pass before. */
+  cacheFenceUntil(): number;
   /** Retained bytes, which the object keeps in memory. */
   sizeBytes(): number;
   setSizeBytes(bytes: number): void;
@@ -139,18 +142,23 @@ export class PartitionCompactor {
   dueAt(nowMs: number): number | null {
     const partition = this.#host.partition();
     if (partition === null || !compacts(partition.config)) return null;
-    if (this.#due !== undefined) return this.#due;
-    const state = { sizeBytes: this.#host.sizeBytes(), checkpoint: this.#checkpoint };
-    this.#due = compactionDueAt(
-      partition.config,
-      state,
-      () => this.#infosFrom(this.#checkpoint.cleanedTo),
-      nowMs,
-    );
-    return this.#due;
+    if (this.#due === undefined) {
+      const state = { sizeBytes: this.#host.sizeBytes(), checkpoint: this.#checkpoint };
+      this.#due = compactionDueAt(
+        partition.config,
+        state,
+        () => this.#infosFrom(this.#checkpoint.cleanedTo),
+        nowMs,
+      );
+    }
+    // Cached answers given while the topic was `delete` may still show what a pass would remove.
+    return compactionFencedAt({ until: this.#host.cacheFenceUntil() }, this.#due);
   }
 
-  /** Starts a pass now (whether or not one is due); a pass under way is replaced. */
+  /**
+   * Starts a pass now (whether or not one is due); a pass under way is replaced. The caller has waited for the
+   * cache fence (`cacheFenceUntil`), as the alarm's passes do.
+   */
   start(nowMs: number): object {
     const partition = this.#host.partition();
     if (partition === null) throw new Error("compaction of a partition that is gone");

@@ -254,6 +254,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     sql: this.ctx.storage.sql,
     transactionSync: (body) => this.ctx.storage.transactionSync(body),
     partition: () => this.#meta,
+    cacheFenceUntil: () => this.#readCache.until,
     sizeBytes: () => this.#sizeBytes,
     setSizeBytes: (bytes) => {
       this.#sizeBytes = bytes;
@@ -652,6 +653,9 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
    */
   async compact(): Promise<RpcResult<CompactionPassStats | null>> {
     return toResult(async () => {
+      this.#requireMeta();
+      // Like DeleteRecords: a pass removes records only once no cached answer can still show them.
+      await this.#readCache.waitFor(this.#readCache.until);
       this.#requireMeta();
       const pass = this.#compactor.start(Date.now());
       while (this.#compactor.current === pass) {
