@@ -1073,7 +1073,9 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       // Success or rollback, memory follows SQLite.
       this.#load();
     }
-    if (compacts(meta.config)) this.#compactor.recount();
+    // Whatever the policy now: a topic compacted before keeps its checkpoint, and its clean bytes must not count
+    // batches gone meanwhile if it compacts again (the memory and IndexedDB stores count them off likewise).
+    this.#compactor.recount();
   }
 
   /** Arms the alarm for the next compaction slice: at once while a pass is under way, else when one is due. */

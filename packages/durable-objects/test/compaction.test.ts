@@ -1,7 +1,7 @@
 // Compaction in the PartitionObject, where the conformance suite cannot look: passes run from the alarm by
 // themselves, in slices no larger than COMPACTION_SLICE_BYTES of batches (the longest an append waits behind
 // compaction), with appends answered between slices, and a topic made compacted after it was written.
-import { env, runDurableObjectAlarm } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import {
   DEFAULT_TOPIC_CONFIG,
   decodeBatch,
@@ -137,6 +137,53 @@ describe("PartitionObject compaction", () => {
       (b) => decodeBatch(b.payload).records.length,
     );
     expect(survivors).toEqual([4]);
+  });
+
+  it("counts records deleted while the topic was `delete` off its clean section: compacted again, it compacts when due", async () => {
+    const store = newStore();
+    await createCompacted(store);
+    for (let round = 0; round < 4; round++) await store.append(tp, batchOf(round, 8, 64));
+    await store.compact(tp);
+    await store.alterTopicConfig(tp.topic, { "cleanup.policy": "delete" });
+    const { highWatermark } = await store.offsets(tp);
+    await store.deleteRecords(tp, highWatermark);
+    await store.alterTopicConfig(tp.topic, { "cleanup.policy": "compact" });
+    // Smaller together than the clean section was: counted against it, these would never look dirty enough.
+    await store.append(tp, batchOf(4, 2, 16));
+    await store.append(tp, batchOf(5, 2, 16));
+    const stub = await partitionStub(store);
+    await vi.waitFor(
+      async () => {
+        await runDurableObjectAlarm(stub);
+        expect((await readAll(store, tp)).map((r) => r.offset)).toEqual([
+          highWatermark + 2,
+          highWatermark + 3,
+        ]);
+      },
+      { timeout: 5_000, interval: 10 },
+    );
+  });
+
+  it("a topic deleted while a forced pass runs: the pass ends, nothing is left, no alarm stays armed", async () => {
+    const store = newStore();
+    await createCompacted(store);
+    for (let round = 0; round < 24; round++) await store.append(tp, batchOf(round, 16, 1024));
+    const stub = await partitionStub(store);
+    const passing = stub.compact();
+    // Let a slice or two run, then delete the topic under the pass.
+    await vi.waitFor(async () => expect((await stub.stats()).compaction.slices).toBeGreaterThan(0), {
+      interval: 1,
+    });
+    await store.deleteTopic(tp.topic);
+    await passing.catch(() => undefined);
+    expect((await stub.stats()).alarmAt).toBeNull();
+    // No slice wrote after the wipe: the object's storage holds no table at all.
+    const tables = await runInDurableObject(stub, (_instance, state) =>
+      state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table'").toArray(),
+    );
+    expect(tables).toEqual([]);
+    expect(await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())).toBeNull();
+    expect(await store.getTopic(tp.topic)).toBeNull();
   });
 
   it("refuses compaction of a replicated topic, at creation and as a change", async () => {
