@@ -40,7 +40,6 @@ import {
   assertOffsetInRange,
   type CompactionPassStats,
   checkBatch,
-  compacts,
   divergenceOffset,
   httpStatusFor,
   type LeaderEpochEntry,
