@@ -648,7 +648,9 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   /**
    * Runs a compaction pass of this compacted partition now, whether or not one is due (passes otherwise run from
    * the alarm when core's schedule says so), slice by slice with other requests served in between; answers what
-   * the pass did. A pass already under way is replaced by this one (what its slices committed stays).
+   * the pass did. A pass already under way is replaced by this one (what its slices committed stays). A pass
+   * dropped under it goes on as another: a config change starts one under the new config (a topic no longer
+   * compacted answers `INVALID_REQUEST`), a concurrent `compact()` is joined, a deleted topic answers unknown.
    */
   async compact(): Promise<RpcResult<CompactionPassStats | null>> {
     return toResult(async () => {
@@ -656,11 +658,17 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       // Like DeleteRecords: a pass removes records only once no cached answer can still show them.
       await this.#readCache.waitFor(this.#readCache.until);
       this.#requireMeta();
-      const pass = this.#compactor.start(Date.now());
-      while (this.#compactor.current === pass) {
-        this.#compactor.slice(Date.now());
-        // A turn for the appends and reads that arrived during the slice.
-        if (this.#compactor.current === pass) await new Promise((resolve) => setTimeout(resolve, 0));
+      const finished = this.#compactor.stats().passes;
+      let pass = this.#compactor.start(Date.now());
+      for (;;) {
+        while (this.#compactor.current === pass) {
+          this.#compactor.slice(Date.now());
+          // A turn for the appends and reads that arrived during the slice.
+          if (this.#compactor.current === pass) await new Promise((resolve) => setTimeout(resolve, 0));
+        }
+        if (this.#compactor.stats().passes > finished) break;
+        this.#requireMeta();
+        pass = this.#compactor.current ?? this.#compactor.start(Date.now());
       }
       this.#scheduleCompaction(Date.now());
       return this.#compactor.stats().lastPass;
