@@ -35,6 +35,13 @@ import {
  */
 export const COMPACTION_SLICE_BYTES = 256 * 1024;
 
+/**
+ * After a slice failed (a batch that does not decode, storage refusing the rewrite), no pass for this long: the
+ * alarm's other work (retention, live sockets, replication) goes on meanwhile, and a failure that persists costs
+ * one slice a minute rather than the alarm itself.
+ */
+export const COMPACTION_RETRY_MS = 60_000;
+
 /** The checkpoint table, created with the partition's schema. */
 export const COMPACTION_SCHEMA =
   "CREATE TABLE IF NOT EXISTS compaction (id INTEGER PRIMARY KEY CHECK (id = 0), cleaned_to INTEGER NOT NULL, clean_bytes INTEGER NOT NULL)";
@@ -89,6 +96,8 @@ export class PartitionCompactor {
   #maxSliceBatches = 0;
   #maxSliceRowWrites = 0;
   #lastPass: CompactionPassStats | null = null;
+  /** No pass before this time: a slice failed (`COMPACTION_RETRY_MS`). */
+  #failedUntil = 0;
 
   constructor(host: CompactionHost) {
     this.#host = host;
@@ -152,7 +161,8 @@ export class PartitionCompactor {
       );
     }
     // Cached answers given while the topic was `delete` may still show what a pass would remove.
-    return compactionFencedAt({ until: this.#host.cacheFenceUntil() }, this.#due);
+    const at = compactionFencedAt({ until: this.#host.cacheFenceUntil() }, this.#due);
+    return at === null ? null : Math.max(at, this.#failedUntil);
   }
 
   /**
@@ -178,8 +188,21 @@ export class PartitionCompactor {
     return this.#running;
   }
 
-  /** Runs one slice of the pass under way (starting one when due); answers whether work is left. */
+  /**
+   * Runs one slice of the pass under way (starting one when due); answers whether work is left. A slice that throws
+   * drops the pass and holds the next one back for `COMPACTION_RETRY_MS`.
+   */
   slice(nowMs: number): boolean {
+    try {
+      return this.#slice(nowMs);
+    } catch (error) {
+      this.reset();
+      this.#failedUntil = nowMs + COMPACTION_RETRY_MS;
+      throw error;
+    }
+  }
+
+  #slice(nowMs: number): boolean {
     const partition = this.#host.partition();
     if (partition === null || !compacts(partition.config)) {
       this.reset();

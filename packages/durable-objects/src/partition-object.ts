@@ -850,7 +850,12 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       if (plan.retryAt !== null) this.#retentionHeldUntil = plan.retryAt;
     }
     this.#scheduleRetention(now);
-    this.#compactor.slice(now);
+    try {
+      this.#compactor.slice(now);
+    } catch (error) {
+      // Held back for a while (`COMPACTION_RETRY_MS`); retention, replication and live sockets go on.
+      console.error("edgelog: a compaction slice failed; the next pass waits", error);
+    }
     this.#scheduleCompaction(now);
     this.#replicator?.onAlarm();
     // Live sockets whose token expired are closed; the next expiry wakes the object again.

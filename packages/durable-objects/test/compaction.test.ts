@@ -12,7 +12,7 @@ import {
 import { expectEdgeLogError, readAll } from "@edgelog/core/testing";
 import { describe, expect, it, vi } from "vitest";
 import { DurableObjectLogStore, partitionObjectName } from "../src/index.ts";
-import { COMPACTION_SLICE_BYTES } from "../src/partition-compaction.ts";
+import { COMPACTION_RETRY_MS, COMPACTION_SLICE_BYTES } from "../src/partition-compaction.ts";
 
 let worlds = 0;
 const encoder = new TextEncoder();
@@ -209,6 +209,41 @@ describe("PartitionObject compaction", () => {
     );
     await store.alterTopicConfig(tp.topic, { "cleanup.policy": "delete" });
     await expectEdgeLogError(store.compact(tp), "INVALID_REQUEST");
+  });
+
+  it("a slice that fails is logged and held back a while; the alarm's other work goes on", async () => {
+    const store = newStore();
+    await createCompacted(store, {
+      "cleanup.policy": "compact,delete",
+      "retention.bytes": 4 * batchOf(0, 4, 16).byteLength,
+    });
+    for (let round = 0; round < 3; round++) await store.append(tp, batchOf(round, 4, 16));
+    const stub = await partitionStub(store);
+    // A batch that no longer decodes: indexing it throws.
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec("UPDATE batches SET payload = x'00' WHERE base_offset = 4");
+    });
+    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const before = Date.now();
+    await runDurableObjectAlarm(stub);
+    expect(errors).toHaveBeenCalledWith(
+      "edgelog: a compaction slice failed; the next pass waits",
+      expect.anything(),
+    );
+    const { alarmAt, compaction } = await stub.stats();
+    expect(compaction.passes).toBe(0);
+    // Not re-armed at once (a failing slice per alarm): the next pass waits a minute.
+    expect(alarmAt).toBeGreaterThanOrEqual(before + COMPACTION_RETRY_MS);
+    // Retention still runs from the same alarm: over retention.bytes now, the oldest batch goes.
+    for (let round = 3; round < 6; round++) await store.append(tp, batchOf(round, 4, 16));
+    await vi.waitFor(
+      async () => {
+        await runDurableObjectAlarm(stub);
+        expect((await store.offsets(tp)).logStartOffset).toBeGreaterThan(0);
+      },
+      { timeout: 5_000, interval: 10 },
+    );
+    errors.mockRestore();
   });
 
   it("refuses compaction of a replicated topic, at creation and as a change", async () => {
