@@ -7,6 +7,8 @@
  * the alarm while the pass has work left; appends, reads and retention run between slices and always see a
  * consistent log (each slice commits whole). The pass itself lives in memory: an object evicted mid-pass starts a
  * fresh one, and what the slices before committed stays valid (each removed only records superseded in the log).
+ * No pass starts while cacheable answers the partition gave may live (core's `compactionFencedAt`), nor for a
+ * while after a slice failed (`COMPACTION_RETRY_MS`).
  */
 import type { BatchInfo, StoredBatch, TopicConfig } from "@edgelog/core";
 import {

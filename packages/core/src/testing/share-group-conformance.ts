@@ -5,8 +5,8 @@
  * It checks the client-facing contract — share sessions, acquisition one member at a time, accept / release /
  * reject, lock expiry, the delivery limit and the dead-letter topic, the bounded window, long-polls, config,
  * describe / list / delete, refusals of bad input — and, when the store can be reopened, that acquired records
- * survive a restart; when the store can compact, share groups over a compacted topic's gaps. The locks that run out is 200 ms long, and every wait is a long-poll that ends on the
- * condition, never a sleep.
+ * survive a restart; when the store can compact, share groups over a compacted topic's gaps. The locks that run
+ * out are 200 ms long, and every wait is a long-poll that ends on the condition, never a sleep.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { decodeBatch, encodeBatch } from "../codec/record-batch.ts";
