@@ -10,7 +10,7 @@ import {
   type TopicConfig,
 } from "@edgelog/core";
 import { expectEdgeLogError, readAll } from "@edgelog/core/testing";
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { DurableObjectLogStore, partitionObjectName } from "../src/index.ts";
 import { COMPACTION_RETRY_MS, COMPACTION_SLICE_BYTES } from "../src/partition-compaction.ts";
 
@@ -61,6 +61,8 @@ async function latest(store: DurableObjectLogStore): Promise<Map<string, string>
   }
   return values;
 }
+
+afterEach(() => vi.restoreAllMocks());
 
 describe("PartitionObject compaction", () => {
   it("compacts from its alarm, in slices of at most COMPACTION_SLICE_BYTES, down to the latest record per key", async () => {
@@ -243,7 +245,6 @@ describe("PartitionObject compaction", () => {
       },
       { timeout: 5_000, interval: 10 },
     );
-    errors.mockRestore();
   });
 
   it("refuses compaction of a replicated topic, at creation and as a change", async () => {
