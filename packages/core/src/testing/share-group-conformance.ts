@@ -604,6 +604,29 @@ export function runShareGroupConformance(name: string, options: ShareGroupConfor
           inFlight: { available: 0, acquired: 0, acknowledged: 0, archived: 0 },
         });
       });
+
+      it("archives a record at the delivery limit that a pass removed with no copy: nothing is left to copy", async () => {
+        await createCompacted("state");
+        await createTopic("state.dlq");
+        await configure("g", {
+          "share.delivery.count.limit": 2,
+          "errors.deadletterqueue.topic.name": "state.dlq",
+        });
+        await produceKeyed("state", ["a=1"]);
+        const one = member("g", "one", ["state"]);
+        const first = received(await one.fetch(1));
+        const again = received(await one.fetch(1, acks("state", first, "release")));
+        expect(again.map((g) => [g.offset, g.deliveryCount])).toEqual([[0, 2]]);
+        await produceKeyed("state", ["a=2"]);
+        await compact("state");
+        const last = await one.fetch(0, acks("state", again, "release", "boom"));
+        expect(last.acknowledgeErrors).toEqual([]);
+        expect(await readAll(store, { topic: "state.dlq", partition: 0 })).toEqual([]);
+        expect((await store.describeShareGroup("g")).partitions[0]).toMatchObject({
+          startOffset: 1,
+          pendingDeadLetters: 0,
+        });
+      });
     });
 
     it.runIf(options.reopenStore !== undefined)(
