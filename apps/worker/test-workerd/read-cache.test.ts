@@ -6,9 +6,9 @@
  * isolate share one parked call. The apps here use a short max-age so the deletions' waits stay short.
  */
 import { env as testEnv } from "cloudflare:test";
-import { DEFAULT_TOPIC_CONFIG, type TopicConfig } from "@edgelog/core";
+import { DEFAULT_TOPIC_CONFIG, encodeBatch, type LogRecord, type TopicConfig } from "@edgelog/core";
 import { BATCH_CONTENT_TYPE, decodeFrames } from "@edgelog/core/store-kit";
-import { makeBatch } from "@edgelog/core/testing";
+import { makeBatch, readAll } from "@edgelog/core/testing";
 import {
   DurableObjectLogStore,
   type EdgeLogEnv,
@@ -309,6 +309,78 @@ describe.concurrent("a cached range is never served after its records are gone",
     const freshBody = new Uint8Array(await fresh.arrayBuffer());
     expect(freshBody).not.toEqual(oldBody);
     expect(new TextDecoder().decode(freshBody)).toContain("w-0");
+  });
+});
+
+/** Two records, of keys `k-0` and `k-1`, valued `value` (`null`: tombstones). */
+function keyedBatch(value: string | null): Uint8Array {
+  const records: LogRecord[] = ["k-0", "k-1"].map((key) => ({
+    key: new TextEncoder().encode(key),
+    value: value === null ? null : new TextEncoder().encode(value),
+    headers: [],
+    timestamp: Date.now(),
+  }));
+  return encodeBatch(records);
+}
+
+/** A catch-up read of the first of the keyed batches. */
+const keyedPath = (topic: string) =>
+  `/v1/topics/${topic}/partitions/0/batches?offset=0&maxBytes=${Math.floor(keyedBatch("v-0").byteLength * 1.5)}`;
+
+describe.concurrent("a topic altered to compact", { timeout: 20_000 }, () => {
+  it("runs no pass while cached answers live: a removed tombstone is never hidden behind a cached value", async () => {
+    const { store, request } = world();
+    await store.createTopic({ name: "altered", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
+    const tp = { topic: "altered", partition: 0 };
+    for (let i = 0; i < 3; i++) await store.append(tp, keyedBatch(`v-${i}`));
+    const cached = await request(keyedPath("altered"));
+    expect(cached.headers.get("Cache-Control")).toMatch(CACHED);
+    const body = new Uint8Array(await cached.arrayBuffer());
+    const cachedAt = Date.now();
+    const altered = await request("/v1/topics/altered", {
+      method: "PATCH",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ config: { "cleanup.policy": "compact", "delete.retention.ms": 0 } }),
+    });
+    expect(altered.status).toBe(200);
+    // Both keys deleted: a pass removes every record but the log's last, k-0's tombstone included (delete.retention.ms
+    // 0). A reader given the cached range after that would keep k-0 and never meet its delete.
+    await store.append(tp, keyedBatch(null));
+    let removedAt = 0;
+    let staleServed = false;
+    await vi.waitFor(
+      async () => {
+        const res = await request(keyedPath("altered"));
+        const answer = new Uint8Array(await res.arrayBuffer());
+        const left = await readAll(store, tp);
+        if (left.length < 8) {
+          removedAt ||= Date.now();
+          // Set, never asserted here: waitFor would retry an assertion until the stale entry expired.
+          if (answer.length === body.length && answer.every((byte, i) => byte === body[i]))
+            staleServed = true;
+        }
+        expect(left.map((r) => r.offset)).toEqual([7]);
+      },
+      { timeout: 10_000, interval: 100 },
+    );
+    expect(staleServed).toBe(false);
+    // The pass ran from the alarm by itself, once the cached answer (two seconds, one given downstream) expired.
+    expect(removedAt - cachedAt).toBeGreaterThanOrEqual(1_500);
+    expect((await store.offsets(tp)).highWatermark).toBe(8);
+  });
+
+  it("a forced pass waits for the cached answers too", async () => {
+    const { store, request } = world();
+    await store.createTopic({ name: "forced", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
+    const tp = { topic: "forced", partition: 0 };
+    for (let i = 0; i < 3; i++) await store.append(tp, keyedBatch(`v-${i}`));
+    expect((await request(keyedPath("forced"))).headers.get("Cache-Control")).toMatch(CACHED);
+    const cachedAt = Date.now();
+    await store.alterTopicConfig("forced", { "cleanup.policy": "compact" });
+    await store.compact(tp);
+    expect(Date.now() - cachedAt).toBeGreaterThanOrEqual(1_500);
+    expect((await readAll(store, tp)).map((r) => r.offset)).toEqual([4, 5]);
+    expect((await request(keyedPath("forced"))).headers.get("Cache-Control")).toBe("no-store");
   });
 });
 

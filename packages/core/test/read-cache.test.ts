@@ -3,6 +3,7 @@ import {
   type CacheFence,
   cacheableUntil,
   closeCacheFence,
+  compactionFencedAt,
   extendCacheFence,
   OPEN_CACHE_FENCE,
   planFencedDeletion,
@@ -177,6 +178,23 @@ describe("planFencedDeletion", () => {
           logStart = Math.max(logStart, plan.deleteTo);
         }
       }
+    }
+  });
+});
+
+describe("compactionFencedAt", () => {
+  it("holds a due pass until every answer given has expired, and never makes one due", () => {
+    const until = NOW + 10_000;
+    const given = extendCacheFence(OPEN_CACHE_FENCE, until, 0) ?? OPEN_CACHE_FENCE;
+    expect(compactionFencedAt(given, NOW)).toBe(until);
+    expect(compactionFencedAt(given, until + 5)).toBe(until + 5);
+    expect(compactionFencedAt(given, null)).toBeNull();
+    expect(compactionFencedAt(OPEN_CACHE_FENCE, NOW)).toBe(NOW);
+  });
+
+  it("a compacted topic gives no cacheable answer, so the fence stops moving once a topic compacts", () => {
+    for (const policy of ["compact", "compact,delete"] as const) {
+      expect(read({ config: { ...KEEP, "cleanup.policy": policy } })).toBeNull();
     }
   });
 });

@@ -7,6 +7,8 @@
  * the alarm while the pass has work left; appends, reads and retention run between slices and always see a
  * consistent log (each slice commits whole). The pass itself lives in memory: an object evicted mid-pass starts a
  * fresh one, and what the slices before committed stays valid (each removed only records superseded in the log).
+ * No pass starts while cacheable answers the partition gave may live (core's `compactionFencedAt`), nor for a
+ * while after a slice failed (`COMPACTION_RETRY_MS`).
  */
 import type { BatchInfo, StoredBatch, TopicConfig } from "@edgelog/core";
 import {
@@ -14,6 +16,7 @@ import {
   CompactionPass,
   type CompactionPassStats,
   compactionDueAt,
+  compactionFencedAt,
   compacts,
   NO_COMPACTION_CHECKPOINT,
 } from "@edgelog/core/store-kit";
@@ -34,6 +37,13 @@ import {
  */
 export const COMPACTION_SLICE_BYTES = 256 * 1024;
 
+/**
+ * After a slice failed (a batch that does not decode, storage refusing the rewrite), no pass for this long: the
+ * alarm's other work (retention, live sockets, replication) goes on meanwhile, and a failure that persists costs
+ * one slice a minute rather than the alarm itself.
+ */
+export const COMPACTION_RETRY_MS = 60_000;
+
 /** The checkpoint table, created with the partition's schema. */
 export const COMPACTION_SCHEMA =
   "CREATE TABLE IF NOT EXISTS compaction (id INTEGER PRIMARY KEY CHECK (id = 0), cleaned_to INTEGER NOT NULL, clean_bytes INTEGER NOT NULL)";
@@ -48,6 +58,8 @@ export interface CompactionHost {
     readonly logStartOffset: number;
     readonly highWatermark: number;
   } | null;
+  /** Every cacheable answer the partition gave has expired by then (`read-cache-fence.ts`): no pass before. */
+  cacheFenceUntil(): number;
   /** Retained bytes, which the object keeps in memory. */
   sizeBytes(): number;
   setSizeBytes(bytes: number): void;
@@ -86,6 +98,8 @@ export class PartitionCompactor {
   #maxSliceBatches = 0;
   #maxSliceRowWrites = 0;
   #lastPass: CompactionPassStats | null = null;
+  /** No pass before this time: a slice failed (`COMPACTION_RETRY_MS`). */
+  #failedUntil = 0;
 
   constructor(host: CompactionHost) {
     this.#host = host;
@@ -139,18 +153,24 @@ export class PartitionCompactor {
   dueAt(nowMs: number): number | null {
     const partition = this.#host.partition();
     if (partition === null || !compacts(partition.config)) return null;
-    if (this.#due !== undefined) return this.#due;
-    const state = { sizeBytes: this.#host.sizeBytes(), checkpoint: this.#checkpoint };
-    this.#due = compactionDueAt(
-      partition.config,
-      state,
-      () => this.#infosFrom(this.#checkpoint.cleanedTo),
-      nowMs,
-    );
-    return this.#due;
+    if (this.#due === undefined) {
+      const state = { sizeBytes: this.#host.sizeBytes(), checkpoint: this.#checkpoint };
+      this.#due = compactionDueAt(
+        partition.config,
+        state,
+        () => this.#infosFrom(this.#checkpoint.cleanedTo),
+        nowMs,
+      );
+    }
+    // Cached answers given while the topic was `delete` may still show what a pass would remove.
+    const at = compactionFencedAt({ until: this.#host.cacheFenceUntil() }, this.#due);
+    return at === null ? null : Math.max(at, this.#failedUntil);
   }
 
-  /** Starts a pass now (whether or not one is due); a pass under way is replaced. */
+  /**
+   * Starts a pass now (whether or not one is due); a pass under way is replaced. The caller has waited for the
+   * cache fence (`cacheFenceUntil`), as the alarm's passes do.
+   */
   start(nowMs: number): object {
     const partition = this.#host.partition();
     if (partition === null) throw new Error("compaction of a partition that is gone");
@@ -170,8 +190,21 @@ export class PartitionCompactor {
     return this.#running;
   }
 
-  /** Runs one slice of the pass under way (starting one when due); answers whether work is left. */
+  /**
+   * Runs one slice of the pass under way (starting one when due); answers whether work is left. A slice that throws
+   * drops the pass and holds the next one back for `COMPACTION_RETRY_MS`.
+   */
   slice(nowMs: number): boolean {
+    try {
+      return this.#slice(nowMs);
+    } catch (error) {
+      this.reset();
+      this.#failedUntil = nowMs + COMPACTION_RETRY_MS;
+      throw error;
+    }
+  }
+
+  #slice(nowMs: number): boolean {
     const partition = this.#host.partition();
     if (partition === null || !compacts(partition.config)) {
       this.reset();

@@ -40,7 +40,6 @@ import {
   assertOffsetInRange,
   type CompactionPassStats,
   checkBatch,
-  compacts,
   divergenceOffset,
   httpStatusFor,
   type LeaderEpochEntry,
@@ -254,6 +253,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     sql: this.ctx.storage.sql,
     transactionSync: (body) => this.ctx.storage.transactionSync(body),
     partition: () => this.#meta,
+    cacheFenceUntil: () => this.#readCache.until,
     sizeBytes: () => this.#sizeBytes,
     setSizeBytes: (bytes) => {
       this.#sizeBytes = bytes;
@@ -648,16 +648,27 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   /**
    * Runs a compaction pass of this compacted partition now, whether or not one is due (passes otherwise run from
    * the alarm when core's schedule says so), slice by slice with other requests served in between; answers what
-   * the pass did. A pass already under way is replaced by this one (what its slices committed stays).
+   * the pass did. A pass already under way is replaced by this one (what its slices committed stays). A pass
+   * dropped under it goes on as another: a config change starts one under the new config (a topic no longer
+   * compacted answers `INVALID_REQUEST`), a concurrent `compact()` is joined, a deleted topic answers unknown.
    */
   async compact(): Promise<RpcResult<CompactionPassStats | null>> {
     return toResult(async () => {
       this.#requireMeta();
-      const pass = this.#compactor.start(Date.now());
-      while (this.#compactor.current === pass) {
-        this.#compactor.slice(Date.now());
-        // A turn for the appends and reads that arrived during the slice.
-        if (this.#compactor.current === pass) await new Promise((resolve) => setTimeout(resolve, 0));
+      // Like DeleteRecords: a pass removes records only once no cached answer can still show them.
+      await this.#readCache.waitFor(this.#readCache.until);
+      this.#requireMeta();
+      const finished = this.#compactor.stats().passes;
+      let pass = this.#compactor.start(Date.now());
+      for (;;) {
+        while (this.#compactor.current === pass) {
+          this.#compactor.slice(Date.now());
+          // A turn for the appends and reads that arrived during the slice.
+          if (this.#compactor.current === pass) await new Promise((resolve) => setTimeout(resolve, 0));
+        }
+        if (this.#compactor.stats().passes > finished) break;
+        this.#requireMeta();
+        pass = this.#compactor.current ?? this.#compactor.start(Date.now());
       }
       this.#scheduleCompaction(Date.now());
       return this.#compactor.stats().lastPass;
@@ -839,7 +850,12 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       if (plan.retryAt !== null) this.#retentionHeldUntil = plan.retryAt;
     }
     this.#scheduleRetention(now);
-    this.#compactor.slice(now);
+    try {
+      this.#compactor.slice(now);
+    } catch (error) {
+      // Held back for a while (`COMPACTION_RETRY_MS`); retention, replication and live sockets go on.
+      console.error("edgelog: a compaction slice failed; the next pass waits", error);
+    }
     this.#scheduleCompaction(now);
     this.#replicator?.onAlarm();
     // Live sockets whose token expired are closed; the next expiry wakes the object again.
@@ -1069,7 +1085,9 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       // Success or rollback, memory follows SQLite.
       this.#load();
     }
-    if (compacts(meta.config)) this.#compactor.recount();
+    // Whatever the policy now: a topic compacted before keeps its checkpoint, and its clean bytes must not count
+    // batches gone meanwhile if it compacts again (the memory and IndexedDB stores count them off likewise).
+    this.#compactor.recount();
   }
 
   /** Arms the alarm for the next compaction slice: at once while a pass is under way, else when one is due. */

@@ -1,7 +1,7 @@
 // Compaction in the PartitionObject, where the conformance suite cannot look: passes run from the alarm by
 // themselves, in slices no larger than COMPACTION_SLICE_BYTES of batches (the longest an append waits behind
 // compaction), with appends answered between slices, and a topic made compacted after it was written.
-import { env, runDurableObjectAlarm } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import {
   DEFAULT_TOPIC_CONFIG,
   decodeBatch,
@@ -10,9 +10,9 @@ import {
   type TopicConfig,
 } from "@edgelog/core";
 import { expectEdgeLogError, readAll } from "@edgelog/core/testing";
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { DurableObjectLogStore, partitionObjectName } from "../src/index.ts";
-import { COMPACTION_SLICE_BYTES } from "../src/partition-compaction.ts";
+import { COMPACTION_RETRY_MS, COMPACTION_SLICE_BYTES } from "../src/partition-compaction.ts";
 
 let worlds = 0;
 const encoder = new TextEncoder();
@@ -61,6 +61,8 @@ async function latest(store: DurableObjectLogStore): Promise<Map<string, string>
   }
   return values;
 }
+
+afterEach(() => vi.restoreAllMocks());
 
 describe("PartitionObject compaction", () => {
   it("compacts from its alarm, in slices of at most COMPACTION_SLICE_BYTES, down to the latest record per key", async () => {
@@ -137,6 +139,112 @@ describe("PartitionObject compaction", () => {
       (b) => decodeBatch(b.payload).records.length,
     );
     expect(survivors).toEqual([4]);
+  });
+
+  it("counts records deleted while the topic was `delete` off its clean section: compacted again, it compacts when due", async () => {
+    const store = newStore();
+    await createCompacted(store);
+    for (let round = 0; round < 4; round++) await store.append(tp, batchOf(round, 8, 64));
+    await store.compact(tp);
+    await store.alterTopicConfig(tp.topic, { "cleanup.policy": "delete" });
+    const { highWatermark } = await store.offsets(tp);
+    await store.deleteRecords(tp, highWatermark);
+    await store.alterTopicConfig(tp.topic, { "cleanup.policy": "compact" });
+    // Smaller together than the clean section was: counted against it, these would never look dirty enough.
+    await store.append(tp, batchOf(4, 2, 16));
+    await store.append(tp, batchOf(5, 2, 16));
+    const stub = await partitionStub(store);
+    await vi.waitFor(
+      async () => {
+        await runDurableObjectAlarm(stub);
+        expect((await readAll(store, tp)).map((r) => r.offset)).toEqual([
+          highWatermark + 2,
+          highWatermark + 3,
+        ]);
+      },
+      { timeout: 5_000, interval: 10 },
+    );
+  });
+
+  it("a topic deleted while a forced pass runs: the pass ends, nothing is left, no alarm stays armed", async () => {
+    const store = newStore();
+    await createCompacted(store);
+    for (let round = 0; round < 24; round++) await store.append(tp, batchOf(round, 16, 1024));
+    const stub = await partitionStub(store);
+    const passing = store.compact(tp).then(
+      () => "finished",
+      (error: { code?: string }) => error.code,
+    );
+    // Let a slice or two run, then delete the topic under the pass.
+    await vi.waitFor(async () => expect((await stub.stats()).compaction.slices).toBeGreaterThan(0), {
+      interval: 1,
+    });
+    await store.deleteTopic(tp.topic);
+    // Unknown once the topic went under it (or finished first, on a fast day).
+    expect(["UNKNOWN_TOPIC_OR_PARTITION", "finished"]).toContain(await passing);
+    expect((await stub.stats()).alarmAt).toBeNull();
+    // No slice wrote after the wipe: the object's storage holds no table at all.
+    const tables = await runInDurableObject(stub, (_instance, state) =>
+      state.storage.sql.exec("SELECT name FROM sqlite_master WHERE type = 'table'").toArray(),
+    );
+    expect(tables).toEqual([]);
+    expect(await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm())).toBeNull();
+    expect(await store.getTopic(tp.topic)).toBeNull();
+  });
+
+  it("a forced pass under a config change goes on under the new config and answers what it did", async () => {
+    const store = newStore();
+    await createCompacted(store);
+    const rounds = 48;
+    for (let round = 0; round < rounds; round++) await store.append(tp, batchOf(round, 16, 1024));
+    const stub = await partitionStub(store);
+    const passing = store.compact(tp);
+    await vi.waitFor(async () => expect((await stub.stats()).compaction.slices).toBeGreaterThan(0), {
+      interval: 1,
+    });
+    await store.alterTopicConfig(tp.topic, { "delete.retention.ms": 1_000 });
+    const answered = await passing;
+    expect(answered).toMatchObject({ removedRecords: expect.any(Number) });
+    // Answered once a whole pass ran: nothing but the latest record per key is left.
+    expect((await readAll(store, tp)).map((r) => r.offset)).toEqual(
+      Array.from({ length: 16 }, (_, k) => (rounds - 1) * 16 + k),
+    );
+    await store.alterTopicConfig(tp.topic, { "cleanup.policy": "delete" });
+    await expectEdgeLogError(store.compact(tp), "INVALID_REQUEST");
+  });
+
+  it("a slice that fails is logged and held back a while; the alarm's other work goes on", async () => {
+    const store = newStore();
+    await createCompacted(store, {
+      "cleanup.policy": "compact,delete",
+      "retention.bytes": 4 * batchOf(0, 4, 16).byteLength,
+    });
+    for (let round = 0; round < 3; round++) await store.append(tp, batchOf(round, 4, 16));
+    const stub = await partitionStub(store);
+    // A batch that no longer decodes: indexing it throws.
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec("UPDATE batches SET payload = x'00' WHERE base_offset = 4");
+    });
+    const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const before = Date.now();
+    await runDurableObjectAlarm(stub);
+    expect(errors).toHaveBeenCalledWith(
+      "edgelog: a compaction slice failed; the next pass waits",
+      expect.anything(),
+    );
+    const { alarmAt, compaction } = await stub.stats();
+    expect(compaction.passes).toBe(0);
+    // Not re-armed at once (a failing slice per alarm): the next pass waits a minute.
+    expect(alarmAt).toBeGreaterThanOrEqual(before + COMPACTION_RETRY_MS);
+    // Retention still runs from the same alarm: over retention.bytes now, the oldest batch goes.
+    for (let round = 3; round < 6; round++) await store.append(tp, batchOf(round, 4, 16));
+    await vi.waitFor(
+      async () => {
+        await runDurableObjectAlarm(stub);
+        expect((await store.offsets(tp)).logStartOffset).toBeGreaterThan(0);
+      },
+      { timeout: 5_000, interval: 10 },
+    );
   });
 
   it("refuses compaction of a replicated topic, at creation and as a change", async () => {

@@ -18,6 +18,9 @@ runShareGroupConformance("DurableObjectLogStore", {
     await abortAllDurableObjects();
     return new DurableObjectLogStore(env, { namespacePrefix: prefix });
   },
+  compact: async (store, tp) => {
+    await (store as DurableObjectLogStore).compact(tp);
+  },
 });
 
 describe("ShareGroupObject", () => {

@@ -27,6 +27,9 @@ runShareGroupConformance("IndexedDbLogStore (fake-indexeddb)", {
     await store.close();
     return openStore(found.factory, found.name);
   },
+  compact: async (store, tp) => {
+    await (store as IndexedDbLogStore).compact(tp);
+  },
 });
 
 describe("IndexedDbLogStore share groups across tabs", () => {

@@ -1,7 +1,8 @@
 /**
  * @module
  * Compacted topics over HTTP: `PATCH /v1/topics/{topic}` (changing configs after creation), keyless records
- * refused, fetches over the gaps a pass leaves (JSON, SSE-free), and what `/ds` makes of a compacted topic.
+ * refused, fetches over the gaps a pass leaves (JSON, and an SSE tail resuming in a gap and open across a pass),
+ * group offsets committed in a gap, lookups by time, and what `/ds` makes of a compacted topic.
  */
 import { DEFAULT_TOPIC_CONFIG } from "@edgelog/core";
 import { describe, expect, it } from "vitest";
@@ -136,3 +137,102 @@ describe("a compacted topic over HTTP", () => {
     expect(append.status).toBe(400);
   });
 });
+
+describe("readers and groups in the gaps, over HTTP", () => {
+  async function compacted() {
+    const harness = setup();
+    await harness.json("POST", "/v1/topics", {
+      name: "state",
+      config: { "cleanup.policy": "compact" },
+    });
+    // Offsets 0..5: a b a a b c, stamped 1000 + offset; the pass leaves a3, b4, c5.
+    const records = ["a", "b", "a", "a", "b", "c"].map((key, i) => ({ key, value: i, timestamp: 1000 + i }));
+    expect((await harness.produce("state", { records })).status).toBe(200);
+    await harness.store.compact({ topic: "state", partition: 0 });
+    return harness;
+  }
+
+  it("an SSE tail from a removed offset (or Last-Event-ID in a gap) starts at the next survivor; a pass under it repeats nothing", async () => {
+    const { call, produce, store } = await compacted();
+    const records = "/v1/topics/state/partitions/0/records";
+    const sse = { Accept: "text/event-stream" };
+    const resumed = await call("GET", `${records}?offset=0`, undefined, { ...sse, "Last-Event-ID": "1" });
+    const fromGap = await call("GET", `${records}?offset=2`, undefined, sse);
+    const readers = [resumed, fromGap].map((res) => {
+      expect(res.status).toBe(200);
+      return eventsOf(res);
+    });
+    for (const events of readers) {
+      const first = await events.next();
+      expect(first.offsets).toEqual([3, 4, 5]);
+      expect(first.id).toBe("6");
+    }
+    // Superseded while the tails wait at the end: the pass rewrites what they read, they see only what is new.
+    expect(
+      (
+        await produce("state", {
+          records: [
+            { key: "a", value: 6 },
+            { key: "b", value: 7 },
+          ],
+        })
+      ).status,
+    ).toBe(200);
+    for (const events of readers) expect((await events.next()).offsets).toEqual([6, 7]);
+    await store.compact({ topic: "state", partition: 0 });
+    expect((await produce("state", { records: [{ key: "d", value: 8 }] })).status).toBe(200);
+    for (const events of readers) {
+      const next = await events.next();
+      expect(next.offsets).toEqual([8]);
+      expect(next.id).toBe("9");
+      await events.cancel();
+    }
+  });
+
+  it("a group offset committed in a gap reads on from the next survivor; lag counts offsets; lookups by time land on survivors", async () => {
+    const { json } = await compacted();
+    expect(
+      (await json("POST", "/v1/groups/g/offsets", { offsets: [{ topic: "state", partition: 0, offset: 1 }] }))
+        .status,
+    ).toBe(204);
+    const committed = await json("GET", "/v1/groups/g/offsets?topic=state");
+    expect(committed.body.offsets).toEqual([
+      expect.objectContaining({ topic: "state", partition: 0, offset: 1, lag: 5 }),
+    ]);
+    const read = await json("GET", "/v1/topics/state/partitions/0/records?offset=1");
+    expect(read.body.records.map((r: { offset: number }) => r.offset)).toEqual([3, 4, 5]);
+    expect(read.body.nextOffset).toBe(6);
+    // Stamped 1001 and 1002, both removed: the earliest survivor at or after either is a3.
+    for (const timestamp of [1001, 1002]) {
+      const found = await json("GET", `/v1/topics/state/partitions/0/offsets?timestamp=${timestamp}`);
+      expect(found.body).toMatchObject({ offset: 3, found: true });
+    }
+  });
+});
+
+/** The `records` events of an SSE tail: each one's offsets and id. */
+function eventsOf(res: Response) {
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  return {
+    async next(): Promise<{ offsets: number[]; id: string | undefined }> {
+      for (;;) {
+        const end = buffer.indexOf("\n\n");
+        if (end >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const lines = block.split("\n");
+          if (!lines.includes("event: records")) continue;
+          const data = lines.find((line) => line.startsWith("data: "))?.slice(6) ?? "{}";
+          const id = lines.find((line) => line.startsWith("id: "))?.slice(4);
+          return { offsets: JSON.parse(data).records.map((r: { offset: number }) => r.offset), id };
+        }
+        const { value, done } = await reader.read();
+        if (done) throw new Error("stream ended");
+        buffer += decoder.decode(value, { stream: true });
+      }
+    },
+    cancel: () => reader.cancel(),
+  };
+}

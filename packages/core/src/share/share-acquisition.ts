@@ -17,6 +17,7 @@ import { type SharePartitionIndex, sharePartitionKey } from "./share-group-state
 import {
   type AcquiredRecord,
   acquire,
+  dropRemoved,
   hasRoom,
   newSharePartition,
   type SharePartitionState,
@@ -220,6 +221,14 @@ export function acquireFromReads(
     const readable = result.batches.flatMap((batch) =>
       recordOffsetsOf(batch, from).filter((offset) => offset < result.highWatermark),
     );
+    // A read steps over compaction's gaps: what it skipped up to its last batch is gone from the log.
+    const lastBatch = result.batches.at(-1);
+    if (
+      lastBatch !== undefined &&
+      dropRemoved(state, from, Math.min(lastBatch.lastOffset, result.highWatermark - 1), readable) > 0
+    ) {
+      target.touched.add(key);
+    }
     const got = remaining > 0 ? acquire(state, memberId, now, config, remaining, readable) : [];
     if (got.length > 0) {
       target.touched.add(key);

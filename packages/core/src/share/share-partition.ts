@@ -15,6 +15,8 @@
  * - The start offset moves past Acknowledged and Archived records as soon as nothing before them is in flight; a
  *   record archived for the dead-letter topic holds it until its copy is written (`deadLetter: "pending"`).
  * - At most `share.partition.max.record.locks` records are in the window: acquisition of new records stops there.
+ * - Records the log no longer has leave the window: below the log start (retention), or missing from a read that
+ *   covered their offsets (compaction's gaps) once no member holds them.
  */
 import { EdgeLogError } from "../errors.ts";
 import type { ShareGroupConfig } from "./share-config.ts";
@@ -273,6 +275,34 @@ export function truncateBefore(state: SharePartitionState, logStartOffset: numbe
   if (state.endOffset < logStartOffset) state.endOffset = logStartOffset;
   const removed = before - state.records.length;
   advance(state);
+  return removed;
+}
+
+/**
+ * A read of the log from `from` found records at `readable` only (ascending), up to `coveredTo` (its last offset):
+ * a record waiting to be given again (Available) in that range that the read did not find was removed by
+ * compaction, and offsets never come back. It leaves the window as retention's removals do — nothing is left to
+ * deliver or to copy to a dead-letter topic — so the start offset never waits for an offset that no longer exists.
+ * A record a member holds stays: the member has it and may still acknowledge it; once it comes back, the next read
+ * finds it gone. Returns how many left.
+ */
+export function dropRemoved(
+  state: SharePartitionState,
+  from: number,
+  coveredTo: number,
+  readable: readonly number[],
+): number {
+  const have = new Set(readable);
+  const before = state.records.length;
+  state.records = state.records.filter(
+    (record) =>
+      record.state !== "Available" ||
+      record.offset < from ||
+      record.offset > coveredTo ||
+      have.has(record.offset),
+  );
+  const removed = before - state.records.length;
+  if (removed > 0) advance(state);
   return removed;
 }
 

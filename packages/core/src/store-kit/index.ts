@@ -227,6 +227,7 @@ export {
   type CacheFence,
   cacheableUntil,
   closeCacheFence,
+  compactionFencedAt,
   DEFAULT_READ_CACHE_MAX_AGE_MS,
   extendCacheFence,
   type FencedDeletion,

@@ -13,6 +13,10 @@
  *   it raises the fence's floor, so no new cacheable answer starts below what it will delete, and it always
  *   completes within one fence period however busy the readers are.
  *
+ * - **Compaction waits for every answer given** (`compactionFencedAt`): a compacted topic gives no cacheable
+ *   answer, but one altered from `delete` may have answers alive when its first pass runs, and a pass that removes
+ *   a tombstone would let a reader take a key's earlier value from the cache and never see the delete.
+ *
  * Caching stops for a while when a whole partition is about to go (`closeCacheFence`, before a topic is
  * deleted), so the topic's entries have all expired before its name can be taken by a new topic.
  */
@@ -139,4 +143,15 @@ export function planFencedDeletion(
   if (deleteTo >= target) return { deleteTo, fence, retryAt: null };
   const raised = target > fence.floor ? { ...fence, floor: target, floorSafeAt: fence.until } : fence;
   return { deleteTo, fence: raised, retryAt: Math.max(raised.floorSafeAt, nowMs + 1) };
+}
+
+/**
+ * When a compaction pass due at `dueAt` may start: not before every cacheable answer given has expired. A pass
+ * removes superseded records and, after `delete.retention.ms`, tombstones; a reader served a cached range holding
+ * a key's earlier value, then reading on past the removed tombstone, would keep a value the log deleted. Compacted
+ * topics give no cacheable answers (`cacheableUntil`), so the fence stops moving once a topic compacts: at most
+ * its first pass after `cleanup.policy` leaves `delete` waits, for one max-age and lease.
+ */
+export function compactionFencedAt(fence: Pick<CacheFence, "until">, dueAt: number | null): number | null {
+  return dueAt === null ? null : Math.max(dueAt, fence.until);
 }

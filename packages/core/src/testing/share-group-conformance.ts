@@ -5,8 +5,8 @@
  * It checks the client-facing contract — share sessions, acquisition one member at a time, accept / release /
  * reject, lock expiry, the delivery limit and the dead-letter topic, the bounded window, long-polls, config,
  * describe / list / delete, refusals of bad input — and, when the store can be reopened, that acquired records
- * survive a restart. The one lock that runs out is 200 ms long, and every wait is a long-poll that ends on the
- * condition, never a sleep.
+ * survive a restart; when the store can compact, share groups over a compacted topic's gaps. The locks that run
+ * out are 200 ms long, and every wait is a long-poll that ends on the condition, never a sleep.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { decodeBatch, encodeBatch } from "../codec/record-batch.ts";
@@ -25,6 +25,11 @@ export interface ShareGroupConformanceOptions {
   destroyStore?(store: LogStore): Promise<void>;
   /** Opens the persisted data of `store` as a new instance; the restart test runs only when it is there. */
   reopenStore?(store: LogStore): Promise<LogStore>;
+  /**
+   * Runs one compaction pass of a compacted topic's partition now and waits for it; the tests of share groups over
+   * compacted topics (gaps between batches) run only when it is there.
+   */
+  compact?(store: LogStore, tp: { readonly topic: string; readonly partition: number }): Promise<void>;
 }
 
 type ShareStore = LogStore & ShareGroupStore;
@@ -487,6 +492,141 @@ export function runShareGroupConformance(name: string, options: ShareGroupConfor
       expect(described.members.map((m) => m.memberId)).toEqual(["toString"]);
       expect(described.partitions.map((p) => [p.topic, p.startOffset])).toEqual([["constructor", 1]]);
       expect(await store.listShareGroups()).toEqual(["__proto__"]);
+    });
+
+    /** Keyed records (`key=value`, a `null` value for `key=`), one batch. */
+    const produceKeyed = async (topic: string, entries: readonly string[]) => {
+      const records: LogRecord[] = entries.map((entry, i) => {
+        const [key, value] = entry.split("=") as [string, string];
+        return {
+          key: encoder.encode(key),
+          value: value === "" ? null : encoder.encode(value),
+          headers: [],
+          timestamp: 1_700_000_000_000 + i,
+        };
+      });
+      await store.append({ topic, partition: 0 }, encodeBatch(records));
+    };
+    const createCompacted = (topic: string) =>
+      store.createTopic({
+        name: topic,
+        partitions: 1,
+        config: { ...DEFAULT_TOPIC_CONFIG, "cleanup.policy": "compact" },
+      });
+    const compact = (topic: string) => options.compact?.(store, { topic, partition: 0 });
+
+    describe.runIf(options.compact !== undefined)("over a compacted topic", () => {
+      it("acquires the survivors across the gaps; the start offset moves over the gaps", async () => {
+        await createCompacted("state");
+        await configure("g");
+        await produceKeyed("state", ["k0=a", "k1=a", "k0=b"]);
+        await produceKeyed("state", ["k2=a"]);
+        await produceKeyed("state", ["k1=b", "k2=b"]);
+        await compact("state");
+        expect((await readAll(store, { topic: "state", partition: 0 })).map((r) => r.offset)).toEqual([
+          2, 4, 5,
+        ]);
+        const one = member("g", "one", ["state"]);
+        const two = member("g", "two", ["state"]);
+        const first = received(await one.fetch(2));
+        expect(first.map((g) => [g.offset, g.value, g.deliveryCount])).toEqual([
+          [2, "b", 1],
+          [4, "b", 1],
+        ]);
+        const second = received(await two.fetch(5));
+        expect(second.map((g) => [g.offset, g.value])).toEqual([[5, "b"]]);
+        expect((await one.fetch(0, acks("state", first, "accept"))).acknowledgeErrors).toEqual([]);
+        expect((await store.describeShareGroup("g")).partitions[0]).toMatchObject({
+          startOffset: 5,
+          endOffset: 6,
+        });
+        expect((await two.fetch(0, acks("state", second, "accept"))).acknowledgeErrors).toEqual([]);
+        expect((await store.describeShareGroup("g")).partitions[0]).toMatchObject({
+          startOffset: 6,
+          inFlight: { available: 0, acquired: 0, acknowledged: 0, archived: 0 },
+        });
+      });
+
+      it("drops a record compacted away while it waited to be given again; one held can still be acknowledged", async () => {
+        await createCompacted("state");
+        await configure("g");
+        await produceKeyed("state", ["a=1", "b=1"]);
+        const one = member("g", "one", ["state"]);
+        const held = received(await one.fetch(2));
+        expect(held.map((g) => g.offset)).toEqual([0, 1]);
+        // a@0 comes back (Available), b@1 stays held; then both are superseded and compacted away.
+        expect((await one.fetch(0, acks("state", held.slice(0, 1), "release"))).acknowledgeErrors).toEqual(
+          [],
+        );
+        await produceKeyed("state", ["a=2", "b=2"]);
+        await compact("state");
+        expect((await readAll(store, { topic: "state", partition: 0 })).map((r) => r.offset)).toEqual([2, 3]);
+        const two = member("g", "two", ["state"]);
+        const next = received(await two.fetch(10));
+        expect(next.map((g) => [g.offset, g.value, g.deliveryCount])).toEqual([
+          [2, "2", 1],
+          [3, "2", 1],
+        ]);
+        expect((await one.fetch(0, acks("state", held.slice(1), "accept"))).acknowledgeErrors).toEqual([]);
+        expect((await two.fetch(0, acks("state", next, "accept"))).acknowledgeErrors).toEqual([]);
+        // Nothing waits on offset 0, which no longer exists.
+        expect((await store.describeShareGroup("g")).partitions[0]).toMatchObject({
+          startOffset: 4,
+          inFlight: { available: 0, acquired: 0, acknowledged: 0, archived: 0 },
+        });
+      });
+
+      it("a lock that runs out on a record compacted away ends its delivery; a survivor at the limit goes to the dead-letter topic", async () => {
+        await createCompacted("state");
+        await createTopic("state.dlq");
+        await configure("g", {
+          "share.record.lock.duration.ms": LOCK_MS,
+          "share.delivery.count.limit": 2,
+          "errors.deadletterqueue.topic.name": "state.dlq",
+        });
+        await produceKeyed("state", ["a=1", "b=1"]);
+        const one = member("g", "one", ["state"]);
+        expect(received(await one.fetch(2)).map((g) => g.offset)).toEqual([0, 1]);
+        await produceKeyed("state", ["a=2"]);
+        await compact("state");
+        // a@0 is gone; b@1 survives. Both locks run out: b comes back, a does not.
+        const two = member("g", "two", ["state"]);
+        const fresh = received(await two.fetch(10));
+        expect(fresh.map((g) => g.offset)).toEqual([2]);
+        const again = received(await two.fetch(10, acks("state", fresh, "accept"), 10_000));
+        expect(again.map((g) => [g.offset, g.value, g.deliveryCount])).toEqual([[1, "1", 2]]);
+        expect((await two.fetch(0, acks("state", again, "release", "boom"))).acknowledgeErrors).toEqual([]);
+        const copies = await readAll(store, { topic: "state.dlq", partition: 0 });
+        expect(copies.map((c) => decoder.decode(c.value ?? new Uint8Array()))).toEqual(["1"]);
+        expect((await store.describeShareGroup("g")).partitions[0]).toMatchObject({
+          startOffset: 3,
+          pendingDeadLetters: 0,
+          inFlight: { available: 0, acquired: 0, acknowledged: 0, archived: 0 },
+        });
+      });
+
+      it("archives a record at the delivery limit that a pass removed with no copy: nothing is left to copy", async () => {
+        await createCompacted("state");
+        await createTopic("state.dlq");
+        await configure("g", {
+          "share.delivery.count.limit": 2,
+          "errors.deadletterqueue.topic.name": "state.dlq",
+        });
+        await produceKeyed("state", ["a=1"]);
+        const one = member("g", "one", ["state"]);
+        const first = received(await one.fetch(1));
+        const again = received(await one.fetch(1, acks("state", first, "release")));
+        expect(again.map((g) => [g.offset, g.deliveryCount])).toEqual([[0, 2]]);
+        await produceKeyed("state", ["a=2"]);
+        await compact("state");
+        const last = await one.fetch(0, acks("state", again, "release", "boom"));
+        expect(last.acknowledgeErrors).toEqual([]);
+        expect(await readAll(store, { topic: "state.dlq", partition: 0 })).toEqual([]);
+        expect((await store.describeShareGroup("g")).partitions[0]).toMatchObject({
+          startOffset: 1,
+          pendingDeadLetters: 0,
+        });
+      });
     });
 
     it.runIf(options.reopenStore !== undefined)(

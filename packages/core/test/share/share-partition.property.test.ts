@@ -1,5 +1,6 @@
 // Property tests of the share-partition state machine: random acquisitions, acknowledgements (valid and not),
-// lock expiry, members leaving, retention and restarts (the stored form through JSON) against a log with gaps. Throughout, no
+// lock expiry, members leaving, retention, compaction removing records (in flight or not) and restarts (the stored form
+// through JSON) against a log with gaps. Throughout, no
 // record is held by two members, the window stays within its bounds, and a record leaves the window only once it
 // is done; driven to the end, every record of the log ends accepted, rejected or failed (or removed by retention).
 import fc from "fast-check";
@@ -11,6 +12,7 @@ import {
   acknowledge,
   acquire,
   deadLettersWritten,
+  dropRemoved,
   expireLocks,
   type InFlightRecord,
   newSharePartition,
@@ -32,6 +34,7 @@ type Command =
   | { kind: "tick"; ms: number }
   | { kind: "leave"; who: number }
   | { kind: "retention"; by: number }
+  | { kind: "compact"; pick: number }
   | { kind: "deadLetters" }
   | { kind: "restart" };
 
@@ -67,6 +70,7 @@ const command: fc.Arbitrary<Command> = fc.oneof(
     weight: 1,
     arbitrary: fc.record({ kind: fc.constant("retention" as const), by: fc.integer({ min: 0, max: 3 }) }),
   },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("compact" as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("deadLetters" as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("restart" as const) }) },
 );
@@ -110,16 +114,39 @@ class Run {
   readonly removed = new Set<number>();
 
   readonly s: Scenario;
+  /** The offsets that hold a record now: compaction removes some (never the last). */
+  log: number[];
 
   constructor(s: Scenario) {
     this.s = s;
+    this.log = [...s.logOffsets];
     this.state = newSharePartition("t1", 0);
   }
 
-  readable(): number[] {
+  #from(): number {
     const first = this.state.records.find((r) => r.state === "Available")?.offset ?? this.state.endOffset;
-    const from = Math.max(this.logStart, Math.min(first, this.state.endOffset));
-    return this.s.logOffsets.filter((offset) => offset >= from);
+    return Math.max(this.logStart, Math.min(first, this.state.endOffset));
+  }
+
+  readable(): number[] {
+    const from = this.#from();
+    return this.log.filter((offset) => offset >= from);
+  }
+
+  /** What a fetch does: read the log, let the records it no longer has leave, acquire from what it read. */
+  acquire(member: string, max: number) {
+    const from = this.#from();
+    const readable = this.readable();
+    const last = readable.at(-1);
+    if (last !== undefined) {
+      const gone = this.state.records.filter(
+        (r) =>
+          r.state === "Available" && r.offset >= from && r.offset <= last && !readable.includes(r.offset),
+      );
+      expect(dropRemoved(this.state, from, last, readable)).toBe(gone.length);
+      for (const record of gone) this.removed.add(record.offset);
+    }
+    return acquire(this.state, member, this.now, this.s.config, max, readable);
   }
 
   step(c: Command): void {
@@ -130,13 +157,13 @@ class Run {
     switch (c.kind) {
       case "acquire": {
         const member = MEMBERS[c.who] as string;
-        const got = acquire(this.state, member, this.now, config, c.max, this.readable());
+        const got = this.acquire(member, c.max);
         expect(got.length).toBeLessThanOrEqual(c.max);
         for (const { offset, deliveryCount } of got) {
           const holder = this.held.get(offset);
           // Never handed out while someone else still holds it under a live lock.
           if (holder !== undefined) expect(holder.until).toBeLessThanOrEqual(this.now);
-          expect(this.s.logOffsets).toContain(offset);
+          expect(this.log).toContain(offset);
           expect(deliveryCount).toBeLessThanOrEqual(config["share.delivery.count.limit"]);
           this.held.set(offset, { member, until: this.now + LOCK_MS });
         }
@@ -195,6 +222,12 @@ class Run {
           if (record.offset < this.logStart) this.removed.add(record.offset);
         truncateBefore(this.state, this.logStart);
         for (const offset of this.held.keys()) if (offset < this.logStart) this.held.delete(offset);
+        break;
+      }
+      case "compact": {
+        // Removes the offsets the bits of `pick` name, the log's last record never (as a pass keeps it).
+        const last = this.log.at(-1);
+        this.log = this.log.filter((offset, i) => offset === last || (c.pick >> (i % 30)) % 2 === 0);
         break;
       }
       case "deadLetters":
@@ -265,7 +298,7 @@ class Run {
     this.held.clear();
     for (let round = 0; round < 200; round++) {
       const before = [...this.state.records];
-      const got = acquire(this.state, "drain", this.now, config, 10, this.readable());
+      const got = this.acquire("drain", 10);
       acknowledge(
         this.state,
         "drain",
