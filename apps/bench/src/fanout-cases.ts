@@ -1,8 +1,8 @@
 /**
  * The fan-out section's cases (issue 16): for each transport and number of live readers, Durable Object
  * invocations per appended batch (all objects; the partition's object alone), the Worker's requests per batch,
- * and delivery to the last reader (p50, p99) — with delivery to the first reader and the readers' own CPU beside
- * it, to tell the server's share of a latency from the benchmark's. Each figure at N readers is compared with the
+ * and delivery to the last reader (p50, p99) — with delivery to the first reader, the readers' own CPU and the
+ * server's beside it, to tell the server's share of a latency from the benchmark's. Each figure at N readers is compared with the
  * same figure at one reader, and the issue's targets are judged on those ratios: the partition's invocations per
  * batch constant in the number of readers (≤ 1× one reader's, at every count), and p99 delivery to 1,000 readers
  * within 2× one reader's — on the WebSocket push rows only: long-polls and SSE tails are the baselines push
@@ -98,6 +98,12 @@ export function fanoutSpecs(plan: Plan): CaseSpec[] {
           section: "fanout",
           title: `the readers' own CPU per batch (one Node thread reads every socket), ${at}`,
           ours: series(keys.readersCpu(transport, n), "ms"),
+        },
+        {
+          id: `fanout.server-cpu.${transport}.${n}`,
+          section: "fanout",
+          title: `the server's CPU per batch (workerd: the Worker and its objects), ${at}`,
+          ours: series(keys.serverCpu(transport, n), "ms"),
         },
       );
     }

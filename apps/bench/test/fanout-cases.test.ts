@@ -22,7 +22,7 @@ describe("fan-out cases", () => {
     const keys = new Set(specs.map((s) => s.ours.key));
     for (const transport of plan.transports)
       for (const n of plan.readers) for (const key of pointKeys(transport, n)) expect(keys).toContain(key);
-    expect(specs).toHaveLength(plan.transports.length * plan.readers.length * 7);
+    expect(specs).toHaveLength(plan.transports.length * plan.readers.length * 8);
     expect(caseSpecs(FULL).filter((s) => s.section === "fanout")).toHaveLength(specs.length);
   });
 
@@ -125,15 +125,15 @@ describe("fan-out plan", () => {
     expect(tooManyForThisMachine(9_000, 20_000)).toBeNull();
     expect(tooManyForThisMachine(10_000, null)).toBeNull();
     expect(tooManyForThisMachine(10_000, 20_000)).toBe(
-      "file descriptors: 10,000 readers need 20,000 in workerd (2 per connection) and 10,000 sockets here, " +
+      "file descriptors: 10,000 readers need 20,000 in workerd (2 per connection: it holds each socket twice) and 10,000 sockets here, " +
         "past the open-files limit of 20,000 (ulimit -n; at most 9,744 readers fit)",
     );
   });
 
   it("measures the most this machine holds in place of a count that does not fit", () => {
     expect(fitToThisMachine([1, 100, 1_000, 10_000], 20_000)).toEqual({
-      readers: [1, 100, 1_000, 9_000],
-      substituted: [{ asked: 10_000, measured: 9_000, reason: expect.stringContaining("file descriptors") }],
+      readers: [1, 100, 1_000, 9_700],
+      substituted: [{ asked: 10_000, measured: 9_700, reason: expect.stringContaining("file descriptors") }],
     });
     expect(fitToThisMachine([1, 1_000, 10_000], 1_500).readers).toEqual([1, 400]);
     expect(fitToThisMachine([1, 10_000], null)).toEqual({ readers: [1, 10_000], substituted: [] });
