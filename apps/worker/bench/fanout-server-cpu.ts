@@ -12,7 +12,14 @@ const TICKS_PER_SECOND = 100;
 interface Stat {
   readonly ppid: number;
   readonly name: string;
-  readonly cpuTicks: number;
+  readonly userTicks: number;
+  readonly systemTicks: number;
+}
+
+/** CPU (ms) used so far: in total, and of it in the kernel (for a socket server, mostly sending and receiving). */
+export interface CpuTime {
+  readonly totalMs: number;
+  readonly systemMs: number;
 }
 
 function stat(pid: number): Stat | null {
@@ -23,14 +30,14 @@ function stat(pid: number): Stat | null {
     const name = text.slice(text.indexOf("(") + 1, close);
     const fields = text.slice(close + 2).split(" ");
     // After the name: state(0) ppid(1) … utime(11) stime(12).
-    return { ppid: Number(fields[1]), name, cpuTicks: Number(fields[11]) + Number(fields[12]) };
+    return { ppid: Number(fields[1]), name, userTicks: Number(fields[11]), systemTicks: Number(fields[12]) };
   } catch {
     return null;
   }
 }
 
-/** CPU (ms) used so far by the workerd processes descended from this one, or `null` where /proc is not there. */
-export function serverCpuMs(): number | null {
+/** CPU used so far by the workerd processes descended from this one, or `null` where /proc is not there. */
+export function serverCpu(): CpuTime | null {
   let pids: number[];
   try {
     pids = readdirSync("/proc")
@@ -51,12 +58,15 @@ export function serverCpuMs(): number | null {
     }
     return false;
   };
-  let ticks = 0;
+  let user = 0;
+  let system = 0;
   let found = false;
   for (const [pid, s] of stats) {
     if (s.name !== "workerd" || !ours(pid)) continue;
     found = true;
-    ticks += s.cpuTicks;
+    user += s.userTicks;
+    system += s.systemTicks;
   }
-  return found ? (ticks * 1000) / TICKS_PER_SECOND : null;
+  const ms = (ticks: number): number => (ticks * 1000) / TICKS_PER_SECOND;
+  return found ? { totalMs: ms(user + system), systemMs: ms(system) } : null;
 }

@@ -26,7 +26,7 @@ import { Agent } from "node:http";
 import { Deliveries } from "./fanout-delivery.ts";
 import { tooManyForThisMachine, tooSlowForThisMachine } from "./fanout-limits.ts";
 import { type FanoutTransport, openReader, type Reader, SAYS_LIVE } from "./fanout-readers.ts";
-import { serverCpuMs } from "./fanout-server-cpu.ts";
+import { serverCpu } from "./fanout-server-cpu.ts";
 import type { Sink } from "./http-throughput.ts";
 
 export interface FanoutPlan {
@@ -100,6 +100,8 @@ export interface PointResult {
   readonly readersCpuMsPerBatch: number;
   /** CPU the server (workerd) spent per measured batch (ms), or `null` where it cannot be read. */
   readonly serverCpuMsPerBatch: number | null;
+  /** Of it, in the kernel (ms). */
+  readonly serverSystemMsPerBatch: number | null;
   /** How long opening every reader took (ms). */
   readonly joinMs: number;
 }
@@ -241,7 +243,7 @@ export async function measurePoint(
     await allLive();
     const before = await counts(url);
     const cpuBefore = process.cpuUsage();
-    const serverBefore = serverCpuMs();
+    const serverBefore = serverCpu();
     const latencies: number[] = [];
     const firsts: number[] = [];
     const measuring = performance.now();
@@ -260,7 +262,7 @@ export async function measurePoint(
     // The readers' re-parking after the last batch is part of that batch's cost.
     await allLive();
     const cpu = process.cpuUsage(cpuBefore);
-    const serverAfter = serverCpuMs();
+    const serverAfter = serverCpu();
     const after = await counts(url);
     const { duplicates, missed } = deliveries.violations;
     if (duplicates > 0 || missed > 0) {
@@ -282,7 +284,13 @@ export async function measurePoint(
       firstP50: nearestRank(firsts, 50),
       readersCpuMsPerBatch: (cpu.user + cpu.system) / 1000 / batches,
       serverCpuMsPerBatch:
-        serverBefore === null || serverAfter === null ? null : (serverAfter - serverBefore) / batches,
+        serverBefore === null || serverAfter === null
+          ? null
+          : (serverAfter.totalMs - serverBefore.totalMs) / batches,
+      serverSystemMsPerBatch:
+        serverBefore === null || serverAfter === null
+          ? null
+          : (serverAfter.systemMs - serverBefore.systemMs) / batches,
       joinMs,
     };
   } finally {
@@ -381,6 +389,7 @@ function record(
       `batch (${classes}), ${result.requestsPerBatch.toFixed(2)} Worker requests per batch, last reader p50 ` +
       `${ms(result.p50)} p99 ${ms(result.p99)}, first reader p50 ${ms(result.firstP50)}, readers' CPU ` +
       `${ms(result.readersCpuMsPerBatch)} per batch, server's CPU ` +
-      `${result.serverCpuMsPerBatch === null ? "unknown" : ms(result.serverCpuMsPerBatch)} per batch (joined in ${(result.joinMs / 1000).toFixed(1)} s)`,
+      `${result.serverCpuMsPerBatch === null ? "unknown" : ms(result.serverCpuMsPerBatch)} per batch ` +
+      `(${result.serverSystemMsPerBatch === null ? "unknown" : ms(result.serverSystemMsPerBatch)} in the kernel) (joined in ${(result.joinMs / 1000).toFixed(1)} s)`,
   );
 }
