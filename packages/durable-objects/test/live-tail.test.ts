@@ -243,6 +243,12 @@ describe("WebSocket live tail", () => {
       { next: 4, live: false },
       { next: 4, live: true },
     ]);
+    // Positions held in memory are keyed by the socket object: the runtime hands out the same one every time.
+    const same = await runInDurableObject(stub, (_instance, state) => {
+      const [first, second] = [state.getWebSockets(), state.getWebSockets()];
+      return first.length === 2 && first.every((socket, i) => socket === second[i]);
+    });
+    expect(same).toBe(true);
     // The paused one resumes where it stands and is caught up again.
     paused.resume();
     await paused.waitFor(() => paused.next === 6, "the catch-up");

@@ -115,6 +115,10 @@ interface Step {
 export class LiveTails {
   readonly #host: LiveTailHost;
   readonly #maxSockets: number;
+  /**
+   * This instance's socket states, by socket object: the runtime hands out the same object for a socket every time
+   * (workerd does; `live-tail.test.ts` checks), which caught-up positions held only here rely on.
+   */
   readonly #states = new WeakMap<LiveSocket, SocketState>();
   #publishing = false;
   /**
