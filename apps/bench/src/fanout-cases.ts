@@ -1,11 +1,12 @@
 /**
  * The fan-out section's cases (issue 16): for each transport and number of live readers, Durable Object
  * invocations per appended batch (all objects; the partition's object alone), the Worker's requests per batch,
- * and delivery to the last reader (p50, p99) — with delivery to the first reader and the readers' own CPU beside
- * it, to tell the server's share of a latency from the benchmark's. Each figure at N readers is compared with the
+ * and delivery to the last reader (p50, p99) — with delivery to the first reader, the readers' own CPU and the
+ * server's beside it, to tell the server's share of a latency from the benchmark's. Each figure at N readers is compared with the
  * same figure at one reader, and the issue's targets are judged on those ratios: the partition's invocations per
  * batch constant in the number of readers (≤ 1× one reader's, at every count), and p99 delivery to 1,000 readers
- * within 2× one reader's. Keys match apps/worker/bench/fanout.ts.
+ * within 2× one reader's — on the WebSocket push rows only: long-polls and SSE tails are the baselines push
+ * replaces, their ratios shown as context. Keys match apps/worker/bench/fanout.ts.
  */
 import { fanoutKeys as keys } from "../../worker/bench/fanout.ts";
 import type { FanoutTransport } from "../../worker/bench/fanout-readers.ts";
@@ -18,6 +19,8 @@ export const TRANSPORT_NAMES: Record<FanoutTransport, string> = {
   ws: "WebSocket push",
 };
 
+/** The transport the issue's targets judge: WebSocket push. */
+export const TARGETED_TRANSPORT: FanoutTransport = "ws";
 /** The readers at which the latency target is judged (issue 16: "p99 delivery to 1,000 readers"). */
 export const LATENCY_TARGET_READERS = 1_000;
 export const LATENCY_TARGET_RATIO = 2;
@@ -31,6 +34,8 @@ export function fanoutSpecs(plan: Plan): CaseSpec[] {
   const { readers, transports } = plan.fanout;
   for (const transport of transports) {
     const name = TRANSPORT_NAMES[transport];
+    // The targets are the push path's; long-polls and SSE tails are the baselines it replaces, shown for context.
+    const targeted = transport === TARGETED_TRANSPORT;
     for (const n of readers) {
       const series = (key: string, unit: string): SeriesSpec => ({ key, unit, label: name });
       /** The same figure at one reader, the baseline every larger count is compared with. */
@@ -45,9 +50,11 @@ export function fanoutSpecs(plan: Plan): CaseSpec[] {
           section: "fanout",
           title: `partition object invocations per appended batch, ${at}`,
           ours: series(keys.partition(transport, n), "per batch"),
-          baselines: vsOne(keys.partition(transport, 1), "per batch", {
-            maxRatio: INVOCATIONS_TARGET_RATIO,
-          }),
+          baselines: vsOne(
+            keys.partition(transport, 1),
+            "per batch",
+            targeted ? { maxRatio: INVOCATIONS_TARGET_RATIO } : {},
+          ),
         },
         {
           id: `fanout.invocations.${transport}.${n}`,
@@ -77,7 +84,7 @@ export function fanoutSpecs(plan: Plan): CaseSpec[] {
           baselines: vsOne(
             keys.latency(transport, "p99", 1),
             "ms",
-            n === LATENCY_TARGET_READERS ? { maxRatio: LATENCY_TARGET_RATIO } : {},
+            targeted && n === LATENCY_TARGET_READERS ? { maxRatio: LATENCY_TARGET_RATIO } : {},
           ),
         },
         {
@@ -91,6 +98,12 @@ export function fanoutSpecs(plan: Plan): CaseSpec[] {
           section: "fanout",
           title: `the readers' own CPU per batch (one Node thread reads every socket), ${at}`,
           ours: series(keys.readersCpu(transport, n), "ms"),
+        },
+        {
+          id: `fanout.server-cpu.${transport}.${n}`,
+          section: "fanout",
+          title: `the server's CPU per batch (workerd: the Worker and its objects), ${at}`,
+          ours: series(keys.serverCpu(transport, n), "ms"),
         },
       );
     }

@@ -374,7 +374,7 @@ spawnSync(join(ROOT, "node_modules", ".bin", "biome"), ["format", "--write", joi
   stdio: "ignore",
 });
 
-console.log(`\nTargets (${plan.mode} run, medians of ${plan.repetitions}):`);
+console.log(`\nTargets (${plan.mode} run, medians of ${report.repetitions}):`);
 for (const v of verdicts(cases)) console.log(`  ${v.met ? "met   " : "MISSED"} ${v.text}: ${v.measured}`);
 for (const c of cases)
   if (c.ours !== null)

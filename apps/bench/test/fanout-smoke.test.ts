@@ -62,6 +62,8 @@ describe("fan-out benchmark, counted in workerd", () => {
       expect(result.byClass.PartitionObject).toBe(1);
       expect(result.requestsPerBatch).toBe(1);
       expect(Number.isFinite(result.p99)).toBe(true);
+      // The server's CPU is read from workerd's /proc entry, found as a descendant of this process.
+      if (process.platform === "linux") expect(result.serverCpuMsPerBatch).not.toBeNull();
     }
   });
 });

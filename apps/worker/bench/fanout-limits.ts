@@ -3,12 +3,19 @@
  * Where the fan-out benchmark stops on this machine, and why, before a count is tried: the open-files limit (each
  * reader is a connection, and workerd holds two descriptors per connection), and the CPU a count would need when
  * delivery time grows with the readers (judged from the count below it). The reasons are written for the report.
+ *
+ * The two descriptors are workerd's own: it holds every accepted connection's socket twice (300 WebSocket readers
+ * left 600 more socket descriptors in workerd's /proc/<pid>/fd, pointing at 300 distinct socket inodes, each one
+ * the server end of a reader's loopback connection). So 10,000 readers of one partition need 20,000 descriptors in
+ * the one workerd that holds the partition's object — the open-files hard limit of this machine (20,000, which
+ * even root may not raise here) before workerd's own. Moving the readers to other processes would not help: the
+ * benchmark's own process holds one descriptor per reader, half what workerd does.
  */
 import { readFileSync } from "node:fs";
 
 /** Descriptors each process keeps for itself besides the readers' (control requests, stdio, files, storage). */
 const SPARE_DESCRIPTORS = 512;
-/** Descriptors workerd holds per reader's connection, as measured in /proc for every transport. */
+/** Descriptors workerd holds per reader's connection (each socket twice), as measured in /proc for every transport. */
 const WORKERD_DESCRIPTORS_PER_READER = 2;
 
 /** The soft limit on open files of this process (workerd, started by it, inherits the same), or null if unknown. */
@@ -32,7 +39,7 @@ export function tooManyForThisMachine(readers: number, limit = openFilesLimit())
   const n = (count: number) => count.toLocaleString("en-US");
   return (
     `file descriptors: ${n(readers)} readers need ${n(WORKERD_DESCRIPTORS_PER_READER * readers)} in workerd ` +
-    `(${WORKERD_DESCRIPTORS_PER_READER} per connection) and ${n(readers)} sockets here, past the open-files limit ` +
+    `(${WORKERD_DESCRIPTORS_PER_READER} per connection: it holds each socket twice) and ${n(readers)} sockets here, past the open-files limit ` +
     `of ${n(limit)} (ulimit -n; at most ${n(Math.floor((limit - SPARE_DESCRIPTORS) / WORKERD_DESCRIPTORS_PER_READER))} readers fit)`
   );
 }
@@ -67,7 +74,7 @@ export interface Substitution {
 
 /**
  * The plan's counts with each one that does not fit the open-files limit replaced by the most that does, rounded
- * down to a thousand (a hundred below that), so the largest count run is as many as this machine holds.
+ * down to a hundred, so the largest count run is as many as this machine holds.
  */
 export function fitToThisMachine(
   readers: readonly number[],
@@ -78,8 +85,7 @@ export function fitToThisMachine(
     const reason = tooManyForThisMachine(asked, limit);
     if (reason === null || limit === null) return asked;
     const most = Math.floor((limit - SPARE_DESCRIPTORS) / WORKERD_DESCRIPTORS_PER_READER);
-    const step = most >= 1_000 ? 1_000 : 100;
-    const measured = Math.max(1, Math.floor(most / step) * step);
+    const measured = Math.max(1, Math.floor(most / 100) * 100);
     substituted.push({ asked, measured, reason });
     return measured;
   });

@@ -13,18 +13,20 @@
  * not, or that cannot be run (readers refused, a batch not delivered in time, more sockets than this process may
  * open), stops its transport there: larger counts are skipped with the reason.
  *
- * Beside them, to read the latencies by: delivery to the first reader (p50), and the CPU this process — the
- * readers' one thread — spent per batch.
+ * Beside them, to read the latencies by: delivery to the first reader (p50), the CPU this process — the
+ * readers' one thread — spent per batch, and the CPU the server (workerd: the Worker and its objects) spent per
+ * batch (fanout-server-cpu.ts; Linux only).
  *
  * Keys: `fanout.invocations.<transport>.<readers>` (all objects), `fanout.partition.<transport>.<readers>` (the
  * partition's object), `fanout.requests.<transport>.<readers>` (the Worker's requests; all per batch),
  * `fanout.latency.<transport>.<p50|p99>.<readers>`, `fanout.first.<transport>.<readers>` and
- * `fanout.readers-cpu.<transport>.<readers>` (ms).
+ * `fanout.readers-cpu.<transport>.<readers>`, `fanout.server-cpu.<transport>.<readers>` (ms).
  */
 import { Agent } from "node:http";
 import { Deliveries } from "./fanout-delivery.ts";
 import { tooManyForThisMachine, tooSlowForThisMachine } from "./fanout-limits.ts";
 import { type FanoutTransport, openReader, type Reader, SAYS_LIVE } from "./fanout-readers.ts";
+import { serverCpu } from "./fanout-server-cpu.ts";
 import type { Sink } from "./http-throughput.ts";
 
 export interface FanoutPlan {
@@ -66,6 +68,7 @@ export const fanoutKeys = {
     `fanout.latency.${transport}.${p}.${readers}`,
   first: (transport: FanoutTransport, readers: number) => `fanout.first.${transport}.${readers}`,
   readersCpu: (transport: FanoutTransport, readers: number) => `fanout.readers-cpu.${transport}.${readers}`,
+  serverCpu: (transport: FanoutTransport, readers: number) => `fanout.server-cpu.${transport}.${readers}`,
 };
 
 /** Every key one point records. */
@@ -77,6 +80,7 @@ export const pointKeys = (transport: FanoutTransport, readers: number): string[]
   fanoutKeys.latency(transport, "p99", readers),
   fanoutKeys.first(transport, readers),
   fanoutKeys.readersCpu(transport, readers),
+  fanoutKeys.serverCpu(transport, readers),
 ];
 
 /** What one point measured: per-batch figures, and the counts behind them. */
@@ -94,6 +98,10 @@ export interface PointResult {
    * includes its turn at reading every reader's socket on one thread.
    */
   readonly readersCpuMsPerBatch: number;
+  /** CPU the server (workerd) spent per measured batch (ms), or `null` where it cannot be read. */
+  readonly serverCpuMsPerBatch: number | null;
+  /** Of it, in the kernel (ms). */
+  readonly serverSystemMsPerBatch: number | null;
   /** How long opening every reader took (ms). */
   readonly joinMs: number;
 }
@@ -235,6 +243,7 @@ export async function measurePoint(
     await allLive();
     const before = await counts(url);
     const cpuBefore = process.cpuUsage();
+    const serverBefore = serverCpu();
     const latencies: number[] = [];
     const firsts: number[] = [];
     const measuring = performance.now();
@@ -253,6 +262,7 @@ export async function measurePoint(
     // The readers' re-parking after the last batch is part of that batch's cost.
     await allLive();
     const cpu = process.cpuUsage(cpuBefore);
+    const serverAfter = serverCpu();
     const after = await counts(url);
     const { duplicates, missed } = deliveries.violations;
     if (duplicates > 0 || missed > 0) {
@@ -273,6 +283,14 @@ export async function measurePoint(
       p99: nearestRank(latencies, 99),
       firstP50: nearestRank(firsts, 50),
       readersCpuMsPerBatch: (cpu.user + cpu.system) / 1000 / batches,
+      serverCpuMsPerBatch:
+        serverBefore === null || serverAfter === null
+          ? null
+          : (serverAfter.totalMs - serverBefore.totalMs) / batches,
+      serverSystemMsPerBatch:
+        serverBefore === null || serverAfter === null
+          ? null
+          : (serverAfter.systemMs - serverBefore.systemMs) / batches,
       joinMs,
     };
   } finally {
@@ -360,6 +378,8 @@ function record(
   sink.record(fanoutKeys.latency(transport, "p99", readers), result.p99);
   sink.record(fanoutKeys.first(transport, readers), result.firstP50);
   sink.record(fanoutKeys.readersCpu(transport, readers), result.readersCpuMsPerBatch);
+  if (result.serverCpuMsPerBatch !== null)
+    sink.record(fanoutKeys.serverCpu(transport, readers), result.serverCpuMsPerBatch);
   const classes = Object.entries(result.byClass)
     .map(([name, n]) => `${name} ${n.toFixed(2)}`)
     .join(", ");
@@ -368,6 +388,8 @@ function record(
     `${transport} × ${readers.toLocaleString("en-US")}: ${result.invocationsPerBatch.toFixed(2)} invocations per ` +
       `batch (${classes}), ${result.requestsPerBatch.toFixed(2)} Worker requests per batch, last reader p50 ` +
       `${ms(result.p50)} p99 ${ms(result.p99)}, first reader p50 ${ms(result.firstP50)}, readers' CPU ` +
-      `${ms(result.readersCpuMsPerBatch)} per batch (joined in ${(result.joinMs / 1000).toFixed(1)} s)`,
+      `${ms(result.readersCpuMsPerBatch)} per batch, server's CPU ` +
+      `${result.serverCpuMsPerBatch === null ? "unknown" : ms(result.serverCpuMsPerBatch)} per batch ` +
+      `(${result.serverSystemMsPerBatch === null ? "unknown" : ms(result.serverSystemMsPerBatch)} in the kernel) (joined in ${(result.joinMs / 1000).toFixed(1)} s)`,
   );
 }

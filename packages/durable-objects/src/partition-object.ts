@@ -277,6 +277,8 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     // Load once, before any request is delivered: every method then works from memory plus synchronous SQL.
     void ctx.blockConcurrencyWhile(async () => {
       this.#load();
+      // Before anything moves the high watermark: where caught-up readers from before a hibernation stand.
+      if (this.#meta !== null) this.#live.loaded();
       this.#alarmAt = await ctx.storage.getAlarm();
     });
   }
@@ -622,6 +624,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   }
 
   override async webSocketClose(socket: WebSocket, code: number): Promise<void> {
+    this.#live.closed(socket);
     try {
       // Completes the closing handshake (the runtime may have done so already).
       socket.close(code === 1005 || code === 1006 ? 1000 : code);
@@ -631,6 +634,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   }
 
   override async webSocketError(socket: WebSocket): Promise<void> {
+    this.#live.closed(socket);
     try {
       socket.close(1011);
     } catch {

@@ -3,8 +3,10 @@
 // what they received, while appends and retention go on, messages in both directions are delivered late and the
 // object "hibernates" (a fresh LiveTails over the same sockets, which keep only their attachments). No reader
 // ever sees a gap or a repeat — even when it resumes while pushes are still in flight — and once everything is
-// delivered every reader still open holds exactly the log from where it started to the high watermark. Also: a
-// socket the runtime reports as holding too much unsent stops being pushed to and is told so.
+// delivered every reader still open holds exactly the log from where it started to the high watermark. A push
+// writes no attachment except to a socket it stops pushing to, and whenever the object could hibernate every
+// socket stored as caught up has been sent the whole visible log (what a fresh instance assumes). Also: a socket
+// the runtime reports as holding too much unsent stops being pushed to and is told so; joins do not recount.
 import { decodeBatch, EdgeLogError, type PartitionOffsets, type StoredBatch } from "@edgelog/core";
 import {
   decodeLiveRecords,
@@ -66,18 +68,35 @@ class FakeSocket implements LiveSocket {
   /** What the runtime would report as unsent (workerd reports nothing: undefined). */
   bufferedAmount?: number;
   attachment: unknown = null;
+  /** `serializeAttachment` calls. */
+  writes = 0;
+  /** The offset after the last record sent (the reader's start before any). */
+  sentEnd = -1;
   closedWith: number | null = null;
 
   send(message: string | ArrayBuffer | ArrayBufferView): void {
     if (this.closedWith !== null) throw new Error("closed");
-    this.toReader.push(typeof message === "string" ? message : new Uint8Array(message as ArrayBuffer));
+    if (typeof message === "string") {
+      this.toReader.push(message);
+      return;
+    }
+    const bytes = new Uint8Array(message as ArrayBuffer);
+    const last = decodeLiveRecords(bytes).batches.at(-1);
+    if (last !== undefined) this.sentEnd = last.lastOffset + 1;
+    this.toReader.push(bytes);
   }
 
   close(code?: number): void {
     this.closedWith ??= code ?? 1000;
   }
 
+  /** Whether its attachment says it is pushed to. */
+  get storedLive(): boolean {
+    return (this.attachment as { live?: boolean } | null)?.live === true;
+  }
+
   serializeAttachment(value: unknown): void {
+    this.writes++;
     this.attachment = structuredClone(value);
   }
 
@@ -197,6 +216,7 @@ function run(ops: readonly Op[]): void {
     now: () => now,
   };
   let tails = new LiveTails(host);
+  tails.loaded();
   const pick = (i: number): Reader | undefined => {
     const open = readers.filter((r) => !r.left && r.socket.closedWith === null);
     return open.length === 0 ? undefined : open[i % open.length];
@@ -208,14 +228,22 @@ function run(ops: readonly Op[]): void {
         // A "large" commit holds more than one step, so caught-up sockets fall behind and must resume.
         for (let i = 0; i < (step.large ? 6 : 1); i++)
           log.append(step.records, step.large ? LIVE_STEP_BYTES / 4 : 0);
-        tails.publish();
+        {
+          const open = host.sockets() as FakeSocket[];
+          const writes = open.map((socket) => socket.writes);
+          tails.publish();
+          // A push writes only the attachment of a socket it stops pushing to.
+          open.forEach((socket, i) => {
+            if (socket.writes !== writes[i]) expect(socket.storedLive).toBe(false);
+          });
+        }
         break;
       case "join": {
         const reader = new Reader();
         const offset = log.logStartOffset + Math.floor(step.at * (log.highWatermark - log.logStartOffset));
         readers.push(reader);
         // The reader asks for a number, as the client does: it knows where it stands before `ready` arrives.
-        reader.start = reader.next = tails.admit(offset);
+        reader.start = reader.next = reader.socket.sentEnd = tails.admit(offset);
         tails.open(reader.socket, reader.start, null);
         break;
       }
@@ -240,7 +268,13 @@ function run(ops: readonly Op[]): void {
         log.trim(log.highWatermark - step.keep);
         break;
       case "hibernate":
+        // The object is idle: every socket stored as caught up was sent the whole visible log, which is where
+        // the fresh instance places it.
+        for (const socket of host.sockets() as FakeSocket[]) {
+          if (socket.storedLive) expect(socket.sentEnd).toBe(log.highWatermark);
+        }
         tails = new LiveTails(host);
+        tails.loaded();
         break;
     }
   }
@@ -310,7 +344,10 @@ describe("LiveTails", () => {
     expect(tails.admit("earliest")).toBe(0);
     expect(tails.admit("latest")).toBe(2);
     expect(() => tails.admit(3)).toThrowError(expect.objectContaining({ code: "OFFSET_OUT_OF_RANGE" }));
-    open.push(new FakeSocket(), new FakeSocket());
+    for (const socket of [new FakeSocket(), new FakeSocket()]) {
+      open.push(socket);
+      tails.open(socket, 2, null);
+    }
     expect(() => tails.admit(0)).toThrowError(
       expect.objectContaining({
         code: "THROTTLING_QUOTA_EXCEEDED",
@@ -344,6 +381,77 @@ describe("LiveTails", () => {
     while (slow.socket.toReader.length > 0) slow.receive();
     expect(slow.offsets).toEqual([0, 1, 2]);
     expect(slow.violations).toEqual([]);
+  });
+
+  it("writes no attachment for a push that leaves sockets caught up, and places them after a hibernation", () => {
+    const log = new FakeLog();
+    log.append(1);
+    const readers = Array.from({ length: 50 }, () => new Reader());
+    const host = hostOver(log, () => readers.map((r) => r.socket));
+    let tails = new LiveTails(host);
+    tails.loaded();
+    for (const reader of readers) {
+      reader.start = reader.next = 0;
+      tails.open(reader.socket, 0, null);
+    }
+    const opened = tails.stats().attachmentWrites;
+    expect(opened).toBe(readers.length);
+    for (let i = 0; i < 10; i++) {
+      log.append(2);
+      tails.publish();
+    }
+    expect(tails.stats().attachmentWrites).toBe(opened);
+    expect(readers.map((r) => r.socket.writes)).toEqual(readers.map(() => 1));
+    // Hibernation: a fresh instance over the same sockets and log; the next push continues where they stand.
+    tails = new LiveTails(host);
+    tails.loaded();
+    log.append(3);
+    tails.publish();
+    expect(tails.stats().attachmentWrites).toBe(0);
+    for (const reader of readers) {
+      while (reader.socket.toReader.length > 0) reader.receive();
+      expect(reader.violations).toEqual([]);
+      expect(reader.offsets).toEqual(Array.from({ length: 24 }, (_, i) => i));
+    }
+  });
+
+  it("keeps its socket count as sockets open and close, asking the runtime only to refuse one", () => {
+    const log = new FakeLog();
+    const open: FakeSocket[] = [];
+    let listed = 0;
+    const tails = new LiveTails(
+      hostOver(log, () => {
+        listed++;
+        return open;
+      }),
+      { maxSockets: 100 },
+    );
+    for (let i = 0; i < 100; i++) {
+      tails.admit("latest");
+      const socket = new FakeSocket();
+      open.push(socket);
+      tails.open(socket, 0, null);
+    }
+    expect(tails.count()).toBe(100);
+    // Only the first count lists the sockets: joins and opens keep the count.
+    expect(listed).toBe(1);
+    expect(() => tails.admit("latest")).toThrowError(
+      expect.objectContaining({ code: "THROTTLING_QUOTA_EXCEEDED" }),
+    );
+    // A socket closes; the runtime may report it twice (error, then close).
+    const gone = open.pop() as FakeSocket;
+    tails.closed(gone);
+    tails.closed(gone);
+    expect(tails.count()).toBe(99);
+    expect(tails.admit("latest")).toBe(0);
+    // A close never reported: the count runs high, and the refusal's recount corrects it.
+    open.pop();
+    const socket = new FakeSocket();
+    open.push(socket);
+    tails.open(socket, 0, null);
+    expect(tails.count()).toBe(100);
+    expect(tails.admit("latest")).toBe(0);
+    expect(tails.count()).toBe(99);
   });
 });
 

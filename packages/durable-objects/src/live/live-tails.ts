@@ -14,7 +14,13 @@
  * received — even while pushes are still in flight — neither misses nor repeats a record.
  *
  * Every socket's state — its next offset, whether it is pushed to, when its token expires, its resume allowance —
- * lives in its attachment, so it survives hibernation; the map here is only this instance's cache of attachments.
+ * survives hibernation in its attachment, written only when that state changes (open, resume, pause, behind, a
+ * step that does not reach the high watermark), never by a push: a push costs one send per caught-up socket and
+ * nothing else. A caught-up socket's attachment holds no current position; it is implied. Every push sends each
+ * caught-up socket up to the high watermark (or stops pushing to it, which is written), and a push runs in the
+ * turn that moved the high watermark, so whenever the object is idle — and so whenever it may hibernate — every
+ * caught-up socket has been sent everything readers see. A fresh instance (`loaded()`) therefore places its
+ * caught-up sockets at the visible end it starts with; the map here holds this instance's positions.
  */
 import { EdgeLogError, type PartitionOffsets, type StoredBatch } from "@edgelog/core";
 import {
@@ -80,10 +86,15 @@ export interface LiveTailStats {
   readonly encoded: number;
   /** Messages received from readers (each an invocation; pings answered by the runtime are not). */
   readonly received: number;
+  /** Socket attachments written: on a socket's state changes, never per push. */
+  readonly attachmentWrites: number;
 }
 
 interface SocketState {
-  /** The next offset this socket has not been sent. */
+  /**
+   * The next offset this socket has not been sent. Stored when the socket stops being caught up; while it is
+   * caught up the stored value is stale and the instance's own (`loaded()`) is the truth.
+   */
   next: number;
   /** Caught up: pushed to as the high watermark moves. Otherwise it waits for its reader's `resume`. */
   live: boolean;
@@ -104,12 +115,26 @@ interface Step {
 export class LiveTails {
   readonly #host: LiveTailHost;
   readonly #maxSockets: number;
+  /**
+   * This instance's socket states, by socket object: the runtime hands out the same object for a socket every time
+   * (workerd does; `live-tail.test.ts` checks), which caught-up positions held only here rely on.
+   */
   readonly #states = new WeakMap<LiveSocket, SocketState>();
   #publishing = false;
+  /**
+   * Sockets held, kept as they open and close rather than counted on each join (which made joins quadratic);
+   * `null` until first needed. It can only run high (a close the runtime never reported), so a refusal recounts.
+   */
+  #count: number | null = null;
+  /** Sockets whose close was counted already: a socket may report both an error and a close. */
+  readonly #closed = new WeakSet<LiveSocket>();
+  /** Where caught-up sockets from before this instance stand: the visible end it was `loaded()` with. */
+  #startEnd: number | null = null;
   #opened = 0;
   #sent = 0;
   #encoded = 0;
   #received = 0;
+  #attachmentWrites = 0;
 
   /** `maxSockets`: how many sockets it holds before refusing one (default `MAX_LIVE_SOCKETS`; tests lower it). */
   constructor(host: LiveTailHost, options: { maxSockets?: number } = {}) {
@@ -117,8 +142,25 @@ export class LiveTails {
     this.#maxSockets = options.maxSockets ?? MAX_LIVE_SOCKETS;
   }
 
+  /**
+   * The host's state is loaded (at start-up, and so after hibernation), before anything can move the high
+   * watermark: sockets caught up before this instance existed were sent everything readers saw, which is what
+   * readers see now.
+   */
+  loaded(): void {
+    this.#startEnd = this.#host.bounds().highWatermark;
+  }
+
   count(): number {
-    return this.#host.sockets().length;
+    this.#count ??= this.#host.sockets().length;
+    return this.#count;
+  }
+
+  /** The runtime reported the socket closed (or failed): it no longer counts against the limit. */
+  closed(socket: LiveSocket): void {
+    if (this.#closed.has(socket)) return;
+    this.#closed.add(socket);
+    if (this.#count !== null) this.#count = Math.max(0, this.#count - 1);
   }
 
   stats(): LiveTailStats {
@@ -128,6 +170,7 @@ export class LiveTails {
       sent: this.#sent,
       encoded: this.#encoded,
       received: this.#received,
+      attachmentWrites: this.#attachmentWrites,
     };
   }
 
@@ -137,11 +180,15 @@ export class LiveTails {
    */
   admit(spec: number | "earliest" | "latest"): number {
     if (this.count() >= this.#maxSockets) {
-      throw new EdgeLogError(
-        "THROTTLING_QUOTA_EXCEEDED",
-        `this partition serves ${this.#maxSockets} live sockets already; tail over SSE or long-polls, or retry later`,
-        { context: { quota: "connections", limit: this.#maxSockets, retryAfterMs: RETRY_AFTER_MS } },
-      );
+      // Only a full count is checked against the runtime: a close it never reported must not refuse readers.
+      this.#count = this.#host.sockets().length;
+      if (this.#count >= this.#maxSockets) {
+        throw new EdgeLogError(
+          "THROTTLING_QUOTA_EXCEEDED",
+          `this partition serves ${this.#maxSockets} live sockets already; tail over SSE or long-polls, or retry later`,
+          { context: { quota: "connections", limit: this.#maxSockets, retryAfterMs: RETRY_AFTER_MS } },
+        );
+      }
     }
     const bounds = this.#host.bounds();
     const offset =
@@ -161,6 +208,8 @@ export class LiveTails {
       resumedAt: now,
     };
     this.#opened++;
+    // Accepted already: a first count includes it.
+    this.#count = this.#count === null ? this.#host.sockets().length : this.#count + 1;
     const { highWatermark, logStartOffset } = this.#host.bounds();
     this.#control(socket, { type: "ready", offset, highWatermark, logStartOffset, expiresAt });
     this.#step(socket, state);
@@ -300,9 +349,11 @@ export class LiveTails {
    */
   #deliver(socket: LiveSocket, state: SocketState, step: Step, highWatermark: number): void {
     for (const message of step.messages) this.#send(socket, message);
+    const wasLive = state.live;
     state.next = Math.max(state.next, step.end);
     state.live = state.next >= highWatermark;
-    this.#save(socket, state);
+    // A push that leaves a socket caught up changes nothing stored: its position is implied (see the module).
+    if (!(wasLive && state.live)) this.#save(socket, state);
   }
 
   /** Batches from `offset` for one step, as records messages of at most `LIVE_MESSAGE_BYTES` each. */
@@ -393,9 +444,12 @@ export class LiveTails {
     if (cached !== undefined) return cached;
     const stored = socket.deserializeAttachment() as Partial<SocketState> | null;
     if (stored === null || typeof stored !== "object" || typeof stored.next !== "number") return null;
+    const live = stored.live === true;
+    // Not `loaded()`: the host had no partition when it started, so none of its sockets predates this instance.
+    if (live && this.#startEnd === null) this.#startEnd = this.#host.bounds().highWatermark;
     const state: SocketState = {
-      next: stored.next,
-      live: stored.live === true,
+      next: live ? Math.max(this.#startEnd ?? stored.next, stored.next) : stored.next,
+      live,
       expiresAt: typeof stored.expiresAt === "number" ? stored.expiresAt : null,
       resumeTokens: typeof stored.resumeTokens === "number" ? stored.resumeTokens : LIVE_RESUME_BURST,
       resumedAt: typeof stored.resumedAt === "number" ? stored.resumedAt : 0,
@@ -406,6 +460,7 @@ export class LiveTails {
 
   #save(socket: LiveSocket, state: SocketState): void {
     this.#states.set(socket, state);
+    this.#attachmentWrites++;
     socket.serializeAttachment({ ...state });
   }
 }
