@@ -1,15 +1,10 @@
 /**
  * @module
- * A failure as the console shows it: the server's code (`NON_EMPTY_GROUP`) and message, never a blank screen
- * or a stack. Errors that are not the server's (a dropped connection) show their message under a plain label.
+ * A failure inline in a groups screen's text (a poll that keeps the last view, a dialog's refusal): the server's
+ * code (`NON_EMPTY_GROUP`) and message as the console's kit describes them (ui/errors.ts), never a blank screen or
+ * a stack; `data-code` names the code for tests and styles.
  */
-import { isEdgeLogError } from "@edgelog/core";
-
-export function describeError(error: unknown): { code: string; message: string } {
-  if (isEdgeLogError(error)) return { code: error.code, message: error.message };
-  if (error instanceof Error) return { code: "NETWORK_ERROR", message: error.message };
-  return { code: "ERROR", message: String(error) };
-}
+import { describeError } from "../ui/errors.ts";
 
 export function ErrorNote({ error, context }: { error: unknown; context?: string }) {
   const { code, message } = describeError(error);
