@@ -3,7 +3,7 @@
  * apps/web/dist): produce from the form (and the server's refusal, code and message), find records by offset, by
  * time and by a key filter, filter values by a JSON path, watch the live tail receive records another client
  * produced and pause it without losing any, copy a record as JSON (read back from the clipboard) with its exact
- * bytes shown, and scroll a 20,000-record partition both ways while counting the reads — pages, never the log.
+ * bytes shown, open a value nested 10,000 deep (shown as its text), and scroll a 20,000-record partition both ways while counting the reads — pages, never the log.
  * Every test fails on a browser console error, page error, CSP violation or failed asset load
  * (test/support/console-page.ts). Screenshots go to docs/console/ with `EDGELOG_SCREENSHOTS=1`, else to a temp dir.
  *
@@ -371,6 +371,31 @@ describe("the console's Messages screen", () => {
     expect(Object.hasOwn(first.headers, "__proto__")).toBe(true);
     expect(Object.getOwnPropertyDescriptor(first.headers, "__proto__")?.value).toBe("x");
     await page.keyboard.press("Escape");
+  });
+
+  it("shows a value nested 10,000 deep as its text, and one 1,000 deep as JSON", async () => {
+    // The server renders the first as text (deeper than its JSON limit) instead of failing the read with a 500.
+    const deep = `${"[".repeat(10_000)}${"]".repeat(10_000)}`;
+    const limit = `${"[".repeat(1_000)}${"]".repeat(1_000)}`;
+    await createTopic("deep", 1);
+    await api("/v1/topics/deep/records", {
+      valueFormat: "text",
+      records: [
+        { key: "deep", value: deep },
+        { key: "limit", value: limit },
+      ],
+    });
+    await go("#/topics/deep/messages?partition=0&from=earliest");
+    await page.waitForSelector(".record-row[data-offset='1']", { timeout: WAIT_MS });
+    await page.click(".record-row[data-offset='0']");
+    await page.waitForSelector("dialog.record-dialog[open] pre[data-view=text]", { timeout: WAIT_MS });
+    expect((await textOf("dialog.record-dialog pre[data-view=text]")).length).toBe(deep.length);
+    await page.keyboard.press("Escape");
+    await page.waitForSelector("dialog.record-dialog", { state: "detached" });
+    await page.click(".record-row[data-offset='1']");
+    await page.waitForSelector("dialog.record-dialog[open]");
+    await page.keyboard.press("Escape");
+    await page.waitForSelector("dialog.record-dialog", { state: "detached" });
   });
 
   it("scrolls a 20,000-record partition both ways a page at a time, and bounds a filter's scan", async () => {
