@@ -3,7 +3,8 @@
  * apps/web/dist): produce from the form (and the server's refusal, code and message), find records by offset, by
  * time and by a key filter, filter values by a JSON path, watch the live tail receive records another client
  * produced and pause it without losing any, copy a record as JSON (read back from the clipboard) with its exact
- * bytes shown, open a value nested 10,000 deep (shown as its text), and scroll a 20,000-record partition both ways while counting the reads — pages, never the log.
+ * bytes shown, open a value nested 10,000 deep (shown as its text), and scroll a 20,000-record partition both
+ * ways while counting the reads — pages, never the log.
  * Every test fails on a browser console error, page error, CSP violation or failed asset load
  * (test/support/console-page.ts). Screenshots go to docs/console/ with `EDGELOG_SCREENSHOTS=1`, else to a temp dir.
  *
