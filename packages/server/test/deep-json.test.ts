@@ -1,8 +1,9 @@
 /**
  * @module
  * A record value nested deeper than the JSON rendering allows (here 10,000 levels, stored as text or as a raw
- * batch) must not break the JSON fetch, the SSE tail or a share-group acquire: it renders as its text with
- * `valueFormat: "text"`, and a JSON produce of such a value is refused with 400 rather than a 500.
+ * batch) must not break the JSON fetch or the SSE tail (share-group acquires render through the same
+ * `renderRecord`): it renders as its text with `valueFormat: "text"`, and a JSON produce of such a value is refused
+ * with 400 rather than a 500.
  */
 import { encodeBatch } from "@edgelog/core";
 import { describe, expect, it } from "vitest";
