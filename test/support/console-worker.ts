@@ -3,8 +3,9 @@
  * half of token, headers): each file costs seconds to boot a Worker, and on CI's two cores the files run one after
  * another, so four boots were most of their time. `console-global-setup.ts` starts it once per run when one of
  * those files is in it and provides its URL; `consoleWorker()` hands it out, or starts a Worker of the file's own
- * when the run has none (a file run by path with the e2e project's setup off). Files sharing it keep apart by
- * their own topic and group names.
+ * when the run provided none (the setup could not tell this file would run). Files sharing it keep apart by their
+ * own topic, group and stream names, and assert nothing about the whole Worker (all topics, all groups) that
+ * another file's names would change — they may run at the same time on a machine with more cores.
  */
 import { inject } from "vitest";
 import { type LocalWorker, type LocalWorkerOptions, startLocalWorker } from "./local-worker.ts";
