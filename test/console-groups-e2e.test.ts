@@ -5,18 +5,19 @@
  * up; offsets are reset with a dry run, refused while the group has a member (and the server's NON_EMPTY_GROUP
  * shown when one joined behind the page's back), then applied once the consumer left; an empty group is
  * deleted after a confirmation; the streams list shows /ds streams with content type, TTL, expiry and closed
- * state. Every test fails on a browser console error or page error. Screenshots go to docs/console/ with
- * EDGELOG_SCREENSHOTS=1, else to a temporary folder.
+ * state. Every test fails on a browser console error, page error, CSP violation or failed asset load
+ * (test/support/console-page.ts). Screenshots go to docs/console/ with EDGELOG_SCREENSHOTS=1, else to a temporary
+ * folder. The Worker is the console files' shared one (test/support/console-worker.ts): this file's topic, group
+ * and stream names are its own.
  */
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
 import { createClient } from "@edgelog/client";
 import type { Consumer, EdgeLog } from "@edgelog/core";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CHROMIUM_LAUNCH_OPTIONS } from "./support/chromium.ts";
-import { type LocalWorker, startLocalWorker } from "./support/local-worker.ts";
+import { type ConsolePage, openConsole, PHONE, screenshot } from "./support/console-page.ts";
+import { consoleWorker } from "./support/console-worker.ts";
+import type { LocalWorker } from "./support/local-worker.ts";
 
 const TOPIC = "orders";
 const GROUP = "billing";
@@ -27,11 +28,6 @@ const T0 = Date.UTC(2025, 0, 1, 0, 0, 0);
 const PER_PARTITION = [10, 6] as const;
 const EXTRA_GROUPS = 24;
 const WAIT_MS = 30_000;
-
-// A minimal screenshot helper of this file's own; the console-shell slice brings the shared one
-// (test/support/console-page.ts), which this file should use once both are merged.
-const SCREENSHOTS = process.env.EDGELOG_SCREENSHOTS === "1";
-const SHOTS_DIR = resolve(import.meta.dirname, "../docs/console");
 
 async function waitUntil(
   condition: () => Promise<boolean>,
@@ -51,14 +47,10 @@ const text = async (page: Page, selector: string): Promise<string> =>
 describe("the console's groups and streams screens against the local Worker, in Chromium", () => {
   let worker: LocalWorker;
   let browser: Browser;
-  let context: BrowserContext;
+  let console: ConsolePage;
   let page: Page;
   let log: EdgeLog;
   let consumer: Consumer | undefined;
-  let shotsDir: string;
-  /** Browser console errors and page errors of the current test; `allowed` ones are expected by it. */
-  let errors: string[] = [];
-  let allowed: RegExp[] = [];
   /** The consumer blocks on its first record until `release` is called, so the page sees it lag first. */
   let release: () => void = () => undefined;
 
@@ -73,13 +65,11 @@ describe("the console's groups and streams screens against the local Worker, in 
     return response;
   };
   const shot = async (name: string): Promise<void> => {
-    await page.screenshot({ path: join(shotsDir, `${name}.png`) });
+    await screenshot(page, name);
   };
 
   beforeAll(async () => {
-    shotsDir = SCREENSHOTS ? SHOTS_DIR : await mkdtemp(join(tmpdir(), "edgelog-console-groups-"));
-    await mkdir(shotsDir, { recursive: true });
-    [worker, browser] = await Promise.all([startLocalWorker(), chromium.launch(CHROMIUM_LAUNCH_OPTIONS)]);
+    [worker, browser] = await Promise.all([consoleWorker(), chromium.launch(CHROMIUM_LAUNCH_OPTIONS)]);
     log = createClient({ url: worker.url, clientId: "billing-service" });
 
     await call("POST", "/v1/topics", { name: TOPIC, partitions: 2 });
@@ -107,36 +97,21 @@ describe("the console's groups and streams screens against the local Worker, in 
       ),
     );
 
-    context = await browser.newContext({
-      viewport: { width: 1280, height: 800 },
-      timezoneId: "UTC",
-      locale: "en-US",
-    });
-    page = await context.newPage();
-    page.on("console", (message) => {
-      // The browser's own favicon request is the shell's to answer (index.html names no icon yet), not a
-      // failure of these screens.
-      if (message.type() === "error" && !message.location().url.endsWith("/favicon.ico"))
-        errors.push(message.text());
-    });
-    page.on("pageerror", (error) => errors.push(`page error: ${error.message}`));
+    console = await openConsole(browser, worker.url, { timezoneId: "UTC", locale: "en-US" });
+    page = console.page;
   });
 
   afterEach(() => {
-    const unexpected = errors.filter((error) => !allowed.some((pattern) => pattern.test(error)));
-    errors = [];
-    allowed = [];
-    expect(unexpected).toEqual([]);
+    console.expectClean();
   });
 
   afterAll(async () => {
     release();
     await consumer?.stop().catch(() => undefined);
     await log?.close();
-    await context?.close();
+    await console?.close();
     await browser?.close();
     await worker?.stop();
-    if (!SCREENSHOTS && shotsDir !== undefined) await rm(shotsDir, { recursive: true, force: true });
   });
 
   it("lists groups with state, members, epoch and total lag, paged and filtered", async () => {
@@ -147,8 +122,7 @@ describe("the console's groups and streams screens against the local Worker, in 
     await consumer.subscribe({ topics: [TOPIC], fromBeginning: true });
     await consumer.run({ autoCommitInterval: 200, eachMessage: () => gate });
 
-    await page.goto(url("#/groups"));
-    await page.waitForSelector("body[data-ready=true]");
+    await console.go("#/groups");
     const row = (group: string) => `#groups tr[data-group="${group}"]`;
     await waitUntil(
       async () => (await text(page, `${row(GROUP)} .members`)) === "1",
@@ -189,7 +163,9 @@ describe("the console's groups and streams screens against the local Worker, in 
 
     // At a phone's width nothing but the tables' own scroller overflows.
     await page.setViewportSize({ width: 375, height: 812 });
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    await expect
+      .poll(() => page.evaluate(() => document.documentElement.scrollWidth))
+      .toBeLessThanOrEqual(375);
     await shot("groups-phone");
     await page.setViewportSize({ width: 1280, height: 800 });
   });
@@ -254,12 +230,11 @@ describe("the console's groups and streams screens against the local Worker, in 
     expect(Number(await page.getAttribute(".lag-chart", "data-points"))).toBeGreaterThanOrEqual(points);
     await shot("group-dark");
     await page.emulateMedia({ colorScheme: "light" });
-    await page.setViewportSize({ width: 375, height: 812 });
-    // The chart follows its box through a ResizeObserver, a frame after the viewport changed.
-    await waitUntil(
-      async () => (await page.evaluate(() => document.documentElement.scrollWidth)) <= 375,
-      "the group page to fit a phone's width",
-    );
+    await page.setViewportSize({ width: PHONE.width, height: 812 });
+    // The chart takes the new width on its next frame.
+    await expect
+      .poll(() => page.evaluate(() => document.documentElement.scrollWidth), { timeout: WAIT_MS })
+      .toBeLessThanOrEqual(PHONE.width);
     await page.setViewportSize({ width: 1280, height: 800 });
 
     // A failing poll shows the server's code and keeps the last view; the next good answer clears it.
@@ -273,7 +248,7 @@ describe("the console's groups and streams screens against the local Worker, in 
         body: JSON.stringify({ error: { code: "LEADER_NOT_AVAILABLE", message: "the region is down" } }),
       });
     });
-    allowed.push(/status of 503/);
+    console.allowStatuses(503);
     await page.waitForSelector('.error-note[data-code="LEADER_NOT_AVAILABLE"]');
     expect(await text(page, ".error-note")).toContain("retrying");
     expect(await text(page, "#total-lag")).toBe("0");
@@ -355,7 +330,7 @@ describe("the console's groups and streams screens against the local Worker, in 
       memberEpoch: 0,
       topics: [TOPIC],
     });
-    allowed.push(/status of 409/);
+    console.allowStatuses(409);
     await page.click("#reset-apply");
     await page.waitForSelector('dialog[open] .error-note[data-code="NON_EMPTY_GROUP"]');
     expect(await text(page, "dialog[open] .error-note")).toContain("active member");
@@ -393,7 +368,7 @@ describe("the console's groups and streams screens against the local Worker, in 
 
   it("lists /ds streams with content type, TTL, expiry and closed state, linking to their messages", async () => {
     await call("PUT", "/ds/chat/room-1", "hello", { "content-type": "text/plain", "Stream-TTL": "3600" });
-    await call("PUT", "/ds/events", "[1,2,3]", {
+    await call("PUT", "/ds/ticks", "[1,2,3]", {
       "content-type": "application/json",
       "Stream-Expires-At": "2099-01-01T00:00:00Z",
     });
@@ -409,19 +384,19 @@ describe("the console's groups and streams screens against the local Worker, in 
     const row = (path: string) => `#streams tr[data-path="${path}"]`;
     expect(
       await page.$$eval("#streams tbody tr", (rows) => rows.map((r) => r.getAttribute("data-path"))),
-    ).toEqual(["chat/room-1", "events", "finished"]);
+    ).toEqual(["chat/room-1", "finished", "ticks"]);
     expect(await text(page, `${row("chat/room-1")} .content-type`)).toBe("text/plain");
     expect(await text(page, `${row("chat/room-1")} .ttl`)).toBe("1 h, sliding");
     expect(await text(page, `${row("chat/room-1")} .expires`)).toMatch(/^in (59 min|1 h)/);
     expect(await page.getAttribute(`${row("chat/room-1")} a`, "href")).toBe(
       "#/topics/_chat_2Froom-1/messages",
     );
-    expect(await text(page, `${row("events")} .content-type`)).toBe("application/json");
-    expect(await text(page, `${row("events")} .ttl`)).toBe("—");
-    expect(await text(page, `${row("events")} .expires`)).toBe("on Jan 1, 2099");
-    expect(await page.getAttribute(`${row("events")} .expires span`, "title")).toContain("2099");
+    expect(await text(page, `${row("ticks")} .content-type`)).toBe("application/json");
+    expect(await text(page, `${row("ticks")} .ttl`)).toBe("—");
+    expect(await text(page, `${row("ticks")} .expires`)).toBe("on Jan 1, 2099");
+    expect(await page.getAttribute(`${row("ticks")} .expires span`, "title")).toContain("2099");
     expect(await page.getAttribute(`${row("finished")} [data-state]`, "data-state")).toBe("Closed");
-    expect(await page.getAttribute(`${row("events")} [data-state]`, "data-state")).toBe("Open");
+    expect(await page.getAttribute(`${row("ticks")} [data-state]`, "data-state")).toBe("Open");
     await shot("streams");
 
     await page.fill("#streams-filter", "room");

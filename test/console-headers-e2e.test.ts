@@ -2,20 +2,21 @@
  * The headers of the deployed shape under `wrangler dev`: the console's static assets carry the CSP of
  * apps/web/public/_headers and the page still works under it in Chromium (no violation, the service worker
  * registers); the API's answers carry the Worker's security headers, and a cross-site-style text/plain write is
- * refused with 415, writing nothing.
+ * refused with 415, writing nothing. The Worker is the console files' shared one (test/support/console-worker.ts).
  */
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHROMIUM_LAUNCH_OPTIONS } from "./support/chromium.ts";
-import { type LocalWorker, startLocalWorker } from "./support/local-worker.ts";
+import { openConsole } from "./support/console-page.ts";
+import { consoleWorker } from "./support/console-worker.ts";
+import type { LocalWorker } from "./support/local-worker.ts";
 
 describe("security headers against the local Worker", () => {
   let worker: LocalWorker;
   let browser: Browser;
 
   beforeAll(async () => {
-    worker = await startLocalWorker({ vars: { ALLOWED_ORIGINS: "https://app.example" } });
-    browser = await chromium.launch(CHROMIUM_LAUNCH_OPTIONS);
+    [worker, browser] = await Promise.all([consoleWorker(), chromium.launch(CHROMIUM_LAUNCH_OPTIONS)]);
   });
 
   afterAll(async () => {
@@ -38,14 +39,9 @@ describe("security headers against the local Worker", () => {
   });
 
   it("runs the console under its CSP: no violation, and the service worker registers", async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    const violations: string[] = [];
-    page.on("console", (message) => {
-      if (message.text().includes("Content Security Policy")) violations.push(message.text());
-    });
-    await page.goto(`${worker.url}/offline`);
-    await page.waitForSelector("body[data-ready=true]");
+    // 404 and 409: the page looks up its topic and creates it on every load (another file's page may have).
+    const console = await openConsole(browser, worker.url, { hash: "offline", expectedStatuses: [404, 409] });
+    const { page } = console;
     const scope = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope);
     expect(scope).toBe(new URL("/", worker.url).href);
     await page.fill("input[name=topic]", "csp-check");
@@ -55,8 +51,8 @@ describe("security headers against the local Worker", () => {
         timeout: 20_000,
       })
       .toBe(200);
-    expect(violations).toEqual([]);
-    await context.close();
+    console.expectClean();
+    await console.close();
   });
 
   it("puts the security headers on API answers and refuses a text/plain write with 415", async () => {

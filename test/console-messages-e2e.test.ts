@@ -3,29 +3,22 @@
  * apps/web/dist): produce from the form (and the server's refusal, code and message), find records by offset, by
  * time and by a key filter, filter values by a JSON path, watch the live tail receive records another client
  * produced and pause it without losing any, copy a record as JSON (read back from the clipboard) with its exact
- * bytes shown, and scroll a 20,000-record partition both ways while counting the reads — pages, never the log.
- * Every test fails on a browser console error or page error. Screenshots go to docs/console/ with
- * `EDGELOG_SCREENSHOTS=1`, else to a temp dir.
+ * bytes shown, open a value nested 10,000 deep (shown as its text), and scroll a 20,000-record partition both
+ * ways while counting the reads — pages, never the log.
+ * Every test fails on a browser console error, page error, CSP violation or failed asset load
+ * (test/support/console-page.ts). Screenshots go to docs/console/ with `EDGELOG_SCREENSHOTS=1`, else to a temp dir.
  *
  * One page serves every test (hash navigation, no reloads but one; phone width and dark by emulation): a new
- * browser context costs seconds on a loaded machine. The page helper is this file's own until the console shell's
- * shared one (test/support/console-page.ts) lands; it answers `/favicon.ico` itself because the console has no
- * icon yet and Chromium logs its 404 as an error.
+ * browser context costs seconds on a loaded machine. The Worker is the console files' shared one
+ * (test/support/console-worker.ts): this file's topic names are its own.
  */
-import { mkdirSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
 import { encodeBatch } from "@edgelog/core";
-import { type Browser, type BrowserContext, chromium, type Page, type Request } from "playwright-core";
+import { type Browser, chromium, type Page, type Request } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CHROMIUM_LAUNCH_OPTIONS } from "./support/chromium.ts";
-import { type LocalWorker, startLocalWorker } from "./support/local-worker.ts";
-
-const SCREENSHOT_DIR =
-  process.env.EDGELOG_SCREENSHOTS === "1"
-    ? resolve(import.meta.dirname, "../docs/console")
-    : mkdtempSync(join(tmpdir(), "edgelog-console-shots-"));
-mkdirSync(SCREENSHOT_DIR, { recursive: true });
+import { type ConsolePage, openConsole, screenshot } from "./support/console-page.ts";
+import { consoleWorker } from "./support/console-worker.ts";
+import type { LocalWorker } from "./support/local-worker.ts";
 
 const WAIT_MS = 20_000;
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -42,14 +35,8 @@ interface SeedRecord {
 describe("the console's Messages screen", () => {
   let worker: LocalWorker;
   let browser: Browser;
-  let context: BrowserContext;
+  let console: ConsolePage;
   let page: Page;
-  /** Console errors and page errors of the current test, minus those it said to expect. */
-  const errors: string[] = [];
-  const expected: RegExp[] = [];
-
-  /** Allows one console error matching `pattern` (a refusal the test provokes: Chromium logs every 4xx). */
-  const expectError = (pattern: RegExp) => expected.push(pattern);
 
   async function api(path: string, body?: unknown): Promise<unknown> {
     const response = await fetch(`${worker.url}${path}`, {
@@ -71,16 +58,11 @@ describe("the console's Messages screen", () => {
   }
 
   /** Shows `hash` in the page (a same-document navigation unless the page is elsewhere). */
-  async function go(hash: string): Promise<void> {
-    await page.goto(`${worker.url}/${hash}`);
-    await page.waitForSelector("body[data-ready=true]");
-  }
+  const go = (hash: string): Promise<void> => console.go(hash);
 
-  async function shot(name: string): Promise<void> {
-    // No row under the pointer: a hovered row would be in the picture.
-    await page.mouse.move(0, 0);
-    await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`) });
-  }
+  const shot = async (name: string): Promise<void> => {
+    await screenshot(page, name);
+  };
 
   /** The record drawn at the top of the list's view (the first row not above it). */
   async function topRow(): Promise<{ partition: number; offset: number } | null> {
@@ -110,20 +92,9 @@ describe("the console's Messages screen", () => {
   const textOf = async (selector: string) => (await page.textContent(selector)) ?? "";
 
   beforeAll(async () => {
-    [worker, browser] = await Promise.all([startLocalWorker(), chromium.launch(CHROMIUM_LAUNCH_OPTIONS)]);
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: "light" });
-    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: worker.url });
-    await context.route(`${worker.url}/favicon.ico`, (route) => route.fulfill({ status: 204 }));
-    page = await context.newPage();
-    const report = (text: string) => {
-      const at = expected.findIndex((pattern) => pattern.test(text));
-      if (at === -1) errors.push(text);
-      else expected.splice(at, 1);
-    };
-    page.on("console", (message) => {
-      if (message.type() === "error") report(message.text());
-    });
-    page.on("pageerror", (error) => report(`page error: ${error.message}`));
+    [worker, browser] = await Promise.all([consoleWorker(), chromium.launch(CHROMIUM_LAUNCH_OPTIONS)]);
+    console = await openConsole(browser, worker.url, { permissions: ["clipboard-read", "clipboard-write"] });
+    page = console.page;
     // "events": 120 records over 2 partitions, one a minute, keys user-0..user-11; record i is in partition i % 2.
     await createTopic("events", 2);
     await produce(
@@ -139,19 +110,18 @@ describe("the console's Messages screen", () => {
   });
 
   afterEach(() => {
-    expected.length = 0;
-    expect(errors.splice(0)).toEqual([]);
+    console.expectClean();
   });
 
   afterAll(async () => {
-    await context?.close();
+    await console?.close();
     await browser?.close();
     await worker?.stop();
   });
 
   it("produces from the form: the assigned partition and offset, or the server's code and message", async () => {
-    await createTopic("orders", 3);
-    await go("#/topics/orders/messages");
+    await createTopic("purchases", 3);
+    await go("#/topics/purchases/messages");
     await page.click("#open-produce");
     await page.fill("#produce-form input[name=key]", "user-1");
     await page.fill("#produce-form textarea[name=value]", '{ "total": 42, "user": { "id": 7 } }');
@@ -166,7 +136,7 @@ describe("the console's Messages screen", () => {
     const [, partition, offset] =
       /partition (\d+) at offset (\d+)/.exec(await textOf("#produce-result")) ?? [];
     expect(offset).toBe("0");
-    const read = (await api(`/v1/topics/orders/partitions/${partition}/records?offset=0`)) as {
+    const read = (await api(`/v1/topics/purchases/partitions/${partition}/records?offset=0`)) as {
       records: { key: string; value: unknown; headers: Record<string, string> }[];
     };
     expect(read.records).toHaveLength(1);
@@ -187,7 +157,7 @@ describe("the console's Messages screen", () => {
     await page.selectOption("#produce-form select[name=partition]", "2");
     await page.click("#produce-form button[type=submit]");
     await page.waitForSelector("#produce-result:has-text('partition 2 at offset')", { timeout: WAIT_MS });
-    const texts = (await api("/v1/topics/orders/partitions/2/records?offset=0")) as {
+    const texts = (await api("/v1/topics/purchases/partitions/2/records?offset=0")) as {
       records: { key: string | null; value: unknown; valueFormat?: string; headers: object }[];
     };
     expect(texts.records.at(-1)).toEqual({
@@ -205,7 +175,7 @@ describe("the console's Messages screen", () => {
     await page.waitForSelector("#produce-error:has-text('The value is not JSON')", { timeout: WAIT_MS });
 
     // A key over the server's 8 KiB cap: the server's refusal, with its code.
-    expectError(/status of 400/);
+    console.allowStatuses(400);
     await page.fill("#produce-form textarea[name=value]", "1");
     await page.fill("#produce-form input[name=key]", "k".repeat(9_000));
     await page.click("#produce-form button[type=submit]");
@@ -402,6 +372,31 @@ describe("the console's Messages screen", () => {
     expect(Object.hasOwn(first.headers, "__proto__")).toBe(true);
     expect(Object.getOwnPropertyDescriptor(first.headers, "__proto__")?.value).toBe("x");
     await page.keyboard.press("Escape");
+  });
+
+  it("shows a value nested 10,000 deep as its text, and one 1,000 deep as JSON", async () => {
+    // The server renders the first as text (deeper than its JSON limit) instead of failing the read with a 500.
+    const deep = `${"[".repeat(10_000)}${"]".repeat(10_000)}`;
+    const limit = `${"[".repeat(1_000)}${"]".repeat(1_000)}`;
+    await createTopic("deep", 1);
+    await api("/v1/topics/deep/records", {
+      valueFormat: "text",
+      records: [
+        { key: "deep", value: deep },
+        { key: "limit", value: limit },
+      ],
+    });
+    await go("#/topics/deep/messages?partition=0&from=earliest");
+    await page.waitForSelector(".record-row[data-offset='1']", { timeout: WAIT_MS });
+    await page.click(".record-row[data-offset='0']");
+    await page.waitForSelector("dialog.record-dialog[open] pre[data-view=text]", { timeout: WAIT_MS });
+    expect((await textOf("dialog.record-dialog pre[data-view=text]")).length).toBe(deep.length);
+    await page.keyboard.press("Escape");
+    await page.waitForSelector("dialog.record-dialog", { state: "detached" });
+    await page.click(".record-row[data-offset='1']");
+    await page.waitForSelector("dialog.record-dialog[open]");
+    await page.keyboard.press("Escape");
+    await page.waitForSelector("dialog.record-dialog", { state: "detached" });
   });
 
   it("scrolls a 20,000-record partition both ways a page at a time, and bounds a filter's scan", async () => {

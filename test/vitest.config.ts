@@ -8,6 +8,8 @@ export default defineProject({
     name: "e2e",
     environment: "node",
     include: ["**/*.test.ts"],
+    // Boots the Worker the console files share, when any of them is in the run.
+    globalSetup: ["./support/console-global-setup.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

@@ -2,12 +2,13 @@
  * @module
  * JSON ⇄ records. On the way in, a produce request's records become `LogRecord`s (bytes) according to its
  * `valueFormat`; on the way out, stored bytes render as JSON values, text or base64 so nothing is lost: a value
- * that is not JSON falls back to text, and text that is not UTF-8 to base64, each marked with `valueFormat`.
+ * that is not JSON falls back to text, and text that is not UTF-8 to base64, each marked with `valueFormat`. A JSON
+ * value nested deeper than {@link MAX_RENDERED_JSON_DEPTH} falls back to text too: serializing it again (the answer's
+ * `JSON.stringify`) would overflow the engine's stack and turn a read of one odd record into a 500.
  */
 import {
   type ConsumedRecord,
   EdgeLogError,
-  encodeJson,
   type LogRecord,
   MAX_TIMESTAMP_MS,
   type RecordHeader,
@@ -27,6 +28,12 @@ const lossyUtf8 = new TextDecoder("utf-8");
  * encoding would silently turn it into U+FFFD, so a key, header or text value holding one is refused instead.
  */
 const LONE_SURROGATE = /\p{Cs}/u;
+/**
+ * The deepest JSON value rendered as JSON: arrays and objects nested deeper render as their text. Well above what
+ * real payloads use, and well below what V8's recursive `JSON.stringify` (and a reader's tree view) can take.
+ */
+export const MAX_RENDERED_JSON_DEPTH = 1_000;
+
 /** Canonical or unpadded base64; `atob` alone would also accept whitespace. */
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;
 
@@ -100,8 +107,7 @@ function valueBytes(value: unknown, format: ValueFormat, index: number): Uint8Ar
   if (value === null) return null;
   switch (format) {
     case "json":
-      // `encodeJson` refuses what JSON.stringify cannot represent; JSON input always can be.
-      return encodeJson(value);
+      return jsonBytes(value, index);
     case "text":
       if (typeof value !== "string")
         throw invalidRecord(index, 'with valueFormat "text", `value` must be a string');
@@ -113,6 +119,27 @@ function valueBytes(value: unknown, format: ValueFormat, index: number): Uint8Ar
       }
       return fromBase64(value);
   }
+}
+
+/**
+ * A produce body's JSON value as bytes. The request parsed, so it is representable, but one nested deeper than reads
+ * render as JSON is refused: it would overflow `JSON.stringify` (a 500) or read back as text, not as what was sent.
+ */
+function jsonBytes(value: unknown, index: number): Uint8Array {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    // RangeError: the engine's stack ran out on the nesting.
+  }
+  if (text === undefined || nestedDeeperThan(text, MAX_RENDERED_JSON_DEPTH)) {
+    throw new EdgeLogError(
+      "INVALID_RECORD",
+      `record ${index}: \`value\` nests arrays/objects deeper than ${MAX_RENDERED_JSON_DEPTH} levels; send it with valueFormat "text"`,
+      { context: { index, limit: MAX_RENDERED_JSON_DEPTH } },
+    );
+  }
+  return utf8Encoder.encode(text);
 }
 
 function parseHeaders(headers: unknown, where: { index: number; topic?: string }): RecordHeader[] {
@@ -197,12 +224,39 @@ function renderValue(rendered: RenderedRecord, bytes: Uint8Array, format: ValueF
     rendered.value = text;
     return;
   }
+  if (nestedDeeperThan(text, MAX_RENDERED_JSON_DEPTH)) {
+    rendered.value = text;
+    rendered.valueFormat = "text";
+    return;
+  }
   try {
     rendered.value = JSON.parse(text) as unknown;
   } catch {
     rendered.value = text;
     rendered.valueFormat = "text";
   }
+}
+
+/**
+ * Whether JSON text opens more than `limit` arrays/objects at once, brackets inside strings not counted. One pass
+ * over the text, skipped for text too short to nest that deep (each level takes two characters).
+ */
+export function nestedDeeperThan(text: string, limit: number): boolean {
+  if (text.length <= 2 * limit) return false;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (inString) {
+      if (code === 0x5c)
+        i++; // backslash: the next character is escaped
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) inString = true;
+    else if (code === 0x5b || code === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (code === 0x5d || code === 0x7d) depth--;
+  }
+  return false;
 }
 
 function utf8OrNull(bytes: Uint8Array): string | null {

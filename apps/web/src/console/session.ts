@@ -2,12 +2,12 @@
  * @module
  * Who the console talks to and as whom: the server's auth mode (`GET /v1/health`), the token kept in this tab's
  * session storage (console-token.ts), and two ways to call the API with it — `api` (JSON requests, errors as
- * `EdgeLogError` with the server's code) and `client` (an `@edgelog/client` EdgeLog for admin, producer and consumer
+ * `EdgeLogError` with the server's code and context) and `client` (an `@edgelog/client` EdgeLog for admin, producer and consumer
  * calls) — and signing in and out. Screens use these and nothing else, so a 401 anywhere (an expired token) brings
  * the sign-in form back with the server's message.
  */
 import { createClient } from "@edgelog/client";
-import { type EdgeLog, EdgeLogError, type ErrorCode, isErrorCode } from "@edgelog/core";
+import { type EdgeLog, EdgeLogError } from "@edgelog/core";
 import { signal } from "@preact/signals";
 import {
   type AuthMode,
@@ -18,6 +18,7 @@ import {
   tokenShapeProblem,
   withToken,
 } from "../console-token.ts";
+import { errorOf } from "./api-error.ts";
 
 /** The server's auth mode; `unknown` until `GET /v1/health` answered (or when it could not be asked). */
 export const authMode = signal<AuthMode>("unknown");
@@ -33,19 +34,6 @@ export function needsToken(): boolean {
 
 export async function loadAuthMode(): Promise<void> {
   authMode.value = await fetchAuthMode(fetch);
-}
-
-async function errorOf(response: Response): Promise<EdgeLogError> {
-  let code: ErrorCode = "UNKNOWN_SERVER_ERROR";
-  let message = `HTTP ${response.status}`;
-  try {
-    const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
-    if (isErrorCode(body.error?.code)) code = body.error.code;
-    if (typeof body.error?.message === "string") message = body.error.message;
-  } catch {
-    // not a JSON error body: keep the status
-  }
-  return new EdgeLogError(code, message);
 }
 
 /** A request to the API with the kept token; a non-2xx answer throws the server's error. */

@@ -1,22 +1,19 @@
 /**
  * @module
- * A failure as the console shows it: the server's code (`NON_EMPTY_GROUP`) and message, never a blank screen
- * or a stack. Errors that are not the server's (a dropped connection) show their message under a plain label.
+ * A failure inline in a groups screen's text (a poll that keeps the last view, a dialog's refusal): the server's
+ * code (`NON_EMPTY_GROUP`) and message as the console's kit describes them (ui/errors.ts), never a blank screen or
+ * a stack; `data-code` names the code for tests. It looks like the kit's `ErrorBanner` (ui/notice.tsx), inline.
  */
-import { isEdgeLogError } from "@edgelog/core";
-
-export function describeError(error: unknown): { code: string; message: string } {
-  if (isEdgeLogError(error)) return { code: error.code, message: error.message };
-  if (error instanceof Error) return { code: "NETWORK_ERROR", message: error.message };
-  return { code: "ERROR", message: String(error) };
-}
+import { describeError } from "../ui/errors.ts";
 
 export function ErrorNote({ error, context }: { error: unknown; context?: string }) {
   const { code, message } = describeError(error);
   return (
-    <p class="error-note" role="alert" data-code={code}>
-      {context === undefined ? null : <span>{context}: </span>}
-      <code>{code}</code> {message}
+    <p class="notice notice-error error-note" role="alert" data-code={code}>
+      <span>
+        {context === undefined ? null : <span>{context}: </span>}
+        <code class="error-code">{code}</code> <span class="error-message">{message}</span>
+      </span>
     </p>
   );
 }

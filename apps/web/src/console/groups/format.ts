@@ -1,15 +1,8 @@
 /**
  * @module
- * How the groups and streams screens write numbers, partitions and times: grouped digits for offsets and lag,
- * partition lists as ranges (`0–3, 7`), durations and moments relative to now with the exact time on hover.
+ * What the groups and streams screens write beyond the console's own formats (ui/format.ts: counts, times):
+ * partition lists as ranges (`0–3, 7`), and durations and moments relative to now.
  */
-
-const integer = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
-
-/** An offset, count or lag; `-1` (Kafka's "none") as an em dash. */
-export function formatCount(value: number): string {
-  return value < 0 ? "—" : integer.format(value);
-}
 
 /** `[0, 1, 2, 3, 7]` → `0–3, 7`: assignments of hundreds of partitions stay one short line. */
 export function formatPartitions(partitions: readonly number[]): string {
@@ -52,9 +45,4 @@ export function formatRelative(atMs: number, nowMs: number): string {
   if (Math.abs(delta) > RELATIVE_LIMIT_MS)
     return `on ${new Date(atMs).toLocaleDateString(undefined, { dateStyle: "medium" })}`;
   return delta >= 0 ? `in ${formatDuration(delta)}` : `${formatDuration(-delta)} ago`;
-}
-
-/** The exact local time, for titles and tables. */
-export function formatTime(atMs: number): string {
-  return new Date(atMs).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
 }

@@ -8,9 +8,10 @@
  */
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { href, navigate, route } from "../router.ts";
+import { formatCount, formatTime } from "../ui/format.ts";
 import { DeleteGroupDialog } from "./delete-dialog.tsx";
 import { ErrorNote } from "./error-note.tsx";
-import { formatCount, formatPartitions, formatRelative, formatTime } from "./format.ts";
+import { formatPartitions, formatRelative } from "./format.ts";
 import type { MemberView, TopicPartitionsView } from "./group-api.ts";
 import { type GroupSnapshot, loadGroupSnapshot, type PartitionRow } from "./group-snapshot.ts";
 import { LagChart } from "./lag-chart.tsx";

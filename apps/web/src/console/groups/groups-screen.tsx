@@ -7,8 +7,9 @@
  */
 import { useState } from "preact/hooks";
 import { href, navigate, route } from "../router.ts";
-import { describeError, ErrorNote } from "./error-note.tsx";
-import { formatCount } from "./format.ts";
+import { describeError } from "../ui/errors.ts";
+import { formatCount } from "../ui/format.ts";
+import { ErrorNote } from "./error-note.tsx";
 import { describeGroup, type GroupView, listGroups, mapLimit } from "./group-api.ts";
 import { StateBadge } from "./state-badge.tsx";
 import { usePoll } from "./use-poll.ts";

@@ -9,7 +9,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
-import { formatCount } from "./format.ts";
+import { formatCount } from "../ui/format.ts";
 import type { LagHistory } from "./lag-history.ts";
 
 const CHART_HEIGHT_PX = 220;

@@ -5,7 +5,7 @@
  * Next buttons and where it is ("101–200 of 1,340").
  */
 import { useEffect, useState } from "preact/hooks";
-import { formatCount } from "./format.ts";
+import { formatCount } from "../ui/format.ts";
 
 export function usePage<T>(items: readonly T[], pageSize: number) {
   const [page, setPage] = useState(0);

@@ -8,8 +8,8 @@
  * if one joined meanwhile. Any change to the form discards the preview, so what is applied is what was shown.
  */
 import { useState } from "preact/hooks";
+import { formatCount } from "../ui/format.ts";
 import { ErrorNote } from "./error-note.tsx";
-import { formatCount } from "./format.ts";
 import { commitAsAdmin, committedOffsets, describeTopic, mapLimit, offsetForTime } from "./group-api.ts";
 import { Modal } from "./modal.tsx";
 import {

@@ -7,8 +7,9 @@
  */
 import { useEffect, useState } from "preact/hooks";
 import { ErrorNote } from "../groups/error-note.tsx";
-import { formatCount, formatDuration, formatRelative, formatTime } from "../groups/format.ts";
+import { formatDuration, formatRelative } from "../groups/format.ts";
 import { Pager, usePage } from "../groups/pager.tsx";
+import { formatCount, formatTime } from "../ui/format.ts";
 import "../groups/groups.css";
 import { href } from "../router.ts";
 import { api } from "../session.ts";
