@@ -92,7 +92,7 @@ describe("compacted topics and share groups in the console, against the local Wo
     const stats = page.locator(".stats");
     await poll(() => stats.locator("dt").nth(1).textContent()).toBe("Offsets");
     await poll(() => stats.locator("dd").nth(1).textContent()).toBe("3");
-    await page.getByText("offsets are the span between log start and high watermark").waitFor();
+    await page.getByText("“Offsets” counts offsets, not records").waitFor();
     const row = (name: string) => page.locator(".config-list tbody tr").filter({ hasText: name });
     await poll(() => row("cleanup.policy").locator("[data-source]").getAttribute("data-source")).toBe(
       "topic",

@@ -155,7 +155,7 @@ const PARTITION_COLUMNS: Column<SharePartitionView>[] = [
   {
     key: "lock",
     label: "Next lock expiry",
-    cell: (p) => (p.nextLockDeadline === null ? "—" : formatTime(p.nextLockDeadline)),
+    cell: (p) => (p.nextLockDeadline === null ? "—" : new Date(p.nextLockDeadline).toLocaleTimeString()),
   },
 ];
 

@@ -31,4 +31,4 @@ export function CompactedBadge({ config }: { config: TopicConfig }) {
 
 /** Why the offsets figure is not a record count, for the places that show it. */
 export const OFFSETS_NOTE =
-  "Compaction removes superseded records but never renumbers, so a compacted partition holds fewer records than the offsets between its log start and high watermark.";
+  "Compaction removes superseded records but never renumbers them, so a compacted partition holds fewer records than the offsets between its log start and high watermark.";

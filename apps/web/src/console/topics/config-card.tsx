@@ -17,6 +17,7 @@ import {
   configChanges,
   initialText,
   isCompactionSetting,
+  isRetentionSetting,
   readableValue,
   topicConfigEntries,
 } from "./config-form.ts";
@@ -51,6 +52,9 @@ export function ConfigCard({
           <code>{entry.name}</code>
           {isCompactionSetting(entry.name) && !compacted ? (
             <span class="muted config-scope"> compacted topics only</span>
+          ) : null}
+          {isRetentionSetting(entry.name) && view.config["cleanup.policy"] === "compact" ? (
+            <span class="muted config-scope"> not applied: compact alone deletes nothing by age or size</span>
           ) : null}
         </>
       ),

@@ -34,6 +34,11 @@ export function isCompactionSetting(name: string): boolean {
   return COMPACTION.has(name);
 }
 
+/** Whether a setting is retention by age or size, which `cleanup.policy=compact` alone does not apply. */
+export function isRetentionSetting(name: string): boolean {
+  return name === "retention.ms" || name === "retention.bytes";
+}
+
 /** A setting's value for people: "7 d", "1 MiB", "unlimited"; `undefined` when the raw value says it best. */
 export function readableValue(name: string, value: string): string | undefined {
   const number = Number(value);

@@ -130,7 +130,7 @@ export function TopicScreen({ topic }: { topic: string }) {
       </dl>
       {compacted ? (
         <p class="notice notice-info offsets-note">
-          Compacted topic: offsets are the span between log start and high watermark. {OFFSETS_NOTE}
+          Compacted topic: “Offsets” counts offsets, not records. {OFFSETS_NOTE}
         </p>
       ) : null}
       {totals.unknown > 0 ? (
