@@ -11,7 +11,7 @@ import { useEffect, useState } from "preact/hooks";
 import { Button } from "../ui/button.tsx";
 import { Dialog } from "../ui/dialog.tsx";
 import { SelectField, TextField } from "../ui/field.tsx";
-import { ErrorBanner } from "../ui/notice.tsx";
+import { ErrorBanner, toast } from "../ui/notice.tsx";
 import { type Column, Table } from "../ui/table.tsx";
 import {
   configChanges,
@@ -33,15 +33,37 @@ type Policy = (typeof POLICIES)[number]["value"];
 
 const isReplicated = (view: TopicView) => view.partitions.some((p) => p.replicas !== undefined);
 
-export function ConfigCard({
+/**
+ * The card and its edit dialog: a chunk of its own, loaded with the topic page's figures already on screen (the
+ * card sits below them, and core's config table comes with it), so the first load stays small.
+ */
+export function ConfigSection({
   view,
   canEdit,
-  onEdit,
+  onChanged,
 }: {
   view: TopicView;
   canEdit: boolean;
-  onEdit: () => void;
+  onChanged: () => void;
 }) {
+  const [editing, setEditing] = useState(false);
+  return (
+    <>
+      <ConfigCard view={view} canEdit={canEdit} onEdit={() => setEditing(true)} />
+      <EditConfigsDialog
+        open={editing}
+        view={view}
+        onClose={() => setEditing(false)}
+        onDone={(changed) => {
+          toast(`Changed ${changed} config${changed === 1 ? "" : "s"} of ${view.name}`);
+          onChanged();
+        }}
+      />
+    </>
+  );
+}
+
+function ConfigCard({ view, canEdit, onEdit }: { view: TopicView; canEdit: boolean; onEdit: () => void }) {
   const compacted = view.config["cleanup.policy"] !== "delete";
   const columns: Column<ConfigEntryView>[] = [
     {
@@ -103,7 +125,7 @@ export function ConfigCard({
   );
 }
 
-export function EditConfigsDialog({
+function EditConfigsDialog({
   open,
   view,
   onClose,

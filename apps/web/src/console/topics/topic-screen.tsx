@@ -9,6 +9,7 @@
  * the server's 403.
  */
 import { useState } from "preact/hooks";
+import { lazyScreen } from "../lazy-screen.tsx";
 import { can, isAdmin } from "../rights.ts";
 import { href, navigate } from "../router.ts";
 import { Button } from "../ui/button.tsx";
@@ -22,7 +23,6 @@ import { Empty, Loading } from "../ui/states.tsx";
 import { type Column, Table } from "../ui/table.tsx";
 import { useResource } from "../ui/use-resource.ts";
 import { CompactedBadge, isCompacted, OFFSETS_NOTE } from "./cleanup-policy.tsx";
-import { ConfigCard, EditConfigsDialog } from "./config-card.tsx";
 import { Leaders } from "./leaders.tsx";
 import { retentionText } from "./retention.ts";
 import {
@@ -40,10 +40,12 @@ import "./topics.css";
 
 const MAX_PARTITIONS = 1_000;
 
+/** Below the figures, with core's config table: loaded after them (config-card.tsx). */
+const ConfigSection = lazyScreen(async () => (await import("./config-card.tsx")).ConfigSection);
+
 export function TopicScreen({ topic }: { topic: string }) {
   const described = useResource(() => describeTopic(topic), [topic]);
   const [adding, setAdding] = useState(false);
-  const [editing, setEditing] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const [truncating, setTruncating] = useState<PartitionView | null>(null);
   const admin = isAdmin();
@@ -144,16 +146,7 @@ export function TopicScreen({ topic }: { topic: string }) {
         consume={can("consume", view.name)}
         onTruncate={setTruncating}
       />
-      <ConfigCard view={view} canEdit={admin} onEdit={() => setEditing(true)} />
-      <EditConfigsDialog
-        open={editing}
-        view={view}
-        onClose={() => setEditing(false)}
-        onDone={(changed) => {
-          toast(`Changed ${changed} config${changed === 1 ? "" : "s"} of ${view.name}`);
-          described.reload();
-        }}
-      />
+      <ConfigSection view={view} canEdit={admin} onChanged={described.reload} />
       <AddPartitionsDialog
         open={adding}
         view={view}
