@@ -13,12 +13,14 @@ import type { EdgeLog, ShareConsumer } from "@edgelog/core";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHROMIUM_LAUNCH_OPTIONS } from "./support/chromium.ts";
-import { type ConsolePage, openConsole, screenshot } from "./support/console-page.ts";
+import { type ConsolePage, openConsole, PHONE, screenshot } from "./support/console-page.ts";
 import { type LocalWorker, startLocalWorker } from "./support/local-worker.ts";
 
 /** Playwright's own waits: short, the page answers in well under it. */
 const UI_TIMEOUT_MS = 20_000;
 const poll = <T>(value: () => T | Promise<T>) => expect.poll(value, { timeout: UI_TIMEOUT_MS });
+/** A share group id may hold any character: this one needs encoding in the hash and in the API's path. */
+const GROUP = "jobs/α b?#";
 
 describe("compacted topics and share groups in the console, against the local Worker", () => {
   let worker: LocalWorker;
@@ -104,6 +106,12 @@ describe("compacted topics and share groups in the console, against the local Wo
     expect(await page.locator(".config-list tbody tr").count()).toBe(8);
     await screenshot(page, "topic-config", { fullPage: true });
 
+    await page.setViewportSize(PHONE);
+    await poll(() => page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+      PHONE.width,
+    );
+    await page.setViewportSize({ width: 1280, height: 800 });
+
     // A value out of range: the server's refusal in the dialog, nothing changed.
     await page.getByRole("button", { name: "Edit configs" }).click();
     const edit = page.getByRole("dialog", { name: "Edit configs" });
@@ -129,7 +137,7 @@ describe("compacted topics and share groups in the console, against the local Wo
   });
 
   it("shows a share group a client is consuming with, and deletes it once its member left", async () => {
-    await log.admin().alterShareGroupConfig("jobs", { "share.auto.offset.reset": "earliest" });
+    await log.admin().alterShareGroupConfig(GROUP, { "share.auto.offset.reset": "earliest" });
     await log.producer().send({
       topic: "orders",
       messages: Array.from({ length: 6 }, (_, i) => ({ key: `k${i}`, value: `job ${i}` })),
@@ -140,7 +148,7 @@ describe("compacted topics and share groups in the console, against the local Wo
     const held = new Promise<void>((resolve) => {
       release = resolve;
     });
-    consumer = log.shareConsumer({ groupId: "jobs", maxWaitTimeInMs: 1_000, maxRecords: 10 });
+    consumer = log.shareConsumer({ groupId: GROUP, maxWaitTimeInMs: 1_000, maxRecords: 10 });
     await consumer.subscribe({ topics: ["orders"] });
     await consumer.run({
       eachMessage: async ({ message }) => {
@@ -160,10 +168,11 @@ describe("compacted topics and share groups in the console, against the local Wo
       .getByRole("link", { name: "Share groups" })
       .click();
     await page.getByRole("heading", { name: "Share groups", level: 1 }).waitFor();
-    const listed = page.locator(".share-groups-table tbody tr").filter({ hasText: "jobs" });
+    const listed = page.locator(".share-groups-table tbody tr").filter({ hasText: GROUP });
     await poll(() => listed.locator("[data-state]").getAttribute("data-state")).toBe("Stable");
-    await listed.getByRole("link", { name: "jobs" }).click();
-    await page.getByRole("heading", { name: "jobs", level: 1 }).waitFor();
+    await listed.getByRole("link", { name: GROUP }).click();
+    await page.getByRole("heading", { name: GROUP, level: 1 }).waitFor();
+    expect(new URL(page.url()).hash).toBe(`#/share-groups/${encodeURIComponent(GROUP)}`);
 
     const partitions = page.locator(".share-partitions tbody tr");
     await poll(() => partitions.count()).toBe(2);
@@ -176,6 +185,13 @@ describe("compacted topics and share groups in the console, against the local Wo
     const members = page.getByRole("table", { name: "Members with a share session" }).locator("tbody tr");
     await poll(() => members.count()).toBe(1);
     await screenshot(page, "share-group", { fullPage: true });
+    // On a phone the tables scroll in their own boxes (or become cards); the page itself never scrolls sideways.
+    await page.setViewportSize(PHONE);
+    await poll(() => page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+      PHONE.width,
+    );
+    await screenshot(page, "share-group-phone");
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     await page.getByRole("button", { name: "Delete share group" }).click();
     const confirm = page.getByRole("dialog", { name: "Delete share group" });
