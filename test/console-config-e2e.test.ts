@@ -95,7 +95,7 @@ describe("compacted topics and share groups in the console, against the local Wo
     await poll(() => stats.locator("dt").nth(1).textContent()).toBe("Offsets");
     await poll(() => stats.locator("dd").nth(1).textContent()).toBe("3");
     await page.getByText("“Offsets” counts offsets, not records").waitFor();
-    const row = (name: string) => page.locator(".config-list tbody tr").filter({ hasText: name });
+    const row = (name: string) => page.locator(`.config-list .fact[data-config="${name}"]`);
     await poll(() => row("cleanup.policy").locator("[data-source]").getAttribute("data-source")).toBe(
       "topic",
     );
@@ -103,7 +103,7 @@ describe("compacted topics and share groups in the console, against the local Wo
       "default",
     );
     expect(await row("delete.retention.ms").textContent()).toContain("60000");
-    expect(await page.locator(".config-list tbody tr").count()).toBe(8);
+    expect(await page.locator(".config-list .fact").count()).toBe(8);
     await screenshot(page, "topic-config", { fullPage: true });
 
     await page.setViewportSize(PHONE);

@@ -12,7 +12,6 @@ import { Button } from "../ui/button.tsx";
 import { Dialog } from "../ui/dialog.tsx";
 import { SelectField, TextField } from "../ui/field.tsx";
 import { ErrorBanner, toast } from "../ui/notice.tsx";
-import { type Column, Table } from "../ui/table.tsx";
 import {
   configChanges,
   initialText,
@@ -64,63 +63,48 @@ export function ConfigSection({
 }
 
 function ConfigCard({ view, canEdit, onEdit }: { view: TopicView; canEdit: boolean; onEdit: () => void }) {
-  const compacted = view.config["cleanup.policy"] !== "delete";
-  const columns: Column<ConfigEntryView>[] = [
-    {
-      key: "name",
-      label: "Config",
-      cell: (entry) => (
-        <>
-          <code>{entry.name}</code>
-          {isCompactionSetting(entry.name) && !compacted ? (
-            <span class="muted config-scope"> compacted topics only</span>
-          ) : null}
-          {isRetentionSetting(entry.name) && view.config["cleanup.policy"] === "compact" ? (
-            <span class="muted config-scope"> not applied: compact alone deletes nothing by age or size</span>
-          ) : null}
-        </>
-      ),
-    },
-    {
-      key: "value",
-      label: "Value",
-      cell: (entry) => {
-        const readable = readableValue(entry.name, entry.value);
-        return (
-          <span class="config-value">
-            <code>{entry.value}</code>
-            {readable === undefined ? null : <span class="muted"> ({readable})</span>}
-          </span>
-        );
-      },
-    },
-    {
-      key: "source",
-      label: "Source",
-      cell: (entry) =>
-        entry.isDefault ? (
-          <span class="badge" data-source="default">
-            default
-          </span>
-        ) : (
-          <span class="badge badge-accent" data-source="topic">
-            set
-          </span>
-        ),
-    },
-  ];
+  const policy = view.config["cleanup.policy"];
   return (
-    <div class="card-flush config-list">
+    <div class="card config-list">
       <div class="card-head">
         <h2>Configuration</h2>
         {canEdit ? <Button onClick={onEdit}>Edit configs</Button> : null}
       </div>
-      <Table
-        caption={`Configuration of ${view.name}`}
-        columns={columns}
-        rows={topicConfigEntries(view.config, isReplicated(view))}
-        rowKey={(entry) => entry.name}
-      />
+      <dl class="facts config-facts">
+        {topicConfigEntries(view.config, isReplicated(view)).map((entry) => {
+          const readable = readableValue(entry.name, entry.value);
+          return (
+            <div key={entry.name} class="fact" data-config={entry.name}>
+              <dt>
+                <code>{entry.name}</code>
+              </dt>
+              <dd>
+                <span class="config-value">
+                  <code>{entry.value}</code>
+                  {readable === undefined ? null : <span class="muted"> ({readable})</span>}
+                </span>{" "}
+                {entry.isDefault ? (
+                  <span class="badge" data-source="default">
+                    default
+                  </span>
+                ) : (
+                  <span class="badge badge-accent" data-source="topic">
+                    set
+                  </span>
+                )}
+                {isCompactionSetting(entry.name) && policy === "delete" ? (
+                  <span class="muted config-scope">compacted topics only</span>
+                ) : null}
+                {isRetentionSetting(entry.name) && policy === "compact" ? (
+                  <span class="muted config-scope">
+                    not applied: compact alone deletes nothing by age or size
+                  </span>
+                ) : null}
+              </dd>
+            </div>
+          );
+        })}
+      </dl>
     </div>
   );
 }
