@@ -160,8 +160,8 @@ describe("compacted topics and share groups in the console, against the local Wo
     // What the member accepted goes with its next request, which waits for the held record: send it now.
     await consumer.commit();
 
-    // 409: the delete refused while the member has a session, provoked on purpose.
-    const console = await open({ hash: "#/topics", expectedStatuses: [409] });
+    // 409: the delete refused while the member has a session; 400: a refused config; both on purpose.
+    const console = await open({ hash: "#/topics", expectedStatuses: [400, 409] });
     const { page } = console;
     await page
       .getByRole("navigation", { name: "Sections" })
@@ -192,6 +192,21 @@ describe("compacted topics and share groups in the console, against the local Wo
     );
     await screenshot(page, "share-group-phone");
     await page.setViewportSize({ width: 1280, height: 800 });
+
+    // The group's config: a refused value shows the server's code; a valid one applies.
+    await page.getByRole("button", { name: "Edit config" }).click();
+    const edit = page.getByRole("dialog", { name: "Edit share group config" });
+    await edit.getByLabel("share.delivery.count.limit", { exact: true }).fill("99");
+    await edit.getByRole("button", { name: "Save 1 change" }).click();
+    await edit.getByText("INVALID_CONFIG").waitFor({ timeout: UI_TIMEOUT_MS });
+    await edit.getByLabel("share.delivery.count.limit", { exact: true }).fill("3");
+    await edit.getByRole("button", { name: "Save 1 change" }).click();
+    await edit.waitFor({ state: "hidden", timeout: UI_TIMEOUT_MS });
+    const limit = page.locator('.config-list .fact[data-config="share.delivery.count.limit"]');
+    await poll(() => limit.locator("[data-source]").getAttribute("data-source")).toBe("group");
+    expect(await limit.locator("dd code").textContent()).toBe("3");
+    const [described] = (await log.admin().describeShareGroups([GROUP])).groups;
+    expect(described?.config["share.delivery.count.limit"]).toBe(3);
 
     await page.getByRole("button", { name: "Delete share group" }).click();
     const confirm = page.getByRole("dialog", { name: "Delete share group" });

@@ -2,7 +2,7 @@
  * @module
  * The share-group calls of the HTTP API (docs/http-api.md "Share groups") the console makes, typed: list (admin),
  * describe (config, members, each share-partition's window and records in flight by state, with the high
- * watermark and lag the server adds) and delete. Through the session's `api`, so a refusal arrives as
+ * watermark and lag the server adds), change the config, and delete. Through the session's `api`, so a refusal arrives as
  * `EdgeLogError` with the server's code.
  */
 import type { ShareGroupConfig, ShareMemberDescription, SharePartitionDescription } from "@edgelog/core";
@@ -31,6 +31,19 @@ export async function listShareGroups(): Promise<string[]> {
 
 export const describeShareGroup = (group: string): Promise<ShareGroupView> =>
   api<ShareGroupView>(groupPath(group));
+
+/** Kafka's group configs, incrementally: a `null` value restores the default. Answers the config in force. */
+export async function alterShareGroupConfig(
+  group: string,
+  config: Readonly<Record<string, string | null>>,
+): Promise<ShareGroupConfig> {
+  return (
+    await api<{ config: ShareGroupConfig }>(`${groupPath(group)}/config`, {
+      method: "PATCH",
+      body: { config },
+    })
+  ).config;
+}
 
 /** 409 `NON_EMPTY_GROUP` while a member has a session. */
 export const deleteShareGroup = (group: string): Promise<void> =>

@@ -2,23 +2,25 @@
  * @module
  * One share group (`#/share-groups/{g}`): its state, config, members with their sessions, and per share-partition
  * the start offset (records below it are done), the end of its window, the records in flight by state
- * (available, acquired, acknowledged, archived), dead-letter copies waiting, the high watermark and the lag; and
- * for an operator, delete (confirmed; the server refuses while a member has a session, and says so). Read-only
- * otherwise: members take and acknowledge records through the client, not here.
+ * (available, acquired, acknowledged, archived), dead-letter copies waiting, the high watermark and the lag; its
+ * config, which a caller with the group right edits (share-config.tsx); and for an operator, delete (confirmed;
+ * the server refuses while a member has a session, and says so). Members take and acknowledge records through
+ * the client, not here.
  */
 import type { ShareMemberDescription } from "@edgelog/core";
 import { useState } from "preact/hooks";
-import { isAdmin } from "../rights.ts";
+import { can, isAdmin } from "../rights.ts";
 import { href, navigate } from "../router.ts";
 import { Button } from "../ui/button.tsx";
 import { ConfirmDialog } from "../ui/dialog.tsx";
 import { describeError } from "../ui/errors.ts";
-import { formatCount, formatDuration, formatTime } from "../ui/format.ts";
+import { formatCount, formatTime } from "../ui/format.ts";
 import { ErrorBanner, toast } from "../ui/notice.tsx";
 import { ScreenHeader } from "../ui/screen-header.tsx";
 import { Empty, Loading } from "../ui/states.tsx";
 import { type Column, Table } from "../ui/table.tsx";
 import { useResource } from "../ui/use-resource.ts";
+import { ShareConfigSection } from "./share-config.tsx";
 import {
   deleteShareGroup,
   describeShareGroup,
@@ -101,7 +103,7 @@ export function ShareGroupScreen({ group }: { group: string }) {
       </dl>
       <PartitionsCard view={view} />
       <MembersCard members={view.members} />
-      <ShareConfigCard view={view} />
+      <ShareConfigSection view={view} canEdit={can("group", view.group)} onChanged={described.reload} />
       <ConfirmDialog
         open={deleting}
         onClose={() => setDeleting(false)}
@@ -197,40 +199,6 @@ function MembersCard({ members }: { members: readonly ShareMemberDescription[] }
         rowKey={(m) => m.memberId}
         empty="No member has a share session."
       />
-    </div>
-  );
-}
-
-/** Milliseconds configs, in words too. */
-const DURATIONS = new Set(["share.record.lock.duration.ms", "share.session.timeout.ms"]);
-
-function ShareConfigCard({ view }: { view: ShareGroupView }) {
-  // The config's names are the server's fixed set (Kafka's group configs), never user input.
-  const entries = Object.entries(view.config) as [string, string | number][];
-  return (
-    <div class="card config-list">
-      <h2>Configuration</h2>
-      <dl class="facts">
-        {entries.map(([name, value]) => (
-          <div key={name} class="fact">
-            <dt>
-              <code>{name}</code>
-            </dt>
-            <dd>
-              {value === "" ? (
-                <span class="muted">none</span>
-              ) : (
-                <>
-                  <code>{String(value)}</code>
-                  {DURATIONS.has(name) && typeof value === "number" ? (
-                    <span class="muted"> ({formatDuration(value)})</span>
-                  ) : null}
-                </>
-              )}
-            </dd>
-          </div>
-        ))}
-      </dl>
     </div>
   );
 }
