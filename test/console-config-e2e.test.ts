@@ -66,7 +66,8 @@ describe("compacted topics and share groups in the console, against the local Wo
     await create.getByLabel("Cleanup policy").selectOption("compact");
     // Pure compaction deletes nothing by age: the retention choices go away, the compaction settings appear.
     await poll(() => create.getByLabel("Keep records for").count()).toBe(0);
-    await create.getByLabel("delete.retention.ms").fill("60000");
+    await create.getByLabel("delete.retention.ms", { exact: true }).fill("60000");
+    await screenshot(page, "create-compacted-topic");
     await create.getByRole("button", { name: "Create topic" }).click();
     await create.waitFor({ state: "hidden", timeout: UI_TIMEOUT_MS });
     expect(await topicConfig("users")).toMatchObject({

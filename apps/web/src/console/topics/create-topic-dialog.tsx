@@ -44,27 +44,23 @@ const POLICIES = [
 const COMPACTION_FIELDS = [
   {
     name: "delete.retention.ms",
-    label: "Keep tombstones for (delete.retention.ms)",
     placeholder: "86400000",
-    hint: "ms a null value stays readable; default 1 day.",
+    hint: "How long a tombstone (null value) stays readable, ms. Default 1 day.",
   },
   {
     name: "min.compaction.lag.ms",
-    label: "Leave records uncompacted for (min.compaction.lag.ms)",
     placeholder: "0",
-    hint: "ms; default 0.",
+    hint: "How old a record must be before compaction may remove it, ms. Default 0.",
   },
   {
     name: "max.compaction.lag.ms",
-    label: "Compact at the latest after (max.compaction.lag.ms)",
     placeholder: "no bound",
-    hint: "ms; default: no bound.",
+    hint: "Compact at the latest this long after a write, ms. Default: no bound.",
   },
   {
     name: "min.cleanable.dirty.ratio",
-    label: "Compact when this share is new (min.cleanable.dirty.ratio)",
     placeholder: "0.5",
-    hint: "0 to 1; default 0.5.",
+    hint: "Compact once this share of the partition is new, 0 to 1. Default 0.5.",
   },
 ] as const;
 
@@ -226,11 +222,11 @@ export function CreateTopicDialog({
               At least the latest record of each key is kept; a null value deletes its key. Empty fields keep
               the defaults.
             </p>
-            <div class="form-row">
+            <div class="compaction-fields">
               {COMPACTION_FIELDS.map((field) => (
                 <TextField
                   key={field.name}
-                  label={field.label}
+                  label={field.name}
                   name={field.name}
                   value={compaction.get(field.name) ?? ""}
                   onValue={(value) => setCompaction(new Map(compaction).set(field.name, value))}
