@@ -4,9 +4,8 @@
  * topic the leader, replicas, in-sync set and epoch), its configuration (config-card.tsx), and an operator's
  * actions — edit configs, add partitions, delete records before an offset in a partition, delete the topic
  * (typing its name). A compacted topic is marked, and its high watermark − log start is labelled "offsets": it
- * has gaps, and counting its records would mean reading the log. A token that
- * may only produce or consume sees the same figures without the actions; one that may do neither is told so by
- * the server's 403.
+ * has gaps, and counting its records would mean reading the log. A token that may only produce or consume sees
+ * the same figures without the actions; one that may do neither is told so by the server's 403.
  */
 import { useState } from "preact/hooks";
 import { lazyScreen } from "../lazy-screen.tsx";
