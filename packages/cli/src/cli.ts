@@ -10,6 +10,7 @@ import { BENCH_COMMANDS } from "./commands/bench.ts";
 import { consume } from "./commands/consume.ts";
 import { GROUP_COMMANDS } from "./commands/groups.ts";
 import { produce } from "./commands/produce.ts";
+import { SHARE_GROUP_COMMANDS } from "./commands/share-groups.ts";
 import { TOPIC_COMMANDS } from "./commands/topics.ts";
 import { connect, DEFAULT_URL, resolveTarget } from "./connect.ts";
 import { EXIT, type ExitCode, exitCodeFor, formatError, usageError } from "./exit-codes.ts";
@@ -26,6 +27,7 @@ export const COMMANDS: readonly Command[] = [
   produce,
   consume,
   ...GROUP_COMMANDS,
+  ...SHARE_GROUP_COMMANDS,
   ...BENCH_COMMANDS,
 ];
 

@@ -39,8 +39,11 @@ describe("topics", () => {
       "orders",
     ]);
     const described = await cli(server, ["topics", "describe", "orders"]);
-    expect(described.stdout).toContain("retention.ms=-1");
-    expect(described.stdout).toContain("max.message.bytes=2048");
+    expect(described.stdout).toMatch(/^retention\.ms +-1 +topic$/m);
+    expect(described.stdout).toMatch(/^max\.message\.bytes +2048 +topic$/m);
+    expect(described.stdout).toMatch(/^retention\.bytes +-1 +default$/m);
+    // An unreplicated topic lists no replication settings.
+    expect(described.stdout).not.toContain("min.insync.replicas");
     expect(described.stdout.split("\n").filter((l) => /^\s*\d+\s+0\s+0\s+0$/.test(l))).toHaveLength(3);
     const json = JSON.parse((await cli(server, ["topics", "describe", "orders", "--json"])).stdout);
     expect(json).toMatchObject({
@@ -66,9 +69,13 @@ describe("topics", () => {
     ]);
     expect(altered).toMatchObject({ code: 0, stdout: "", stderr: 'changed 3 configs of topic "orders"\n' });
     const described = (await cli(server, ["topics", "describe", "orders"])).stdout;
-    expect(described).toMatch(/^topic orders {2}id \S+ {2}cleanup\.policy compact\n/);
-    expect(described).toContain("delete.retention.ms=0");
-    expect(described).toContain("max.message.bytes=1048576");
+    expect(described).toMatch(
+      /^topic orders {2}id \S+ {2}cleanup\.policy compact {2}\(compacted: offsets have gaps\)\n/,
+    );
+    expect(described).toMatch(/^cleanup\.policy +compact +topic$/m);
+    expect(described).toMatch(/^delete\.retention\.ms +0 +topic$/m);
+    expect(described).toMatch(/^max\.message\.bytes +1048576 +default$/m);
+    expect(described).toMatch(/^min\.compaction\.lag\.ms +0 +default$/m);
     expect(described).toContain("OFFSETS");
     expect((await cli(server, ["topics", "alter", "orders"])).code).toBe(EXIT.USAGE);
     const refused = await cli(server, ["topics", "alter", "orders", "--config", "partitions=4"]);
@@ -79,6 +86,40 @@ describe("topics", () => {
     expect((await cli(server, ["topics", "alter", "nope", "-c", "retention.ms=1"])).code).toBe(
       EXIT.NOT_FOUND,
     );
+  });
+
+  it("lists topics with their cleanup policy, compacted ones marked, from one request", async () => {
+    const server = inProcessServer();
+    await cli(server, ["topics", "create", "users", "-c", "cleanup.policy=compact"]);
+    await cli(server, ["topics", "create", "orders", "-p", "2"]);
+    await cli(server, ["topics", "create", "__proto__", "-c", "cleanup.policy=delete,compact"]);
+    let requests = 0;
+    const counted = {
+      fetch: (input: RequestInfo | URL, init?: RequestInit) => {
+        requests++;
+        return server.fetch(input, init);
+      },
+    };
+    const long = await cli(counted, ["topics", "list", "--long"]);
+    expect(requests).toBe(1);
+    expect(long.stdout.split("\n").map((l) => l.split(/ +/))).toEqual([
+      ["NAME", "PARTITIONS", "CLEANUP.POLICY", "COMPACTED"],
+      ["__proto__", "1", "compact,delete", "yes"],
+      ["orders", "2", "delete", "-"],
+      ["users", "1", "compact", "yes"],
+      [""],
+    ]);
+    const json = JSON.parse((await cli(server, ["topics", "list", "-l", "--json"])).stdout);
+    expect(
+      json.map((t: { name: string; config: Record<string, unknown> }) => [
+        t.name,
+        t.config["cleanup.policy"],
+      ]),
+    ).toEqual([
+      ["__proto__", "compact,delete"],
+      ["orders", "delete"],
+      ["users", "compact"],
+    ]);
   });
 
   it("exits with the server's code: 5 for an existing topic (0 with --if-not-exists), 4 for an unknown one, 2 for bad input", async () => {
@@ -515,6 +556,86 @@ describe("consumer groups", () => {
     expect((await cli(server, ["groups", "reset", "busy", "-t", "nope", "--to-latest"])).code).toBe(
       EXIT.NOT_FOUND,
     );
+  });
+});
+
+describe("share groups", () => {
+  /** A share session over HTTP, as a share consumer opens one: fetch with epoch 0 acquires records. */
+  const shareFetch = async (
+    server: { fetch: typeof fetch },
+    group: string,
+    body: Record<string, unknown>,
+  ) => {
+    const response = await server.fetch(
+      `http://edgelog.test/v1/share-groups/${encodeURIComponent(group)}/fetch`,
+      {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ topics: ["orders"], ...body }),
+      },
+    );
+    expect(response.status).toBe(200);
+    return (await response.json()) as { memberId: string; sessionEpoch: number; records: unknown[] };
+  };
+
+  it("lists, describes, alters and deletes share groups, refusing to delete one with a member", async () => {
+    const server = await withTopic(2);
+    await cli(server, ["produce", "orders", "-p", "0"], { stdin: "a\nb\nc\n" });
+    expect((await cli(server, ["share-groups", "list"])).stdout).toBe("");
+    const configured = await cli(server, [
+      "share-groups",
+      "alter",
+      "jobs",
+      "-c",
+      "share.auto.offset.reset=earliest",
+    ]);
+    expect(configured).toMatchObject({ code: 0, stderr: 'changed 1 config of share group "jobs"\n' });
+    expect(configured.stdout).toMatch(/^share\.auto\.offset\.reset +earliest$/m);
+    const session = await shareFetch(server, "jobs", {
+      memberId: "worker-1",
+      sessionEpoch: 0,
+      maxRecords: 2,
+    });
+    expect(session.records).toHaveLength(2);
+
+    expect((await cli(server, ["share-groups", "list"])).stdout).toBe("jobs\n");
+    expect(JSON.parse((await cli(server, ["share-groups", "list", "--json"])).stdout)).toEqual(["jobs"]);
+    const described = (await cli(server, ["share-groups", "describe", "jobs"])).stdout;
+    expect(described).toMatch(/^share-group jobs {2}state Stable {2}members 1 {2}partitions \d\n/);
+    expect(described).toMatch(/^share\.record\.lock\.duration\.ms +30000$/m);
+    expect(described).toMatch(/^errors\.deadletterqueue\.topic\.name +-$/m);
+    // Partition 0: offsets 0 and 1 acquired by the member, 2 not taken yet.
+    expect(described).toMatch(/^orders +0 +0 +2 +0 +2 +0 +0 +0$/m);
+    expect(described).toMatch(/^worker-1 +\S+ +1 +orders +\d{4}-/m);
+    const json = JSON.parse((await cli(server, ["share-groups", "describe", "jobs", "--json"])).stdout);
+    expect(json).toMatchObject({ groupId: "jobs", state: "Stable", members: [{ memberId: "worker-1" }] });
+
+    const refused = await cli(server, ["share-groups", "delete", "jobs"]);
+    expect(refused).toMatchObject({
+      code: EXIT.CONFLICT,
+      stderr: expect.stringContaining("NON_EMPTY_GROUP"),
+    });
+    await shareFetch(server, "jobs", { memberId: "worker-1", sessionEpoch: -1, maxRecords: 0 });
+    expect(await cli(server, ["share-groups", "delete", "jobs"])).toMatchObject({
+      code: 0,
+      stderr: 'deleted share group "jobs"\n',
+    });
+    expect((await cli(server, ["share-groups", "list"])).stdout).toBe("");
+    expect((await cli(server, ["share-groups", "describe", "jobs"])).code).toBe(EXIT.NOT_FOUND);
+    expect((await cli(server, ["share-groups", "delete"])).code).toBe(EXIT.USAGE);
+    expect((await cli(server, ["share-groups", "alter", "jobs"])).code).toBe(EXIT.USAGE);
+    const bad = await cli(server, [
+      "share-groups",
+      "alter",
+      "jobs",
+      "-c",
+      "__proto__=1",
+      "--reset",
+      "constructor",
+    ]);
+    expect(bad).toMatchObject({ code: EXIT.USAGE, stderr: expect.stringContaining("INVALID_CONFIG") });
+    const range = await cli(server, ["share-groups", "alter", "jobs", "-c", "share.delivery.count.limit=99"]);
+    expect(range).toMatchObject({ code: EXIT.USAGE, stderr: expect.stringContaining("INVALID_CONFIG") });
   });
 });
 

@@ -18,12 +18,19 @@ const MessagesScreen = lazyScreen(
 );
 const GroupsScreen = lazyScreen(async () => (await import("./groups/groups-screen.tsx")).GroupsScreen);
 const GroupScreen = lazyScreen(async () => (await import("./groups/group-screen.tsx")).GroupScreen);
+const ShareGroupsScreen = lazyScreen(
+  async () => (await import("./share-groups/share-groups-screen.tsx")).ShareGroupsScreen,
+);
+const ShareGroupScreen = lazyScreen(
+  async () => (await import("./share-groups/share-group-screen.tsx")).ShareGroupScreen,
+);
 const StreamsScreen = lazyScreen(async () => (await import("./streams/streams-screen.tsx")).StreamsScreen);
 
 /** The sections of the navigation, in order; `section` of a route says which one is current. */
 export const SECTIONS = [
   { id: "topics", label: "Topics" },
   { id: "groups", label: "Consumer groups" },
+  { id: "share-groups", label: "Share groups" },
   { id: "streams", label: "Streams" },
   { id: "access", label: "Access" },
 ] as const;
@@ -37,7 +44,7 @@ export function sectionOf(route: Route): SectionId {
 
 /**
  * `#/topics` · `#/topics/{t}` · `#/topics/{t}/messages?partition=&from=` · `#/groups` · `#/groups/{g}` ·
- * `#/streams` · `#/access`. Anything else shows the topics list.
+ * `#/share-groups` · `#/share-groups/{g}` · `#/streams` · `#/access`. Anything else shows the topics list.
  */
 export function screenFor(route: Route): JSX.Element {
   const [section, name, sub] = route.segments;
@@ -48,6 +55,8 @@ export function screenFor(route: Route): JSX.Element {
       return <TopicScreen topic={name} />;
     case "groups":
       return name === undefined ? <GroupsScreen /> : <GroupScreen group={name} />;
+    case "share-groups":
+      return name === undefined ? <ShareGroupsScreen /> : <ShareGroupScreen group={name} />;
     case "streams":
       return <StreamsScreen />;
     case "access":

@@ -1,22 +1,53 @@
 /**
  * @module
  * `edgelog topics list | create | describe | alter | delete`: core's `Admin` over the client. Lists print one
- * name a line; `describe` prints a table (or `--json`); changes confirm on stderr so stdout stays data.
+ * name a line (`--long`: a table with each topic's cleanup policy, compacted ones marked); `describe` prints every
+ * config with whether it is the default, then the partitions (or `--json`); changes confirm on stderr so stdout
+ * stays data.
  */
-import { EdgeLogError, MAX_PARTITIONS } from "@edgelog/core";
+import { describeTopicConfig, EdgeLogError, MAX_PARTITIONS, type TopicConfig } from "@edgelog/core";
 import type { Command } from "../command.ts";
 import { EXIT, usageError } from "../exit-codes.ts";
 import { expectPositionals, flag, integerOption, listOption, parsePair } from "../options.ts";
 import { renderTable } from "../table.ts";
 
+/** Replication settings are listed only where a topic set them: the others never had replicas. */
+const REPLICATION_CONFIGS = new Set([
+  "min.insync.replicas",
+  "replica.lag.time.max.ms",
+  "unclean.leader.election.enable",
+]);
+
+const compactedMark = (config: TopicConfig): string => (config["cleanup.policy"] === "delete" ? "-" : "yes");
+
 const list: Command = {
   path: ["topics", "list"],
-  usage: "[--json]",
+  usage: "[--long] [--json]",
   summary: "list topic names, one a line",
-  help: "Prints every topic's name on its own line (--json: a JSON array).",
-  options: { json: { type: "boolean" } },
+  help: [
+    "Prints every topic's name on its own line (--json: a JSON array).",
+    "--long (-l): a table of NAME, PARTITIONS, CLEANUP.POLICY and COMPACTED (yes for compact and",
+    "compact,delete); with --json, an array of { name, partitions, topicId, config }. One request either way.",
+  ].join("\n"),
+  options: { json: { type: "boolean" }, long: { type: "boolean", short: "l" } },
   async run(parsed, { io, log }) {
     expectPositionals(parsed, []);
+    if (flag(parsed, "long")) {
+      // The store's listing carries each topic's config: one request, where describing each would be one per topic.
+      const topics = [...(await log().store.listTopics())].sort((a, b) => (a.name < b.name ? -1 : 1));
+      if (flag(parsed, "json")) {
+        await io.stdout.write(`${JSON.stringify(topics)}\n`);
+        return EXIT.OK;
+      }
+      const rows = topics.map((t) => [
+        t.name,
+        t.partitions,
+        t.config["cleanup.policy"],
+        compactedMark(t.config),
+      ]);
+      await io.stdout.write(renderTable(["NAME", "PARTITIONS", "CLEANUP.POLICY", "COMPACTED"], rows));
+      return EXIT.OK;
+    }
     const names = (await log().admin().listTopics()).sort();
     if (flag(parsed, "json")) await io.stdout.write(`${JSON.stringify(names)}\n`);
     else for (const name of names) await io.stdout.write(`${name}\n`);
@@ -69,9 +100,10 @@ const describe: Command = {
   usage: "NAME [--json]",
   summary: "a topic's config and each partition's offsets",
   help: [
-    "Prints the topic's id and cleanup policy, the configs it sets, then per partition its log start (low),",
-    "high watermark (high) and record count — for a compacted topic the offsets between them (OFFSETS), of",
-    "which compaction may have removed some.",
+    "Prints the topic's id and cleanup policy (compacted ones say so), every config with its value and whether",
+    "it is the default (as describeConfigs lists them), then per partition its log start (low), high watermark",
+    "(high) and record count — for a compacted topic the offsets between them (OFFSETS), of which compaction",
+    "may have removed some.",
   ].join("\n"),
   options: { json: { type: "boolean" } },
   async run(parsed, { io, log }) {
@@ -81,13 +113,15 @@ const describe: Command = {
       await io.stdout.write(`${JSON.stringify(topic)}\n`);
       return EXIT.OK;
     }
-    const config = Object.entries(topic.config)
-      .map(([key, value]) => `${key}=${value}`)
-      .join(" ");
     const policy = topic.config["cleanup.policy"];
+    const compacted = policy === "delete" ? "" : "  (compacted: offsets have gaps)";
     await io.stdout.write(
-      `topic ${topic.name}  id ${topic.topicId}  cleanup.policy ${policy}\nconfig ${config}\n`,
+      `topic ${topic.name}  id ${topic.topicId}  cleanup.policy ${policy}${compacted}\n\n`,
     );
+    const configs = describeTopicConfig(topic.config)
+      .filter((entry) => !(entry.isDefault && REPLICATION_CONFIGS.has(entry.name)))
+      .map((entry) => [entry.name, entry.value, entry.isDefault ? "default" : "topic"]);
+    await io.stdout.write(`${renderTable(["CONFIG", "VALUE", "SOURCE"], configs)}\n`);
     const rows = topic.partitions.map((p) => [
       p.partition,
       p.logStartOffset,

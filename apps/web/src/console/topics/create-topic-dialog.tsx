@@ -1,7 +1,7 @@
 /**
  * @module
- * Creating a topic: name, partitions and the configs people set at creation (retention by time and by size, the
- * largest batch), and — where the server places partitions in regions and runs in more than one (`GET
+ * Creating a topic: name, partitions and the configs people set at creation (the cleanup policy — with the
+ * compaction settings for a compacted topic —, retention by time and by size, the largest batch), and — where the server places partitions in regions and runs in more than one (`GET
  * /v1/cluster`) — the replica regions, the first of which leads, with `min.insync.replicas`. The name and counts
  * are checked here for quick feedback; the server checks everything again and its refusal (a taken or colliding
  * name, a bad config) is shown with its code.
@@ -34,6 +34,38 @@ const RETENTION_SIZES = [
   { value: String(10 * 1024 ** 3), label: "10 GiB" },
 ] as const;
 
+const POLICIES = [
+  { value: "delete", label: "Delete by age and size (delete)" },
+  { value: "compact", label: "Keep the latest per key (compact)" },
+  { value: "compact,delete", label: "Both (compact,delete)" },
+] as const;
+
+/** The compaction settings offered for a compacted topic; empty fields keep Kafka's defaults. */
+const COMPACTION_FIELDS = [
+  {
+    name: "delete.retention.ms",
+    placeholder: "86400000",
+    hint: "How long a tombstone (null value) stays readable, ms. Default 1 day.",
+  },
+  {
+    name: "min.compaction.lag.ms",
+    placeholder: "0",
+    hint: "How old a record must be before compaction may remove it, ms. Default 0.",
+  },
+  {
+    name: "max.compaction.lag.ms",
+    placeholder: "no bound",
+    hint: "Compact at the latest this long after a write, ms. Default: no bound.",
+  },
+  {
+    name: "min.cleanable.dirty.ratio",
+    placeholder: "0.5",
+    hint: "Compact once this share of the partition is new, 0 to 1. Default 0.5.",
+  },
+] as const;
+
+type Policy = (typeof POLICIES)[number]["value"];
+type CompactionName = (typeof COMPACTION_FIELDS)[number]["name"];
 type RetentionTime = (typeof RETENTION_TIMES)[number]["value"];
 type RetentionSize = (typeof RETENTION_SIZES)[number]["value"];
 
@@ -58,6 +90,8 @@ export function CreateTopicDialog({
   const [retentionMs, setRetentionMs] = useState<RetentionTime>("604800000");
   const [retentionBytes, setRetentionBytes] = useState<RetentionSize>("-1");
   const [maxMessageBytes, setMaxMessageBytes] = useState("");
+  const [policy, setPolicy] = useState<Policy>("delete");
+  const [compaction, setCompaction] = useState<ReadonlyMap<CompactionName, string>>(new Map());
   const [replicas, setReplicas] = useState<readonly string[]>([]);
   const [minInsync, setMinInsync] = useState("1");
   const [touched, setTouched] = useState(false);
@@ -75,6 +109,8 @@ export function CreateTopicDialog({
     setRetentionMs("604800000");
     setRetentionBytes("-1");
     setMaxMessageBytes("");
+    setPolicy("delete");
+    setCompaction(new Map());
     setReplicas([]);
     setMinInsync("1");
     setTouched(false);
@@ -98,10 +134,16 @@ export function CreateTopicDialog({
     setBusy(true);
     setError(null);
     try {
-      const config: Record<string, number> = {
-        "retention.ms": Number(retentionMs),
-        "retention.bytes": Number(retentionBytes),
-      };
+      // Pure compaction deletes nothing by age or size: the retention choices do not apply and are not sent.
+      const config: Record<string, number | string> =
+        policy === "compact"
+          ? {}
+          : { "retention.ms": Number(retentionMs), "retention.bytes": Number(retentionBytes) };
+      if (policy !== "delete") {
+        config["cleanup.policy"] = policy;
+        // As typed: the server validates them as Kafka does and its INVALID_CONFIG names the setting.
+        for (const [name, text] of compaction) if (text.trim() !== "") config[name] = text.trim();
+      }
       if (batchLimit !== undefined) config["max.message.bytes"] = batchLimit;
       if (replicas.length > 1) config["min.insync.replicas"] = Number(minInsync);
       // Regions in the deployment's order: the first listed there leads.
@@ -147,20 +189,57 @@ export function CreateTopicDialog({
             error={touched && partitionCount === null ? `A whole number from 1 to ${MAX_PARTITIONS}.` : null}
           />
           <SelectField
-            label="Keep records for"
-            name="retention.ms"
-            value={retentionMs}
-            onValue={setRetentionMs}
-            options={RETENTION_TIMES}
-          />
-          <SelectField
-            label="Keep at most, per partition"
-            name="retention.bytes"
-            value={retentionBytes}
-            onValue={setRetentionBytes}
-            options={RETENTION_SIZES}
+            label="Cleanup policy"
+            name="cleanup.policy"
+            value={policy}
+            onValue={setPolicy}
+            options={POLICIES}
+            hint={policy === "delete" ? undefined : "Every record needs a key; not on replicated topics."}
           />
         </div>
+        {policy === "compact" ? null : (
+          <div class="form-row">
+            <SelectField
+              label="Keep records for"
+              name="retention.ms"
+              value={retentionMs}
+              onValue={setRetentionMs}
+              options={RETENTION_TIMES}
+            />
+            <SelectField
+              label="Keep at most, per partition"
+              name="retention.bytes"
+              value={retentionBytes}
+              onValue={setRetentionBytes}
+              options={RETENTION_SIZES}
+            />
+          </div>
+        )}
+        {policy === "delete" ? null : (
+          <fieldset class="compaction-settings">
+            <legend>Compaction</legend>
+            <p class="field-hint">
+              At least the latest record of each key is kept; a null value deletes its key. Empty fields keep
+              the defaults.
+            </p>
+            <div class="compaction-fields">
+              {COMPACTION_FIELDS.map((field) => (
+                <TextField
+                  key={field.name}
+                  label={field.name}
+                  name={field.name}
+                  value={compaction.get(field.name) ?? ""}
+                  onValue={(value) => setCompaction(new Map(compaction).set(field.name, value))}
+                  placeholder={field.placeholder}
+                  hint={field.hint}
+                  autocomplete="off"
+                  spellcheck={false}
+                  maxLength={32}
+                />
+              ))}
+            </div>
+          </fieldset>
+        )}
         <NumberField
           label="Largest batch (max.message.bytes)"
           name="max.message.bytes"

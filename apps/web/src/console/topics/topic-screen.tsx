@@ -1,24 +1,27 @@
 /**
  * @module
  * One topic: totals, every partition (log start, high watermark, records, bytes, where it lives; for a replicated
- * topic the leader, replicas, in-sync set and epoch), its configuration, and an operator's actions — add
- * partitions, delete records before an offset in a partition, delete the topic (typing its name). A token that
- * may only produce or consume sees the same figures without the actions; one that may do neither is told so by
- * the server's 403.
+ * topic the leader, replicas, in-sync set and epoch), its configuration (config-card.tsx), and an operator's
+ * actions — edit configs, add partitions, delete records before an offset in a partition, delete the topic
+ * (typing its name). A compacted topic is marked, and its high watermark − log start is labelled "offsets": it
+ * has gaps, and counting its records would mean reading the log. A token that may only produce or consume sees
+ * the same figures without the actions; one that may do neither is told so by the server's 403.
  */
 import { useState } from "preact/hooks";
+import { lazyScreen } from "../lazy-screen.tsx";
 import { can, isAdmin } from "../rights.ts";
 import { href, navigate } from "../router.ts";
 import { Button } from "../ui/button.tsx";
 import { ConfirmDialog, Dialog } from "../ui/dialog.tsx";
 import { describeError } from "../ui/errors.ts";
 import { NumberField } from "../ui/field.tsx";
-import { formatBytes, formatCount, formatDuration, formatLimitBytes } from "../ui/format.ts";
+import { formatBytes, formatCount } from "../ui/format.ts";
 import { ErrorBanner, toast } from "../ui/notice.tsx";
 import { ScreenHeader } from "../ui/screen-header.tsx";
 import { Empty, Loading } from "../ui/states.tsx";
 import { type Column, Table } from "../ui/table.tsx";
 import { useResource } from "../ui/use-resource.ts";
+import { CompactedBadge, isCompacted, OFFSETS_NOTE } from "./cleanup-policy.tsx";
 import { Leaders } from "./leaders.tsx";
 import { retentionText } from "./retention.ts";
 import {
@@ -35,6 +38,9 @@ import {
 import "./topics.css";
 
 const MAX_PARTITIONS = 1_000;
+
+/** Below the figures, with core's config table: loaded after them (config-card.tsx). */
+const ConfigSection = lazyScreen(async () => (await import("./config-card.tsx")).ConfigSection);
 
 export function TopicScreen({ topic }: { topic: string }) {
   const described = useResource(() => describeTopic(topic), [topic]);
@@ -69,6 +75,7 @@ export function TopicScreen({ topic }: { topic: string }) {
   }
 
   const totals = totalsOf(view);
+  const compacted = isCompacted(view.config);
   return (
     <section class="screen">
       <ScreenHeader
@@ -95,7 +102,7 @@ export function TopicScreen({ topic }: { topic: string }) {
           </>
         }
       >
-        <span class="mono">{view.topicId}</span>
+        <span class="mono">{view.topicId}</span> <CompactedBadge config={view.config} />
       </ScreenHeader>
       <ErrorBanner error={described.error} title="Could not refresh" onRetry={described.reload} />
       <dl class="stats">
@@ -104,7 +111,7 @@ export function TopicScreen({ topic }: { topic: string }) {
           <dd>{formatCount(view.partitions.length)}</dd>
         </div>
         <div>
-          <dt>Records</dt>
+          <dt>{compacted ? "Offsets" : "Records"}</dt>
           <dd>{formatCount(totals.records)}</dd>
         </div>
         <div>
@@ -122,6 +129,11 @@ export function TopicScreen({ topic }: { topic: string }) {
           </dd>
         </div>
       </dl>
+      {compacted ? (
+        <p class="notice notice-info offsets-note">
+          Compacted topic: “Offsets” counts offsets, not records. {OFFSETS_NOTE}
+        </p>
+      ) : null}
       {totals.unknown > 0 ? (
         <p class="notice notice-error" role="status">
           {totals.unknown} partition(s) could not be reached: their figures are left out of the totals.
@@ -133,7 +145,7 @@ export function TopicScreen({ topic }: { topic: string }) {
         consume={can("consume", view.name)}
         onTruncate={setTruncating}
       />
-      <ConfigCard view={view} />
+      <ConfigSection view={view} canEdit={admin} onChanged={described.reload} />
       <AddPartitionsDialog
         open={adding}
         view={view}
@@ -166,9 +178,9 @@ export function TopicScreen({ topic }: { topic: string }) {
         }}
       >
         <p>
-          Deletes <strong>{view.name}</strong>: {formatCount(totals.records)} records in{" "}
-          {view.partitions.length} partitions, its producers' state and the offsets consumer groups committed
-          for it. This cannot be undone.
+          Deletes <strong>{view.name}</strong>: {compacted ? "up to " : ""}
+          {formatCount(totals.records)} records in {view.partitions.length} partitions, its producers' state
+          and the offsets consumer groups committed for it. This cannot be undone.
         </p>
       </ConfirmDialog>
     </section>
@@ -202,7 +214,12 @@ function PartitionsTable({
       numeric: true,
       cell: (p) => (p.error === undefined ? formatCount(p.highWatermark) : "—"),
     },
-    { key: "records", label: "Records", numeric: true, cell: (p) => formatCount(recordsOf(p)) },
+    {
+      key: "records",
+      label: isCompacted(view.config) ? "Offsets" : "Records",
+      numeric: true,
+      cell: (p) => formatCount(recordsOf(p)),
+    },
     { key: "bytes", label: "Size", numeric: true, cell: (p) => formatBytes(p.sizeBytes ?? -1) },
   ];
   if (placed)
@@ -281,40 +298,6 @@ function PartitionsTable({
         rows={view.partitions}
         rowKey={(p) => p.partition}
       />
-    </div>
-  );
-}
-
-function ConfigCard({ view }: { view: TopicView }) {
-  const config = view.config;
-  const rows: [string, string][] = [
-    ["retention.ms", `${formatDuration(config["retention.ms"])} (${config["retention.ms"]})`],
-    ["retention.bytes", `${formatLimitBytes(config["retention.bytes"])} per partition`],
-    ["max.message.bytes", formatBytes(config["max.message.bytes"])],
-    ["cleanup.policy", String(config["cleanup.policy"])],
-  ];
-  // The replication settings appear only where the topic set them.
-  for (const name of [
-    "min.insync.replicas",
-    "replica.lag.time.max.ms",
-    "unclean.leader.election.enable",
-  ] as const) {
-    const value = config[name];
-    if (value !== undefined) rows.push([name, String(value)]);
-  }
-  return (
-    <div class="card config-list">
-      <h2>Configuration</h2>
-      <dl class="facts">
-        {rows.map(([name, value]) => (
-          <div key={name} class="fact">
-            <dt>
-              <code>{name}</code>
-            </dt>
-            <dd>{value}</dd>
-          </div>
-        ))}
-      </dl>
     </div>
   );
 }

@@ -59,7 +59,7 @@ export function describeTopic(name: string): Promise<TopicView> {
 export interface NewTopic {
   readonly name: string;
   readonly partitions: number;
-  readonly config: Readonly<Record<string, number | boolean>>;
+  readonly config: Readonly<Record<string, number | string | boolean>>;
   /** Replica regions, the first leading; absent for an unreplicated topic. */
   readonly replicas?: readonly string[];
 }
@@ -70,6 +70,14 @@ export function createTopic(topic: NewTopic): Promise<unknown> {
 
 export function deleteTopic(name: string): Promise<void> {
   return api(topicPath(name), { method: "DELETE" });
+}
+
+/** `PATCH /v1/topics/{t}`: Kafka's IncrementalAlterConfigs; a `null` value returns the setting to its default. */
+export function alterTopicConfig(
+  name: string,
+  config: Readonly<Record<string, string | null>>,
+): Promise<TopicView> {
+  return api<TopicView>(topicPath(name), { method: "PATCH", body: { config } });
 }
 
 export function addPartitions(name: string, count: number): Promise<TopicView> {

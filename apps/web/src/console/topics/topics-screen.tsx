@@ -1,14 +1,14 @@
 /**
  * @module
- * The topics list: every topic with its partitions, records (high watermark − log start), retained bytes,
- * retention and the regions leading its partitions; a name filter kept in the URL; create and delete for an
+ * The topics list: every topic with its partitions, records (high watermark − log start; for a compacted topic,
+ * marked as such, that is only an upper bound), retained bytes, retention and the regions leading its partitions; a name filter kept in the URL; create and delete for an
  * operator. The list scrolls with the page and is virtualised, so 10,000 topics draw a screenful of rows, and the
  * per-topic figures are fetched only for the rows in view (describe-queue.ts).
  *
  * Listing topics needs `admin` (a listing names every topic of the deployment): any other token gets a form to
  * open a topic by name, and links to the topics its rights name.
  */
-import type { RefObject } from "preact";
+import type { ComponentChildren, RefObject } from "preact";
 import { useEffect, useLayoutEffect, useMemo, useState } from "preact/hooks";
 import { grantedNames, isAdmin } from "../rights.ts";
 import { href, navigate, route } from "../router.ts";
@@ -21,6 +21,7 @@ import { ScreenHeader } from "../ui/screen-header.tsx";
 import { Empty, Loading } from "../ui/states.tsx";
 import { useResource } from "../ui/use-resource.ts";
 import { useVirtualRows } from "../ui/use-virtual-rows.ts";
+import { CompactedBadge, isCompacted, OFFSETS_NOTE } from "./cleanup-policy.tsx";
 import { CreateTopicDialog } from "./create-topic-dialog.tsx";
 import { type Described, DescribeQueue } from "./describe-queue.ts";
 import { Leaders } from "./leaders.tsx";
@@ -335,19 +336,28 @@ function TopicRow({
   const totals = view === undefined ? undefined : totalsOf(view);
   const pending = described === undefined || described.status === "loading";
   const failed = described?.status === "error" ? described.error : null;
-  const figure = (value: (t: NonNullable<typeof totals>) => string) =>
+  const figure = (value: (t: NonNullable<typeof totals>) => ComponentChildren) =>
     totals !== undefined ? value(totals) : pending ? <span class="muted">…</span> : "—";
   return (
     <tr data-index={index} ref={measure} aria-rowindex={index + 2} data-topic={topic.name}>
       <td data-label="Name" class="topic-name">
-        <a href={href(["topics", topic.name])}>{topic.name}</a>
+        <a href={href(["topics", topic.name])}>{topic.name}</a> <CompactedBadge config={topic.config} />
         {failed === null ? null : <DescribeFailure error={failed} />}
       </td>
       <td class="num" data-label="Partitions">
         {formatCount(topic.partitions)}
       </td>
       <td class="num" data-label="Records">
-        {figure((t) => formatCount(t.records))}
+        {figure((t) =>
+          isCompacted(topic.config) ? (
+            <span title={OFFSETS_NOTE}>
+              ≤ {formatCount(t.records)}
+              <span class="visually-hidden"> (offsets; compaction removed some records)</span>
+            </span>
+          ) : (
+            formatCount(t.records)
+          ),
+        )}
       </td>
       <td class="num" data-label="Size">
         {figure((t) => formatBytes(t.bytes))}

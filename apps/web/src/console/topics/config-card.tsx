@@ -1,0 +1,221 @@
+/**
+ * @module
+ * A topic's configuration on its page: every setting edgelog honours with the value in force, in words where a
+ * unit helps, and whether it is the default or set on the topic; compaction settings are marked as applying to
+ * compacted topics only. An operator edits them in a dialog (`PATCH /v1/topics/{t}`): a field holds what the
+ * topic set, emptying it (or "Reset") returns the setting to its default, and the server's refusal — an
+ * INVALID_CONFIG naming the setting and why — is shown in the dialog with nothing changed.
+ */
+import type { ConfigEntryView } from "@edgelog/core";
+import { useEffect, useState } from "preact/hooks";
+import { Button } from "../ui/button.tsx";
+import { Dialog } from "../ui/dialog.tsx";
+import { SelectField, TextField } from "../ui/field.tsx";
+import { ErrorBanner, toast } from "../ui/notice.tsx";
+import {
+  configChanges,
+  initialText,
+  isCompactionSetting,
+  isRetentionSetting,
+  readableValue,
+  topicConfigEntries,
+} from "./config-form.ts";
+import { alterTopicConfig, type TopicView } from "./topics-api.ts";
+
+const POLICIES = [
+  { value: "delete", label: "delete — by age and size (default)" },
+  { value: "compact", label: "compact — the latest record per key" },
+  { value: "compact,delete", label: "compact,delete — both" },
+] as const;
+
+type Policy = (typeof POLICIES)[number]["value"];
+
+const isReplicated = (view: TopicView) => view.partitions.some((p) => p.replicas !== undefined);
+
+/**
+ * The card and its edit dialog: a chunk of its own, loaded with the topic page's figures already on screen (the
+ * card sits below them, and core's config table comes with it), so the first load stays small.
+ */
+export function ConfigSection({
+  view,
+  canEdit,
+  onChanged,
+}: {
+  view: TopicView;
+  canEdit: boolean;
+  onChanged: () => void;
+}) {
+  const [editing, setEditing] = useState(false);
+  return (
+    <>
+      <ConfigCard view={view} canEdit={canEdit} onEdit={() => setEditing(true)} />
+      <EditConfigsDialog
+        open={editing}
+        view={view}
+        onClose={() => setEditing(false)}
+        onDone={(changed) => {
+          toast(`Changed ${changed} config${changed === 1 ? "" : "s"} of ${view.name}`);
+          onChanged();
+        }}
+      />
+    </>
+  );
+}
+
+function ConfigCard({ view, canEdit, onEdit }: { view: TopicView; canEdit: boolean; onEdit: () => void }) {
+  const policy = view.config["cleanup.policy"];
+  return (
+    <div class="card config-list">
+      <div class="card-head">
+        <h2>Configuration</h2>
+        {canEdit ? <Button onClick={onEdit}>Edit configs</Button> : null}
+      </div>
+      <dl class="facts config-facts">
+        {topicConfigEntries(view.config, isReplicated(view)).map((entry) => {
+          const readable = readableValue(entry.name, entry.value);
+          return (
+            <div key={entry.name} class="fact" data-config={entry.name}>
+              <dt>
+                <code>{entry.name}</code>
+              </dt>
+              <dd>
+                <span class="config-value">
+                  <code>{entry.value}</code>
+                  {readable === undefined ? null : <span class="muted"> ({readable})</span>}
+                </span>{" "}
+                {entry.isDefault ? (
+                  <span class="badge" data-source="default">
+                    default
+                  </span>
+                ) : (
+                  <span class="badge badge-accent" data-source="topic">
+                    set
+                  </span>
+                )}
+                {isCompactionSetting(entry.name) && policy === "delete" ? (
+                  <span class="muted config-scope">compacted topics only</span>
+                ) : null}
+                {isRetentionSetting(entry.name) && policy === "compact" ? (
+                  <span class="muted config-scope">
+                    not applied: compact alone deletes nothing by age or size
+                  </span>
+                ) : null}
+              </dd>
+            </div>
+          );
+        })}
+      </dl>
+    </div>
+  );
+}
+
+function EditConfigsDialog({
+  open,
+  view,
+  onClose,
+  onDone,
+}: {
+  open: boolean;
+  view: TopicView;
+  onClose: () => void;
+  onDone: (changed: number) => void;
+}) {
+  const entries = topicConfigEntries(view.config, isReplicated(view));
+  const [texts, setTexts] = useState<ReadonlyMap<string, string>>(new Map());
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    if (!open) return;
+    setTexts(new Map());
+    setError(null);
+  }, [open]);
+
+  const changes = configChanges(entries, texts);
+  const text = (entry: ConfigEntryView) => texts.get(entry.name) ?? initialText(entry);
+  const edit = (name: string, value: string) => {
+    setTexts(new Map(texts).set(name, value));
+    setError(null);
+  };
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    if (busy || changes.size === 0) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await alterTopicConfig(view.name, Object.fromEntries(changes));
+      onDone(changes.size);
+      onClose();
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const policy = entries.find((entry) => entry.name === "cleanup.policy");
+  return (
+    <Dialog open={open} onClose={() => !busy && onClose()} title="Edit configs" wide>
+      <form class="form config-form" onSubmit={submit} noValidate>
+        <p class="field-hint">
+          Empty means the default (shown greyed). Only the settings you change are sent; the others keep their
+          values. Every partition applies the change at once.
+        </p>
+        {policy === undefined ? null : (
+          <SelectField
+            label="cleanup.policy"
+            name="cleanup.policy"
+            value={(text(policy) || "delete") as Policy}
+            onValue={(value) => edit("cleanup.policy", value === "delete" && policy.isDefault ? "" : value)}
+            options={POLICIES}
+            hint="Compacted topics refuse records without a key; compaction is not offered on replicated topics."
+          />
+        )}
+        <div class="config-fields">
+          {entries
+            .filter((entry) => entry.name !== "cleanup.policy")
+            .map((entry) => {
+              const current = text(entry);
+              const readable = readableValue(entry.name, entry.value);
+              return (
+                <div key={entry.name} class="config-field">
+                  <TextField
+                    label={entry.name}
+                    name={entry.name}
+                    value={current}
+                    onValue={(value) => edit(entry.name, value)}
+                    placeholder={entry.isDefault ? entry.value : undefined}
+                    autocomplete="off"
+                    spellcheck={false}
+                    maxLength={64}
+                    hint={
+                      entry.isDefault
+                        ? `Default${readable === undefined ? "" : `: ${readable}`}`
+                        : `Set on the topic${readable === undefined ? "" : `: ${readable}`}`
+                    }
+                  />
+                  {current === "" ? null : (
+                    <Button
+                      small
+                      variant="ghost"
+                      onClick={() => edit(entry.name, "")}
+                      aria-label={`Reset ${entry.name} to its default`}
+                    >
+                      Reset
+                    </Button>
+                  )}
+                </div>
+              );
+            })}
+        </div>
+        <ErrorBanner error={error} title="The server refused the change" />
+        <div class="form-actions">
+          <Button onClick={onClose} disabled={busy}>
+            Cancel
+          </Button>
+          <Button type="submit" variant="primary" busy={busy} disabled={changes.size === 0}>
+            {changes.size === 0 ? "Save" : `Save ${changes.size} change${changes.size === 1 ? "" : "s"}`}
+          </Button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
