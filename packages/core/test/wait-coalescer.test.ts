@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ReadResult, StoredBatch } from "../src/store.ts";
-import { type WaitCall, WaitCoalescer } from "../src/store-kit/wait-coalescer.ts";
+import { CALL_GRACE_MS, type WaitCall, WaitCoalescer } from "../src/store-kit/wait-coalescer.ts";
 
 const batch = (baseOffset: number, sizeBytes: number): StoredBatch => ({
   baseOffset,
@@ -112,20 +112,76 @@ describe("WaitCoalescer", () => {
     const waits = new WaitCoalescer();
     const a = new AbortController();
     const b = new AbortController();
+    const c = new AbortController();
     const ra = waits.read(KEY, { offset: 0, maxBytes: 10, maxWaitMs: 30_000, signal: a.signal }, store.call);
     const rb = waits.read(KEY, { offset: 0, maxBytes: 10, maxWaitMs: 30_000, signal: b.signal }, store.call);
-    a.abort(new Error("a left"));
-    await expect(ra).rejects.toThrow("a left");
-    expect(store.calls[0]?.aborted()).toBe(false);
+    const rc = waits.read(KEY, { offset: 0, maxBytes: 10, maxWaitMs: 30_000, signal: c.signal }, store.call);
+    // b did not make the call: it leaves, and the call goes on for a and c.
     b.abort(new Error("b left"));
     await expect(rb).rejects.toThrow("b left");
+    expect(store.calls).toHaveLength(1);
+    expect(store.calls[0]?.aborted()).toBe(false);
+    c.abort(new Error("c left"));
+    await expect(rc).rejects.toThrow("c left");
+    a.abort(new Error("a left"));
+    await expect(ra).rejects.toThrow("a left");
     expect(store.calls[0]?.aborted()).toBe(true);
     expect(waits.callsInFlight).toBe(0);
     // A new wait starts a new call.
-    const rc = waits.read(KEY, { offset: 0, maxBytes: 10, maxWaitMs: 30_000 }, store.call);
+    const rd = waits.read(KEY, { offset: 0, maxBytes: 10, maxWaitMs: 30_000 }, store.call);
     expect(store.calls).toHaveLength(2);
     store.append(1);
-    expect((await rc).batches).toHaveLength(1);
+    expect((await rd).batches).toHaveLength(1);
+  });
+
+  it("the read that made a call leaving ends it: the others go on with one call of their own", async () => {
+    // In a Worker the call belongs to its maker's request, which ends when the maker leaves: were the others to
+    // stay on it, they would wait on a promise that never settles.
+    const store = fakeStore();
+    const waits = new WaitCoalescer();
+    const maker = new AbortController();
+    const rm = waits.read(
+      KEY,
+      { offset: 0, maxBytes: 10, maxWaitMs: 30_000, signal: maker.signal },
+      store.call,
+    );
+    const others = Array.from({ length: 5 }, () =>
+      waits.read(KEY, { offset: 0, maxBytes: 10, maxWaitMs: 30_000 }, store.call),
+    );
+    maker.abort(new Error("maker left"));
+    await expect(rm).rejects.toThrow("maker left");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(store.calls).toHaveLength(2);
+    expect(store.calls[0]?.aborted()).toBe(true);
+    expect(store.calls[1]?.aborted()).toBe(false);
+    store.append(7);
+    const results = await Promise.all(others);
+    expect(results.map((r) => r.batches[0]?.baseOffset)).toEqual([0, 0, 0, 0, 0]);
+    expect(store.calls).toHaveLength(2);
+    expect(waits.callsInFlight).toBe(0);
+  });
+
+  it("a call that never answers is given up once it is overdue, and its readers read on their own", async () => {
+    // Its maker's request ended without an abort (a client gone): the call is cancelled and never settles.
+    const calls: { maxWaitMs: number; aborted: () => boolean }[] = [];
+    const call: WaitCall = (request, signal) => {
+      calls.push({ maxWaitMs: request.maxWaitMs, aborted: () => signal.aborted });
+      if (calls.length === 1) return new Promise<ReadResult>(() => undefined);
+      return Promise.resolve({ batches: [batch(0, 1)], logStartOffset: 0, highWatermark: 1 });
+    };
+    const waits = new WaitCoalescer();
+    const first = waits.read(KEY, { offset: 0, maxBytes: 10, maxWaitMs: 10_000 }, call);
+    const second = waits.read(KEY, { offset: 0, maxBytes: 10, maxWaitMs: 20_000 }, call);
+    await vi.advanceTimersByTimeAsync(10_000 + CALL_GRACE_MS - 1);
+    expect(calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.batches).toHaveLength(1);
+    expect(b.batches).toHaveLength(1);
+    expect(calls[0]?.aborted()).toBe(true);
+    // The first read's time was up: its own read does not wait.
+    expect(calls.slice(1).map((c) => c.maxWaitMs)).toContain(0);
+    expect(waits.callsInFlight).toBe(0);
   });
 
   it("a failed call fails every reader that shared it", async () => {

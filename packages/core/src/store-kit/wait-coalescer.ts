@@ -9,6 +9,12 @@
  * budget is at least the read's (the answer is then cut to the read's budget with core's `ReadBudget`, which keeps
  * the same prefix of batches), and the call waits no longer than the read may. A read whose deadline outlasts an
  * empty answer (the call timed out) waits on in the next call for what is left of its time.
+ *
+ * A call belongs to the read that made it. In a Worker, I/O belongs to the request that began it: once that
+ * request ends, the call is cancelled and a promise another request awaits on it never settles (workerd then fails
+ * that request as hung). So when the read that made a call leaves before its answer (its reader went away), the
+ * call is given up and the reads still on it go on with a call of their own; and a read that hears nothing from a
+ * call by the time it should have answered (its maker's request ended without an abort) gives it up too.
  */
 import type { ReadResult } from "../store.ts";
 import { ReadBudget } from "./read-budget.ts";
@@ -26,8 +32,16 @@ export interface CoalescedWait {
   readonly signal?: AbortSignal | undefined;
 }
 
+/** How long past its end a call may take to answer before its readers give it up (a slow answer, not a lost one). */
+export const CALL_GRACE_MS = 5_000;
+
+/** What a read gets from a call that was given up: it goes on with another. */
+const ABANDONED = Symbol("abandoned");
+
 interface SharedCall {
   readonly key: string;
+  /** The read that made the call: the call lives in its request, and ends when it leaves. */
+  readonly owner: object;
   readonly maxBytes: number;
   /** When the call stops waiting. */
   readonly endsAt: number;
@@ -35,6 +49,11 @@ interface SharedCall {
   readonly result: Promise<ReadResult>;
   readers: number;
   settled: boolean;
+  /** Whether the call was given up before it answered. */
+  abandoned: boolean;
+  /** Settles when the call is given up, so that its readers go on at once. */
+  readonly givenUp: Promise<typeof ABANDONED>;
+  readonly giveUp: () => void;
 }
 
 export class WaitCoalescer {
@@ -66,14 +85,17 @@ export class WaitCoalescer {
    */
   async read(key: string, wait: CoalescedWait, call: WaitCall): Promise<ReadResult> {
     const deadline = this.#now() + Math.max(0, wait.maxWaitMs);
+    const me = {};
     for (;;) {
-      const shared = this.#join(key, wait, deadline, call);
-      let result: ReadResult;
+      const shared = this.#join(key, wait, deadline, call, me);
+      let result: ReadResult | typeof ABANDONED;
       try {
         result = await this.#await(shared, wait.signal);
       } finally {
-        this.#leave(shared);
+        this.#leave(shared, me);
       }
+      // Given up by its maker: a call of this read's own (with no wait once its time is up) answers instead.
+      if (result === ABANDONED) continue;
       // As the store would: an answer with records, or past the high watermark, or a wait that ended early (the
       // store decided), is the answer; a call that waited its full time while this read may wait longer goes on.
       const now = this.#now();
@@ -83,7 +105,7 @@ export class WaitCoalescer {
   }
 
   /** The call `wait` fits (the latest-ending one), or a new one for it. */
-  #join(key: string, wait: CoalescedWait, deadline: number, call: WaitCall): SharedCall {
+  #join(key: string, wait: CoalescedWait, deadline: number, call: WaitCall, me: object): SharedCall {
     const calls = this.#calls.get(key) ?? [];
     let best: SharedCall | undefined;
     for (const candidate of calls) {
@@ -98,14 +120,22 @@ export class WaitCoalescer {
     const controller = new AbortController();
     const request = { offset: wait.offset, maxBytes: wait.maxBytes, maxWaitMs: Math.max(0, deadline - now) };
     this.#started++;
+    let giveUp = (): void => undefined;
+    const givenUp = new Promise<typeof ABANDONED>((resolve) => {
+      giveUp = () => resolve(ABANDONED);
+    });
     const shared: SharedCall = {
       key,
+      owner: me,
       maxBytes: wait.maxBytes,
       endsAt: deadline,
       controller,
       result: call(request, controller.signal),
       readers: 1,
       settled: false,
+      abandoned: false,
+      givenUp,
+      giveUp,
     };
     const forget = (): void => {
       shared.settled = true;
@@ -117,34 +147,66 @@ export class WaitCoalescer {
     return shared;
   }
 
-  /** The shared answer, or the reader's own abort. */
-  #await(shared: SharedCall, signal: AbortSignal | undefined): Promise<ReadResult> {
-    if (signal === undefined) return shared.result;
-    if (signal.aborted) return Promise.reject(signal.reason);
-    return new Promise<ReadResult>((resolve, reject) => {
-      const onAbort = (): void => reject(signal.reason);
-      signal.addEventListener("abort", onAbort, { once: true });
+  /**
+   * The shared answer; `ABANDONED` when the call was given up (by its maker leaving, or by this read's patience
+   * running out: a timer in this read's own request, which also keeps that request from looking hung); or the
+   * reader's own abort.
+   */
+  #await(shared: SharedCall, signal: AbortSignal | undefined): Promise<ReadResult | typeof ABANDONED> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<ReadResult | typeof ABANDONED>((resolve, reject) => {
+      const patience = Math.max(0, shared.endsAt - this.#now()) + CALL_GRACE_MS;
+      const timer = setTimeout(() => {
+        this.#abandon(shared);
+        finish();
+        resolve(ABANDONED);
+      }, patience);
+      const onAbort = (): void => {
+        finish();
+        reject(signal?.reason);
+      };
+      const finish = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      void shared.givenUp.then((value) => {
+        finish();
+        resolve(value);
+      });
       shared.result.then(
         (value) => {
-          signal.removeEventListener("abort", onAbort);
+          finish();
           resolve(value);
         },
         (error: unknown) => {
-          signal.removeEventListener("abort", onAbort);
-          reject(error);
+          finish();
+          if (shared.abandoned) resolve(ABANDONED);
+          else reject(error);
         },
       );
     });
   }
 
-  /** A reader is done with `shared`; the last one to leave an unfinished call ends it. */
-  #leave(shared: SharedCall): void {
+  /**
+   * A reader is done with `shared`. The last one to leave an unfinished call ends it; its maker leaving ends it
+   * too, and the others go on with calls of their own.
+   */
+  #leave(shared: SharedCall, me: object): void {
     shared.readers--;
-    if (shared.readers > 0 || shared.settled) return;
+    if (shared.settled) return;
+    if (shared.readers > 0 && shared.owner !== me) return;
+    this.#abandon(shared);
+  }
+
+  /** Gives `shared` up: no read joins it any more, its readers go on, and the store frees its parked reader. */
+  #abandon(shared: SharedCall): void {
+    if (shared.abandoned) return;
+    shared.abandoned = true;
     shared.settled = true;
     this.#remove(shared);
-    // Nobody waits for it any more: the store behind frees its parked reader.
-    shared.controller.abort(new Error("no reader waits any more"));
+    shared.giveUp();
+    shared.controller.abort(new Error("no reader waits on this call any more"));
     shared.result.catch(() => undefined);
   }
 
