@@ -149,43 +149,39 @@ export class WaitCoalescer {
 
   /**
    * The shared answer; `ABANDONED` when the call was given up (by its maker leaving, or by this read's patience
-   * running out: a timer in this read's own request, which also keeps that request from looking hung); or the
+   * running out: a timer of this read's own request, which also keeps that request from looking hung); or the
    * reader's own abort.
+   *
+   * The call's promise settles in its maker's request. What runs there on this read's behalf only settles this
+   * read's own promise: the timer and the abort listener belong to this read's request (in workerd, touching
+   * another request's I/O objects throws), so they are cleared once this read runs again, in its own request.
    */
-  #await(shared: SharedCall, signal: AbortSignal | undefined): Promise<ReadResult | typeof ABANDONED> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<ReadResult | typeof ABANDONED>((resolve, reject) => {
-      const patience = Math.max(0, shared.endsAt - this.#now()) + CALL_GRACE_MS;
-      const timer = setTimeout(() => {
-        this.#abandon(shared);
-        finish();
-        resolve(ABANDONED);
-      }, patience);
-      const onAbort = (): void => {
-        finish();
-        reject(signal?.reason);
-      };
-      const finish = (): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      void shared.givenUp.then((value) => {
-        finish();
-        resolve(value);
-      });
-      shared.result.then(
-        (value) => {
-          finish();
-          resolve(value);
+  async #await(shared: SharedCall, signal: AbortSignal | undefined): Promise<ReadResult | typeof ABANDONED> {
+    if (signal?.aborted) throw signal.reason;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+    const outcome = new Promise<ReadResult | typeof ABANDONED>((resolve, reject) => {
+      timer = setTimeout(
+        () => {
+          this.#abandon(shared);
+          resolve(ABANDONED);
         },
-        (error: unknown) => {
-          finish();
-          if (shared.abandoned) resolve(ABANDONED);
-          else reject(error);
-        },
+        Math.max(0, shared.endsAt - this.#now()) + CALL_GRACE_MS,
       );
+      onAbort = () => reject(signal?.reason);
+      signal?.addEventListener("abort", onAbort, { once: true });
+      void shared.givenUp.then(resolve);
+      shared.result.then(resolve, (error: unknown) => {
+        if (shared.abandoned) resolve(ABANDONED);
+        else reject(error);
+      });
     });
+    try {
+      return await outcome;
+    } finally {
+      clearTimeout(timer);
+      if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
+    }
   }
 
   /**

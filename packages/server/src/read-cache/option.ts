@@ -26,6 +26,12 @@ export type ReadCacheOption =
   | {
       readonly maxAgeMs?: number;
       readonly cache?: ReadCache | null;
+      /**
+       * Identical catch-up misses of the isolate's requests share one read (`shared-misses.ts`). Off by default:
+       * in workerd a read belongs to the request that made it, and other requests taking its answer have been
+       * answered 500 ("Cannot perform I/O on behalf of a different request"). For hosts without that rule (Node).
+       */
+      readonly shareMisses?: boolean;
     };
 
 /** What one request may do: ask the store for answers cacheable this long (0: none), and where to keep them. */
@@ -34,7 +40,7 @@ export interface RequestReadCache {
   readonly cache: ReadCache | null;
   /** `private` whenever requests are authenticated: a shared cache must never answer for the token checked here. */
   readonly visibility: "public" | "private";
-  /** The isolate's identical misses in flight (`shared-misses.ts`); `null` when caching is off. */
+  /** The isolate's identical misses in flight (`shared-misses.ts`); `null` when caching is off or not shared. */
   readonly misses: SharedMisses | null;
 }
 
@@ -60,7 +66,7 @@ export function readCacheResolver(
       maxAgeMs: Math.min(maxAgeMs, READ_CACHE_MAX_AGE_LIMIT_MS),
       cache,
       visibility: authenticated ? "private" : "public",
-      misses: missesFor(env),
+      misses: option?.shareMisses === true ? missesFor(env) : null,
     };
   };
 }
