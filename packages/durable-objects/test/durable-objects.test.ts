@@ -231,14 +231,14 @@ describe("PartitionObject", () => {
     controller.abort(new Error("gone"));
     await expect(alone).rejects.toThrow("gone");
     await vi.waitFor(async () => expect((await stub.stats()).waiters).toBe(0));
-    // Two readers at one offset share one parked read: it stays while one of them still waits.
+    // Two readers at one offset park a read each (waits are not shared across requests): one leaving frees its own.
     const leaving = new AbortController();
     const left = store.read(tp, { offset: 0, maxWaitMs: 30_000, signal: leaving.signal });
     const closed = store.read(tp, { offset: 0, maxWaitMs: 30_000 });
-    await vi.waitFor(async () => expect((await stub.stats()).waiters).toBe(1));
+    await vi.waitFor(async () => expect((await stub.stats()).waiters).toBe(2));
     leaving.abort(new Error("gone too"));
     await expect(left).rejects.toThrow("gone too");
-    expect((await stub.stats()).waiters).toBe(1);
+    await vi.waitFor(async () => expect((await stub.stats()).waiters).toBe(1));
     await store.close();
     await expectEdgeLogError(closed, "STORE_CLOSED");
     await vi.waitFor(async () => expect((await stub.stats()).waiters).toBe(0));

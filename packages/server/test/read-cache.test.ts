@@ -59,7 +59,9 @@ function mapCache() {
 
 const SECRET = "a-secret-for-the-read-cache-tests";
 
-async function world(options: { readCache?: ReadCacheOption; auth?: "none" | { secret: string } } = {}) {
+async function world(
+  options: { readCache?: ReadCacheOption; auth?: "none" | { secret: string }; shareMisses?: boolean } = {},
+) {
   const store = new CacheableStore();
   const { cache, entries } = mapCache();
   const app = createApp({
@@ -68,7 +70,7 @@ async function world(options: { readCache?: ReadCacheOption; auth?: "none" | { s
     quota: "none",
     now: () => NOW,
     random: () => 0,
-    readCache: options.readCache ?? { maxAgeMs: 10_000, cache },
+    readCache: options.readCache ?? { maxAgeMs: 10_000, cache, shareMisses: options.shareMisses === true },
   });
   await store.createTopic({ name: "t", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
   for (let i = 0; i < 6; i++) {
@@ -146,8 +148,14 @@ describe("cacheable catch-up reads in the server", () => {
     expect(store.asked).toHaveLength(1);
   });
 
-  it("shares one store read among identical misses only when its answer may be cached", async () => {
+  it("shares no store read among identical misses by default (a read belongs to its request on Workers)", async () => {
     const { store, get } = await world();
+    await Promise.all(Array.from({ length: 5 }, () => get(batches(1))));
+    expect(store.asked).toHaveLength(5);
+  });
+
+  it("with shareMisses, shares one store read among identical misses only when its answer may be cached", async () => {
+    const { store, get } = await world({ shareMisses: true });
     const crowd = await Promise.all(Array.from({ length: 5 }, () => get(batches(1))));
     expect(store.asked).toHaveLength(1);
     const bodies = await Promise.all(crowd.map((r) => r.arrayBuffer()));
