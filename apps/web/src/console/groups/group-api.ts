@@ -3,24 +3,12 @@
  * The HTTP shapes the groups screens read (docs/http-api.md "Consumer groups", "Topics") and the few requests
  * they make, each through the session's `api` so errors arrive as `EdgeLogError` with the server's code.
  */
+import type { GroupMemberDescription, TopicPartitions } from "@edgelog/core";
 import { api } from "../session.ts";
 
-export interface TopicPartitionsView {
-  readonly topic: string;
-  readonly partitions: readonly number[];
-}
-
-export interface MemberView {
-  readonly memberId: string;
-  readonly memberEpoch: number;
-  readonly clientId: string | null;
-  readonly topics: readonly string[];
-  readonly assignment: readonly TopicPartitionsView[];
-  readonly targetAssignment: readonly TopicPartitionsView[];
-  readonly pendingRevocation: readonly TopicPartitionsView[];
-  readonly lastHeartbeatMs: number;
-  readonly sessionTimeoutMs: number;
-}
+/** A member as `GET /v1/groups/{g}` answers it: core's description (owned, target, pending revocation). */
+export type MemberView = GroupMemberDescription;
+export type TopicPartitionsView = TopicPartitions;
 
 export interface CommittedView {
   readonly topic: string;
