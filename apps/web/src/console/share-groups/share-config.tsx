@@ -9,10 +9,11 @@ import { type ConfigEntryView, DEFAULT_SHARE_GROUP_CONFIG, type ShareGroupConfig
 import { useEffect, useState } from "preact/hooks";
 import { configChanges, initialText } from "../topics/config-form.ts";
 import { Button } from "../ui/button.tsx";
+import { ConfigEditFooter, ResetToDefault } from "../ui/config-edit.tsx";
 import { Dialog } from "../ui/dialog.tsx";
 import { TextField } from "../ui/field.tsx";
 import { formatDuration } from "../ui/format.ts";
-import { ErrorBanner, toast } from "../ui/notice.tsx";
+import { toast } from "../ui/notice.tsx";
 import { alterShareGroupConfig, type ShareGroupView } from "./share-group-api.ts";
 
 /** Milliseconds configs, said in words too. */
@@ -156,28 +157,13 @@ function EditShareConfigDialog({
                   maxLength={255}
                 />
                 {current === "" ? null : (
-                  <Button
-                    small
-                    variant="ghost"
-                    onClick={() => edit(entry.name, "")}
-                    aria-label={`Reset ${entry.name} to its default`}
-                  >
-                    Reset
-                  </Button>
+                  <ResetToDefault name={entry.name} onReset={() => edit(entry.name, "")} />
                 )}
               </div>
             );
           })}
         </div>
-        <ErrorBanner error={error} title="The server refused the change" />
-        <div class="form-actions">
-          <Button onClick={onClose} disabled={busy}>
-            Cancel
-          </Button>
-          <Button type="submit" variant="primary" busy={busy} disabled={changes.size === 0}>
-            {changes.size === 0 ? "Save" : `Save ${changes.size} change${changes.size === 1 ? "" : "s"}`}
-          </Button>
-        </div>
+        <ConfigEditFooter error={error} busy={busy} changes={changes.size} onClose={onClose} />
       </form>
     </Dialog>
   );

@@ -9,9 +9,10 @@
 import type { ConfigEntryView } from "@edgelog/core";
 import { useEffect, useState } from "preact/hooks";
 import { Button } from "../ui/button.tsx";
+import { ConfigEditFooter, ResetToDefault } from "../ui/config-edit.tsx";
 import { Dialog } from "../ui/dialog.tsx";
 import { SelectField, TextField } from "../ui/field.tsx";
-import { ErrorBanner, toast } from "../ui/notice.tsx";
+import { toast } from "../ui/notice.tsx";
 import {
   configChanges,
   initialText,
@@ -193,28 +194,13 @@ function EditConfigsDialog({
                     }
                   />
                   {current === "" ? null : (
-                    <Button
-                      small
-                      variant="ghost"
-                      onClick={() => edit(entry.name, "")}
-                      aria-label={`Reset ${entry.name} to its default`}
-                    >
-                      Reset
-                    </Button>
+                    <ResetToDefault name={entry.name} onReset={() => edit(entry.name, "")} />
                   )}
                 </div>
               );
             })}
         </div>
-        <ErrorBanner error={error} title="The server refused the change" />
-        <div class="form-actions">
-          <Button onClick={onClose} disabled={busy}>
-            Cancel
-          </Button>
-          <Button type="submit" variant="primary" busy={busy} disabled={changes.size === 0}>
-            {changes.size === 0 ? "Save" : `Save ${changes.size} change${changes.size === 1 ? "" : "s"}`}
-          </Button>
-        </div>
+        <ConfigEditFooter error={error} busy={busy} changes={changes.size} onClose={onClose} />
       </form>
     </Dialog>
   );
