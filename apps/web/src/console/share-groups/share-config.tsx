@@ -6,10 +6,9 @@
  * server's INVALID_CONFIG is shown with nothing changed. The same form rules as a topic's (../topics/config-form.ts).
  */
 import { type ConfigEntryView, DEFAULT_SHARE_GROUP_CONFIG, type ShareGroupConfig } from "@edgelog/core";
-import { useEffect, useState } from "preact/hooks";
-import { configChanges, initialText } from "../topics/config-form.ts";
+import { useState } from "preact/hooks";
 import { Button } from "../ui/button.tsx";
-import { ConfigEditFooter, ResetToDefault } from "../ui/config-edit.tsx";
+import { ConfigEditFooter, ResetToDefault, useConfigEdit } from "../ui/config-edit.tsx";
 import { Dialog } from "../ui/dialog.tsx";
 import { TextField } from "../ui/field.tsx";
 import { formatDuration } from "../ui/format.ts";
@@ -106,34 +105,13 @@ function EditShareConfigDialog({
   onClose: () => void;
   onDone: (changed: number) => void;
 }) {
-  const [texts, setTexts] = useState<ReadonlyMap<string, string>>(new Map());
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  useEffect(() => {
-    if (!open) return;
-    setTexts(new Map());
-    setError(null);
-  }, [open]);
-  const changes = configChanges(entries, texts);
-  const edit = (name: string, value: string) => {
-    setTexts(new Map(texts).set(name, value));
-    setError(null);
-  };
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    if (busy || changes.size === 0) return;
-    setBusy(true);
-    setError(null);
-    try {
-      await alterShareGroupConfig(view.group, Object.fromEntries(changes));
-      onDone(changes.size);
-      onClose();
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { changes, busy, error, text, edit, submit } = useConfigEdit(
+    entries,
+    open,
+    (changed) => alterShareGroupConfig(view.group, changed),
+    onDone,
+    onClose,
+  );
   return (
     <Dialog open={open} onClose={() => !busy && onClose()} title="Edit share group config" wide>
       <form class="form" onSubmit={submit} noValidate>
@@ -143,7 +121,7 @@ function EditShareConfigDialog({
         </p>
         <div class="config-fields">
           {entries.map((entry) => {
-            const current = texts.get(entry.name) ?? initialText(entry);
+            const current = text(entry);
             return (
               <div key={entry.name} class="config-field">
                 <TextField

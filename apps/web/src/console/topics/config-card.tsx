@@ -6,21 +6,13 @@
  * topic set, emptying it (or "Reset") returns the setting to its default, and the server's refusal — an
  * INVALID_CONFIG naming the setting and why — is shown in the dialog with nothing changed.
  */
-import type { ConfigEntryView } from "@edgelog/core";
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { Button } from "../ui/button.tsx";
-import { ConfigEditFooter, ResetToDefault } from "../ui/config-edit.tsx";
+import { ConfigEditFooter, ResetToDefault, useConfigEdit } from "../ui/config-edit.tsx";
 import { Dialog } from "../ui/dialog.tsx";
 import { SelectField, TextField } from "../ui/field.tsx";
 import { toast } from "../ui/notice.tsx";
-import {
-  configChanges,
-  initialText,
-  isCompactionSetting,
-  isRetentionSetting,
-  readableValue,
-  topicConfigEntries,
-} from "./config-form.ts";
+import { isCompactionSetting, isRetentionSetting, readableValue, topicConfigEntries } from "./config-form.ts";
 import { alterTopicConfig, type TopicView } from "./topics-api.ts";
 
 const POLICIES = [
@@ -122,36 +114,13 @@ function EditConfigsDialog({
   onDone: (changed: number) => void;
 }) {
   const entries = topicConfigEntries(view.config, isReplicated(view));
-  const [texts, setTexts] = useState<ReadonlyMap<string, string>>(new Map());
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  useEffect(() => {
-    if (!open) return;
-    setTexts(new Map());
-    setError(null);
-  }, [open]);
-
-  const changes = configChanges(entries, texts);
-  const text = (entry: ConfigEntryView) => texts.get(entry.name) ?? initialText(entry);
-  const edit = (name: string, value: string) => {
-    setTexts(new Map(texts).set(name, value));
-    setError(null);
-  };
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    if (busy || changes.size === 0) return;
-    setBusy(true);
-    setError(null);
-    try {
-      await alterTopicConfig(view.name, Object.fromEntries(changes));
-      onDone(changes.size);
-      onClose();
-    } catch (failure) {
-      setError(failure);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { changes, busy, error, text, edit, submit } = useConfigEdit(
+    entries,
+    open,
+    (changed) => alterTopicConfig(view.name, changed),
+    onDone,
+    onClose,
+  );
   const policy = entries.find((entry) => entry.name === "cleanup.policy");
   return (
     <Dialog open={open} onClose={() => !busy && onClose()} title="Edit configs" wide>
