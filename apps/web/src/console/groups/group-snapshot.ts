@@ -5,14 +5,15 @@
  * and who owns it. Built from a handful of requests (the description, each topic's bounds, the committed offsets
  * of every partition), so a poll costs the same whatever the lag.
  */
+
 import { EdgeLogError, isEdgeLogError } from "@edgelog/core";
+import { mapLimit } from "../map-limit.ts";
 import {
   committedOffsets,
   describeGroup,
   describeTopic,
   type GroupView,
   type MemberView,
-  mapLimit,
   type TopicPartitionsView,
   type TopicView,
 } from "./group-api.ts";

@@ -5,12 +5,14 @@
  * with thousands of groups costs one listing and a page of descriptions per refresh. A token without `admin`
  * cannot list groups: the server's refusal is shown, and a group can still be opened by its id.
  */
+
 import { useState } from "preact/hooks";
+import { mapLimit } from "../map-limit.ts";
 import { href, navigate, route } from "../router.ts";
 import { describeError } from "../ui/errors.ts";
 import { formatCount } from "../ui/format.ts";
 import { ErrorNote } from "./error-note.tsx";
-import { describeGroup, type GroupView, listGroups, mapLimit } from "./group-api.ts";
+import { describeGroup, type GroupView, listGroups } from "./group-api.ts";
 import { StateBadge } from "./state-badge.tsx";
 import { usePoll } from "./use-poll.ts";
 import "./groups.css";

@@ -7,10 +7,12 @@
  * members: the button is disabled while this screen sees members, and the server's `NON_EMPTY_GROUP` is shown
  * if one joined meanwhile. Any change to the form discards the preview, so what is applied is what was shown.
  */
+
 import { useState } from "preact/hooks";
+import { mapLimit } from "../map-limit.ts";
 import { formatCount } from "../ui/format.ts";
 import { ErrorNote } from "./error-note.tsx";
-import { commitAsAdmin, committedOffsets, describeTopic, mapLimit, offsetForTime } from "./group-api.ts";
+import { commitAsAdmin, committedOffsets, describeTopic, offsetForTime } from "./group-api.ts";
 import { Modal } from "./modal.tsx";
 import {
   type PartitionState,

@@ -10,7 +10,9 @@
  * `scanBudget` records before it stops and says how far it got ("scanned 10,000 records, 3 matches"), to go on
  * only when asked: never an unbounded scan. The live tail appends through the same cursors (`appendLive`).
  */
+
 import { EdgeLogError } from "@edgelog/core";
+import { mapLimit } from "../map-limit.ts";
 import type { StartPosition } from "./browse-query.ts";
 import { type ConsoleRecord, recordKey } from "./console-record.ts";
 import { PartitionCursor } from "./partition-cursor.ts";
@@ -61,21 +63,6 @@ function before(a: ConsoleRecord, b: ConsoleRecord): boolean {
   if (a.timestamp !== b.timestamp) return a.timestamp < b.timestamp;
   if (a.partition !== b.partition) return a.partition < b.partition;
   return a.offset < b.offset;
-}
-
-async function eachLimited<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  });
-  await Promise.all(lanes);
 }
 
 function asEdgeLogError(error: unknown): EdgeLogError {
@@ -167,7 +154,7 @@ export class RecordWindow {
     this.#bottom = this.#top = { state: "loading" };
     this.#changed();
     try {
-      await eachLimited(this.#cursors, READ_CONCURRENCY, async (cursor) => {
+      await mapLimit(this.#cursors, READ_CONCURRENCY, async (cursor) => {
         const note = await cursor.place(from);
         if (note !== undefined) this.#notes.push(note);
       });
@@ -319,7 +306,7 @@ export class RecordWindow {
         reads += empty.length;
         if (reads > MAX_READS_PER_PAGE) return filter === null ? "idle" : "budget";
         const limit = this.#readLimit();
-        await eachLimited(empty, READ_CONCURRENCY, (cursor) =>
+        await mapLimit(empty, READ_CONCURRENCY, (cursor) =>
           forward ? cursor.readForward(limit) : cursor.readBackward(limit),
         );
         continue;

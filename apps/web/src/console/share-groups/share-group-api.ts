@@ -54,21 +54,3 @@ export function inFlightOf(partition: SharePartitionView): number {
   const f = partition.inFlight;
   return f.available + f.acquired + f.acknowledged + f.archived;
 }
-
-/** `fn` over `items`, at most `width` at once, results in order: a page of descriptions without a burst. */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  width: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
-  return results;
-}

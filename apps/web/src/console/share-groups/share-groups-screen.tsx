@@ -5,7 +5,9 @@
  * records in flight, lag), so thousands of groups cost one listing and a page of descriptions. A token without
  * `admin` gets the server's refusal and can still open a group by id.
  */
+
 import { useState } from "preact/hooks";
+import { mapLimit } from "../map-limit.ts";
 import { href, navigate, route } from "../router.ts";
 import { Button } from "../ui/button.tsx";
 import { describeError } from "../ui/errors.ts";
@@ -15,13 +17,7 @@ import { ScreenHeader } from "../ui/screen-header.tsx";
 import { Empty, Loading } from "../ui/states.tsx";
 import { type Column, Table } from "../ui/table.tsx";
 import { useResource } from "../ui/use-resource.ts";
-import {
-  describeShareGroup,
-  inFlightOf,
-  listShareGroups,
-  mapLimit,
-  type ShareGroupView,
-} from "./share-group-api.ts";
+import { describeShareGroup, inFlightOf, listShareGroups, type ShareGroupView } from "./share-group-api.ts";
 import { ShareStateBadge } from "./share-state-badge.tsx";
 import "./share-groups.css";
 
