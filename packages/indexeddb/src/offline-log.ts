@@ -349,7 +349,7 @@ class OfflineLogImpl implements OfflineLog {
     // Appends of this tick are part of "everything appended before the call".
     await Promise.all([...this.#queued.keys()].map((t) => this.#writeQueued(t)));
     const targets = await outboxTargets(this.#store);
-    if (await allCommitted(this.#store, targets)) return;
+    if (await allCommitted(this.#store, targets)) return this.#pending.refresh();
     const after = this.#passNo;
     const stallMs = this.#options.flushTimeoutMs ?? DEFAULT_FLUSH_TIMEOUT_MS;
     await new Promise<void>((resolve, reject) => {
@@ -383,6 +383,9 @@ class OfflineLogImpl implements OfflineLog {
             reject(error);
           } else if (await allCommitted(this.#store, targets)) {
             off();
+            // The event that got here may carry a recount begun before the last plan committed: `pending()`
+            // must not still count what this flush saw acknowledged once it resolves.
+            await this.#pending.refresh();
             resolve();
           }
         })().catch((error: unknown) => {

@@ -334,6 +334,48 @@ describe("openOfflineLog", () => {
     await log.close();
   });
 
+  it("pending() counts nothing flush() saw acknowledged once it resolves, though a recount was slower", async () => {
+    const { upstream, url, appFetch, ready } = setup(1);
+    await ready;
+    const store = new MemoryStore();
+    // A recount's reads (and only a recount's: the sync's own reads pass) are held while `holding`.
+    const held: (() => void)[] = [];
+    let holding = false;
+    const gated = new Proxy(store, {
+      get(target, prop) {
+        if (prop === "offsets")
+          return async (tp: { topic: string; partition: number }) => {
+            const result = await target.offsets(tp);
+            if (holding && new Error().stack?.includes("countPending"))
+              await new Promise<void>((release) => held.push(release));
+            return result;
+          };
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const log = await openOfflineLog({
+      name: uniqueName(),
+      store: gated,
+      upstream: { url, fetch: appFetch },
+    });
+    holding = true;
+    await log.append("clicks", { key: "a", value: "1" });
+    // The record is acknowledged and committed; the recount that follows is held, so pending() still says 1.
+    await until(async () => (await upstreamRecords(upstream)).flat().length === 1 && held.length > 0);
+    expect(log.pending()).toBe(1);
+    let atResolve: number | null = null;
+    const flushed = log.flush().then(() => {
+      atResolve = log.pending();
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    holding = false;
+    for (const release of held.splice(0)) release();
+    await flushed;
+    expect(atResolve).toBe(0);
+    await log.close();
+  });
+
   it("flush() in a tab that does not sync gives up, bounded, when the syncing tab is alive but stalled", async () => {
     const { upstream, appFetch, ready, isBatchPost, url } = setup(1);
     await ready;
