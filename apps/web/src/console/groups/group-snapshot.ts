@@ -6,8 +6,9 @@
  * of every partition), so a poll costs the same whatever the lag.
  */
 
-import { EdgeLogError, isEdgeLogError } from "@edgelog/core";
+import type { EdgeLogError } from "@edgelog/core";
 import { mapLimit } from "../map-limit.ts";
+import { asEdgeLogError } from "../ui/errors.ts";
 import {
   committedOffsets,
   describeGroup,
@@ -93,7 +94,7 @@ export async function loadGroupSnapshot(group: string): Promise<GroupSnapshot> {
     } catch (error) {
       return {
         topic,
-        error: isEdgeLogError(error) ? error : new EdgeLogError("UNKNOWN_SERVER_ERROR", String(error)),
+        error: asEdgeLogError(error),
       };
     }
   });

@@ -9,6 +9,7 @@ import { EdgeLogError, RECORD_CAPS } from "@edgelog/core";
 import { useRef, useState } from "preact/hooks";
 import { href } from "../router.ts";
 import { api } from "../session.ts";
+import { asEdgeLogError } from "../ui/errors.ts";
 import { produceBody, type ValueKind } from "./produce-body.ts";
 
 interface HeaderRow {
@@ -65,8 +66,7 @@ export function ProduceForm(props: { topic: string; partitions: number; onWritte
     } catch (error) {
       setOutcome({
         state: "refused",
-        error:
-          error instanceof EdgeLogError ? error : new EdgeLogError("UNKNOWN_SERVER_ERROR", String(error)),
+        error: asEdgeLogError(error),
       });
     }
   }

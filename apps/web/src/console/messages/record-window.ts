@@ -11,8 +11,9 @@
  * only when asked: never an unbounded scan. The live tail appends through the same cursors (`appendLive`).
  */
 
-import { EdgeLogError } from "@edgelog/core";
+import type { EdgeLogError } from "@edgelog/core";
 import { mapLimit } from "../map-limit.ts";
+import { asEdgeLogError } from "../ui/errors.ts";
 import type { StartPosition } from "./browse-query.ts";
 import { type ConsoleRecord, recordKey } from "./console-record.ts";
 import { PartitionCursor } from "./partition-cursor.ts";
@@ -63,11 +64,6 @@ function before(a: ConsoleRecord, b: ConsoleRecord): boolean {
   if (a.timestamp !== b.timestamp) return a.timestamp < b.timestamp;
   if (a.partition !== b.partition) return a.partition < b.partition;
   return a.offset < b.offset;
-}
-
-function asEdgeLogError(error: unknown): EdgeLogError {
-  if (error instanceof EdgeLogError) return error;
-  return new EdgeLogError("UNKNOWN_SERVER_ERROR", error instanceof Error ? error.message : String(error));
 }
 
 export class RecordWindow {

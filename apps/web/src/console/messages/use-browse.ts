@@ -4,9 +4,10 @@
  * asks for, made anew when the link asks for something else — but not when the link only caught up with the
  * person's scrolling (`followScroll` writes the top row's position into it with a history replace).
  */
-import { EdgeLogError } from "@edgelog/core";
+import type { EdgeLogError } from "@edgelog/core";
 import { useCallback, useEffect, useReducer, useRef, useState } from "preact/hooks";
 import { href, navigate } from "../router.ts";
+import { asEdgeLogError } from "../ui/errors.ts";
 import { type BrowseQuery, browseQueryParams, browseRefusal, sameSource } from "./browse-query.ts";
 import type { ConsoleRecord } from "./console-record.ts";
 import { describePartitions, HttpPageReader, type PartitionBounds } from "./partition-reader.ts";
@@ -33,10 +34,6 @@ export type Loaded =
     }
   | { readonly state: "refused"; readonly message: string };
 
-function asError(error: unknown): EdgeLogError {
-  return error instanceof EdgeLogError ? error : new EdgeLogError("UNKNOWN_SERVER_ERROR", String(error));
-}
-
 /** Following new records always starts from the end: a link with `live=1` ignores its start position. */
 export function effectiveQuery(query: BrowseQuery): BrowseQuery {
   return query.live ? { ...query, from: { kind: "latest" } } : query;
@@ -53,7 +50,7 @@ export function useBrowse(topic: string, requested: BrowseQuery, queryText: stri
     const abort = new AbortController();
     describePartitions(topic, abort.signal).then(
       (partitions) => setDescribed({ state: "ready", partitions }),
-      (error) => abort.signal.aborted || setDescribed({ state: "error", error: asError(error) }),
+      (error) => abort.signal.aborted || setDescribed({ state: "error", error: asEdgeLogError(error) }),
     );
     return () => abort.abort();
   }, [topic]);
@@ -80,7 +77,7 @@ export function useBrowse(topic: string, requested: BrowseQuery, queryText: stri
     try {
       filter = compileFilter(opened.filter);
     } catch (error) {
-      setLoaded({ state: "refused", message: asError(error).message });
+      setLoaded({ state: "refused", message: asEdgeLogError(error).message });
       return;
     }
     if (refusal !== null) {
