@@ -230,6 +230,25 @@ describe("the console's groups and streams screens against the local Worker, in 
     expect(Number(await page.getAttribute(".lag-chart", "data-points"))).toBeGreaterThanOrEqual(points);
     await shot("group-dark");
     await page.emulateMedia({ colorScheme: "light" });
+    await page.waitForSelector(".lag-chart[data-scheme=light] canvas");
+    // The toggle's choice redraws it too, whatever the OS says; the palette is the page's (probed, not guessed).
+    const accentStroke = () =>
+      page.evaluate(() => {
+        const probe = document.createElement("span");
+        probe.style.color = "var(--accent)";
+        document.body.append(probe);
+        const color = getComputedStyle(probe).color;
+        probe.remove();
+        return color;
+      });
+    const lightAccent = await accentStroke();
+    await page.click(".theme-toggle");
+    await page.waitForSelector(".lag-chart[data-scheme=dark] canvas");
+    expect(await accentStroke()).not.toBe(lightAccent);
+    await page.click(".theme-toggle");
+    await page.waitForSelector(".lag-chart[data-scheme=light] canvas");
+    // Pages loaded from here on follow the OS again.
+    await page.evaluate(() => localStorage.removeItem("edgelog-console-theme"));
     await page.setViewportSize({ width: PHONE.width, height: 812 });
     // The chart takes the new width on its next frame.
     await expect

@@ -9,6 +9,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
+import { theme } from "../theme.ts";
 import { formatCount } from "../ui/format.ts";
 import type { LagHistory } from "./lag-history.ts";
 
@@ -22,21 +23,30 @@ const loadUPlot = (): Promise<typeof uPlot> => {
 };
 const DARK = "(prefers-color-scheme: dark)";
 
-function cssVariable(name: string, fallback: string): string {
-  const value = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-  return value === "" ? fallback : value;
+/**
+ * A theme colour as the canvas needs it: resolved for the page's colour scheme (the variables are `light-dark()`
+ * pairs, which only an element's computed style resolves), as `rgb(…)`.
+ */
+function themeColor(name: string, fallback: string): string {
+  const probe = document.createElement("span");
+  probe.style.color = `var(${name}, ${fallback})`;
+  document.body.append(probe);
+  const color = getComputedStyle(probe).color;
+  probe.remove();
+  return color === "" ? fallback : color;
 }
 
-/** `#rrggbb` with an alpha byte; other colour forms get no fill (still readable). */
-function translucent(color: string, alphaHex: string): string | undefined {
-  return /^#[0-9a-f]{6}$/i.test(color) ? `${color}${alphaHex}` : undefined;
+/** An `rgb(r, g, b)` colour at the given opacity; other colour forms get no fill (still readable). */
+function translucent(color: string, alpha: number): string | undefined {
+  const channels = /^rgb\((\d+), (\d+), (\d+)\)$/.exec(color);
+  return channels === null ? undefined : `rgba(${channels[1]}, ${channels[2]}, ${channels[3]}, ${alpha})`;
 }
 
 function chartOptions(width: number): uPlot.Options {
-  const accent = cssVariable("--accent", "#2563eb");
-  const muted = cssVariable("--muted", "#5b6470");
-  const border = cssVariable("--border", "#e2e5ea");
-  const fill = translucent(accent, "26");
+  const accent = themeColor("--accent", "#2563eb");
+  const muted = themeColor("--muted", "#5b6470");
+  const border = themeColor("--border", "#e2e5ea");
+  const fill = translucent(accent, 0.15);
   const axis = { stroke: muted, grid: { stroke: border, width: 1 }, ticks: { stroke: border, width: 1 } };
   return {
     width,
@@ -65,20 +75,22 @@ function chartOptions(width: number): uPlot.Options {
 export function LagChart({ history, version }: { history: LagHistory; version: number }) {
   const box = useRef<HTMLDivElement>(null);
   const chart = useRef<uPlot | null>(null);
-  const [scheme, setScheme] = useState(() => matchMedia(DARK).matches);
+  const [osDark, setOsDark] = useState(() => matchMedia(DARK).matches);
+  // The toggle's choice, or the OS's setting (reading the signal re-renders this on a toggle).
+  const scheme = theme.value === "system" ? (osDark ? "dark" : "light") : theme.value;
   const [failed, setFailed] = useState<string | null>(null);
   /** The scheme whose colours the drawn chart has (for people's tools and tests alike). */
   const [drawnFor, setDrawnFor] = useState<string | null>(null);
 
   useEffect(() => {
     const query = matchMedia(DARK);
-    const onChange = (): void => setScheme(query.matches);
+    const onChange = (): void => setOsDark(query.matches);
     query.addEventListener("change", onChange);
     return () => query.removeEventListener("change", onChange);
   }, []);
 
   // Built once per colour scheme; data updates below do not rebuild it.
-  // `scheme` changes the CSS variables the options read.
+  // `scheme` changes the colours the options read.
   useEffect(() => {
     const element = box.current;
     if (element === null) return;
@@ -95,7 +107,7 @@ export function LagChart({ history, version }: { history: LagHistory; version: n
           if (element.clientWidth > 0) made.setSize({ width: element.clientWidth, height: CHART_HEIGHT_PX });
         });
         resize.observe(element);
-        setDrawnFor(scheme ? "dark" : "light");
+        setDrawnFor(scheme);
       },
       (error: unknown) => {
         // Its chunk could not be fetched (offline, a deploy replaced it): the numbers below still tell the lag.
