@@ -7,8 +7,9 @@ import { DEFAULT_TOPIC_CONFIG, type TopicPartition } from "@edgelog/core";
 import { expectEdgeLogError, makeBatch, readAll } from "@edgelog/core/testing";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type DurableObjectLogStore, type EdgeLogEnv, partitionObjectName } from "../src/index.ts";
+import { type DurableObjectLogStore, partitionObjectName } from "../src/index.ts";
 import { LIVE_RESUME_BURST } from "../src/live/live-tails.ts";
+import { countingEnv } from "./counting-env.ts";
 import { TailReader, text } from "./live-readers.ts";
 import { createReplicated, newStore, replicaStub } from "./replicas.ts";
 
@@ -278,30 +279,3 @@ describe("WebSocket live tail", () => {
     reader.close();
   });
 });
-
-/** `env` whose partition stubs count the store's calls (any method, `fetch` included). */
-function countingEnv(): { env: EdgeLogEnv; calls: () => number } {
-  let calls = 0;
-  const namespace = env.PARTITIONS;
-  const partitions = new Proxy(namespace, {
-    get(target, property) {
-      if (property !== "get") return Reflect.get(target, property).bind(target);
-      return (...args: Parameters<typeof namespace.get>) => {
-        const stub = target.get(...args);
-        return new Proxy(stub, {
-          get(s, method) {
-            const value = Reflect.get(s, method);
-            if (typeof value !== "function") return value;
-            return (...callArgs: unknown[]) => {
-              calls++;
-              return (s as unknown as Record<PropertyKey, (...a: unknown[]) => unknown>)[method]?.(
-                ...callArgs,
-              );
-            };
-          },
-        });
-      };
-    },
-  });
-  return { env: { ...env, PARTITIONS: partitions }, calls: () => calls };
-}

@@ -3,12 +3,13 @@
 // high watermark capped by the in-sync replicas, the lag rule shrinking and growing the in-sync set, stale leader
 // epochs refused, and the calls a batch costs with 1 and with 3 replicas. Regions are names here (Miniflare
 // ignores location hints); the fault switch (EDGELOG_FAULTS=true in test/wrangler.toml) cuts one off.
-import { abortAllDurableObjects, env } from "cloudflare:test";
+import { abortAllDurableObjects } from "cloudflare:test";
 import { DEFAULT_TOPIC_CONFIG } from "@edgelog/core";
 import { checkProducerSequence, readBatchHeader } from "@edgelog/core/store-kit";
 import { expectEdgeLogError, makeBatch, readAll } from "@edgelog/core/testing";
 import { describe, expect, it, vi } from "vitest";
-import { type DurableObjectLogStore, type EdgeLogEnv, unwrap } from "../src/index.ts";
+import { type DurableObjectLogStore, unwrap } from "../src/index.ts";
+import { countingEnv } from "./counting-env.ts";
 import { createReplicated, newStore, REPLICAS, replicaStub, storedLog } from "./replicas.ts";
 
 async function isrOf(store: DurableObjectLogStore, topic: string, partition = 0): Promise<readonly string[]> {
@@ -279,34 +280,6 @@ describe("in-sync set and high watermark", () => {
 });
 
 describe("calls per batch", () => {
-  /** `env` whose partition stubs count the calls the store makes on them. */
-  function countingEnv(): { env: EdgeLogEnv; calls: () => number } {
-    let calls = 0;
-    const namespace = env.PARTITIONS;
-    const partitions = new Proxy(namespace, {
-      get(target, property) {
-        if (property !== "get") return Reflect.get(target, property).bind(target);
-        return (...args: Parameters<typeof namespace.get>) => {
-          const stub = target.get(...args);
-          return new Proxy(stub, {
-            get(s, method) {
-              const value = Reflect.get(s, method);
-              if (typeof value !== "function") return value;
-              return (...callArgs: unknown[]) => {
-                calls++;
-                // Called as a property of the stub (an RPC stub has no `apply` of its own).
-                return (s as unknown as Record<PropertyKey, (...a: unknown[]) => unknown>)[method]?.(
-                  ...callArgs,
-                );
-              };
-            },
-          });
-        };
-      },
-    });
-    return { env: { ...env, PARTITIONS: partitions }, calls: () => calls };
-  }
-
   it("costs one store call per batch unreplicated, plus one replication call per follower per commit with 3 replicas", async () => {
     const counted = countingEnv();
     const store = newStore("replication", counted.env);
