@@ -55,6 +55,7 @@ import {
   type VersionedGroupState,
   validateHeartbeat,
   validateShareFetch,
+  WaitCoalescer,
 } from "@edgelog/core/store-kit";
 import type { LiveSocketRequest, LiveSocketStore } from "@edgelog/server";
 import { EpochFloor } from "./controller/epoch-floor.ts";
@@ -91,6 +92,9 @@ import type { PartitionPlacement, TopicDescription } from "./topics-object.ts";
  * is a few calls long.
  */
 export const MAX_LEADER_RETRIES = 5;
+
+/** Marks a shared wait's answer with the cache request its call made (`read`). */
+const ASKED: unique symbol = Symbol("asked");
 
 /** Partition objects a topic delete asks to close their read cache at once (as creates configure them). */
 const CLOSE_READ_CACHE_STEP = 100;
@@ -144,6 +148,8 @@ export class DurableObjectLogStore
   readonly #pending = new Set<(error: unknown) => void>();
   /** Deletes of topics in flight through this store, by topic name. */
   readonly #deleting = new Map<string, Promise<void>>();
+  /** Waiting reads in flight, shared per partition and offset. */
+  readonly #waits = new WaitCoalescer();
   #closed = false;
 
   constructor(env: EdgeLogEnv, options: DurableObjectLogStoreOptions = {}) {
@@ -321,11 +327,11 @@ export class DurableObjectLogStore
   }
 
   /**
-   * Reads from the partition's object. A read that waits (a long-poll, an SSE tail) parks its own call there.
-   * Waits are not shared across requests of an isolate (core's `WaitCoalescer` could): in workerd a call belongs
-   * to the request that made it, and readers of other requests taking its answer were answered 500 ("Cannot
-   * perform I/O on behalf of a different request", reproduced by the fan-out benchmark's long-polls) — live
-   * readers in numbers use the WebSocket tail, which costs the partition nothing per reader.
+   * Reads from the partition's object. Reads that wait (long-polls, SSE tails) at the same offset share one call
+   * per isolate (core's `WaitCoalescer`): a hundred readers parked at a partition's end cost one parked call into
+   * it, and one wake-up answers them all. The call is made and awaited by one reader's request only (the stub, the
+   * RPC and the abort all belong to it, as workerd requires); the others learn its answer as plain data, in their
+   * own requests, and go on with a call of their own when that reader leaves or the call goes silent.
    */
   async read(tp: TopicPartition, options: ReadOptions): Promise<ReadResult> {
     const { signal } = options;
@@ -347,14 +353,21 @@ export class DurableObjectLogStore
     if (maxWaitMs === 0) {
       return this.#onPartition(tp, (stub) => stub.read({ offset, maxBytes, maxWaitMs, ...cache }), region);
     }
-    const controller = new AbortController();
-    const onAbort = (): void => controller.abort(signal?.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      return await this.#parkedRead(tp, { offset, maxBytes, maxWaitMs, ...cache }, controller.signal, region);
-    } finally {
-      signal?.removeEventListener("abort", onAbort);
-    }
+    // Waits share a call whatever cache they ask for: the call asks what its maker asked, and a reader that asked
+    // something else does not take its `cacheUntil` (an answer cacheable for one reader may not be for it).
+    const asked = JSON.stringify(cache);
+    const key = [tp.topic, tp.partition, offset, region ?? ""].join("\u0000");
+    const result = await this.#waits.read(
+      key,
+      { offset, maxBytes, maxWaitMs, signal },
+      // Runs in the maker's request only: its stub, its RPC, its signal.
+      async (request, callSignal) => ({
+        ...(await this.#parkedRead(tp, { ...request, ...cache }, callSignal, region)),
+        [ASKED]: asked,
+      }),
+    );
+    const { [ASKED]: callAsked, cacheUntil, ...answer } = result as ReadResult & { [ASKED]?: string };
+    return callAsked === asked && cacheUntil !== undefined ? { ...answer, cacheUntil } : answer;
   }
 
   /** One parked read in the partition's object, ended early (in the object too) when `signal` aborts. */
