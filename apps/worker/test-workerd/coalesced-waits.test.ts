@@ -1,10 +1,11 @@
 /**
- * Coalesced waits across requests in the Worker's own workerd (issue 16): long-polls at one offset of one partition,
- * each its own request to the deployed entry (`SELF.fetch`), share one parked call into the partition's object, and
- * one append answers them all. In workerd I/O belongs to the request that began it, so these are the cases where a
- * request could touch another's: the maker of the shared call leaving (its client aborts) while others wait on it,
- * joiners that outlast the call they joined, and a crowd arriving after earlier requests ended. Every reader is
- * answered 200 with exactly the records it asked for, never a 500. Calls into the objects are counted, never timed.
+ * Sharing across requests in the Worker's own workerd (issue 16), each reader its own request to the deployed entry
+ * (`SELF.fetch`): long-polls at one offset of one partition share one parked call into the partition's object and
+ * one append answers them all; identical catch-up misses share one read. In workerd I/O belongs to the request that
+ * began it, so these are the cases where a request could touch another's: the request that made the shared call
+ * leaving (its client aborts) while others wait on it, readers that outlast the call they joined, and a crowd
+ * arriving after earlier requests ended. Every reader is answered 200 with exactly the records it asked for, never a
+ * 500. Calls into the objects are counted, never timed.
  */
 import { SELF, env as testEnv } from "cloudflare:test";
 import { type EdgeLogEnv, PartitionObject, partitionObjectName } from "@edgelog/durable-objects";
@@ -146,5 +147,76 @@ describe("long-polls of separate requests at one offset", { timeout: 30_000 }, (
     await vi.waitFor(async () => expect((await stub.stats()).waiters).toBe(1));
     await produce(topic, ["b"]);
     expect(await answerOf(await long)).toEqual({ status: 200, records: [[1, "b"]] });
+  });
+});
+
+describe("identical catch-up misses of separate requests", { timeout: 30_000 }, () => {
+  /** Holds the first `PartitionObject.read` until `release()`; counts every read. */
+  function holdFirstRead() {
+    const counted = { count: 0 };
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const original = PartitionObject.prototype.read;
+    vi.spyOn(PartitionObject.prototype, "read").mockImplementation(async function (
+      this: PartitionObject,
+      ...args
+    ) {
+      counted.count++;
+      if (counted.count === 1) await gate;
+      return original.apply(this, args);
+    });
+    return { counted, release };
+  }
+
+  const catchUp = (topic: string, signal?: AbortSignal) =>
+    SELF.fetch(
+      `${BASE}/v1/topics/${topic}/partitions/0/records?offset=0&limit=2&valueFormat=text`,
+      signal === undefined ? {} : { signal },
+    );
+
+  it("share one read of the partition, each answered in its own request", async () => {
+    const topic = await createTopic();
+    await produce(topic, ["a", "b", "c"]);
+    const { counted, release } = holdFirstRead();
+    const first = catchUp(topic);
+    await vi.waitFor(() => expect(counted.count).toBe(1));
+    const others = Array.from({ length: 20 }, () => catchUp(topic));
+    release();
+    const answers = await Promise.all([first, ...others].map(async (r) => answerOf(await r)));
+    for (const answer of answers)
+      expect(answer).toEqual({
+        status: 200,
+        records: [
+          [0, "a"],
+          [1, "b"],
+        ],
+      });
+    expect(counted.count).toBe(1);
+  });
+
+  it("read for themselves at once when the request whose read they share leaves", async () => {
+    const topic = await createTopic();
+    await produce(topic, ["a", "b", "c"]);
+    const { counted, release } = holdFirstRead();
+    const maker = new AbortController();
+    const first = catchUp(topic, maker.signal).catch((error: unknown) => error);
+    await vi.waitFor(() => expect(counted.count).toBe(1));
+    const others = Array.from({ length: 5 }, () => catchUp(topic));
+    maker.abort(new Error("the maker's client went away"));
+    await first;
+    // Each joiner reads for itself at once (not after SHARED_MISS_PATIENCE_MS).
+    await vi.waitFor(() => expect(counted.count).toBe(6), { timeout: 5_000 });
+    const answers = await Promise.all(others.map(async (r) => answerOf(await r)));
+    for (const answer of answers)
+      expect(answer).toEqual({
+        status: 200,
+        records: [
+          [0, "a"],
+          [1, "b"],
+        ],
+      });
+    release();
   });
 });
