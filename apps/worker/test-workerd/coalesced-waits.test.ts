@@ -8,7 +8,14 @@
  * 500. Calls into the objects are counted, never timed.
  */
 import { SELF, env as testEnv } from "cloudflare:test";
-import { type EdgeLogEnv, PartitionObject, partitionObjectName } from "@edgelog/durable-objects";
+import { DEFAULT_TOPIC_CONFIG } from "@edgelog/core";
+import {
+  DurableObjectLogStore,
+  type EdgeLogEnv,
+  PartitionObject,
+  partitionObjectName,
+  TopicsObject,
+} from "@edgelog/durable-objects";
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 afterEach(() => vi.restoreAllMocks());
@@ -218,5 +225,32 @@ describe("identical catch-up misses of separate requests", { timeout: 30_000 }, 
         ],
       });
     release();
+  });
+});
+
+describe("metadata lookups of separate requests", () => {
+  it("requests that find no fresh metadata at once ask the controller once", async () => {
+    // Created past the Worker (a store of the test's own, over the same objects): the Worker's store has never seen
+    // it, so every request below must look its metadata up.
+    const topic = `meta-${Date.now()}`;
+    await new DurableObjectLogStore(env).createTopic({
+      name: topic,
+      partitions: 1,
+      config: DEFAULT_TOPIC_CONFIG,
+    });
+    const counted = { count: 0 };
+    const original = TopicsObject.prototype.describeTopic;
+    vi.spyOn(TopicsObject.prototype, "describeTopic").mockImplementation(async function (
+      this: TopicsObject,
+      ...args
+    ) {
+      counted.count++;
+      return original.apply(this, args);
+    });
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => SELF.fetch(`${BASE}/v1/topics/${topic}/partitions/0/offsets`)),
+    );
+    for (const answer of answers) expect(answer.status).toBe(200);
+    expect(counted.count).toBe(1);
   });
 });
