@@ -46,8 +46,9 @@ export const CALL_GRACE_MS = 5_000;
 const OVERDUE = Symbol("overdue");
 
 /**
- * How a call ended, as its followers learn it: plain data only, settled in the maker's request. `handoff`: the maker left (or a follower gave the call up) — go on with another call; `failed`: the
- * call failed in the maker's request, whose error may be that request's own — read once alone.
+ * How a call ended, as its followers learn it: plain data only, settled in the maker's request. `handoff`: the
+ * maker left, or its call is overdue — go on with another call; `failed`: the call failed in the maker's request,
+ * whose error may be that request's own — read once alone.
  */
 type Outcome =
   | { readonly kind: "answer"; readonly result: ReadResult }
