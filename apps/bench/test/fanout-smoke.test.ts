@@ -1,8 +1,8 @@
 // A light run of the fan-out benchmark against the real Worker in workerd (fanout-worker/, as `npm run bench --
 // --only fanout` runs it), asserting counts only — what any correct server shows, so the run is known to count
 // exactly: per appended batch, one reader costs the partition the append plus one read (long-poll, SSE) or the
-// append alone (WebSocket push, whatever the readers); several readers never cost more than one read each (one
-// each: waits are not shared across requests); each long-poll wake-up is a Worker request, an SSE
+// append alone (WebSocket push, whatever the readers); several readers never cost more than one read each (one in
+// all while the isolate's waits share a call); each long-poll wake-up is a Worker request, an SSE
 // tail or a WebSocket none. Every reader gets every batch once, in order (measurePoint throws otherwise).
 // Timings are not asserted.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -2,8 +2,9 @@
  * Cacheable catch-up reads and coalesced waits in the Worker's own workerd, over the real Durable Objects and the
  * Workers Cache API (`caches.default`), with calls into the objects counted, never timed: a cached answer is the
  * uncached one byte for byte and costs no object call; it is never served once DeleteRecords, retention or a topic
- * delete (and re-create) has removed its records; rights are checked before any lookup; identical waits of one
- * isolate each park their own call (a call belongs to its request in workerd). The apps here use a short max-age so the deletions' waits stay short.
+ * delete (and re-create) has removed its records; rights are checked before any lookup; identical misses and waits
+ * of one isolate share one call (coalesced-waits.test.ts: across separate requests). The apps here use a short
+ * max-age so the deletions' waits stay short.
  */
 import { env as testEnv } from "cloudflare:test";
 import { DEFAULT_TOPIC_CONFIG, encodeBatch, type LogRecord, type TopicConfig } from "@edgelog/core";
@@ -406,9 +407,8 @@ describe("rights come before the cache", () => {
 });
 
 describe("coalesced waits and misses", () => {
-  it("identical catch-up reads that miss at once share one read of the partition, when asked to", async () => {
-    // `shareMisses` is off by default (a read belongs to its request in workerd); these requests run in one.
-    const { store, request } = world({ readCache: { maxAgeMs: 2_000, shareMisses: true } });
+  it("identical catch-up reads that miss at once share one read of the partition", async () => {
+    const { store, request } = world();
     await seed(store, "crowd", 6);
     await store.getTopic("crowd"); // fresh metadata for every request
     const calls = countObjectCalls();
@@ -419,11 +419,11 @@ describe("coalesced waits and misses", () => {
     expect(partitionCalls(calls)).toEqual(["PartitionObject.read"]);
   });
 
-  it("long-polls at one offset each park a call in the partition (not shared across requests), and one append answers them all", async () => {
+  it("long-polls of one isolate at one offset park one call in the partition, and one append answers them all", async () => {
     const { store, request } = world();
     await seed(store, "live", 1);
     const calls = countObjectCalls();
-    // Binary long-polls and JSON ones of any limit.
+    // Binary long-polls and JSON ones of any limit: different answers from one shared read of the partition.
     const readers = Array.from({ length: 50 }, (_, i) =>
       request(
         i % 2 === 0
@@ -432,7 +432,7 @@ describe("coalesced waits and misses", () => {
       ),
     );
     const stub = await partitionOf(store, "live");
-    await vi.waitFor(async () => expect((await stub.stats()).waiters).toBe(50));
+    await vi.waitFor(async () => expect((await stub.stats()).waiters).toBe(1));
     await store.append({ topic: "live", partition: 0 }, makeBatch(2, "v-1"));
     const answers = await Promise.all(readers);
     for (const [i, answer] of answers.entries()) {
@@ -447,6 +447,6 @@ describe("coalesced waits and misses", () => {
         expect(records.map((r) => r.offset)).toEqual([2, 3].slice(0, 1 + (i % 5)));
       }
     }
-    expect(calls.filter((c) => c === "PartitionObject.read")).toHaveLength(50);
+    expect(calls.filter((c) => c === "PartitionObject.read")).toHaveLength(1);
   });
 });

@@ -184,16 +184,64 @@ describe("WaitCoalescer", () => {
     expect(waits.callsInFlight).toBe(0);
   });
 
-  it("a failed call fails every reader that shared it", async () => {
+  it("a failed call fails its maker; the reads that followed it read again, each on its own", async () => {
+    // The error may be the maker's request's own (in a Worker: its aborted or cancelled I/O), not the store's answer.
     const waits = new WaitCoalescer();
+    let calls = 0;
     let fail!: (error: unknown) => void;
-    const call: WaitCall = () =>
-      new Promise((_, reject) => {
-        fail = reject;
-      });
-    const reads = [1, 2, 3].map(() => waits.read(KEY, { offset: 0, maxBytes: 1, maxWaitMs: 1_000 }, call));
-    fail(new Error("topic deleted"));
-    for (const r of reads) await expect(r).rejects.toThrow("topic deleted");
-    expect(waits.callsStarted).toBe(1);
+    const call: WaitCall = () => {
+      calls++;
+      if (calls === 1)
+        return new Promise((_, reject) => {
+          fail = reject;
+        });
+      return Promise.resolve({ batches: [batch(0, 1)], logStartOffset: 0, highWatermark: 1 });
+    };
+    const [maker, ...followers] = [1, 2, 3].map(() =>
+      waits.read(KEY, { offset: 0, maxBytes: 1, maxWaitMs: 1_000 }, call),
+    );
+    fail(new Error("the maker's own failure"));
+    await expect(maker).rejects.toThrow("the maker's own failure");
+    for (const r of followers) expect((await r).batches).toHaveLength(1);
+    expect(waits.callsStarted).toBe(3);
+    expect(waits.callsInFlight).toBe(0);
+  });
+
+  it("a follower never settles nor aborts anything of the maker's call: its patience only drops the call", async () => {
+    // In workerd either would run the maker's request's code (its stub, its signal) on the follower's behalf.
+    const waits = new WaitCoalescer();
+    let signalOfCall: AbortSignal | undefined;
+    const never = new Promise<ReadResult>(() => undefined);
+    const thenSpy = vi.spyOn(never, "then");
+    const call: WaitCall = (_request, signal) => {
+      signalOfCall ??= signal;
+      return signalOfCall === signal
+        ? never
+        : Promise.resolve({ batches: [batch(0, 1)], logStartOffset: 0, highWatermark: 1 });
+    };
+    const maker = new AbortController();
+    void waits
+      .read(KEY, { offset: 0, maxBytes: 1, maxWaitMs: 1_000, signal: maker.signal }, call)
+      .catch(() => {});
+    const follower = waits.read(KEY, { offset: 0, maxBytes: 1, maxWaitMs: 2_000 }, call);
+    // The maker's call is awaited once, by the maker alone; the follower's patience runs out without touching it.
+    await vi.advanceTimersByTimeAsync(1_000 + CALL_GRACE_MS);
+    expect((await follower).batches).toHaveLength(1);
+    expect(thenSpy).toHaveBeenCalledTimes(1);
+    // Nothing of the follower's aborted the maker's call: only the maker's own patience (at the same moment) did.
+    expect(signalOfCall?.reason).not.toBeInstanceOf(Error);
+  });
+
+  it("a call whose maker vanished, followed by nobody, leaves the table once overdue", async () => {
+    // A Worker request cancelled without an abort stops where it is: its call never settles, nor does its read.
+    const waits = new WaitCoalescer();
+    const call: WaitCall = () => new Promise<ReadResult>(() => undefined);
+    void waits.read(KEY, { offset: 0, maxBytes: 1, maxWaitMs: 1_000 }, call);
+    expect(waits.callsInFlight).toBe(1);
+    await vi.advanceTimersByTimeAsync(1_000 + CALL_GRACE_MS + 1);
+    // Here the maker's own patience still runs and makes one more call (its time is up: no wait), which never settles
+    // either; in a Worker it would not run at all. The next read's sweep drops what is overdue either way.
+    void waits.read("another", { offset: 0, maxBytes: 1, maxWaitMs: 1_000 }, call);
+    expect(waits.callsInFlight).toBe(1);
   });
 });

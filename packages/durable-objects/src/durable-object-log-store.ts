@@ -46,6 +46,7 @@ import {
   type GroupStateStore,
   type PartitionReplication,
   randomId,
+  SharedFlights,
   type StreamCommand,
   type StreamOutcome,
   type StreamStore,
@@ -55,11 +56,13 @@ import {
   type VersionedGroupState,
   validateHeartbeat,
   validateShareFetch,
+  WaitCoalescer,
 } from "@edgelog/core/store-kit";
 import type { LiveSocketRequest, LiveSocketStore } from "@edgelog/server";
 import { EpochFloor } from "./controller/epoch-floor.ts";
 import {
   askController,
+  CONTROLLER_TIMEOUT_MS,
   type ControllerCallKind,
   type ControllerRef,
   type ControllerStub,
@@ -91,6 +94,9 @@ import type { PartitionPlacement, TopicDescription } from "./topics-object.ts";
  * is a few calls long.
  */
 export const MAX_LEADER_RETRIES = 5;
+
+/** Marks a shared wait's answer with the cache request its call made (`read`). */
+const ASKED: unique symbol = Symbol("asked");
 
 /** Partition objects a topic delete asks to close their read cache at once (as creates configure them). */
 const CLOSE_READ_CACHE_STEP = 100;
@@ -144,6 +150,14 @@ export class DurableObjectLogStore
   readonly #pending = new Set<(error: unknown) => void>();
   /** Deletes of topics in flight through this store, by topic name. */
   readonly #deleting = new Map<string, Promise<void>>();
+  /** Waiting reads in flight, shared per partition and offset. */
+  readonly #waits = new WaitCoalescer();
+  /**
+   * Metadata lookups in flight, shared per topic: when the cached metadata expires, every request of the isolate
+   * at that moment would ask the controller otherwise (the fan-out bench counted 17–66 calls per batch at 1,000
+   * long-polls). A joiner waits for one as long as one controller replica may take.
+   */
+  readonly #describing = new SharedFlights<TopicDescription | null>(CONTROLLER_TIMEOUT_MS);
   #closed = false;
 
   constructor(env: EdgeLogEnv, options: DurableObjectLogStoreOptions = {}) {
@@ -180,7 +194,7 @@ export class DurableObjectLogStore
           : topics.createTopic(ref, plain, undefined, [...replicas]),
       "configure",
     );
-    this.#cache.delete(spec.name);
+    this.#forget(spec.name);
     return metadata;
   }
 
@@ -214,7 +228,7 @@ export class DurableObjectLogStore
    */
   async deleteTopic(name: string): Promise<void> {
     this.#assertOpen();
-    this.#cache.delete(name);
+    this.#forget(name);
     const deleting = this.#closeReadCaches(name)
       .then(() => this.#controller((topics, ref) => topics.deleteTopic(ref, name), "configure"))
       .then(() => undefined);
@@ -223,7 +237,7 @@ export class DurableObjectLogStore
       await deleting;
     } finally {
       if (this.#deleting.get(name) === deleting) this.#deleting.delete(name);
-      this.#cache.delete(name);
+      this.#forget(name);
     }
   }
 
@@ -264,7 +278,7 @@ export class DurableObjectLogStore
       (topics, ref) => topics.createPartitions(ref, name, count),
       "configure",
     );
-    this.#cache.delete(name);
+    this.#forget(name);
     return metadata;
   }
 
@@ -276,7 +290,7 @@ export class DurableObjectLogStore
       const plain = Object.fromEntries(Object.entries(changes));
       return await this.#controller((topics, ref) => topics.alterTopicConfig(ref, name, plain), "configure");
     } finally {
-      this.#cache.delete(name);
+      this.#forget(name);
     }
   }
 
@@ -295,7 +309,7 @@ export class DurableObjectLogStore
       this.#epochs.observePartition(tp.topic, tp.partition, elected.leaderEpoch);
       return elected;
     } finally {
-      this.#cache.delete(tp.topic);
+      this.#forget(tp.topic);
     }
   }
 
@@ -321,11 +335,11 @@ export class DurableObjectLogStore
   }
 
   /**
-   * Reads from the partition's object. A read that waits (a long-poll, an SSE tail) parks its own call there.
-   * Waits are not shared across requests of an isolate (core's `WaitCoalescer` could): in workerd a call belongs
-   * to the request that made it, and readers of other requests taking its answer were answered 500 ("Cannot
-   * perform I/O on behalf of a different request", reproduced by the fan-out benchmark's long-polls) — live
-   * readers in numbers use the WebSocket tail, which costs the partition nothing per reader.
+   * Reads from the partition's object. Reads that wait (long-polls, SSE tails) at the same offset share one call
+   * per isolate (core's `WaitCoalescer`): a hundred readers parked at a partition's end cost one parked call into
+   * it, and one wake-up answers them all. The call is made and awaited by one reader's request only (the stub, the
+   * RPC and the abort all belong to it, as workerd requires); the others learn its answer as plain data, in their
+   * own requests, and go on with a call of their own when that reader leaves or the call goes silent.
    */
   async read(tp: TopicPartition, options: ReadOptions): Promise<ReadResult> {
     const { signal } = options;
@@ -347,14 +361,21 @@ export class DurableObjectLogStore
     if (maxWaitMs === 0) {
       return this.#onPartition(tp, (stub) => stub.read({ offset, maxBytes, maxWaitMs, ...cache }), region);
     }
-    const controller = new AbortController();
-    const onAbort = (): void => controller.abort(signal?.reason);
-    signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      return await this.#parkedRead(tp, { offset, maxBytes, maxWaitMs, ...cache }, controller.signal, region);
-    } finally {
-      signal?.removeEventListener("abort", onAbort);
-    }
+    // Waits share a call whatever cache they ask for: the call asks what its maker asked, and a reader that asked
+    // something else does not take its `cacheUntil` (an answer cacheable for one reader may not be for it).
+    const asked = JSON.stringify(cache);
+    const key = [tp.topic, tp.partition, offset, region ?? ""].join("\u0000");
+    const result = await this.#waits.read(
+      key,
+      { offset, maxBytes, maxWaitMs, signal },
+      // Runs in the maker's request only: its stub, its RPC, its signal.
+      async (request, callSignal) => ({
+        ...(await this.#parkedRead(tp, { ...request, ...cache }, callSignal, region)),
+        [ASKED]: asked,
+      }),
+    );
+    const { [ASKED]: callAsked, cacheUntil, ...answer } = result as ReadResult & { [ASKED]?: string };
+    return callAsked === asked && cacheUntil !== undefined ? { ...answer, cacheUntil } : answer;
   }
 
   /** One parked read in the partition's object, ended early (in the object too) when `signal` aborts. */
@@ -661,7 +682,7 @@ export class DurableObjectLogStore
     // (`appended`) is not sent again here — only an idempotent producer's retry is safe then, and the producer
     // makes it.
     for (let attempt = 0; !result.ok && resendable(result.error, description, tp); attempt++) {
-      this.#cache.delete(tp.topic);
+      this.#forget(tp.topic);
       if (attempt >= MAX_LEADER_RETRIES || result.error.context.appended === true) break;
       if (attempt > 0) await sleep(backoffMs(attempt - 1, { initialRetryTime: 20, maxRetryTime: 500 }));
       description = await this.#describe(tp.topic, false, true);
@@ -671,7 +692,7 @@ export class DurableObjectLogStore
       cached = undefined;
     }
     if (!result.ok && result.error.code === "UNKNOWN_TOPIC_OR_PARTITION" && cached !== undefined) {
-      this.#cache.delete(tp.topic);
+      this.#forget(tp.topic);
       const current = await this.#describe(tp.topic, true);
       if (current.metadata.topicId !== description.metadata.topicId) {
         return unwrap(await call(await this.#partitionStub(current, tp)));
@@ -770,6 +791,15 @@ export class DurableObjectLogStore
     return namespace.get(namespace.idFromName(name), { locationHint: follower as DurableObjectLocationHint });
   }
 
+  /**
+   * Drops what this isolate knows of `topic` after a change (made here, or learned from an answer): its cached
+   * metadata, and any lookup in flight, which began before the change — a later request asks anew.
+   */
+  #forget(topic: string): void {
+    this.#cache.delete(topic);
+    this.#describing.forget(topic);
+  }
+
   #fresh(topic: string): TopicDescription | undefined {
     const entry = this.#cache.get(topic);
     if (entry === undefined) return undefined;
@@ -790,7 +820,8 @@ export class DurableObjectLogStore
       this.#controller((topics, ref) =>
         fresh ? topics.describeTopic(ref, topic, { quorum: true }) : topics.describeTopic(ref, topic),
       );
-    let description = await ask(quorum);
+    // A plain lookup is shared with the isolate's other requests asking at the same moment (the answer is data).
+    let description = quorum ? await ask(true) : await this.#describing.run(topic, () => ask(false));
     // Older than an epoch this store already saw: that replica missed an election; ask the majority.
     if (description !== null && !quorum && this.#epochs.isStale(topic, description))
       description = await ask(true);

@@ -70,7 +70,11 @@ async function world(
     quota: "none",
     now: () => NOW,
     random: () => 0,
-    readCache: options.readCache ?? { maxAgeMs: 10_000, cache, shareMisses: options.shareMisses === true },
+    readCache: options.readCache ?? {
+      maxAgeMs: 10_000,
+      cache,
+      ...(options.shareMisses === undefined ? {} : { shareMisses: options.shareMisses }),
+    },
   });
   await store.createTopic({ name: "t", partitions: 1, config: DEFAULT_TOPIC_CONFIG });
   for (let i = 0; i < 6; i++) {
@@ -148,14 +152,14 @@ describe("cacheable catch-up reads in the server", () => {
     expect(store.asked).toHaveLength(1);
   });
 
-  it("shares no store read among identical misses by default (a read belongs to its request on Workers)", async () => {
-    const { store, get } = await world();
+  it("shares no store read among identical misses with shareMisses: false", async () => {
+    const { store, get } = await world({ shareMisses: false });
     await Promise.all(Array.from({ length: 5 }, () => get(batches(1))));
     expect(store.asked).toHaveLength(5);
   });
 
-  it("with shareMisses, shares one store read among identical misses only when its answer may be cached", async () => {
-    const { store, get } = await world({ shareMisses: true });
+  it("by default shares one store read among identical misses only when its answer may be cached", async () => {
+    const { store, get } = await world();
     const crowd = await Promise.all(Array.from({ length: 5 }, () => get(batches(1))));
     expect(store.asked).toHaveLength(1);
     const bodies = await Promise.all(crowd.map((r) => r.arrayBuffer()));

@@ -38,4 +38,22 @@ describe("SharedMisses", () => {
     expect(await joiner).toEqual({ answer: "own", fresh: true });
     expect(reads).toBe(2);
   });
+
+  it("the maker leaving (its request's signal) ends the flight for its joiners at once: they read for themselves", async () => {
+    const misses = new SharedMisses();
+    let reads = 0;
+    const read = (): Promise<string> => {
+      reads++;
+      return reads === 1 ? new Promise<string>(() => undefined) : Promise.resolve("own");
+    };
+    const maker = new AbortController();
+    void misses.read("k", read, () => true, maker.signal);
+    const joiners = [1, 2].map(() => misses.read("k", read, () => true));
+    maker.abort(new Error("the maker's client went away"));
+    expect(await Promise.all(joiners)).toEqual([
+      { answer: "own", fresh: true },
+      { answer: "own", fresh: true },
+    ]);
+    expect(reads).toBe(3);
+  });
 });

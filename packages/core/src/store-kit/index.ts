@@ -255,6 +255,7 @@ export {
   uncleanLeaderElectionEnabled,
 } from "./replication.ts";
 export { batchExpiresAt, planRetention, retentionDueAt, retentionNeedsOldest } from "./retention.ts";
+export { SharedFlights } from "./shared-flights.ts";
 export {
   checkStreamProducer,
   mediaType,

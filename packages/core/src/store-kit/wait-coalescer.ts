@@ -10,11 +10,18 @@
  * the same prefix of batches), and the call waits no longer than the read may. A read whose deadline outlasts an
  * empty answer (the call timed out) waits on in the next call for what is left of its time.
  *
- * A call belongs to the read that made it. In a Worker, I/O belongs to the request that began it: once that
- * request ends, the call is cancelled and a promise another request awaits on it never settles (workerd then fails
- * that request as hung). So when the read that made a call leaves before its answer (its reader went away), the
- * call is given up and the reads still on it go on with a call of their own; and a read that hears nothing from a
- * call by the time it should have answered (its maker's request ended without an abort) gives it up too.
+ * A call belongs to the read that made it (its maker), and nothing of it crosses to another read but plain data. In
+ * a Worker, I/O objects (a Durable Object stub, an RPC in flight, a timer, a request's AbortSignal) belong to the
+ * request that made them, and touching one from another request throws "Cannot perform I/O on behalf of a
+ * different request"; a request cancelled without an abort (its client gone) simply stops, its promises unsettled.
+ * So the maker makes the call in its own request, aborts it there when it leaves, and settles how the call ended
+ * (the answer, `handoff` or `failed`) as plain data. Each read that followed it hears that through a reaction it
+ * registered itself, which workerd runs in the follower's own request. A follower's patience is a timer of its own
+ * request: a call silent past its end plus `CALL_GRACE_MS` (its maker was cancelled) is dropped from the table, and
+ * the follower goes on with another call; a maker gives its own silent call up the same way. A follower never
+ * aborts the maker's call nor settles anything of the maker's: either would run the maker's code (its stub, its
+ * signal, its loop) on the follower's behalf. A call that failed fails only its maker; its followers read once each
+ * on their own, since the error may be the maker's request's own.
  */
 import type { ReadResult } from "../store.ts";
 import { ReadBudget } from "./read-budget.ts";
@@ -35,25 +42,29 @@ export interface CoalescedWait {
 /** How long past its end a call may take to answer before its readers give it up (a slow answer, not a lost one). */
 export const CALL_GRACE_MS = 5_000;
 
-/** What a read gets from a call that was given up: it goes on with another. */
-const ABANDONED = Symbol("abandoned");
+/** Why a maker aborts its own call that stayed silent past its end: it then goes on with another. */
+const OVERDUE = Symbol("overdue");
+
+/**
+ * How a call ended, as its followers learn it: plain data only, settled in the maker's request. `handoff`: the
+ * maker left, or its call is overdue — go on with another call; `failed`: the call failed in the maker's request,
+ * whose error may be that request's own — read once alone.
+ */
+type Outcome =
+  | { readonly kind: "answer"; readonly result: ReadResult }
+  | { readonly kind: "handoff" }
+  | { readonly kind: "failed" };
 
 interface SharedCall {
   readonly key: string;
-  /** The read that made the call: the call lives in its request, and ends when it leaves. */
-  readonly owner: object;
   readonly maxBytes: number;
   /** When the call stops waiting. */
   readonly endsAt: number;
-  readonly controller: AbortController;
-  readonly result: Promise<ReadResult>;
-  readers: number;
-  settled: boolean;
-  /** Whether the call was given up before it answered. */
-  abandoned: boolean;
-  /** Settles when the call is given up, so that its readers go on at once. */
-  readonly givenUp: Promise<typeof ABANDONED>;
-  readonly giveUp: () => void;
+  /** How the call ended: settled by its maker, in the maker's request, with plain data; it never rejects. */
+  readonly ended: Promise<Outcome>;
+  readonly end: (outcome: Outcome) => void;
+  /** Ended, or given up: no read joins it any more. */
+  done: boolean;
 }
 
 export class WaitCoalescer {
@@ -61,6 +72,7 @@ export class WaitCoalescer {
   readonly #calls = new Map<string, SharedCall[]>();
   readonly #now: () => number;
   #started = 0;
+  #sweptAt = 0;
 
   constructor(now: () => number = Date.now) {
     this.#now = now;
@@ -71,7 +83,7 @@ export class WaitCoalescer {
     return this.#started;
   }
 
-  /** Calls in flight now. */
+  /** Calls in flight that a read may still join. */
   get callsInFlight(): number {
     let n = 0;
     for (const calls of this.#calls.values()) n += calls.length;
@@ -84,126 +96,146 @@ export class WaitCoalescer {
    * const result = await waits.read(`${topic}\u0000${partition}\u0000${offset}`, { offset, maxBytes, maxWaitMs, signal }, call);
    */
   async read(key: string, wait: CoalescedWait, call: WaitCall): Promise<ReadResult> {
+    this.#sweep();
     const deadline = this.#now() + Math.max(0, wait.maxWaitMs);
-    const me = {};
+    let alone = false;
     for (;;) {
-      const shared = this.#join(key, wait, deadline, call, me);
-      let result: ReadResult | typeof ABANDONED;
-      try {
-        result = await this.#await(shared, wait.signal);
-      } finally {
-        this.#leave(shared, me);
+      if (wait.signal?.aborted) throw wait.signal.reason;
+      const shared = alone ? undefined : this.#joinable(key, wait, deadline);
+      if (shared === undefined) {
+        const result = await this.#lead(key, wait, deadline, call, !alone);
+        if (result === OVERDUE) continue;
+        return result;
       }
-      // Given up by its maker: a call of this read's own (with no wait once its time is up) answers instead.
-      if (result === ABANDONED) continue;
+      const outcome = await this.#follow(shared, wait.signal);
+      if (outcome.kind === "handoff") continue;
+      if (outcome.kind === "failed") {
+        alone = true;
+        continue;
+      }
       // As the store would: an answer with records, or past the high watermark, or a wait that ended early (the
       // store decided), is the answer; a call that waited its full time while this read may wait longer goes on.
+      const { result } = outcome;
       const now = this.#now();
       const answered = result.batches.length > 0 || wait.offset < result.highWatermark;
       if (answered || now >= deadline || now < shared.endsAt) return trim(result, wait.maxBytes);
     }
   }
 
-  /** The call `wait` fits (the latest-ending one), or a new one for it. */
-  #join(key: string, wait: CoalescedWait, deadline: number, call: WaitCall, me: object): SharedCall {
-    const calls = this.#calls.get(key) ?? [];
+  /** The call `wait` fits (the latest-ending one): budget no smaller, end no later than the read's deadline. */
+  #joinable(key: string, wait: CoalescedWait, deadline: number): SharedCall | undefined {
     let best: SharedCall | undefined;
-    for (const candidate of calls) {
-      if (candidate.settled || candidate.maxBytes < wait.maxBytes || candidate.endsAt > deadline) continue;
+    for (const candidate of this.#calls.get(key) ?? []) {
+      if (candidate.done || candidate.maxBytes < wait.maxBytes || candidate.endsAt > deadline) continue;
       if (best === undefined || candidate.endsAt > best.endsAt) best = candidate;
     }
-    if (best !== undefined) {
-      best.readers++;
-      return best;
-    }
-    const now = this.#now();
-    const controller = new AbortController();
-    const request = { offset: wait.offset, maxBytes: wait.maxBytes, maxWaitMs: Math.max(0, deadline - now) };
-    this.#started++;
-    let giveUp = (): void => undefined;
-    const givenUp = new Promise<typeof ABANDONED>((resolve) => {
-      giveUp = () => resolve(ABANDONED);
-    });
-    const shared: SharedCall = {
-      key,
-      owner: me,
-      maxBytes: wait.maxBytes,
-      endsAt: deadline,
-      controller,
-      result: call(request, controller.signal),
-      readers: 1,
-      settled: false,
-      abandoned: false,
-      givenUp,
-      giveUp,
-    };
-    const forget = (): void => {
-      shared.settled = true;
-      this.#remove(shared);
-    };
-    shared.result.then(forget, forget);
-    calls.push(shared);
-    this.#calls.set(key, calls);
-    return shared;
+    return best;
   }
 
   /**
-   * The shared answer; `ABANDONED` when the call was given up (by its maker leaving, or by this read's patience
-   * running out: a timer of this read's own request, which also keeps that request from looking hung); or the
-   * reader's own abort.
-   *
-   * The call's promise settles in its maker's request. What runs there on this read's behalf only settles this
-   * read's own promise: the timer and the abort listener belong to this read's request (in workerd, touching
-   * another request's I/O objects throws), so they are cleared once this read runs again, in its own request.
+   * Makes the call, in this read's own request, for the rest of its time; `shareable` lets later reads follow it.
+   * Its end — answer, failure, or this read leaving — is handed to the followers as plain data.
    */
-  async #await(shared: SharedCall, signal: AbortSignal | undefined): Promise<ReadResult | typeof ABANDONED> {
-    if (signal?.aborted) throw signal.reason;
+  async #lead(
+    key: string,
+    wait: CoalescedWait,
+    deadline: number,
+    call: WaitCall,
+    shareable: boolean,
+  ): Promise<ReadResult | typeof OVERDUE> {
+    let end: (outcome: Outcome) => void = () => undefined;
+    const ended = new Promise<Outcome>((resolve) => {
+      end = resolve;
+    });
+    const shared: SharedCall = { key, maxBytes: wait.maxBytes, endsAt: deadline, ended, end, done: false };
+    if (shareable) this.#calls.set(key, [...(this.#calls.get(key) ?? []), shared]);
+    const controller = new AbortController();
+    const { signal } = wait;
+    const onAbort = (): void => controller.abort(signal?.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    this.#started++;
+    const request = {
+      offset: wait.offset,
+      maxBytes: wait.maxBytes,
+      maxWaitMs: Math.max(0, deadline - this.#now()),
+    };
+    // Patience, as a follower's: a call silent past its end is given up (and ended in the store).
+    const timer = setTimeout(() => controller.abort(OVERDUE), request.maxWaitMs + CALL_GRACE_MS);
+    try {
+      const result = await untilAborted(call(request, controller.signal), controller.signal);
+      this.#end(shared, { kind: "answer", result });
+      return result;
+    } catch (error) {
+      const overdue = controller.signal.reason === OVERDUE && signal?.aborted !== true;
+      this.#end(shared, overdue || signal?.aborted === true ? { kind: "handoff" } : { kind: "failed" });
+      if (overdue) return OVERDUE;
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /**
+   * Waits, in this read's own request, for the end of a call another read made: its answer, `handoff` when that
+   * read left or the call is overdue (a timer of this request's: a maker whose request was cancelled without an
+   * abort never answers), or this read's own abort.
+   *
+   * The wake-up is a reaction this read registers itself on the call's `ended` (`then`, called here): workerd runs
+   * it in this read's request, whatever request settles `ended`. (Had the maker called a resolver of this read's
+   * instead, what follows would have run in the maker's request, and answering this read's request from there
+   * throws "Cannot perform I/O on behalf of a different request".)
+   */
+  async #follow(shared: SharedCall, signal: AbortSignal | undefined): Promise<Outcome> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let onAbort: (() => void) | undefined;
-    const outcome = new Promise<ReadResult | typeof ABANDONED>((resolve, reject) => {
+    const woken = new Promise<Outcome>((resolve, reject) => {
       timer = setTimeout(
         () => {
-          this.#abandon(shared);
-          resolve(ABANDONED);
+          this.#giveUp(shared);
+          resolve({ kind: "handoff" });
         },
         Math.max(0, shared.endsAt - this.#now()) + CALL_GRACE_MS,
       );
       onAbort = () => reject(signal?.reason);
       signal?.addEventListener("abort", onAbort, { once: true });
-      void shared.givenUp.then(resolve);
-      shared.result.then(resolve, (error: unknown) => {
-        if (shared.abandoned) resolve(ABANDONED);
-        else reject(error);
-      });
+      void shared.ended.then(resolve);
     });
     try {
-      return await outcome;
+      return await woken;
     } finally {
       clearTimeout(timer);
       if (onAbort !== undefined) signal?.removeEventListener("abort", onAbort);
     }
   }
 
-  /**
-   * A reader is done with `shared`. The last one to leave an unfinished call ends it; its maker leaving ends it
-   * too, and the others go on with calls of their own.
-   */
-  #leave(shared: SharedCall, me: object): void {
-    shared.readers--;
-    if (shared.settled) return;
-    if (shared.readers > 0 && shared.owner !== me) return;
-    this.#abandon(shared);
+  /** The maker's call ended: no read joins it any more, and its followers learn how. */
+  #end(shared: SharedCall, outcome: Outcome): void {
+    shared.done = true;
+    this.#remove(shared);
+    shared.end(outcome);
   }
 
-  /** Gives `shared` up: no read joins it any more, its readers go on, and the store frees its parked reader. */
-  #abandon(shared: SharedCall): void {
-    if (shared.abandoned) return;
-    shared.abandoned = true;
-    shared.settled = true;
+  /**
+   * An overdue call is given up by a follower: it leaves the table, so no read joins it again. Nothing of its
+   * maker's is touched (that request may be gone); the other followers' own timers end their waits.
+   */
+  #giveUp(shared: SharedCall): void {
+    shared.done = true;
     this.#remove(shared);
-    shared.giveUp();
-    shared.controller.abort(new Error("no reader waits on this call any more"));
-    shared.result.catch(() => undefined);
+  }
+
+  /**
+   * Drops calls overdue by more than the grace, at most once per grace period: a maker cancelled without an abort,
+   * and followed by nobody, would otherwise stay in the table for good.
+   */
+  #sweep(): void {
+    const now = this.#now();
+    if (now - this.#sweptAt < CALL_GRACE_MS) return;
+    this.#sweptAt = now;
+    for (const calls of [...this.#calls.values()]) {
+      for (const shared of calls) if (now > shared.endsAt + CALL_GRACE_MS) this.#giveUp(shared);
+    }
   }
 
   #remove(shared: SharedCall): void {
@@ -213,6 +245,28 @@ export class WaitCoalescer {
     if (kept.length === 0) this.#calls.delete(shared.key);
     else this.#calls.set(shared.key, kept);
   }
+}
+
+/** `promise`, or `signal`'s reason as soon as it aborts (a call that ignores its signal does not hold the read). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** `result` cut to what a read with `maxBytes` would have returned: the same prefix of whole batches. */

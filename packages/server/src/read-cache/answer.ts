@@ -104,7 +104,12 @@ export async function readOnMiss<T>(
 ): Promise<{ answer: T; fresh: boolean }> {
   const misses = c.var.readCache.misses;
   if (waits || misses === null) return { answer: await read(), fresh: true };
-  return misses.read(key.url, read, (answer) => servable({ cacheUntil: cacheUntilOf(answer) }, Date.now()));
+  return misses.read(
+    key.url,
+    read,
+    (answer) => servable({ cacheUntil: cacheUntilOf(answer) }, Date.now()),
+    c.req.raw.signal,
+  );
 }
 
 /** `answer` with a body another response can own (a shared answer is answered more than once). */

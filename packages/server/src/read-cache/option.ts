@@ -27,9 +27,8 @@ export type ReadCacheOption =
       readonly maxAgeMs?: number;
       readonly cache?: ReadCache | null;
       /**
-       * Identical catch-up misses of the isolate's requests share one read (`shared-misses.ts`). Off by default:
-       * in workerd a read belongs to the request that made it, and other requests taking its answer have been
-       * answered 500 ("Cannot perform I/O on behalf of a different request"). For hosts without that rule (Node).
+       * Identical catch-up misses of the isolate's requests share one read (`shared-misses.ts`); default `true`.
+       * `false` makes each miss read the partition itself.
        */
       readonly shareMisses?: boolean;
     };
@@ -66,7 +65,7 @@ export function readCacheResolver(
       maxAgeMs: Math.min(maxAgeMs, READ_CACHE_MAX_AGE_LIMIT_MS),
       cache,
       visibility: authenticated ? "private" : "public",
-      misses: option?.shareMisses === true ? missesFor(env) : null,
+      misses: option?.shareMisses === false ? null : missesFor(env),
     };
   };
 }

@@ -7,9 +7,12 @@
  * (one that reached the tail) may be older than the joiner's own read would be, so the joiner reads for itself.
  * Reads that wait are shared by the store instead (core's `WaitCoalescer`); these are the ones that do not.
  *
- * A read in flight belongs to the request that began it; should that request end first (its client gone), the
- * read is cancelled and never settles for the others (workerd would fail them as hung). So a joiner waits for a
- * shared read only so long (`SHARED_MISS_PATIENCE_MS`), then reads for itself.
+ * A read in flight belongs to the request that began it (its maker), as in workerd all I/O does, and only plain
+ * data crosses to a joiner: the joiner hears the answer through a reaction it registers itself on the maker's
+ * promise, which workerd runs in the joiner's own request, and it never touches the maker's stub or signal. The
+ * maker leaving (its request's signal aborts) ends the flight for its joiners at once, and they read for
+ * themselves; a maker cancelled without an abort never settles, so a joiner waits for it only so long
+ * (`SHARED_MISS_PATIENCE_MS`, a timer of its own request), then reads for itself.
  */
 
 /** How long a read that joined another waits for it before reading for itself: far longer than a read takes. */
@@ -23,12 +26,14 @@ export class SharedMisses {
 
   /**
    * The answer for `key`: shared from a read in flight when `cacheable` says that one's answer may be cached, else
-   * from `read`. `fresh` says whether it was read here (then it is the one to store).
+   * from `read`. `fresh` says whether it was read here (then it is the one to store). `signal`: this request's; a
+   * read made here ends for its joiners when it aborts.
    */
   async read<T>(
     key: string,
     read: () => Promise<T>,
     cacheable: (answer: T) => boolean,
+    signal?: AbortSignal,
   ): Promise<{ answer: T; fresh: boolean }> {
     const pending = this.#flights.get(key) as Promise<T> | undefined;
     if (pending !== undefined) {
@@ -41,17 +46,20 @@ export class SharedMisses {
       if (shared !== null) return { answer: shared.answer, fresh: false };
       return { answer: await read(), fresh: true };
     }
-    const flight = read();
+    const own = read();
+    const flight = signal === undefined ? own : untilAborted(own, signal);
     this.#flights.set(key, flight);
+    // Joiners learn how it ended through their own reactions; none left here fails the request.
+    flight.catch(() => undefined);
     try {
-      return { answer: await flight, fresh: true };
+      return { answer: await own, fresh: true };
     } finally {
       if (this.#flights.get(key) === flight) this.#flights.delete(key);
     }
   }
 }
 
-/** `promise`, or `null` once `SHARED_MISS_PATIENCE_MS` passed (a timer of the joiner's own request). */
+/** `promise`, or null once `SHARED_MISS_PATIENCE_MS` passed (a timer of the joiner's own request). */
 function patiently<T>(promise: Promise<T | null>): Promise<T | null> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const gaveUp = new Promise<typeof GAVE_UP>((resolve) => {
@@ -60,5 +68,15 @@ function patiently<T>(promise: Promise<T | null>): Promise<T | null> {
   return Promise.race([promise, gaveUp]).then((value) => {
     clearTimeout(timer);
     return value === GAVE_UP ? null : value;
+  });
+}
+
+/** `promise`, rejected as soon as `signal` aborts (listened to, and let go of, in the maker's own request). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
   });
 }
