@@ -113,7 +113,10 @@ describe("the console's topics and access screens against a Worker with tokens a
     await page.getByRole("button", { name: "Create topic" }).first().click();
     await dialog.getByLabel("Name").fill("clicks");
     await dialog.getByRole("button", { name: "Create topic" }).click();
-    await dialog.getByText("TOPIC_ALREADY_EXISTS").waitFor();
+    // Polled as text, so that a failure shows what the dialog said instead.
+    await poll(async () => (await dialog.getByRole("alert").allTextContents()).join(" | ")).toContain(
+      "TOPIC_ALREADY_EXISTS",
+    );
     await page.keyboard.press("Escape");
     await dialog.waitFor({ state: "hidden" });
 
