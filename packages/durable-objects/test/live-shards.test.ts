@@ -3,7 +3,7 @@
 // on the partition or a shard, joining, leaving, pausing, resuming by offset — gets each record once and in order;
 // a push costs one partition→shard call per shard with readers and nothing per reader; a shard whose feeds were
 // lost reads the gap; a shard without readers is no longer fed.
-import { env } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import { DEFAULT_TOPIC_CONFIG, type TopicPartition } from "@edgelog/core";
 import { makeBatch, readAll } from "@edgelog/core/testing";
 import { describe, expect, it } from "vitest";
@@ -197,6 +197,12 @@ describe("broadcast shards of live readers", () => {
     const stats = await shard.stats();
     expect(stats.gaps).toBe(1);
     expect(stats.end).toBe(8);
+    // The end is persisted with each push: an instance that replaces this one (after hibernation or eviction;
+    // abortAllDurableObjects would drop the sockets too) places its caught-up sockets there.
+    const persisted = await runInDurableObject(shard, (_instance, state) =>
+      state.storage.sql.exec<{ end_offset: number }>("SELECT end_offset FROM shard_state").one(),
+    );
+    expect(persisted.end_offset).toBe(8);
     for (const reader of readers) reader.close();
   });
 });
