@@ -3,7 +3,7 @@
 // on the partition or a shard, joining, leaving, pausing, resuming by offset — gets each record once and in order;
 // a push costs one partition→shard call per shard with readers and nothing per reader; a shard whose feeds were
 // lost reads the gap; a shard without readers is no longer fed.
-import { env, runInDurableObject } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { DEFAULT_TOPIC_CONFIG, type TopicPartition } from "@edgelog/core";
 import { makeBatch, readAll } from "@edgelog/core/testing";
 import { describe, expect, it } from "vitest";
@@ -11,7 +11,7 @@ import { type DurableObjectLogStore, partitionObjectName } from "../src/index.ts
 import { liveShardName } from "../src/live/live-shards.ts";
 import { countingEnv } from "./counting-env.ts";
 import { TailReader, text } from "./live-readers.ts";
-import { newStore } from "./replicas.ts";
+import { createReplicated, newStore, replicaStub } from "./replicas.ts";
 
 const PER_OBJECT = 2;
 
@@ -203,6 +203,47 @@ describe("broadcast shards of live readers", () => {
       state.storage.sql.exec<{ end_offset: number }>("SELECT end_offset FROM shard_state").one(),
     );
     expect(persisted.end_offset).toBe(8);
+    for (const reader of readers) reader.close();
+  });
+
+  it("ends a shard's sockets when their token expires (4401, the shard's alarm) or the topic is deleted (4404)", async () => {
+    const store = newStore("shards-end");
+    const tp = await topicWith(store, 1);
+    const expiresAt = Date.now() + 50;
+    const readers: TailReader[] = [];
+    for (let i = 0; i < 3; i++) readers.push(await TailReader.open(store, tp, { offset: 0 }));
+    const expiring = await TailReader.open(store, tp, { offset: 0, expiresAt });
+    const shard = shardStub(await partitionStub(store, tp), 0);
+    expect((await shard.stats()).live.sockets).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await runDurableObjectAlarm(shard);
+    await expiring.waitFor(() => expiring.closed !== null, "the expiry");
+    expect(expiring.closed?.code).toBe(4401);
+    expect(readers.map((r) => r.closed)).toEqual([null, null, null]);
+    await store.deleteTopic(tp.topic);
+    for (const reader of readers) await reader.waitFor(() => reader.closed !== null, "the close");
+    expect(readers.map((r) => r.closed?.code)).toEqual([4404, 4404, 4404]);
+  });
+
+  it("shards a ?region= follower's readers, fed as the follower learns the high watermark", async () => {
+    const store = newStore("shards-region");
+    const name = `shards-r-${crypto.randomUUID().slice(0, 8)}`;
+    await createReplicated(store, name);
+    const tp = { topic: name, partition: 0 };
+    await store.append(tp, makeBatch(2));
+    const readers: TailReader[] = [];
+    for (let i = 0; i < 4; i++) {
+      readers.push(await TailReader.open(store, tp, { offset: 0, region: "weur" }, { autoResume: true }));
+    }
+    const follower = await replicaStub(store, name, 0, "weur");
+    expect((await follower.stats()).live.sockets).toBe(PER_OBJECT);
+    expect((await shardStub(follower, 0).stats()).live.sockets).toBe(2);
+    // Each record reaches every reader before the next is written: the follower's leader pushes it the watermark.
+    for (let i = 0; i < 3; i++) {
+      await store.append(tp, makeBatch(1, `r${i}-`));
+      for (const reader of readers) await reader.waitFor(() => reader.next === 3 + i, `record ${i}`);
+    }
+    await expectWhole(store, tp, readers);
     for (const reader of readers) reader.close();
   });
 });
