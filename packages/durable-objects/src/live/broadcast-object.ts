@@ -6,19 +6,16 @@
  * instead of SQLite. The partition feeds it once per push (`live-shards.ts`): the batches and the range they
  * cover, which it sends to its caught-up sockets — one RPC per shard per push, whatever the number of readers.
  *
- * Its caught-up sockets all stand at `end` — the high watermark it last pushed, persisted with each push — which
- * is the high watermark its `LiveTails` sees. A feed that does not start at or below `end` (a feed lost, or the
- * shard evicted and a feed delivered out of order) is a gap: it reads from `end` at the partition first, a step at
- * a time, so a reader never misses or repeats a record. A socket's catch-up steps and `resume`s read from the
- * partition too, one call per step, as a reader's fetch would. Everything that moves `end` or reads runs one at a
- * time (a queue), so a push never interleaves with another push or a step.
+ * Where the batches come from — feeds, and reads at the partition for gaps, catch-up steps and `resume`s — is
+ * `shard-relay.ts`; this class is the object around it. Everything that moves the shard's pushed end or reads
+ * runs one at a time (a queue), so a push never interleaves with another push or a step.
  *
- * Hibernation-safe as the partition is: socket state in attachments (`LiveTails`), `end` and the shard's identity
- * in its SQLite, `LiveTails.loaded()` before anything is delivered. It tells the partition when it gains its first
- * reader and loses its last, so only shards with readers are fed.
+ * Hibernation-safe as the partition is: socket state in attachments (`LiveTails`), the pushed end and the shard's
+ * identity in its SQLite, `LiveTails.loaded()` before anything is delivered. It tells the partition when it gains
+ * its first reader and loses its last, so only shards with readers are fed.
  */
 import { DurableObject } from "cloudflare:workers";
-import { EdgeLogError, type PartitionOffsets, type ReadResult, type StoredBatch } from "@edgelog/core";
+import { EdgeLogError } from "@edgelog/core";
 import { httpStatusFor, LIVE_PING, LIVE_PONG, parseLiveClientMessage } from "@edgelog/core/store-kit";
 import type { EdgeLogEnv } from "../env.ts";
 import type { PartitionObject } from "../partition-object.ts";
@@ -26,6 +23,7 @@ import { errorFromRpc, failure, type RpcError, unwrap } from "../rpc-result.ts";
 import type { LiveShardFeed } from "./live-shards.ts";
 import { parseLiveShardUpgrade } from "./live-tail-request.ts";
 import { LIVE_STEP_BYTES, LIVE_TAIL_TAG, type LiveTailStats, LiveTails } from "./live-tails.ts";
+import { ShardRelay } from "./shard-relay.ts";
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS shard_state (
@@ -39,22 +37,15 @@ const SCHEMA = `
   );
 `;
 
+/** Who the shard is (where it stands is the relay's). */
 interface ShardState {
   /** The partition object's id. */
   partition: string;
   shard: number;
   maxSockets: number;
-  /** Where every caught-up socket stands: the high watermark last pushed. */
-  end: number;
-  logStartOffset: number;
   /** The partition feeds this shard (it was told of the first reader, not yet of the last leaving). */
   registered: boolean;
 }
-
-/** Batches read from the partition (or fed by it) from `from`, or the error the read answered. */
-type Window =
-  | { readonly from: number; readonly batches: readonly StoredBatch[] }
-  | { readonly error: unknown };
 
 /** Counters for tests and the benchmark. */
 export interface BroadcastStats {
@@ -65,31 +56,33 @@ export interface BroadcastStats {
   readonly reads: number;
   /** Feeds that did not continue where the last push ended, and were read instead. */
   readonly gaps: number;
+  /** The high watermark last pushed. */
   readonly end: number;
   readonly registered: boolean;
 }
 
 export class BroadcastObject extends DurableObject<EdgeLogEnv> {
   readonly #live: LiveTails;
+  readonly #relay: ShardRelay;
   #state: ShardState | null = null;
-  #window: Window = { from: 0, batches: [] };
   /** The running operation: feeds, opens and resumes run one after another. */
   #queue: Promise<unknown> = Promise.resolve();
   #alarmAt: number | null = null;
   #feeds = 0;
-  #reads = 0;
-  #gaps = 0;
 
   constructor(ctx: DurableObjectState, env: EdgeLogEnv) {
     super(ctx, env);
+    this.#relay = new ShardRelay({
+      read: async (offset) =>
+        unwrap(await this.#partition().read({ offset, maxBytes: LIVE_STEP_BYTES, maxWaitMs: 0 })),
+      save: () => this.#save(),
+    });
     this.#live = new LiveTails(
       {
         sockets: () => ctx.getWebSockets(LIVE_TAIL_TAG),
-        bounds: () => this.#bounds(),
-        assertReadable: () => {
-          if ("error" in this.#window) throw this.#window.error;
-        },
-        readVisible: (offset, maxBytes) => this.#readWindow(offset, maxBytes),
+        bounds: () => this.#relay.bounds(),
+        assertReadable: () => this.#relay.assertReadable(),
+        readVisible: (offset, maxBytes) => this.#relay.readVisible(offset, maxBytes),
         wakeAt: (at) => this.#wakeAt(at),
         // The partition counts a shard with readers as readers of its own (a follower's leader pushes to it).
         readerJoined: () => {},
@@ -116,10 +109,9 @@ export class BroadcastObject extends DurableObject<EdgeLogEnv> {
           partition: row.partition,
           shard: row.shard,
           maxSockets: row.max_sockets,
-          end: row.end_offset,
-          logStartOffset: row.log_start_offset,
           registered: row.registered !== 0,
         };
+        this.#relay.position = { end: row.end_offset, logStartOffset: row.log_start_offset };
         // Caught-up sockets from before stand at the persisted end.
         this.#live.loaded();
       }
@@ -147,17 +139,14 @@ export class BroadcastObject extends DurableObject<EdgeLogEnv> {
   /** One push: the batches from `feed.from`, up to the high watermark readers see. */
   async feed(feed: LiveShardFeed): Promise<void> {
     await this.#serially(async () => {
-      const state = this.#state;
-      if (state === null || !state.registered) return;
+      if (this.#state === null || !this.#state.registered) return;
       this.#feeds++;
       // No reader left (a close the runtime reported while this instance did not count): stop being fed.
       if (this.#live.count() === 0) {
         await this.#settle();
         return;
       }
-      state.logStartOffset = Math.max(state.logStartOffset, feed.logStartOffset);
-      if (feed.from > state.end && feed.highWatermark > state.end) this.#gaps++;
-      await this.#advanceTo(feed.highWatermark, feed.from <= state.end ? feed : null);
+      await this.#relay.feed(feed, this.#live);
     });
   }
 
@@ -176,9 +165,8 @@ export class BroadcastObject extends DurableObject<EdgeLogEnv> {
     return {
       live: this.#live.stats(),
       feeds: this.#feeds,
-      reads: this.#reads,
-      gaps: this.#gaps,
-      end: this.#state?.end ?? 0,
+      ...this.#relay.stats(),
+      end: this.#relay.position.end,
       registered: this.#state?.registered ?? false,
     };
   }
@@ -198,7 +186,7 @@ export class BroadcastObject extends DurableObject<EdgeLogEnv> {
           // `LiveTails.message` answers a malformed message.
         }
       }
-      if (resumeFrom !== null) await this.#prepareStep(resumeFrom);
+      if (resumeFrom !== null) await this.#relay.prepareStep(resumeFrom, this.#live);
       this.#live.message(socket, message);
     });
   }
@@ -233,14 +221,11 @@ export class BroadcastObject extends DurableObject<EdgeLogEnv> {
 
   async #open(request: Request): Promise<Response> {
     const upgrade = parseLiveShardUpgrade(request);
-    const sql = this.ctx.storage.sql;
     if (this.#state === null) {
       this.#state = {
         partition: upgrade.partition,
         shard: upgrade.shard,
         maxSockets: upgrade.limit,
-        end: 0,
-        logStartOffset: 0,
         registered: false,
       };
     } else if (this.#state.partition !== upgrade.partition || this.#state.shard !== upgrade.shard) {
@@ -251,80 +236,27 @@ export class BroadcastObject extends DurableObject<EdgeLogEnv> {
     // Full: refused before anything is read, so the partition tries the next shard at the cost of one call.
     if (this.#live.full()) this.#live.admit(upgrade.offset);
     if (!state.registered) {
-      // Fed from now on; no socket is caught up here yet, so the shard's end is simply the partition's.
+      // Fed from now on; no socket is caught up here yet, so the shard stands where the partition does.
       const bounds = unwrap(await this.#partition().liveShardReaders(state.shard, true));
-      state.end = bounds.highWatermark;
-      state.logStartOffset = bounds.logStartOffset;
+      this.#relay.position = { end: bounds.highWatermark, logStartOffset: bounds.logStartOffset };
       state.registered = true;
     }
-    sql.exec(
+    const { end, logStartOffset } = this.#relay.position;
+    this.ctx.storage.sql.exec(
       "INSERT OR REPLACE INTO shard_state VALUES (0, ?, ?, ?, ?, ?, ?)",
       state.partition,
       state.shard,
       state.maxSockets,
-      state.end,
-      state.logStartOffset,
+      end,
+      logStartOffset,
       state.registered ? 1 : 0,
     );
-    await this.#prepareStep(upgrade.offset);
+    await this.#relay.prepareStep(upgrade.offset, this.#live);
     const offset = this.#live.admit(upgrade.offset);
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server, [LIVE_TAIL_TAG]);
     this.#live.open(server, offset, upgrade.expiresAt);
     return new Response(null, { status: 101, webSocket: client });
-  }
-
-  /**
-   * Reads the step a socket at `offset` is about to be sent, after pushing caught-up sockets to the high
-   * watermark that read saw (so that every caught-up socket still stands at `end`). A refused read (416, or the
-   * partition gone) is kept as the window's error: `LiveTails` answers it to the reader.
-   */
-  async #prepareStep(offset: number): Promise<void> {
-    let read: ReadResult;
-    try {
-      read = await this.#read(offset);
-    } catch (error) {
-      this.#window = { error };
-      return;
-    }
-    await this.#advanceTo(read.highWatermark, null);
-    this.#window = { from: offset, batches: read.batches };
-  }
-
-  /**
-   * Pushes caught-up sockets from `end` to `target` (a high watermark the partition answered), with `feed`'s
-   * batches when they start at or below `end`, else reading from the partition a step at a time.
-   */
-  async #advanceTo(target: number, feed: LiveShardFeed | null): Promise<void> {
-    const state = this.#state;
-    if (state === null) return;
-    let batches: readonly StoredBatch[] | null = feed?.batches ?? null;
-    let highWatermark = target;
-    while (state.end < highWatermark) {
-      const from = state.end;
-      if (batches === null || !batches.some((b) => b.lastOffset >= from)) {
-        try {
-          const read = await this.#read(from);
-          batches = read.batches;
-          highWatermark = Math.max(highWatermark, read.highWatermark);
-          state.logStartOffset = Math.max(state.logStartOffset, read.logStartOffset);
-        } catch (error) {
-          // Retention passed the shard's end, or the partition is gone: its caught-up sockets are told so.
-          this.#window = { error };
-          state.end = highWatermark;
-          this.#live.publish();
-          this.#save();
-          return;
-        }
-      }
-      const last = batches.at(-1);
-      if (last === undefined || last.lastOffset < from) return;
-      this.#window = { from, batches };
-      state.end = Math.min(last.lastOffset + 1, Math.max(highWatermark, from));
-      this.#live.publish();
-      this.#save();
-      batches = null;
-    }
   }
 
   /** Tells the partition the last reader left, so it stops feeding this shard. */
@@ -341,35 +273,6 @@ export class BroadcastObject extends DurableObject<EdgeLogEnv> {
     }
   }
 
-  async #read(offset: number): Promise<ReadResult> {
-    this.#reads++;
-    return unwrap(await this.#partition().read({ offset, maxBytes: LIVE_STEP_BYTES, maxWaitMs: 0 }));
-  }
-
-  /** What `LiveTails` sees: the shard's end as the high watermark. */
-  #bounds(): PartitionOffsets {
-    const state = this.#state;
-    return { logStartOffset: state?.logStartOffset ?? 0, highWatermark: state?.end ?? 0 };
-  }
-
-  /** Whole batches of the window from the one holding `offset`, within `maxBytes` (the first always). */
-  #readWindow(offset: number, maxBytes: number): StoredBatch[] {
-    const window = this.#window;
-    if ("error" in window) throw window.error;
-    if (offset < window.from) {
-      throw new EdgeLogError("UNKNOWN_SERVER_ERROR", "a live shard step below what it read");
-    }
-    const out: StoredBatch[] = [];
-    let bytes = 0;
-    for (const batch of window.batches) {
-      if (batch.lastOffset < offset) continue;
-      if (out.length > 0 && bytes + batch.payload.length > maxBytes) break;
-      out.push(batch);
-      bytes += batch.payload.length;
-    }
-    return out;
-  }
-
   #partition(): DurableObjectStub<PartitionObject> {
     const state = this.#state;
     if (state === null) throw new EdgeLogError("UNKNOWN_SERVER_ERROR", "a live shard without a partition");
@@ -379,10 +282,11 @@ export class BroadcastObject extends DurableObject<EdgeLogEnv> {
   #save(): void {
     const state = this.#state;
     if (state === null) return;
+    const { end, logStartOffset } = this.#relay.position;
     this.ctx.storage.sql.exec(
       "UPDATE shard_state SET end_offset = ?, log_start_offset = ?, registered = ? WHERE id = 0",
-      state.end,
-      state.logStartOffset,
+      end,
+      logStartOffset,
       state.registered ? 1 : 0,
     );
   }
