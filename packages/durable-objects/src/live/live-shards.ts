@@ -144,8 +144,9 @@ export class LiveShards {
     if (readers) {
       sql.exec("CREATE TABLE IF NOT EXISTS live_shards (shard INTEGER PRIMARY KEY)");
       sql.exec("INSERT OR IGNORE INTO live_shards (shard) VALUES (?)", index);
+      // The first shard with readers: feeds start at what readers see now, not where feeding last stopped.
+      if (this.#fed.size === 0) this.#fedEnd = this.#host.bounds().highWatermark;
       this.#fed.add(index);
-      this.#fedEnd ??= this.#host.bounds().highWatermark;
     } else if (this.#fed.delete(index)) {
       sql.exec("DELETE FROM live_shards WHERE shard = ?", index);
     }
