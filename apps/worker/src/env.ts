@@ -20,4 +20,6 @@ export interface Env extends ServerEnv {
   readonly SHARE_GROUPS: DurableObjectNamespaceBinding;
   /** One `QuotaObject` per quota subject (a token's `sub` or a client address). */
   readonly QUOTAS: DurableObjectNamespaceBinding;
+  /** Broadcast shards of partitions' live readers (`BroadcastObject`), fed by the partition once per commit. */
+  readonly LIVE_SHARDS: DurableObjectNamespaceBinding;
 }

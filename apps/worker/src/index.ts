@@ -14,6 +14,7 @@ import { createApp, leasedQuotaGate } from "@edgelog/server";
 import type { Env } from "./env.ts";
 
 export {
+  BroadcastObject,
   EdgeLogService,
   GroupObject,
   PartitionObject,

@@ -4,6 +4,7 @@
  * (see the top-level wrangler.toml).
  */
 import type { GroupObject } from "./group-object.ts";
+import type { BroadcastObject } from "./live/broadcast-object.ts";
 import type { PartitionObject } from "./partition-object.ts";
 import type { ShareGroupObject } from "./share-group-object.ts";
 import type { TopicsObject } from "./topics-object.ts";
@@ -17,6 +18,13 @@ export interface EdgeLogEnv {
    * without it, share-group calls answer `UNSUPPORTED_VERSION`.
    */
   readonly SHARE_GROUPS?: DurableObjectNamespace<ShareGroupObject>;
+  /**
+   * Broadcast shards of partitions' live readers (`live/broadcast-object.ts`). Optional: without it a partition
+   * holds all its live sockets itself (up to `MAX_LIVE_SOCKETS`).
+   */
+  readonly LIVE_SHARDS?: DurableObjectNamespace<BroadcastObject>;
+  /** Live sockets a partition (and each of its shards) holds before the next goes to a shard; default 400. */
+  readonly EDGELOG_LIVE_SOCKETS_PER_OBJECT?: string;
   /** Comma-separated location hints (`wnam,weur`); the first is where partitions go unless a topic says otherwise. */
   readonly REGIONS: string;
   /** `"true"` only in development: enables the fault switch (`replication/fault-switch.ts`). */

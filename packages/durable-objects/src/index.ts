@@ -13,6 +13,7 @@ export {
 export { EdgeLogService, type EdgeLogServiceEnv } from "./edgelog-service.ts";
 export type { EdgeLogEnv } from "./env.ts";
 export { GroupObject, type GroupRef } from "./group-object.ts";
+export { BroadcastObject, type BroadcastStats } from "./live/broadcast-object.ts";
 export {
   groupObjectName,
   parseRegions,

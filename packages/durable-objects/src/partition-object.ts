@@ -76,8 +76,9 @@ import {
 } from "./batch-rows.ts";
 import { askController } from "./controller/reach-controller.ts";
 import type { EdgeLogEnv } from "./env.ts";
+import { LiveShards, type LiveShardsStats, liveSocketsPerObject } from "./live/live-shards.ts";
 import { parseLiveTailUpgrade } from "./live/live-tail-request.ts";
-import { LIVE_TAIL_TAG, type LiveTailStats, LiveTails } from "./live/live-tails.ts";
+import { LIVE_TAIL_TAG, type LiveTailStats, LiveTails, MAX_LIVE_SOCKETS } from "./live/live-tails.ts";
 import { partitionObjectName } from "./names.ts";
 import { type CompactionStats, PartitionCompactor } from "./partition-compaction.ts";
 import { ReadCacheFence } from "./read-cache-fence.ts";
@@ -137,6 +138,8 @@ export interface PartitionStats {
   readonly readerCalls: number;
   /** The WebSocket live tail's counters (`live/live-tails.ts`). */
   readonly live: LiveTailStats;
+  /** Its broadcast shards: how many have readers, feeds sent (`live/live-shards.ts`). */
+  readonly liveShards: LiveShardsStats;
   /** A compacted topic's passes and slices, and the most one slice did (the longest pause of appends). */
   readonly compaction: CompactionStats;
 }
@@ -244,6 +247,8 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   readonly #readers = new FollowerReaders();
   /** The WebSocket readers, pushed to as what readers see grows. */
   readonly #live: LiveTails;
+  /** Past its own limit of sockets, the broadcast shards that hold the rest, fed once per push. */
+  readonly #shards: LiveShards;
   /** Which answers caches may keep, and what holds deletions back until they expired (`read-cache-fence.ts`). */
   readonly #readCache: ReadCacheFence;
   /** Retention is held back by the cache fence until then (no alarm earlier: it would only wait again). */
@@ -263,22 +268,41 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   constructor(ctx: DurableObjectState, env: EdgeLogEnv) {
     super(ctx, env);
     this.#readCache = new ReadCacheFence(ctx.storage.sql);
-    this.#live = new LiveTails({
-      sockets: () => ctx.getWebSockets(LIVE_TAIL_TAG),
+    this.#shards = new LiveShards({
+      sql: ctx.storage.sql,
+      namespace: env.LIVE_SHARDS,
+      partitionId: ctx.id.toString(),
+      perObject: liveSocketsPerObject(env.EDGELOG_LIVE_SOCKETS_PER_OBJECT),
       bounds: () => this.#offsets(),
-      assertReadable: (offset) => this.#assertReadable(offset),
       readVisible: (offset, maxBytes) => this.#readNow(offset, maxBytes).batches,
-      wakeAt: (at) => this.#wakeAt(at),
-      readerJoined: () => this.#readerParks(),
-      now: () => Date.now(),
     });
+    this.#live = new LiveTails(
+      {
+        sockets: () => ctx.getWebSockets(LIVE_TAIL_TAG),
+        bounds: () => this.#offsets(),
+        assertReadable: (offset) => this.#assertReadable(offset),
+        readVisible: (offset, maxBytes) => this.#readNow(offset, maxBytes).batches,
+        wakeAt: (at) => this.#wakeAt(at),
+        readerJoined: () => this.#readerParks(),
+        now: () => Date.now(),
+      },
+      {
+        maxSockets: this.#shards.enabled
+          ? Math.min(this.#shards.perObject, MAX_LIVE_SOCKETS)
+          : MAX_LIVE_SOCKETS,
+      },
+    );
     // A reader's keep-alive is answered by the runtime, without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(LIVE_PING, LIVE_PONG));
     // Load once, before any request is delivered: every method then works from memory plus synchronous SQL.
     void ctx.blockConcurrencyWhile(async () => {
       this.#load();
+      this.#shards.load();
       // Before anything moves the high watermark: where caught-up readers from before a hibernation stand.
-      if (this.#meta !== null) this.#live.loaded();
+      if (this.#meta !== null) {
+        this.#live.loaded();
+        this.#shards.loaded();
+      }
       this.#alarmAt = await ctx.storage.getAlarm();
     });
   }
@@ -412,7 +436,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       const logStart = Math.min(request.logStartOffset, this.#committed);
       if (logStart > current.logStartOffset) this.#deleteRecordsNow(logStart);
       const logEnd = this.#requireMeta().highWatermark;
-      const readers = this.#waiters.size + this.#live.count();
+      const readers = this.#waiters.size + this.#live.count() + this.#shards.readers;
       return this.#readers.answer(readers, Date.now()) ? { logEnd, readers: true } : { logEnd };
     });
   }
@@ -601,6 +625,10 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     try {
       this.#requireMeta();
       const { offset: spec, expiresAt } = parseLiveTailUpgrade(request);
+      // Past this object's own limit, a shard takes the socket (and its send loop's share of each push).
+      if (this.#shards.enabled && this.#live.full()) {
+        return await this.#shards.route(this.#live.resolve(spec), expiresAt);
+      }
       const offset = this.#live.admit(spec);
       const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
       this.ctx.acceptWebSocket(server, [LIVE_TAIL_TAG]);
@@ -613,6 +641,19 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
         { status: httpStatusFor(body.code) },
       );
     }
+  }
+
+  /**
+   * A broadcast shard gained its first reader (`true`) or lost its last: it is fed every push from now on, or no
+   * longer. Answers what readers see now, where a newly fed shard's readers start.
+   */
+  async liveShardReaders(shard: number, readers: boolean): Promise<RpcResult<PartitionOffsets>> {
+    return toResult(() => {
+      this.#requireMeta();
+      this.#shards.setReaders(shard, readers);
+      if (readers) this.#readerParks();
+      return this.#offsets();
+    });
   }
 
   override async webSocketMessage(socket: WebSocket, message: string | ArrayBuffer): Promise<void> {
@@ -806,6 +847,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       this.#compactor.reset();
       this.#waiters.fail(error);
       this.#live.failAll(error);
+      this.#shards.endAll(failure(error).error);
       this.#replicator?.stop(error);
       for (const pending of this.#queue.splice(0)) pending.resolve(failure(error));
       await this.ctx.storage.deleteAlarm();
@@ -829,6 +871,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       truncations: this.#truncations,
       readerCalls: this.#readers.calls,
       live: this.#live.stats(),
+      liveShards: this.#shards.stats(),
       compaction: this.#compactor.stats(),
     };
   }
@@ -984,6 +1027,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
       if (this.#role === null) {
         this.#waiters.notify();
         this.#live.advanced();
+        this.#shards.advanced();
       }
       this.#scheduleRetention(now);
       this.#compactor.changed();
@@ -1401,6 +1445,7 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
     this.#committed = highWatermark;
     this.#waiters.notify();
     this.#live.advanced();
+    this.#shards.advanced();
   }
 
   #replicationHost(): ReplicationHost {

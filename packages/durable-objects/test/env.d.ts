@@ -1,5 +1,11 @@
 // The bindings of test/wrangler.toml, as `env` from "cloudflare:test" sees them.
-import type { GroupObject, PartitionObject, ShareGroupObject, TopicsObject } from "../src/index.ts";
+import type {
+  BroadcastObject,
+  GroupObject,
+  PartitionObject,
+  ShareGroupObject,
+  TopicsObject,
+} from "../src/index.ts";
 
 declare global {
   namespace Cloudflare {
@@ -8,6 +14,8 @@ declare global {
       TOPICS: DurableObjectNamespace<TopicsObject>;
       GROUPS: DurableObjectNamespace<GroupObject>;
       SHARE_GROUPS: DurableObjectNamespace<ShareGroupObject>;
+      LIVE_SHARDS: DurableObjectNamespace<BroadcastObject>;
+      EDGELOG_LIVE_SOCKETS_PER_OBJECT: string;
       REGIONS: string;
       EDGELOG_FAULTS: string;
       EDGELOG_LEADER_SESSION_TIMEOUT_MS: string;

@@ -48,7 +48,9 @@ describe("WebSocket live tail", () => {
     atEnd.close();
   });
 
-  it("costs one store call per append, one encoding and no attachment write per push, with 1 reader or 20", async () => {
+  // With this Worker's two sockets per object (EDGELOG_LIVE_SOCKETS_PER_OBJECT), more readers go to broadcast
+  // shards: live-shards.test.ts counts 20 readers over the partition and 9 shards.
+  it("costs one store call per append, one encoding and no attachment write per push, with 1 reader or 2", async () => {
     const measure = async (readers: number) => {
       const counted = countingEnv();
       const store = newStore("live-count", counted.env);
@@ -71,9 +73,9 @@ describe("WebSocket live tail", () => {
       };
     };
     const one = await measure(1);
-    const twenty = await measure(20);
+    const two = await measure(2);
     expect(one).toEqual({ storeCalls: 1, encoded: 1, sent: 1, received: 0, attachmentWrites: 0 });
-    expect(twenty).toEqual({ storeCalls: 1, encoded: 1, sent: 20, received: 0, attachmentWrites: 0 });
+    expect(two).toEqual({ storeCalls: 1, encoded: 1, sent: 2, received: 0, attachmentWrites: 0 });
   });
 
   it("never shows a reader a gap or a repeat under random joins, leaves, pauses and group commits", async () => {

@@ -13,6 +13,7 @@
 
 import type { ReadOptions, ReadResult, TopicPartition } from "@edgelog/core";
 import {
+  BroadcastObject as Broadcast,
   DurableObjectLogStore,
   type EdgeLogEnv,
   GroupObject as Group,
@@ -25,6 +26,7 @@ import { counted, invocationCounts } from "./counting.ts";
 export const PartitionObject = counted(Partition, "PartitionObject");
 export const TopicsObject = counted(Topics, "TopicsObject");
 export const GroupObject = counted(Group, "GroupObject");
+export const BroadcastObject = counted(Broadcast, "BroadcastObject");
 
 type Env = EdgeLogEnv & ServerEnv;
 

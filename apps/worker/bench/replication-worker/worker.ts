@@ -15,7 +15,7 @@ import {
 } from "@edgelog/durable-objects";
 import { createApp, type ServerEnv } from "@edgelog/server";
 
-export { GroupObject, PartitionObject, TopicsObject } from "@edgelog/durable-objects";
+export { BroadcastObject, GroupObject, PartitionObject, TopicsObject } from "@edgelog/durable-objects";
 
 type Env = EdgeLogEnv & ServerEnv;
 

@@ -49,3 +49,46 @@ function wholeNumber(text: string, name: string): number {
   }
   return value;
 }
+
+/** What a partition tells the broadcast shard it hands an upgrade to (`live/broadcast-object.ts`). */
+export interface LiveShardRequest {
+  /** The reader's start, resolved by the partition. */
+  readonly offset: number;
+  readonly expiresAt: number | null;
+  /** The partition object's id (`DurableObjectId.toString()`): where the shard reads from. */
+  readonly partition: string;
+  /** The shard's index among the partition's shards, and how many sockets it may hold. */
+  readonly shard: number;
+  readonly limit: number;
+}
+
+/** The upgrade a partition forwards to one of its shards. */
+export function liveShardUpgrade(request: LiveShardRequest): Request {
+  const query = new URLSearchParams({
+    offset: String(request.offset),
+    partition: request.partition,
+    shard: String(request.shard),
+    limit: String(request.limit),
+  });
+  if (request.expiresAt !== null) query.set("expiresAt", String(request.expiresAt));
+  return new Request(`https://shard${LIVE_TAIL_PATH}?${query.toString()}`, {
+    headers: { Upgrade: "websocket" },
+  });
+}
+
+/** The shard's side of `liveShardUpgrade`. */
+export function parseLiveShardUpgrade(request: Request): LiveShardRequest {
+  const { offset, expiresAt } = parseLiveTailUpgrade(request);
+  const query = new URL(request.url).searchParams;
+  const partition = query.get("partition") ?? "";
+  if (typeof offset !== "number" || !/^[0-9a-f]{1,128}$/.test(partition)) {
+    throw new EdgeLogError("INVALID_REQUEST", "a shard upgrade names its partition and a resolved offset");
+  }
+  return {
+    offset,
+    expiresAt,
+    partition,
+    shard: wholeNumber(query.get("shard") ?? "", "shard"),
+    limit: wholeNumber(query.get("limit") ?? "", "limit"),
+  };
+}

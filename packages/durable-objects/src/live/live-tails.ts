@@ -114,7 +114,7 @@ interface Step {
 
 export class LiveTails {
   readonly #host: LiveTailHost;
-  readonly #maxSockets: number;
+  readonly #maxSockets: () => number;
   /**
    * This instance's socket states, by socket object: the runtime hands out the same object for a socket every time
    * (workerd does; `live-tail.test.ts` checks), which caught-up positions held only here rely on.
@@ -136,10 +136,14 @@ export class LiveTails {
   #received = 0;
   #attachmentWrites = 0;
 
-  /** `maxSockets`: how many sockets it holds before refusing one (default `MAX_LIVE_SOCKETS`; tests lower it). */
-  constructor(host: LiveTailHost, options: { maxSockets?: number } = {}) {
+  /**
+   * `maxSockets`: how many sockets it holds before refusing one (default `MAX_LIVE_SOCKETS`; a partition with
+   * broadcast shards holds fewer, a shard learns its own limit with its first socket, tests lower it).
+   */
+  constructor(host: LiveTailHost, options: { maxSockets?: number | (() => number) } = {}) {
     this.#host = host;
-    this.#maxSockets = options.maxSockets ?? MAX_LIVE_SOCKETS;
+    const max = options.maxSockets ?? MAX_LIVE_SOCKETS;
+    this.#maxSockets = typeof max === "number" ? () => max : max;
   }
 
   /**
@@ -179,17 +183,27 @@ export class LiveTails {
    * readable offset (else 416). Answers the offset, `earliest`/`latest` resolved.
    */
   admit(spec: number | "earliest" | "latest"): number {
-    if (this.count() >= this.#maxSockets) {
-      // Only a full count is checked against the runtime: a close it never reported must not refuse readers.
-      this.#count = this.#host.sockets().length;
-      if (this.#count >= this.#maxSockets) {
-        throw new EdgeLogError(
-          "THROTTLING_QUOTA_EXCEEDED",
-          `this partition serves ${this.#maxSockets} live sockets already; tail over SSE or long-polls, or retry later`,
-          { context: { quota: "connections", limit: this.#maxSockets, retryAfterMs: RETRY_AFTER_MS } },
-        );
-      }
+    if (this.full()) {
+      const limit = this.#maxSockets();
+      throw new EdgeLogError(
+        "THROTTLING_QUOTA_EXCEEDED",
+        `this partition serves ${limit} live sockets already; tail over SSE or long-polls, or retry later`,
+        { context: { quota: "connections", limit, retryAfterMs: RETRY_AFTER_MS } },
+      );
     }
+    return this.resolve(spec);
+  }
+
+  /** Whether another socket would pass the limit. */
+  full(): boolean {
+    if (this.count() < this.#maxSockets()) return false;
+    // Only a full count is checked against the runtime: a close it never reported must not refuse readers.
+    this.#count = this.#host.sockets().length;
+    return this.#count >= this.#maxSockets();
+  }
+
+  /** The offset a reader opening at `spec` starts from (`earliest`/`latest` resolved), or 416. */
+  resolve(spec: number | "earliest" | "latest"): number {
     const bounds = this.#host.bounds();
     const offset =
       spec === "earliest" ? bounds.logStartOffset : spec === "latest" ? bounds.highWatermark : spec;
@@ -311,6 +325,11 @@ export class LiveTails {
       return;
     }
     this.#host.readerJoined();
+  }
+
+  /** The next offset `socket` has not been sent (`null` for a socket it does not serve). */
+  position(socket: LiveSocket): number | null {
+    return this.#state(socket)?.next ?? null;
   }
 
   /** Closes the sockets whose token has expired; answers the next expiry to wake for, or `null`. */

@@ -9,7 +9,13 @@ import { createApp } from "@edgelog/server";
 import { Hono } from "hono";
 
 // Cloudflare finds Durable Object classes (and entrypoints) on the entry module.
-export { EdgeLogService, GroupObject, PartitionObject, TopicsObject } from "@edgelog/durable-objects";
+export {
+  BroadcastObject,
+  EdgeLogService,
+  GroupObject,
+  PartitionObject,
+  TopicsObject,
+} from "@edgelog/durable-objects";
 
 interface Env extends EdgeLogServiceEnv {
   /** Full access (a secret). */
