@@ -19,44 +19,11 @@ import {
   MAX_LIVE_BUFFERED_BYTES,
 } from "../src/live/live-tails.ts";
 import { FakeLog, FakeSocket, Reader } from "./fake-live.ts";
+import { READER_STEPS, type ReaderStep } from "./reader-steps.ts";
 
-type Op =
-  | { kind: "append"; records: number; large: boolean }
-  | { kind: "join"; at: number }
-  | { kind: "leave"; reader: number }
-  | { kind: "pause"; reader: number }
-  | { kind: "receive"; reader: number; count: number }
-  | { kind: "send"; reader: number }
-  | { kind: "trim"; keep: number }
-  | { kind: "hibernate" };
+type Op = ReaderStep;
 
-const op: fc.Arbitrary<Op> = fc.oneof(
-  {
-    weight: 4,
-    arbitrary: fc.record({
-      kind: fc.constant("append"),
-      records: fc.integer({ min: 1, max: 4 }),
-      large: fc.boolean(),
-    }),
-  },
-  {
-    weight: 2,
-    arbitrary: fc.record({ kind: fc.constant("join"), at: fc.double({ min: 0, max: 1, noNaN: true }) }),
-  },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("leave"), reader: fc.nat(5) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("pause"), reader: fc.nat(5) }) },
-  {
-    weight: 4,
-    arbitrary: fc.record({
-      kind: fc.constant("receive"),
-      reader: fc.nat(5),
-      count: fc.integer({ min: 1, max: 3 }),
-    }),
-  },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant("send"), reader: fc.nat(5) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("trim"), keep: fc.nat(6) }) },
-  { weight: 1, arbitrary: fc.constant({ kind: "hibernate" as const }) },
-) as fc.Arbitrary<Op>;
+const op: fc.Arbitrary<Op> = fc.oneof(...READER_STEPS);
 
 function run(ops: readonly Op[]): void {
   const log = new FakeLog();
