@@ -52,6 +52,7 @@ import {
   MAX_SHARE_FETCH_WAIT_MS,
   retryDelayMs,
   sleep,
+  untilAborted,
   validateHeartbeat,
   validateShareFetch,
 } from "@edgelog/core/store-kit";
@@ -636,7 +637,7 @@ export class HttpLogStore implements LogStore, ShareGroupStore {
       this.#assertOpen();
       const controller = this.#track(signal);
       try {
-        const response = await raceAbort(
+        const response = await untilAborted(
           this.#send(
             this.#url(`${partitionPath(tp)}/records`, { offset: from, valueFormat: "base64", region }),
             {
@@ -918,7 +919,7 @@ export class HttpLogStore implements LogStore, ShareGroupStore {
     if (options.bytes !== undefined) init.body = options.bytes as Uint8Array<ArrayBuffer>;
     else if (options.json !== undefined) init.body = JSON.stringify(options.json);
     try {
-      return await raceAbort(
+      return await untilAborted(
         (async () => {
           const response = await this.#send(url, init);
           if (!response.ok) throw await errorFromResponse(response);
@@ -950,28 +951,6 @@ function withBearer(init: RequestInit, token: string): RequestInit {
 
 /** The listener each tracked controller added to its caller's signal, so it can be removed afterwards. */
 const forwarders = new WeakMap<AbortController, () => void>();
-
-/**
- * Settles with `promise`, or rejects as soon as `signal` aborts: a `fetch` that ignores its signal (an
- * in-process app, a service binding) must not keep an aborted read or a closed store waiting.
- */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
-}
 
 function topicPath(name: string): string {
   // URL parsing resolves "." and ".." (also percent-encoded) as path segments: they would address another route.

@@ -272,4 +272,5 @@ export {
   streamExpired,
 } from "./stream-state.ts";
 export { alteredTopicMetadata, assertConfigFitsReplicas, newTopicMetadata } from "./topic-metadata.ts";
+export { untilAborted } from "./until-aborted.ts";
 export { type CoalescedWait, type WaitCall, WaitCoalescer } from "./wait-coalescer.ts";

@@ -25,6 +25,7 @@
  */
 import type { ReadResult } from "../store.ts";
 import { ReadBudget } from "./read-budget.ts";
+import { untilAborted } from "./until-aborted.ts";
 
 /** One call into the store: read `offset` within `maxBytes`, waiting up to `maxWaitMs`; ends early on `signal`. */
 export type WaitCall = (
@@ -245,28 +246,6 @@ export class WaitCoalescer {
     if (kept.length === 0) this.#calls.delete(shared.key);
     else this.#calls.set(shared.key, kept);
   }
-}
-
-/** `promise`, or `signal`'s reason as soon as it aborts (a call that ignores its signal does not hold the read). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    promise.catch(() => undefined);
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 /** `result` cut to what a read with `maxBytes` would have returned: the same prefix of whole batches. */
