@@ -665,22 +665,11 @@ export class PartitionObject extends DurableObject<EdgeLogEnv> {
   }
 
   override async webSocketClose(socket: WebSocket, code: number): Promise<void> {
-    this.#live.closed(socket);
-    try {
-      // Completes the closing handshake (the runtime may have done so already).
-      socket.close(code === 1005 || code === 1006 ? 1000 : code);
-    } catch {
-      // Already closed.
-    }
+    this.#live.ended(socket, code);
   }
 
   override async webSocketError(socket: WebSocket): Promise<void> {
-    this.#live.closed(socket);
-    try {
-      socket.close(1011);
-    } catch {
-      // Already closed.
-    }
+    this.#live.ended(socket);
   }
 
   /** Ends a long-poll whose caller gave up, so a parked read does not hold the object until its timeout. */

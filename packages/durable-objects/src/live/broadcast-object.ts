@@ -192,22 +192,12 @@ export class BroadcastObject extends DurableObject<EdgeLogEnv> {
   }
 
   override async webSocketClose(socket: WebSocket, code: number): Promise<void> {
-    this.#live.closed(socket);
-    try {
-      socket.close(code === 1005 || code === 1006 ? 1000 : code);
-    } catch {
-      // Already closed.
-    }
+    this.#live.ended(socket, code);
     await this.#serially(() => this.#settle());
   }
 
   override async webSocketError(socket: WebSocket): Promise<void> {
-    this.#live.closed(socket);
-    try {
-      socket.close(1011);
-    } catch {
-      // Already closed.
-    }
+    this.#live.ended(socket);
     await this.#serially(() => this.#settle());
   }
 
@@ -241,16 +231,7 @@ export class BroadcastObject extends DurableObject<EdgeLogEnv> {
       this.#relay.position = { end: bounds.highWatermark, logStartOffset: bounds.logStartOffset };
       state.registered = true;
     }
-    const { end, logStartOffset } = this.#relay.position;
-    this.ctx.storage.sql.exec(
-      "INSERT OR REPLACE INTO shard_state VALUES (0, ?, ?, ?, ?, ?, ?)",
-      state.partition,
-      state.shard,
-      state.maxSockets,
-      end,
-      logStartOffset,
-      state.registered ? 1 : 0,
-    );
+    this.#save();
     await this.#relay.prepareStep(upgrade.offset, this.#live);
     const offset = this.#live.admit(upgrade.offset);
     const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
@@ -279,12 +260,16 @@ export class BroadcastObject extends DurableObject<EdgeLogEnv> {
     return this.env.PARTITIONS.get(this.env.PARTITIONS.idFromString(state.partition));
   }
 
+  /** Who the shard is and where it stands, in one row (written whole: its first write creates it). */
   #save(): void {
     const state = this.#state;
     if (state === null) return;
     const { end, logStartOffset } = this.#relay.position;
     this.ctx.storage.sql.exec(
-      "UPDATE shard_state SET end_offset = ?, log_start_offset = ?, registered = ? WHERE id = 0",
+      "INSERT OR REPLACE INTO shard_state VALUES (0, ?, ?, ?, ?, ?, ?)",
+      state.partition,
+      state.shard,
+      state.maxSockets,
       end,
       logStartOffset,
       state.registered ? 1 : 0,

@@ -15,7 +15,7 @@ import { EdgeLogError, type PartitionOffsets, type StoredBatch } from "@edgelog/
 import type { RpcError } from "../rpc-result.ts";
 import type { BroadcastObject } from "./broadcast-object.ts";
 import { liveShardUpgrade } from "./live-tail-request.ts";
-import { LIVE_STEP_BYTES, MAX_LIVE_SOCKETS } from "./live-tails.ts";
+import { LIVE_STEP_BYTES, liveSocketsExhausted, MAX_LIVE_SOCKETS } from "./live-tails.ts";
 
 /** Live sockets one object (the partition, or one shard) holds by default. */
 export const LIVE_SOCKETS_PER_OBJECT = 400;
@@ -177,11 +177,7 @@ export class LiveShards {
       if (response.status === 101) this.#hint = index;
       return response;
     }
-    throw new EdgeLogError(
-      "THROTTLING_QUOTA_EXCEEDED",
-      `this partition serves ${MAX_LIVE_SOCKETS} live sockets already; tail over SSE or long-polls, or retry later`,
-      { context: { quota: "connections", limit: MAX_LIVE_SOCKETS, retryAfterMs: 1_000 } },
-    );
+    throw liveSocketsExhausted(MAX_LIVE_SOCKETS);
   }
 
   /**

@@ -48,6 +48,15 @@ export const LIVE_RESUMES_PER_SECOND = 10;
 /** What a refused socket is told to wait before it tries again. */
 const RETRY_AFTER_MS = 1_000;
 
+/** The refusal of one more live socket where `limit` are held (429, `quota: "connections"`). */
+export function liveSocketsExhausted(limit: number): EdgeLogError {
+  return new EdgeLogError(
+    "THROTTLING_QUOTA_EXCEEDED",
+    `this partition serves ${limit} live sockets already; tail over SSE or long-polls, or retry later`,
+    { context: { quota: "connections", limit, retryAfterMs: RETRY_AFTER_MS } },
+  );
+}
+
 /** What `LiveTails` uses of a WebSocket: the runtime's hibernatable sockets, or a test's fakes. */
 export interface LiveSocket {
   send(message: string | ArrayBuffer | ArrayBufferView): void;
@@ -167,6 +176,19 @@ export class LiveTails {
     if (this.#count !== null) this.#count = Math.max(0, this.#count - 1);
   }
 
+  /**
+   * The holding object's `webSocketClose` (with the reader's `code`) and `webSocketError` (without): the socket is
+   * `closed`, and the closing handshake completed (the runtime may have done so already).
+   */
+  ended(socket: LiveSocket, code?: number): void {
+    this.closed(socket);
+    try {
+      socket.close(code === undefined ? 1011 : code === 1005 || code === 1006 ? 1000 : code);
+    } catch {
+      // Already closed.
+    }
+  }
+
   stats(): LiveTailStats {
     return {
       sockets: this.count(),
@@ -183,14 +205,7 @@ export class LiveTails {
    * readable offset (else 416). Answers the offset, `earliest`/`latest` resolved.
    */
   admit(spec: number | "earliest" | "latest"): number {
-    if (this.full()) {
-      const limit = this.#maxSockets();
-      throw new EdgeLogError(
-        "THROTTLING_QUOTA_EXCEEDED",
-        `this partition serves ${limit} live sockets already; tail over SSE or long-polls, or retry later`,
-        { context: { quota: "connections", limit, retryAfterMs: RETRY_AFTER_MS } },
-      );
-    }
+    if (this.full()) throw liveSocketsExhausted(this.#maxSockets());
     return this.resolve(spec);
   }
 

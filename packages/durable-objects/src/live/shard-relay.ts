@@ -12,6 +12,7 @@
  */
 import type { PartitionOffsets, ReadResult, StoredBatch } from "@edgelog/core";
 import { EdgeLogError } from "@edgelog/core";
+import { ReadBudget } from "@edgelog/core/store-kit";
 import type { LiveShardFeed } from "./live-shards.ts";
 
 /** What the relay keeps, persisted by its host on every push. */
@@ -82,12 +83,11 @@ export class ShardRelay {
       throw new EdgeLogError("UNKNOWN_SERVER_ERROR", "a live shard step below what it read");
     }
     const out: StoredBatch[] = [];
-    let bytes = 0;
+    const budget = new ReadBudget(maxBytes);
     for (const batch of window.batches) {
       if (batch.lastOffset < offset) continue;
-      if (out.length > 0 && bytes + batch.payload.length > maxBytes) break;
+      if (!budget.admits(batch.payload.length)) break;
       out.push(batch);
-      bytes += batch.payload.length;
     }
     return out;
   }
