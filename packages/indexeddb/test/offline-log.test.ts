@@ -53,6 +53,24 @@ async function appendMany(
   return expected;
 }
 
+/** `store` whose `offsets` reads, while `hold()` says so, wait until the test calls one of `held`. */
+function holdingOffsets(store: MemoryStore, hold: () => boolean) {
+  const held: (() => void)[] = [];
+  const gated = new Proxy(store, {
+    get(target, prop) {
+      if (prop === "offsets")
+        return async (tp: { topic: string; partition: number }) => {
+          const result = await target.offsets(tp);
+          if (hold()) await new Promise<void>((release) => held.push(release));
+          return result;
+        };
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return { gated, held };
+}
+
 describe("openOfflineLog", () => {
   it("appends offline, then delivers each record exactly once in per-key order when online", async () => {
     const { upstream, appFetch, ready, url } = setup();
@@ -295,22 +313,9 @@ describe("openOfflineLog", () => {
 
   it("pending() is never left stale by a recount that read the store before an append landed", async () => {
     const { url, appFetch } = setup();
-    const store = new MemoryStore();
     // Each outbox `offsets` read (the recount's high watermark) is held until the test releases it.
-    const held: (() => void)[] = [];
     let holding = false;
-    const gated = new Proxy(store, {
-      get(target, prop) {
-        if (prop === "offsets")
-          return async (tp: { topic: string; partition: number }) => {
-            const result = await target.offsets(tp);
-            if (holding) await new Promise<void>((release) => held.push(release));
-            return result;
-          };
-        const value = Reflect.get(target, prop, target);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    const { gated, held } = holdingOffsets(new MemoryStore(), () => holding);
     const name = uniqueName();
     const log = await openOfflineLog({ name, store: gated, upstream: { url, fetch: appFetch }, sync: false });
     const seen: number[] = [];
@@ -337,23 +342,12 @@ describe("openOfflineLog", () => {
   it("pending() counts nothing flush() saw acknowledged once it resolves, though a recount was slower", async () => {
     const { upstream, url, appFetch, ready } = setup(1);
     await ready;
-    const store = new MemoryStore();
     // A recount's reads (and only a recount's: the sync's own reads pass) are held while `holding`.
-    const held: (() => void)[] = [];
     let holding = false;
-    const gated = new Proxy(store, {
-      get(target, prop) {
-        if (prop === "offsets")
-          return async (tp: { topic: string; partition: number }) => {
-            const result = await target.offsets(tp);
-            if (holding && new Error().stack?.includes("countPending"))
-              await new Promise<void>((release) => held.push(release));
-            return result;
-          };
-        const value = Reflect.get(target, prop, target);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    const { gated, held } = holdingOffsets(
+      new MemoryStore(),
+      () => holding && new Error().stack?.includes("countPending") === true,
+    );
     const log = await openOfflineLog({
       name: uniqueName(),
       store: gated,
